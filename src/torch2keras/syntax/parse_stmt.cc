@@ -24,22 +24,21 @@ ModNode* Parser::file() {
 
 //G interactive: statement_newline
 //G statement_newline: compound_stmt NEWLINE | simple_stmts | NEWLINE | ENDMARKER
+// Source input never yields the bare NEWLINE (blank lines are skipped) and a bare
+// ENDMARKER is an error. Like CPython's bad_single_statement, nothing but blank
+// lines and comments may follow the statement.
 ModNode* Parser::interactive() {
   std::vector<S*> body;
-  std::size_t start = mark();
   if (S* s = compound_stmt()) {
-    if (accept(TK::NEWLINE)) {
-      body.push_back(s);
-    } else {
-      reset(start);
-      return nullptr;
-    }
+    body.push_back(s);
   } else if (!simple_stmts(body)) {
-    if (check(TK::NEWLINE)) {
-      ++pos_;
-      body.push_back(make_at<Pass>(token_loc(at(start))));
-    } else {
-      return nullptr;
+    return nullptr;
+  }
+  for (std::size_t i = pos_;; ++i) {
+    TokenKind k = kind_at(i);
+    if (k == TK::ENDMARKER) break;
+    if (k != TK::NEWLINE && k != TK::DEDENT) {
+      raise_at_token("multiple statements found while compiling a single statement", at(i));
     }
   }
   auto* m = make_at<Interactive>({});

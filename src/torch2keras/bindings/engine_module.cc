@@ -1,0 +1,93 @@
+// torch2keras._engine: the C++ engine as a Python extension (nanobind).
+//
+// Thin by design: each function takes bytes and options, runs the engine with the
+// GIL released, and returns plain Python values. Errors come back as data
+// (a dict), and the Python package turns them into exceptions or diagnostics.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <string>
+#include <string_view>
+
+#include "torch2keras/diag/diagnostic.h"
+#include "torch2keras/syntax/ast_dump.h"
+#include "torch2keras/syntax/parser.h"
+
+namespace nb = nanobind;
+
+namespace {
+
+t2k::syntax::Mode parse_mode(const std::string& mode) {
+  if (mode == "exec") return t2k::syntax::Mode::Exec;
+  if (mode == "eval") return t2k::syntax::Mode::Eval;
+  if (mode == "single") return t2k::syntax::Mode::Single;
+  if (mode == "func_type") return t2k::syntax::Mode::FuncType;
+  throw nb::value_error("mode must be 'exec', 'eval', 'single' or 'func_type'");
+}
+
+int parse_minor(int minor) {
+  if (minor != 11 && minor != 12) throw nb::value_error("python must be 3.11 or 3.12");
+  return minor;
+}
+
+nb::dict error_dict(const t2k::syntax::ParsedSource& parsed, const std::string& filename) {
+  const t2k::syntax::SyntaxError& e = *parsed.error;
+  t2k::diag::Diagnostic d = t2k::diag::from_syntax_error(e, filename);
+  nb::dict out;
+  out["kind"] = t2k::syntax::kind_name(e.kind);
+  out["code"] = t2k::diag::code(d.kind);
+  out["message"] = e.message;
+  out["lineno"] = e.lineno;
+  out["col_offset"] = e.col_offset;
+  out["end_lineno"] = e.end_lineno;
+  out["end_col_offset"] = e.end_col_offset;
+  out["rendered"] = t2k::diag::render(d, parsed.text);
+  return out;
+}
+
+// (result, None) on success, (None, error) on a syntax error.
+nb::tuple dump_ast(nb::bytes source, const std::string& filename, bool include_attributes,
+                   int minor, const std::string& mode) {
+  t2k::syntax::ParseOptions options;
+  options.minor = parse_minor(minor);
+  options.mode = parse_mode(mode);
+  options.keep_comments = false;
+  std::string_view bytes(source.c_str(), source.size());
+  std::unique_ptr<t2k::syntax::ParsedSource> parsed;
+  std::string out;
+  {
+    nb::gil_scoped_release release;
+    parsed = t2k::syntax::parse_source(bytes, options);
+    if (!parsed->error) {
+      t2k::syntax::DumpOptions dump_options;
+      dump_options.include_attributes = include_attributes;
+      dump_options.minor = minor;
+      t2k::syntax::dump_ast(out, parsed->tree, dump_options);
+    }
+  }
+  if (parsed->error) return nb::make_tuple(nb::none(), error_dict(*parsed, filename));
+  return nb::make_tuple(nb::str(out.data(), out.size()), nb::none());
+}
+
+// Parses without producing output (benchmarks); returns True if it parsed.
+bool parse_check(nb::bytes source, int minor) {
+  t2k::syntax::ParseOptions options;
+  options.minor = parse_minor(minor);
+  options.keep_comments = false;
+  std::string_view bytes(source.c_str(), source.size());
+  nb::gil_scoped_release release;
+  return !t2k::syntax::parse_source(bytes, options)->error.has_value();
+}
+
+}  // namespace
+
+NB_MODULE(_engine, m) {
+  m.doc() = "The torch2keras C++ engine.";
+  m.def("dump_ast", &dump_ast, nb::arg("source"), nb::arg("filename") = "<unknown>",
+        nb::arg("include_attributes") = false, nb::arg("minor") = 11,
+        nb::arg("mode") = "exec",
+        "ast.dump() of `source` as CPython 3.<minor> would print it: (text, None), or "
+        "(None, error) for a syntax error.");
+  m.def("parse_check", &parse_check, nb::arg("source"), nb::arg("minor") = 11,
+        "Parses `source`; True if it is valid Python 3.<minor>.");
+}

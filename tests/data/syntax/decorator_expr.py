@@ -1,0 +1,3 @@
+@(lambda f: f)
+@a[0].b
+def f(): pass

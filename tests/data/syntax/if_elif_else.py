@@ -1,0 +1,7 @@
+if a:
+    pass
+elif b:
+    pass
+elif c: pass
+else:
+    pass

@@ -1,0 +1,5 @@
+raise
+raise A
+raise A from B
+assert a
+assert a, b

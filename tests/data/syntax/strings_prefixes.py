@@ -1,0 +1,1 @@
+a = r'\d' + b'x' + rb'\x' + Br'y' + u'z' + U'w' + R'v'

@@ -1,0 +1,1 @@
+a = '\N{NO SUCH NAME}'

@@ -1,0 +1,3 @@
+if (n := len(a)) > 10: pass
+print(y := 1)
+[z := 1, 2]

@@ -1,0 +1,6 @@
+if a:
+	if b:
+		pass
+	else:
+	    pass
+while x: continue

@@ -1,0 +1,88 @@
+"""`torch2keras dump-ast` and the Python API, as a user runs them."""
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+import torch2keras
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "torch2keras", *args],
+                          capture_output=True, text=True)
+
+
+def test_dump_ast_prints_what_cpython_prints(tmp_path):
+    src = "import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return x @ x.T\n"
+    path = tmp_path / "m.py"
+    path.write_text(src)
+    r = run_cli("dump-ast", str(path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ast.dump(ast.parse(src)) + "\n"
+    r = run_cli("dump-ast", "--include-attributes", str(path))
+    assert r.stdout == ast.dump(ast.parse(src), include_attributes=True) + "\n"
+
+
+def test_dump_ast_modes():
+    assert torch2keras.dump_ast("a + 1", mode="eval") == ast.dump(ast.parse("a + 1", mode="eval"))
+    assert torch2keras.dump_ast("(int, str) -> None", mode="func_type") == \
+        ast.dump(ast.parse("(int, str) -> None", mode="func_type"))
+    assert torch2keras.dump_ast("x = 1", mode="single") == ast.dump(ast.parse("x = 1", mode="single"))
+
+
+def test_syntax_error_diagnostic(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("x = 1\nif x\n    pass\n")
+    r = run_cli("dump-ast", str(path))
+    assert r.returncode == 1
+    assert r.stdout == ""
+    first, line, caret = r.stderr.splitlines()[:3]
+    assert first == f"{path}:2:5: error: expected ':' [T2K001]"
+    assert line.strip() == "if x"
+    assert caret.strip() == "^"
+
+
+def test_unclosed_bracket_names_the_bracket(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("x = foo(1,\n      2\n")
+    r = run_cli("dump-ast", str(path))
+    assert r.returncode == 1
+    assert f"{path}:1:8: error: '(' was never closed [T2K001]" in r.stderr
+
+
+def test_indentation_error_code(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("def f():\nreturn 1\n")
+    r = run_cli("dump-ast", str(path))
+    assert r.returncode == 1
+    assert "expected an indented block after function definition on line 1 [T2K002]" in r.stderr
+
+
+def test_missing_file_is_a_usage_error(tmp_path):
+    r = run_cli("dump-ast", str(tmp_path / "nope.py"))
+    assert r.returncode == 2
+    assert "cannot read input" in r.stderr and "[T2K006]" in r.stderr
+
+
+def test_api_raises_syntax_error_subclass():
+    with pytest.raises(SyntaxError) as info:
+        torch2keras.dump_ast("x = (1,")
+    err = info.value
+    assert isinstance(err, torch2keras.SourceSyntaxError)
+    assert err.kind == "SyntaxError"
+    assert err.diagnostic.code == "T2K001"
+    assert (err.diagnostic.line, err.diagnostic.col) == (1, 5)
+
+
+def test_tab_error_kind():
+    with pytest.raises(torch2keras.SourceSyntaxError) as info:
+        torch2keras.dump_ast(b"if 1:\n\tx = 1\n        y = 2\n")
+    assert info.value.kind == "TabError"
+    assert info.value.diagnostic.code == "T2K003"
+
+
+def test_python_version_is_checked():
+    with pytest.raises(ValueError):
+        torch2keras.dump_ast("x", python="2.7")
