@@ -88,7 +88,7 @@ def oracle_dump(data: bytes, include_attributes: bool) -> Optional[str]:
             return None
     try:
         return ast.dump(tree, include_attributes=include_attributes)
-    except RecursionError:
+    except (RecursionError, ValueError):  # ValueError: an int of over 4300 digits
         return None
 
 

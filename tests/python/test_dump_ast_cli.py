@@ -1,8 +1,10 @@
 """`torch2keras dump-ast` and the Python API, as a user runs them."""
 
 import ast
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,37 @@ def test_tab_error_kind():
 def test_python_version_is_checked():
     with pytest.raises(ValueError):
         torch2keras.dump_ast("x", python="2.7")
+
+
+def test_too_deep_nesting_is_rejected_like_cpython():
+    with pytest.raises(torch2keras.SourceSyntaxError) as info:
+        torch2keras.dump_ast("x = " + "-" * 5000 + "1\n")
+    assert info.value.kind == "RecursionError"
+    assert info.value.diagnostic.code == "T2K004"
+
+
+def test_encodings(tmp_path):
+    latin1 = "# -*- coding: latin-1 -*-\ns = 'caf\xe9'\n".encode("latin-1")
+    assert torch2keras.dump_ast(latin1) == ast.dump(ast.parse(latin1))
+    koi8 = "# coding: koi8-r\ns = '\u043f\u0440\u0438\u0432\u0435\u0442'\n".encode("koi8-r")
+    assert torch2keras.dump_ast(koi8) == ast.dump(ast.parse(koi8))
+    bom = b"\xef\xbb\xbfx = 1\n"
+    assert torch2keras.dump_ast(bom, include_attributes=True) == \
+        ast.dump(ast.parse(bom), include_attributes=True)
+    with pytest.raises(torch2keras.SourceSyntaxError) as info:
+        torch2keras.dump_ast(b"# coding: no-such-codec\nx = 1\n")
+    assert info.value.diagnostic.code == "T2K005"
+    assert "unknown encoding: no-such-codec" in info.value.diagnostic.message
+    with pytest.raises(torch2keras.SourceSyntaxError) as info:
+        torch2keras.dump_ast(b"\xef\xbb\xbf# coding: latin-1\nx = 1\n")
+    assert info.value.diagnostic.message == "encoding problem: iso-8859-1 with BOM"
+
+
+def test_every_diagnostic_code_has_a_test():
+    root = Path(__file__).resolve().parents[2]
+    kinds = (root / "src/torch2keras/diag/diagnostic_kinds.def").read_text()
+    codes = re.findall(r'T2K_DIAGNOSTIC\(\w+, "(T2K\d+)"', kinds)
+    assert codes, "no diagnostics declared?"
+    tests = "".join(p.read_text() for p in (root / "tests").rglob("test_*.py"))
+    untested = [c for c in codes if f'"{c}"' not in tests and f"[{c}]" not in tests]
+    assert not untested, f"diagnostics without a test: {untested}"

@@ -15,6 +15,8 @@ namespace {
 constexpr int kMaxIndent = 100;  // CPython's MAXINDENT
 constexpr int kMaxLevel = 200;   // CPython's MAXLEVEL (bracket nesting)
 constexpr int kTabSize = 8;
+constexpr int kMaxFStringLevel = 150;  // CPython 3.12's MAXFSTRINGLEVEL (mode stack size)
+constexpr int kMaxExprNesting = 3;     // CPython 3.12's MAX_EXPR_NESTING (fields in specs)
 
 bool is_digit(int c) { return c >= '0' && c <= '9'; }
 bool is_xdigit(int c) {
@@ -225,6 +227,37 @@ struct Lexer::Impl {
   bool lex_decimal_tail(std::size_t start, std::size_t& p);
   bool lex_string(std::size_t start, std::size_t quote_at);
   bool verify_identifier(std::size_t start, std::size_t end);
+
+  // ---- PEP 701 f-strings (3.12 mode): CPython 3.12's tokenizer modes ----------
+  // One entry per f-string being tokenized, innermost last (CPython's
+  // tok_mode_stack above its regular mode). While `in_literal`, the text is
+  // scanned as literal parts (FSTRING_MIDDLE) up to a replacement field or the
+  // closing quotes; otherwise the regular rules apply, with the brackets of the
+  // field counted here so that its ':' and '}' can be recognized.
+  struct FStringMode {
+    int quote = '"';
+    int quote_size = 1;  // 1 or 3
+    bool raw = false;
+    bool in_literal = true;
+    // CPython's curly_bracket_depth (brackets open in this f-string, the fields'
+    // own braces included) and curly_bracket_expr_start_depth (-1 between fields,
+    // 0 in a field, 1 in a field nested in a format spec, ...).
+    int bracket_depth = 0;
+    int expr_start_depth = -1;
+    // A ':', '!' or '}' ended the expression of the current top-level field
+    // (CPython's last_expr_end != -1): literal text now is a format spec.
+    bool expression_ended = false;
+    std::size_t start = 0;  // the prefix, for "unterminated f-string literal"
+    int32_t start_line = 0;
+    std::size_t start_line_start = 0;
+  };
+  enum class FStringStep { Emitted, Field, Error };
+  std::vector<FStringMode> fstring_modes;
+  bool lex_fstring_start(std::size_t start, std::size_t quote_at);
+  FStringStep lex_fstring_literal();
+  bool enter_fstring_field(std::size_t brace);
+  bool lex_fstring_field_operator(std::size_t start);
+  bool fstring_quote_error(int quote, int quote_size, std::size_t start);
 };
 
 Lexer::Lexer(std::string_view text, Options options) : text_(text), options_(options) {}
@@ -263,17 +296,18 @@ bool Lexer::Impl::process_indentation() {
   if (column == indstack[indent]) {
     if (altcolumn != altindstack[indent]) {
       fail(SyntaxError::Kind::TabError, "inconsistent use of tabs and spaces in indentation",
-           pos, pos);
+           line_start, line_start);
       return false;
     }
   } else if (column > indstack[indent]) {
     if (indent + 1 >= kMaxIndent) {
-      fail(SyntaxError::Kind::IndentationError, "too many levels of indentation", pos, pos);
+      fail(SyntaxError::Kind::IndentationError, "too many levels of indentation", line_start,
+           line_start);
       return false;
     }
     if (altcolumn <= altindstack[indent]) {
       fail(SyntaxError::Kind::TabError, "inconsistent use of tabs and spaces in indentation",
-           pos, pos);
+           line_start, line_start);
       return false;
     }
     ++pendin;
@@ -286,12 +320,13 @@ bool Lexer::Impl::process_indentation() {
     }
     if (column != indstack[indent]) {
       fail(SyntaxError::Kind::IndentationError,
-           "unindent does not match any outer indentation level", pos, pos);
+           "unindent does not match any outer indentation level", text.find('\n', pos),
+           text.find('\n', pos));
       return false;
     }
     if (altcolumn != altindstack[indent]) {
       fail(SyntaxError::Kind::TabError, "inconsistent use of tabs and spaces in indentation",
-           pos, pos);
+           line_start, line_start);
       return false;
     }
   }
@@ -508,9 +543,12 @@ bool Lexer::Impl::lex_string(std::size_t start, std::size_t quote_at) {
     int c = peek(p);
     if (c == -1 || (quote_size == 1 && c == '\n')) {
       // CPython reports from the opening quote, on the line where the string began.
-      int32_t detected_at = lineno;
+      // CPython counts lines as it reads them: at the end of input the last line
+      // read is the one before the final newline.
+      int32_t detected_at = (c == -1 && p > 0 && text[p - 1] == '\n') ? lineno - 1 : lineno;
       lineno = first_line;
       line_start = first_line_start;
+      if (fstring_quote_error(quote, quote_size, start)) return false;
       std::string message = quote_size == 3
                                 ? "unterminated triple-quoted string literal (detected at line "
                                 : "unterminated string literal (detected at line ";
@@ -538,8 +576,238 @@ bool Lexer::Impl::lex_string(std::size_t start, std::size_t quote_at) {
   return true;
 }
 
+// ---- PEP 701 f-strings (3.12 mode) -------------------------------------------
+// CPython 3.12 tokenizes an f-string in place: FSTRING_START (prefix and quotes),
+// then literal parts (FSTRING_MIDDLE) and the ordinary tokens of each replacement
+// field, then FSTRING_END. A field's ':' at its own bracket level switches back to
+// literal scanning for the format spec, whose nested fields nest the same way.
+// The quirks below (which '{{' and '}}' are escapes, where a literal part ends,
+// its positions) are those of CPython 3.12.1, checked against the interpreter.
+
+// Emits FSTRING_START for the prefix at `start` and the quotes at `quote_at`.
+bool Lexer::Impl::lex_fstring_start(std::size_t start, std::size_t quote_at) {
+  int quote = peek(quote_at);
+  int quote_size = (peek(quote_at + 1) == quote && peek(quote_at + 2) == quote) ? 3 : 1;
+  std::size_t end = quote_at + static_cast<std::size_t>(quote_size);
+  if (fstring_modes.size() + 1 >= static_cast<std::size_t>(kMaxFStringLevel)) {
+    fail("too many nested f-strings", end, end);
+    return false;
+  }
+  FStringMode mode;
+  mode.quote = quote;
+  mode.quote_size = quote_size;
+  for (std::size_t i = start; i < quote_at; ++i)
+    if (text[i] == 'r' || text[i] == 'R') mode.raw = true;
+  mode.start = start;
+  mode.start_line = lineno;
+  mode.start_line_start = line_start;
+  fstring_modes.push_back(mode);
+  pos = end;
+  emit(TokenKind::FSTRING_START, start, end);
+  return true;
+}
+
+// Leaves literal scanning for the replacement field whose '{' is at `brace`; the
+// regular rules then tokenize the '{'.
+bool Lexer::Impl::enter_fstring_field(std::size_t brace) {
+  FStringMode& mode = fstring_modes.back();
+  if (++mode.expr_start_depth >= kMaxExprNesting) {
+    fail("f-string: expressions nested too deeply", brace, brace + 1);
+    return false;
+  }
+  mode.in_literal = false;
+  return true;
+}
+
+// CPython's tok_get_fstring_mode: at `pos` in literal scanning, emits FSTRING_END
+// or one FSTRING_MIDDLE (possibly empty), or returns Field at a field's '{'.
+Lexer::Impl::FStringStep Lexer::Impl::lex_fstring_literal() {
+  FStringMode& mode = fstring_modes.back();
+  std::size_t start = pos;
+  int32_t first_line = lineno;
+  std::size_t first_line_start = line_start;
+  // The part [start, text_end) ends (as a token) at `end`: one past the text for
+  // "{{" and "}}", whose second brace is dropped.
+  auto middle = [&](std::size_t text_end, std::size_t end) {
+    pos = end;
+    tokens.push_back(Token{TokenKind::FSTRING_MIDDLE, text.substr(start, text_end - start),
+                           first_line, col(start, first_line_start), lineno,
+                           col(end, line_start)});
+    return FStringStep::Emitted;
+  };
+  if (peek(start) == '{' && peek(start + 1) != '{') {
+    return enter_fstring_field(start) ? FStringStep::Field : FStringStep::Error;
+  }
+  auto size = static_cast<std::size_t>(mode.quote_size);
+  if (text.compare(start, size, std::string(size, static_cast<char>(mode.quote))) == 0) {
+    pos = start + size;
+    emit(TokenKind::FSTRING_END, start, pos);
+    fstring_modes.pop_back();
+    return FStringStep::Emitted;
+  }
+  // In a format spec '{' always opens a nested field, and '}' always closes the
+  // field; a newline in a single-quoted f-string ends the spec (CPython 3.12.1).
+  bool in_format_spec = mode.expression_ended && mode.expr_start_depth >= 0;
+  bool unicode_escape = false;  // inside "\N{...}", whose '}' is literal
+  int end_quote_size = 0;
+  std::size_t p = start;
+  while (end_quote_size != mode.quote_size) {
+    int c = peek(p);
+    if (c == -1 || (mode.quote_size == 1 && c == '\n')) {
+      if (in_format_spec && c == '\n') {
+        mode.in_literal = false;
+        return middle(p, p);
+      }
+      // Reported from the prefix, on the line where the f-string began.
+      int32_t detected_at = (c == -1 && p > 0 && text[p - 1] == '\n') ? lineno - 1 : lineno;
+      lineno = mode.start_line;
+      line_start = mode.start_line_start;
+      std::string message = mode.quote_size == 3
+                                ? "unterminated triple-quoted f-string literal (detected at line "
+                                : "unterminated f-string literal (detected at line ";
+      message += std::to_string(detected_at) + ")";
+      fail(std::move(message), mode.start, mode.start + 1);
+      return FStringStep::Error;
+    }
+    ++p;
+    if (c == mode.quote) {
+      ++end_quote_size;
+      continue;
+    }
+    end_quote_size = 0;
+    switch (c) {
+      case '\n':
+        new_line(p - 1);
+        break;
+      case '{':
+        if (peek(p) != '{' || in_format_spec) {
+          --p;
+          if (!enter_fstring_field(p)) return FStringStep::Error;
+          return middle(p, p);
+        }
+        return middle(p, p + 1);
+      case '}':
+        if (unicode_escape) return middle(p, p);
+        if (peek(p) == '}' && !in_format_spec) return middle(p, p + 1);
+        --p;
+        mode.in_literal = false;  // the regular rules take the '}'
+        return middle(p, p);
+      case '\\': {
+        // The escaped character is skipped, raw or not, except a brace.
+        int next = peek(p);
+        if (next == '{' || next == '}' || next == -1) break;
+        ++p;
+        if (next == '\n') {
+          new_line(p - 1);
+        } else if (next == 'N' && !mode.raw && peek(p) == '{') {
+          ++p;
+          unicode_escape = true;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  p -= size;  // the closing quotes become FSTRING_END next
+  return middle(p, p);
+}
+
+// An operator or bracket inside a replacement field (CPython 3.12's punctuation
+// rules in tok_get_normal_mode when inside an f-string).
+bool Lexer::Impl::lex_fstring_field_operator(std::size_t start) {
+  FStringMode& mode = fstring_modes.back();
+  int c = peek(start);
+  if (mode.expr_start_depth >= 0 && (c == ':' || c == '}' || c == '!' || c == '{')) {
+    int cursor = mode.bracket_depth - (c != '{' ? 1 : 0);
+    if (cursor == 0) mode.expression_ended = c != '{';
+    if (c == ':' && cursor == mode.expr_start_depth) {
+      mode.in_literal = true;  // the format spec
+      pos = start + 1;
+      emit(TokenKind::COLON, start, pos);
+      return true;
+    }
+  }
+  int length = 1;
+  TokenKind kind = operator_kind(text.data() + start, text.data() + text.size(), &length);
+  if (length == 1) {
+    switch (c) {
+      case '(':
+      case '[':
+      case '{':
+        if (level >= kMaxLevel) {
+          fail("too many nested parentheses", start, start + 1);
+          return false;
+        }
+        parenstack[level] = static_cast<char>(c);
+        parenlinenostack[level] = lineno;
+        parencolstack[level] = col(start, line_start);
+        ++level;
+        ++mode.bracket_depth;
+        break;
+      case ')':
+      case ']':
+      case '}': {
+        if (c == '}' && mode.bracket_depth == 0) {
+          fail("f-string: single '}' is not allowed", start, start + 1);
+          return false;
+        }
+        if (level == 0) {
+          fail(std::string("unmatched '") + static_cast<char>(c) + "'", start, start + 1);
+          return false;
+        }
+        --level;
+        char opening = parenstack[level];
+        if (!((opening == '(' && c == ')') || (opening == '[' && c == ']') ||
+              (opening == '{' && c == '}'))) {
+          std::string message;
+          if (opening == '{' && mode.bracket_depth - 1 == mode.expr_start_depth) {
+            message = std::string("f-string: unmatched '") + static_cast<char>(c) + "'";
+          } else {
+            message = std::string("closing parenthesis '") + static_cast<char>(c) +
+                      "' does not match opening parenthesis '" + opening + "'";
+            if (parenlinenostack[level] != lineno)
+              message += " on line " + std::to_string(parenlinenostack[level]);
+          }
+          fail(std::move(message), start, start + 1);
+          return false;
+        }
+        --mode.bracket_depth;
+        if (c == '}' && mode.bracket_depth == mode.expr_start_depth) {
+          --mode.expr_start_depth;  // the field is closed
+          mode.in_literal = true;
+        }
+        break;
+      }
+      case '!':
+        kind = TokenKind::EXCLAMATION;
+        break;
+      default:
+        break;
+    }
+  }
+  pos = start + static_cast<std::size_t>(length);
+  emit(kind, start, pos);
+  return true;
+}
+
+// A string inside a replacement field that is cut off where its quotes match the
+// f-string's own: CPython 3.12 reports the field as unclosed.
+bool Lexer::Impl::fstring_quote_error(int quote, int quote_size, std::size_t start) {
+  if (fstring_modes.empty()) return false;
+  const FStringMode& mode = fstring_modes.back();
+  if (mode.quote != quote || mode.quote_size != quote_size) return false;
+  fail("f-string: expecting '}'", start, start + 1);
+  return true;
+}
+
 void Lexer::Impl::run() {
   for (;;) {
+    if (!fstring_modes.empty() && fstring_modes.back().in_literal) {
+      FStringStep step = lex_fstring_literal();
+      if (step == FStringStep::Error) return;
+      if (step == FStringStep::Emitted) continue;
+    }
     // At the start of a line: measure indentation, queue INDENT/DEDENT tokens.
     if (atbol) {
       atbol = false;
@@ -629,7 +897,11 @@ void Lexer::Impl::run() {
         }
       }
       if (is_string) {
-        if (!lex_string(start, p)) return;
+        if (saw_f && options.minor >= 12) {
+          if (!lex_fstring_start(start, p)) return;
+        } else if (!lex_string(start, p)) {
+          return;
+        }
       } else {
         bool nonascii = false;
         while (is_identifier_char(peek(p))) {
@@ -671,9 +943,15 @@ void Lexer::Impl::run() {
       continue;
     }
 
+    if (!fstring_modes.empty()) {
+      if (!lex_fstring_field_operator(start)) return;
+      continue;
+    }
+
     {
       int length = 1;
       TokenKind kind = operator_kind(text.data() + pos, text.data() + text.size(), &length);
+      if (kind == TokenKind::OP && c == '!' && options.minor >= 12) kind = TokenKind::EXCLAMATION;
       switch (c) {
         case '(':
         case '[':

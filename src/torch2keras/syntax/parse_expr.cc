@@ -52,6 +52,9 @@ ExprNode* Parser::expression() {
         return e;
       }
     }
+    if (test != nullptr && !check(TK::KW_ELSE)) {
+      hint("expected 'else' after 'if' expression", span(start));
+    }
     reset(after);
   }
   return body;
@@ -456,31 +459,9 @@ ExprNode* Parser::primary_trailers(E* base, std::size_t start) {
         ++pos_;
         std::vector<E*> args;
         std::vector<Keyword*> keywords;
-        // `f(x for x in y)`: a generator expression as the only argument
-        // (CPython's `primary genexp`), positioned at the call's parentheses.
-        if (!check(TK::RPAR) && !check(TK::STAR) && !check(TK::DOUBLESTAR) &&
-            !(check(TK::NAME) && kind_at(pos_ + 1) == TK::EQUAL)) {
-          std::size_t arg_start = mark();
-          E* first = named_expression();
-          if (first != nullptr && starts_for(kind(), kind_at(pos_ + 1))) {
-            std::vector<Comprehension*> generators;
-            if (!for_if_clauses(generators) || !accept(TK::RPAR)) {
-              reset(m);
-              return base;
-            }
-            auto* g = make<GeneratorExp>(m);
-            g->elt = first;
-            g->generators = seq(generators);
-            args.push_back(g);
-            auto* call = make<Call>(start);
-            call->func = base;
-            call->args = seq(args);
-            base = call;
-            break;
-          }
-          reset(arg_start);
-        }
-        if (!arguments(args, keywords) || !accept(TK::RPAR)) {
+        // `f(x for x in y)` (CPython's `primary genexp`) is recognised inside
+        // arguments(), so each argument is parsed once.
+        if (!arguments(args, keywords, m) || !accept(TK::RPAR)) {
           reset(m);
           return base;
         }
@@ -519,7 +500,12 @@ ExprNode* Parser::primary_trailers(E* base, std::size_t start) {
 //G kwarg_or_double_starred: NAME '=' expression | '**' expression
 // So: positional arguments may not follow keywords or `**`, and `*` may not
 // follow `**`. Stops before ')' (which the caller checks).
-bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords) {
+// With `genexp_paren` set (a call's '(' token), a first argument followed by
+// `for` makes the whole parenthesis a generator expression:
+//G primary: primary genexp
+//G genexp: '(' (assignment_expression | expression !':=') for_if_clauses ')'
+bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords,
+                       std::optional<std::size_t> genexp_paren) {
   std::size_t start = mark();
   bool seen_keyword = false, seen_double_star = false;
   auto fail = [&]() {
@@ -532,7 +518,11 @@ bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords) {
     std::size_t item = mark();
     if (accept(TK::STAR)) {
       E* value = expression();
-      if (value == nullptr || seen_double_star) return fail();
+      if (value == nullptr) return fail();
+      if (seen_double_star) {
+        hint("iterable argument unpacking follows keyword argument unpacking", span(item));
+        return fail();
+      }
       auto* e = make<Starred>(item);
       e->value = value;
       e->ctx = ExprContext::Load;
@@ -566,6 +556,26 @@ bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords) {
         hint(seen_double_star ? "positional argument follows keyword argument unpacking"
                               : "positional argument follows keyword argument");
         return fail();
+      }
+      bool is_genexp = starts_for(kind(), kind_at(pos_ + 1));
+      if (is_genexp && !(genexp_paren && args.empty() && keywords.empty())) {
+        hint("Generator expression must be parenthesized", value->loc);
+        return fail();
+      }
+      if (is_genexp) {
+        std::vector<Comprehension*> generators;
+        if (!for_if_clauses(generators)) return fail();
+        if (!check(TK::RPAR)) {
+          if (check(TK::COMMA)) hint("Generator expression must be parenthesized", value->loc);
+          return fail();
+        }
+        ++pos_;  // the genexp's position includes the call's parentheses
+        auto* g = make<GeneratorExp>(*genexp_paren);
+        --pos_;
+        g->elt = value;
+        g->generators = seq(generators);
+        args.push_back(g);
+        return true;
       }
       args.push_back(value);
     }
@@ -662,6 +672,9 @@ ExprNode* Parser::atom() {
   }
 }
 
+// CPython's default sys.get_int_max_str_digits().
+constexpr std::size_t kMaxIntDigits = 4300;
+
 // A NUMBER token as a Constant: int (any base, arbitrary size), float or imaginary.
 ExprNode* Parser::number(const Token& t) {
   auto* c = make_at<Constant>(token_loc(t));
@@ -678,7 +691,23 @@ ExprNode* Parser::number(const Token& t) {
     c->value.number = pyrepr::parse_float_literal(text);
   } else {
     c->value.kind = ConstantValue::Kind::Int;
-    c->value.text = arena_.copy_string(pyrepr::int_literal_to_decimal(text));
+    std::string digits = pyrepr::int_literal_to_decimal(text);
+    // CPython 3.11 limits int <-> decimal string conversion to 4300 digits: a longer
+    // decimal literal is a SyntaxError, and a longer value from a hex/octal/binary
+    // literal cannot be printed by ast.dump (ValueError). Both are rejected here.
+    if (digits.size() > kMaxIntDigits) {
+      std::string message = "Exceeds the limit (4300 digits) for integer string conversion";
+      if (!based) {
+        message += ": value has " + std::to_string(digits.size()) +
+                   " digits; use sys.set_int_max_str_digits() to increase the limit - "
+                   "Consider hexadecimal for huge integer literals to avoid decimal "
+                   "conversion limits.";
+      } else {
+        message += "; use sys.set_int_max_str_digits() to increase the limit";
+      }
+      raise(message, token_loc(t));
+    }
+    c->value.text = arena_.copy_string(digits);
   }
   return c;
 }
@@ -828,7 +857,13 @@ ExprNode* Parser::brace_atom() {
         continue;
       }
       E* key = expression();
-      if (key == nullptr || !accept(TK::COLON)) return fail();
+      if (key == nullptr) return fail();
+      if (!accept(TK::COLON)) {
+        if (check(TK::COMMA) || check(TK::RBRACE)) {
+          hint("':' expected after dictionary key", key->loc);
+        }
+        return fail();
+      }
       E* v = expression();
       if (v == nullptr) return fail();
       keys.push_back(key);

@@ -259,15 +259,13 @@ ExprNode* Parser::name_or_attr() {
 
 //G group_pattern: '(' pattern ')'
 //G sequence_pattern: '(' open_sequence_pattern? ')'
+// One parse of the first item decides: `(p)` is a group, `(p,` a sequence.
 PatternNode* Parser::group_or_sequence_pattern() {
   std::size_t start = mark();
   ++pos_;
-  if (P* p = pattern()) {
-    if (accept(TK::RPAR)) return p;
-  }
-  reset(start + 1);
   std::vector<P*> items;
   if (P* first = maybe_star_pattern()) {
+    if (!is<MatchStar>(first) && accept(TK::RPAR)) return first;
     if (!accept(TK::COMMA)) {
       reset(start);
       return nullptr;

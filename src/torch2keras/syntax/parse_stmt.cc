@@ -181,6 +181,35 @@ bool augassign_operator(TokenKind k, OperatorKind& op) {
 }
 }  // namespace
 
+namespace {
+// Whether `e` can be a `bitwise_or` other than the forms CPython's
+// invalid_named_expression excludes (list, tuple, genexp, True, None, False).
+bool is_bitwise_or_level(const ExprNode* e) {
+  switch (e->kind) {
+    case NodeKind::Compare:
+    case NodeKind::BoolOp:
+    case NodeKind::IfExp:
+    case NodeKind::Lambda:
+    case NodeKind::NamedExpr:
+    case NodeKind::Starred:
+    case NodeKind::List:
+    case NodeKind::Tuple:
+    case NodeKind::GeneratorExp:
+      return (e->flags & kParenthesized) != 0 && !is<List>(e) && !is<Tuple>(e) &&
+             !is<GeneratorExp>(e);
+    case NodeKind::UnaryOp:
+      return static_cast<const UnaryOp*>(e)->op != UnaryOpKind::Not ||
+             (e->flags & kParenthesized) != 0;
+    case NodeKind::Constant: {
+      auto k = static_cast<const Constant*>(e)->value.kind;
+      return k != ConstantValue::Kind::True && k != ConstantValue::Kind::False &&
+             k != ConstantValue::Kind::None;
+    }
+    default: return true;
+  }
+}
+}  // namespace
+
 // The assignment rule and the expression statement, decided after parsing the
 // leading star_expressions once (every assignment target is also an expression):
 //G assignment:
@@ -201,7 +230,13 @@ StmtNode* Parser::assignment_or_expression() {
 
   if (check(TK::COLON)) {
     if (!is_single_target(first)) {
-      if (is<Tuple>(first)) hint("only single target (not tuple) can be annotated");
+      if (is<Tuple>(first) || is<List>(first)) {
+        hint(std::string("only single target (not ") + (is<List>(first) ? "list" : "tuple") +
+                 ") can be annotated",
+             first->loc);
+      } else {
+        hint("illegal target for annotation", first->loc);
+      }
       reset(start);
       return nullptr;
     }
@@ -241,6 +276,16 @@ StmtNode* Parser::assignment_or_expression() {
     }
     for (E* t : targets) {
       if (!is_star_target(t)) {
+        if (is<Yield>(t) || is<YieldFrom>(t)) {
+          hint("assignment to yield expression not possible", t->loc);
+        } else if (targets.size() == 1 && is_bitwise_or_level(t)) {
+          // CPython's invalid_named_expression: `f() = 1` reads as a typo for `==`.
+          hint(std::string("cannot assign to ") + expr_name(t) +
+                   " here. Maybe you meant '==' instead of '='?",
+               t->loc);
+        } else {
+          hint_invalid_target(t, "cannot assign to %s");
+        }
         reset(start);
         return nullptr;
       }
@@ -255,6 +300,9 @@ StmtNode* Parser::assignment_or_expression() {
   OperatorKind op;
   if (augassign_operator(kind(), op)) {
     if (!is_single_target(first)) {
+      hint(std::string("'") + expr_name(first) +
+               "' is an illegal expression for augmented assignment",
+           first->loc);
       reset(start);
       return nullptr;
     }
@@ -272,6 +320,18 @@ StmtNode* Parser::assignment_or_expression() {
     return s;
   }
 
+  // CPython's invalid_legacy_expression: `print x` and `exec x`.
+  if (auto* n = as<Name>(first); n != nullptr && (n->id == "print" || n->id == "exec") &&
+                                 !check(TK::NEWLINE) && !check(TK::SEMI)) {
+    std::size_t after = mark();
+    if (star_expressions() != nullptr) {
+      hint(std::string("Missing parentheses in call to '") + std::string(n->id) +
+               "'. Did you mean " + std::string(n->id) + "(...)?",
+           Loc{first->loc.lineno, first->loc.col_offset, at(pos_ - 1).end_lineno,
+               at(pos_ - 1).end_col_offset});
+    }
+    reset(after);
+  }
   auto* s = make<Expr>(start);
   s->value = first;
   return s;
@@ -612,7 +672,7 @@ bool Parser::decorators(std::vector<E*>& out) {
 }
 
 void Parser::expect_forced(TokenKind k, const char* message) {
-  if (!accept(k)) raise_at_token(message, at(pos_ > 0 ? pos_ - 1 : 0));
+  if (!accept(k)) raise_at_token(message, cur());
 }
 
 //G function_def_raw:
@@ -779,7 +839,7 @@ Arguments* Parser::params(bool lambda) {
       seen_default = true;
       defaults.push_back(def);
     } else if (seen_default) {
-      hint("non-default argument follows default argument");
+      hint("non-default argument follows default argument", a->loc);
       return fail();
     }
     positional.push_back(a);
@@ -841,7 +901,7 @@ StmtNode* Parser::if_stmt(bool elif) {
     return nullptr;
   }
   if (!accept(TK::COLON)) {
-    hint("expected ':'");
+    hint_condition_or_colon(test);
     reset(start);
     return nullptr;
   }
@@ -872,6 +932,20 @@ StmtNode* Parser::if_stmt(bool elif) {
   return s;
 }
 
+// After an `if`/`elif`/`while` condition that is not followed by ':'. CPython's
+// invalid_named_expression explains `if x = 1:`.
+void Parser::hint_condition_or_colon(E* test) {
+  if (check(TK::EQUAL) && is<Name>(test)) {
+    hint("invalid syntax. Maybe you meant '==' or ':=' instead of '='?", test->loc);
+  } else if (check(TK::EQUAL)) {
+    hint(std::string("cannot assign to ") + expr_name(test) +
+             " here. Maybe you meant '==' instead of '='?",
+         test->loc);
+  } else {
+    hint("expected ':'");
+  }
+}
+
 //G else_block: 'else' &&':' block
 Seq<StmtNode*> Parser::else_block() {
   std::size_t start = mark();
@@ -892,7 +966,7 @@ StmtNode* Parser::while_stmt() {
     return nullptr;
   }
   if (!accept(TK::COLON)) {
-    hint("expected ':'");
+    hint_condition_or_colon(test);
     reset(start);
     return nullptr;
   }
@@ -1032,6 +1106,7 @@ WithItem* Parser::with_item() {
       item->optional_vars = target;
       return item;
     }
+    if (target != nullptr && check(TK::NEWLINE)) hint("expected ':'", token_loc(cur()));
     reset(after);
   }
   (void)start;

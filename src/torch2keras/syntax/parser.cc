@@ -88,8 +88,16 @@ void Parser::enter() {
 // The error for a parse that failed without a specific message: CPython's
 // _PyPegen_set_syntax_error, using the furthest token examined.
 SyntaxError Parser::generic_error() {
-  if (lexer_error_) return *lexer_error_;
   const Token& t = tokens_[max_pos_ < tokens_.size() ? max_pos_ : tokens_.size() - 1];
+  if (lexer_error_) {
+    // An unclosed bracket at the end of input loses to a parser error on or before
+    // its line, unless the parser got to the end (CPython's _PyPegen_set_syntax_error
+    // and _PyPegen_tokenize_full_source_to_check_for_errors).
+    bool unclosed = lexer_error_->message.ends_with("was never closed");
+    if (!unclosed || t.kind == TK::ERRORTOKEN || t.lineno > lexer_error_->lineno) {
+      return *lexer_error_;
+    }
+  }
   SyntaxError e;
   e.lineno = t.lineno;
   e.col_offset = t.col_offset;
@@ -98,11 +106,19 @@ SyntaxError Parser::generic_error() {
   if (t.kind == TK::INDENT) {
     e.kind = SyntaxError::Kind::IndentationError;
     e.message = "unexpected indent";
+    // CPython points at the last character of the indentation.
+    if (e.col_offset > 0) --e.col_offset;
   } else if (t.kind == TK::DEDENT) {
     e.kind = SyntaxError::Kind::IndentationError;
     e.message = "unexpected unindent";
-  } else if (!hint_.empty() && hint_pos_ == max_pos_) {
+  } else if (!hint_.empty() && hint_pos_ >= max_pos_) {
     e.message = hint_;
+    if (hint_loc_) {
+      e.lineno = hint_loc_->lineno;
+      e.col_offset = hint_loc_->col_offset;
+      e.end_lineno = hint_loc_->end_lineno;
+      e.end_col_offset = hint_loc_->end_col_offset;
+    }
   } else {
     e.message = "invalid syntax";
   }
@@ -123,9 +139,85 @@ ModNode* Parser::parse(std::optional<SyntaxError>& error) {
   } catch (const ParseAbort&) {
     // CPython re-tokenizes the rest of the source after a parser error, so a
     // tokenizer error anywhere takes precedence.
-    error = lexer_error_ ? *lexer_error_ : *error_;
+    bool unclosed = lexer_error_ && lexer_error_->message.ends_with("was never closed");
+    error = lexer_error_ && !(unclosed && error_->lineno <= lexer_error_->lineno) ? *lexer_error_
+                                                                                   : *error_;
   }
   return nullptr;
+}
+
+// CPython's _PyPegen_get_expr_name: how error messages name an expression.
+const char* expr_name(const ExprNode* e) {
+  switch (e->kind) {
+    case NodeKind::Attribute: return "attribute";
+    case NodeKind::Subscript: return "subscript";
+    case NodeKind::Starred: return "starred";
+    case NodeKind::Name: return "name";
+    case NodeKind::List: return "list";
+    case NodeKind::Tuple: return "tuple";
+    case NodeKind::Lambda: return "lambda";
+    case NodeKind::Call: return "function call";
+    case NodeKind::BoolOp:
+    case NodeKind::BinOp:
+    case NodeKind::UnaryOp: return "expression";
+    case NodeKind::GeneratorExp: return "generator expression";
+    case NodeKind::Yield:
+    case NodeKind::YieldFrom: return "yield expression";
+    case NodeKind::Await: return "await expression";
+    case NodeKind::ListComp: return "list comprehension";
+    case NodeKind::SetComp: return "set comprehension";
+    case NodeKind::DictComp: return "dict comprehension";
+    case NodeKind::Dict: return "dict literal";
+    case NodeKind::Set: return "set display";
+    case NodeKind::JoinedStr:
+    case NodeKind::FormattedValue: return "f-string expression";
+    case NodeKind::Compare: return "comparison";
+    case NodeKind::IfExp: return "conditional expression";
+    case NodeKind::NamedExpr: return "named expression";
+    case NodeKind::Constant:
+      switch (static_cast<const Constant*>(e)->value.kind) {
+        case ConstantValue::Kind::None: return "None";
+        case ConstantValue::Kind::True: return "True";
+        case ConstantValue::Kind::False: return "False";
+        case ConstantValue::Kind::Ellipsis: return "ellipsis";
+        default: return "literal";
+      }
+    default: return "expression";
+  }
+}
+
+namespace {
+// The first part of `e` that cannot be assigned to (CPython's
+// _PyPegen_get_invalid_target for star targets).
+const ExprNode* invalid_target(const ExprNode* e) {
+  switch (e->kind) {
+    case NodeKind::Name:
+    case NodeKind::Attribute:
+    case NodeKind::Subscript: return nullptr;
+    case NodeKind::Starred: return invalid_target(static_cast<const Starred*>(e)->value);
+    case NodeKind::List:
+      for (const ExprNode* elt : static_cast<const List*>(e)->elts)
+        if (const ExprNode* bad = invalid_target(elt)) return bad;
+      return nullptr;
+    case NodeKind::Tuple:
+      for (const ExprNode* elt : static_cast<const Tuple*>(e)->elts)
+        if (const ExprNode* bad = invalid_target(elt)) return bad;
+      return nullptr;
+    case NodeKind::Compare:
+      // `a, b in c = d` reads as a for-loop target typo; CPython blames the left side.
+      return e;
+    default: return e;
+  }
+}
+}  // namespace
+
+void Parser::hint_invalid_target(E* target, const char* fmt) {
+  const ExprNode* bad = invalid_target(target);
+  if (bad == nullptr) bad = target;
+  std::string message = fmt;
+  std::size_t at = message.find("%s");
+  if (at != std::string::npos) message.replace(at, 2, expr_name(bad));
+  hint(message, bad->loc);
 }
 
 ExprNode* Parser::parse_fstring_field(std::optional<SyntaxError>& error) {
@@ -159,22 +251,6 @@ int tree_depth(Node* root) {
   return deepest;
 }
 
-// CPython's get_normal_name (Parser/tokenizer.c): spellings of utf-8 and latin-1.
-std::string normal_encoding_name(std::string_view name) {
-  std::string buf;
-  for (std::size_t i = 0; i < name.size() && i < 12; ++i) {
-    char c = name[i];
-    buf += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  auto starts = [&](const char* prefix) { return buf.rfind(prefix, 0) == 0; };
-  if (buf == "utf-8" || starts("utf-8-")) return "utf-8";
-  if (buf == "latin-1" || buf == "iso-8859-1" || buf == "iso-latin-1" || starts("latin-1-") ||
-      starts("iso-8859-1-") || starts("iso-latin-1-")) {
-    return "iso-8859-1";
-  }
-  return std::string(name);
-}
-
 bool is_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -204,7 +280,7 @@ bool coding_spec(std::string_view line, std::string& spec, bool& code_line) {
     while (t < size && (is_alnum(line[t]) || line[t] == '-' || line[t] == '_' || line[t] == '.'))
       ++t;
     if (t > begin) {
-      spec = normal_encoding_name(line.substr(begin, t - begin));
+      spec = std::string(codecs::tokenizer_normal_name(line.substr(begin, t - begin)));
       return true;
     }
   }
@@ -256,6 +332,11 @@ std::optional<SyntaxError> decode_source(std::string_view bytes, std::string& te
     if (spec != "utf-8") {
       std::optional<std::string> canonical = codecs::canonical_codec_name(spec);
       if (!canonical) return encoding_error("unknown encoding: " + spec);
+      if (!codecs::is_text_encoding(*canonical)) {
+        return encoding_error("'" + spec +
+                              "' is not a text encoding; use codecs.decode() to handle "
+                              "arbitrary codecs");
+      }
       if (!codecs::is_supported(*canonical)) {
         return encoding_error("encoding problem: " + spec +
                               " (torch2keras decodes only UTF-8 and single-byte encodings)");

@@ -29,6 +29,9 @@ namespace t2k::syntax {
 // Thrown to abandon the parse on a hard error (already stored in Parser::error_).
 struct ParseAbort {};
 
+// How CPython's error messages name an expression ("function call", "literal").
+const char* expr_name(const ast::ExprNode* e);
+
 class Parser {
  public:
   Parser(const std::vector<Token>& tokens, Arena& arena, const ParseOptions& options,
@@ -52,7 +55,11 @@ class Parser {
   }
   const Token& cur() { return at(pos_); }
   TokenKind kind() { return cur().kind; }
-  TokenKind kind_at(std::size_t i) { return at(i).kind; }
+  // Looks ahead without counting as "reached" for error locations (CPython
+  // reports a generic error at the furthest token its rules consumed or tested).
+  TokenKind kind_at(std::size_t i) {
+    return tokens_[i < tokens_.size() ? i : tokens_.size() - 1].kind;
+  }
   bool check(TokenKind k) { return kind() == k; }
   bool accept(TokenKind k) {
     if (kind() != k) return false;
@@ -108,12 +115,16 @@ class Parser {
   };
   SyntaxError generic_error();
   // Records that `message` explains a failure at the current token.
-  void hint(const char* message) {
+  // `loc`, when given, is where the message points (CPython's known location).
+  void hint(std::string message, std::optional<ast::Loc> loc = std::nullopt) {
     if (pos_ >= hint_pos_) {
       hint_pos_ = pos_;
-      hint_ = message;
+      hint_ = std::move(message);
+      hint_loc_ = loc;
     }
   }
+  // The message for an invalid assignment target (CPython's invalid_assignment).
+  void hint_invalid_target(E* target, const char* fmt);
   // A token the grammar forces (`&&':'`): its absence is an immediate error.
   void expect_forced(TokenKind k, const char* message);
 
@@ -135,6 +146,7 @@ class Parser {
   ast::Arguments* params(bool lambda);
   ast::Arg* param(bool lambda, bool star_annotation);
   S* if_stmt(bool elif);
+  void hint_condition_or_colon(E* test);
   ast::Seq<S*> else_block();
   S* while_stmt();
   S* for_stmt(std::size_t start, bool is_async);
@@ -190,7 +202,8 @@ class Parser {
   E* number(const Token& t);
   bool for_if_clauses(std::vector<ast::Comprehension*>& out);
   // `args` of a call or class header, after '(' and up to (not including) ')'.
-  bool arguments(std::vector<E*>& args, std::vector<ast::Keyword*>& keywords);
+  bool arguments(std::vector<E*>& args, std::vector<ast::Keyword*>& keywords,
+                 std::optional<std::size_t> genexp_paren = std::nullopt);
   E* starred_expression();
 
   // Targets: parsed with the expression grammar's primary, then checked.
@@ -238,6 +251,20 @@ class Parser {
   E* fstring_311_expression(std::string_view body, std::size_t expr_start, std::size_t expr_end,
                             const Token& t);
 
+  // ---- PEP 701 f-strings, 3.12 mode (parse_fstring_312.cc) ----------------
+  // The f-string's parts are tokens of the main stream (FSTRING_START,
+  // FSTRING_MIDDLE, the fields' tokens, FSTRING_END); see lexer.cc.
+  E* strings_312();
+  E* string_312(const Token& t);
+  E* fstring_312();
+  // Appends the field's FormattedValue to `out`, preceded by the text Constant of
+  // a self-documenting `{x=}` field. `nested`: the field is in a format spec;
+  // `raw`: the f-string is raw (the `{x=}` text is decoded like a literal part).
+  void fstring_replacement_field_312(std::vector<E*>& out, bool nested, bool raw);
+  E* fstring_format_spec_312(std::size_t colon);
+  E* concatenate_strings_312(const std::vector<E*>& items, const ast::Loc& loc);
+  // ---- end of the 3.12 f-string block ---------------------------------------
+
   const std::vector<Token>& tokens_;
   Arena& arena_;
   ParseOptions options_;
@@ -250,6 +277,7 @@ class Parser {
   // when the parse fails there with no better explanation.
   std::size_t hint_pos_ = 0;
   std::string hint_;
+  std::optional<ast::Loc> hint_loc_;
 
   friend struct FStringState;
 };
