@@ -122,3 +122,14 @@ def test_every_diagnostic_code_has_a_test():
     tests = "".join(p.read_text() for p in (root / "tests").rglob("test_*.py"))
     untested = [c for c in codes if f'"{c}"' not in tests and f"[{c}]" not in tests]
     assert not untested, f"diagnostics without a test: {untested}"
+
+
+def test_diagnostic_for_undecodable_bytes_is_valid_text(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_bytes(b'print("b\xf6se")\n')
+    r = subprocess.run([sys.executable, "-m", "torch2keras", "dump-ast", str(path)],
+                       capture_output=True)
+    assert r.returncode == 1
+    text = r.stderr.decode("utf-8")  # must not raise
+    assert "(unicode error) 'utf-8' codec can't decode byte 0xf6" in text
+    assert 'print("b\ufffdse")' in text

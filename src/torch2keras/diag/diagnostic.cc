@@ -1,6 +1,8 @@
 // Diagnostic codes and rendering; see diagnostic.h.
 #include "torch2keras/diag/diagnostic.h"
 
+#include "torch2keras/base/unicode.h"
+
 namespace t2k::diag {
 
 const char* code(Kind kind) {
@@ -92,7 +94,17 @@ std::string render(const Diagnostic& d, std::string_view source) {
   out += "]\n";
   if (!line.empty() && d.col_offset >= 0) {
     out += "    ";
-    out += line;
+    // The line may hold bytes that are not UTF-8 (the error may be about them);
+    // the rendering must stay valid UTF-8, so those show as U+FFFD.
+    for (std::size_t i = 0; i < line.size();) {
+      std::size_t from = i;
+      if (unicode::decode_utf8(line, i)) {
+        out.append(line.substr(from, i - from));
+      } else {
+        out += "\xEF\xBF\xBD";
+        i = from + 1;
+      }
+    }
     out += "\n    ";
     // The caret line keeps the tabs of the source line so it lines up.
     int32_t width = chars_before(line, d.col_offset);
