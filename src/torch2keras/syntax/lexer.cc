@@ -1,5 +1,6 @@
 // The tokenizer. See lexer.h; the rules and messages below are CPython 3.11's
-// (Parser/tokenizer.c), checked against the interpreter by tests/conformance.
+// (Parser/tokenizer.c), checked against the interpreter by tests/conformance,
+// except f-strings in 3.12 mode, which follow CPython 3.12.1 (the PEP 701 section).
 #include "torch2keras/syntax/lexer.h"
 
 #include <cstdio>

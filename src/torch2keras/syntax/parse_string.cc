@@ -7,6 +7,8 @@
 // of the whole concatenated string; a format spec's JoinedStr (and its last
 // literal) carry the position of its own token; expression columns are shifted
 // only on the first line of the field (see fstring_311_expression).
+//
+// In 3.12 mode strings() hands over to parse_fstring_312.cc (PEP 701 f-strings).
 #include <cstring>
 
 #include "torch2keras/syntax/lexer.h"
@@ -64,11 +66,10 @@ bool is_ascii_space(char c) {
 }  // namespace
 
 //G strings: STRING+
+// (3.12: `strings: (fstring|string)+`, in parse_fstring_312.cc.)
 ExprNode* Parser::strings() {
+  if (options_.minor >= 12) return strings_312();
   std::size_t start = mark();
-  if (check(TK::FSTRING_START)) {
-    raise_at_token("PEP 701 f-strings are not supported yet", cur());
-  }
   std::size_t end = start;
   while (kind_at(end) == TK::STRING) ++end;
   // CPython reports string errors at the token after the strings.

@@ -1,0 +1,4 @@
+f"{'\n'.join(lines)}"
+f"{x!r:\n}"
+f"{'\\'}"
+f"{"\N{BULLET}"}"

@@ -1,0 +1,9 @@
+f"\{x}"
+f"a\{{b"
+f"\}}"
+f"\\{x}"
+f"\\\{x}"
+f"\N{BULLET}{x}\N{BULLET}"
+f"line\
+continued{x}"
+f"\x41\u0042\t{x}"

@@ -1,0 +1,6 @@
+u"a" f"{x}"
+f"{x}" u"a"
+u"" f"{x}"
+u"a" f"b"
+f"a" u"b"
+u"a" "b" f"{c}" u"d"

@@ -1,0 +1,8 @@
+if x:
+	f"{
+  y}"
+	pass
+class C:
+    z = f"""
+{1}
+"""

@@ -1,0 +1,5 @@
+match x:
+    case f"a{b}":
+        pass
+    case "a" f"b":
+        pass

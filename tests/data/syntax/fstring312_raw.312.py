@@ -1,0 +1,6 @@
+rf"\d{x}"
+fr"\{x}"
+Rf"a\{x}b"
+fR"a{x}\n"
+FR"\{{x}}"
+rf"{x!r:\t}"
