@@ -89,7 +89,9 @@ void Parser::enter() {
 // _PyPegen_set_syntax_error, using the furthest token examined.
 SyntaxError Parser::generic_error() {
   const Token& t = tokens_[max_pos_ < tokens_.size() ? max_pos_ : tokens_.size() - 1];
-  if (lexer_error_) {
+  bool indentation = t.kind == TK::INDENT || t.kind == TK::DEDENT;
+  // A later tokenizer error never replaces "unexpected indent" in CPython.
+  if (lexer_error_ && !indentation) {
     // An unclosed bracket at the end of input loses to a parser error on or before
     // its line, unless the parser got to the end (CPython's _PyPegen_set_syntax_error
     // and _PyPegen_tokenize_full_source_to_check_for_errors).
