@@ -633,6 +633,10 @@ ExprNode* Parser::slice() {
     return s;
   }
   if (lower != nullptr && !check(TK::COLONEQUAL)) return lower;  // `expression !':='`
+  // The named_expression alternative can only add `NAME ':=' expression`, which
+  // needs `lower` to be that NAME; re-parsing a failed expression would make
+  // nested subscripts exponential.
+  if (lower == nullptr) return nullptr;
   reset(start);
   return named_expression();
 }

@@ -17,6 +17,10 @@ namespace {
 // Deeper recursion than this in the parser is rejected; it is above
 // kMaxTreeDepth so that the tree-depth check (CPython's rule) decides.
 constexpr int kMaxParseDepth = kMaxTreeDepth + 100;
+// Guarded rule entries allowed per token (see Parser::enter); measured use on the
+// conformance corpus is far below this.
+constexpr std::size_t kWorkPerToken = 64;
+constexpr std::size_t kWorkBase = 100000;
 }  // namespace
 
 Parser::Parser(const std::vector<Token>& tokens, Arena& arena, const ParseOptions& options,
@@ -82,6 +86,14 @@ void Parser::enter() {
     --depth_;
     raise("maximum recursion depth exceeded during ast construction", token_loc(cur()),
           SyntaxError::Kind::RecursionError);
+  }
+  // A safety net against backtracking blow-ups: a linear parse enters these
+  // rules a few times per token. Should a rule ever re-parse nested input, the
+  // parse stops with an error instead of hanging.
+  if (++work_ > kWorkPerToken * tokens_.size() + kWorkBase) {
+    --depth_;
+    raise("source too complex to parse (torch2keras parser work limit exceeded)",
+          token_loc(cur()));
   }
 }
 

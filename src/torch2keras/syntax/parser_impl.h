@@ -273,6 +273,7 @@ class Parser {
   std::size_t pos_ = 0;
   std::size_t max_pos_ = 0;
   int depth_ = 0;
+  std::size_t work_ = 0;  // guarded rule entries so far (see enter())
   // The furthest token at which a specific message ("expected ':'") applies; used
   // when the parse fails there with no better explanation.
   std::size_t hint_pos_ = 0;
