@@ -2,9 +2,10 @@
 // benchmarks and fuzz-corpus triage; users run `torch2keras dump-ast`.
 //
 //   t2k-dump [--include-attributes] [--python 3.11|3.12] [--mode exec|eval|single|func_type]
-//            [--quiet] FILE...
+//            [--quiet | --unparse] FILE...
 // Prints ast.dump of each file, or `ERROR <Kind> <line>:<col>: <message>`.
-// --quiet parses without printing (for timing). Exit status: 0 if all parsed.
+// --quiet parses without printing (for timing); --unparse prints the source back,
+// comments kept (tools/check_roundtrip.py). Exit status: 0 if all parsed.
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -14,11 +15,13 @@
 
 #include "torch2keras/syntax/ast_dump.h"
 #include "torch2keras/syntax/parser.h"
+#include "torch2keras/syntax/unparse.h"
 
 int main(int argc, char** argv) {
   t2k::syntax::ParseOptions options;
   t2k::syntax::DumpOptions dump_options;
   bool quiet = false;
+  bool unparse = false;
   int status = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -26,6 +29,8 @@ int main(int argc, char** argv) {
       dump_options.include_attributes = true;
     } else if (arg == "--quiet") {
       quiet = true;
+    } else if (arg == "--unparse") {
+      unparse = true;
     } else if (arg == "--python" && i + 1 < argc) {
       std::string v = argv[++i];
       options.minor = v == "3.12" ? 12 : 11;
@@ -55,6 +60,14 @@ int main(int argc, char** argv) {
         continue;
       }
       if (quiet) continue;
+      if (unparse) {
+        t2k::syntax::UnparseOptions unparse_options;
+        unparse_options.comments = &parsed->comments;
+        unparse_options.minor = options.minor;
+        std::string text = t2k::syntax::unparse(parsed->tree, unparse_options);
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        continue;
+      }
       std::string out;
       t2k::syntax::dump_ast(out, parsed->tree, dump_options);
       out += '\n';

@@ -7,6 +7,7 @@ Python API (so far)::
 
     import torch2keras
     text = torch2keras.dump_ast(source)        # == ast.dump(ast.parse(source))
+    text = torch2keras.unparse(source)         # the source reprinted, comments kept
 
 Syntax errors raise :class:`SourceSyntaxError` (a :class:`SyntaxError`) whose
 ``diagnostic`` attribute holds the engine's diagnostic.
@@ -19,7 +20,7 @@ from typing import Union
 
 from torch2keras import _engine
 
-__all__ = ["Diagnostic", "SourceSyntaxError", "dump_ast", "parse_check"]
+__all__ = ["Diagnostic", "SourceSyntaxError", "dump_ast", "parse_check", "unparse"]
 
 _PYTHON_VERSIONS = {"3.11": 11, "3.12": 12}
 
@@ -95,3 +96,16 @@ def dump_ast(source: Union[str, bytes], *, filename: str = "<unknown>",
 def parse_check(source: Union[str, bytes], *, python: str = "3.11") -> bool:
     """True if ``source`` is valid Python ``python``; parses without building output."""
     return _engine.parse_check(_to_bytes(source), _minor(python))
+
+
+def unparse(source: Union[str, bytes], *, filename: str = "<unknown>",
+            python: str = "3.11") -> str:
+    """Parses ``source`` and prints it back as Python source with its comments.
+
+    The result parses to the same AST as ``source`` (positions aside). Raises
+    SourceSyntaxError when the source is not valid for that version.
+    """
+    text, error = _engine.unparse(_to_bytes(source), filename, _minor(python))
+    if error is not None:
+        raise SourceSyntaxError(_diagnostic(error, filename), error["kind"])
+    return text

@@ -2,6 +2,7 @@
 
 Subcommands (DESIGN.md section 2.1):
   dump-ast FILE   print ast.dump of FILE exactly as CPython does (debugging aid)
+  unparse FILE    print FILE reparsed and reprinted, comments kept (debugging aid)
   convert, verify arrive with the conversion engine (issue 3).
 
 Exit status: 0 success; 1 errors in the input; 2 usage or I/O error.
@@ -44,6 +45,19 @@ def _dump_ast(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _unparse(args: argparse.Namespace) -> int:
+    data = _read(args.file)
+    if data is None:
+        return EXIT_USAGE
+    try:
+        text = torch2keras.unparse(data, filename=args.file, python=args.python)
+    except torch2keras.SourceSyntaxError as e:
+        sys.stderr.write(e.diagnostic.rendered)
+        return EXIT_INPUT_ERROR
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
 def _not_yet(args: argparse.Namespace) -> int:
     print(f"torch2keras: error: '{args.command}' is not implemented yet", file=sys.stderr)
     return EXIT_USAGE
@@ -64,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     dump.add_argument("--mode", choices=["exec", "eval", "single", "func_type"],
                       default="exec", help="what to parse the file as (as in compile())")
     dump.set_defaults(run=_dump_ast)
+
+    unparse_cmd = sub.add_parser("unparse",
+                                 help="print the file reparsed and reprinted (comments kept)")
+    unparse_cmd.add_argument("file", metavar="FILE")
+    unparse_cmd.add_argument("--python", choices=["3.11", "3.12"], default="3.11",
+                             help="Python version whose syntax to read and write (default: 3.11)")
+    unparse_cmd.set_defaults(run=_unparse)
 
     for name, what in (("convert", "convert PyTorch source to Keras source"),
                        ("verify", "check a conversion numerically")):

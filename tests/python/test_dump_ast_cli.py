@@ -133,3 +133,19 @@ def test_diagnostic_for_undecodable_bytes_is_valid_text(tmp_path):
     text = r.stderr.decode("utf-8")  # must not raise
     assert "(unicode error) 'utf-8' codec can't decode byte 0xf6" in text
     assert 'print("b\ufffdse")' in text
+
+
+def test_unparse_command_keeps_comments(tmp_path):
+    src = ("import torch.nn as nn  # the layers\n\n\n"
+           "class Net(nn.Module):\n"
+           "    # a comment before forward\n"
+           "    def forward(self, x):\n"
+           "        return (x + 1) * 2  # scale\n")
+    path = tmp_path / "net.py"
+    path.write_text(src)
+    r = run_cli("unparse", str(path))
+    assert r.returncode == 0, r.stderr
+    assert ast.dump(ast.parse(r.stdout)) == ast.dump(ast.parse(src))
+    for comment in ("# the layers", "# a comment before forward", "# scale"):
+        assert comment in r.stdout
+    assert torch2keras.unparse(src) == r.stdout

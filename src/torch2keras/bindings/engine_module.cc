@@ -12,6 +12,7 @@
 #include "torch2keras/diag/diagnostic.h"
 #include "torch2keras/syntax/ast_dump.h"
 #include "torch2keras/syntax/parser.h"
+#include "torch2keras/syntax/unparse.h"
 
 namespace nb = nanobind;
 
@@ -69,6 +70,28 @@ nb::tuple dump_ast(nb::bytes source, const std::string& filename, bool include_a
   return nb::make_tuple(nb::str(out.data(), out.size()), nb::none());
 }
 
+// Parses and prints the tree back as source, comments kept: (text, None), or
+// (None, error) for a syntax error.
+nb::tuple unparse(nb::bytes source, const std::string& filename, int minor) {
+  t2k::syntax::ParseOptions options;
+  options.minor = parse_minor(minor);
+  std::string_view bytes(source.c_str(), source.size());
+  std::unique_ptr<t2k::syntax::ParsedSource> parsed;
+  std::string out;
+  {
+    nb::gil_scoped_release release;
+    parsed = t2k::syntax::parse_source(bytes, options);
+    if (!parsed->error) {
+      t2k::syntax::UnparseOptions unparse_options;
+      unparse_options.comments = &parsed->comments;
+      unparse_options.minor = minor;
+      out = t2k::syntax::unparse(parsed->tree, unparse_options);
+    }
+  }
+  if (parsed->error) return nb::make_tuple(nb::none(), error_dict(*parsed, filename));
+  return nb::make_tuple(nb::str(out.data(), out.size()), nb::none());
+}
+
 // Parses without producing output (benchmarks); returns True if it parsed.
 bool parse_check(nb::bytes source, int minor) {
   t2k::syntax::ParseOptions options;
@@ -88,6 +111,9 @@ NB_MODULE(_engine, m) {
         nb::arg("mode") = "exec",
         "ast.dump() of `source` as CPython 3.<minor> would print it: (text, None), or "
         "(None, error) for a syntax error.");
+  m.def("unparse", &unparse, nb::arg("source"), nb::arg("filename") = "<unknown>",
+        nb::arg("minor") = 11,
+        "`source` parsed and printed back (comments kept): (text, None), or (None, error).");
   m.def("parse_check", &parse_check, nb::arg("source"), nb::arg("minor") = 11,
         "Parses `source`; True if it is valid Python 3.<minor>.");
 }
