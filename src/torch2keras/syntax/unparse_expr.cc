@@ -9,6 +9,7 @@
 //
 // expr() recurses once per tree level (at most kMaxTreeDepth) and keeps its frame
 // small: everything that needs locals lives in helpers.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <span>
@@ -382,7 +383,47 @@ void Unparser::expr(const ExprNode* e, Prec ctx) {
       fstring(Seq<ExprNode*>(std::span<ExprNode*>(&self, 1)));
       return;
     }
-    case NodeKind::JoinedStr: fstring(static_cast<const JoinedStr*>(e)->values); return;
+    case NodeKind::JoinedStr: {
+      const auto* j = static_cast<const JoinedStr*>(e);
+      auto has_u = [](const ExprNode* v) {
+        auto* c = as<Constant>(v);
+        return c != nullptr && c->kind.data() != nullptr;
+      };
+      bool any_u = std::any_of(j->values.begin(), j->values.end(), has_u);
+      if (!any_u) {
+        fstring(j->values);
+        return;
+      }
+      if (options_.minor < 12) {
+        // 3.11: the first token's `u` marks every literal part, so an empty
+        // u-string in front reproduces the kinds.
+        out_ += "u'' ";
+        fstring(j->values);
+        return;
+      }
+      // 3.12: each literal part takes its kind from the token it starts in, so a
+      // u-marked part is written as its own u-string between f-strings.
+      std::size_t run = 0;
+      bool first = true;
+      auto flush = [&](std::size_t end) {
+        if (end == run) return;
+        if (!first) out_ += ' ';
+        first = false;
+        fstring(Seq<ExprNode*>(std::span<ExprNode*>(&j->values[run], end - run)));
+      };
+      for (std::size_t i = 0; i < j->values.size(); ++i) {
+        if (!has_u(j->values[i])) continue;
+        flush(i);
+        if (!first) out_ += ' ';
+        first = false;
+        out_ += 'u';
+        pyrepr::repr_str(out_, as<Constant>(j->values[i])->value.text);
+        run = i + 1;
+      }
+      flush(j->values.size());
+      if (run == j->values.size() && j->values.size() == 1) out_ += " f''";  // stay a JoinedStr
+      return;
+    }
     case NodeKind::Constant: constant(static_cast<const Constant*>(e), ctx); return;
     case NodeKind::Attribute: {
       auto* x = static_cast<const Attribute*>(e);
