@@ -46,50 +46,49 @@ nb::dict error_dict(const t2k::syntax::ParsedSource& parsed, const std::string& 
   return out;
 }
 
-// (result, None) on success, (None, error) on a syntax error.
+// Parses `source` and, if it parses, turns the tree into text with `produce`
+// (without the GIL). Returns (text, None), or (None, error) for a syntax error.
+template <class Produce>
+nb::tuple parse_then(nb::bytes source, const std::string& filename,
+                     const t2k::syntax::ParseOptions& options, Produce produce) {
+  std::string_view bytes(source.c_str(), source.size());
+  std::unique_ptr<t2k::syntax::ParsedSource> parsed;
+  std::string out;
+  {
+    nb::gil_scoped_release release;
+    parsed = t2k::syntax::parse_source(bytes, options);
+    if (!parsed->error) out = produce(*parsed);
+  }
+  if (parsed->error) return nb::make_tuple(nb::none(), error_dict(*parsed, filename));
+  return nb::make_tuple(nb::str(out.data(), out.size()), nb::none());
+}
+
 nb::tuple dump_ast(nb::bytes source, const std::string& filename, bool include_attributes,
                    int minor, const std::string& mode) {
   t2k::syntax::ParseOptions options;
   options.minor = parse_minor(minor);
   options.mode = parse_mode(mode);
   options.keep_comments = false;
-  std::string_view bytes(source.c_str(), source.size());
-  std::unique_ptr<t2k::syntax::ParsedSource> parsed;
-  std::string out;
-  {
-    nb::gil_scoped_release release;
-    parsed = t2k::syntax::parse_source(bytes, options);
-    if (!parsed->error) {
-      t2k::syntax::DumpOptions dump_options;
-      dump_options.include_attributes = include_attributes;
-      dump_options.minor = minor;
-      t2k::syntax::dump_ast(out, parsed->tree, dump_options);
-    }
-  }
-  if (parsed->error) return nb::make_tuple(nb::none(), error_dict(*parsed, filename));
-  return nb::make_tuple(nb::str(out.data(), out.size()), nb::none());
+  return parse_then(source, filename, options, [&](const t2k::syntax::ParsedSource& parsed) {
+    t2k::syntax::DumpOptions dump_options;
+    dump_options.include_attributes = include_attributes;
+    dump_options.minor = minor;
+    std::string out;
+    t2k::syntax::dump_ast(out, parsed.tree, dump_options);
+    return out;
+  });
 }
 
-// Parses and prints the tree back as source, comments kept: (text, None), or
-// (None, error) for a syntax error.
+// Parses and prints the tree back as source, comments kept.
 nb::tuple unparse(nb::bytes source, const std::string& filename, int minor) {
   t2k::syntax::ParseOptions options;
   options.minor = parse_minor(minor);
-  std::string_view bytes(source.c_str(), source.size());
-  std::unique_ptr<t2k::syntax::ParsedSource> parsed;
-  std::string out;
-  {
-    nb::gil_scoped_release release;
-    parsed = t2k::syntax::parse_source(bytes, options);
-    if (!parsed->error) {
-      t2k::syntax::UnparseOptions unparse_options;
-      unparse_options.comments = &parsed->comments;
-      unparse_options.minor = minor;
-      out = t2k::syntax::unparse(parsed->tree, unparse_options);
-    }
-  }
-  if (parsed->error) return nb::make_tuple(nb::none(), error_dict(*parsed, filename));
-  return nb::make_tuple(nb::str(out.data(), out.size()), nb::none());
+  return parse_then(source, filename, options, [&](const t2k::syntax::ParsedSource& parsed) {
+    t2k::syntax::UnparseOptions unparse_options;
+    unparse_options.comments = &parsed.comments;
+    unparse_options.minor = minor;
+    return t2k::syntax::unparse(parsed.tree, unparse_options);
+  });
 }
 
 // Parses without producing output (benchmarks); returns True if it parsed.

@@ -178,36 +178,23 @@ ExprNode* Parser::named_expression() {
 //G disjunction: conjunction ('or' conjunction)+ | conjunction
 //G conjunction: inversion ('and' inversion)+ | inversion
 ExprNode* Parser::disjunction() {
-  std::size_t start = mark();
-  E* first = conjunction();
-  if (first == nullptr || !check(TK::KW_OR)) return first;
-  std::vector<E*> values{first};
-  while (check(TK::KW_OR)) {
-    std::size_t m = mark();
-    ++pos_;
-    E* e = conjunction();
-    if (e == nullptr) {
-      reset(m);
-      break;
-    }
-    values.push_back(e);
-  }
-  if (values.size() == 1) return first;
-  auto* e = make<BoolOp>(start);
-  e->op = BoolOpKind::Or;
-  e->values = seq(values);
-  return e;
+  return bool_op_chain(&Parser::conjunction, TK::KW_OR, BoolOpKind::Or);
 }
 
 ExprNode* Parser::conjunction() {
+  return bool_op_chain(&Parser::inversion, TK::KW_AND, BoolOpKind::And);
+}
+
+// `operand (keyword operand)*` as one BoolOp when there are two or more operands.
+ExprNode* Parser::bool_op_chain(E* (Parser::*operand)(), TokenKind keyword, BoolOpKind op) {
   std::size_t start = mark();
-  E* first = inversion();
-  if (first == nullptr || !check(TK::KW_AND)) return first;
+  E* first = (this->*operand)();
+  if (first == nullptr || !check(keyword)) return first;
   std::vector<E*> values{first};
-  while (check(TK::KW_AND)) {
+  while (check(keyword)) {
     std::size_t m = mark();
     ++pos_;
-    E* e = inversion();
+    E* e = (this->*operand)();
     if (e == nullptr) {
       reset(m);
       break;
@@ -216,7 +203,7 @@ ExprNode* Parser::conjunction() {
   }
   if (values.size() == 1) return first;
   auto* e = make<BoolOp>(start);
-  e->op = BoolOpKind::And;
+  e->op = op;
   e->values = seq(values);
   return e;
 }

@@ -380,14 +380,11 @@ StmtNode* Parser::global_stmt(bool nonlocal) {
     names.push_back(identifier(cur()));
     ++pos_;
   } while (accept(TK::COMMA));
-  if (nonlocal) {
-    auto* s = make<Nonlocal>(start);
+  auto fill = [&](auto* s) -> StmtNode* {
     s->names = seq(names);
     return s;
-  }
-  auto* s = make<Global>(start);
-  s->names = seq(names);
-  return s;
+  };
+  return nonlocal ? fill(make<Nonlocal>(start)) : fill(make<Global>(start));
 }
 
 //G del_stmt: 'del' del_targets &(';' | NEWLINE)
@@ -710,8 +707,7 @@ StmtNode* Parser::function_def(std::vector<E*>* decos, std::size_t outer_start) 
     reset(outer_start);
     return nullptr;
   }
-  if (is_async) {
-    auto* s = make<AsyncFunctionDef>(start);
+  auto fill = [&](auto* s) -> StmtNode* {
     s->name = name;
     s->args = args;
     s->body = body;
@@ -719,15 +715,8 @@ StmtNode* Parser::function_def(std::vector<E*>* decos, std::size_t outer_start) 
     s->returns = returns;
     s->type_params = tparams;
     return s;
-  }
-  auto* s = make<FunctionDef>(start);
-  s->name = name;
-  s->args = args;
-  s->body = body;
-  if (decos != nullptr) s->decorator_list = seq(*decos);
-  s->returns = returns;
-  s->type_params = tparams;
-  return s;
+  };
+  return is_async ? fill(make<AsyncFunctionDef>(start)) : fill(make<FunctionDef>(start));
 }
 
 //G class_def_raw: 'class' NAME [type_params] ['(' [arguments] ')'] ':' block
@@ -1022,20 +1011,14 @@ StmtNode* Parser::for_stmt(std::size_t start, bool is_async) {
       return nullptr;
     }
   }
-  if (is_async) {
-    auto* s = make<AsyncFor>(start);
+  auto fill = [&](auto* s) -> StmtNode* {
     s->target = target;
     s->iter = iter;
     s->body = body;
     s->orelse = orelse;
     return s;
-  }
-  auto* s = make<For>(start);
-  s->target = target;
-  s->iter = iter;
-  s->body = body;
-  s->orelse = orelse;
-  return s;
+  };
+  return is_async ? fill(make<AsyncFor>(start)) : fill(make<For>(start));
 }
 
 //G with_stmt:
@@ -1080,16 +1063,12 @@ StmtNode* Parser::with_stmt(std::size_t start, bool is_async) {
     reset(start);
     return nullptr;
   }
-  if (is_async) {
-    auto* s = make<AsyncWith>(start);
+  auto fill = [&](auto* s) -> StmtNode* {
     s->items = seq(items);
     s->body = body;
     return s;
-  }
-  auto* s = make<With>(start);
-  s->items = seq(items);
-  s->body = body;
-  return s;
+  };
+  return is_async ? fill(make<AsyncWith>(start)) : fill(make<With>(start));
 }
 
 //G with_item: expression 'as' star_target &(',' | ')' | ':') | expression
@@ -1198,20 +1177,14 @@ StmtNode* Parser::try_stmt() {
     reset(start);
     return nullptr;
   }
-  if (star == 1) {
-    auto* s = make<TryStar>(start);
+  auto fill = [&](auto* s) -> StmtNode* {
     s->body = body;
     s->handlers = seq(handlers);
     s->orelse = orelse;
     s->finalbody = finalbody;
     return s;
-  }
-  auto* s = make<Try>(start);
-  s->body = body;
-  s->handlers = seq(handlers);
-  s->orelse = orelse;
-  s->finalbody = finalbody;
-  return s;
+  };
+  return star == 1 ? fill(make<TryStar>(start)) : fill(make<Try>(start));
 }
 
 // ---------------------------------------------------------------------------

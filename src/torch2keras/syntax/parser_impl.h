@@ -179,6 +179,7 @@ class Parser {
   E* named_expression();
   E* disjunction();
   E* conjunction();
+  E* bool_op_chain(E* (Parser::*operand)(), TokenKind keyword, ast::BoolOpKind op);
   E* inversion();
   E* comparison();
   E* bitwise_or();
