@@ -271,6 +271,9 @@ void Lexer::tokenize(std::vector<Token>& tokens, std::vector<Comment>* comments)
 
 bool Lexer::Impl::process_indentation() {
   int column = 0, altcolumn = 0;
+  // Indentation cannot be split over lines with backslashes: the column of the
+  // first backslash (when not 0, as CPython tests it) is the line's indentation.
+  int cont_line_col = 0;
   for (;;) {
     int c = peek(pos);
     if (c == ' ') {
@@ -281,6 +284,19 @@ bool Lexer::Impl::process_indentation() {
       altcolumn = altcolumn + 1;
     } else if (c == '\014') {  // form feed resets the count, as in CPython
       column = altcolumn = 0;
+    } else if (c == '\\') {
+      cont_line_col = cont_line_col != 0 ? cont_line_col : column;
+      if (peek(pos + 1) != '\n') {
+        fail("unexpected character after line continuation character", pos + 1, pos + 2);
+        return false;
+      }
+      pos += 2;
+      new_line(pos - 1);
+      if (peek(pos) == -1) {
+        fail("unexpected EOF while parsing", pos, pos);
+        return false;
+      }
+      continue;
     } else {
       break;
     }
@@ -294,6 +310,7 @@ bool Lexer::Impl::process_indentation() {
     blankline = false;
   }
   if (blankline || level != 0) return true;
+  if (cont_line_col != 0) column = altcolumn = cont_line_col;
   if (column == indstack[indent]) {
     if (altcolumn != altindstack[indent]) {
       fail(SyntaxError::Kind::TabError, "inconsistent use of tabs and spaces in indentation",
@@ -942,6 +959,14 @@ void Lexer::Impl::run() {
         return;
       }
       continue;
+    }
+
+    // CPython rejects a non-printable character outside strings and comments.
+    if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "%04X", static_cast<unsigned>(c));
+      fail(std::string("invalid non-printable character U+") + hex, pos, pos + 1);
+      return;
     }
 
     if (!fstring_modes.empty()) {

@@ -43,7 +43,8 @@ ExprNode* Parser::expression() {
     std::size_t after = mark();
     ++pos_;
     E* test = disjunction();
-    if (test != nullptr && accept(TK::KW_ELSE)) {
+    bool has_else = test != nullptr && accept(TK::KW_ELSE);
+    if (has_else) {
       if (E* orelse = expression()) {
         auto* e = make<IfExp>(start);
         e->test = test;
@@ -52,7 +53,7 @@ ExprNode* Parser::expression() {
         return e;
       }
     }
-    if (test != nullptr && !check(TK::KW_ELSE)) {
+    if (test != nullptr && !has_else) {
       hint("expected 'else' after 'if' expression", span(start));
     }
     reset(after);
