@@ -83,11 +83,12 @@ def dump_ast(source: Union[str, bytes], *, filename: str = "<unknown>",
     """Returns what ``ast.dump(ast.parse(source, mode=mode), include_attributes=...)``
     prints on CPython ``python`` ("3.11" or "3.12"), computed by the C++ parser.
 
-    ``source`` as bytes is decoded as CPython decodes files (BOM, coding cookie).
+    ``source`` as bytes is decoded as CPython decodes files (BOM, coding cookie);
+    as str it is taken as text, like ``ast.parse(str)`` (cookies are ignored).
     Raises SourceSyntaxError when the source is not valid for that version.
     """
     text, error = _engine.dump_ast(_to_bytes(source), filename, include_attributes,
-                                   _minor(python), mode)
+                                   _minor(python), mode, isinstance(source, str))
     if error is not None:
         raise SourceSyntaxError(_diagnostic(error, filename), error["kind"])
     return text
@@ -105,7 +106,8 @@ def unparse(source: Union[str, bytes], *, filename: str = "<unknown>",
     The result parses to the same AST as ``source`` (positions aside). Raises
     SourceSyntaxError when the source is not valid for that version.
     """
-    text, error = _engine.unparse(_to_bytes(source), filename, _minor(python))
+    text, error = _engine.unparse(_to_bytes(source), filename, _minor(python),
+                                  isinstance(source, str))
     if error is not None:
         raise SourceSyntaxError(_diagnostic(error, filename), error["kind"])
     return text

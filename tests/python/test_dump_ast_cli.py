@@ -149,3 +149,12 @@ def test_unparse_command_keeps_comments(tmp_path):
     for comment in ("# the layers", "# a comment before forward", "# scale"):
         assert comment in r.stdout
     assert torch2keras.unparse(src) == r.stdout
+
+
+def test_str_source_is_text_like_ast_parse_of_str():
+    src = '# coding: latin-1\nx = "\u00e9"\n'
+    assert torch2keras.dump_ast(src) == ast.dump(ast.parse(src))
+    assert torch2keras.dump_ast("# coding: ascii\nx = '\u00e9'\n") == \
+        ast.dump(ast.parse("# coding: ascii\nx = '\u00e9'\n"))
+    with pytest.raises(torch2keras.SourceSyntaxError):
+        torch2keras.dump_ast("\ufeffx = 1\n")  # CPython: invalid non-printable U+FEFF

@@ -64,8 +64,9 @@ nb::tuple parse_then(nb::bytes source, const std::string& filename,
 }
 
 nb::tuple dump_ast(nb::bytes source, const std::string& filename, bool include_attributes,
-                   int minor, const std::string& mode) {
+                   int minor, const std::string& mode, bool is_text) {
   t2k::syntax::ParseOptions options;
+  options.source_is_text = is_text;
   options.minor = parse_minor(minor);
   options.mode = parse_mode(mode);
   options.keep_comments = false;
@@ -80,8 +81,9 @@ nb::tuple dump_ast(nb::bytes source, const std::string& filename, bool include_a
 }
 
 // Parses and prints the tree back as source, comments kept.
-nb::tuple unparse(nb::bytes source, const std::string& filename, int minor) {
+nb::tuple unparse(nb::bytes source, const std::string& filename, int minor, bool is_text) {
   t2k::syntax::ParseOptions options;
+  options.source_is_text = is_text;
   options.minor = parse_minor(minor);
   return parse_then(source, filename, options, [&](const t2k::syntax::ParsedSource& parsed) {
     t2k::syntax::UnparseOptions unparse_options;
@@ -107,11 +109,11 @@ NB_MODULE(_engine, m) {
   m.doc() = "The torch2keras C++ engine.";
   m.def("dump_ast", &dump_ast, nb::arg("source"), nb::arg("filename") = "<unknown>",
         nb::arg("include_attributes") = false, nb::arg("minor") = 11,
-        nb::arg("mode") = "exec",
+        nb::arg("mode") = "exec", nb::arg("is_text") = false,
         "ast.dump() of `source` as CPython 3.<minor> would print it: (text, None), or "
         "(None, error) for a syntax error.");
   m.def("unparse", &unparse, nb::arg("source"), nb::arg("filename") = "<unknown>",
-        nb::arg("minor") = 11,
+        nb::arg("minor") = 11, nb::arg("is_text") = false,
         "`source` parsed and printed back (comments kept): (text, None), or (None, error).");
   m.def("parse_check", &parse_check, nb::arg("source"), nb::arg("minor") = 11,
         "Parses `source`; True if it is valid Python 3.<minor>.");

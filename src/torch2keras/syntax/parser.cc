@@ -319,11 +319,12 @@ SyntaxError encoding_error(std::string message) {
 
 }  // namespace
 
-std::optional<SyntaxError> decode_source(std::string_view bytes, std::string& text) {
+std::optional<SyntaxError> decode_source(std::string_view bytes, std::string& text,
+                                         bool is_text) {
   if (bytes.find('\0') != std::string_view::npos) {
     return encoding_error("source code string cannot contain null bytes");
   }
-  bool bom = bytes.size() >= 3 && bytes.compare(0, 3, "\xEF\xBB\xBF") == 0;
+  bool bom = !is_text && bytes.size() >= 3 && bytes.compare(0, 3, "\xEF\xBB\xBF") == 0;
   if (bom) bytes.remove_prefix(3);
 
   // PEP 263: a coding spec on line 1, or on line 2 when line 1 is a comment.
@@ -333,8 +334,8 @@ std::optional<SyntaxError> decode_source(std::string_view bytes, std::string& te
     std::size_t nl = bytes.find('\n');
     std::string_view line1 = bytes.substr(0, nl);
     bool code_line = false;
-    found = coding_spec(line1, spec, code_line);
-    if (!found && !code_line && nl != std::string_view::npos) {
+    found = !is_text && coding_spec(line1, spec, code_line);
+    if (!is_text && !found && !code_line && nl != std::string_view::npos) {
       std::string_view rest = bytes.substr(nl + 1);
       found = coding_spec(rest.substr(0, rest.find('\n')), spec, code_line);
     }
@@ -406,7 +407,8 @@ ModNode* parse_text(std::string_view text, Arena& arena, const ParseOptions& opt
 
 std::unique_ptr<ParsedSource> parse_source(std::string_view bytes, const ParseOptions& options) {
   auto result = std::make_unique<ParsedSource>();
-  if (std::optional<SyntaxError> e = decode_source(bytes, result->text)) {
+  if (std::optional<SyntaxError> e =
+          decode_source(bytes, result->text, options.source_is_text)) {
     result->error = std::move(e);
     return result;
   }

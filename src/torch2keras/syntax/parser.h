@@ -31,6 +31,9 @@ struct ParseOptions {
   int minor = 11;  // Python 3.<minor> syntax and AST: 11 (default) or 12
   Mode mode = Mode::Exec;
   bool keep_comments = true;
+  // The bytes are already text (UTF-8 of a Python str), as for `ast.parse(str)`:
+  // no BOM stripping and no coding cookie (a U+FEFF is then an invalid character).
+  bool source_is_text = false;
 };
 
 // A parsed source file. The AST's strings point into `text` or `arena`, so the
@@ -47,7 +50,9 @@ struct ParsedSource {
 // honours a coding cookie on line 1 or 2, translates "\r\n" and "\r" to "\n" and
 // appends a final "\n". Errors: null bytes, unknown or unsupported encodings,
 // undecodable bytes, a BOM with a non-UTF-8 cookie.
-std::optional<SyntaxError> decode_source(std::string_view bytes, std::string& text);
+// With `is_text`, the BOM and cookie steps are skipped (see source_is_text).
+std::optional<SyntaxError> decode_source(std::string_view bytes, std::string& text,
+                                         bool is_text = false);
 
 // Decodes and parses. Never throws; errors are reported in the result.
 std::unique_ptr<ParsedSource> parse_source(std::string_view bytes, const ParseOptions& options);
