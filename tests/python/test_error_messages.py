@@ -43,3 +43,19 @@ def test_error_matches_cpython(src):
     assert (err.kind, err.diagnostic.message) == (kind, message)
     if src not in MESSAGE_ONLY:
         assert (err.diagnostic.line, err.diagnostic.col) == (line, col)
+
+# Missing commas, the most common typo in layer lists.
+COMMA_CASES = [
+    "layers = [\n    nn.Conv2d(3, 8, 3)\n    nn.ReLU()\n]\n",
+    "f(x=1 y=2)\n", "x = [1, 2 3]\n", "x = (1\n     y)\n", "x = {1, 2 3}\n", "f(a b)\n",
+]
+
+
+@pytest.mark.parametrize("src", COMMA_CASES)
+def test_missing_comma_matches_cpython(src):
+    kind, message, line, col = cpython_error(src)
+    assert message == "invalid syntax. Perhaps you forgot a comma?"
+    with pytest.raises(torch2keras.SourceSyntaxError) as info:
+        torch2keras.dump_ast(src)
+    assert (info.value.diagnostic.message, info.value.diagnostic.line, info.value.diagnostic.col) == \
+        (message, line, col)

@@ -14,6 +14,35 @@ bool starts_for(TokenKind k, TokenKind next) {
 }
 }  // namespace
 
+// Inside brackets, an element directly followed by the start of another
+// expression is CPython's "Perhaps you forgot a comma?" (invalid_expression).
+void Parser::hint_missing_comma(const E* previous) {
+  switch (kind()) {
+    case TK::NAME:
+    case TK::NUMBER:
+    case TK::STRING:
+    case TK::FSTRING_START:
+    case TK::LPAR:
+    case TK::LSQB:
+    case TK::LBRACE:
+    case TK::KW_NONE:
+    case TK::KW_TRUE:
+    case TK::KW_FALSE:
+    case TK::KW_LAMBDA:
+    case TK::KW_AWAIT:
+    case TK::ELLIPSIS:
+    case TK::TILDE: {
+      // `NAME STRING` (print "x") and soft keywords are excluded, as in CPython.
+      if (is<Name>(previous) && (check(TK::STRING) || check(TK::FSTRING_START))) return;
+      const Token& t = cur();
+      hint("invalid syntax. Perhaps you forgot a comma?",
+           Loc{previous->loc.lineno, previous->loc.col_offset, t.end_lineno, t.end_col_offset});
+      return;
+    }
+    default: return;
+  }
+}
+
 //G expressions: expression (',' expression)* [',']
 ExprNode* Parser::expressions() {
   std::size_t start = mark();
@@ -496,6 +525,7 @@ bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords,
                        std::optional<std::size_t> genexp_paren) {
   std::size_t start = mark();
   bool seen_keyword = false, seen_double_star = false;
+  E* last_value = nullptr;  // the expression of the latest argument
   auto fail = [&]() {
     reset(start);
     args.clear();
@@ -515,6 +545,7 @@ bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords,
       e->value = value;
       e->ctx = ExprContext::Load;
       args.push_back(e);
+      last_value = value;
     } else if (accept(TK::DOUBLESTAR)) {
       E* value = expression();
       if (value == nullptr) return fail();
@@ -522,6 +553,7 @@ bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords,
       k->value = value;
       keywords.push_back(k);
       seen_double_star = true;
+      last_value = value;
     } else if (check(TK::NAME) && kind_at(pos_ + 1) == TK::EQUAL) {
       Identifier name = identifier(cur());
       pos_ += 2;
@@ -532,6 +564,7 @@ bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords,
       k->value = value;
       keywords.push_back(k);
       seen_keyword = true;
+      last_value = value;
     } else {
       E* value = named_expression();
       if (value == nullptr || check(TK::EQUAL)) {
@@ -566,8 +599,13 @@ bool Parser::arguments(std::vector<E*>& args, std::vector<Keyword*>& keywords,
         return true;
       }
       args.push_back(value);
+      last_value = value;
     }
-    if (!accept(TK::COMMA)) break;
+    if (!accept(TK::COMMA)) {
+      E* last = args.empty() && keywords.empty() ? nullptr : last_value;
+      if (last != nullptr && !check(TK::RPAR)) hint_missing_comma(last);
+      break;
+    }
   }
   return true;
 }
@@ -730,7 +768,10 @@ ExprNode* Parser::paren_atom() {
   if (accept(TK::COMMA)) {
     std::vector<E*> elts{first};
     star_named_expressions(elts);
-    if (!accept(TK::RPAR)) return fail();
+    if (!accept(TK::RPAR)) {
+      hint_missing_comma(elts.back());
+      return fail();
+    }
     auto* t = make<Tuple>(start);
     t->elts = seq(elts);
     t->ctx = ExprContext::Load;
@@ -749,6 +790,7 @@ ExprNode* Parser::paren_atom() {
     g->generators = seq(generators);
     return g;
   }
+  hint_missing_comma(first);
   return fail();
 }
 
@@ -775,7 +817,10 @@ ExprNode* Parser::bracket_atom() {
     }
     elts.push_back(first);
     if (accept(TK::COMMA)) star_named_expressions(elts);
-    if (!accept(TK::RSQB)) return fail();
+    if (!accept(TK::RSQB)) {
+      hint_missing_comma(elts.back());
+      return fail();
+    }
   }
   auto* l = make<List>(start);
   l->elts = seq(elts);
@@ -878,7 +923,10 @@ ExprNode* Parser::brace_atom() {
   }
   std::vector<E*> elts{first};
   if (accept(TK::COMMA)) star_named_expressions(elts);
-  if (!accept(TK::RBRACE)) return fail();
+  if (!accept(TK::RBRACE)) {
+    hint_missing_comma(elts.back());
+    return fail();
+  }
   auto* s = make<Set>(start);
   s->elts = seq(elts);
   return s;

@@ -125,6 +125,7 @@ class Parser {
   }
   // The message for an invalid assignment target (CPython's invalid_assignment).
   void hint_invalid_target(E* target, const char* fmt);
+  void hint_missing_comma(const E* previous);
   // A token the grammar forces (`&&':'`): its absence is an immediate error.
   void expect_forced(TokenKind k, const char* message);
 
