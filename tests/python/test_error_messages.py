@@ -59,3 +59,14 @@ def test_missing_comma_matches_cpython(src):
         torch2keras.dump_ast(src)
     assert (info.value.diagnostic.message, info.value.diagnostic.line, info.value.diagnostic.col) == \
         (message, line, col)
+
+
+def test_invalid_utf8_outside_strings_matches_cpython():
+    data = b"x = 1\n\xff\n"
+    try:
+        ast.parse(data)
+    except SyntaxError as e:
+        expected = e.msg
+    with pytest.raises(torch2keras.SourceSyntaxError) as info:
+        torch2keras.dump_ast(data)
+    assert info.value.diagnostic.message == expected

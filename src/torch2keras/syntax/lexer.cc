@@ -8,6 +8,7 @@
 #include <string>
 
 #include "torch2keras/base/unicode.h"
+#include "torch2keras/syntax/string_literal.h"
 
 namespace t2k::syntax {
 
@@ -514,7 +515,8 @@ bool Lexer::Impl::verify_identifier(std::size_t start, std::size_t end) {
     std::size_t char_start = i;
     std::optional<char32_t> c = unicode::decode_utf8(text, i);
     if (!c) {
-      fail("(unicode error) 'utf-8' codec can't decode byte", char_start, char_start + 1);
+      fail(utf8_error(text.substr(start, end - start), char_start - start), char_start,
+           char_start + 1);
       return false;
     }
     bool ok = first ? (*c == U'_' || unicode::is_xid_start(*c)) : unicode::is_xid_continue(*c);

@@ -37,6 +37,8 @@ int hex_value(unsigned char c) {
   return -1;
 }
 
+}  // namespace
+
 // CPython's UnicodeDecodeError text for strict UTF-8 decoding of `body`, whose
 // first bad sequence starts at `at`.
 std::string utf8_error(std::string_view body, std::size_t at) {
@@ -82,6 +84,8 @@ std::string utf8_error(std::string_view body, std::size_t at) {
   }
   return buffer;
 }
+
+namespace {
 
 std::string escape_error(std::size_t start, std::size_t end, const char* message) {
   char buffer[200];

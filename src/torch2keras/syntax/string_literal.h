@@ -27,6 +27,10 @@ StringToken split_string_token(std::string_view token_text);
 // 0-2: truncated \xXX escape".
 bool decode_str(std::string_view body, bool raw, std::string& out, std::string& error);
 
+// CPython's "(unicode error) 'utf-8' codec can't decode byte 0x.. in position N:
+// <reason>" for `text` whose first invalid UTF-8 sequence starts at `at`.
+std::string utf8_error(std::string_view text, std::size_t at);
+
 // Decodes the body of a bytes literal. Non-ASCII characters are an error
 // ("bytes can only contain ASCII literal characters").
 bool decode_bytes(std::string_view body, bool raw, std::string& out, std::string& error);
