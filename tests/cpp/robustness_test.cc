@@ -1,6 +1,7 @@
 // The parser on hostile input: every input ends in a tree or an error, never a
 // crash, a hang or unbounded work. Replays tests/data/fuzz_regressions/ (inputs the
-// fuzzer once broke us with) and checks the nesting limits.
+// fuzzer once broke us with) and checks the nesting limits; the inputs in its
+// roundtrip/ folder must also come back from the unparser as the same tree.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "torch2keras/syntax/ast_dump.h"
 #include "torch2keras/syntax/parser.h"
+#include "torch2keras/syntax/unparse.h"
 
 namespace {
 
@@ -20,6 +22,22 @@ std::unique_ptr<t2k::syntax::ParsedSource> parse(const std::string& source, int 
   t2k::syntax::ParseOptions options;
   options.minor = minor;
   return t2k::syntax::parse_source(source, options);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string dump(const t2k::syntax::ParsedSource& parsed, int minor) {
+  if (parsed.tree == nullptr) return "ERROR";
+  t2k::syntax::DumpOptions options;
+  options.minor = minor;
+  std::string out;
+  t2k::syntax::dump_ast(out, parsed.tree, options);
+  return out;
 }
 
 TEST(Robustness, FuzzRegressionsParseOrFail) {
@@ -38,6 +56,33 @@ TEST(Robustness, FuzzRegressionsParseOrFail) {
       }
     }
   }
+}
+
+// What the fuzzer checks with T2K_FUZZ_ROUNDTRIP=1: each input that parses comes
+// back from the unparser as the same tree in 3.11 mode. In 3.12 mode some trees
+// have no spelling (see tests/fuzz/fuzz_parser.cc); the unparser must still run.
+TEST(Robustness, FuzzRegressionsRoundTrip) {
+  fs::path dir = fs::path(T2K_TEST_DATA_DIR) / "fuzz_regressions" / "roundtrip";
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path().extension() == ".md") continue;
+    std::string source = read_file(entry.path());
+    for (int minor : {11, 12}) {
+      auto parsed = parse(source, minor);
+      if (parsed->tree == nullptr) continue;
+      t2k::syntax::UnparseOptions options;
+      options.comments = &parsed->comments;
+      options.minor = minor;
+      std::string text = t2k::syntax::unparse(parsed->tree, options);
+      if (minor != 11) continue;
+      ++checked;
+      auto again = parse(text, minor);
+      EXPECT_EQ(dump(*parsed, minor), dump(*again, minor))
+          << entry.path() << "\nunparsed:\n"
+          << text << (again->error ? "\nerror: " + again->error->message : "");
+    }
+  }
+  EXPECT_GT(checked, 0);
 }
 
 TEST(Robustness, DeepNestingIsRejectedLikeCPython) {

@@ -256,6 +256,39 @@ TEST(UnparseTest, FStringsPep701) {
             "f'''{\"\"\"\n\"\"\".join(x)}'''");
   // No 3.11 spelling exists for a backslash inside a field: the 3.12 one is used.
   EXPECT_EQ(round_trip("f'{'\\\\'}'", 12, Mode::Eval, 11), "f'{'\\\\'}'");
+  // In a 3.12 format spec `{{` opens a field after an empty Constant, anywhere.
+  EXPECT_EQ(expr_round_trip("f'{x:{w}{{y}}}'", 12), "f'{x:{w}{{y}}}'");
+}
+
+TEST(UnparseTest, FStringFieldsKeepCharactersRaw) {
+  // In 3.11 a field cannot hold a backslash, so characters that repr() escapes
+  // (VT, FF, DEL, C1 controls, U+2028...) are written as themselves; at the top
+  // level of the f-string, escapes are fine.
+  expect_exprs({
+      {"f\"{'a\vb'}\"", "f\"{'a\vb'}\""},
+      {"f'{\"\f\x7f\xc2\x85\xe2\x80\xa8\x01\"}'", "f\"{'\f\x7f\xc2\x85\xe2\x80\xa8\x01'}\""},
+      {"f\"{b'\v\x7f'}\"", "f\"{b'\v\x7f'}\""},
+      {"f\"{f'{x}\v'}\v\"", "f\"{f'{x}\v'}\\x0b\""},
+      {"f'{x:\v>{f\"\v\"}}'", "f\"{x:\\x0b>{f'\v'}}\""},
+      {"f'''{f\"\"\"{x}\n\"\"\"}'''", "f'''{f\"\"\"{x}\n\"\"\"}'''"},
+      {"f'''{u\"\v\"}'''", "f\"{u'\v'}\""},
+  });
+  // The fuzzer's input: a nested f-string whose literal text holds a raw VT.
+  std::string nested = "x = f\"{f'{~a}" + std::string(3, '`') + "\v" + "`'}\"\n";
+  EXPECT_EQ(round_trip(nested), nested);
+  // For 3.12 output the PEP 701 form with escapes reads better.
+  EXPECT_EQ(round_trip("f\"{'a\vb'}\"", 12, Mode::Eval), "f'{'a\\x0bb'}'");
+}
+
+TEST(UnparseTest, FStringQuotesFoundBySearch) {
+  // The fields printed first would take """ for the nested f-string (its text
+  // holds a newline) and " for the string holding ''', leaving no quote for the
+  // outer f-string; fixing """ first makes the nested one take '''.
+  const char* source = "f\"\"\"{f'''a\nb'''}{\"'''\"}\"\"\"";
+  EXPECT_EQ(expr_round_trip(source), source);
+  // Four levels, each excluding its quote from those inside.
+  const char* deep = "f'''{f\"\"\"{f'{\"a\" + f\"{x}\"}'}\"\"\"}'''";
+  EXPECT_EQ(expr_round_trip(deep), "f'''{f\"\"\"{f\"{'a' + f'{x}'}\"}\"\"\"}'''");
 }
 
 TEST(UnparseTest, SimpleStatements) {

@@ -83,33 +83,45 @@ void escape_code_point(std::string& out, char32_t c) {
   out += buf;
 }
 
-// Appends the body of a str literal for `wtf8` without choosing quotes: backslashes
-// and unprintable characters become escapes, except that newlines and tabs stay
-// as they are when `raw_whitespace` (for triple-quoted output).
-void escape_str_body(std::string& out, std::string_view wtf8, bool raw_whitespace) {
+// Appends the body of a str literal for `wtf8` without choosing quotes, with the
+// escapes `mode` asks for.
+void escape_str_body(std::string& out, std::string_view wtf8, Escapes mode) {
   for (std::size_t i = 0; i < wtf8.size();) {
     char32_t c = unicode::decode_wtf8(wtf8, i);
-    if (c == '\\')
-      out += "\\\\";
-    else if (raw_whitespace && (c == '\n' || c == '\t'))
-      out += static_cast<char>(c);
-    else if (printable(c))
+    bool raw = false;
+    switch (mode) {
+      case Escapes::Repr: raw = c != '\\' && printable(c); break;
+      case Escapes::Docstring: raw = (c != '\\' && printable(c)) || c == '\n' || c == '\t'; break;
+      case Escapes::Raw:
+        raw = c != '\\' && c != 0 && c != '\r' && !(c >= 0xD800 && c <= 0xDFFF);
+        break;
+    }
+    if (raw)
       unicode::append_utf8(out, c);
+    else if (c == '\\')
+      out += "\\\\";
     else
       escape_code_point(out, c);
   }
 }
 
-// The same for a bytes literal: only printable ASCII stays as it is.
-void escape_bytes_body(std::string& out, std::string_view bytes, bool raw_whitespace) {
+// The same for a bytes literal, which holds ASCII only: printable ASCII stays as
+// it is (in Raw mode, any ASCII the source can hold).
+void escape_bytes_body(std::string& out, std::string_view bytes, Escapes mode) {
   for (char ch : bytes) {
     auto b = static_cast<unsigned char>(ch);
-    if (b == '\\')
+    bool raw = false;
+    switch (mode) {
+      case Escapes::Repr: raw = b != '\\' && b >= 0x20 && b < 0x7f; break;
+      case Escapes::Docstring:
+        raw = (b != '\\' && b >= 0x20 && b < 0x7f) || b == '\n' || b == '\t';
+        break;
+      case Escapes::Raw: raw = b != '\\' && b != 0 && b != '\r' && b < 0x80; break;
+    }
+    if (raw)
+      out += ch;
+    else if (b == '\\')
       out += "\\\\";
-    else if (raw_whitespace && (b == '\n' || b == '\t'))
-      out += ch;
-    else if (b >= 0x20 && b < 0x7f)
-      out += ch;
     else
       escape_code_point(out, b);
   }
@@ -125,6 +137,18 @@ bool fits_unescaped(std::string_view body, std::string_view quote, bool at_end) 
     return body.find(c) == std::string_view::npos && body.find('\n') == std::string_view::npos;
   if (body.find(quote) != std::string_view::npos) return false;
   return !(at_end && !body.empty() && body.back() == c);
+}
+
+// Whether `text` can stand inside the fields of f-strings quoted with `mask`
+// (bits of kQuotes) in 3.11 syntax: the lexer ends such an f-string at the first
+// of its quotes, and a single-quoted one at a newline.
+bool fits_enclosing(std::string_view text, uint8_t mask) {
+  for (std::size_t q = 0; q < std::size(kQuotes); ++q) {
+    if ((mask >> q & 1U) == 0) continue;
+    if (text.find(kQuotes[q]) != std::string_view::npos) return false;
+    if (kQuotes[q].size() == 1 && text.find('\n') != std::string_view::npos) return false;
+  }
+  return true;
 }
 
 // Appends a literal body, escaping the quote character where it would end the
@@ -170,7 +194,7 @@ const char* binary_operator(OperatorKind op) {
 
 void docstring_literal(std::string& out, std::string_view wtf8) {
   std::string body;
-  escape_str_body(body, wtf8, true);
+  escape_str_body(body, wtf8, Escapes::Docstring);
   // Prefer """ unless the text ends with " (then ''' avoids an escape).
   std::string_view order[2] = {kQuotes[2], kQuotes[3]};
   if (!body.empty() && body.back() == '"') std::swap(order[0], order[1]);
@@ -397,7 +421,11 @@ void Unparser::expr(const ExprNode* e, Prec ctx) {
       if (options_.minor < 12) {
         // 3.11: the first token's `u` marks every literal part, so an empty
         // u-string in front reproduces the kinds.
-        out_ += "u'' ";
+        if (in_field())
+          field_string("", 'u');
+        else
+          out_ += "u''";
+        out_ += ' ';
         fstring(j->values);
         return;
       }
@@ -516,24 +544,25 @@ void Unparser::constant(const Constant* c, Prec ctx) {
     case ConstantValue::Kind::Float: number(v.number, false, ctx); return;
     case ConstantValue::Kind::Complex: number(v.number, true, ctx); return;
     case ConstantValue::Kind::Str: {
-      if (c->kind.data() != nullptr && c->kind == "u") out_ += 'u';
-      if (!avoid_backslashes_) {
+      bool u = c->kind.data() != nullptr && c->kind == "u";
+      if (!in_field()) {
+        if (u) out_ += 'u';
         pyrepr::repr_str(out_, v.text);
         return;
       }
       std::string body;
-      escape_str_body(body, v.text, true);
-      string_avoiding_backslashes(body, 0);
+      escape_str_body(body, v.text, field_escapes());
+      field_string(body, u ? 'u' : 0);
       return;
     }
     case ConstantValue::Kind::Bytes: {
-      if (!avoid_backslashes_) {
+      if (!in_field()) {
         pyrepr::repr_bytes(out_, v.text);
         return;
       }
       std::string body;
-      escape_bytes_body(body, v.text, true);
-      string_avoiding_backslashes(body, 'b');
+      escape_bytes_body(body, v.text, field_escapes());
+      field_string(body, 'b');
       return;
     }
   }
@@ -775,26 +804,50 @@ void Unparser::patterns(Seq<PatternNode*> list) {
 // ---- f-strings ------------------------------------------------------------------------
 //
 // Before 3.12 (PEP 701) a replacement field may not contain a backslash nor the
-// f-string's own quote, and only a triple-quoted f-string may hold a newline. So
-// fields are printed first (with strings inside choosing quotes that need no
-// escape) and the f-string then takes the first of ' " """ ''' that none of its
-// fields uses; literal text can escape its quotes. Where that is impossible
-// (only for trees that no 3.11 source produces) the f-string is printed the
-// 3.12 way, reusing quotes and escapes inside fields.
+// quote of any f-string it is in, and only a triple-quoted f-string may hold a
+// newline. So strings inside a field keep their characters raw (a vertical tab
+// is written as itself) and pick quotes that need no escape; nested f-strings
+// may not escape their literal text either.
+//
+// The quotes are found in two steps. First the fields are printed with each
+// string taking the first of ' " """ ''' that fits its text and the quotes
+// already chosen around it, and the f-string takes the first quote that none of
+// its fields uses (literal text at the top level can escape its quotes): this is
+// the output for nearly every f-string. When that fails (`f"{'''\n'''}"` inside
+// an f'''...''' field, say), each quote in turn is fixed first and the fields are
+// printed around it. Each level excludes its own quote for the levels inside, so
+// at most four f-strings nest and the search is bounded. Where no 3.11 spelling
+// exists (only for trees that no 3.11 source produces) the f-string is printed
+// the 3.12 way, reusing quotes and escapes inside fields.
 
-// A str or bytes literal without any backslash: the first quote that fits.
-void Unparser::string_avoiding_backslashes(std::string_view body, char prefix) {
-  if (prefix != 0) out_ += prefix;
-  if (body.find('\\') == std::string_view::npos && !raw_whitespace_unwanted(body)) {
-    for (std::string_view q : kQuotes) {
-      if (!fits_unescaped(body, q, true)) continue;
-      out_ += q;
-      out_ += body;
-      out_ += q;
-      return;
-    }
+namespace {
+
+// Valid 3.11 source nests at most four f-strings (quoted ''', """, ', " from the
+// outside in): a fifth one's quote would contain one of theirs.
+constexpr int kMaxFStringNesting = 4;
+
+}  // namespace
+
+// A str or bytes literal inside a field: the first quote that holds `body` (with
+// `prefix`) with no escape and fits the enclosing quotes; else a failure.
+void Unparser::field_string(std::string_view body, char prefix) {
+  if (body.find('\\') != std::string_view::npos) {
+    avoid_failed_ = true;  // the output is discarded
+    return;
   }
-  avoid_failed_ = true;  // the output is discarded; the f-string is redone 3.12-style
+  std::string text;
+  for (std::string_view q : kQuotes) {
+    if (!fits_unescaped(body, q, true)) continue;
+    text.clear();
+    if (prefix != 0) text += prefix;
+    text += q;
+    text += body;
+    text += q;
+    if (!fits_enclosing(text, enclosing_quotes_)) continue;
+    out_ += text;
+    return;
+  }
+  avoid_failed_ = true;
 }
 
 bool Unparser::is_empty_str(const ExprNode* e) {
@@ -810,14 +863,14 @@ std::string Unparser::subexpression(const ExprNode* e) {
   return saved;
 }
 
-void Unparser::formatted_value(const FormattedValue* f, std::vector<FPart>& parts,
-                               bool raw_whitespace, bool spec_start) {
+void Unparser::formatted_value(const FormattedValue* f, std::vector<FPart>& parts, Escapes escapes,
+                               bool after_empty) {
   std::string code = "{";
   std::string inner = subexpression(f->value);
-  // `{ {a: b}}`, not an escaped `{{`. At the start of a format spec `{{` opens a
-  // field too, and 3.12 gives it an empty Constant before: then no space, so that
-  // the tree comes back the same.
-  if (!inner.empty() && inner[0] == '{' && !spec_start) code += ' ';
+  // `{ {a: b}}`, not an escaped `{{`. In a format spec `{{` opens a field too,
+  // and 3.12 puts an empty Constant before it: after one, no space, so that the
+  // tree comes back the same.
+  if (!inner.empty() && inner[0] == '{' && !after_empty) code += ' ';
   code += inner;
   if (f->conversion >= 0) {
     code += '!';
@@ -831,19 +884,19 @@ void Unparser::formatted_value(const FormattedValue* f, std::vector<FPart>& part
   code += ':';
   parts.push_back({std::move(code), false});
   if (auto* spec = as<JoinedStr>(f->format_spec)) {
-    fstring_parts(spec->values, parts, raw_whitespace, true);
+    fstring_parts(spec->values, parts, escapes, true);
   } else {
     ExprNode* only = f->format_spec;
-    fstring_parts(Seq<ExprNode*>(std::span<ExprNode*>(&only, 1)), parts, raw_whitespace, true);
+    fstring_parts(Seq<ExprNode*>(std::span<ExprNode*>(&only, 1)), parts, escapes, true);
   }
   parts.push_back({"}", false});
 }
 
-void Unparser::fstring_parts(Seq<ExprNode*> values, std::vector<FPart>& parts, bool raw_whitespace,
+void Unparser::fstring_parts(Seq<ExprNode*> values, std::vector<FPart>& parts, Escapes escapes,
                              bool spec) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     const ExprNode* v = values[i];
-    bool spec_start = spec && i == 1 && is_empty_str(values[0]);
+    bool after_empty = spec && i >= 1 && is_empty_str(values[i - 1]);
     auto* c = as<Constant>(v);
     if (c != nullptr && c->value.kind == ConstantValue::Kind::Str) {
       std::string doubled;
@@ -852,9 +905,9 @@ void Unparser::fstring_parts(Seq<ExprNode*> values, std::vector<FPart>& parts, b
         if (ch == '{' || ch == '}') doubled += ch;
       }
       if (parts.empty() || !parts.back().literal) parts.push_back({"", true});
-      escape_str_body(parts.back().text, doubled, raw_whitespace);
+      escape_str_body(parts.back().text, doubled, escapes);
     } else if (auto* f = as<FormattedValue>(v)) {
-      formatted_value(f, parts, raw_whitespace, spec_start);
+      formatted_value(f, parts, escapes, after_empty);
     } else {
       // Not produced by the parser: any other expression becomes a field.
       std::string code = "{";
@@ -867,57 +920,15 @@ void Unparser::fstring_parts(Seq<ExprNode*> values, std::vector<FPart>& parts, b
 
 void Unparser::fstring(Seq<ExprNode*> values) {
   if (avoid_failed_) return;  // an enclosing 3.11 attempt has already failed
-  bool nested = avoid_backslashes_;
-  {
-    // The 3.11 form. Nested in another one's field, even the literal text may not
-    // use escapes, so newlines and tabs stay raw (triple quotes).
-    std::vector<FPart> parts;
-    avoid_backslashes_ = true;
-    fstring_parts(values, parts, nested, false);
-    avoid_backslashes_ = nested;
-    int chosen = -1;
-    bool chosen_escapes = true;
-    for (int q = 0; q < 4 && !avoid_failed_; ++q) {
-      std::string_view quote = kQuotes[q];
-      bool ok = true, escapes = false;
-      for (std::size_t i = 0; i < parts.size() && ok; ++i) {
-        const FPart& p = parts[i];
-        bool at_end = i + 1 == parts.size();
-        bool fits = fits_unescaped(p.text, quote, at_end);
-        if (!p.literal || nested) {
-          ok = fits && p.text.find('\\') == std::string::npos &&
-               !(nested && raw_whitespace_unwanted(p.text));
-        } else if (!fits) {
-          escapes = true;  // literal text may escape its quotes
-        }
-      }
-      if (ok && (chosen < 0 || (chosen_escapes && !escapes))) {
-        chosen = q;
-        chosen_escapes = escapes;
-      }
-    }
-    if (chosen >= 0 && !avoid_failed_) {
-      std::string_view quote = kQuotes[chosen];
-      out_ += 'f';
-      out_ += quote;
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (parts[i].literal)
-          append_quote_escaped(out_, parts[i].text, quote, i + 1 == parts.size());
-        else
-          out_ += parts[i].text;
-      }
-      out_ += quote;
-      return;
-    }
-    if (nested) {
-      avoid_failed_ = true;
-      return;
-    }
-    avoid_failed_ = false;
+  bool nested = in_field();
+  if (fstring_depth_ < kMaxFStringNesting && fstring_311(values)) return;
+  if (nested) {
+    avoid_failed_ = true;
+    return;
   }
   // The 3.12 form: fields are printed as anywhere else and may reuse the quote.
   std::vector<FPart> parts;
-  fstring_parts(values, parts, false, false);
+  fstring_parts(values, parts, Escapes::Repr, false);
   bool has_single = false, has_double = false;
   for (const FPart& p : parts) {
     if (!p.literal) continue;
@@ -934,6 +945,67 @@ void Unparser::fstring(Seq<ExprNode*> values) {
       out_ += p.text;
   }
   out_ += quote;
+}
+
+// The 3.11 form, if there is one: appended, and true.
+bool Unparser::fstring_311(Seq<ExprNode*> values) {
+  std::string text;
+  bool found = fstring_311_try(values, -1, text);
+  for (int q = 0; q < static_cast<int>(std::size(kQuotes)) && !found; ++q)
+    found = fstring_311_try(values, q, text);
+  if (found) out_ += text;
+  return found;
+}
+
+// One try at the 3.11 form: with `fixed_quote` (an index of kQuotes) known to the
+// fields while they are printed, or with the quote chosen afterwards (-1). Sets
+// `text` to the f-string on success.
+bool Unparser::fstring_311_try(Seq<ExprNode*> values, int fixed_quote, std::string& text) {
+  uint8_t enclosing = enclosing_quotes_;
+  if (fixed_quote >= 0 && !fits_enclosing(kQuotes[fixed_quote], enclosing)) return false;
+  // Nested in another f-string's field, even the literal text may not use
+  // escapes.
+  bool nested = in_field();
+  std::vector<FPart> parts;
+  if (fixed_quote >= 0) enclosing_quotes_ = static_cast<uint8_t>(enclosing | 1U << fixed_quote);
+  ++fstring_depth_;
+  fstring_parts(values, parts, nested ? field_escapes() : Escapes::Repr, false);
+  --fstring_depth_;
+  enclosing_quotes_ = enclosing;
+  if (avoid_failed_) {
+    avoid_failed_ = false;
+    return false;
+  }
+  bool found = false, found_escapes = true;
+  std::string candidate;
+  for (int q = 0; q < static_cast<int>(std::size(kQuotes)); ++q) {
+    if (fixed_quote >= 0 && q != fixed_quote) continue;
+    std::string_view quote = kQuotes[q];
+    bool ok = true, escapes = false;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
+      const FPart& p = parts[i];
+      bool fits = fits_unescaped(p.text, quote, i + 1 == parts.size());
+      if (!p.literal || nested)
+        ok = fits && p.text.find('\\') == std::string::npos;
+      else if (!fits)
+        escapes = true;  // literal text may escape its quotes
+    }
+    if (!ok || (found && (!found_escapes || escapes))) continue;
+    candidate = 'f';
+    candidate += quote;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (parts[i].literal)
+        append_quote_escaped(candidate, parts[i].text, quote, i + 1 == parts.size());
+      else
+        candidate += parts[i].text;
+    }
+    candidate += quote;
+    if (!fits_enclosing(candidate, enclosing)) continue;
+    std::swap(text, candidate);
+    found = true;
+    found_escapes = escapes;
+  }
+  return found;
 }
 
 // ---- roots ------------------------------------------------------------------------------

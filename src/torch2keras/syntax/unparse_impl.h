@@ -96,6 +96,17 @@ struct FPart {
   bool literal;
 };
 
+// How the characters of a str or bytes literal's body are written.
+enum class Escapes : uint8_t {
+  Repr,       // as repr() does: backslashes and unprintable characters escaped
+  Docstring,  // the same, except that newlines and tabs stay raw (triple quotes)
+  // As few escapes as possible, for a 3.11 f-string field where none may be: every
+  // character the source can hold stays raw (VT, FF, DEL, C1 controls, U+2028...).
+  // Only a backslash, NUL, CR (the source reader turns it into LF) and lone
+  // surrogates (not UTF-8) are escaped, which makes the caller give up.
+  Raw,
+};
+
 class Unparser {
  public:
   explicit Unparser(const UnparseOptions& options) : options_(options) {}
@@ -179,20 +190,20 @@ class Unparser {
   void patterns(Seq<PatternNode*> list);
 
   // Strings.
-  void string_avoiding_backslashes(std::string_view body, char prefix);
+  bool in_field() const { return fstring_depth_ > 0; }
+  // Inside a 3.11 field, for 3.11 output: raw characters. For 3.12 output a raw
+  // control character is worse than the PEP 701 form with escapes.
+  Escapes field_escapes() const { return options_.minor >= 12 ? Escapes::Repr : Escapes::Raw; }
+  void field_string(std::string_view body, char prefix);
   void fstring(Seq<ExprNode*> values);
+  bool fstring_311(Seq<ExprNode*> values);
+  bool fstring_311_try(Seq<ExprNode*> values, int fixed_quote, std::string& text);
   // `spec`: the values of a format spec.
-  void fstring_parts(Seq<ExprNode*> values, std::vector<FPart>& parts, bool raw_whitespace,
-                     bool spec);
-  void formatted_value(const FormattedValue* f, std::vector<FPart>& parts, bool raw_whitespace,
-                       bool spec_start);
+  void fstring_parts(Seq<ExprNode*> values, std::vector<FPart>& parts, Escapes escapes, bool spec);
+  void formatted_value(const FormattedValue* f, std::vector<FPart>& parts, Escapes escapes,
+                       bool after_empty);
   static bool is_empty_str(const ExprNode* e);
   std::string subexpression(const ExprNode* e);
-  // For 3.12 output, a raw newline or tab inside a field is worse than the PEP 701
-  // form with escapes.
-  bool raw_whitespace_unwanted(std::string_view text) const {
-    return options_.minor >= 12 && text.find_first_of("\n\t") != std::string_view::npos;
-  }
 
   const UnparseOptions& options_;
   std::string out_;
@@ -201,10 +212,14 @@ class Unparser {
   // text after it up to the next one was outside statements (blank or comments).
   int32_t last_line_ = 0;
   bool last_free_ = false;
-  // Inside a replacement field of an f-string being printed the 3.11 way: no
-  // backslashes anywhere, so strings pick quotes that avoid escapes.
-  bool avoid_backslashes_ = false;
-  // Set when that failed; the outermost f-string then prints the PEP 701 way.
+  // While the fields of f-strings are printed the 3.11 way: how many such
+  // f-strings enclose (no backslashes anywhere inside, so strings pick quotes
+  // that need no escape), and the quotes (bits of kQuotes) that those which have
+  // chosen one use, which nothing inside may contain.
+  int fstring_depth_ = 0;
+  uint8_t enclosing_quotes_ = 0;
+  // Set when that failed; the f-string trying a quote then tries the next one,
+  // and the outermost prints the PEP 701 way when none works.
   bool avoid_failed_ = false;
 };
 
