@@ -19,6 +19,9 @@ CASES = [
     "x = 3abc\n", "x = 0777\n", "\tif x:\n", "x = $a\n", "a, b += 1\n", "(a, b): int\n",
     "if a:\n\tb\n        c\n", "x = '''abc\n", "def f():\nreturn\n", "x = f'{a!x}'\n",
     "x = 'a' b'b'\n", "x = '\\N{NOPE}'\n",
+    "del f()\n", "del *a\n", "del (a, f())\n", "for f() in x: pass\n",
+    "with a as f(): pass\n", "def f(*): pass\n", "def f(/, x): pass\n",
+    "def f(x, /, /): pass\n", "def f(**k, x): pass\n",
 ]
 # CPython's column for these comes from rules we do not mirror exactly; the class
 # and message must still match.

@@ -1042,7 +1042,8 @@ ExprNode* Parser::star_target() {
 ExprNode* Parser::target_primary() {
   std::size_t start = mark();
   E* e = primary();
-  if (e == nullptr || is<Starred>(e) || !is_star_target(e)) {
+  if (e == nullptr || !is_star_target(e)) {
+    if (e != nullptr) hint_invalid_target(e, "cannot assign to %s");
     reset(start);
     return nullptr;
   }
@@ -1055,8 +1056,15 @@ ExprNode* Parser::target_primary() {
 //G del_t_atom: NAME | '(' del_target ')' | '(' [del_targets] ')' | '[' [del_targets] ']'
 ExprNode* Parser::del_target() {
   std::size_t start = mark();
+  if (check(TK::STAR)) {
+    // CPython's invalid_del_stmt: `del *a` names the starred expression.
+    if (E* starred = star_expression()) hint("cannot delete starred", starred->loc);
+    reset(start);
+    return nullptr;
+  }
   E* e = primary();
   if (e == nullptr || !is_del_target(e)) {
+    if (e != nullptr) hint_invalid_target(e, "cannot delete %s");
     reset(start);
     return nullptr;
   }

@@ -834,7 +834,10 @@ Arguments* Parser::params(bool lambda) {
     positional.push_back(a);
     if (!separator()) return fail();
     if (check(TK::SLASH)) {
-      if (seen_slash) return fail();
+      if (seen_slash) {
+        hint("/ may appear only once", token_loc(cur()));
+        return fail();
+      }
       ++pos_;
       if (!separator()) return fail();
       seen_slash = true;
@@ -842,13 +845,22 @@ Arguments* Parser::params(bool lambda) {
       positional.clear();
     }
   }
+  if (check(TK::SLASH)) {
+    hint(seen_slash ? "/ may appear only once" : "at least one argument must precede /",
+         token_loc(cur()));
+    return fail();
+  }
   if (check(TK::STAR)) {
+    Loc star = token_loc(cur());
     ++pos_;
     if (accept(TK::COMMA)) {
       if (!check(TK::NAME)) {
-        hint("named arguments must follow bare *");
+        hint("named arguments must follow bare *", star);
         return fail();
       }
+    } else if (check(close)) {
+      hint("named arguments must follow bare *", star);
+      return fail();
     } else {
       vararg = param(lambda, options_.minor >= 11);
       if (vararg == nullptr || !separator()) return fail();
@@ -867,6 +879,9 @@ Arguments* Parser::params(bool lambda) {
     ++pos_;
     kwarg = param(lambda, false);
     if (kwarg == nullptr || !separator()) return fail();
+    if (check(TK::NAME) || check(TK::STAR) || check(TK::DOUBLESTAR) || check(TK::SLASH)) {
+      hint("arguments cannot follow var-keyword argument", token_loc(cur()));
+    }
   }
   if (!check(close)) return fail();
   args->posonlyargs = seq(posonly);
