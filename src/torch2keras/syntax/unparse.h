@@ -42,9 +42,11 @@ struct UnparseOptions {
   const std::vector<Comment>* comments = nullptr;
   // The target syntax, Python 3.<minor>. 11: f-string replacement fields follow
   // the pre-PEP 701 rules (no backslash, no reuse of the enclosing quote), so
-  // quotes are chosen to satisfy them; 12: PEP 701 f-strings are allowed where the
-  // 3.11 form is impossible. PEP 695 syntax (type parameters, `type X = ...`) is
-  // printed for either value when the tree has it.
+  // quotes are chosen to satisfy them and strings inside fields keep characters
+  // such as a vertical tab raw; 12: PEP 701 f-strings (with escapes) are used
+  // where the 3.11 form would need such raw characters or is impossible. PEP 695
+  // syntax (type parameters, `type X = ...`) is printed for either value when the
+  // tree has it.
   int minor = 11;
 };
 
