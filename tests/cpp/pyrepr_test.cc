@@ -19,26 +19,12 @@
 
 #include "torch2keras/base/unicode.h"
 
+#include "golden_rows.h"
+
 namespace t2k::pyrepr {
 namespace {
 
-std::vector<std::vector<std::string>> golden_rows(const std::string& kind) {
-  std::ifstream in(std::string(T2K_TEST_DATA_DIR) + "/unicode_golden.txt", std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing tests/data/unicode_golden.txt";
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    for (std::size_t start = 0;;) {
-      const std::size_t tab = line.find('	', start);
-      fields.push_back(line.substr(start, tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    if (!fields.empty() && fields[0] == kind) rows.emplace_back(fields.begin() + 1, fields.end());
-  }
-  return rows;
-}
+using t2k::test_data::golden_rows;
 
 // "41 D800" -> the WTF-8 of those code points.
 std::string wtf8_of_hex(const std::string& hex) {

@@ -15,27 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "golden_rows.h"
+
 namespace t2k::unicode {
 namespace {
 
-// The tab-separated fields after the kind of every golden row of that kind.
-std::vector<std::vector<std::string>> golden_rows(const std::string& kind) {
-  std::ifstream in(std::string(T2K_TEST_DATA_DIR) + "/unicode_golden.txt", std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing tests/data/unicode_golden.txt";
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    for (std::size_t start = 0;;) {
-      const std::size_t tab = line.find('	', start);
-      fields.push_back(line.substr(start, tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    if (!fields.empty() && fields[0] == kind) rows.emplace_back(fields.begin() + 1, fields.end());
-  }
-  return rows;
-}
+using t2k::test_data::golden_rows;
 
 // "41 300" -> U"A\u0300"; "=" -> nothing.
 std::u32string parse_code_points(const std::string& hex) {

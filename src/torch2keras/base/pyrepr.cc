@@ -124,6 +124,21 @@ int digit_value(char c) {
   return 99;
 }
 
+// The escapes str and bytes reprs share: the quote and backslash, \t \n \r.
+// Returns false when `c` needs none of them.
+bool append_ascii_escape(std::string& out, char32_t c, char quote) {
+  switch (c) {
+    case U'\t': out.append("\\t"); return true;
+    case U'\n': out.append("\\n"); return true;
+    case U'\r': out.append("\\r"); return true;
+    default: break;
+  }
+  if (c != static_cast<char32_t>(quote) && c != U'\\') return false;
+  out.push_back('\\');
+  out.push_back(static_cast<char>(c));
+  return true;
+}
+
 }  // namespace
 
 void repr_str(std::string& out, std::string_view wtf8) {
@@ -133,16 +148,8 @@ void repr_str(std::string& out, std::string_view wtf8) {
   const char quote = choose_quote(text);
   out.push_back(quote);
   for (const char32_t c : text) {
-    if (c == static_cast<char32_t>(quote) || c == U'\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c == U'\t') {
-      out.append("\\t");
-    } else if (c == U'\n') {
-      out.append("\\n");
-    } else if (c == U'\r') {
-      out.append("\\r");
-    } else if (c < 0x20 || c == 0x7F) {
+    if (append_ascii_escape(out, c, quote)) continue;
+    if (c < 0x20 || c == 0x7F) {
       out.append("\\x");
       append_hex(out, c, 2);
     } else if (c < 0x7F || unicode::is_printable(c)) {
@@ -169,16 +176,8 @@ void repr_bytes(std::string& out, std::string_view bytes) {
   out.push_back('b');
   out.push_back(quote);
   for (const char32_t c : units) {
-    if (c == static_cast<char32_t>(quote) || c == U'\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c == U'\t') {
-      out.append("\\t");
-    } else if (c == U'\n') {
-      out.append("\\n");
-    } else if (c == U'\r') {
-      out.append("\\r");
-    } else if (c < 0x20 || c >= 0x7F) {
+    if (append_ascii_escape(out, c, quote)) continue;
+    if (c < 0x20 || c >= 0x7F) {
       out.append("\\x");
       append_hex(out, c, 2);
     } else {

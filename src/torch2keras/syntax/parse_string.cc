@@ -65,6 +65,13 @@ bool is_ascii_space(char c) {
 
 }  // namespace
 
+// CPython reports string errors at the token after the strings.
+const Token& Parser::token_after_strings() {
+  std::size_t k = mark();
+  while (kind_at(k) == TK::STRING) ++k;
+  return at(k);
+}
+
 //G strings: STRING+
 // (3.12: `strings: (fstring|string)+`, in parse_fstring_312.cc.)
 ExprNode* Parser::strings() {
@@ -121,11 +128,6 @@ void Parser::fstring_311(std::string_view body, std::size_t& i, bool raw, int re
                          FStringState& state) {
   state.fmode = true;
   std::size_t end = body.size();
-  auto error_token = [&]() -> const Token& {
-    std::size_t k = mark();
-    while (kind_at(k) == TK::STRING) ++k;
-    return at(k);
-  };
   for (;;) {
     // fstring_find_literal: up to an undoubled '{' (not part of "\N{...}"),
     // or a '}' (the end of a format spec).
@@ -158,7 +160,7 @@ void Parser::fstring_311(std::string_view body, std::size_t& i, bool raw, int re
             doubled = true;
             break;
           }
-          if (ch == '}') raise_at_token("f-string: single '}' is not allowed", error_token());
+          if (ch == '}') raise_at_token("f-string: single '}' is not allowed", token_after_strings());
         }
         --s;
         literal_end = s;
@@ -170,7 +172,7 @@ void Parser::fstring_311(std::string_view body, std::size_t& i, bool raw, int re
       std::string decoded, error;
       if (!decode_str(body.substr(literal_start, literal_end - literal_start), raw, decoded,
                       error)) {
-        raise_at_token(error, error_token());
+        raise_at_token(error, token_after_strings());
       }
       state.last_str += decoded;
     }
@@ -188,7 +190,7 @@ void Parser::fstring_311(std::string_view body, std::size_t& i, bool raw, int re
     state.values.push_back(expression);
   }
   if (recurse_level != 0 && (i >= end || body[i] != '}')) {
-    raise_at_token("f-string: expecting '}'", error_token());
+    raise_at_token("f-string: expecting '}'", token_after_strings());
   }
 }
 
@@ -197,9 +199,7 @@ void Parser::fstring_311(std::string_view body, std::size_t& i, bool raw, int re
 ExprNode* Parser::fstring_311_field(std::string_view body, std::size_t& i, bool raw,
                                     int recurse_level, const Token& t, const Token& first,
                                     const Token& last, std::string& expr_text) {
-  std::size_t k = mark();
-  while (kind_at(k) == TK::STRING) ++k;
-  const Token& error_token = at(k);
+  const Token& error_token = token_after_strings();
   auto fail = [&](const std::string& message) { raise_at_token(message, error_token); };
   if (recurse_level >= 2) fail("f-string: expressions nested too deeply");
   std::size_t end = body.size();
@@ -308,9 +308,7 @@ ExprNode* Parser::fstring_311_field(std::string_view body, std::size_t& i, bool 
 // "(" + text + ")" with a sub-parser whose tokens get CPython's positions.
 ExprNode* Parser::fstring_311_expression(std::string_view body, std::size_t expr_start,
                                          std::size_t expr_end, const Token& t) {
-  std::size_t k = mark();
-  while (kind_at(k) == TK::STRING) ++k;
-  const Token& error_token = at(k);
+  const Token& error_token = token_after_strings();
   std::size_t s = expr_start;
   while (s < expr_end && (body[s] == ' ' || body[s] == '\t' || body[s] == '\n' ||
                           body[s] == '\f')) {

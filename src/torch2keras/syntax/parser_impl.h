@@ -244,6 +244,7 @@ class Parser {
 
   // ---- strings (parse_string.cc) ------------------------------------------
   E* strings();
+  const Token& token_after_strings();
   void fstring_311(std::string_view body, std::size_t& i, bool raw, int recurse_level,
                    const Token& t, const Token& first, const Token& last,
                    struct FStringState& state);

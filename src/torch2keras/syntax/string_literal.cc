@@ -30,6 +30,21 @@ StringToken split_string_token(std::string_view text) {
 
 namespace {
 
+// The character of a one-letter escape shared by str and bytes literals
+// (\\ \' \" \a \b \f \n \r \t \v).
+char simple_escape(char e) {
+  switch (e) {
+    case 'a': return '\a';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'v': return '\v';
+    default: return e;  // \\, \', \"
+  }
+}
+
 int hex_value(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -152,17 +167,9 @@ bool decode_str(std::string_view body, bool raw, std::string& out, std::string& 
     char e = body[i++];
     tpos += 2;
     switch (e) {
-      case '\n': break;
-      case '\\': out += '\\'; break;
-      case '\'': out += '\''; break;
-      case '"': out += '"'; break;
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
+      case '\n': break;  // backslash-newline: a line continuation inside the literal
+      case '\\': case '\'': case '"': case 'a': case 'b': case 'f': case 'n': case 'r':
+      case 't': case 'v': out += simple_escape(e); break;
       case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
         char32_t value = static_cast<char32_t>(e - '0');
         for (int k = 0; k < 2 && i < body.size() && body[i] >= '0' && body[i] <= '7'; ++k) {
@@ -266,17 +273,9 @@ bool decode_bytes(std::string_view body, bool raw, std::string& out, std::string
     }
     char e = body[i++];
     switch (e) {
-      case '\n': break;
-      case '\\': out += '\\'; break;
-      case '\'': out += '\''; break;
-      case '"': out += '"'; break;
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
+      case '\n': break;  // backslash-newline: a line continuation inside the literal
+      case '\\': case '\'': case '"': case 'a': case 'b': case 'f': case 'n': case 'r':
+      case 't': case 'v': out += simple_escape(e); break;
       case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
         unsigned value = static_cast<unsigned>(e - '0');
         for (int k = 0; k < 2 && i < body.size() && body[i] >= '0' && body[i] <= '7'; ++k)
