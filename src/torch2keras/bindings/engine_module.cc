@@ -5,11 +5,13 @@
 // (a dict), and the Python package turns them into exceptions or diagnostics.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include <string>
 #include <string_view>
 
 #include "torch2keras/diag/diagnostic.h"
+#include "torch2keras/driver/convert.h"
 #include "torch2keras/syntax/ast_dump.h"
 #include "torch2keras/syntax/parser.h"
 #include "torch2keras/syntax/unparse.h"
@@ -103,6 +105,49 @@ bool parse_check(nb::bytes source, int minor) {
   return !t2k::syntax::parse_source(bytes, options)->error.has_value();
 }
 
+// Converts one file. Returns (code, diagnostics): code is "" when there are
+// errors; each diagnostic is a dict (severity, code, message, lineno, col, rendered).
+nb::tuple convert(nb::bytes source, const std::string& filename, const std::string& layout,
+                  const std::string& io_layout, bool is_text) {
+  if (layout != "channels_last" && layout != "channels_first")
+    throw nb::value_error("layout must be 'channels_last' or 'channels_first'");
+  if (io_layout != "torch" && io_layout != "keras")
+    throw nb::value_error("io_layout must be 'torch' or 'keras'");
+  t2k::driver::ConvertOptions options;
+  options.channels_last = layout == "channels_last";
+  options.io_torch = io_layout == "torch";
+  options.source_is_text = is_text;
+  options.filename = filename;
+  t2k::driver::ConvertResult result;
+  {
+    std::string_view bytes(source.c_str(), source.size());
+    nb::gil_scoped_release release;
+    result = t2k::driver::convert_source(bytes, options);
+  }
+  nb::list diagnostics;
+  for (const t2k::diag::Diagnostic& d : result.diagnostics) {
+    nb::dict item;
+    item["severity"] = t2k::diag::severity_name(d.severity);
+    item["code"] = t2k::diag::code(d.kind);
+    item["message"] = d.message;
+    item["lineno"] = d.lineno;
+    std::string rendered = t2k::diag::render(d, result.source_text);
+    // The rendered header's column is 1-based characters.
+    int col = 0;
+    std::size_t colon1 = rendered.find(':', filename.size());
+    if (colon1 != std::string::npos) {
+      std::size_t colon2 = rendered.find(':', colon1 + 1);
+      std::size_t colon3 = colon2 == std::string::npos ? colon2 : rendered.find(':', colon2 + 1);
+      if (colon3 != std::string::npos && d.col_offset >= 0)
+        col = std::atoi(rendered.substr(colon2 + 1, colon3 - colon2 - 1).c_str());
+    }
+    item["col"] = col;
+    item["rendered"] = rendered;
+    diagnostics.append(item);
+  }
+  return nb::make_tuple(nb::str(result.code.data(), result.code.size()), diagnostics);
+}
+
 }  // namespace
 
 NB_MODULE(_engine, m) {
@@ -115,6 +160,10 @@ NB_MODULE(_engine, m) {
   m.def("unparse", &unparse, nb::arg("source"), nb::arg("filename") = "<unknown>",
         nb::arg("minor") = 11, nb::arg("is_text") = false,
         "`source` parsed and printed back (comments kept): (text, None), or (None, error).");
+  m.def("convert", &convert, nb::arg("source"), nb::arg("filename") = "<string>",
+        nb::arg("layout") = "channels_last", nb::arg("io_layout") = "torch",
+        nb::arg("is_text") = false,
+        "Converts PyTorch model source to a Keras 3 module: (code, diagnostics).");
   m.def("parse_check", &parse_check, nb::arg("source"), nb::arg("minor") = 11,
         "Parses `source`; True if it is valid Python 3.<minor>.");
 }

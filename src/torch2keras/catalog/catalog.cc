@@ -1,0 +1,163 @@
+// Loads the catalog from the embedded data files (see catalog.h).
+#include "torch2keras/catalog/catalog.h"
+
+#include "torch2keras/base/embedded.h"
+
+namespace t2k::catalog {
+
+const char* name(Layout layout) {
+  switch (layout) {
+    case Layout::Any: return "any";
+    case Layout::Spatial: return "spatial";
+    case Layout::Channel: return "channel";
+    case Layout::Features: return "features";
+    case Layout::Torch: return "torch";
+    case Layout::Dim: return "dim";
+    case Layout::Reduce: return "reduce";
+    case Layout::Shape: return "shape";
+    case Layout::Value: return "value";
+  }
+  return "";
+}
+
+namespace {
+
+bool parse_layout(std::string_view text, Layout& out) {
+  for (Layout l : {Layout::Any, Layout::Spatial, Layout::Channel, Layout::Features, Layout::Torch,
+                   Layout::Dim, Layout::Reduce, Layout::Shape, Layout::Value}) {
+    if (text == name(l)) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+const ast::Constant* as_str(const ast::ExprNode* e) {
+  auto* c = ast::as<ast::Constant>(e);
+  return c != nullptr && c->value.kind == ast::ConstantValue::Kind::Str ? c : nullptr;
+}
+
+}  // namespace
+
+const Catalog& Catalog::instance() {
+  static const Catalog catalog;
+  return catalog;
+}
+
+Catalog::Catalog() {
+  for (const EmbeddedFile& f : embedded_files()) {
+    if (f.path.starts_with("catalog/") && f.path.ends_with(".py")) load_file(f.path, f.text);
+  }
+}
+
+void Catalog::load_file(std::string_view path, std::string_view text) {
+  syntax::ParseOptions options;
+  options.keep_comments = false;
+  options.source_is_text = true;
+  auto parsed = syntax::parse_source(text, options);
+  if (parsed->error) {
+    problems_.push_back(std::string(path) + ": " + parsed->error->message);
+    return;
+  }
+  auto* module = static_cast<ast::Module*>(parsed->tree);
+  for (ast::StmtNode* stmt : module->body) {
+    if (auto* assign = ast::as<ast::Assign>(stmt)) {
+      auto* target = ast::as<ast::Name>(assign->targets[0]);
+      auto* dict = ast::as<ast::Dict>(assign->value);
+      if (target == nullptr || target->id != "KERAS_DEFAULTS" || dict == nullptr) continue;
+      for (std::size_t i = 0; i < dict->keys.size(); ++i) {
+        auto* key = as_str(dict->keys[i]);
+        auto* call = ast::as<ast::Call>(dict->values[i]);
+        if (key == nullptr || call == nullptr) {
+          problems_.push_back(std::string(path) + ": KERAS_DEFAULTS entries are \"callee\": dict(...)");
+          continue;
+        }
+        auto& defaults = keras_defaults_[std::string(key->value.text)];
+        for (ast::Keyword* kw : call->keywords)
+          defaults[std::string(kw->arg)] = analysis::literal_value(kw->value);
+      }
+      continue;
+    }
+    auto* def = ast::as<ast::FunctionDef>(stmt);
+    if (def == nullptr || def->decorator_list.size() != 1) continue;
+    auto* deco = ast::as<ast::Call>(def->decorator_list[0]);
+    auto* deco_name = deco != nullptr ? ast::as<ast::Name>(deco->func) : nullptr;
+    if (deco_name == nullptr) continue;
+    auto entry = std::make_unique<Entry>();
+    entry->def = def;
+    entry->file = std::string(path);
+    std::string where = std::string(path) + ":" + std::to_string(def->loc.lineno) + ": ";
+    if (deco_name->id == "module") entry->kind = EntryKind::Module;
+    else if (deco_name->id == "function") entry->kind = EntryKind::Function;
+    else if (deco_name->id == "method") entry->kind = EntryKind::Method;
+    else {
+      problems_.push_back(where + "unknown decorator " + std::string(deco_name->id));
+      continue;
+    }
+    for (ast::ExprNode* a : deco->args) {
+      if (auto* s = as_str(a)) entry->keys.emplace_back(s->value.text);
+      else problems_.push_back(where + "decorator arguments are strings");
+    }
+    for (ast::Keyword* kw : deco->keywords) {
+      if (kw->arg == "layout") {
+        auto* s = as_str(kw->value);
+        if (s == nullptr || !parse_layout(s->value.text, entry->layout))
+          problems_.push_back(where + "bad layout");
+      } else if (kw->arg == "rank") {
+        auto v = analysis::literal_value(kw->value);
+        entry->rank = static_cast<int>(v.integer);
+      } else if (kw->arg == "tensor") {
+        if (auto* s = as_str(kw->value)) entry->tensor_param = std::string(s->value.text);
+      } else if (kw->arg == "dims") {
+        auto v = analysis::literal_value(kw->value);
+        for (auto& item : v.items) entry->dim_params.push_back(item.text);
+      } else {
+        problems_.push_back(where + "unknown decorator keyword " + std::string(kw->arg));
+      }
+    }
+    if (entry->keys.empty()) problems_.push_back(where + "an entry needs at least one key");
+    auto& index = entry->kind == EntryKind::Module     ? modules_
+                  : entry->kind == EntryKind::Function ? functions_
+                                                       : methods_;
+    for (const std::string& key : entry->keys) {
+      if (!index.emplace(key, entry.get()).second) problems_.push_back(where + "duplicate key " + key);
+    }
+    entries_.push_back(std::move(entry));
+  }
+  sources_.push_back(std::move(parsed));
+}
+
+const Entry* Catalog::find_module(std::string_view torch_path) const {
+  auto it = modules_.find(std::string(torch_path));
+  return it == modules_.end() ? nullptr : it->second;
+}
+
+const Entry* Catalog::find_function(std::string_view torch_path) const {
+  auto it = functions_.find(std::string(torch_path));
+  return it == functions_.end() ? nullptr : it->second;
+}
+
+const Entry* Catalog::find_method(std::string_view name) const {
+  auto it = methods_.find(std::string(name));
+  return it == methods_.end() ? nullptr : it->second;
+}
+
+bool Catalog::knows_path(std::string_view path) const {
+  static constexpr std::string_view kContainers[] = {
+      "torch.nn.Module", "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict",
+      "torch.nn.Parameter", "torch.nn.functional", "torch.nn.init"};
+  for (std::string_view c : kContainers)
+    if (path == c) return true;
+  return find_module(path) != nullptr || find_function(path) != nullptr;
+}
+
+const analysis::ConstValue* Catalog::keras_default(std::string_view callee,
+                                                   std::string_view keyword) const {
+  auto it = keras_defaults_.find(std::string(callee));
+  if (it == keras_defaults_.end()) return nullptr;
+  auto kw = it->second.find(std::string(keyword));
+  return kw == it->second.end() ? nullptr : &kw->second;
+}
+
+}  // namespace t2k::catalog

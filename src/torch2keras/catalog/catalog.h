@@ -1,0 +1,77 @@
+// The PyTorch -> Keras catalog, loaded from the embedded data files in this folder
+// (see catalog/README.md for their format). The catalog only indexes entries;
+// lowering/instantiate applies one to a call.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "torch2keras/analysis/const_eval.h"
+#include "torch2keras/syntax/ast.h"
+#include "torch2keras/syntax/parser.h"
+
+namespace t2k::catalog {
+
+// How an op treats tensor axes (catalog/README.md, lowering/layout.h).
+enum class Layout : uint8_t {
+  Any,       // element-wise: works in any axis order, keeps it
+  Spatial,   // conv/pool/norm: needs channels-last input of `rank` (channels_last mode)
+  Channel,   // BatchNorm1d: (N, C) as is, (N, C, L) channels-last
+  Features,  // acts on the last PyTorch axis (Linear)
+  Torch,     // needs PyTorch axis order
+  Dim,       // `dims` parameters are axes of `tensor`: remapped; keeps the layout
+  Reduce,    // like Dim, the axes are reduced (with `keepdim`)
+  Shape,     // returns sizes of `tensor` (`dims` remapped), not a tensor
+  Value,     // returns a non-tensor that does not depend on axis order
+};
+const char* name(Layout layout);
+
+enum class EntryKind : uint8_t { Module, Function, Method };
+
+struct Entry {
+  EntryKind kind = EntryKind::Module;
+  const ast::FunctionDef* def = nullptr;  // PyTorch's signature; the body says what to emit
+  std::string file;                        // "catalog/nn_conv.py"
+  std::vector<std::string> keys;           // torch paths, or method names
+  Layout layout = Layout::Torch;
+  int rank = 0;                            // Spatial/Channel: the input rank (N, C, spatial...)
+  std::string tensor_param;                // Dim/Reduce/Shape: the tensor parameter
+  std::vector<std::string> dim_params;     // Dim/Reduce/Shape: the axis parameters
+};
+
+class Catalog {
+ public:
+  // The catalog built from the embedded files, parsed on first use.
+  static const Catalog& instance();
+
+  const Entry* find_module(std::string_view torch_path) const;
+  const Entry* find_function(std::string_view torch_path) const;
+  const Entry* find_method(std::string_view name) const;
+  // True when `path` names a torch.nn class or torch function the catalog maps,
+  // or one of the containers (torch.nn.Sequential...): used for star imports.
+  bool knows_path(std::string_view path) const;
+
+  // The Keras default of `keyword` for `callee` ("layers.Conv2D"), or null.
+  const analysis::ConstValue* keras_default(std::string_view callee,
+                                            std::string_view keyword) const;
+
+  const std::vector<std::unique_ptr<Entry>>& entries() const { return entries_; }
+  // Problems found while loading (malformed entries); empty in a good build.
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  Catalog();
+  void load_file(std::string_view path, std::string_view text);
+
+  std::vector<std::unique_ptr<syntax::ParsedSource>> sources_;
+  std::vector<std::unique_ptr<Entry>> entries_;
+  std::unordered_map<std::string, const Entry*> modules_, functions_, methods_;
+  std::unordered_map<std::string, std::unordered_map<std::string, analysis::ConstValue>>
+      keras_defaults_;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace t2k::catalog

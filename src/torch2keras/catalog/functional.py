@@ -1,0 +1,202 @@
+"""torch.* and torch.nn.functional.* functions used in forward code.
+
+Facts (pitfalls.md):
+* P32: torch.cat(dim) is ops.concatenate(axis); chunk into equal parts is ops.split
+  (Keras raises when the size does not divide, PyTorch would not: loud, not silent).
+* P33: softmax needs an explicit dim.
+* P37: ops.gelu defaults to the tanh approximation; F.gelu to the exact form.
+* P36: F.leaky_relu defaults to 0.01, ops.leaky_relu to 0.2: always passed.
+* P30: flatten works in PyTorch axis order (layout="torch").
+"""
+
+
+@function("torch.relu", "torch.nn.functional.relu", "torch.relu_", "torch.nn.functional.relu_",
+          layout="any")
+def relu(input, inplace=False):
+    ignore(inplace)
+    return ops.relu(input)
+
+
+@function("torch.nn.functional.relu6", layout="any")
+def relu6(input, inplace=False):
+    ignore(inplace)
+    return ops.relu6(input)
+
+
+@function("torch.nn.functional.leaky_relu", layout="any")
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    ignore(inplace)
+    return ops.leaky_relu(input, negative_slope=negative_slope)
+
+
+@function("torch.nn.functional.elu", layout="any")
+def elu(input, alpha=1.0, inplace=False):
+    ignore(inplace)
+    return ops.elu(input, alpha=alpha)
+
+
+@function("torch.nn.functional.gelu", layout="any")
+def gelu(input, approximate="none"):
+    require(approximate == "none" or approximate == "tanh",
+            "`approximate={approximate}` must be 'none' or 'tanh'")
+    return ops.gelu(input, approximate=approximate == "tanh")
+
+
+@function("torch.nn.functional.silu", layout="any")
+def silu(input, inplace=False):
+    ignore(inplace)
+    return ops.silu(input)
+
+
+@function("torch.nn.functional.hardswish", layout="any")
+def hardswish(input, inplace=False):
+    ignore(inplace)
+    return ops.hard_silu(input)
+
+
+@function("torch.nn.functional.hardsigmoid", layout="any")
+def hardsigmoid(input, inplace=False):
+    ignore(inplace)
+    return ops.hard_sigmoid(input)
+
+
+@function("torch.sigmoid", "torch.nn.functional.sigmoid", layout="any")
+def sigmoid(input):
+    return ops.sigmoid(input)
+
+
+@function("torch.tanh", "torch.nn.functional.tanh", layout="any")
+def tanh(input):
+    return ops.tanh(input)
+
+
+@function("torch.exp", layout="any")
+def exp(input):
+    return ops.exp(input)
+
+
+@function("torch.sqrt", layout="any")
+def sqrt(input):
+    return ops.sqrt(input)
+
+
+@function("torch.abs", layout="any")
+def abs(input):
+    return ops.abs(input)
+
+
+@function("torch.nn.functional.softmax", "torch.softmax", layout="dim", tensor="input",
+          dims=("dim",))
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    ignore(_stacklevel)
+    require(dim is not None, "`softmax` without `dim` uses PyTorch's implicit dim; pass `dim`")
+    require(dtype is None, "`dtype={dtype}` is not supported")
+    return ops.softmax(input, axis=dim)
+
+
+@function("torch.nn.functional.log_softmax", "torch.log_softmax", layout="dim", tensor="input",
+          dims=("dim",))
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    ignore(_stacklevel)
+    require(dim is not None, "`log_softmax` without `dim` uses PyTorch's implicit dim; pass `dim`")
+    require(dtype is None, "`dtype={dtype}` is not supported")
+    return ops.log_softmax(input, axis=dim)
+
+
+@function("torch.nn.functional.adaptive_avg_pool2d", layout="spatial", rank=4)
+def adaptive_avg_pool2d(input, output_size):
+    require(all_equal(output_size, 1),
+            "`output_size={output_size}` is not supported yet; only 1 converts")
+    return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
+
+
+@function("torch.nn.functional.max_pool2d", layout="spatial", rank=4)
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    require(all_equal(padding, 0) and all_equal(dilation, 1) and ceil_mode == False
+            and return_indices == False,
+            "`max_pool2d` with padding, dilation, ceil_mode or indices is not supported yet")
+    return ops.max_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+
+
+@function("torch.nn.functional.avg_pool2d", layout="spatial", rank=4)
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    require(all_equal(padding, 0) and ceil_mode == False and divisor_override is None,
+            "`avg_pool2d` with padding, ceil_mode or divisor_override is not supported yet")
+    ignore(count_include_pad)
+    return ops.average_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+
+
+@function("torch.flatten", layout="torch")
+def flatten(input, start_dim=0, end_dim=-1):
+    require((start_dim == 0 or start_dim == 1) and end_dim == -1,
+            "`flatten({start_dim}, {end_dim})` is not supported yet; only start_dim 0 or 1")
+    if start_dim == 1:
+        return ops.reshape(input, (ops.shape(input)[0], -1))
+    return ops.reshape(input, (-1,))
+
+
+@function("torch.cat", "torch.concat", "torch.concatenate", layout="dim", tensor="tensors",
+          dims=("dim",))
+def cat(tensors, dim=0):
+    return ops.concatenate(tensors, axis=dim)
+
+
+@function("torch.stack", layout="torch")
+def stack(tensors, dim=0):
+    return ops.stack(tensors, axis=dim)
+
+
+@function("torch.matmul", layout="torch")
+def matmul(input, other):
+    return ops.matmul(input, other)
+
+
+@function("torch.einsum", layout="torch")
+def einsum(equation, *operands):
+    return ops.einsum(equation, *operands)
+
+
+@function("torch.transpose", layout="torch")
+def transpose(input, dim0, dim1):
+    return ops.swapaxes(input, dim0, dim1)
+
+
+@function("torch.permute", layout="torch")
+def permute(input, dims):
+    return ops.transpose(input, dims)
+
+
+@function("torch.reshape", layout="torch")
+def reshape(input, shape):
+    return ops.reshape(input, shape)
+
+
+@function("torch.mean", layout="reduce", tensor="input", dims=("dim",))
+def mean(input, dim=None, keepdim=False, dtype=None):
+    require(dtype is None, "`dtype={dtype}` is not supported")
+    return ops.mean(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.sum", layout="reduce", tensor="input", dims=("dim",))
+def sum(input, dim=None, keepdim=False, dtype=None):
+    require(dtype is None, "`dtype={dtype}` is not supported")
+    return ops.sum(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.amax", layout="reduce", tensor="input", dims=("dim",))
+def amax(input, dim=(), keepdim=False):
+    return ops.max(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.chunk", layout="dim", tensor="input", dims=("dim",))
+def chunk(input, chunks, dim=0):
+    return ops.split(input, chunks, axis=dim)
+
+
+@function("torch.nn.functional.linear", layout="features")
+def linear(input, weight, bias=None):
+    if bias is None:
+        return ops.matmul(input, ops.transpose(weight))
+    return ops.matmul(input, ops.transpose(weight)) + bias

@@ -1,0 +1,103 @@
+"""Activation modules.
+
+Facts (pitfalls.md):
+* P36: LeakyReLU defaults differ (PyTorch 0.01, Keras layer 0.3): always passed.
+* P37: nn.GELU() is the exact (erf) form = Keras "gelu" activation; `keras.ops.gelu`
+  defaults to the tanh approximation, so the approximation is always spelled out.
+* P38: Keras 3 hard_sigmoid / hard_silu equal PyTorch Hardsigmoid / Hardswish.
+* P39: PReLU has one parameter (or one per channel), Keras one per element: the
+  PyTorchPReLU helper shares it across the other axes.
+* `inplace` has no meaning for immutable tensors; the result is used as returned.
+"""
+
+
+@module("torch.nn.ReLU", layout="any")
+def ReLU(inplace=False):
+    ignore(inplace)
+    return layers.ReLU()
+
+
+@module("torch.nn.ReLU6", layout="any")
+def ReLU6(inplace=False):
+    ignore(inplace)
+    return layers.ReLU(max_value=6.0)
+
+
+@module("torch.nn.LeakyReLU", layout="any")
+def LeakyReLU(negative_slope=0.01, inplace=False):
+    ignore(inplace)
+    return layers.LeakyReLU(negative_slope=negative_slope)
+
+
+@module("torch.nn.ELU", layout="any")
+def ELU(alpha=1.0, inplace=False):
+    ignore(inplace)
+    return layers.ELU(alpha=alpha)
+
+
+@module("torch.nn.SELU", layout="any")
+def SELU(inplace=False):
+    ignore(inplace)
+    return layers.Activation("selu")
+
+
+@module("torch.nn.GELU", layout="any")
+def GELU(approximate="none"):
+    require(approximate == "none" or approximate == "tanh",
+            "`approximate={approximate}` must be 'none' or 'tanh'")
+    if approximate == "none":
+        return layers.Activation("gelu")
+    return PyTorchGELU(approximate=True)
+
+
+@module("torch.nn.SiLU", layout="any")
+def SiLU(inplace=False):
+    ignore(inplace)
+    return layers.Activation("silu")
+
+
+@module("torch.nn.Mish", layout="any")
+def Mish(inplace=False):
+    ignore(inplace)
+    return layers.Activation("mish")
+
+
+@module("torch.nn.Hardswish", layout="any")
+def Hardswish(inplace=False):
+    ignore(inplace)
+    return layers.Activation("hard_silu")
+
+
+@module("torch.nn.Hardsigmoid", layout="any")
+def Hardsigmoid(inplace=False):
+    ignore(inplace)
+    return layers.Activation("hard_sigmoid")
+
+
+@module("torch.nn.Sigmoid", layout="any")
+def Sigmoid():
+    return layers.Activation("sigmoid")
+
+
+@module("torch.nn.Tanh", layout="any")
+def Tanh():
+    return layers.Activation("tanh")
+
+
+@module("torch.nn.Softsign", layout="any")
+def Softsign():
+    return layers.Activation("softsign")
+
+
+@module("torch.nn.Softplus", layout="any")
+def Softplus(beta=1.0, threshold=20.0):
+    ignore(threshold)
+    if beta == 1:
+        return layers.Activation("softplus")
+    return PyTorchSoftplus(beta=beta)
+
+
+@module("torch.nn.Softmax", layout="dim", tensor="input", dims=("dim",))
+def Softmax(dim=None):
+    require(dim is not None, "`nn.Softmax()` without `dim` uses PyTorch's implicit dim; pass `dim`")
+    return layers.Softmax(axis=dim)

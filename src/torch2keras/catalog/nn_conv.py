@@ -1,0 +1,89 @@
+"""Convolutions: torch.nn.Conv1d/2d/3d, ConvTranspose1d/2d/3d.
+
+Facts (../../../../shared/reference/pitfalls.md):
+* P01: weights OIHW -> HWIO is done by load_torch_state_dict, not here.
+* P02: PyTorch pads `padding` on both sides; Keras "same" pads the odd pixel after,
+  so "same" is used only where the two agree (stride 1, padding = dilation*(k-1)/2);
+  otherwise the padding is explicit (ZeroPadding) before a "valid" convolution.
+* P04/P05: groups (including depthwise) map to Keras `groups`, kernel
+  (k..., in/groups, out) with the same output-channel order as PyTorch.
+* P06: padding_mode other than "zeros" needs explicit padding (not yet).
+* P08/P09: ConvTranspose crops `padding` at both ends of the full output; Keras
+  "valid" is the full output, so padding=0 and output_padding=0 map directly.
+"""
+
+
+@module("torch.nn.Conv1d", layout="spatial", rank=3)
+def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+           bias=True, padding_mode="zeros", device=None, dtype=None):
+    ignore(in_channels, device, dtype)
+    require(padding_mode == "zeros",
+            "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    if all_equal(padding, 0) or padding == "valid":
+        return layers.Conv1D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                             groups=groups, use_bias=bias, data_format=DATA_FORMAT)
+    if padding == "same" or same_padding(padding, kernel_size, stride, dilation):
+        return layers.Conv1D(out_channels, kernel_size, strides=stride, padding="same",
+                             dilation_rate=dilation, groups=groups, use_bias=bias,
+                             data_format=DATA_FORMAT)
+    return keras.Sequential([
+        layers.ZeroPadding1D(padding, data_format=DATA_FORMAT),
+        layers.Conv1D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                      groups=groups, use_bias=bias, data_format=DATA_FORMAT),
+    ])
+
+
+@module("torch.nn.Conv2d", layout="spatial", rank=4)
+def Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+           bias=True, padding_mode="zeros", device=None, dtype=None):
+    ignore(in_channels, device, dtype)
+    require(padding_mode == "zeros",
+            "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    if all_equal(padding, 0) or padding == "valid":
+        return layers.Conv2D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                             groups=groups, use_bias=bias, data_format=DATA_FORMAT)
+    if padding == "same" or same_padding(padding, kernel_size, stride, dilation):
+        return layers.Conv2D(out_channels, kernel_size, strides=stride, padding="same",
+                             dilation_rate=dilation, groups=groups, use_bias=bias,
+                             data_format=DATA_FORMAT)
+    return keras.Sequential([
+        layers.ZeroPadding2D(padding, data_format=DATA_FORMAT),
+        layers.Conv2D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                      groups=groups, use_bias=bias, data_format=DATA_FORMAT),
+    ])
+
+
+@module("torch.nn.Conv3d", layout="spatial", rank=5)
+def Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+           bias=True, padding_mode="zeros", device=None, dtype=None):
+    ignore(in_channels, device, dtype)
+    require(padding_mode == "zeros",
+            "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    if all_equal(padding, 0) or padding == "valid":
+        return layers.Conv3D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                             groups=groups, use_bias=bias, data_format=DATA_FORMAT)
+    if padding == "same" or same_padding(padding, kernel_size, stride, dilation):
+        return layers.Conv3D(out_channels, kernel_size, strides=stride, padding="same",
+                             dilation_rate=dilation, groups=groups, use_bias=bias,
+                             data_format=DATA_FORMAT)
+    return keras.Sequential([
+        layers.ZeroPadding3D(padding, data_format=DATA_FORMAT),
+        layers.Conv3D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                      groups=groups, use_bias=bias, data_format=DATA_FORMAT),
+    ])
+
+
+@module("torch.nn.ConvTranspose2d", layout="spatial", rank=4)
+def ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+                    output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                    device=None, dtype=None):
+    ignore(in_channels, device, dtype)
+    require(padding_mode == "zeros", "`padding_mode={padding_mode}` is not supported")
+    require(all_equal(groups, 1),
+            "`groups={groups}` is not supported: Keras transposed convolutions have no groups")
+    require(all_equal(padding, 0) and all_equal(output_padding, 0),
+            "`padding={padding}` / `output_padding={output_padding}` is not supported yet "
+            "(PyTorch crops the full output; see pitfall P09)")
+    return layers.Conv2DTranspose(out_channels, kernel_size, strides=stride,
+                                  dilation_rate=dilation, use_bias=bias,
+                                  data_format=DATA_FORMAT)

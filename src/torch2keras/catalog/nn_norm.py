@@ -1,0 +1,86 @@
+"""Normalization: BatchNorm, LayerNorm, GroupNorm, InstanceNorm.
+
+Facts (pitfalls.md):
+* P11: PyTorch momentum m updates running = (1-m)*running + m*batch; Keras
+  momentum is the weight of the old value, so Keras momentum = 1 - m.
+* P12/P16/P17: PyTorch eps defaults to 1e-5, Keras epsilon to 1e-3: always passed.
+* P13: the channel axis is the last one in channels_last (-1), 1 in channels_first.
+* P15: track_running_stats=False normalises with batch statistics in eval too.
+* P18: InstanceNorm is GroupNormalization(groups=-1).
+"""
+
+
+@module("torch.nn.BatchNorm1d", layout="channel", rank=3)
+def BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
+                device=None, dtype=None):
+    ignore(num_features, device, dtype)
+    require(track_running_stats == True,
+            "`track_running_stats={track_running_stats}` is not supported yet: PyTorch then "
+            "uses batch statistics in eval mode too (pitfall P15)")
+    require(momentum is not None,
+            "`momentum=None` (cumulative average) has no Keras equivalent")
+    return layers.BatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
+                                     center=affine, scale=affine)
+
+
+@module("torch.nn.BatchNorm2d", layout="spatial", rank=4)
+def BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
+                device=None, dtype=None):
+    ignore(num_features, device, dtype)
+    require(track_running_stats == True,
+            "`track_running_stats={track_running_stats}` is not supported yet: PyTorch then "
+            "uses batch statistics in eval mode too (pitfall P15)")
+    require(momentum is not None,
+            "`momentum=None` (cumulative average) has no Keras equivalent")
+    return layers.BatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
+                                     center=affine, scale=affine)
+
+
+@module("torch.nn.BatchNorm3d", layout="spatial", rank=5)
+def BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
+                device=None, dtype=None):
+    ignore(num_features, device, dtype)
+    require(track_running_stats == True,
+            "`track_running_stats={track_running_stats}` is not supported yet: PyTorch then "
+            "uses batch statistics in eval mode too (pitfall P15)")
+    require(momentum is not None,
+            "`momentum=None` (cumulative average) has no Keras equivalent")
+    return layers.BatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
+                                     center=affine, scale=affine)
+
+
+@module("torch.nn.LayerNorm", layout="torch")
+def LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None,
+              dtype=None):
+    ignore(device, dtype)
+    require(is_int(normalized_shape) or len(normalized_shape) == 1,
+            "`normalized_shape={normalized_shape}` must be an int or a 1-tuple for now")
+    return layers.LayerNormalization(axis=-1, epsilon=eps, center=elementwise_affine and bias,
+                                     scale=elementwise_affine)
+
+
+@module("torch.nn.GroupNorm", layout="spatial", rank=4)
+def GroupNorm(num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None):
+    ignore(num_channels, device, dtype)
+    return layers.GroupNormalization(groups=num_groups, axis=CHANNEL_AXIS, epsilon=eps,
+                                     center=affine, scale=affine)
+
+
+@module("torch.nn.InstanceNorm2d", layout="spatial", rank=4)
+def InstanceNorm2d(num_features, eps=1e-05, momentum=0.1, affine=False,
+                   track_running_stats=False, device=None, dtype=None):
+    ignore(num_features, momentum, device, dtype)
+    require(track_running_stats == False,
+            "`track_running_stats={track_running_stats}` is not supported yet")
+    return layers.GroupNormalization(groups=-1, axis=CHANNEL_AXIS, epsilon=eps, center=affine,
+                                     scale=affine)
+
+
+@module("torch.nn.InstanceNorm1d", layout="spatial", rank=3)
+def InstanceNorm1d(num_features, eps=1e-05, momentum=0.1, affine=False,
+                   track_running_stats=False, device=None, dtype=None):
+    ignore(num_features, momentum, device, dtype)
+    require(track_running_stats == False,
+            "`track_running_stats={track_running_stats}` is not supported yet")
+    return layers.GroupNormalization(groups=-1, axis=CHANNEL_AXIS, epsilon=eps, center=affine,
+                                     scale=affine)

@@ -1,0 +1,167 @@
+// Node construction (see build.h).
+#include "torch2keras/lowering/build.h"
+
+#include <string>
+
+namespace t2k::lowering {
+
+namespace {
+template <class T>
+T* make_node(Arena& arena) {
+  T* n = arena.make<T>();
+  static_cast<ast::Node*>(n)->kind = T::kKind;
+  return n;
+}
+}  // namespace
+
+ast::Name* Builder::name(std::string_view id, ast::ExprContext ctx) {
+  auto* n = make_node<ast::Name>(arena_);
+  n->id = arena_.copy_string(id);
+  n->ctx = ctx;
+  return n;
+}
+
+ast::Attribute* Builder::attr(ast::ExprNode* value, std::string_view attr) {
+  auto* n = make_node<ast::Attribute>(arena_);
+  n->value = value;
+  n->attr = arena_.copy_string(attr);
+  n->ctx = ast::ExprContext::Load;
+  return n;
+}
+
+ast::ExprNode* Builder::dotted(std::string_view path) {
+  std::size_t dot = path.find('.');
+  ast::ExprNode* e = name(path.substr(0, dot));
+  while (dot != std::string_view::npos) {
+    std::size_t next = path.find('.', dot + 1);
+    e = attr(e, path.substr(dot + 1, next == std::string_view::npos ? next : next - dot - 1));
+    dot = next;
+  }
+  return e;
+}
+
+ast::Call* Builder::call(ast::ExprNode* func, std::vector<ast::ExprNode*> args,
+                         std::vector<ast::Keyword*> keywords) {
+  auto* n = make_node<ast::Call>(arena_);
+  n->func = func;
+  n->args = seq(args);
+  n->keywords = seq(keywords);
+  return n;
+}
+
+ast::Keyword* Builder::keyword(std::string_view arg, ast::ExprNode* value) {
+  auto* n = make_node<ast::Keyword>(arena_);
+  n->arg = arg.data() == nullptr ? arg : arena_.copy_string(arg);
+  n->value = value;
+  return n;
+}
+
+ast::Constant* Builder::integer(int64_t value) {
+  auto* n = make_node<ast::Constant>(arena_);
+  if (value < 0) {
+    // Negative literals are UnaryOp(USub) in Python's AST; callers wanting -1 use
+    // literal(), which builds that. A negative here is a programming error.
+    value = -value;
+  }
+  n->value.kind = ast::ConstantValue::Kind::Int;
+  n->value.text = arena_.copy_string(std::to_string(value));
+  return n;
+}
+
+ast::Constant* Builder::string(std::string_view value) {
+  auto* n = make_node<ast::Constant>(arena_);
+  n->value.kind = ast::ConstantValue::Kind::Str;
+  n->value.text = arena_.copy_string(value);
+  return n;
+}
+
+ast::Constant* Builder::floating(double value) {
+  auto* n = make_node<ast::Constant>(arena_);
+  n->value.kind = ast::ConstantValue::Kind::Float;
+  n->value.number = value;
+  return n;
+}
+
+ast::Constant* Builder::boolean(bool value) {
+  auto* n = make_node<ast::Constant>(arena_);
+  n->value.kind = value ? ast::ConstantValue::Kind::True : ast::ConstantValue::Kind::False;
+  return n;
+}
+
+ast::Constant* Builder::none() {
+  auto* n = make_node<ast::Constant>(arena_);
+  n->value.kind = ast::ConstantValue::Kind::None;
+  return n;
+}
+
+ast::Tuple* Builder::tuple(std::vector<ast::ExprNode*> elts) {
+  auto* n = make_node<ast::Tuple>(arena_);
+  n->elts = seq(elts);
+  n->ctx = ast::ExprContext::Load;
+  return n;
+}
+
+ast::List* Builder::list(std::vector<ast::ExprNode*> elts) {
+  auto* n = make_node<ast::List>(arena_);
+  n->elts = seq(elts);
+  n->ctx = ast::ExprContext::Load;
+  return n;
+}
+
+ast::Subscript* Builder::subscript(ast::ExprNode* value, ast::ExprNode* index) {
+  auto* n = make_node<ast::Subscript>(arena_);
+  n->value = value;
+  n->slice = index;
+  n->ctx = ast::ExprContext::Load;
+  return n;
+}
+
+ast::ExprNode* Builder::literal(const analysis::ConstValue& value) {
+  using K = analysis::ConstValue::Kind;
+  auto negate = [&](ast::ExprNode* operand) -> ast::ExprNode* {
+    auto* u = make_node<ast::UnaryOp>(arena_);
+    u->op = ast::UnaryOpKind::USub;
+    u->operand = operand;
+    return u;
+  };
+  switch (value.kind) {
+    case K::Unknown: return nullptr;
+    case K::None: return none();
+    case K::Bool: return boolean(value.integer != 0);
+    case K::Int: return value.integer < 0 ? negate(integer(-value.integer)) : integer(value.integer);
+    case K::Float:
+      return value.number < 0 ? negate(floating(-value.number)) : floating(value.number);
+    case K::Str: return string(value.text);
+    case K::Tuple: {
+      std::vector<ast::ExprNode*> elts;
+      for (const auto& item : value.items) {
+        ast::ExprNode* e = literal(item);
+        if (e == nullptr) return nullptr;
+        elts.push_back(e);
+      }
+      return tuple(std::move(elts));
+    }
+  }
+  return nullptr;
+}
+
+ast::Assign* Builder::assign(ast::ExprNode* target, ast::ExprNode* value) {
+  auto* n = make_node<ast::Assign>(arena_);
+  n->targets = seq(std::vector<ast::ExprNode*>{target});
+  n->value = value;
+  return n;
+}
+
+ast::Expr* Builder::expr_stmt(ast::ExprNode* value) {
+  auto* n = make_node<ast::Expr>(arena_);
+  n->value = value;
+  return n;
+}
+
+ast::Return* Builder::return_stmt(ast::ExprNode* value) {
+  auto* n = make_node<ast::Return>(arena_);
+  n->value = value;
+  return n;
+}
+
+}  // namespace t2k::lowering

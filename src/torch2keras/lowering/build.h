@@ -1,0 +1,63 @@
+// Node construction for rewriters: the generated Keras code is a tree built here
+// and printed by syntax/unparse (STYLE.md habit 5: only the printer writes text).
+// Nodes have no positions (lineno 0) unless copied from the input.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "torch2keras/analysis/const_eval.h"
+#include "torch2keras/base/arena.h"
+#include "torch2keras/syntax/ast.h"
+
+namespace t2k::lowering {
+
+class Builder {
+ public:
+  explicit Builder(Arena& arena) : arena_(arena) {}
+
+  Arena& arena() { return arena_; }
+
+  template <class T>
+  ast::Seq<T> seq(const std::vector<T>& items) {
+    return ast::Seq<T>(arena_.copy(std::span<const T>(items.data(), items.size())));
+  }
+
+  ast::Name* name(std::string_view id, ast::ExprContext ctx = ast::ExprContext::Load);
+  ast::Attribute* attr(ast::ExprNode* value, std::string_view attr);
+  // "ops.transpose" -> Attribute(Name("ops"), "transpose").
+  ast::ExprNode* dotted(std::string_view path);
+  ast::Call* call(ast::ExprNode* func, std::vector<ast::ExprNode*> args,
+                  std::vector<ast::Keyword*> keywords = {});
+  ast::Call* call(std::string_view func, std::vector<ast::ExprNode*> args,
+                  std::vector<ast::Keyword*> keywords = {}) {
+    return call(dotted(func), std::move(args), std::move(keywords));
+  }
+  ast::Keyword* keyword(std::string_view arg, ast::ExprNode* value);
+  ast::Constant* integer(int64_t value);
+  ast::Constant* string(std::string_view value);
+  ast::Constant* floating(double value);
+  ast::Constant* boolean(bool value);
+  ast::Constant* none();
+  ast::Tuple* tuple(std::vector<ast::ExprNode*> elts);
+  ast::List* list(std::vector<ast::ExprNode*> elts);
+  ast::Subscript* subscript(ast::ExprNode* value, ast::ExprNode* index);
+  // A literal for a known constant value; null for Unknown.
+  ast::ExprNode* literal(const analysis::ConstValue& value);
+
+  ast::Assign* assign(ast::ExprNode* target, ast::ExprNode* value);
+  ast::Expr* expr_stmt(ast::ExprNode* value);
+  ast::Return* return_stmt(ast::ExprNode* value);
+
+  // A shallow copy of `node` (same children), for rewriting one field.
+  template <class T>
+  T* clone(const T* node) {
+    return arena_.make<T>(*node);
+  }
+
+ private:
+  Arena& arena_;
+};
+
+}  // namespace t2k::lowering

@@ -1,0 +1,456 @@
+// Applying a catalog entry to a call (see instantiate.h).
+#include "torch2keras/lowering/instantiate.h"
+
+#include <optional>
+
+#include "torch2keras/syntax/unparse.h"
+
+namespace t2k::lowering {
+namespace {
+
+using analysis::ConstValue;
+
+// One parameter of the entry and what it is bound to.
+struct Binding {
+  std::string_view name;
+  ast::ExprNode* expr = nullptr;        // the argument (output tree), or the default
+  bool from_default = false;
+  ConstValue value;                     // its compile-time value
+};
+
+// "layers.Conv2D" for a callee Attribute(Name(layers), Conv2D); "" otherwise.
+std::string callee_path(const ast::ExprNode* func) {
+  if (auto* n = ast::as<ast::Name>(func)) return std::string(n->id);
+  if (auto* a = ast::as<ast::Attribute>(func)) {
+    std::string base = callee_path(a->value);
+    return base.empty() ? base : base + "." + std::string(a->attr);
+  }
+  return "";
+}
+
+class Instantiator {
+ public:
+  Instantiator(const InstantiateRequest& request, Builder& b) : req_(request), b_(b) {}
+
+  InstantiateResult run() {
+    InstantiateResult result;
+    if (!bind(result.error)) return result;
+    for (ast::StmtNode* stmt : req_.entry->def->body) {
+      if (auto* e = ast::as<ast::Expr>(stmt)) {
+        auto* call = ast::as<ast::Call>(e->value);
+        auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+        if (fn == nullptr) continue;  // docstring
+        if (fn->id == "require" && call->args.size() == 2) {
+          auto ok = eval(call->args[0]).truth();
+          if (!ok || !*ok) {
+            result.error = format_message(call->args[1]);
+            if (!ok) result.error += " (the argument must be a compile-time constant here)";
+            return result;
+          }
+        }
+        continue;  // ignore(...)
+      }
+      if (auto* i = ast::as<ast::If>(stmt)) {
+        auto t = eval(i->test).truth();
+        if (t && *t && !i->body.empty()) {
+          if (auto* r = ast::as<ast::Return>(i->body.back())) return finish(r->value, result);
+        }
+        continue;
+      }
+      if (auto* r = ast::as<ast::Return>(stmt)) return finish(r->value, result);
+    }
+    result.error = "internal: catalog entry " + std::string(req_.entry->def->name) + " has no form";
+    return result;
+  }
+
+ private:
+  bool bind(std::string& error) {
+    const ast::Arguments* a = req_.entry->def->args;
+    std::vector<ast::Arg*> positional;
+    for (ast::Arg* p : a->posonlyargs) positional.push_back(p);
+    for (ast::Arg* p : a->args) positional.push_back(p);
+    std::size_t first_default = positional.size() - a->defaults.size();
+    std::vector<ast::ExprNode*> args;
+    if (req_.entry->kind == catalog::EntryKind::Method) args.push_back(req_.self);
+    for (ast::ExprNode* e : req_.args) args.push_back(e);
+
+    std::vector<Binding> bound(positional.size());
+    std::vector<bool> set(positional.size(), false);
+    std::vector<ast::ExprNode*> extra;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (ast::is<ast::Starred>(args[i])) {
+        error = "`*` arguments cannot be matched to the parameters of `" +
+                std::string(req_.entry->def->name) + "` statically";
+        return false;
+      }
+      if (i < positional.size()) {
+        bound[i].expr = args[i];
+        set[i] = true;
+      } else if (a->vararg != nullptr) {
+        extra.push_back(args[i]);
+      } else {
+        error = "too many positional arguments for `" + std::string(req_.entry->def->name) + "`";
+        return false;
+      }
+    }
+    std::vector<Binding> kwonly(a->kwonlyargs.size());
+    for (ast::Keyword* kw : req_.keywords) {
+      if (kw->arg.data() == nullptr) {
+        error = "`**` arguments cannot be matched to the parameters of `" +
+                std::string(req_.entry->def->name) + "` statically";
+        return false;
+      }
+      bool found = false;
+      for (std::size_t i = 0; i < positional.size() && !found; ++i) {
+        if (positional[i]->arg == kw->arg) {
+          if (set[i]) {
+            error = "argument `" + std::string(kw->arg) + "` given twice";
+            return false;
+          }
+          bound[i].expr = kw->value;
+          set[i] = found = true;
+        }
+      }
+      for (std::size_t i = 0; i < a->kwonlyargs.size() && !found; ++i) {
+        if (a->kwonlyargs[i]->arg == kw->arg) {
+          kwonly[i].expr = kw->value;
+          found = true;
+        }
+      }
+      if (!found && a->kwarg == nullptr) {
+        error = "`" + std::string(req_.entry->def->name) + "` has no parameter `" +
+                std::string(kw->arg) + "`";
+        return false;
+      }
+    }
+    for (std::size_t i = 0; i < positional.size(); ++i) {
+      bound[i].name = positional[i]->arg;
+      if (!set[i]) {
+        if (i < first_default) {
+          error = "missing argument `" + std::string(positional[i]->arg) + "` of `" +
+                  std::string(req_.entry->def->name) + "`";
+          return false;
+        }
+        bound[i].expr = a->defaults[i - first_default];
+        bound[i].from_default = true;
+      }
+      add(bound[i]);
+    }
+    if (a->vararg != nullptr) {
+      Binding v;
+      v.name = a->vararg->arg;
+      // `x.view(a, b)` binds shape=(a, b); `x.view((a, b))` binds the tuple itself.
+      if (extra.size() == 1 && (ast::is<ast::Tuple>(extra[0]) || ast::is<ast::List>(extra[0]) ||
+                                ast::is<ast::Name>(extra[0])))
+        v.expr = extra[0];
+      else
+        v.expr = b_.tuple(extra);
+      add(v);
+    }
+    for (std::size_t i = 0; i < a->kwonlyargs.size(); ++i) {
+      kwonly[i].name = a->kwonlyargs[i]->arg;
+      if (kwonly[i].expr == nullptr) {
+        kwonly[i].expr = a->kw_defaults[i];
+        kwonly[i].from_default = true;
+      }
+      add(kwonly[i]);
+    }
+    return true;
+  }
+
+  void add(Binding binding) {
+    if (binding.expr != nullptr) {
+      binding.value = binding.from_default || !req_.const_of ? analysis::literal_value(binding.expr)
+                                                              : req_.const_of(binding.expr);
+      if (!binding.from_default && !binding.value.known())
+        binding.value = analysis::literal_value(binding.expr);
+    }
+    if (req_.remap && !req_.entry->dim_params.empty()) {
+      for (const std::string& d : req_.entry->dim_params) {
+        if (d == binding.name) {
+          if (ast::ExprNode* r = req_.remap(binding.name, binding.from_default ? nullptr : binding.expr)) {
+            binding.expr = r;
+            binding.value = analysis::literal_value(r);
+          }
+        }
+      }
+    }
+    bindings_.emplace(std::string(binding.name), std::move(binding));
+  }
+
+  analysis::ConstEnv env() {
+    analysis::ConstEnv e;
+    e.lookup = [this](std::string_view name) -> ConstValue {
+      auto it = bindings_.find(std::string(name));
+      if (it != bindings_.end()) return it->second.value;
+      return ConstValue::unknown();
+    };
+    e.call = [](std::string_view fn, const std::vector<ConstValue>& args) -> std::optional<ConstValue> {
+      return predicate(fn, args);
+    };
+    return e;
+  }
+
+  ConstValue eval(const ast::ExprNode* expr) { return analysis::const_eval(expr, env()); }
+
+  // The catalog's predicates (catalog/README.md).
+  static std::optional<ConstValue> predicate(std::string_view fn, const std::vector<ConstValue>& args) {
+    using K = ConstValue::Kind;
+    if (fn == "is_int" && args.size() == 1) {
+      if (args[0].kind == K::Unknown) return ConstValue::unknown();
+      return ConstValue::boolean(args[0].kind == K::Int);
+    }
+    if (fn == "all_equal" && args.size() == 2) {
+      const ConstValue& x = args[0];
+      if (x.kind == K::Tuple) {
+        for (const ConstValue& item : x.items) {
+          auto e = equal(item, args[1]);
+          if (!e) return ConstValue::unknown();
+          if (!*e) return ConstValue::boolean(false);
+        }
+        return ConstValue::boolean(true);
+      }
+      auto e = equal(x, args[1]);
+      return e ? ConstValue::boolean(*e) : ConstValue::unknown();
+    }
+    if (fn == "same_padding" && args.size() == 4) {
+      // PyTorch pads p on both sides; Keras "same" with stride 1 pads
+      // total = d*(k-1), total//2 before: equal when d*(k-1) is even and p = d*(k-1)/2,
+      // per axis (ints broadcast over the kernel's axes).
+      const ConstValue &p = args[0], &k = args[1], &s = args[2], &d = args[3];
+      if (!p.known() || !k.known() || !s.known() || !d.known()) return ConstValue::unknown();
+      std::size_t n = 1;
+      for (const ConstValue* v : {&p, &k, &s, &d})
+        if (v->kind == K::Tuple) n = std::max(n, v->items.size());
+      auto at = [](const ConstValue& v, std::size_t i) -> std::optional<int64_t> {
+        if (v.kind == K::Int) return v.integer;
+        if (v.kind == K::Tuple && i < v.items.size() && v.items[i].kind == K::Int) return v.items[i].integer;
+        return std::nullopt;
+      };
+      for (std::size_t i = 0; i < n; ++i) {
+        auto pi = at(p, i), ki = at(k, i), si = at(s, i), di = at(d, i);
+        if (!pi || !ki || !si || !di) return ConstValue::boolean(false);
+        int64_t total = *di * (*ki - 1);
+        if (*si != 1 || total % 2 != 0 || *pi != total / 2) return ConstValue::boolean(false);
+      }
+      return ConstValue::boolean(true);
+    }
+    return std::nullopt;
+  }
+
+  std::string format_message(const ast::ExprNode* msg) {
+    auto* c = ast::as<ast::Constant>(msg);
+    if (c == nullptr) return "unsupported argument";
+    std::string text(c->value.text), out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '{') {
+        std::size_t close = text.find('}', i);
+        if (close != std::string::npos) {
+          auto it = bindings_.find(text.substr(i + 1, close - i - 1));
+          if (it != bindings_.end() && it->second.expr != nullptr) {
+            out += syntax::unparse(it->second.expr);
+            i = close;
+            continue;
+          }
+        }
+      }
+      out += text[i];
+    }
+    return out;
+  }
+
+  InstantiateResult finish(ast::ExprNode* form, InstantiateResult& result) {
+    result.expr = fold(substitute(form, result), b_);
+    return result;
+  }
+
+  // A copy of the template `e` with parameters and layout constants replaced.
+  ast::ExprNode* substitute(ast::ExprNode* e, InstantiateResult& result) {
+    if (e == nullptr) return nullptr;
+    switch (e->kind) {
+      case ast::NodeKind::Name: {
+        auto* n = static_cast<ast::Name*>(e);
+        auto it = bindings_.find(std::string(n->id));
+        if (it != bindings_.end()) return it->second.expr;
+        if (n->id == "DATA_FORMAT") return b_.string(req_.channels_last ? "channels_last" : "channels_first");
+        if (n->id == "CHANNEL_AXIS") return b_.literal(ConstValue::int_value(req_.channels_last ? -1 : 1));
+        if (n->id == "SPATIAL_AXES") {
+          std::vector<ast::ExprNode*> axes;
+          int rank = req_.rank > 0 ? req_.rank : 4;
+          for (int i = 0; i < rank - 2; ++i) axes.push_back(b_.integer(req_.channels_last ? i + 1 : i + 2));
+          return b_.tuple(axes);
+        }
+        if (n->id.starts_with("PyTorch")) result.helpers.emplace_back(n->id);
+        return e;
+      }
+      case ast::NodeKind::Call: {
+        auto* c = b_.clone(static_cast<ast::Call*>(e));
+        c->func = substitute(c->func, result);
+        std::vector<ast::ExprNode*> args;
+        for (ast::ExprNode* a : c->args) args.push_back(substitute(a, result));
+        std::vector<ast::Keyword*> kws;
+        for (ast::Keyword* kw : c->keywords) kws.push_back(b_.keyword(kw->arg, substitute(kw->value, result)));
+        c->args = b_.seq(args);
+        c->keywords = b_.seq(kws);
+        return c;
+      }
+      case ast::NodeKind::Attribute: {
+        auto* a = b_.clone(static_cast<ast::Attribute*>(e));
+        a->value = substitute(a->value, result);
+        return a;
+      }
+      case ast::NodeKind::Subscript: {
+        auto* s = b_.clone(static_cast<ast::Subscript*>(e));
+        s->value = substitute(s->value, result);
+        s->slice = substitute(s->slice, result);
+        return s;
+      }
+      case ast::NodeKind::BinOp: {
+        auto* o = b_.clone(static_cast<ast::BinOp*>(e));
+        o->left = substitute(o->left, result);
+        o->right = substitute(o->right, result);
+        return o;
+      }
+      case ast::NodeKind::UnaryOp: {
+        auto* o = b_.clone(static_cast<ast::UnaryOp*>(e));
+        o->operand = substitute(o->operand, result);
+        return o;
+      }
+      case ast::NodeKind::BoolOp: {
+        auto* o = b_.clone(static_cast<ast::BoolOp*>(e));
+        std::vector<ast::ExprNode*> values;
+        for (ast::ExprNode* v : o->values) values.push_back(substitute(v, result));
+        o->values = b_.seq(values);
+        return o;
+      }
+      case ast::NodeKind::Compare: {
+        auto* o = b_.clone(static_cast<ast::Compare*>(e));
+        o->left = substitute(o->left, result);
+        std::vector<ast::ExprNode*> cs;
+        for (ast::ExprNode* v : o->comparators) cs.push_back(substitute(v, result));
+        o->comparators = b_.seq(cs);
+        return o;
+      }
+      case ast::NodeKind::IfExp: {
+        auto* o = b_.clone(static_cast<ast::IfExp*>(e));
+        o->test = substitute(o->test, result);
+        o->body = substitute(o->body, result);
+        o->orelse = substitute(o->orelse, result);
+        return o;
+      }
+      case ast::NodeKind::List:
+      case ast::NodeKind::Tuple: {
+        bool is_list = e->kind == ast::NodeKind::List;
+        auto elts = is_list ? static_cast<ast::List*>(e)->elts : static_cast<ast::Tuple*>(e)->elts;
+        std::vector<ast::ExprNode*> out;
+        for (ast::ExprNode* v : elts) out.push_back(substitute(v, result));
+        if (is_list) return b_.list(out);
+        return b_.tuple(out);
+      }
+      case ast::NodeKind::Starred: {
+        auto* s = b_.clone(static_cast<ast::Starred*>(e));
+        s->value = substitute(s->value, result);
+        return s;
+      }
+      default:
+        return e;
+    }
+  }
+
+  const InstantiateRequest& req_;
+  Builder& b_;
+  std::unordered_map<std::string, Binding> bindings_;
+};
+
+bool is_literal(const ast::ExprNode* e) {
+  if (ast::is<ast::Constant>(e)) return true;
+  if (auto* u = ast::as<ast::UnaryOp>(e)) return u->op == ast::UnaryOpKind::USub && ast::is<ast::Constant>(u->operand);
+  return false;
+}
+
+}  // namespace
+
+ast::ExprNode* fold(ast::ExprNode* e, Builder& b) {
+  if (e == nullptr) return e;
+  switch (e->kind) {
+    case ast::NodeKind::BinOp: {
+      auto* o = static_cast<ast::BinOp*>(e);
+      o->left = fold(o->left, b);
+      o->right = fold(o->right, b);
+      if (is_literal(o->left) && is_literal(o->right)) {
+        ConstValue v = analysis::literal_value(o);
+        if (v.known() && v.is_number()) return b.literal(v);
+      }
+      return o;
+    }
+    case ast::NodeKind::BoolOp:
+    case ast::NodeKind::Compare:
+    case ast::NodeKind::UnaryOp: {
+      ConstValue v = analysis::literal_value(e);
+      if (v.known() && (v.kind == ConstValue::Kind::Bool || v.is_number())) return b.literal(v);
+      if (auto* o = ast::as<ast::BoolOp>(e)) {
+        std::vector<ast::ExprNode*> values;
+        for (ast::ExprNode* x : o->values) values.push_back(fold(x, b));
+        // `True and x` is `x` (the catalog's `elementwise_affine and bias`).
+        std::vector<ast::ExprNode*> kept;
+        for (ast::ExprNode* x : values) {
+          ConstValue xv = analysis::literal_value(x);
+          auto t = xv.truth();
+          bool neutral = t && (o->op == ast::BoolOpKind::And ? *t : !*t) && xv.kind == ConstValue::Kind::Bool;
+          if (!neutral) kept.push_back(x);
+        }
+        if (kept.size() == 1) return kept[0];
+        if (!kept.empty()) o->values = b.seq(kept);
+      }
+      return e;
+    }
+    case ast::NodeKind::IfExp: {
+      auto* o = static_cast<ast::IfExp*>(e);
+      auto t = analysis::literal_value(o->test).truth();
+      if (t) return fold(*t ? o->body : o->orelse, b);
+      o->body = fold(o->body, b);
+      o->orelse = fold(o->orelse, b);
+      return o;
+    }
+    case ast::NodeKind::Call: {
+      auto* c = static_cast<ast::Call*>(e);
+      std::vector<ast::ExprNode*> args;
+      for (ast::ExprNode* a : c->args) args.push_back(fold(a, b));
+      c->args = b.seq(args);
+      std::string callee = callee_path(c->func);
+      const auto& catalog = catalog::Catalog::instance();
+      std::vector<ast::Keyword*> kws;
+      for (ast::Keyword* kw : c->keywords) {
+        kw->value = fold(kw->value, b);
+        if (kw->arg.data() != nullptr) {
+          if (const ConstValue* d = catalog.keras_default(callee, kw->arg)) {
+            ConstValue v = analysis::literal_value(kw->value);
+            auto eq = equal(v, *d);
+            if (eq && *eq && v.kind == d->kind) continue;
+            if (eq && *eq && v.is_number() && d->is_number() && v.kind != ConstValue::Kind::Bool &&
+                d->kind != ConstValue::Kind::Bool)
+              continue;
+          }
+        }
+        kws.push_back(kw);
+      }
+      c->keywords = b.seq(kws);
+      return c;
+    }
+    case ast::NodeKind::List:
+    case ast::NodeKind::Tuple: {
+      auto& elts = e->kind == ast::NodeKind::List ? static_cast<ast::List*>(e)->elts
+                                                  : static_cast<ast::Tuple*>(e)->elts;
+      for (ast::ExprNode*& x : elts) x = fold(x, b);
+      return e;
+    }
+    default:
+      return e;
+  }
+}
+
+InstantiateResult instantiate(const InstantiateRequest& request, Builder& builder) {
+  return Instantiator(request, builder).run();
+}
+
+}  // namespace t2k::lowering

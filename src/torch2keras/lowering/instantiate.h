@@ -1,0 +1,52 @@
+// Applying one catalog entry to one call of the input.
+//
+// The entry is a Python function with PyTorch's signature (catalog/README.md).
+// `instantiate` binds the call's arguments to that signature as Python would,
+// walks the body (`require`, `ignore`, `if CONDITION: return FORM`, `return FORM`)
+// with the arguments' compile-time values, and builds the chosen form with every
+// parameter name replaced by its argument. Constants are folded and keywords equal
+// to the Keras default are left out, so `nn.BatchNorm2d(64)` becomes
+// `layers.BatchNormalization(momentum=0.9, epsilon=1e-05)`.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "torch2keras/analysis/const_eval.h"
+#include "torch2keras/catalog/catalog.h"
+#include "torch2keras/lowering/build.h"
+
+namespace t2k::lowering {
+
+struct InstantiateRequest {
+  const catalog::Entry* entry = nullptr;
+  // The arguments as they will appear in the output (already lowered).
+  ast::ExprNode* self = nullptr;  // the receiver, for a tensor method
+  std::vector<ast::ExprNode*> args;
+  std::vector<ast::Keyword*> keywords;
+  // Compile-time value of an input expression (names the caller knows); may be empty.
+  std::function<analysis::ConstValue(const ast::ExprNode*)> const_of;
+  // Replaces the value bound to an axis parameter (layout remapping); returns null
+  // to keep it. Called with the parameter name and its bound expression (null
+  // when the default is used).
+  std::function<ast::ExprNode*(std::string_view param, ast::ExprNode* bound)> remap;
+  bool channels_last = true;
+  int rank = 0;  // the tensor rank, for SPATIAL_AXES
+};
+
+struct InstantiateResult {
+  ast::ExprNode* expr = nullptr;  // null on error
+  std::string error;              // a diagnostic message when expr is null
+  std::vector<std::string> helpers;  // runtime helper classes the form uses (PyTorch*)
+};
+
+InstantiateResult instantiate(const InstantiateRequest& request, Builder& builder);
+
+// Folds constant subexpressions built by substitution (`1 - 0.1` -> `0.9`,
+// `'none' == 'tanh'` -> `False`) and drops keywords equal to the Keras default.
+ast::ExprNode* fold(ast::ExprNode* expr, Builder& builder);
+
+}  // namespace t2k::lowering

@@ -1,0 +1,1912 @@
+// Lowering of model classes (see lower.h).
+//
+// Three passes over the input:
+//   1. module descriptors: what each `self.<attr>` of each model class holds
+//      (a catalog layer, a model class, a Sequential of known items, a list),
+//      found from `__init__` and what it calls (helpers, module functions, loops);
+//   2. the forward path (`forward` and the methods it calls) is lowered with a
+//      layout fact per tensor value; each method's signature (the layout its
+//      tensor parameters need, the layout of its result) is computed on demand,
+//      callees first;
+//   3. everything else of a model class (`__init__`, other methods) and the
+//      module-level code is rewritten by replacing constructor calls through the
+//      catalog, after pass 2 decided where static Sequentials need transposes.
+#include "torch2keras/lowering/lower.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "torch2keras/catalog/catalog.h"
+#include "torch2keras/lowering/instantiate.h"
+#include "torch2keras/syntax/unparse.h"
+
+namespace t2k::lowering {
+namespace {
+
+using analysis::ClassInfo;
+using analysis::ConstValue;
+using catalog::Entry;
+using catalog::Layout;
+
+// ---------------------------------------------------------------------------
+// Layout facts.
+
+struct Fact {
+  enum Kind : uint8_t {
+    NonTensor,  // a Python value, a module, a container
+    Torch,      // a tensor in PyTorch axis order (rank 0: unknown)
+    CL,         // a tensor whose channel axis was moved last (rank known)
+    Pending,    // a tensor parameter whose layout its first layout-sensitive use decides
+    Shape,      // ops.shape() of a channels-last tensor of `rank`
+  };
+  Kind kind = NonTensor;
+  int rank = 0;
+  int param = -1;  // Pending: the parameter's index
+
+  static Fact torch(int rank = 0) { return {Torch, rank}; }
+  static Fact cl(int rank) { return {CL, rank}; }
+  bool tensor() const { return kind == Torch || kind == CL || kind == Pending; }
+  bool operator==(const Fact&) const = default;
+};
+
+// What a module-valued expression holds.
+struct ModuleDesc {
+  enum Kind : uint8_t { Unknown, Leaf, User, Seq, List } kind = Unknown;
+  const Entry* entry = nullptr;      // Leaf
+  const ClassInfo* cls = nullptr;    // User
+  const ast::Call* ctor = nullptr;   // the constructing call (Leaf/User), for wrapping
+  std::vector<ModuleDesc> items;     // Seq: in order; List: the element kinds
+  bool dynamic = false;              // Seq built from `*list`: items cannot be wrapped
+};
+
+// One method on the forward path and its layout signature.
+struct Unit {
+  const ClassInfo* cls = nullptr;
+  const ast::FunctionDef* def = nullptr;
+  bool busy = false, done = false;
+  std::vector<Fact> params;  // per positional parameter after self: resolved facts
+  Fact ret;
+  ast::FunctionDef* lowered = nullptr;
+};
+
+const std::unordered_set<std::string_view>& keras_reserved_attributes() {
+  // Attributes of keras.layers.Layer / keras.Model that a model cannot reuse.
+  static const std::unordered_set<std::string_view> names = {
+      "layers", "name", "weights", "trainable", "input", "output", "losses", "metrics",
+      "built", "dtype", "variables", "optimizer", "submodules", "inputs", "outputs"};
+  return names;
+}
+
+std::vector<ast::ExprNode*> perm_to_cl(Builder& b, int rank) {
+  std::vector<ast::ExprNode*> p{b.integer(0)};
+  for (int i = 2; i < rank; ++i) p.push_back(b.integer(i));
+  p.push_back(b.integer(1));
+  return p;
+}
+
+std::vector<ast::ExprNode*> perm_to_torch(Builder& b, int rank) {
+  std::vector<ast::ExprNode*> p{b.integer(0), b.integer(rank - 1)};
+  for (int i = 1; i < rank - 1; ++i) p.push_back(b.integer(i));
+  return p;
+}
+
+class Lowerer {
+ public:
+  Lowerer(const ast::Module* module, const analysis::ImportScope& scope,
+          const std::vector<ClassInfo>& classes, Builder& b, const LowerOptions& options)
+      : module_(module), scope_(scope), classes_(classes), b_(b), opt_(options),
+        catalog_(catalog::Catalog::instance()) {}
+
+  LowerOutput run();
+
+ private:
+  // ---- resolution helpers
+  std::optional<std::string> resolve(const ast::ExprNode* e) const {
+    return scope_.resolve(e, [this](std::string_view p) { return catalog_.knows_path(p); });
+  }
+  bool is_torch_path(const std::string& p) const {
+    return p == "torch" || p.starts_with("torch.") || p == "torchvision" || p.starts_with("torchvision.");
+  }
+  const ClassInfo* model_class(std::string_view name) const {
+    for (const ClassInfo& c : classes_)
+      if (c.torch_base != analysis::TorchBase::None && c.node->name == name) return &c;
+    return nullptr;
+  }
+  const ast::FunctionDef* method(const ClassInfo* cls, std::string_view name) const {
+    for (const ClassInfo* c = cls; c != nullptr;) {
+      for (ast::StmtNode* s : c->node->body)
+        if (auto* f = ast::as<ast::FunctionDef>(s); f != nullptr && f->name == name) return f;
+      // Inherited from another model class of this file.
+      const ClassInfo* base = nullptr;
+      for (ast::ExprNode* e : c->node->bases)
+        if (auto* n = ast::as<ast::Name>(e)) base = base ? base : model_class(n->id);
+      c = base;
+    }
+    return nullptr;
+  }
+  const ast::FunctionDef* module_function(std::string_view name) const {
+    for (ast::StmtNode* s : module_->body)
+      if (auto* f = ast::as<ast::FunctionDef>(s); f != nullptr && f->name == name) return f;
+    return nullptr;
+  }
+
+  void error(diag::Kind kind, const ast::Node* at, std::string message) {
+    diag::Diagnostic d;
+    d.kind = kind;
+    d.severity = diag::default_severity(kind);
+    d.message = std::move(message);
+    d.filename = opt_.filename;
+    if (at != nullptr) {
+      d.lineno = at->loc.lineno;
+      d.col_offset = at->loc.col_offset;
+      d.end_lineno = at->loc.end_lineno;
+      d.end_col_offset = at->loc.end_col_offset;
+    }
+    out_.diagnostics.push_back(std::move(d));
+  }
+
+  // ---- pass 1: module descriptors
+  ModuleDesc desc_of(const ast::ExprNode* e, const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
+  ModuleDesc desc_of_class_ref(const ast::ExprNode* e, const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
+  std::vector<ModuleDesc> list_items(std::string_view var, const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
+  ModuleDesc return_desc(const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
+  const ModuleDesc* attr_desc(const ClassInfo* cls, std::string_view attr);
+  ModuleDesc class_self_desc(const ClassInfo* cls);
+
+  // ---- pass 2: layout signatures and the forward path
+  Unit& unit(const ClassInfo* cls, const ast::FunctionDef* def);
+  Fact apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
+  Fact fold_seq(const ModuleDesc& d, Fact in, const ast::Node* at);
+  Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr);
+  Fact demand_torch(Fact f, ast::ExprNode*& expr);
+  Fact resolved(Fact f) const;
+  void lower_unit(Unit& u);
+
+  // ---- pass 3: constructor code
+  ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
+  std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
+  ast::FunctionDef* rewrite_function(const ast::FunctionDef* f, bool in_init, bool in_model);
+  ast::ClassDef* lower_class(const ClassInfo& cls);
+
+  // Forward-path state (one unit at a time; units nest through recursion).
+  struct Frame {
+    Unit* unit = nullptr;
+    std::unordered_map<std::string, Fact> env;
+    std::unordered_map<std::string, ModuleDesc> module_vars;  // loop variables over ModuleLists
+    std::optional<Fact> ret;
+    bool top_level = false;
+  };
+  Frame* frame_ = nullptr;
+  struct Val {
+    ast::ExprNode* expr;
+    Fact fact;
+  };
+  Val lower_expr(ast::ExprNode* e);
+  Val lower_call(ast::Call* call);
+  std::vector<ast::StmtNode*> lower_stmts(ast::Seq<ast::StmtNode*> body);
+  void lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
+  std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
+  ast::ExprNode* strip_annotation(ast::ExprNode* a);
+  ast::Arguments* strip_arguments(const ast::Arguments* a, bool add_training);
+
+  void check_leftover_torch(ast::Node* n, bool& found);
+  bool references_torch(ast::Node* n);
+
+  const ast::Module* module_;
+  const analysis::ImportScope& scope_;
+  const std::vector<ClassInfo>& classes_;
+  Builder& b_;
+  LowerOptions opt_;
+  const catalog::Catalog& catalog_;
+  LowerOutput out_;
+
+  std::map<const ClassInfo*, std::map<std::string, ModuleDesc>> attrs_;
+  std::set<const ClassInfo*> attrs_done_;
+  std::map<std::pair<const ClassInfo*, const ast::FunctionDef*>, Unit> units_;
+  // Static Sequential items that need a layout change before them: ctor call -> (to_cl?, rank).
+  std::map<const ast::Call*, std::pair<bool, int>> wraps_;
+  std::set<std::string> internal_classes_;  // passed as values: used inside other models
+};
+
+// ===========================================================================
+// Pass 1.
+
+ModuleDesc Lowerer::desc_of_class_ref(const ast::ExprNode* e, const ast::FunctionDef* fn,
+                                      const ClassInfo* cls, int depth) {
+  ModuleDesc d;
+  if (depth > 8 || e == nullptr) return d;
+  if (auto* call = ast::as<ast::Call>(e)) {
+    // functools.partial(nn.BatchNorm2d, eps=0.001)
+    auto p = resolve(call->func);
+    if (p && (*p == "functools.partial") && !call->args.empty())
+      return desc_of_class_ref(call->args[0], fn, cls, depth + 1);
+    return d;
+  }
+  if (auto p = resolve(e)) {
+    if (const Entry* entry = catalog_.find_module(*p)) {
+      d.kind = ModuleDesc::Leaf;
+      d.entry = entry;
+      return d;
+    }
+  }
+  if (auto* n = ast::as<ast::Name>(e)) {
+    if (const ClassInfo* c = model_class(n->id)) {
+      d.kind = ModuleDesc::User;
+      d.cls = c;
+      return d;
+    }
+    // A variable or parameter holding a class: its assignments in `fn`.
+    if (fn != nullptr) {
+      for (const ast::Node* node : std::vector<const ast::Node*>{}) (void)node;
+      std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
+        for (ast::StmtNode* s : body) {
+          if (d.kind != ModuleDesc::Unknown) return;
+          if (auto* a = ast::as<ast::Assign>(s)) {
+            auto* t = ast::as<ast::Name>(a->targets[0]);
+            if (t && t->id == n->id) d = desc_of_class_ref(a->value, fn, cls, depth + 1);
+          } else if (auto* i = ast::as<ast::If>(s)) {
+            scan(i->body);
+            scan(i->orelse);
+          }
+        }
+      };
+      scan(fn->body);
+      if (d.kind != ModuleDesc::Unknown) return d;
+      // A parameter with a class default: `norm_layer=nn.BatchNorm2d`.
+      const ast::Arguments* a = fn->args;
+      for (std::size_t i = 0; i < a->args.size(); ++i) {
+        if (a->args[i]->arg != n->id) continue;
+        std::size_t first_default = a->args.size() - a->defaults.size();
+        if (i >= first_default) d = desc_of_class_ref(a->defaults[i - first_default], fn, cls, depth + 1);
+      }
+      if (d.kind != ModuleDesc::Unknown) return d;
+      // A class passed in by the caller (`block` in ResNet): the model classes of
+      // this file passed around as values, when they agree (see internal_classes_).
+      if (!internal_classes_.empty()) {
+        d.kind = ModuleDesc::User;
+        d.cls = model_class(*internal_classes_.begin());
+        return d;
+      }
+    }
+  }
+  return d;
+}
+
+std::vector<ModuleDesc> Lowerer::list_items(std::string_view var, const ast::FunctionDef* fn,
+                                            const ClassInfo* cls, int depth) {
+  std::vector<ModuleDesc> items;
+  if (fn == nullptr) return items;
+  auto add_list = [&](const ast::ExprNode* v) {
+    if (auto* l = ast::as<ast::List>(v)) {
+      for (ast::ExprNode* e : l->elts) items.push_back(desc_of(e, fn, cls, depth + 1));
+    } else if (v != nullptr) {
+      ModuleDesc d = desc_of(v, fn, cls, depth + 1);
+      if (d.kind == ModuleDesc::Seq || d.kind == ModuleDesc::List)
+        for (auto& i : d.items) items.push_back(i);
+    }
+  };
+  std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
+    for (ast::StmtNode* s : body) {
+      if (auto* a = ast::as<ast::Assign>(s)) {
+        auto* t = ast::as<ast::Name>(a->targets[0]);
+        if (t && t->id == var) add_list(a->value);
+      } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
+        auto* t = ast::as<ast::Name>(a->target);
+        if (t && t->id == var) add_list(a->value);
+      } else if (auto* a = ast::as<ast::AugAssign>(s)) {
+        auto* t = ast::as<ast::Name>(a->target);
+        if (t && t->id == var) add_list(a->value);
+      } else if (auto* e = ast::as<ast::Expr>(s)) {
+        auto* c = ast::as<ast::Call>(e->value);
+        auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
+        auto* recv = m ? ast::as<ast::Name>(m->value) : nullptr;
+        if (recv && recv->id == var && !c->args.empty()) {
+          if (m->attr == "append") items.push_back(desc_of(c->args[0], fn, cls, depth + 1));
+          if (m->attr == "extend") add_list(c->args[0]);
+        }
+      } else if (auto* f = ast::as<ast::For>(s)) {
+        scan(f->body);
+      } else if (auto* i = ast::as<ast::If>(s)) {
+        scan(i->body);
+        scan(i->orelse);
+      }
+    }
+  };
+  scan(fn->body);
+  return items;
+}
+
+ModuleDesc Lowerer::return_desc(const ast::FunctionDef* fn, const ClassInfo* cls, int depth) {
+  ModuleDesc d;
+  std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
+    for (ast::StmtNode* s : body) {
+      if (d.kind != ModuleDesc::Unknown) return;
+      if (auto* r = ast::as<ast::Return>(s)) d = desc_of(r->value, fn, cls, depth + 1);
+      else if (auto* i = ast::as<ast::If>(s)) {
+        scan(i->body);
+        scan(i->orelse);
+      }
+    }
+  };
+  scan(fn->body);
+  return d;
+}
+
+ModuleDesc Lowerer::desc_of(const ast::ExprNode* e, const ast::FunctionDef* fn, const ClassInfo* cls,
+                            int depth) {
+  ModuleDesc d;
+  if (e == nullptr || depth > 12) return d;
+  if (auto* call = ast::as<ast::Call>(e)) {
+    auto p = resolve(call->func);
+    if (p) {
+      if (const Entry* entry = catalog_.find_module(*p)) {
+        d.kind = ModuleDesc::Leaf;
+        d.entry = entry;
+        d.ctor = call;
+        return d;
+      }
+      if (*p == "torch.nn.Sequential" || *p == "torch.nn.ModuleList" || *p == "torch.nn.ModuleDict") {
+        d.kind = *p == "torch.nn.Sequential" ? ModuleDesc::Seq : ModuleDesc::List;
+        for (ast::ExprNode* a : call->args) {
+          if (auto* st = ast::as<ast::Starred>(a)) {
+            d.dynamic = true;
+            if (auto* n = ast::as<ast::Name>(st->value))
+              for (auto& i : list_items(n->id, fn, cls, depth)) d.items.push_back(i);
+            else
+              for (auto& i : desc_of(st->value, fn, cls, depth + 1).items) d.items.push_back(i);
+          } else if (auto* l = ast::as<ast::List>(a)) {
+            for (ast::ExprNode* x : l->elts) d.items.push_back(desc_of(x, fn, cls, depth + 1));
+          } else if (auto* n = ast::as<ast::Name>(a); n && d.kind == ModuleDesc::List) {
+            d.dynamic = true;
+            for (auto& i : list_items(n->id, fn, cls, depth)) d.items.push_back(i);
+          } else {
+            ModuleDesc item = desc_of(a, fn, cls, depth + 1);
+            if (item.kind == ModuleDesc::List || (item.kind == ModuleDesc::Seq && d.kind == ModuleDesc::List)) {
+              d.dynamic = true;
+              for (auto& i : item.items) d.items.push_back(i);
+            } else {
+              d.items.push_back(item);
+            }
+          }
+        }
+        return d;
+      }
+    }
+    if (auto* n = ast::as<ast::Name>(call->func)) {
+      if (const ClassInfo* c = model_class(n->id)) {
+        d.kind = ModuleDesc::User;
+        d.cls = c;
+        d.ctor = call;
+        return d;
+      }
+      if (const ast::FunctionDef* f = module_function(n->id)) return return_desc(f, nullptr, depth + 1);
+      ModuleDesc r = desc_of_class_ref(n, fn, cls, depth + 1);
+      r.ctor = call;
+      return r;
+    }
+    if (auto* a = ast::as<ast::Attribute>(call->func)) {
+      auto* self = ast::as<ast::Name>(a->value);
+      if (self && self->id == "self" && cls != nullptr) {
+        if (const ast::FunctionDef* m = method(cls, a->attr)) return return_desc(m, cls, depth + 1);
+      }
+    }
+    return d;
+  }
+  if (auto* n = ast::as<ast::Name>(e)) {
+    // A local list of layers, or a variable assigned a module.
+    std::vector<ModuleDesc> items = list_items(n->id, fn, cls, depth);
+    if (!items.empty()) {
+      if (items.size() == 1 && (items[0].kind == ModuleDesc::Leaf || items[0].kind == ModuleDesc::User))
+        return items[0];
+      d.kind = ModuleDesc::List;
+      d.items = std::move(items);
+      d.dynamic = true;
+      return d;
+    }
+    return d;
+  }
+  if (auto* l = ast::as<ast::List>(e)) {
+    d.kind = ModuleDesc::List;
+    for (ast::ExprNode* x : l->elts) d.items.push_back(desc_of(x, fn, cls, depth + 1));
+    return d;
+  }
+  if (auto* lc = ast::as<ast::ListComp>(e)) {
+    d.kind = ModuleDesc::List;
+    d.dynamic = true;
+    d.items.push_back(desc_of(lc->elt, fn, cls, depth + 1));
+    return d;
+  }
+  return d;
+}
+
+ModuleDesc Lowerer::class_self_desc(const ClassInfo* cls) {
+  // A subclass of nn.Sequential: its items are the arguments of super().__init__.
+  ModuleDesc d;
+  d.kind = ModuleDesc::Seq;
+  const ast::FunctionDef* init = method(cls, "__init__");
+  if (init == nullptr) return d;
+  std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
+    for (ast::StmtNode* s : body) {
+      if (auto* e = ast::as<ast::Expr>(s)) {
+        auto* c = ast::as<ast::Call>(e->value);
+        auto* a = c ? ast::as<ast::Attribute>(c->func) : nullptr;
+        auto* sup = a ? ast::as<ast::Call>(a->value) : nullptr;
+        auto* sn = sup ? ast::as<ast::Name>(sup->func) : nullptr;
+        if (sn && sn->id == "super" && a->attr == "__init__") {
+          for (ast::ExprNode* arg : c->args) {
+            if (auto* st = ast::as<ast::Starred>(arg)) {
+              d.dynamic = true;
+              if (auto* n = ast::as<ast::Name>(st->value))
+                for (auto& i : list_items(n->id, init, cls, 0)) d.items.push_back(i);
+            } else {
+              d.items.push_back(desc_of(arg, init, cls, 0));
+            }
+          }
+        }
+      } else if (auto* i = ast::as<ast::If>(s)) {
+        scan(i->body);
+        scan(i->orelse);
+      }
+    }
+  };
+  scan(init->body);
+  return d;
+}
+
+const ModuleDesc* Lowerer::attr_desc(const ClassInfo* cls, std::string_view attr) {
+  if (!attrs_done_.count(cls)) {
+    attrs_done_.insert(cls);
+    auto& table = attrs_[cls];
+    for (ast::StmtNode* s : cls->node->body) {
+      auto* f = ast::as<ast::FunctionDef>(s);
+      if (f == nullptr) continue;
+      std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
+        for (ast::StmtNode* st : body) {
+          auto record = [&](std::string_view name, const ast::ExprNode* value) {
+            ModuleDesc d = desc_of(value, f, cls, 0);
+            auto it = table.find(std::string(name));
+            if (it == table.end() || it->second.kind == ModuleDesc::Unknown) table[std::string(name)] = d;
+          };
+          if (auto* a = ast::as<ast::Assign>(st)) {
+            for (ast::ExprNode* t : a->targets) {
+              auto* at = ast::as<ast::Attribute>(t);
+              auto* self = at ? ast::as<ast::Name>(at->value) : nullptr;
+              if (self && self->id == "self") record(at->attr, a->value);
+            }
+          } else if (auto* a = ast::as<ast::AnnAssign>(st); a && a->value) {
+            auto* at = ast::as<ast::Attribute>(a->target);
+            auto* self = at ? ast::as<ast::Name>(at->value) : nullptr;
+            if (self && self->id == "self") record(at->attr, a->value);
+          } else if (auto* e = ast::as<ast::Expr>(st)) {
+            auto* c = ast::as<ast::Call>(e->value);
+            auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
+            auto* self = m ? ast::as<ast::Name>(m->value) : nullptr;
+            if (self && self->id == "self" && m->attr == "add_module" && c->args.size() == 2) {
+              ConstValue key = analysis::literal_value(c->args[0]);
+              if (key.kind == ConstValue::Kind::Str) record(key.text, c->args[1]);
+            }
+          } else if (auto* i = ast::as<ast::If>(st)) {
+            scan(i->body);
+            scan(i->orelse);
+          } else if (auto* fo = ast::as<ast::For>(st)) {
+            scan(fo->body);
+          }
+        }
+      };
+      scan(f->body);
+    }
+  }
+  auto& table = attrs_[cls];
+  auto it = table.find(std::string(attr));
+  if (it != table.end()) return &it->second;
+  // Inherited attributes.
+  for (ast::ExprNode* e : cls->node->bases)
+    if (auto* n = ast::as<ast::Name>(e))
+      if (const ClassInfo* base = model_class(n->id)) return attr_desc(base, attr);
+  return nullptr;
+}
+
+// ===========================================================================
+// Pass 2.
+
+Fact Lowerer::resolved(Fact f) const {
+  if (f.kind != Fact::Pending || frame_ == nullptr) return f;
+  const Fact& p = frame_->unit->params[static_cast<std::size_t>(f.param)];
+  return p.kind == Fact::Pending ? f : p;
+}
+
+Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
+  f = resolved(f);
+  if (!opt_.channels_last || rank < 3) return f.kind == Fact::Pending ? Fact::torch(rank) : f;
+  if (f.kind == Fact::Pending) {
+    frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::cl(rank);
+    return Fact::cl(rank);
+  }
+  if (f.kind == Fact::CL) return f;
+  if (f.kind == Fact::Torch) {
+    expr = b_.call("ops.transpose", {expr, b_.tuple(perm_to_cl(b_, rank))});
+    return Fact::cl(rank);
+  }
+  return f;
+}
+
+Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
+  f = resolved(f);
+  if (f.kind == Fact::Pending) {
+    frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::torch();
+    return Fact::torch();
+  }
+  if (f.kind == Fact::CL) {
+    expr = b_.call("ops.transpose", {expr, b_.tuple(perm_to_torch(b_, f.rank))});
+    return Fact::torch(f.rank);
+  }
+  return f;
+}
+
+// The layout a module leaves its (single) input in, converting `arg` as needed.
+Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at) {
+  switch (d.kind) {
+    case ModuleDesc::Leaf: {
+      const Entry* e = d.entry;
+      switch (e->layout) {
+        case Layout::Any: return resolved(in);
+        case Layout::Spatial: return demand_cl(in, e->rank, arg);
+        case Layout::Channel: {
+          Fact f = resolved(in);
+          if (f.kind == Fact::Torch && f.rank == e->rank) return demand_cl(f, e->rank, arg);
+          if (f.kind == Fact::Pending) return demand_torch(f, arg);
+          return f;
+        }
+        case Layout::Features: {
+          Fact f = demand_torch(in, arg);
+          return f;
+        }
+        default: {
+          demand_torch(in, arg);
+          return Fact::torch();
+        }
+      }
+    }
+    case ModuleDesc::User: {
+      if (d.cls->torch_base == analysis::TorchBase::Sequential) return fold_seq(class_self_desc(d.cls), in, at);
+      const ast::FunctionDef* fwd = method(d.cls, "forward");
+      if (fwd == nullptr) return demand_torch(in, arg);
+      Unit& u = unit(d.cls, fwd);
+      if (u.busy) return demand_torch(in, arg);  // recursion: PyTorch layout at the boundary
+      Fact want = u.params.empty() ? Fact::torch() : u.params[0];
+      if (want.kind == Fact::CL) demand_cl(in, want.rank, arg);
+      else demand_torch(in, arg);
+      if (u.ret.kind == Fact::Pending) return want;
+      return u.ret;
+    }
+    case ModuleDesc::Seq:
+      return fold_seq(d, in, at);
+    case ModuleDesc::List:
+    case ModuleDesc::Unknown:
+      error(diag::Kind::UnsupportedConstruct, at,
+            "cannot tell which module this call runs; the converter needs module attributes "
+            "assigned in `__init__` (or helpers it calls)");
+      return demand_torch(in, arg);
+  }
+  return in;
+}
+
+Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, const ast::Node* at) {
+  Fact f = resolved(in);
+  bool first = true;
+  for (const ModuleDesc& item : d.items) {
+    ast::ExprNode* probe = b_.name("_");
+    ast::ExprNode* before = probe;
+    Fact g = apply_desc(item, f, probe, at);
+    if (probe != before) {
+      // The item needs its input in another layout: a Permute before it.
+      if (first) {
+        // The Sequential's own input: let the caller convert instead, by demanding
+        // that layout on the incoming value.
+      }
+      if (item.ctor != nullptr && !d.dynamic) {
+        bool to_cl = resolved(g).kind == Fact::CL && f.kind != Fact::CL;
+        wraps_[item.ctor] = {to_cl, to_cl ? g.rank : f.rank};
+      } else if (!first) {
+        error(diag::Kind::UnsupportedConstruct, at,
+              "a layer inside this `nn.Sequential(*layers)` needs a layout change that cannot "
+              "be placed between its layers; use --layout channels_first");
+      }
+    }
+    f = g;
+    first = false;
+  }
+  return f;
+}
+
+Unit& Lowerer::unit(const ClassInfo* cls, const ast::FunctionDef* def) {
+  Unit& u = units_[{cls, def}];
+  if (!u.done && !u.busy) {
+    u.cls = cls;
+    u.def = def;
+    lower_unit(u);
+  }
+  return u;
+}
+
+std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
+  if (auto* a = ast::as<ast::Attribute>(callee)) {
+    auto* self = ast::as<ast::Name>(a->value);
+    if (self && self->id == "self" && frame_->unit->cls != nullptr) {
+      if (method(frame_->unit->cls, a->attr) != nullptr) return std::nullopt;
+      if (const ModuleDesc* d = attr_desc(frame_->unit->cls, a->attr)) return *d;
+      return ModuleDesc{};
+    }
+  }
+  if (auto* s = ast::as<ast::Subscript>(callee)) {
+    if (auto d = module_of(s->value)) {
+      ConstValue i = analysis::literal_value(s->slice);
+      if ((d->kind == ModuleDesc::Seq || d->kind == ModuleDesc::List) && !d->items.empty()) {
+        if (i.kind == ConstValue::Kind::Int && !d->dynamic) {
+          int64_t n = static_cast<int64_t>(d->items.size());
+          int64_t k = i.integer < 0 ? i.integer + n : i.integer;
+          if (k >= 0 && k < n) return d->items[static_cast<std::size_t>(k)];
+        }
+        return d->items.front();
+      }
+      return ModuleDesc{};
+    }
+  }
+  if (auto* n = ast::as<ast::Name>(callee)) {
+    auto it = frame_->module_vars.find(std::string(n->id));
+    if (it != frame_->module_vars.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+Lowerer::Val Lowerer::lower_call(ast::Call* call) {
+  // 1. A module call: self.conv(x), self.layers[0](x), `layer(x)` in a loop.
+  if (auto d = module_of(call->func)) {
+    auto* c = b_.clone(call);
+    c->func = lower_expr(call->func).expr;
+    std::vector<ast::ExprNode*> args;
+    Fact out = Fact::torch();
+    for (std::size_t i = 0; i < call->args.size(); ++i) {
+      Val v = lower_expr(call->args[i]);
+      if (i == 0) out = apply_desc(*d, v.fact, v.expr, call);
+      else if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+      args.push_back(v.expr);
+    }
+    std::vector<ast::Keyword*> kws;
+    for (ast::Keyword* kw : call->keywords) {
+      Val v = lower_expr(kw->value);
+      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+      kws.push_back(b_.keyword(kw->arg, v.expr));
+    }
+    c->args = b_.seq(args);
+    c->keywords = b_.seq(kws);
+    return {c, out};
+  }
+  // 2. A method of this class on the forward path: self._forward_impl(x).
+  if (auto* a = ast::as<ast::Attribute>(call->func)) {
+    auto* self = ast::as<ast::Name>(a->value);
+    if (self && self->id == "self" && frame_->unit->cls != nullptr) {
+      if (const ast::FunctionDef* m = method(frame_->unit->cls, a->attr)) {
+        Frame* saved = frame_;
+        Unit& u = unit(frame_->unit->cls, m);
+        frame_ = saved;
+        auto* c = b_.clone(call);
+        std::vector<ast::ExprNode*> args;
+        for (std::size_t i = 0; i < call->args.size(); ++i) {
+          Val v = lower_expr(call->args[i]);
+          if (v.fact.tensor()) {
+            Fact want = i < u.params.size() ? u.params[i] : Fact::torch();
+            if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
+            else demand_torch(v.fact, v.expr);
+          }
+          args.push_back(v.expr);
+        }
+        std::vector<ast::Keyword*> kws;
+        for (ast::Keyword* kw : call->keywords) {
+          Val v = lower_expr(kw->value);
+          if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+          kws.push_back(b_.keyword(kw->arg, v.expr));
+        }
+        c->args = b_.seq(args);
+        c->keywords = b_.seq(kws);
+        Fact r = u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
+        return {c, r};
+      }
+    }
+  }
+  // 3. A catalog function or tensor method.
+  const Entry* entry = nullptr;
+  ast::ExprNode* receiver = nullptr;
+  Fact receiver_fact;
+  std::optional<std::string> path = resolve(call->func);
+  if (path) {
+    entry = catalog_.find_function(*path);
+    if (entry == nullptr && is_torch_path(*path)) {
+      if (*path == "torch.utils.checkpoint.checkpoint" && !call->args.empty()) {
+        // checkpoint(fn, *args) is fn(*args) in inference.
+        auto* plain = b_.clone(call);
+        plain->func = call->args[0];
+        std::vector<ast::ExprNode*> rest(call->args.begin() + 1, call->args.end());
+        plain->args = b_.seq(rest);
+        plain->keywords = {};
+        return lower_call(plain);
+      }
+      error(diag::Kind::UnsupportedOp, call, "`" + *path + "` is not supported yet (no catalog entry)");
+      return {call, Fact::torch()};
+    }
+  } else if (auto* a = ast::as<ast::Attribute>(call->func)) {
+    Val r = lower_expr(a->value);
+    if (r.fact.tensor() || r.fact.kind == Fact::Shape) {
+      entry = catalog_.find_method(a->attr);
+      receiver = r.expr;
+      receiver_fact = r.fact;
+      if (entry == nullptr) {
+        error(diag::Kind::UnsupportedOp, call,
+              "tensor method `." + std::string(a->attr) + "()` is not supported yet (no catalog entry)");
+        return {call, Fact::torch()};
+      }
+    }
+  }
+  if (entry == nullptr) {
+    // A plain Python call (len, range, a helper function): lower the arguments,
+    // in PyTorch layout.
+    auto* c = b_.clone(call);
+    c->func = lower_expr(call->func).expr;
+    std::vector<ast::ExprNode*> args;
+    for (ast::ExprNode* arg : call->args) {
+      Val v = lower_expr(arg);
+      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+      args.push_back(v.expr);
+    }
+    std::vector<ast::Keyword*> kws;
+    for (ast::Keyword* kw : call->keywords) {
+      Val v = lower_expr(kw->value);
+      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+      kws.push_back(b_.keyword(kw->arg, v.expr));
+    }
+    c->args = b_.seq(args);
+    c->keywords = b_.seq(kws);
+    return {c, Fact{}};
+  }
+
+  InstantiateRequest req;
+  req.entry = entry;
+  req.channels_last = opt_.channels_last;
+  // Lower the arguments; find the tensor the layout rule is about.
+  std::vector<Val> args;
+  for (ast::ExprNode* arg : call->args) args.push_back(lower_expr(arg));
+  std::vector<std::pair<ast::Keyword*, Val>> kws;
+  for (ast::Keyword* kw : call->keywords) kws.push_back({kw, lower_expr(kw->value)});
+
+  // The primary tensor: the receiver, the `tensor` parameter, or the first argument.
+  Val* primary = nullptr;
+  Val recv_val{receiver, receiver_fact};
+  if (receiver != nullptr) primary = &recv_val;
+  else if (!entry->tensor_param.empty()) {
+    const ast::Arguments* sig = entry->def->args;
+    for (std::size_t i = 0; i < sig->args.size() && primary == nullptr; ++i)
+      if (sig->args[i]->arg == entry->tensor_param && i < args.size()) primary = &args[i];
+    for (auto& [kw, v] : kws)
+      if (kw->arg == entry->tensor_param) primary = &v;
+  } else if (!args.empty()) {
+    primary = &args[0];
+  }
+  Fact out = Fact::torch();
+  int rank = 0;
+  auto torch_all = [&] {
+    for (Val& v : args)
+      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+    for (auto& [kw, v] : kws)
+      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+    if (receiver != nullptr && recv_val.fact.tensor()) demand_torch(recv_val.fact, recv_val.expr);
+  };
+  // Dim-style rules work on a list of tensors too (torch.cat).
+  auto list_fact = [&](Val& v) -> Fact {
+    auto* l = ast::as<ast::List>(v.expr);
+    auto* t = ast::as<ast::Tuple>(v.expr);
+    if (l == nullptr && t == nullptr) return resolved(v.fact);
+    return Fact{};
+  };
+  switch (entry->layout) {
+    case Layout::Any: {
+      // Element-wise: every tensor argument in the primary's layout.
+      Fact f = primary ? resolved(primary->fact) : Fact{};
+      for (Val& v : args) {
+        Fact g = resolved(v.fact);
+        if (&v == primary || !g.tensor()) continue;
+        if (f.kind == Fact::CL && g.kind != Fact::CL) demand_torch(f, primary->expr), f = Fact::torch(f.rank);
+        else if (g.kind == Fact::CL && f.kind != Fact::CL) demand_torch(g, v.expr);
+      }
+      out = f.tensor() ? f : Fact::torch();
+      break;
+    }
+    case Layout::Spatial:
+      if (primary) out = demand_cl(primary->fact, entry->rank, primary->expr);
+      rank = entry->rank;
+      break;
+    case Layout::Value:
+      out = Fact{};
+      break;
+    case Layout::Dim:
+    case Layout::Reduce:
+    case Layout::Shape: {
+      Fact f = primary ? list_fact(*primary) : Fact{};
+      // A list of tensors: all channels-last of one rank, or all converted.
+      if (primary && (ast::is<ast::List>(primary->expr) || ast::is<ast::Tuple>(primary->expr))) {
+        auto elts = ast::is<ast::List>(primary->expr) ? static_cast<ast::List*>(primary->expr)->elts
+                                                       : static_cast<ast::Tuple*>(primary->expr)->elts;
+        std::vector<Fact> facts;
+        for (ast::ExprNode* x : elts) {
+          if (auto* nm = ast::as<ast::Name>(x)) {
+            auto it = frame_->env.find(std::string(nm->id));
+            facts.push_back(it != frame_->env.end() ? resolved(it->second) : Fact{});
+          } else {
+            facts.push_back(Fact{});
+          }
+        }
+        bool all_cl = !facts.empty();
+        for (auto& g : facts) all_cl = all_cl && g.kind == Fact::CL && g.rank == facts[0].rank;
+        if (all_cl) f = facts[0];
+        else {
+          std::vector<ast::ExprNode*> conv;
+          for (std::size_t i = 0; i < elts.size(); ++i) {
+            ast::ExprNode* x = elts[i];
+            if (facts[i].kind == Fact::CL || facts[i].kind == Fact::Pending) demand_torch(facts[i], x);
+            conv.push_back(x);
+          }
+          primary->expr = ast::is<ast::List>(primary->expr) ? static_cast<ast::ExprNode*>(b_.list(conv))
+                                                            : b_.tuple(conv);
+          f = Fact::torch();
+        }
+      }
+      if (receiver != nullptr && receiver_fact.kind == Fact::Shape) f = receiver_fact;
+      if (f.kind == Fact::Pending) f = demand_torch(f, primary->expr);
+      if (f.kind == Fact::CL || f.kind == Fact::Shape) {
+        // Remap constant axes; anything else converts the tensor to PyTorch order.
+        int r = f.rank;
+        bool ok = true;
+        std::map<std::string, ast::ExprNode*> remapped;
+        std::vector<int> reduced;
+        auto map_axis = [&](int64_t d) -> int64_t {
+          if (d < 0) d += r;
+          if (d == 0) return 0;
+          if (d == 1) return -1;
+          return d - 1;
+        };
+        for (const std::string& p : entry->dim_params) {
+          ast::ExprNode* given = nullptr;
+          const ast::Arguments* sig = entry->def->args;
+          std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
+          for (std::size_t i = 0; i < sig->args.size(); ++i)
+            if (sig->args[i]->arg == p && i >= offset && i - offset < args.size()) given = args[i - offset].expr;
+          for (auto& [kw, v] : kws)
+            if (kw->arg == p) given = v.expr;
+          if (given == nullptr) {
+            ok = false;  // default: all axes (reduce) or no axis: PyTorch order is simplest
+            break;
+          }
+          ConstValue v = analysis::literal_value(given);
+          if (v.kind == ConstValue::Kind::Int) {
+            int64_t m = map_axis(v.integer);
+            reduced.push_back(static_cast<int>(v.integer < 0 ? v.integer + r : v.integer));
+            remapped[p] = b_.literal(ConstValue::int_value(m));
+          } else if (v.kind == ConstValue::Kind::Tuple && v.known()) {
+            std::vector<ast::ExprNode*> axes;
+            for (auto& item : v.items) {
+              if (item.kind != ConstValue::Kind::Int) ok = false;
+              reduced.push_back(static_cast<int>(item.integer < 0 ? item.integer + r : item.integer));
+              axes.push_back(b_.literal(ConstValue::int_value(map_axis(item.integer))));
+            }
+            remapped[p] = b_.tuple(axes);
+          } else {
+            ok = false;
+          }
+        }
+        if (ok) {
+          req.remap = [remapped](std::string_view param, ast::ExprNode*) -> ast::ExprNode* {
+            auto it = remapped.find(std::string(param));
+            return it == remapped.end() ? nullptr : it->second;
+          };
+          if (entry->layout == Layout::Dim) out = f;
+          else if (entry->layout == Layout::Shape) out = Fact{};
+          else {
+            // Reduce: keepdim keeps the layout; otherwise see which axes remain.
+            bool keep = false;
+            for (auto& [kw, v] : kws)
+              if (kw->arg == "keepdim") keep = analysis::literal_value(v.expr).truth().value_or(false);
+            const ast::Arguments* sig = entry->def->args;
+            std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
+            for (std::size_t i = 0; i < sig->args.size(); ++i)
+              if (sig->args[i]->arg == "keepdim" && i >= offset && i - offset < args.size())
+                keep = analysis::literal_value(args[i - offset].expr).truth().value_or(false);
+            bool channel_reduced = false;
+            int spatial_left = r - 2;
+            for (int d : reduced) {
+              if (d == 1) channel_reduced = true;
+              else if (d >= 2) --spatial_left;
+            }
+            if (keep) out = f;
+            else if (!channel_reduced && spatial_left > 0) out = Fact::cl(r - static_cast<int>(reduced.size()));
+            else out = Fact::torch(r - static_cast<int>(reduced.size()));
+          }
+        } else {
+          if (receiver != nullptr && receiver_fact.kind == Fact::Shape) {
+            error(diag::Kind::UnsupportedConstruct, call, "this use of a channels-last shape is not supported yet");
+          } else {
+            demand_torch(f, primary->expr);
+          }
+          out = entry->layout == Layout::Shape ? Fact{} : Fact::torch();
+        }
+      } else {
+        out = entry->layout == Layout::Shape ? Fact{} : Fact::torch();
+      }
+      if (receiver != nullptr) receiver = recv_val.expr = primary->expr;
+      break;
+    }
+    default:
+      torch_all();
+      out = Fact::torch();
+      break;
+  }
+  if (entry->layout != Layout::Any && entry->layout != Layout::Spatial && entry->layout != Layout::Dim &&
+      entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value)
+    torch_all();
+  req.self = receiver != nullptr ? recv_val.expr : nullptr;
+  for (Val& v : args) req.args.push_back(v.expr);
+  for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
+  req.rank = rank;
+  InstantiateResult r = instantiate(req, b_);
+  if (r.expr == nullptr) {
+    error(diag::Kind::UnsupportedArgument, call, r.error);
+    return {call, out};
+  }
+  for (auto& h : r.helpers) out_.helpers.insert(h);
+  return {r.expr, out};
+}
+
+Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
+  if (e == nullptr) return {nullptr, {}};
+  switch (e->kind) {
+    case ast::NodeKind::Name: {
+      auto* n = static_cast<ast::Name*>(e);
+      auto it = frame_->env.find(std::string(n->id));
+      return {e, it != frame_->env.end() ? resolved(it->second) : Fact{}};
+    }
+    case ast::NodeKind::Attribute: {
+      auto* a = static_cast<ast::Attribute*>(e);
+      auto* self = ast::as<ast::Name>(a->value);
+      if (self && self->id == "self") {
+        if (a->attr == "training") return {b_.name("training"), {}};
+        if (keras_reserved_attributes().count(a->attr)) {
+          auto* c = b_.clone(a);
+          c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
+          return {c, {}};
+        }
+        return {e, {}};
+      }
+      Val v = lower_expr(a->value);
+      if (v.fact.tensor() && a->attr == "shape") {
+        Fact f = resolved(v.fact);
+        auto* s = b_.call("ops.shape", {v.expr});
+        if (f.kind == Fact::CL) return {s, Fact{Fact::Shape, f.rank}};
+        return {s, {}};
+      }
+      if (v.expr != a->value) {
+        auto* c = b_.clone(a);
+        c->value = v.expr;
+        return {c, {}};
+      }
+      return {e, {}};
+    }
+    case ast::NodeKind::Call:
+      return lower_call(static_cast<ast::Call*>(e));
+    case ast::NodeKind::BinOp: {
+      auto* o = b_.clone(static_cast<ast::BinOp*>(e));
+      Val l = lower_expr(o->left), r = lower_expr(o->right);
+      Fact lf = resolved(l.fact), rf = resolved(r.fact);
+      Fact out = lf.tensor() ? lf : rf;
+      if (lf.tensor() && rf.tensor() && !(lf == rf)) {
+        if (lf.kind == Fact::Pending && rf.kind == Fact::CL) out = demand_cl(lf, rf.rank, l.expr);
+        else if (rf.kind == Fact::Pending && lf.kind == Fact::CL) out = demand_cl(rf, lf.rank, r.expr);
+        else if (lf.kind == Fact::CL && rf.kind == Fact::Torch && rf.rank == lf.rank) out = demand_cl(rf, lf.rank, r.expr), out = lf;
+        else if (rf.kind == Fact::CL && lf.kind == Fact::Torch && lf.rank == rf.rank) demand_cl(lf, rf.rank, l.expr), out = rf;
+        else {
+          demand_torch(lf, l.expr);
+          demand_torch(rf, r.expr);
+          out = Fact::torch(std::max(lf.rank, rf.rank));
+        }
+      }
+      o->left = l.expr;
+      o->right = r.expr;
+      return {o, out};
+    }
+    case ast::NodeKind::UnaryOp: {
+      auto* o = b_.clone(static_cast<ast::UnaryOp*>(e));
+      Val v = lower_expr(o->operand);
+      o->operand = v.expr;
+      return {o, v.fact};
+    }
+    case ast::NodeKind::Subscript: {
+      auto* s = b_.clone(static_cast<ast::Subscript*>(e));
+      Val v = lower_expr(s->value);
+      Fact f = resolved(v.fact);
+      if (f.kind == Fact::Shape) {
+        ConstValue i = analysis::literal_value(s->slice);
+        if (i.kind == ConstValue::Kind::Int) {
+          int64_t d = i.integer < 0 ? i.integer + f.rank : i.integer;
+          int64_t m = d == 0 ? 0 : d == 1 ? f.rank - 1 : d - 1;
+          s->value = v.expr;
+          s->slice = b_.integer(m);
+          return {s, {}};
+        }
+        error(diag::Kind::UnsupportedConstruct, e, "this use of a channels-last shape is not supported yet");
+      }
+      if (f.tensor()) demand_torch(f, v.expr);
+      s->value = v.expr;
+      Val idx = lower_expr(s->slice);
+      s->slice = idx.expr;
+      return {s, f.tensor() ? Fact::torch() : Fact{}};
+    }
+    case ast::NodeKind::Tuple:
+    case ast::NodeKind::List: {
+      bool is_list = e->kind == ast::NodeKind::List;
+      auto elts = is_list ? static_cast<ast::List*>(e)->elts : static_cast<ast::Tuple*>(e)->elts;
+      std::vector<ast::ExprNode*> out;
+      bool changed = false;
+      for (ast::ExprNode* x : elts) {
+        Val v = lower_expr(x);
+        changed = changed || v.expr != x;
+        out.push_back(v.expr);
+      }
+      if (!changed) return {e, {}};
+      if (is_list) return {b_.list(out), {}};
+      return {b_.tuple(out), {}};
+    }
+    case ast::NodeKind::Compare: {
+      auto* c = b_.clone(static_cast<ast::Compare*>(e));
+      Val l = lower_expr(c->left);
+      if (l.fact.tensor()) demand_torch(l.fact, l.expr);
+      c->left = l.expr;
+      std::vector<ast::ExprNode*> cs;
+      for (ast::ExprNode* x : c->comparators) {
+        Val v = lower_expr(x);
+        if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+        cs.push_back(v.expr);
+      }
+      c->comparators = b_.seq(cs);
+      return {c, l.fact.tensor() ? Fact::torch() : Fact{}};
+    }
+    case ast::NodeKind::IfExp: {
+      auto* o = b_.clone(static_cast<ast::IfExp*>(e));
+      o->test = lower_expr(o->test).expr;
+      Val x = lower_expr(o->body), y = lower_expr(o->orelse);
+      if (!(resolved(x.fact) == resolved(y.fact))) {
+        if (x.fact.tensor()) demand_torch(x.fact, x.expr);
+        if (y.fact.tensor()) demand_torch(y.fact, y.expr);
+        x.fact = Fact::torch();
+      }
+      o->body = x.expr;
+      o->orelse = y.expr;
+      return {o, x.fact};
+    }
+    default:
+      return {e, {}};
+  }
+}
+
+void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
+  auto bind_target = [&](ast::ExprNode* target, Fact f) {
+    if (auto* n = ast::as<ast::Name>(target)) frame_->env[std::string(n->id)] = f;
+    else if (auto* t = ast::as<ast::Tuple>(target))
+      for (ast::ExprNode* x : t->elts)
+        if (auto* n = ast::as<ast::Name>(x)) frame_->env[std::string(n->id)] = f.kind == Fact::Shape ? Fact{} : f;
+  };
+  switch (s->kind) {
+    case ast::NodeKind::Expr: {
+      auto* e = static_cast<ast::Expr*>(s);
+      if (ast::is<ast::Constant>(e->value)) {  // docstring
+        out.push_back(s);
+        return;
+      }
+      auto* c = b_.clone(e);
+      c->value = lower_expr(e->value).expr;
+      out.push_back(c);
+      return;
+    }
+    case ast::NodeKind::Assign: {
+      auto* a = static_cast<ast::Assign*>(s);
+      auto* c = b_.clone(a);
+      Val v = lower_expr(a->value);
+      // `a, b = x, y`: per element.
+      if (auto* tt = ast::as<ast::Tuple>(a->targets[0]); tt && ast::is<ast::Tuple>(a->value)) {
+        auto* tv = static_cast<ast::Tuple*>(a->value);
+        for (std::size_t i = 0; i < tt->elts.size() && i < tv->elts.size(); ++i) {
+          Val x = lower_expr(tv->elts[i]);
+          bind_target(tt->elts[i], x.fact);
+        }
+      } else {
+        for (ast::ExprNode* t : a->targets) bind_target(t, v.fact);
+      }
+      c->value = v.expr;
+      out.push_back(c);
+      return;
+    }
+    case ast::NodeKind::AnnAssign: {
+      auto* a = static_cast<ast::AnnAssign*>(s);
+      if (a->value == nullptr) return;
+      Val v = lower_expr(a->value);
+      bind_target(a->target, v.fact);
+      out.push_back(b_.assign(a->target, v.expr));
+      out.back()->loc = s->loc;
+      return;
+    }
+    case ast::NodeKind::AugAssign: {
+      auto* a = static_cast<ast::AugAssign*>(s);
+      auto* bin = b_.arena().make<ast::BinOp>();
+      bin->kind = ast::NodeKind::BinOp;
+      bin->left = a->target;
+      bin->op = a->op;
+      bin->right = a->value;
+      Val v = lower_expr(bin);
+      auto* lowered = ast::as<ast::BinOp>(v.expr);
+      auto* c = b_.clone(a);
+      if (lowered != nullptr && lowered->left == a->target) {
+        c->value = lowered->right;
+        out.push_back(c);
+      } else {
+        // The target itself needed a layout change: write it out in full.
+        auto* as = b_.assign(a->target, v.expr);
+        as->loc = s->loc;
+        out.push_back(as);
+      }
+      bind_target(a->target, v.fact);
+      return;
+    }
+    case ast::NodeKind::Return: {
+      auto* r = static_cast<ast::Return*>(s);
+      auto* c = b_.clone(r);
+      if (r->value != nullptr) {
+        Val v = lower_expr(r->value);
+        auto convert_out = [&](Val& x) {
+          Fact f = resolved(x.fact);
+          if (frame_->top_level && opt_.io_torch) {
+            if (f.kind == Fact::CL) demand_torch(f, x.expr);
+            return;
+          }
+          if (!frame_->ret) frame_->ret = f;
+          else if (!(*frame_->ret == f) && f.tensor()) demand_torch(f, x.expr);
+        };
+        if (auto* t = ast::as<ast::Tuple>(v.expr)) {
+          std::vector<ast::ExprNode*> elts;
+          for (ast::ExprNode* x : t->elts) {
+            Val xv = lower_expr(x);
+            Fact f = resolved(xv.fact);
+            if (f.tensor()) demand_torch(f, xv.expr);
+            elts.push_back(xv.expr);
+          }
+          v.expr = b_.tuple(elts);
+          if (!frame_->ret) frame_->ret = Fact{};
+        } else {
+          convert_out(v);
+        }
+        c->value = v.expr;
+      }
+      out.push_back(c);
+      return;
+    }
+    case ast::NodeKind::If: {
+      auto* i = static_cast<ast::If*>(s);
+      auto* c = b_.clone(i);
+      c->test = lower_expr(i->test).expr;
+      auto saved = frame_->env;
+      std::vector<ast::StmtNode*> body = lower_stmts(i->body);
+      auto after_body = frame_->env;
+      frame_->env = saved;
+      std::vector<ast::StmtNode*> orelse = lower_stmts(i->orelse);
+      // Join: a variable with different layouts after the branches is made PyTorch order in both.
+      for (auto& [name, f] : after_body) {
+        auto it = frame_->env.find(name);
+        if (it == frame_->env.end()) {
+          frame_->env[name] = f;
+          continue;
+        }
+        Fact a = resolved(f), bf = resolved(it->second);
+        if (a == bf) continue;
+        if (a.kind == Fact::CL) {
+          ast::ExprNode* x = b_.name(name);
+          demand_torch(a, x);
+          body.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
+        }
+        if (bf.kind == Fact::CL) {
+          ast::ExprNode* x = b_.name(name);
+          demand_torch(bf, x);
+          orelse.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
+        }
+        it->second = a.tensor() || bf.tensor() ? Fact::torch() : Fact{};
+      }
+      c->body = b_.seq(body);
+      c->orelse = b_.seq(orelse);
+      out.push_back(c);
+      return;
+    }
+    case ast::NodeKind::For: {
+      auto* f = static_cast<ast::For*>(s);
+      auto* c = b_.clone(f);
+      // `for layer in self.layers:` binds a module variable.
+      if (auto d = module_of(f->iter); d && (d->kind == ModuleDesc::List || d->kind == ModuleDesc::Seq)) {
+        if (auto* n = ast::as<ast::Name>(f->target); n && !d->items.empty())
+          frame_->module_vars[std::string(n->id)] = d->items.front();
+      } else {
+        c->iter = lower_expr(f->iter).expr;
+      }
+      auto before = frame_->env;
+      std::vector<ast::StmtNode*> body = lower_stmts(f->body);
+      // Loop-carried values keep the layout they had on entry.
+      for (auto& [name, g] : frame_->env) {
+        auto it = before.find(name);
+        if (it == before.end()) continue;
+        Fact a = resolved(it->second), now = resolved(g);
+        if (a == now || !now.tensor()) continue;
+        ast::ExprNode* x = b_.name(name);
+        if (a.kind == Fact::CL) demand_cl(now, a.rank, x);
+        else demand_torch(now, x);
+        body.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
+        g = a;
+      }
+      c->body = b_.seq(body);
+      c->orelse = b_.seq(lower_stmts(f->orelse));
+      out.push_back(c);
+      return;
+    }
+    case ast::NodeKind::Pass:
+    case ast::NodeKind::Break:
+    case ast::NodeKind::Continue:
+    case ast::NodeKind::Raise:
+      out.push_back(s);
+      return;
+    case ast::NodeKind::Assert: {
+      auto* a = b_.clone(static_cast<ast::Assert*>(s));
+      a->test = lower_expr(a->test).expr;
+      out.push_back(a);
+      return;
+    }
+    case ast::NodeKind::With: {
+      auto* w = static_cast<ast::With*>(s);
+      // `with torch.no_grad():` has no effect on inference: keep the body.
+      bool torch_ctx = true;
+      for (ast::WithItem* item : w->items) {
+        auto* call = ast::as<ast::Call>(item->context_expr);
+        auto p = resolve(call ? call->func : item->context_expr);
+        torch_ctx = torch_ctx && p && is_torch_path(*p);
+      }
+      if (torch_ctx) {
+        for (ast::StmtNode* x : lower_stmts(w->body)) out.push_back(x);
+        return;
+      }
+      error(diag::Kind::UnsupportedConstruct, s, "`with` blocks in forward code are not supported yet");
+      out.push_back(s);
+      return;
+    }
+    default:
+      error(diag::Kind::UnsupportedConstruct, s,
+            std::string("`") + ast::name(s->kind) + "` statements in forward code are not supported yet");
+      out.push_back(s);
+      return;
+  }
+}
+
+std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) {
+  std::vector<ast::StmtNode*> out;
+  for (ast::StmtNode* s : body) {
+    std::size_t before = out.size();
+    lower_stmt(s, out);
+    // Keep the statement's position so comments and blank lines stay with it.
+    for (std::size_t i = before; i < out.size(); ++i)
+      if (out[i]->loc.lineno == 0 && i == before) out[i]->loc = s->loc;
+  }
+  return out;
+}
+
+void Lowerer::lower_unit(Unit& u) {
+  u.busy = true;
+  Frame frame;
+  frame.unit = &u;
+  frame.top_level = u.def->name == "forward" && !internal_classes_.count(std::string(u.cls->node->name)) &&
+                    [&] {
+                      for (const ModelInfo& m : out_.models)
+                        if (m.name == u.cls->node->name) return m.top_level;
+                      return false;
+                    }();
+  const ast::Arguments* a = u.def->args;
+  std::size_t first_default = a->args.size() - a->defaults.size();
+  for (std::size_t i = 1; i < a->args.size(); ++i) {
+    Fact f{Fact::Pending, 0, static_cast<int>(i - 1)};
+    // Parameters with a non-tensor default or a bool/int annotation are Python values.
+    if (i >= first_default) {
+      ConstValue d = analysis::literal_value(a->defaults[i - first_default]);
+      if (d.kind != ConstValue::Kind::None && d.kind != ConstValue::Kind::Unknown) f = Fact{};
+    }
+    if (auto* ann = ast::as<ast::Name>(a->args[i]->annotation))
+      if (ann->id == "bool" || ann->id == "int" || ann->id == "float" || ann->id == "str") f = Fact{};
+    u.params.push_back(f.kind == Fact::Pending ? f : Fact{});
+    frame.env[std::string(a->args[i]->arg)] = f;
+  }
+  Frame* saved = frame_;
+  frame_ = &frame;
+  std::vector<ast::StmtNode*> body = lower_stmts(u.def->body);
+  // Parameters never used in a layout-sensitive way stay in PyTorch order.
+  for (Fact& p : u.params)
+    if (p.kind == Fact::Pending) p = Fact::torch();
+  u.ret = frame.ret.value_or(Fact{});
+  if (u.ret.kind == Fact::Pending) u.ret = u.params[static_cast<std::size_t>(u.ret.param)];
+  // The outer model takes and returns PyTorch layout (--io-layout torch): convert
+  // channels-last parameters on entry.
+  if (frame.top_level && opt_.io_torch) {
+    std::vector<ast::StmtNode*> prologue;
+    std::size_t insert_at = 0;
+    if (!body.empty()) {
+      auto* first = ast::as<ast::Expr>(body[0]);
+      if (first && ast::is<ast::Constant>(first->value)) insert_at = 1;  // after the docstring
+    }
+    for (std::size_t i = 1; i < a->args.size(); ++i) {
+      const Fact& p = u.params[i - 1];
+      if (p.kind != Fact::CL) continue;
+      ast::ExprNode* x = b_.name(a->args[i]->arg);
+      x = b_.call("ops.transpose", {x, b_.tuple(perm_to_cl(b_, p.rank))});
+      prologue.push_back(b_.assign(b_.name(a->args[i]->arg, ast::ExprContext::Store), x));
+      // On the line of the first statement, so the printer adds no blank line.
+      if (insert_at < body.size()) prologue.back()->loc = body[insert_at]->loc;
+    }
+    body.insert(body.begin() + static_cast<std::ptrdiff_t>(insert_at), prologue.begin(), prologue.end());
+    for (Fact& p : u.params) p = Fact::torch(p.rank);
+  }
+  frame_ = saved;
+  auto* def = b_.clone(u.def);
+  def->body = b_.seq(body);
+  def->args = strip_arguments(u.def->args, u.def->name == "forward");
+  def->returns = strip_annotation(u.def->returns);
+  def->decorator_list = {};
+  if (u.def->name == "forward") def->name = "call";
+  u.lowered = def;
+  u.busy = false;
+  u.done = true;
+}
+
+// ===========================================================================
+// Pass 3.
+
+bool Lowerer::references_torch(ast::Node* n) {
+  if (n == nullptr) return false;
+  if (ast::is<ast::Name>(n) || ast::is<ast::Attribute>(n)) {
+    if (auto p = resolve(static_cast<ast::ExprNode*>(n)); p && is_torch_path(*p)) return true;
+  }
+  bool found = false;
+  ast::for_each_child(n, [&](ast::Node* c) { found = found || references_torch(c); });
+  return found;
+}
+
+ast::ExprNode* Lowerer::strip_annotation(ast::ExprNode* a) {
+  if (a == nullptr) return nullptr;
+  return references_torch(a) ? nullptr : a;
+}
+
+ast::Arguments* Lowerer::strip_arguments(const ast::Arguments* a, bool add_training) {
+  auto* c = b_.clone(a);
+  auto strip = [&](ast::Seq<ast::Arg*> args) {
+    std::vector<ast::Arg*> out;
+    for (ast::Arg* arg : args) {
+      auto* x = b_.clone(arg);
+      x->annotation = strip_annotation(arg->annotation);
+      out.push_back(x);
+    }
+    return out;
+  };
+  auto args = strip(a->args);
+  auto defaults = std::vector<ast::ExprNode*>(a->defaults.begin(), a->defaults.end());
+  for (auto*& d : defaults) d = rewrite_ctor_expr(d);
+  auto kwonly = strip(a->kwonlyargs);
+  std::vector<ast::ExprNode*> kw_defaults(a->kw_defaults.begin(), a->kw_defaults.end());
+  for (auto*& d : kw_defaults) d = d ? rewrite_ctor_expr(d) : d;
+  if (add_training) {
+    // `training=None` after the parameters (keyword-only when there is a *args).
+    auto* t = b_.arena().make<ast::Arg>();
+    t->kind = ast::NodeKind::Arg;
+    t->arg = "training";
+    if (a->vararg != nullptr || !a->kwonlyargs.empty()) {
+      kwonly.push_back(t);
+      kw_defaults.push_back(b_.none());
+    } else {
+      args.push_back(t);
+      defaults.push_back(b_.none());
+    }
+  }
+  c->args = b_.seq(args);
+  c->defaults = b_.seq(defaults);
+  c->kwonlyargs = b_.seq(kwonly);
+  c->kw_defaults = b_.seq(kw_defaults);
+  c->posonlyargs = b_.seq(strip(a->posonlyargs));
+  if (a->vararg) {
+    c->vararg = b_.clone(a->vararg);
+    c->vararg->annotation = strip_annotation(a->vararg->annotation);
+  }
+  if (a->kwarg) {
+    c->kwarg = b_.clone(a->kwarg);
+    c->kwarg->annotation = strip_annotation(a->kwarg->annotation);
+  }
+  return c;
+}
+
+ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
+  if (e == nullptr) return e;
+  if (auto* call = ast::as<ast::Call>(e)) {
+    auto p = resolve(call->func);
+    std::vector<ast::ExprNode*> args;
+    for (ast::ExprNode* a : call->args) args.push_back(rewrite_ctor_expr(a));
+    std::vector<ast::Keyword*> kws;
+    for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
+    ast::ExprNode* result = nullptr;
+    if (p) {
+      if (const Entry* entry = catalog_.find_module(*p)) {
+        InstantiateRequest req;
+        req.entry = entry;
+        req.args = args;
+        req.keywords = kws;
+        req.channels_last = opt_.channels_last;
+        req.rank = entry->rank;
+        InstantiateResult r = instantiate(req, b_);
+        if (r.expr == nullptr) {
+          error(diag::Kind::UnsupportedArgument, call, r.error);
+          return e;
+        }
+        for (auto& h : r.helpers) out_.helpers.insert(h);
+        result = r.expr;
+      } else if (*p == "torch.nn.Sequential") {
+        std::vector<ast::ExprNode*> items;
+        for (ast::ExprNode* a : args) {
+          // OrderedDict([...]) items keep their order; names are not kept yet.
+          items.push_back(a);
+        }
+        if (args.size() == 1 && ast::is<ast::Starred>(args[0])) {
+          result = b_.call("keras.Sequential", {static_cast<ast::Starred*>(args[0])->value});
+        } else {
+          result = b_.call("keras.Sequential", {b_.list(items)});
+        }
+      } else if (*p == "torch.nn.ModuleList") {
+        result = args.empty() ? static_cast<ast::ExprNode*>(b_.list({})) : b_.call("list", {args[0]});
+      } else if (*p == "torch.nn.ModuleDict") {
+        result = args.empty() ? static_cast<ast::ExprNode*>(b_.call("dict", {})) : b_.call("dict", {args[0]});
+      }
+    }
+    if (result == nullptr) {
+      auto* c = b_.clone(call);
+      c->func = rewrite_ctor_expr(call->func);
+      c->args = b_.seq(args);
+      c->keywords = b_.seq(kws);
+      result = c;
+    }
+    // A layer that needs its input in another layout gets a Permute in front.
+    if (auto w = wraps_.find(call); w != wraps_.end()) {
+      auto [to_cl, rank] = w->second;
+      std::vector<ast::ExprNode*> dims;
+      if (to_cl) {
+        for (int i = 2; i < rank; ++i) dims.push_back(b_.integer(i));
+        dims.push_back(b_.integer(1));
+      } else {
+        dims.push_back(b_.integer(rank - 1));
+        for (int i = 1; i < rank - 1; ++i) dims.push_back(b_.integer(i));
+      }
+      result = b_.call("keras.Sequential", {b_.list({b_.call("layers.Permute", {b_.tuple(dims)}), result})});
+    }
+    return result;
+  }
+  if (auto* a = ast::as<ast::Attribute>(e)) {
+    auto* self = ast::as<ast::Name>(a->value);
+    if (self && self->id == "self" && keras_reserved_attributes().count(a->attr)) {
+      auto* c = b_.clone(a);
+      c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
+      bool seen = false;
+      for (auto& r : out_.renames) seen = seen || r.first == a->attr;
+      if (!seen) out_.renames.emplace_back(std::string(a->attr), std::string(a->attr) + "_");
+      return c;
+    }
+    // A torch.nn class used as a value (`norm_layer = nn.BatchNorm2d`): not yet.
+    if (auto p = resolve(e); p && catalog_.find_module(*p)) {
+      error(diag::Kind::UnsupportedConstruct, e,
+            "`" + *p + "` used as a value (not called) is not supported yet");
+    }
+    return e;
+  }
+  if (auto* l = ast::as<ast::List>(e)) {
+    std::vector<ast::ExprNode*> out;
+    for (ast::ExprNode* x : l->elts) out.push_back(rewrite_ctor_expr(x));
+    return b_.list(out);
+  }
+  if (auto* t = ast::as<ast::Tuple>(e)) {
+    std::vector<ast::ExprNode*> out;
+    for (ast::ExprNode* x : t->elts) out.push_back(rewrite_ctor_expr(x));
+    auto* c = b_.tuple(out);
+    c->ctx = t->ctx;
+    return c;
+  }
+  if (auto* s = ast::as<ast::Starred>(e)) {
+    auto* c = b_.clone(s);
+    c->value = rewrite_ctor_expr(s->value);
+    return c;
+  }
+  if (auto* bo = ast::as<ast::BinOp>(e)) {
+    auto* c = b_.clone(bo);
+    c->left = rewrite_ctor_expr(bo->left);
+    c->right = rewrite_ctor_expr(bo->right);
+    return c;
+  }
+  if (auto* lc = ast::as<ast::ListComp>(e)) {
+    auto* c = b_.clone(lc);
+    c->elt = rewrite_ctor_expr(lc->elt);
+    return c;
+  }
+  if (auto* ie = ast::as<ast::IfExp>(e)) {
+    auto* c = b_.clone(ie);
+    c->body = rewrite_ctor_expr(ie->body);
+    c->orelse = rewrite_ctor_expr(ie->orelse);
+    return c;
+  }
+  return e;
+}
+
+std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init) {
+  std::vector<ast::StmtNode*> out;
+  for (ast::StmtNode* s : body) {
+    switch (s->kind) {
+      case ast::NodeKind::Expr: {
+        auto* e = static_cast<ast::Expr*>(s);
+        auto* call = ast::as<ast::Call>(e->value);
+        if (call != nullptr) {
+          auto p = resolve(call->func);
+          if (p && p->starts_with("torch.nn.init.")) {
+            error(diag::Kind::DroppedInitialization, s,
+                  "dropped `" + *p + "(...)`: load_torch_state_dict sets the weights");
+            continue;
+          }
+          if (p && p->starts_with("torch._C._log_api_usage_once")) {
+            error(diag::Kind::DroppedTelemetry, s, "dropped the PyTorch telemetry call `_log_api_usage_once`");
+            continue;
+          }
+          // super(Net, self).__init__(...) -> super().__init__(...)
+          auto* a = ast::as<ast::Attribute>(call->func);
+          auto* sup = a ? ast::as<ast::Call>(a->value) : nullptr;
+          auto* sn = sup ? ast::as<ast::Name>(sup->func) : nullptr;
+          if (in_init && sn && sn->id == "super" && a->attr == "__init__") {
+            auto* c = b_.clone(call);
+            auto* sa = b_.clone(a);
+            sa->value = b_.call("super", {});
+            c->func = sa;
+            std::vector<ast::ExprNode*> args;
+            for (ast::ExprNode* x : call->args) args.push_back(rewrite_ctor_expr(x));
+            // nn.Sequential's super().__init__(a, b) is keras.Sequential's super().__init__([a, b]).
+            if (!args.empty()) {
+              if (args.size() == 1 && ast::is<ast::Starred>(args[0])) args = {static_cast<ast::Starred*>(args[0])->value};
+              else args = {b_.list(args)};
+            }
+            c->args = b_.seq(args);
+            auto* st = b_.expr_stmt(c);
+            st->loc = s->loc;
+            out.push_back(st);
+            continue;
+          }
+          // self.add_module("name", m) -> setattr(self, "name", m)
+          if (a && ast::is<ast::Name>(a->value) && static_cast<ast::Name*>(a->value)->id == "self" &&
+              a->attr == "add_module" && call->args.size() == 2) {
+            auto* st = b_.expr_stmt(b_.call("setattr", {b_.name("self"), call->args[0], rewrite_ctor_expr(call->args[1])}));
+            st->loc = s->loc;
+            out.push_back(st);
+            continue;
+          }
+        }
+        auto* c = b_.clone(e);
+        c->value = rewrite_ctor_expr(e->value);
+        out.push_back(c);
+        continue;
+      }
+      case ast::NodeKind::Assign: {
+        auto* a = static_cast<ast::Assign*>(s);
+        auto* c = b_.clone(a);
+        std::vector<ast::ExprNode*> targets;
+        for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));
+        c->targets = b_.seq(targets);
+        c->value = rewrite_ctor_expr(a->value);
+        out.push_back(c);
+        continue;
+      }
+      case ast::NodeKind::AnnAssign: {
+        auto* a = static_cast<ast::AnnAssign*>(s);
+        auto* c = b_.clone(a);
+        c->target = rewrite_ctor_expr(a->target);
+        c->value = rewrite_ctor_expr(a->value);
+        c->annotation = strip_annotation(a->annotation);
+        if (c->annotation == nullptr) {
+          if (c->value == nullptr) continue;
+          auto* as = b_.assign(c->target, c->value);
+          as->loc = s->loc;
+          out.push_back(as);
+          continue;
+        }
+        out.push_back(c);
+        continue;
+      }
+      case ast::NodeKind::AugAssign: {
+        auto* a = static_cast<ast::AugAssign*>(s);
+        auto* c = b_.clone(a);
+        c->value = rewrite_ctor_expr(a->value);
+        out.push_back(c);
+        continue;
+      }
+      case ast::NodeKind::For: {
+        auto* f = static_cast<ast::For*>(s);
+        // for m in self.modules(): <initialisation> -> dropped.
+        auto* call = ast::as<ast::Call>(f->iter);
+        auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+        if (m && (m->attr == "modules" || m->attr == "named_modules" || m->attr == "parameters" ||
+                  m->attr == "named_parameters")) {
+          error(diag::Kind::DroppedInitialization, s,
+                "dropped the weight-initialisation loop over `" + std::string(m->attr) +
+                    "()`: load_torch_state_dict sets the weights");
+          continue;
+        }
+        auto* c = b_.clone(f);
+        c->iter = rewrite_ctor_expr(f->iter);
+        c->body = b_.seq(rewrite_ctor_body(f->body, in_init));
+        c->orelse = b_.seq(rewrite_ctor_body(f->orelse, in_init));
+        out.push_back(c);
+        continue;
+      }
+      case ast::NodeKind::If: {
+        auto* i = static_cast<ast::If*>(s);
+        auto* c = b_.clone(i);
+        c->test = rewrite_ctor_expr(i->test);
+        c->body = b_.seq(rewrite_ctor_body(i->body, in_init));
+        c->orelse = b_.seq(rewrite_ctor_body(i->orelse, in_init));
+        if (c->body.empty()) {
+          auto* pass = b_.arena().make<ast::Pass>();
+          pass->kind = ast::NodeKind::Pass;
+          c->body = b_.seq(std::vector<ast::StmtNode*>{pass});
+        }
+        out.push_back(c);
+        continue;
+      }
+      case ast::NodeKind::Return: {
+        auto* r = static_cast<ast::Return*>(s);
+        auto* c = b_.clone(r);
+        c->value = rewrite_ctor_expr(r->value);
+        out.push_back(c);
+        continue;
+      }
+      default:
+        out.push_back(s);
+        continue;
+    }
+  }
+  return out;
+}
+
+ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_init, bool) {
+  auto* c = b_.clone(f);
+  c->args = strip_arguments(f->args, false);
+  c->returns = strip_annotation(f->returns);
+  std::vector<ast::ExprNode*> decorators;
+  for (ast::ExprNode* d : f->decorator_list) {
+    auto p = resolve(d);
+    auto* call = ast::as<ast::Call>(d);
+    if (!p && call) p = resolve(call->func);
+    if (p && is_torch_path(*p)) continue;  // @torch.jit.unused, @torch.no_grad()...
+    decorators.push_back(d);
+  }
+  c->decorator_list = b_.seq(decorators);
+  c->body = b_.seq(rewrite_ctor_body(f->body, in_init));
+  return c;
+}
+
+ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
+  auto* c = b_.clone(cls.node);
+  bool top = false;
+  for (const ModelInfo& m : out_.models)
+    if (m.name == cls.node->name) top = m.top_level;
+  std::vector<ast::ExprNode*> bases;
+  for (std::size_t i = 0; i < cls.node->bases.size(); ++i) {
+    ast::ExprNode* base = cls.node->bases[i];
+    const std::string& path = cls.base_paths[i];
+    if (path == "torch.nn.Module") bases.push_back(b_.dotted(top ? "keras.Model" : "keras.layers.Layer"));
+    else if (path == "torch.nn.Sequential") bases.push_back(b_.dotted("keras.Sequential"));
+    else if (is_torch_path(path)) {
+      error(diag::Kind::UnsupportedConstruct, base, "subclassing `" + path + "` is not supported yet");
+      bases.push_back(base);
+    } else {
+      bases.push_back(base);
+    }
+  }
+  c->bases = b_.seq(bases);
+  std::vector<ast::StmtNode*> body;
+  for (ast::StmtNode* s : cls.node->body) {
+    auto* f = ast::as<ast::FunctionDef>(s);
+    if (f == nullptr) {
+      if (auto* a = ast::as<ast::AnnAssign>(s); a && references_torch(a->annotation)) {
+        if (a->value != nullptr) {
+          auto* as = b_.assign(a->target, a->value);
+          as->loc = s->loc;
+          body.push_back(as);
+        }
+        continue;
+      }
+      body.push_back(s);
+      continue;
+    }
+    auto u = units_.find({&cls, f});
+    if (u != units_.end() && u->second.lowered != nullptr) {
+      body.push_back(u->second.lowered);
+      continue;
+    }
+    if (f->name == "forward") {
+      body.push_back(unit(&cls, f).lowered);
+      continue;
+    }
+    body.push_back(rewrite_function(f, f->name == "__init__", true));
+  }
+  c->body = b_.seq(body);
+  return c;
+}
+
+void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
+  if (n == nullptr) return;
+  if (ast::is<ast::Name>(n) || ast::is<ast::Attribute>(n)) {
+    auto* e = static_cast<ast::ExprNode*>(n);
+    if (auto p = resolve(e); p && is_torch_path(*p)) {
+      found = true;
+      error(diag::Kind::UnsupportedOp, n, "`" + *p + "` is not supported yet (no catalog entry)");
+      return;
+    }
+  }
+  ast::for_each_child(n, [&](ast::Node* c) { check_leftover_torch(c, found); });
+}
+
+LowerOutput Lowerer::run() {
+  // Which model classes are top level (keras.Model): those not used by another
+  // model class. A class passed around as a value (`_resnet(BasicBlock, ...)`)
+  // is a building block of another model.
+  std::set<std::string> used;
+  std::string_view current_class;  // `super(Net, self)` inside Net is not a use
+  std::function<void(ast::Node*, bool)> scan_uses = [&](ast::Node* n, bool in_model) {
+    if (n == nullptr) return;
+    if (auto* call = ast::as<ast::Call>(n)) {
+      for (ast::ExprNode* a : call->args)
+        if (auto* nm = ast::as<ast::Name>(a); nm && model_class(nm->id) && nm->id != current_class)
+          internal_classes_.insert(std::string(nm->id));
+      for (ast::Keyword* kw : call->keywords)
+        if (auto* nm = ast::as<ast::Name>(kw->value); nm && model_class(nm->id) && nm->id != current_class)
+          internal_classes_.insert(std::string(nm->id));
+    }
+    if (auto* nm = ast::as<ast::Name>(n); nm && in_model && model_class(nm->id) && nm->id != current_class)
+      used.insert(std::string(nm->id));
+    ast::for_each_child(n, [&](ast::Node* c) { scan_uses(c, in_model); });
+  };
+  std::set<const ast::FunctionDef*> model_functions;
+  for (ast::StmtNode* s : module_->body) {
+    if (auto* cd = ast::as<ast::ClassDef>(s)) {
+      bool is_model = model_class(cd->name) != nullptr;
+      current_class = cd->name;
+      for (ast::StmtNode* x : cd->body) scan_uses(x, is_model);
+      current_class = {};
+    } else {
+      scan_uses(s, false);
+    }
+  }
+  for (const ClassInfo& c : classes_) {
+    if (c.torch_base == analysis::TorchBase::None) continue;
+    ModelInfo m;
+    m.name = std::string(c.node->name);
+    m.top_level = !used.count(m.name) && !internal_classes_.count(m.name);
+    if (const ast::FunctionDef* init = method(&c, "__init__")) {
+      auto* args = strip_arguments(init->args, false);
+      m.signature = "(" + syntax::unparse(args) + ")";
+    } else {
+      m.signature = "()";
+    }
+    out_.models.push_back(m);
+  }
+  // Pass 2: every forward path, callees first through `unit`.
+  for (const ClassInfo& c : classes_) {
+    if (c.torch_base == analysis::TorchBase::None) continue;
+    if (const ast::FunctionDef* fwd = method(&c, "forward"); fwd != nullptr && fwd != nullptr) {
+      bool own = false;
+      for (ast::StmtNode* s : c.node->body) own = own || s == fwd;
+      if (own) unit(&c, fwd);
+    }
+  }
+  // Module-level functions that model classes call.
+  std::set<std::string> called;
+  std::function<void(ast::Node*)> scan_calls = [&](ast::Node* n) {
+    if (n == nullptr) return;
+    if (auto* nm = ast::as<ast::Name>(n)) called.insert(std::string(nm->id));
+    ast::for_each_child(n, scan_calls);
+  };
+  for (const ClassInfo& c : classes_)
+    if (c.torch_base != analysis::TorchBase::None) scan_calls(const_cast<ast::ClassDef*>(c.node));
+
+  // Pass 3. The module docstring goes into the generated one (emit).
+  for (ast::StmtNode* s : module_->body) {
+    if (s == module_->body[0] && ast::is<ast::Expr>(s) && ast::is<ast::Constant>(static_cast<ast::Expr*>(s)->value)) {
+      auto* c = static_cast<ast::Constant*>(static_cast<ast::Expr*>(s)->value);
+      if (c->value.kind == ast::ConstantValue::Kind::Str) {
+        out_.docstring = std::string(c->value.text);
+        continue;
+      }
+    }
+    if (ast::is<ast::Import>(s) || ast::is<ast::ImportFrom>(s)) {
+      bool torch_import = false;
+      if (auto* im = ast::as<ast::Import>(s)) {
+        for (ast::Alias* a : im->names)
+          torch_import = torch_import || is_torch_path(std::string(a->name));
+      } else {
+        auto* from = static_cast<ast::ImportFrom*>(s);
+        std::string mod = from->module.data() ? std::string(from->module) : "";
+        torch_import = from->level == 0 && is_torch_path(mod);
+        if (from->level > 0) torch_import = true;  // package-relative: converted with the package (later)
+      }
+      if (!torch_import) out_.body.push_back(s);
+      continue;
+    }
+    if (auto* cd = ast::as<ast::ClassDef>(s)) {
+      if (const ClassInfo* ci = model_class(cd->name)) {
+        out_.body.push_back(lower_class(*ci));
+        continue;
+      }
+    }
+    ast::StmtNode* converted = s;
+    bool needed = false;
+    if (auto* f = ast::as<ast::FunctionDef>(s)) {
+      converted = rewrite_function(f, false, false);
+      needed = called.count(std::string(f->name)) > 0;
+    } else if (auto* a = ast::as<ast::Assign>(s)) {
+      auto* c = b_.clone(a);
+      c->value = rewrite_ctor_expr(a->value);
+      converted = c;
+      for (ast::ExprNode* t : a->targets)
+        if (auto* n = ast::as<ast::Name>(t)) needed = needed || called.count(std::string(n->id)) > 0;
+    }
+    // Not model code and still tied to PyTorch: left out with a warning.
+    if (!needed && references_torch(converted)) {
+      std::string what = ast::is<ast::FunctionDef>(s) ? "function `" + std::string(static_cast<ast::FunctionDef*>(s)->name) + "`"
+                         : ast::is<ast::ClassDef>(s) ? "class `" + std::string(static_cast<ast::ClassDef*>(s)->name) + "`"
+                                                     : std::string("this statement");
+      error(diag::Kind::DroppedCode, s, "left out " + what + ": it is not model code and uses PyTorch");
+      continue;
+    }
+    out_.body.push_back(converted);
+  }
+  bool found = false;
+  for (ast::StmtNode* s : out_.body) check_leftover_torch(s, found);
+  // One diagnostic per place and code (an unconverted call is also leftover torch).
+  std::vector<diag::Diagnostic> unique;
+  for (diag::Diagnostic& d : out_.diagnostics) {
+    bool seen = false;
+    for (const diag::Diagnostic& u : unique)
+      seen = seen || (u.kind == d.kind && u.lineno == d.lineno && u.col_offset == d.col_offset);
+    if (!seen) unique.push_back(std::move(d));
+  }
+  out_.diagnostics = std::move(unique);
+  for (auto& [attr, renamed] : out_.renames)
+    error(diag::Kind::RenamedAttribute, nullptr,
+          "attribute `" + attr + "` is `" + renamed + "` in Keras (`" + attr + "` is a Keras attribute)");
+  return std::move(out_);
+}
+
+}  // namespace
+
+LowerOutput lower_module(const ast::Module* module, const analysis::ImportScope& scope,
+                         const std::vector<analysis::ClassInfo>& classes, Builder& builder,
+                         const LowerOptions& options) {
+  return Lowerer(module, scope, classes, builder, options).run();
+}
+
+}  // namespace t2k::lowering

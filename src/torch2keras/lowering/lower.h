@@ -1,0 +1,49 @@
+// Lowering: a parsed PyTorch module in, the statements of the Keras module out.
+//
+// Each model class becomes a Keras class with the same name and constructor
+// signature (lowering/lower.cc has the rules); `forward` becomes `call`; catalog
+// entries replace torch modules, functions and tensor methods; a layout pass over
+// every `call` gives each tensor value a layout (PyTorch order or channels-last)
+// and inserts a transpose wherever a value must change layout. Torch imports are
+// removed. Whatever cannot be converted exactly is an error diagnostic at its
+// location, and any torch reference left in the output is one too.
+#pragma once
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "torch2keras/analysis/classes.h"
+#include "torch2keras/analysis/imports.h"
+#include "torch2keras/diag/diagnostic.h"
+#include "torch2keras/lowering/build.h"
+
+namespace t2k::lowering {
+
+struct LowerOptions {
+  bool channels_last = true;  // --layout channels_last (default) or channels_first
+  bool io_torch = true;       // --io-layout torch (default) or keras
+  std::string filename;       // for diagnostics
+};
+
+struct ModelInfo {
+  std::string name;       // "ResNet"
+  std::string signature;  // "(self, block, layers, num_classes=1000)" as written
+  bool top_level = false;  // becomes keras.Model
+};
+
+struct LowerOutput {
+  std::vector<ast::StmtNode*> body;  // the converted module's statements (no imports of keras)
+  std::vector<diag::Diagnostic> diagnostics;
+  std::set<std::string> helpers;     // runtime helper classes used (PyTorchMaxPooling2D...)
+  std::vector<std::pair<std::string, std::string>> renames;  // torch attribute -> Python attribute
+  std::vector<ModelInfo> models;
+  std::string docstring;  // the input module's docstring, carried into the generated one
+};
+
+LowerOutput lower_module(const ast::Module* module, const analysis::ImportScope& scope,
+                         const std::vector<analysis::ClassInfo>& classes, Builder& builder,
+                         const LowerOptions& options);
+
+}  // namespace t2k::lowering

@@ -1,0 +1,70 @@
+"""Each catalog module, with non-default arguments, matches PyTorch (both layouts,
+eager and inside tf.function), parameters and buffers randomised."""
+
+import pytest
+
+from harness import check
+
+TEMPLATE = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = {module}
+
+    def forward(self, x):
+        return self.body(x)
+"""
+
+CASES = [
+    # (module expression, input shape)
+    ("nn.Conv2d(4, 6, 3)", (2, 4, 9, 9)),
+    ("nn.Conv2d(4, 6, 3, stride=2, padding=1)", (2, 4, 8, 8)),  # P02: not Keras "same"
+    ("nn.Conv2d(4, 6, (1, 7), padding=(0, 3))", (2, 4, 9, 9)),  # asymmetric kernel
+    ("nn.Conv2d(4, 6, 3, padding=2, dilation=2)", (2, 4, 9, 9)),
+    ("nn.Conv2d(4, 8, 3, padding=1, groups=2, bias=False)", (2, 4, 9, 9)),
+    ("nn.Conv2d(4, 8, 3, padding=1, groups=4)", (2, 4, 9, 9)),  # depthwise, multiplier 2
+    ("nn.Conv1d(4, 6, 5, stride=2, padding=2)", (2, 4, 13)),  # (11: TF bug, README)
+    ("nn.Conv3d(2, 3, 3, padding=1)", (1, 2, 5, 6, 7)),
+    ("nn.ConvTranspose2d(4, 3, 4, stride=2)", (2, 4, 5, 5)),
+    ("nn.BatchNorm2d(4, eps=1e-3, momentum=0.3)", (2, 4, 6, 6)),
+    ("nn.BatchNorm1d(5)", (3, 5)),
+    ("nn.GroupNorm(2, 4)", (2, 4, 6, 6)),
+    ("nn.InstanceNorm2d(4, affine=True)", (2, 4, 6, 6)),
+    ("nn.LayerNorm(6)", (2, 3, 6)),
+    ("nn.MaxPool2d(3, stride=2)", (2, 4, 9, 9)),
+    ("nn.MaxPool2d(3, stride=1, padding=1)", (2, 4, 8, 8)),  # Keras "same" is exact here
+    ("nn.AvgPool2d(2)", (2, 4, 8, 8)),
+    ("nn.AvgPool2d(3, stride=2, padding=1)", (2, 4, 8, 8)),  # count_include_pad=True
+    ("nn.AdaptiveAvgPool2d(1)", (2, 4, 7, 7)),
+    ("nn.AdaptiveAvgPool2d((2, 3))", (2, 4, 7, 7)),
+    ("nn.AdaptiveMaxPool2d(1)", (2, 4, 7, 7)),
+    ("nn.Linear(6, 5)", (3, 6)),
+    ("nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5 * 5, 3))", (2, 3, 7, 7)),  # P30
+    ("nn.ReLU6()", (2, 4, 5, 5)),
+    ("nn.LeakyReLU(0.2)", (2, 4, 5, 5)),  # P36
+    ("nn.ELU(alpha=0.5)", (2, 8)),
+    ("nn.SELU()", (2, 8)),
+    ("nn.GELU()", (2, 8)),  # P37: exact erf form
+    ("nn.SiLU()", (2, 8)),
+    ("nn.Mish()", (2, 8)),
+    ("nn.Hardswish()", (2, 8)),
+    ("nn.Hardsigmoid()", (2, 8)),
+    ("nn.Sigmoid()", (2, 8)),
+    ("nn.Tanh()", (2, 8)),
+    ("nn.Softsign()", (2, 8)),
+    ("nn.Softplus()", (2, 8)),
+    ("nn.Softmax(dim=1)", (2, 4, 3, 3)),  # P33: the channel axis moves
+    ("nn.Dropout(0.3)", (2, 8)),
+    ("nn.Identity()", (2, 8)),
+]
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("module,shape", CASES, ids=[c[0] for c in CASES])
+def test_module_matches_pytorch(module, shape, layout):
+    check(TEMPLATE.format(module=module), "Net()", [shape], layout=layout)

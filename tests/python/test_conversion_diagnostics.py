@@ -1,0 +1,112 @@
+"""Conversion diagnostics: each names the construct and its location, and an error
+means no code (and, from the CLI, no file)."""
+
+import subprocess
+import sys
+
+import torch2keras
+
+HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.init as init\n\n\n"
+
+
+def convert(body: str):
+    return torch2keras.convert(HEADER + body, filename="m.py")
+
+
+def codes(result):
+    return [d.code for d in result.diagnostics]
+
+
+def test_unsupported_argument_is_an_error_at_the_call():
+    r = convert("class N(nn.Module):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.c = nn.Conv2d(3, 4, 3, padding=1, padding_mode='circular')\n")
+    assert not r.ok and r.code == ""
+    d = r.diagnostics[0]
+    assert d.code == "T2K101" and d.line == 9 and d.col == 18
+    assert "`padding_mode='circular'` is not supported" in d.message
+    assert "m.py:9:18: error:" in d.rendered and "[T2K101]" in d.rendered
+
+
+def test_unknown_torch_op_is_an_error_naming_it():
+    r = convert("class N(nn.Module):\n"
+                "    def forward(self, x):\n"
+                "        return torch.frobnicate(x)\n")
+    assert not r.ok
+    assert codes(r) == ["T2K102"]
+    assert "`torch.frobnicate` is not supported yet" in r.diagnostics[0].message
+    assert r.diagnostics[0].line == 8
+
+
+def test_unsupported_forward_statement_is_an_error():
+    r = convert("class N(nn.Module):\n"
+                "    def forward(self, x):\n"
+                "        while x:\n"
+                "            pass\n"
+                "        return x\n")
+    assert not r.ok and "T2K103" in codes(r)
+    assert "`While` statements in forward code are not supported yet" in r.diagnostics[0].message
+
+
+def test_weight_initialisation_is_dropped_with_a_warning():
+    r = convert("class N(nn.Module):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.fc = nn.Linear(2, 3)\n"
+                "        init.zeros_(self.fc.bias)\n"
+                "        for m in self.modules():\n"
+                "            pass\n"
+                "    def forward(self, x):\n"
+                "        return self.fc(x)\n")
+    assert r.ok, [d.rendered for d in r.diagnostics]
+    assert codes(r) == ["T2K104", "T2K104"]
+    assert all(d.severity == "warning" for d in r.diagnostics)
+    assert "zeros_" not in r.code and "self.modules()" not in r.code
+
+
+def test_telemetry_call_is_dropped_with_a_note():
+    r = convert("class N(nn.Module):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        torch._C._log_api_usage_once(self)\n"
+                "    def forward(self, x):\n"
+                "        return x\n")
+    assert r.ok and codes(r) == ["T2K105"]
+    assert r.diagnostics[0].severity == "note"
+    assert "_log_api_usage_once" not in r.code
+
+
+def test_module_level_torch_code_is_left_out_with_a_warning():
+    r = convert("class N(nn.Module):\n"
+                "    def forward(self, x):\n"
+                "        return x\n\n\n"
+                "def save(model):\n"
+                "    torch.save(model.state_dict(), 'm.pt')\n")
+    assert r.ok and codes(r) == ["T2K106"]
+    assert "left out function `save`" in r.diagnostics[0].message
+    assert "def save" not in r.code
+
+
+def test_attribute_clashing_with_keras_is_renamed_and_loadable():
+    r = convert("class N(nn.Module):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.layers = nn.Linear(2, 3)\n"
+                "    def forward(self, x):\n"
+                "        return self.layers(x)\n")
+    assert r.ok and codes(r) == ["T2K107"]
+    assert "self.layers_ = layers.Dense(3)" in r.code
+    assert "_TORCH_ATTRIBUTE_RENAMES = {'layers': 'layers_'}" in r.code
+
+
+def test_cli_writes_nothing_for_an_unsupported_op(tmp_path):
+    src = tmp_path / "bad.py"
+    src.write_text(HEADER + "class N(nn.Module):\n    def forward(self, x):\n"
+                   "        return torch.frobnicate(x)\n")
+    out = tmp_path / "bad_keras.py"
+    r = subprocess.run([sys.executable, "-m", "torch2keras", "convert", str(src)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "bad.py:8:16: error: `torch.frobnicate` is not supported yet" in r.stderr
+    assert not out.exists()

@@ -1,0 +1,256 @@
+"""`torch2keras convert` / `verify` and the Python API `convert`, `convert_file`, as a user
+runs them (DESIGN.md 2.1 and 2.2)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import torch2keras
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+BAD_SOURCE = "x = 1\nif x\n    pass\n"
+
+
+def run_cli(*args, cwd=None):
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-m", "torch2keras", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture
+def simple_conv(tmp_path):
+    path = tmp_path / "simple_conv.py"
+    shutil.copy(EXAMPLES / "simple_conv.py", path)
+    return path
+
+
+def files_under(folder):
+    return sorted(
+        str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file()
+    )
+
+
+def assert_converted_simple_conv(text):
+    assert (
+        "class SimpleConv(keras.Model)" in text
+        or "class SimpleConv(keras.layers.Layer)" in text
+    ), text
+    assert "def call(" in text
+    assert "def load_torch_state_dict(" in text
+    compile(text, "<generated>", "exec")  # valid Python
+    imports = [
+        line.split()[1]
+        for line in text.splitlines()
+        if line.startswith(("import ", "from "))
+    ]
+    assert not [
+        m for m in imports if m.split(".")[0] in ("torch", "torch2keras")
+    ], imports
+
+
+# --------------------------------------------------------------------------- convert
+
+
+def test_convert_one_file_to_named_output(simple_conv, tmp_path):
+    out = tmp_path / "out" / "converted.py"
+    r = run_cli("convert", simple_conv, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert_converted_simple_conv(out.read_text())
+
+
+def test_default_output_is_stem_keras_beside_the_input(simple_conv, tmp_path):
+    r = run_cli("convert", simple_conv)
+    assert r.returncode == 0, r.stderr
+    assert files_under(tmp_path) == ["simple_conv.py", "simple_conv_keras.py"]
+    assert_converted_simple_conv((tmp_path / "simple_conv_keras.py").read_text())
+
+
+def test_refuses_to_overwrite_the_input(simple_conv):
+    before = simple_conv.read_bytes()
+    r = run_cli("convert", simple_conv, "-o", simple_conv)
+    assert r.returncode == 2
+    assert "input" in r.stderr and str(simple_conv) in r.stderr
+    assert simple_conv.read_bytes() == before
+
+
+def test_existing_output_needs_force(simple_conv, tmp_path):
+    out = tmp_path / "simple_conv_keras.py"
+    out.write_text("sentinel\n")
+    r = run_cli("convert", simple_conv)
+    assert r.returncode == 2
+    assert "--force" in r.stderr and str(out) in r.stderr
+    assert out.read_text() == "sentinel\n"
+    r = run_cli("convert", simple_conv, "--force")
+    assert r.returncode == 0, r.stderr
+    assert_converted_simple_conv(out.read_text())
+
+
+def test_syntax_error_exit_1_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text(BAD_SOURCE)
+    r = run_cli("convert", bad)
+    assert r.returncode == 1
+    assert f"{bad}:2:5: error:" in r.stderr
+    assert "[T2K001]" in r.stderr
+    assert files_under(tmp_path) == ["bad.py"]
+
+
+def test_missing_input_exit_2(tmp_path):
+    missing = tmp_path / "nothere.py"
+    r = run_cli("convert", missing)
+    assert r.returncode == 2
+    assert (
+        f"{missing}: error: cannot read input: No such file or directory [T2K006]"
+        in r.stderr
+    )
+    assert files_under(tmp_path) == []
+
+
+def test_check_writes_nothing(simple_conv, tmp_path):
+    r = run_cli("convert", simple_conv, "--check")
+    assert r.returncode == 0, r.stderr
+    assert files_under(tmp_path) == ["simple_conv.py"]
+    bad = tmp_path / "bad.py"
+    bad.write_text(BAD_SOURCE)
+    r = run_cli("convert", bad, "--check")
+    assert r.returncode == 1 and "error:" in r.stderr
+    assert files_under(tmp_path) == ["bad.py", "simple_conv.py"]
+
+
+def test_report_is_json_listing_each_file(simple_conv, tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text(BAD_SOURCE)
+    report = tmp_path / "report.json"
+    r = run_cli("convert", simple_conv, bad, "-o", tmp_path / "out", "--report", report)
+    assert r.returncode == 1
+    data = json.loads(report.read_text())
+    entries = {Path(e["input"]).name: e for e in data["files"]}
+    assert sorted(entries) == ["bad.py", "simple_conv.py"]
+    assert entries["simple_conv.py"]["output"] == str(
+        tmp_path / "out" / "simple_conv.py"
+    )
+    assert not [
+        d for d in entries["simple_conv.py"]["diagnostics"] if d["severity"] == "error"
+    ]
+    [error] = [d for d in entries["bad.py"]["diagnostics"] if d["severity"] == "error"]
+    assert (error["code"], error["line"], error["col"]) == ("T2K001", 2, 5)
+    assert files_under(tmp_path / "out") == ["simple_conv.py"]  # nothing for bad.py
+
+
+def test_directory_input_mirrors_the_layout(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "simple_conv.py", pkg / "simple_conv.py")
+    shutil.copy(EXAMPLES / "conv_block.py", pkg / "sub" / "conv_block.py")
+    (pkg / "__init__.py").write_text("")
+    r = run_cli("convert", pkg)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "pkg_keras"
+    assert files_under(out) == ["__init__.py", "simple_conv.py", "sub/conv_block.py"]
+    assert_converted_simple_conv((out / "simple_conv.py").read_text())
+    assert "class ConvBlock(" in (out / "sub" / "conv_block.py").read_text()
+
+    r = run_cli("convert", pkg, "-o", tmp_path / "elsewhere")
+    assert r.returncode == 0, r.stderr
+    assert files_under(tmp_path / "elsewhere") == files_under(out)
+
+
+def test_several_inputs_need_an_output_folder(simple_conv, tmp_path):
+    other = tmp_path / "conv_block.py"
+    shutil.copy(EXAMPLES / "conv_block.py", other)
+    r = run_cli("convert", simple_conv, other)
+    assert r.returncode == 2 and "-o" in r.stderr
+    r = run_cli("convert", simple_conv, other, "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert files_under(tmp_path / "out") == ["conv_block.py", "simple_conv.py"]
+
+
+def test_invalid_layout_is_a_usage_error(simple_conv):
+    r = run_cli("convert", simple_conv, "--layout", "nhwc")
+    assert r.returncode == 2
+
+
+# ---------------------------------------------------------------------------- verify
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_verify_simple_conv(layout):
+    r = run_cli(
+        "verify",
+        EXAMPLES / "simple_conv.py",
+        "--model",
+        "SimpleConv()",
+        "--input-shape",
+        "2,3,12,12",  # 16x16 with 16 filters trips a TF oneDNN bug in channels_first (README)
+        "--layout",
+        layout,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "(2, 16, 16, 16)" in r.stdout
+    assert r.stdout.rstrip().endswith("OK")
+
+
+def test_verify_unknown_model_expression_is_a_usage_error():
+    r = run_cli(
+        "verify",
+        EXAMPLES / "simple_conv.py",
+        "--model",
+        "NoSuchModel()",
+        "--input-shape",
+        "2,3,12,12",  # 16x16 with 16 filters trips a TF oneDNN bug in channels_first (README)
+    )
+    assert r.returncode == 2
+    assert "NoSuchModel" in r.stderr
+
+
+# -------------------------------------------------------------------------- Python API
+
+
+def test_api_convert():
+    result = torch2keras.convert(
+        (EXAMPLES / "simple_conv.py").read_text(), filename="s.py"
+    )
+    assert result.ok
+    assert_converted_simple_conv(result.code)
+
+
+def test_api_convert_reports_syntax_errors_as_diagnostics():
+    result = torch2keras.convert(BAD_SOURCE, filename="bad.py")
+    assert not result.ok
+    assert result.code == ""
+    [d] = [d for d in result.diagnostics if d.severity == "error"]
+    assert (d.code, d.filename, d.line, d.col) == ("T2K001", "bad.py", 2, 5)
+    assert d.rendered.startswith("bad.py:2:5: error: expected ':' [T2K001]")
+
+
+def test_api_rejects_unknown_options():
+    with pytest.raises(ValueError, match="layout"):
+        torch2keras.convert("x = 1\n", layout="nhwc")
+    with pytest.raises(ValueError, match="io_layout"):
+        torch2keras.convert("x = 1\n", io_layout="channels_last")
+
+
+def test_api_convert_file(simple_conv, tmp_path):
+    result = torch2keras.convert_file(simple_conv)
+    assert result.ok
+    out = tmp_path / "simple_conv_keras.py"
+    assert out.read_text() == result.code
+    with pytest.raises(FileExistsError):
+        torch2keras.convert_file(simple_conv)
+    assert torch2keras.convert_file(simple_conv, force=True).ok
+    with pytest.raises(ValueError, match="input"):
+        torch2keras.convert_file(simple_conv, simple_conv, force=True)
+    bad = tmp_path / "bad.py"
+    bad.write_text(BAD_SOURCE)
+    assert not torch2keras.convert_file(bad).ok
+    assert not (tmp_path / "bad_keras.py").exists()
