@@ -115,6 +115,28 @@ def _on_sys_path(directory: Path):
             sys.path.remove(str(directory))
 
 
+def _package_name(path: Path):
+    """The dotted module name of ``path`` when it sits inside a package (folders
+    with ``__init__.py``), and the folder to put on sys.path; else None."""
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return (".".join(parts), folder) if len(parts) > 1 else None
+
+
+def _import_input(path: Path):
+    """Imports the PyTorch input: through its package when it is in one (so its
+    relative imports work, e.g. torchvision/models/resnet.py), else as a file."""
+    package = _package_name(path)
+    if package is None:
+        return _import_file(path, path.stem)
+    name, root = package
+    with _on_sys_path(root):
+        return importlib.import_module(name)
+
+
 def _import_file(path: Path, name: str):
     """Imports ``path`` as module ``name`` with its folder on sys.path."""
     if not name.isidentifier() or name in sys.modules:
@@ -292,7 +314,7 @@ def verify(
 
     # PyTorch side.
     try:
-        source_module = _import_file(path.resolve(), path.stem)
+        source_module = _import_input(path.resolve())
     except Exception:
         raise VerifyUsageError(
             f"{path}: importing it with torch failed:\n{traceback.format_exc()}"

@@ -196,7 +196,7 @@ def test_verify_simple_conv(layout):
         layout,
     )
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "(2, 16, 16, 16)" in r.stdout
+    assert "(2, 16, 12, 12)" in r.stdout
     assert r.stdout.rstrip().endswith("OK")
 
 

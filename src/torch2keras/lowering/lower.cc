@@ -108,7 +108,8 @@ class Lowerer {
     return scope_.resolve(e, [this](std::string_view p) { return catalog_.knows_path(p); });
   }
   bool is_torch_path(const std::string& p) const {
-    return p == "torch" || p.starts_with("torch.") || p == "torchvision" || p.starts_with("torchvision.");
+    return p == "torch" || p.starts_with("torch.") || p == "torchvision" || p.starts_with("torchvision.") ||
+           dropped_names_.count(p) > 0;
   }
   const ClassInfo* model_class(std::string_view name) const {
     for (const ClassInfo& c : classes_)
@@ -178,7 +179,11 @@ class Lowerer {
     std::unordered_map<std::string, ModuleDesc> module_vars;  // loop variables over ModuleLists
     std::optional<Fact> ret;
     bool top_level = false;
+    // Where a layout change of a variable is written (`x = ops.transpose(x, ...)`
+    // before the statement being lowered); null: convert inline.
+    std::vector<ast::StmtNode*>* hoist = nullptr;
   };
+  ast::ExprNode* convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to);
   Frame* frame_ = nullptr;
   struct Val {
     ast::ExprNode* expr;
@@ -209,6 +214,9 @@ class Lowerer {
   // Static Sequential items that need a layout change before them: ctor call -> (to_cl?, rank).
   std::map<const ast::Call*, std::pair<bool, int>> wraps_;
   std::set<std::string> internal_classes_;  // passed as values: used inside other models
+  // Names bound by imports that are not carried over (torch, package-relative): code
+  // using them cannot run in the generated module.
+  std::set<std::string> dropped_names_;
 };
 
 // ===========================================================================
@@ -527,10 +535,22 @@ Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
   }
   if (f.kind == Fact::CL) return f;
   if (f.kind == Fact::Torch) {
-    expr = b_.call("ops.transpose", {expr, b_.tuple(perm_to_cl(b_, rank))});
+    expr = convert_value(expr, perm_to_cl(b_, rank), Fact::cl(rank));
     return Fact::cl(rank);
   }
   return f;
+}
+
+// `expr` transposed by `perm`. A variable is converted in place by a statement
+// before the current one, so later uses see the new layout and the code reads as
+// `x = ops.transpose(x, (0, 3, 1, 2))`.
+ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to) {
+  ast::ExprNode* converted = b_.call("ops.transpose", {expr, b_.tuple(std::move(perm))});
+  auto* name = ast::as<ast::Name>(expr);
+  if (name == nullptr || frame_ == nullptr || frame_->hoist == nullptr) return converted;
+  frame_->hoist->push_back(b_.assign(b_.name(name->id, ast::ExprContext::Store), converted));
+  frame_->env[std::string(name->id)] = to;
+  return expr;
 }
 
 Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
@@ -540,7 +560,7 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
     return Fact::torch();
   }
   if (f.kind == Fact::CL) {
-    expr = b_.call("ops.transpose", {expr, b_.tuple(perm_to_torch(b_, f.rank))});
+    expr = convert_value(expr, perm_to_torch(b_, f.rank), Fact::torch(f.rank));
     return Fact::torch(f.rank);
   }
   return f;
@@ -798,10 +818,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   int rank = 0;
   auto torch_all = [&] {
     for (Val& v : args)
-      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+      if (v.fact.tensor()) v.fact = demand_torch(v.fact, v.expr);
     for (auto& [kw, v] : kws)
-      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
-    if (receiver != nullptr && recv_val.fact.tensor()) demand_torch(recv_val.fact, recv_val.expr);
+      if (v.fact.tensor()) v.fact = demand_torch(v.fact, v.expr);
+    if (receiver != nullptr && recv_val.fact.tensor()) recv_val.fact = demand_torch(recv_val.fact, recv_val.expr);
   };
   // Dim-style rules work on a list of tensors too (torch.cat).
   auto list_fact = [&](Val& v) -> Fact {
@@ -1207,6 +1227,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       frame_->env = saved;
       std::vector<ast::StmtNode*> orelse = lower_stmts(i->orelse);
       // Join: a variable with different layouts after the branches is made PyTorch order in both.
+      auto* saved_hoist = frame_->hoist;
+      frame_->hoist = nullptr;
       for (auto& [name, f] : after_body) {
         auto it = frame_->env.find(name);
         if (it == frame_->env.end()) {
@@ -1227,6 +1249,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         }
         it->second = a.tensor() || bf.tensor() ? Fact::torch() : Fact{};
       }
+      frame_->hoist = saved_hoist;
       c->body = b_.seq(body);
       c->orelse = b_.seq(orelse);
       out.push_back(c);
@@ -1245,6 +1268,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       auto before = frame_->env;
       std::vector<ast::StmtNode*> body = lower_stmts(f->body);
       // Loop-carried values keep the layout they had on entry.
+      auto* saved_hoist = frame_->hoist;
+      frame_->hoist = nullptr;
       for (auto& [name, g] : frame_->env) {
         auto it = before.find(name);
         if (it == before.end()) continue;
@@ -1256,6 +1281,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         body.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
         g = a;
       }
+      frame_->hoist = saved_hoist;
       c->body = b_.seq(body);
       c->orelse = b_.seq(lower_stmts(f->orelse));
       out.push_back(c);
@@ -1301,8 +1327,14 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
 std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) {
   std::vector<ast::StmtNode*> out;
   for (ast::StmtNode* s : body) {
+    std::vector<ast::StmtNode*> pre, lowered;
+    auto* saved_hoist = frame_->hoist;
+    frame_->hoist = &pre;
+    lower_stmt(s, lowered);
+    frame_->hoist = saved_hoist;
     std::size_t before = out.size();
-    lower_stmt(s, out);
+    out.insert(out.end(), pre.begin(), pre.end());
+    out.insert(out.end(), lowered.begin(), lowered.end());
     // Keep the statement's position so comments and blank lines stay with it.
     for (std::size_t i = before; i < out.size(); ++i)
       if (out[i]->loc.lineno == 0 && i == before) out[i]->loc = s->loc;
@@ -1382,6 +1414,7 @@ bool Lowerer::references_torch(ast::Node* n) {
   if (n == nullptr) return false;
   if (ast::is<ast::Name>(n) || ast::is<ast::Attribute>(n)) {
     if (auto p = resolve(static_cast<ast::ExprNode*>(n)); p && is_torch_path(*p)) return true;
+    if (auto* name = ast::as<ast::Name>(n); name && dropped_names_.count(std::string(name->id))) return true;
   }
   bool found = false;
   ast::for_each_child(n, [&](ast::Node* c) { found = found || references_torch(c); });
@@ -1570,7 +1603,8 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
                   "dropped `" + *p + "(...)`: load_torch_state_dict sets the weights");
             continue;
           }
-          if (p && p->starts_with("torch._C._log_api_usage_once")) {
+          auto* fname = ast::as<ast::Name>(call->func);
+          if ((p && p->ends_with("_log_api_usage_once")) || (fname && fname->id == "_log_api_usage_once")) {
             error(diag::Kind::DroppedTelemetry, s, "dropped the PyTorch telemetry call `_log_api_usage_once`");
             continue;
           }
@@ -1766,11 +1800,23 @@ void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
       error(diag::Kind::UnsupportedOp, n, "`" + *p + "` is not supported yet (no catalog entry)");
       return;
     }
+    if (auto* name = ast::as<ast::Name>(n); name && dropped_names_.count(std::string(name->id))) {
+      found = true;
+      error(diag::Kind::UnsupportedOp, n,
+            "`" + std::string(name->id) + "` comes from a package-relative import, which is not converted yet");
+      return;
+    }
   }
   ast::for_each_child(n, [&](ast::Node* c) { check_leftover_torch(c, found); });
 }
 
 LowerOutput Lowerer::run() {
+  for (ast::StmtNode* s : module_->body) {
+    if (auto* from = ast::as<ast::ImportFrom>(s); from && from->level > 0) {
+      for (ast::Alias* a : from->names)
+        dropped_names_.insert(std::string(a->asname.data() ? a->asname : a->name));
+    }
+  }
   // Which model classes are top level (keras.Model): those not used by another
   // model class. A class passed around as a value (`_resnet(BasicBlock, ...)`)
   // is a building block of another model.
