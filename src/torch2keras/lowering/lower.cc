@@ -191,6 +191,12 @@ class Lowerer {
   };
   Val lower_expr(ast::ExprNode* e);
   Val lower_call(ast::Call* call);
+  std::vector<Val> lower_elements(ast::Tuple* tuple);
+  // A copy of `call` with `func` and its arguments lowered. `place(i, v)` puts
+  // positional argument i in the layout its callee needs; keyword arguments are
+  // given in PyTorch layout.
+  ast::Call* relower_call(ast::Call* call, ast::ExprNode* func,
+                          const std::function<void(std::size_t, Val&)>& place);
   std::vector<ast::StmtNode*> lower_stmts(ast::Seq<ast::StmtNode*> body);
   void lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
   std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
@@ -682,27 +688,44 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
   return std::nullopt;
 }
 
+std::vector<Lowerer::Val> Lowerer::lower_elements(ast::Tuple* tuple) {
+  std::vector<Val> out;
+  for (ast::ExprNode* x : tuple->elts) out.push_back(lower_expr(x));
+  return out;
+}
+
+ast::Call* Lowerer::relower_call(ast::Call* call, ast::ExprNode* func,
+                                 const std::function<void(std::size_t, Val&)>& place) {
+  auto* c = b_.clone(call);
+  c->func = func;
+  std::vector<ast::ExprNode*> args;
+  for (std::size_t i = 0; i < call->args.size(); ++i) {
+    Val v = lower_expr(call->args[i]);
+    place(i, v);
+    args.push_back(v.expr);
+  }
+  std::vector<ast::Keyword*> kws;
+  for (ast::Keyword* kw : call->keywords) {
+    Val v = lower_expr(kw->value);
+    if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+    kws.push_back(b_.keyword(kw->arg, v.expr));
+  }
+  c->args = b_.seq(args);
+  c->keywords = b_.seq(kws);
+  return c;
+}
+
 Lowerer::Val Lowerer::lower_call(ast::Call* call) {
+  auto in_torch_layout = [this](std::size_t, Val& v) {
+    if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+  };
   // 1. A module call: self.conv(x), self.layers[0](x), `layer(x)` in a loop.
   if (auto d = module_of(call->func)) {
-    auto* c = b_.clone(call);
-    c->func = lower_expr(call->func).expr;
-    std::vector<ast::ExprNode*> args;
     Fact out = Fact::torch();
-    for (std::size_t i = 0; i < call->args.size(); ++i) {
-      Val v = lower_expr(call->args[i]);
+    ast::Call* c = relower_call(call, lower_expr(call->func).expr, [&](std::size_t i, Val& v) {
       if (i == 0) out = apply_desc(*d, v.fact, v.expr, call);
-      else if (v.fact.tensor()) demand_torch(v.fact, v.expr);
-      args.push_back(v.expr);
-    }
-    std::vector<ast::Keyword*> kws;
-    for (ast::Keyword* kw : call->keywords) {
-      Val v = lower_expr(kw->value);
-      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
-      kws.push_back(b_.keyword(kw->arg, v.expr));
-    }
-    c->args = b_.seq(args);
-    c->keywords = b_.seq(kws);
+      else in_torch_layout(i, v);
+    });
     return {c, out};
   }
   // 2. A method of this class on the forward path: self._forward_impl(x).
@@ -713,25 +736,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         Frame* saved = frame_;
         Unit& u = unit(frame_->unit->cls, m);
         frame_ = saved;
-        auto* c = b_.clone(call);
-        std::vector<ast::ExprNode*> args;
-        for (std::size_t i = 0; i < call->args.size(); ++i) {
-          Val v = lower_expr(call->args[i]);
-          if (v.fact.tensor()) {
-            Fact want = i < u.params.size() ? u.params[i] : Fact::torch();
-            if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
-            else demand_torch(v.fact, v.expr);
-          }
-          args.push_back(v.expr);
-        }
-        std::vector<ast::Keyword*> kws;
-        for (ast::Keyword* kw : call->keywords) {
-          Val v = lower_expr(kw->value);
-          if (v.fact.tensor()) demand_torch(v.fact, v.expr);
-          kws.push_back(b_.keyword(kw->arg, v.expr));
-        }
-        c->args = b_.seq(args);
-        c->keywords = b_.seq(kws);
+        ast::Call* c = relower_call(call, call->func, [&](std::size_t i, Val& v) {
+          if (!v.fact.tensor()) return;
+          Fact want = i < u.params.size() ? u.params[i] : Fact::torch();
+          if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
+          else demand_torch(v.fact, v.expr);
+        });
         Fact r = u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
         return {c, r};
       }
@@ -741,6 +751,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   const Entry* entry = nullptr;
   ast::ExprNode* receiver = nullptr;
   Fact receiver_fact;
+  ast::ExprNode* func = nullptr;  // the callee, once lowered
   std::optional<std::string> path = resolve(call->func);
   if (path) {
     entry = catalog_.find_function(*path);
@@ -759,6 +770,14 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     }
   } else if (auto* a = ast::as<ast::Attribute>(call->func)) {
     Val r = lower_expr(a->value);
+    // Reused below for a plain call, so the receiver is lowered once (`self.x`
+    // attributes go through lower_expr for their Keras renames instead).
+    auto* self = ast::as<ast::Name>(a->value);
+    if (self == nullptr || self->id != "self") {
+      auto* lowered = b_.clone(a);
+      lowered->value = r.expr;
+      func = lowered;
+    }
     if (r.fact.tensor() || r.fact.kind == Fact::Shape) {
       entry = catalog_.find_method(a->attr);
       receiver = r.expr;
@@ -773,23 +792,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   if (entry == nullptr) {
     // A plain Python call (len, range, a helper function): lower the arguments,
     // in PyTorch layout.
-    auto* c = b_.clone(call);
-    c->func = lower_expr(call->func).expr;
-    std::vector<ast::ExprNode*> args;
-    for (ast::ExprNode* arg : call->args) {
-      Val v = lower_expr(arg);
-      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
-      args.push_back(v.expr);
-    }
-    std::vector<ast::Keyword*> kws;
-    for (ast::Keyword* kw : call->keywords) {
-      Val v = lower_expr(kw->value);
-      if (v.fact.tensor()) demand_torch(v.fact, v.expr);
-      kws.push_back(b_.keyword(kw->arg, v.expr));
-    }
-    c->args = b_.seq(args);
-    c->keywords = b_.seq(kws);
-    return {c, Fact{}};
+    if (func == nullptr) func = lower_expr(call->func).expr;
+    return {relower_call(call, func, in_torch_layout), Fact{}};
   }
 
   InstantiateRequest req;
@@ -1139,18 +1143,22 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::Assign: {
       auto* a = static_cast<ast::Assign*>(s);
       auto* c = b_.clone(a);
-      Val v = lower_expr(a->value);
-      // `a, b = x, y`: per element.
-      if (auto* tt = ast::as<ast::Tuple>(a->targets[0]); tt && ast::is<ast::Tuple>(a->value)) {
-        auto* tv = static_cast<ast::Tuple*>(a->value);
-        for (std::size_t i = 0; i < tt->elts.size() && i < tv->elts.size(); ++i) {
-          Val x = lower_expr(tv->elts[i]);
-          bind_target(tt->elts[i], x.fact);
-        }
+      if (auto* tv = ast::as<ast::Tuple>(a->value)) {
+        // `a, b = x, y`: each element keeps its own layout.
+        std::vector<Val> elts = lower_elements(tv);
+        std::vector<ast::ExprNode*> exprs;
+        for (Val& x : elts) exprs.push_back(x.expr);
+        c->value = b_.tuple(exprs);
+        auto* tt = ast::as<ast::Tuple>(a->targets[0]);
+        for (std::size_t i = 0; tt != nullptr && i < tt->elts.size() && i < elts.size(); ++i)
+          bind_target(tt->elts[i], elts[i].fact);
+        if (tt == nullptr)
+          for (ast::ExprNode* t : a->targets) bind_target(t, Fact{});
       } else {
+        Val v = lower_expr(a->value);
         for (ast::ExprNode* t : a->targets) bind_target(t, v.fact);
+        c->value = v.expr;
       }
-      c->value = v.expr;
       out.push_back(c);
       return;
     }
@@ -1188,7 +1196,17 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::Return: {
       auto* r = static_cast<ast::Return*>(s);
       auto* c = b_.clone(r);
-      if (r->value != nullptr) {
+      if (auto* t = ast::as<ast::Tuple>(r->value)) {
+        // Several outputs: each in PyTorch layout.
+        std::vector<ast::ExprNode*> elts;
+        for (Val& x : lower_elements(t)) {
+          Fact f = resolved(x.fact);
+          if (f.tensor()) demand_torch(f, x.expr);
+          elts.push_back(x.expr);
+        }
+        c->value = b_.tuple(elts);
+        if (!frame_->ret) frame_->ret = Fact{};
+      } else if (r->value != nullptr) {
         Val v = lower_expr(r->value);
         auto convert_out = [&](Val& x) {
           Fact f = resolved(x.fact);
@@ -1199,19 +1217,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           if (!frame_->ret) frame_->ret = f;
           else if (!(*frame_->ret == f) && f.tensor()) demand_torch(f, x.expr);
         };
-        if (auto* t = ast::as<ast::Tuple>(v.expr)) {
-          std::vector<ast::ExprNode*> elts;
-          for (ast::ExprNode* x : t->elts) {
-            Val xv = lower_expr(x);
-            Fact f = resolved(xv.fact);
-            if (f.tensor()) demand_torch(f, xv.expr);
-            elts.push_back(xv.expr);
-          }
-          v.expr = b_.tuple(elts);
-          if (!frame_->ret) frame_->ret = Fact{};
-        } else {
-          convert_out(v);
-        }
+        convert_out(v);
         c->value = v.expr;
       }
       out.push_back(c);
