@@ -624,9 +624,14 @@ Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, const ast::Node* at) {
   Fact f = resolved(in);
   bool first = true;
   for (const ModuleDesc& item : d.items) {
+    // A probe: whether the item changes its input's layout. Nothing may be
+    // written for it, so no statement is hoisted.
     ast::ExprNode* probe = b_.name("_");
     ast::ExprNode* before = probe;
+    auto* saved_hoist = frame_->hoist;
+    frame_->hoist = nullptr;
     Fact g = apply_desc(item, f, probe, at);
+    frame_->hoist = saved_hoist;
     if (probe != before) {
       // The item needs its input in another layout: a Permute before it.
       if (first) {
