@@ -49,6 +49,42 @@ std::string source_lines(const RuntimeFile& f, const ast::StmtNode* s) {
   return text.substr(begin, end - begin);
 }
 
+// The name a runtime statement defines (class or function), or "".
+std::string_view defined_name(const ast::StmtNode* s) {
+  if (auto* c = ast::as<ast::ClassDef>(s)) return c->name;
+  if (auto* f = ast::as<ast::FunctionDef>(s)) return f->name;
+  return {};
+}
+
+void collect_names(ast::Node* n, std::set<std::string>& names) {
+  if (n == nullptr) return;
+  if (auto* name = ast::as<ast::Name>(n)) names.insert(std::string(name->id));
+  ast::for_each_child(n, [&](ast::Node* c) { collect_names(c, names); });
+}
+
+// The definitions of `f` that `wanted` names, with the definitions they use
+// (base classes, helper functions), in file order.
+std::vector<ast::StmtNode*> used_definitions(const RuntimeFile& f, const std::set<std::string>& wanted) {
+  std::set<std::string> needed = wanted;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (ast::StmtNode* s : f.body) {
+      if (!needed.count(std::string(defined_name(s)))) continue;
+      std::set<std::string> uses;
+      collect_names(s, uses);
+      for (const std::string& u : uses) {
+        bool defined_here = false;
+        for (ast::StmtNode* t : f.body) defined_here = defined_here || defined_name(t) == u;
+        if (defined_here && needed.insert(u).second) grew = true;
+      }
+    }
+  }
+  std::vector<ast::StmtNode*> out;
+  for (ast::StmtNode* s : f.body)
+    if (!defined_name(s).empty() && needed.count(std::string(defined_name(s)))) out.push_back(s);
+  return out;
+}
+
 std::string docstring(const lowering::LowerOutput& lowered, const EmitInput& in) {
   std::string text;
   if (!lowered.docstring.empty()) {
@@ -131,10 +167,7 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   // this project, already formatted), selected by statement.
   out += "\n\n# --- Runtime support, copied from torch2keras (keras and numpy only). ---\n";
   RuntimeFile helpers = load_runtime("emit/runtime/layers.py");
-  for (ast::StmtNode* s : helpers.body) {
-    auto* c = ast::as<ast::ClassDef>(s);
-    if (c != nullptr && lowered.helpers.count(std::string(c->name))) out += "\n\n" + source_lines(helpers, s);
-  }
+  for (ast::StmtNode* s : used_definitions(helpers, lowered.helpers)) out += "\n\n" + source_lines(helpers, s);
   RuntimeFile loader = load_runtime("emit/runtime/loader.py");
   for (ast::StmtNode* s : loader.body) {
     auto* a = ast::as<ast::Assign>(s);

@@ -164,4 +164,24 @@ ast::Return* Builder::return_stmt(ast::ExprNode* value) {
   return n;
 }
 
+ast::If* Builder::if_stmt(ast::ExprNode* test, std::vector<ast::StmtNode*> body) {
+  auto* n = make_node<ast::If>(arena_);
+  n->test = test;
+  n->body = seq(body);
+  return n;
+}
+
+ast::Raise* Builder::raise_stmt(ast::ExprNode* exc) {
+  auto* n = make_node<ast::Raise>(arena_);
+  n->exc = exc;
+  return n;
+}
+
+ast::UnaryOp* Builder::not_(ast::ExprNode* operand) {
+  auto* n = make_node<ast::UnaryOp>(arena_);
+  n->op = ast::UnaryOpKind::Not;
+  n->operand = operand;
+  return n;
+}
+
 }  // namespace t2k::lowering

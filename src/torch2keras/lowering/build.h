@@ -49,6 +49,9 @@ class Builder {
   ast::Assign* assign(ast::ExprNode* target, ast::ExprNode* value);
   ast::Expr* expr_stmt(ast::ExprNode* value);
   ast::Return* return_stmt(ast::ExprNode* value);
+  ast::If* if_stmt(ast::ExprNode* test, std::vector<ast::StmtNode*> body);
+  ast::Raise* raise_stmt(ast::ExprNode* exc);
+  ast::UnaryOp* not_(ast::ExprNode* operand);
 
   // A shallow copy of `node` (same children), for rewriting one field.
   template <class T>

@@ -44,7 +44,10 @@ class Instantiator {
           auto ok = eval(call->args[0]).truth();
           if (!ok || !*ok) {
             result.error = format_message(call->args[1]);
-            if (!ok) result.error += " (the argument must be a compile-time constant here)";
+            if (!ok) {
+              result.error += " (the argument must be a compile-time constant here)";
+              result.undecided = true;
+            }
             return result;
           }
         }
@@ -52,7 +55,14 @@ class Instantiator {
       }
       if (auto* i = ast::as<ast::If>(stmt)) {
         auto t = eval(i->test).truth();
-        if (t && *t && !i->body.empty()) {
+        if (!t) {
+          // Which form applies depends on values known only when the code runs.
+          result.error = "the form of `" + std::string(req_.entry->def->name) +
+                         "` depends on arguments that are not compile-time constants";
+          result.undecided = true;
+          return result;
+        }
+        if (*t && !i->body.empty()) {
           if (auto* r = ast::as<ast::Return>(i->body.back())) return finish(r->value, result);
         }
         continue;
@@ -360,6 +370,90 @@ class Instantiator {
   const InstantiateRequest& req_;
   Builder& b_;
   std::unordered_map<std::string, Binding> bindings_;
+
+ public:
+  // The entry as a Python function with PyTorch's signature whose body decides at
+  // run time what the compile-time walk decides for constant arguments.
+  ast::FunctionDef* factory(InstantiateResult& result) {
+    const ast::FunctionDef* def = req_.entry->def;
+    auto bind_name = [&](const ast::Arg* a) {
+      Binding bnd;
+      bnd.name = a->arg;
+      bnd.expr = b_.name(a->arg);
+      bindings_.emplace(std::string(a->arg), bnd);
+    };
+    for (ast::Arg* a : def->args->posonlyargs) bind_name(a);
+    for (ast::Arg* a : def->args->args) bind_name(a);
+    for (ast::Arg* a : def->args->kwonlyargs) bind_name(a);
+    if (def->args->vararg) bind_name(def->args->vararg);
+    if (def->args->kwarg) bind_name(def->args->kwarg);
+    std::string torch_path = req_.entry->keys.empty() ? std::string(def->name) : req_.entry->keys[0];
+    std::vector<ast::StmtNode*> body;
+    body.push_back(b_.expr_stmt(b_.string("`" + torch_path + "` with PyTorch's arguments, as a Keras layer.")));
+    for (ast::StmtNode* stmt : def->body) {
+      if (auto* e = ast::as<ast::Expr>(stmt)) {
+        auto* call = ast::as<ast::Call>(e->value);
+        auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+        if (fn == nullptr || fn->id != "require" || call->args.size() != 2) continue;
+        ast::ExprNode* test = runtime(call->args[0], result);
+        body.push_back(b_.if_stmt(b_.not_(test), {b_.raise_stmt(b_.call("ValueError", {message(call->args[1], torch_path)}))}));
+        continue;
+      }
+      if (auto* i = ast::as<ast::If>(stmt)) {
+        auto* r = i->body.empty() ? nullptr : ast::as<ast::Return>(i->body.back());
+        if (r == nullptr) continue;
+        body.push_back(b_.if_stmt(runtime(i->test, result), {b_.return_stmt(fold(substitute(r->value, result), b_))}));
+        continue;
+      }
+      if (auto* r = ast::as<ast::Return>(stmt)) {
+        body.push_back(b_.return_stmt(fold(substitute(r->value, result), b_)));
+        break;
+      }
+    }
+    auto* f = b_.clone(def);
+    f->decorator_list = {};
+    f->returns = nullptr;
+    f->body = b_.seq(body);
+    return f;
+  }
+
+ private:
+  // A condition of the entry for run time: the predicates become runtime helpers.
+  ast::ExprNode* runtime(ast::ExprNode* cond, InstantiateResult& result) {
+    ast::ExprNode* e = substitute(cond, result);
+    rename_predicates(e, result);
+    return e;
+  }
+
+  void rename_predicates(ast::Node* n, InstantiateResult& result) {
+    if (n == nullptr) return;
+    if (auto* c = ast::as<ast::Call>(n)) {
+      if (auto* fn = ast::as<ast::Name>(c->func); fn && (fn->id == "same_padding" || fn->id == "all_equal" || fn->id == "is_int")) {
+        std::string helper = "_t2k_" + std::string(fn->id);
+        result.helpers.push_back(helper);
+        c->func = b_.name(helper);
+      }
+    }
+    ast::for_each_child(n, [&](ast::Node* child) { rename_predicates(child, result); });
+  }
+
+  // "torch.nn.X: message", with {param} placeholders filled in when it runs.
+  ast::ExprNode* message(const ast::ExprNode* msg, const std::string& torch_path) {
+    auto* c = ast::as<ast::Constant>(msg);
+    std::string text = torch_path + ": " + (c ? std::string(c->value.text) : "unsupported argument");
+    std::vector<ast::Keyword*> kws;
+    for (std::size_t i = text.find('{'); i != std::string::npos; i = text.find('{', i + 1)) {
+      std::size_t close = text.find('}', i);
+      if (close == std::string::npos) break;
+      std::string name = text.substr(i + 1, close - i - 1);
+      bool seen = false;
+      for (ast::Keyword* k : kws) seen = seen || k->arg == name;
+      if (!seen && bindings_.count(name)) kws.push_back(b_.keyword(name, b_.name(name)));
+    }
+    ast::ExprNode* str = b_.string(text);
+    if (kws.empty()) return str;
+    return b_.call(b_.attr(str, "format"), {}, kws);
+  }
 };
 
 bool is_literal(const ast::ExprNode* e) {
@@ -451,6 +545,18 @@ ast::ExprNode* fold(ast::ExprNode* e, Builder& b) {
 
 InstantiateResult instantiate(const InstantiateRequest& request, Builder& builder) {
   return Instantiator(request, builder).run();
+}
+
+ast::FunctionDef* make_factory(const catalog::Entry* entry, bool channels_last, Builder& builder,
+                               std::vector<std::string>& helpers) {
+  InstantiateRequest req;
+  req.entry = entry;
+  req.channels_last = channels_last;
+  req.rank = entry->rank;
+  InstantiateResult result;
+  ast::FunctionDef* f = Instantiator(req, builder).factory(result);
+  for (auto& h : result.helpers) helpers.push_back(h);
+  return f;
 }
 
 }  // namespace t2k::lowering

@@ -41,9 +41,20 @@ struct InstantiateResult {
   ast::ExprNode* expr = nullptr;  // null on error
   std::string error;              // a diagnostic message when expr is null
   std::vector<std::string> helpers;  // runtime helper classes the form uses (PyTorch*)
+  // The error is only that the form depends on values not known at compile time:
+  // a call of the entry's factory (make_factory) converts the call instead.
+  bool undecided = false;
 };
 
 InstantiateResult instantiate(const InstantiateRequest& request, Builder& builder);
+
+// The entry as a module-level Python function with PyTorch's signature that
+// returns the Keras layer, deciding at run time what `instantiate` decides for
+// constant arguments (requirements become `ValueError`s). Used where a torch.nn
+// class is a value (`norm_layer = nn.BatchNorm2d`) or called with arguments that
+// are not compile-time constants. Runtime helpers it calls are added to `helpers`.
+ast::FunctionDef* make_factory(const catalog::Entry* entry, bool channels_last, Builder& builder,
+                               std::vector<std::string>& helpers);
 
 // Folds constant subexpressions built by substitution (`1 - 0.1` -> `0.9`,
 // `'none' == 'tanh'` -> `False`) and drops keywords equal to the Keras default.

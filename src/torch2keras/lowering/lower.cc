@@ -21,6 +21,7 @@
 
 #include "torch2keras/catalog/catalog.h"
 #include "torch2keras/lowering/instantiate.h"
+#include "torch2keras/lowering/module_values.h"
 #include "torch2keras/syntax/unparse.h"
 
 namespace t2k::lowering {
@@ -50,16 +51,6 @@ struct Fact {
   static Fact cl(int rank) { return {CL, rank}; }
   bool tensor() const { return kind == Torch || kind == CL || kind == Pending; }
   bool operator==(const Fact&) const = default;
-};
-
-// What a module-valued expression holds.
-struct ModuleDesc {
-  enum Kind : uint8_t { Unknown, Leaf, User, Seq, List } kind = Unknown;
-  const Entry* entry = nullptr;      // Leaf
-  const ClassInfo* cls = nullptr;    // User
-  const ast::Call* ctor = nullptr;   // the constructing call (Leaf/User), for wrapping
-  std::vector<ModuleDesc> items;     // Seq: in order; List: the element kinds
-  bool dynamic = false;              // Seq built from `*list`: items cannot be wrapped
 };
 
 // One method on the forward path and its layout signature.
@@ -98,7 +89,7 @@ class Lowerer {
   Lowerer(const ast::Module* module, const analysis::ImportScope& scope,
           const std::vector<ClassInfo>& classes, Builder& b, const LowerOptions& options)
       : module_(module), scope_(scope), classes_(classes), b_(b), opt_(options),
-        catalog_(catalog::Catalog::instance()) {}
+        catalog_(catalog::Catalog::instance()), values_(module, scope, classes, catalog_) {}
 
   LowerOutput run();
 
@@ -111,27 +102,9 @@ class Lowerer {
     return p == "torch" || p.starts_with("torch.") || p == "torchvision" || p.starts_with("torchvision.") ||
            dropped_names_.count(p) > 0;
   }
-  const ClassInfo* model_class(std::string_view name) const {
-    for (const ClassInfo& c : classes_)
-      if (c.torch_base != analysis::TorchBase::None && c.node->name == name) return &c;
-    return nullptr;
-  }
+  const ClassInfo* model_class(std::string_view name) const { return values_.model_class(name); }
   const ast::FunctionDef* method(const ClassInfo* cls, std::string_view name) const {
-    for (const ClassInfo* c = cls; c != nullptr;) {
-      for (ast::StmtNode* s : c->node->body)
-        if (auto* f = ast::as<ast::FunctionDef>(s); f != nullptr && f->name == name) return f;
-      // Inherited from another model class of this file.
-      const ClassInfo* base = nullptr;
-      for (ast::ExprNode* e : c->node->bases)
-        if (auto* n = ast::as<ast::Name>(e)) base = base ? base : model_class(n->id);
-      c = base;
-    }
-    return nullptr;
-  }
-  const ast::FunctionDef* module_function(std::string_view name) const {
-    for (ast::StmtNode* s : module_->body)
-      if (auto* f = ast::as<ast::FunctionDef>(s); f != nullptr && f->name == name) return f;
-    return nullptr;
+    return values_.method(cls, name);
   }
 
   void error(diag::Kind kind, const ast::Node* at, std::string message) {
@@ -149,18 +122,11 @@ class Lowerer {
     out_.diagnostics.push_back(std::move(d));
   }
 
-  // ---- pass 1: module descriptors
-  ModuleDesc desc_of(const ast::ExprNode* e, const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
-  ModuleDesc desc_of_class_ref(const ast::ExprNode* e, const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
-  std::vector<ModuleDesc> list_items(std::string_view var, const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
-  ModuleDesc return_desc(const ast::FunctionDef* fn, const ClassInfo* cls, int depth);
-  const ModuleDesc* attr_desc(const ClassInfo* cls, std::string_view attr);
-  ModuleDesc class_self_desc(const ClassInfo* cls);
-
   // ---- pass 2: layout signatures and the forward path
   Unit& unit(const ClassInfo* cls, const ast::FunctionDef* def);
   Fact apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
-  Fact fold_seq(const ModuleDesc& d, Fact in, const ast::Node* at);
+  Fact fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
+  Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
   Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr);
   Fact demand_torch(Fact f, ast::ExprNode*& expr);
   Fact resolved(Fact f) const;
@@ -168,6 +134,7 @@ class Lowerer {
 
   // ---- pass 3: constructor code
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
+  std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
   ast::FunctionDef* rewrite_function(const ast::FunctionDef* f, bool in_init, bool in_model);
   ast::ClassDef* lower_class(const ClassInfo& cls);
@@ -200,10 +167,13 @@ class Lowerer {
   std::vector<ast::StmtNode*> lower_stmts(ast::Seq<ast::StmtNode*> body);
   void lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
   std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
+  ModuleDesc any_item(const ModuleDesc& container);
+  std::optional<ModuleDesc> loop_modules(const ast::ExprNode* iter, bool& pairs);
   ast::ExprNode* strip_annotation(ast::ExprNode* a);
   ast::Arguments* strip_arguments(const ast::Arguments* a, bool add_training);
 
   void check_leftover_torch(ast::Node* n, bool& found);
+  void rename_reserved_names();
   bool references_torch(ast::Node* n);
 
   const ast::Module* module_;
@@ -212,316 +182,19 @@ class Lowerer {
   Builder& b_;
   LowerOptions opt_;
   const catalog::Catalog& catalog_;
+  ModuleValues values_;
   LowerOutput out_;
 
-  std::map<const ClassInfo*, std::map<std::string, ModuleDesc>> attrs_;
-  std::set<const ClassInfo*> attrs_done_;
   std::map<std::pair<const ClassInfo*, const ast::FunctionDef*>, Unit> units_;
   // Static Sequential items that need a layout change before them: ctor call -> (to_cl?, rank).
   std::map<const ast::Call*, std::pair<bool, int>> wraps_;
+  std::map<const Entry*, std::string> factories_;
+  std::vector<ast::StmtNode*> factory_defs_;
   std::set<std::string> internal_classes_;  // passed as values: used inside other models
   // Names bound by imports that are not carried over (torch, package-relative): code
   // using them cannot run in the generated module.
   std::set<std::string> dropped_names_;
 };
-
-// ===========================================================================
-// Pass 1.
-
-ModuleDesc Lowerer::desc_of_class_ref(const ast::ExprNode* e, const ast::FunctionDef* fn,
-                                      const ClassInfo* cls, int depth) {
-  ModuleDesc d;
-  if (depth > 8 || e == nullptr) return d;
-  if (auto* call = ast::as<ast::Call>(e)) {
-    // functools.partial(nn.BatchNorm2d, eps=0.001)
-    auto p = resolve(call->func);
-    if (p && (*p == "functools.partial") && !call->args.empty())
-      return desc_of_class_ref(call->args[0], fn, cls, depth + 1);
-    return d;
-  }
-  if (auto p = resolve(e)) {
-    if (const Entry* entry = catalog_.find_module(*p)) {
-      d.kind = ModuleDesc::Leaf;
-      d.entry = entry;
-      return d;
-    }
-  }
-  if (auto* n = ast::as<ast::Name>(e)) {
-    if (const ClassInfo* c = model_class(n->id)) {
-      d.kind = ModuleDesc::User;
-      d.cls = c;
-      return d;
-    }
-    // A variable or parameter holding a class: its assignments in `fn`.
-    if (fn != nullptr) {
-      for (const ast::Node* node : std::vector<const ast::Node*>{}) (void)node;
-      std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
-        for (ast::StmtNode* s : body) {
-          if (d.kind != ModuleDesc::Unknown) return;
-          if (auto* a = ast::as<ast::Assign>(s)) {
-            auto* t = ast::as<ast::Name>(a->targets[0]);
-            if (t && t->id == n->id) d = desc_of_class_ref(a->value, fn, cls, depth + 1);
-          } else if (auto* i = ast::as<ast::If>(s)) {
-            scan(i->body);
-            scan(i->orelse);
-          }
-        }
-      };
-      scan(fn->body);
-      if (d.kind != ModuleDesc::Unknown) return d;
-      // A parameter with a class default: `norm_layer=nn.BatchNorm2d`.
-      const ast::Arguments* a = fn->args;
-      for (std::size_t i = 0; i < a->args.size(); ++i) {
-        if (a->args[i]->arg != n->id) continue;
-        std::size_t first_default = a->args.size() - a->defaults.size();
-        if (i >= first_default) d = desc_of_class_ref(a->defaults[i - first_default], fn, cls, depth + 1);
-      }
-      if (d.kind != ModuleDesc::Unknown) return d;
-      // A class passed in by the caller (`block` in ResNet): the model classes of
-      // this file passed around as values, when they agree (see internal_classes_).
-      if (!internal_classes_.empty()) {
-        d.kind = ModuleDesc::User;
-        d.cls = model_class(*internal_classes_.begin());
-        return d;
-      }
-    }
-  }
-  return d;
-}
-
-std::vector<ModuleDesc> Lowerer::list_items(std::string_view var, const ast::FunctionDef* fn,
-                                            const ClassInfo* cls, int depth) {
-  std::vector<ModuleDesc> items;
-  if (fn == nullptr) return items;
-  auto add_list = [&](const ast::ExprNode* v) {
-    if (auto* l = ast::as<ast::List>(v)) {
-      for (ast::ExprNode* e : l->elts) items.push_back(desc_of(e, fn, cls, depth + 1));
-    } else if (v != nullptr) {
-      ModuleDesc d = desc_of(v, fn, cls, depth + 1);
-      if (d.kind == ModuleDesc::Seq || d.kind == ModuleDesc::List)
-        for (auto& i : d.items) items.push_back(i);
-    }
-  };
-  std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
-    for (ast::StmtNode* s : body) {
-      if (auto* a = ast::as<ast::Assign>(s)) {
-        auto* t = ast::as<ast::Name>(a->targets[0]);
-        if (t && t->id == var) add_list(a->value);
-      } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
-        auto* t = ast::as<ast::Name>(a->target);
-        if (t && t->id == var) add_list(a->value);
-      } else if (auto* a = ast::as<ast::AugAssign>(s)) {
-        auto* t = ast::as<ast::Name>(a->target);
-        if (t && t->id == var) add_list(a->value);
-      } else if (auto* e = ast::as<ast::Expr>(s)) {
-        auto* c = ast::as<ast::Call>(e->value);
-        auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
-        auto* recv = m ? ast::as<ast::Name>(m->value) : nullptr;
-        if (recv && recv->id == var && !c->args.empty()) {
-          if (m->attr == "append") items.push_back(desc_of(c->args[0], fn, cls, depth + 1));
-          if (m->attr == "extend") add_list(c->args[0]);
-        }
-      } else if (auto* f = ast::as<ast::For>(s)) {
-        scan(f->body);
-      } else if (auto* i = ast::as<ast::If>(s)) {
-        scan(i->body);
-        scan(i->orelse);
-      }
-    }
-  };
-  scan(fn->body);
-  return items;
-}
-
-ModuleDesc Lowerer::return_desc(const ast::FunctionDef* fn, const ClassInfo* cls, int depth) {
-  ModuleDesc d;
-  std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
-    for (ast::StmtNode* s : body) {
-      if (d.kind != ModuleDesc::Unknown) return;
-      if (auto* r = ast::as<ast::Return>(s)) d = desc_of(r->value, fn, cls, depth + 1);
-      else if (auto* i = ast::as<ast::If>(s)) {
-        scan(i->body);
-        scan(i->orelse);
-      }
-    }
-  };
-  scan(fn->body);
-  return d;
-}
-
-ModuleDesc Lowerer::desc_of(const ast::ExprNode* e, const ast::FunctionDef* fn, const ClassInfo* cls,
-                            int depth) {
-  ModuleDesc d;
-  if (e == nullptr || depth > 12) return d;
-  if (auto* call = ast::as<ast::Call>(e)) {
-    auto p = resolve(call->func);
-    if (p) {
-      if (const Entry* entry = catalog_.find_module(*p)) {
-        d.kind = ModuleDesc::Leaf;
-        d.entry = entry;
-        d.ctor = call;
-        return d;
-      }
-      if (*p == "torch.nn.Sequential" || *p == "torch.nn.ModuleList" || *p == "torch.nn.ModuleDict") {
-        d.kind = *p == "torch.nn.Sequential" ? ModuleDesc::Seq : ModuleDesc::List;
-        for (ast::ExprNode* a : call->args) {
-          if (auto* st = ast::as<ast::Starred>(a)) {
-            d.dynamic = true;
-            if (auto* n = ast::as<ast::Name>(st->value))
-              for (auto& i : list_items(n->id, fn, cls, depth)) d.items.push_back(i);
-            else
-              for (auto& i : desc_of(st->value, fn, cls, depth + 1).items) d.items.push_back(i);
-          } else if (auto* l = ast::as<ast::List>(a)) {
-            for (ast::ExprNode* x : l->elts) d.items.push_back(desc_of(x, fn, cls, depth + 1));
-          } else if (auto* n = ast::as<ast::Name>(a); n && d.kind == ModuleDesc::List) {
-            d.dynamic = true;
-            for (auto& i : list_items(n->id, fn, cls, depth)) d.items.push_back(i);
-          } else {
-            ModuleDesc item = desc_of(a, fn, cls, depth + 1);
-            if (item.kind == ModuleDesc::List || (item.kind == ModuleDesc::Seq && d.kind == ModuleDesc::List)) {
-              d.dynamic = true;
-              for (auto& i : item.items) d.items.push_back(i);
-            } else {
-              d.items.push_back(item);
-            }
-          }
-        }
-        return d;
-      }
-    }
-    if (auto* n = ast::as<ast::Name>(call->func)) {
-      if (const ClassInfo* c = model_class(n->id)) {
-        d.kind = ModuleDesc::User;
-        d.cls = c;
-        d.ctor = call;
-        return d;
-      }
-      if (const ast::FunctionDef* f = module_function(n->id)) return return_desc(f, nullptr, depth + 1);
-      ModuleDesc r = desc_of_class_ref(n, fn, cls, depth + 1);
-      r.ctor = call;
-      return r;
-    }
-    if (auto* a = ast::as<ast::Attribute>(call->func)) {
-      auto* self = ast::as<ast::Name>(a->value);
-      if (self && self->id == "self" && cls != nullptr) {
-        if (const ast::FunctionDef* m = method(cls, a->attr)) return return_desc(m, cls, depth + 1);
-      }
-    }
-    return d;
-  }
-  if (auto* n = ast::as<ast::Name>(e)) {
-    // A local list of layers, or a variable assigned a module.
-    std::vector<ModuleDesc> items = list_items(n->id, fn, cls, depth);
-    if (!items.empty()) {
-      if (items.size() == 1 && (items[0].kind == ModuleDesc::Leaf || items[0].kind == ModuleDesc::User))
-        return items[0];
-      d.kind = ModuleDesc::List;
-      d.items = std::move(items);
-      d.dynamic = true;
-      return d;
-    }
-    return d;
-  }
-  if (auto* l = ast::as<ast::List>(e)) {
-    d.kind = ModuleDesc::List;
-    for (ast::ExprNode* x : l->elts) d.items.push_back(desc_of(x, fn, cls, depth + 1));
-    return d;
-  }
-  if (auto* lc = ast::as<ast::ListComp>(e)) {
-    d.kind = ModuleDesc::List;
-    d.dynamic = true;
-    d.items.push_back(desc_of(lc->elt, fn, cls, depth + 1));
-    return d;
-  }
-  return d;
-}
-
-ModuleDesc Lowerer::class_self_desc(const ClassInfo* cls) {
-  // A subclass of nn.Sequential: its items are the arguments of super().__init__.
-  ModuleDesc d;
-  d.kind = ModuleDesc::Seq;
-  const ast::FunctionDef* init = method(cls, "__init__");
-  if (init == nullptr) return d;
-  std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
-    for (ast::StmtNode* s : body) {
-      if (auto* e = ast::as<ast::Expr>(s)) {
-        auto* c = ast::as<ast::Call>(e->value);
-        auto* a = c ? ast::as<ast::Attribute>(c->func) : nullptr;
-        auto* sup = a ? ast::as<ast::Call>(a->value) : nullptr;
-        auto* sn = sup ? ast::as<ast::Name>(sup->func) : nullptr;
-        if (sn && sn->id == "super" && a->attr == "__init__") {
-          for (ast::ExprNode* arg : c->args) {
-            if (auto* st = ast::as<ast::Starred>(arg)) {
-              d.dynamic = true;
-              if (auto* n = ast::as<ast::Name>(st->value))
-                for (auto& i : list_items(n->id, init, cls, 0)) d.items.push_back(i);
-            } else {
-              d.items.push_back(desc_of(arg, init, cls, 0));
-            }
-          }
-        }
-      } else if (auto* i = ast::as<ast::If>(s)) {
-        scan(i->body);
-        scan(i->orelse);
-      }
-    }
-  };
-  scan(init->body);
-  return d;
-}
-
-const ModuleDesc* Lowerer::attr_desc(const ClassInfo* cls, std::string_view attr) {
-  if (!attrs_done_.count(cls)) {
-    attrs_done_.insert(cls);
-    auto& table = attrs_[cls];
-    for (ast::StmtNode* s : cls->node->body) {
-      auto* f = ast::as<ast::FunctionDef>(s);
-      if (f == nullptr) continue;
-      std::function<void(ast::Seq<ast::StmtNode*>)> scan = [&](ast::Seq<ast::StmtNode*> body) {
-        for (ast::StmtNode* st : body) {
-          auto record = [&](std::string_view name, const ast::ExprNode* value) {
-            ModuleDesc d = desc_of(value, f, cls, 0);
-            auto it = table.find(std::string(name));
-            if (it == table.end() || it->second.kind == ModuleDesc::Unknown) table[std::string(name)] = d;
-          };
-          if (auto* a = ast::as<ast::Assign>(st)) {
-            for (ast::ExprNode* t : a->targets) {
-              auto* at = ast::as<ast::Attribute>(t);
-              auto* self = at ? ast::as<ast::Name>(at->value) : nullptr;
-              if (self && self->id == "self") record(at->attr, a->value);
-            }
-          } else if (auto* a = ast::as<ast::AnnAssign>(st); a && a->value) {
-            auto* at = ast::as<ast::Attribute>(a->target);
-            auto* self = at ? ast::as<ast::Name>(at->value) : nullptr;
-            if (self && self->id == "self") record(at->attr, a->value);
-          } else if (auto* e = ast::as<ast::Expr>(st)) {
-            auto* c = ast::as<ast::Call>(e->value);
-            auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
-            auto* self = m ? ast::as<ast::Name>(m->value) : nullptr;
-            if (self && self->id == "self" && m->attr == "add_module" && c->args.size() == 2) {
-              ConstValue key = analysis::literal_value(c->args[0]);
-              if (key.kind == ConstValue::Kind::Str) record(key.text, c->args[1]);
-            }
-          } else if (auto* i = ast::as<ast::If>(st)) {
-            scan(i->body);
-            scan(i->orelse);
-          } else if (auto* fo = ast::as<ast::For>(st)) {
-            scan(fo->body);
-          }
-        }
-      };
-      scan(f->body);
-    }
-  }
-  auto& table = attrs_[cls];
-  auto it = table.find(std::string(attr));
-  if (it != table.end()) return &it->second;
-  // Inherited attributes.
-  for (ast::ExprNode* e : cls->node->bases)
-    if (auto* n = ast::as<ast::Name>(e))
-      if (const ClassInfo* base = model_class(n->id)) return attr_desc(base, attr);
-  return nullptr;
-}
 
 // ===========================================================================
 // Pass 2.
@@ -597,7 +270,8 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
       }
     }
     case ModuleDesc::User: {
-      if (d.cls->torch_base == analysis::TorchBase::Sequential) return fold_seq(class_self_desc(d.cls), in, at);
+      if (d.cls->torch_base == analysis::TorchBase::Sequential)
+        return fold_seq(values_.self_items(d.cls), in, arg, at);
       const ast::FunctionDef* fwd = method(d.cls, "forward");
       if (fwd == nullptr) return demand_torch(in, arg);
       Unit& u = unit(d.cls, fwd);
@@ -609,46 +283,82 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
       return u.ret;
     }
     case ModuleDesc::Seq:
-      return fold_seq(d, in, at);
+      return fold_seq(d, in, arg, at);
+    case ModuleDesc::Union: {
+      // One of several modules: they must agree on the layouts.
+      std::vector<const ModuleDesc*> alts = d.alternatives();
+      if (alts.empty()) break;
+      if (alts.size() == 1) return apply_desc(*alts[0], in, arg, at);
+      std::string first_conversion;
+      std::optional<Fact> first_out;
+      for (const ModuleDesc* alt : alts) {
+        ast::ExprNode* probe = b_.name("_");
+        Fact out = probe_desc(*alt, in, probe, at);
+        std::string conversion = syntax::unparse(probe);
+        if (!first_out) {
+          first_out = out;
+          first_conversion = conversion;
+        } else if (!(resolved(out) == resolved(*first_out)) || conversion != first_conversion) {
+          error(diag::Kind::UnsupportedConstruct, at,
+                "the modules this call may run need different tensor layouts; use --layout channels_first");
+          return demand_torch(in, arg);
+        }
+      }
+      return apply_desc(*alts[0], in, arg, at);
+    }
+    case ModuleDesc::None:
+    case ModuleDesc::LeafClass:
+    case ModuleDesc::UserClass:
     case ModuleDesc::List:
     case ModuleDesc::Unknown:
-      error(diag::Kind::UnsupportedConstruct, at,
-            "cannot tell which module this call runs; the converter needs module attributes "
-            "assigned in `__init__` (or helpers it calls)");
-      return demand_torch(in, arg);
+      break;
   }
-  return in;
+  error(diag::Kind::UnsupportedConstruct, at,
+        "cannot tell which module this call runs; the converter needs module attributes "
+        "assigned in `__init__` (or helpers it calls)");
+  return demand_torch(in, arg);
 }
 
-Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, const ast::Node* at) {
+// Applies `d` to a placeholder: the result layout, and `probe` changed when the
+// module needs its input in another layout. Nothing is written.
+Fact Lowerer::probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at) {
+  auto* saved_hoist = frame_->hoist;
+  frame_->hoist = nullptr;
+  Fact out = apply_desc(d, in, probe, at);
+  frame_->hoist = saved_hoist;
+  return out;
+}
+
+// A Sequential: its items in order. The incoming value is converted for the first
+// layout-sensitive item; a later item that needs another layout gets a Permute
+// written in front of it (static Sequentials), or is an error when the items are
+// built in a loop (their order is not known here).
+Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at) {
   Fact f = resolved(in);
-  bool first = true;
-  for (const ModuleDesc& item : d.items) {
-    // A probe: whether the item changes its input's layout. Nothing may be
-    // written for it, so no statement is hoisted.
-    ast::ExprNode* probe = b_.name("_");
-    ast::ExprNode* before = probe;
-    auto* saved_hoist = frame_->hoist;
-    frame_->hoist = nullptr;
-    Fact g = apply_desc(item, f, probe, at);
-    frame_->hoist = saved_hoist;
-    if (probe != before) {
-      // The item needs its input in another layout: a Permute before it.
-      if (first) {
-        // The Sequential's own input: let the caller convert instead, by demanding
-        // that layout on the incoming value.
-      }
-      if (item.ctor != nullptr && !d.dynamic) {
+  bool transparent = true;  // every item so far kept its input's layout, unconverted
+  int rounds = d.dynamic ? 2 : 1;
+  for (int round = 0; round < rounds; ++round) {
+    for (const ModuleDesc& item : d.items) {
+      ast::ExprNode* probe = b_.name("_");
+      ast::ExprNode* before = probe;
+      Fact g = probe_desc(item, f, probe, at);
+      f = resolved(f);  // the probe may have decided a pending parameter's layout
+      bool converts = probe != before;
+      if (converts && transparent && round == 0) {
+        // Convert the Sequential's input instead: the items before are layout-free.
+        g = apply_desc(item, f, arg, at);
+      } else if (converts && !d.dynamic && item.ctor != nullptr && item.kind != ModuleDesc::Union) {
         bool to_cl = resolved(g).kind == Fact::CL && f.kind != Fact::CL;
         wraps_[item.ctor] = {to_cl, to_cl ? g.rank : f.rank};
-      } else if (!first) {
+      } else if (converts || (d.dynamic && !(resolved(g) == f))) {
         error(diag::Kind::UnsupportedConstruct, at,
               "a layer inside this `nn.Sequential(*layers)` needs a layout change that cannot "
               "be placed between its layers; use --layout channels_first");
+        return demand_torch(f, arg);
       }
+      transparent = transparent && !converts && resolved(g) == f;
+      f = resolved(g);
     }
-    f = g;
-    first = false;
   }
   return f;
 }
@@ -664,24 +374,28 @@ Unit& Lowerer::unit(const ClassInfo* cls, const ast::FunctionDef* def) {
 }
 
 std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
+  const ClassInfo* cls = frame_->unit->cls;
   if (auto* a = ast::as<ast::Attribute>(callee)) {
     auto* self = ast::as<ast::Name>(a->value);
-    if (self && self->id == "self" && frame_->unit->cls != nullptr) {
-      if (method(frame_->unit->cls, a->attr) != nullptr) return std::nullopt;
-      if (const ModuleDesc* d = attr_desc(frame_->unit->cls, a->attr)) return *d;
+    if (self && self->id == "self" && cls != nullptr) {
+      if (method(cls, a->attr) != nullptr) return std::nullopt;
+      if (auto d = values_.attr(cls, a->attr)) {
+        if (getenv("T2K_DEBUG")) fprintf(stderr, "%s.%s = %s\n", std::string(cls->node->name).c_str(), std::string(a->attr).c_str(), describe(*d).c_str());
+        return *d;
+      }
       return ModuleDesc{};
     }
   }
   if (auto* s = ast::as<ast::Subscript>(callee)) {
     if (auto d = module_of(s->value)) {
-      ConstValue i = analysis::literal_value(s->slice);
       if ((d->kind == ModuleDesc::Seq || d->kind == ModuleDesc::List) && !d->items.empty()) {
+        ConstValue i = analysis::literal_value(s->slice);
         if (i.kind == ConstValue::Kind::Int && !d->dynamic) {
           int64_t n = static_cast<int64_t>(d->items.size());
           int64_t k = i.integer < 0 ? i.integer + n : i.integer;
           if (k >= 0 && k < n) return d->items[static_cast<std::size_t>(k)];
         }
-        return d->items.front();
+        return any_item(*d);
       }
       return ModuleDesc{};
     }
@@ -691,6 +405,35 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
     if (it != frame_->module_vars.end()) return it->second;
   }
   return std::nullopt;
+}
+
+// Any one of a container's items (the union of them).
+ModuleDesc Lowerer::any_item(const ModuleDesc& container) {
+  ModuleDesc u;
+  u.kind = ModuleDesc::Union;
+  for (const ModuleDesc& i : container.items) u = join(std::move(u), i);
+  return u.kind == ModuleDesc::Union && u.items.empty() ? ModuleDesc{} : u;
+}
+
+// The modules a `for` loop iterates over: `self.layers`, `self.layers.values()`,
+// `self.items()` of a ModuleDict subclass, `self` of a ModuleList subclass.
+std::optional<ModuleDesc> Lowerer::loop_modules(const ast::ExprNode* iter, bool& pairs) {
+  pairs = false;
+  const ast::ExprNode* container = iter;
+  if (auto* c = ast::as<ast::Call>(iter); c && c->args.empty()) {
+    auto* m = ast::as<ast::Attribute>(c->func);
+    if (m == nullptr || (m->attr != "items" && m->attr != "values" && m->attr != "children")) return std::nullopt;
+    pairs = m->attr == "items";
+    container = m->value;
+  }
+  const ClassInfo* cls = frame_->unit->cls;
+  if (auto* n = ast::as<ast::Name>(container); n && n->id == "self" && cls != nullptr) {
+    if (cls->torch_base == analysis::TorchBase::Module) return std::nullopt;
+    return any_item(values_.self_items(cls));
+  }
+  auto d = module_of(container);
+  if (!d || (d->kind != ModuleDesc::List && d->kind != ModuleDesc::Seq)) return std::nullopt;
+  return any_item(*d);
 }
 
 std::vector<Lowerer::Val> Lowerer::lower_elements(ast::Tuple* tuple) {
@@ -1270,9 +1013,11 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       auto* f = static_cast<ast::For*>(s);
       auto* c = b_.clone(f);
       // `for layer in self.layers:` binds a module variable.
-      if (auto d = module_of(f->iter); d && (d->kind == ModuleDesc::List || d->kind == ModuleDesc::Seq)) {
-        if (auto* n = ast::as<ast::Name>(f->target); n && !d->items.empty())
-          frame_->module_vars[std::string(n->id)] = d->items.front();
+      bool pairs = false;
+      if (auto d = loop_modules(f->iter, pairs)) {
+        const ast::ExprNode* target = f->target;
+        if (auto* t = ast::as<ast::Tuple>(target); t && pairs && t->elts.size() == 2) target = t->elts[1];
+        if (auto* n = ast::as<ast::Name>(target)) frame_->module_vars[std::string(n->id)] = *d;
       } else {
         c->iter = lower_expr(f->iter).expr;
       }
@@ -1483,6 +1228,28 @@ ast::Arguments* Lowerer::strip_arguments(const ast::Arguments* a, bool add_train
   return c;
 }
 
+// The name of the generated function that builds `entry`'s Keras layer from
+// PyTorch's arguments (instantiate.h, make_factory), created on first use.
+std::string Lowerer::factory(const Entry* entry) {
+  if (auto it = factories_.find(entry); it != factories_.end()) return it->second;
+  std::vector<std::string> helpers;
+  ast::FunctionDef* def = make_factory(entry, opt_.channels_last, b_, helpers);
+  std::string name(def->name);
+  bool taken = model_class(name) != nullptr;
+  for (ast::StmtNode* s : module_->body) {
+    if (auto* f = ast::as<ast::FunctionDef>(s)) taken = taken || f->name == name;
+    if (auto* c = ast::as<ast::ClassDef>(s)) taken = taken || c->name == name;
+  }
+  if (taken) {
+    name = "torch_" + name;
+    def->name = b_.arena().copy_string(name);
+  }
+  for (auto& h : helpers) out_.helpers.insert(h);
+  factory_defs_.push_back(def);
+  factories_[entry] = name;
+  return name;
+}
+
 ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (e == nullptr) return e;
   if (auto* call = ast::as<ast::Call>(e)) {
@@ -1501,12 +1268,16 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         req.channels_last = opt_.channels_last;
         req.rank = entry->rank;
         InstantiateResult r = instantiate(req, b_);
-        if (r.expr == nullptr) {
+        if (r.undecided) {
+          // Arguments known only at run time: the entry's factory decides then.
+          result = b_.call(b_.name(factory(entry)), args, kws);
+        } else if (r.expr == nullptr) {
           error(diag::Kind::UnsupportedArgument, call, r.error);
           return e;
+        } else {
+          for (auto& h : r.helpers) out_.helpers.insert(h);
+          result = r.expr;
         }
-        for (auto& h : r.helpers) out_.helpers.insert(h);
-        result = r.expr;
       } else if (*p == "torch.nn.Sequential") {
         std::vector<ast::ExprNode*> items;
         for (ast::ExprNode* a : args) {
@@ -1556,12 +1327,17 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       if (!seen) out_.renames.emplace_back(std::string(a->attr), std::string(a->attr) + "_");
       return c;
     }
-    // A torch.nn class used as a value (`norm_layer = nn.BatchNorm2d`): not yet.
-    if (auto p = resolve(e); p && catalog_.find_module(*p)) {
-      error(diag::Kind::UnsupportedConstruct, e,
-            "`" + *p + "` used as a value (not called) is not supported yet");
+    // A torch.nn class used as a value (`norm_layer = nn.BatchNorm2d`): its factory.
+    if (auto p = resolve(e)) {
+      if (const Entry* entry = catalog_.find_module(*p)) return b_.name(factory(entry));
     }
     return e;
+  }
+  if (auto* n = ast::as<ast::Name>(e)) {
+    if (auto p = resolve(e)) {
+      if (const Entry* entry = catalog_.find_module(*p)) return b_.name(factory(entry));
+    }
+    return n;
   }
   if (auto* l = ast::as<ast::List>(e)) {
     std::vector<ast::ExprNode*> out;
@@ -1821,7 +1597,34 @@ void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
   ast::for_each_child(n, [&](ast::Node* c) { check_leftover_torch(c, found); });
 }
 
+// The generated module binds `keras`, `layers`, `ops` and `np` at module level;
+// the input's own variables, parameters and functions with those names are
+// renamed (`layers = []` -> `layers_ = []`), unless an import binds the name to
+// the same module.
+void Lowerer::rename_reserved_names() {
+  static const std::map<std::string_view, std::string_view> modules = {
+      {"keras", "keras"}, {"layers", "keras.layers"}, {"ops", "keras.ops"}, {"np", "numpy"}};
+  std::map<std::string, std::string> renames;
+  for (auto& [name, path] : modules) {
+    auto bound = scope_.binding(name);
+    if (!bound || *bound != path) renames[std::string(name)] = std::string(name) + "_";
+  }
+  std::function<void(ast::Node*)> walk = [&](ast::Node* n) {
+    if (n == nullptr) return;
+    if (auto* name = ast::as<ast::Name>(n)) {
+      if (auto it = renames.find(std::string(name->id)); it != renames.end() && !scope_.binding(name->id))
+        name->id = b_.arena().copy_string(it->second);
+    } else if (auto* arg = ast::as<ast::Arg>(n)) {
+      if (auto it = renames.find(std::string(arg->arg)); it != renames.end())
+        arg->arg = b_.arena().copy_string(it->second);
+    }
+    ast::for_each_child(n, walk);
+  };
+  walk(const_cast<ast::Module*>(module_));
+}
+
 LowerOutput Lowerer::run() {
+  rename_reserved_names();
   for (ast::StmtNode* s : module_->body) {
     if (auto* from = ast::as<ast::ImportFrom>(s); from && from->level > 0) {
       for (ast::Alias* a : from->names)
@@ -1941,6 +1744,10 @@ LowerOutput Lowerer::run() {
     }
     out_.body.push_back(converted);
   }
+  // Layer factories after the input's own imports.
+  std::size_t at = 0;
+  while (at < out_.body.size() && (ast::is<ast::Import>(out_.body[at]) || ast::is<ast::ImportFrom>(out_.body[at]))) ++at;
+  out_.body.insert(out_.body.begin() + static_cast<std::ptrdiff_t>(at), factory_defs_.begin(), factory_defs_.end());
   bool found = false;
   for (ast::StmtNode* s : out_.body) check_leftover_torch(s, found);
   // One diagnostic per place and code (an unconverted call is also leftover torch).

@@ -1,0 +1,195 @@
+"""Runtime helpers for converted models: layers with PyTorch semantics Keras lacks.
+
+The generated module copies the definitions it uses from this file (keras and
+numpy only). Each one documents the PyTorch behaviour it reproduces; facts are
+from ../../../../shared/reference/pitfalls.md (P19-P22, P37).
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+
+def _t2k_all_equal(value, expected):
+    """True when `value` (an int or a tuple of ints) is `expected` everywhere."""
+    if isinstance(value, (tuple, list)):
+        return all(v == expected for v in value)
+    return value == expected
+
+
+def _t2k_is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _t2k_same_padding(padding, kernel_size, stride, dilation):
+    """True when PyTorch's symmetric `padding` equals Keras padding="same".
+
+    Keras "same" with stride 1 pads d*(k-1) in total, half before: equal to
+    PyTorch's p on both sides when d*(k-1) is even and p = d*(k-1)/2 (P02).
+    """
+    values = [padding, kernel_size, stride, dilation]
+    n = max(len(v) if isinstance(v, (tuple, list)) else 1 for v in values)
+
+    def at(v, i):
+        return v[i] if isinstance(v, (tuple, list)) else v
+
+    for i in range(n):
+        p, k, s, d = (at(v, i) for v in values)
+        if not all(isinstance(x, int) for x in (p, k, s, d)):
+            return False
+        total = d * (k - 1)
+        if s != 1 or total % 2 != 0 or p != total // 2:
+            return False
+    return True
+
+
+def _t2k_tuple(value, n):
+    if isinstance(value, (tuple, list)):
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+class _PyTorchPooling(layers.Layer):
+    """Max or average pooling over `rank` spatial axes with PyTorch's padding rules.
+
+    PyTorch pads `padding` on both sides of each spatial axis; with `ceil_mode`
+    the output length is ceil((L + 2p - k) / s) + 1, less one when the last
+    window would start in the right padding (P22). Max pooling pads with -inf
+    (P19). Average pooling divides by the window's size clipped to the padded
+    input when `count_include_pad`, else by its number of input elements (P21).
+    """
+
+    def __init__(self, rank, mode, pool_size, strides=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        self.rank = rank
+        self.mode = mode
+        self.pool_size = _t2k_tuple(pool_size, rank)
+        self.strides = _t2k_tuple(strides if strides is not None else pool_size, rank)
+        self.padding = _t2k_tuple(padding, rank)
+        self.ceil_mode = bool(ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+        self.data_format = data_format
+
+    def _spatial_axes(self):
+        first = 1 if self.data_format == "channels_last" else 2
+        return list(range(first, first + self.rank))
+
+    def _extents(self, input_shape):
+        """Per spatial axis: (padding before, padding after, in the padded-input bounds)."""
+        extents = []
+        for axis, k, s, p in zip(self._spatial_axes(), self.pool_size, self.strides, self.padding):
+            length = input_shape[axis]
+            span = length + 2 * p - k
+            if self.ceil_mode:
+                out = -(-span // s) + 1
+                if (out - 1) * s >= length + p:
+                    out -= 1
+            else:
+                out = span // s + 1
+            after = max((out - 1) * s + k - (length + p), p)
+            extents.append((p, after, length))
+        return extents
+
+    def call(self, inputs):
+        extents = self._extents(inputs.shape)
+        pads = [[0, 0] for _ in range(self.rank + 2)]
+        for axis, (before, after, _) in zip(self._spatial_axes(), extents):
+            pads[axis] = [before, after]
+        pool = ops.max_pool if self.mode == "max" else ops.average_pool
+        if self.mode == "max":
+            padded = ops.pad(inputs, pads, constant_values=float("-inf"))
+            return pool(padded, self.pool_size, self.strides, "valid", self.data_format)
+        padded = ops.pad(inputs, pads)
+        window = float(np.prod(self.pool_size))
+        sums = pool(padded, self.pool_size, self.strides, "valid", self.data_format) * window
+        # The divisor: the same pooling over a mask of what PyTorch counts.
+        mask_shape = [1] * (self.rank + 2)
+        mask_pads = [[0, 0] for _ in range(self.rank + 2)]
+        for axis, (before, after, length), p in zip(self._spatial_axes(), extents, self.padding):
+            if self.count_include_pad:
+                mask_shape[axis] = length + 2 * p
+                mask_pads[axis] = [0, after - p]
+            else:
+                mask_shape[axis] = length
+                mask_pads[axis] = [before, after]
+        mask = ops.pad(ops.ones(mask_shape, dtype=inputs.dtype), mask_pads)
+        counts = pool(mask, self.pool_size, self.strides, "valid", self.data_format) * window
+        return sums / counts
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rank=self.rank, mode=self.mode, pool_size=self.pool_size,
+                      strides=self.strides, padding=self.padding, ceil_mode=self.ceil_mode,
+                      count_include_pad=self.count_include_pad, data_format=self.data_format)
+        return config
+
+
+class PyTorchMaxPooling1D(_PyTorchPooling):
+    """torch.nn.MaxPool1d with padding and ceil_mode (see _PyTorchPooling)."""
+
+    def __init__(self, pool_size, strides=None, padding=0, ceil_mode=False,
+                 data_format="channels_last", **kwargs):
+        kwargs.pop("rank", None), kwargs.pop("mode", None)
+        super().__init__(1, "max", pool_size, strides, padding, ceil_mode, True, data_format, **kwargs)
+
+
+class PyTorchMaxPooling2D(_PyTorchPooling):
+    """torch.nn.MaxPool2d with padding and ceil_mode (see _PyTorchPooling)."""
+
+    def __init__(self, pool_size, strides=None, padding=0, ceil_mode=False,
+                 data_format="channels_last", **kwargs):
+        kwargs.pop("rank", None), kwargs.pop("mode", None)
+        super().__init__(2, "max", pool_size, strides, padding, ceil_mode, True, data_format, **kwargs)
+
+
+class PyTorchAveragePooling1D(_PyTorchPooling):
+    """torch.nn.AvgPool1d with padding, ceil_mode, count_include_pad (see _PyTorchPooling)."""
+
+    def __init__(self, pool_size, strides=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 data_format="channels_last", **kwargs):
+        kwargs.pop("rank", None), kwargs.pop("mode", None)
+        super().__init__(1, "avg", pool_size, strides, padding, ceil_mode, count_include_pad,
+                         data_format, **kwargs)
+
+
+class PyTorchAveragePooling2D(_PyTorchPooling):
+    """torch.nn.AvgPool2d with padding, ceil_mode, count_include_pad (see _PyTorchPooling)."""
+
+    def __init__(self, pool_size, strides=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 data_format="channels_last", **kwargs):
+        kwargs.pop("rank", None), kwargs.pop("mode", None)
+        super().__init__(2, "avg", pool_size, strides, padding, ceil_mode, count_include_pad,
+                         data_format, **kwargs)
+
+
+class PyTorchGELU(layers.Layer):
+    """torch.nn.GELU(approximate="tanh"): keras.ops.gelu with approximate=True (P37)."""
+
+    def __init__(self, approximate=True, **kwargs):
+        super().__init__(**kwargs)
+        self.approximate = approximate
+
+    def call(self, inputs):
+        return ops.gelu(inputs, approximate=self.approximate)
+
+    def get_config(self):
+        return {**super().get_config(), "approximate": self.approximate}
+
+
+class PyTorchSoftplus(layers.Layer):
+    """torch.nn.Softplus(beta): log(1 + exp(beta * x)) / beta.
+
+    PyTorch switches to the identity above `threshold` (20 by default); the two
+    differ by log1p(exp(-20)) ~ 2e-9 there, below float32 resolution.
+    """
+
+    def __init__(self, beta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.beta = beta
+
+    def call(self, inputs):
+        return ops.softplus(inputs * self.beta) / self.beta
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}

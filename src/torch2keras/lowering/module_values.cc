@@ -1,0 +1,871 @@
+// Module values (see module_values.h).
+#include "torch2keras/lowering/module_values.h"
+
+#include <functional>
+
+namespace t2k::lowering {
+namespace {
+
+using analysis::ClassInfo;
+using analysis::ConstValue;
+
+constexpr int kMaxDepth = 200;
+
+// Calls `visit` for every statement of `body`, descending into compound
+// statements (if/for/while/with/try) but not into nested functions or classes.
+// `nested` is true below a loop or a branch.
+void for_each_stmt(ast::Seq<ast::StmtNode*> body, const std::function<void(const ast::StmtNode*, bool)>& visit,
+                   bool nested = false) {
+  for (const ast::StmtNode* s : body) {
+    visit(s, nested);
+    switch (s->kind) {
+      case ast::NodeKind::If: {
+        auto* i = static_cast<const ast::If*>(s);
+        for_each_stmt(i->body, visit, true);
+        for_each_stmt(i->orelse, visit, true);
+        break;
+      }
+      case ast::NodeKind::For: {
+        auto* f = static_cast<const ast::For*>(s);
+        for_each_stmt(f->body, visit, true);
+        for_each_stmt(f->orelse, visit, true);
+        break;
+      }
+      case ast::NodeKind::While: {
+        auto* w = static_cast<const ast::While*>(s);
+        for_each_stmt(w->body, visit, true);
+        for_each_stmt(w->orelse, visit, true);
+        break;
+      }
+      case ast::NodeKind::With:
+        for_each_stmt(static_cast<const ast::With*>(s)->body, visit, nested);
+        break;
+      case ast::NodeKind::Try: {
+        auto* t = static_cast<const ast::Try*>(s);
+        for_each_stmt(t->body, visit, true);
+        for_each_stmt(t->orelse, visit, true);
+        for_each_stmt(t->finalbody, visit, true);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+ModuleDesc unknown() { return {}; }
+
+// No value (yet): an empty union. A use of it is reported like Unknown.
+ModuleDesc bottom() {
+  ModuleDesc u;
+  u.kind = ModuleDesc::Union;
+  return u;
+}
+
+ModuleDesc make_union(std::vector<ModuleDesc> alts) {
+  ModuleDesc u = bottom();
+  for (ModuleDesc& a : alts) u = join(std::move(u), a);
+  return u;
+}
+
+bool is_self(const ast::ExprNode* e) {
+  auto* n = ast::as<ast::Name>(e);
+  return n != nullptr && n->id == "self";
+}
+
+// `super().__init__(...)` or `super(C, self).__init__(...)`.
+bool is_super_init(const ast::Call* call) {
+  auto* a = ast::as<ast::Attribute>(call->func);
+  auto* sup = a ? ast::as<ast::Call>(a->value) : nullptr;
+  auto* sn = sup ? ast::as<ast::Name>(sup->func) : nullptr;
+  return sn != nullptr && sn->id == "super" && a->attr == "__init__";
+}
+
+}  // namespace
+
+std::vector<const ModuleDesc*> ModuleDesc::alternatives() const {
+  std::vector<const ModuleDesc*> out;
+  if (kind == Union) {
+    for (const ModuleDesc& i : items)
+      if (i.kind != None) out.push_back(&i);
+  } else if (kind != None) {
+    out.push_back(this);
+  }
+  return out;
+}
+
+bool ModuleDesc::same_structure(const ModuleDesc& o) const {
+  if (kind != o.kind || entry != o.entry || cls != o.cls || dynamic != o.dynamic ||
+      items.size() != o.items.size())
+    return false;
+  if ((kind == Leaf || kind == User) && ctor != o.ctor) return false;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (!items[i].same_structure(o.items[i])) return false;
+  return true;
+}
+
+std::string describe(const ModuleDesc& d) {
+  auto items = [&](const char* open, const char* close) {
+    std::string s = open;
+    for (std::size_t i = 0; i < d.items.size(); ++i) s += (i ? ", " : "") + describe(d.items[i]);
+    return s + (d.dynamic ? ", ..." : "") + close;
+  };
+  switch (d.kind) {
+    case ModuleDesc::Unknown: return "?";
+    case ModuleDesc::None: return "None";
+    case ModuleDesc::Leaf: return d.entry->keys.empty() ? "?" : d.entry->keys[0];
+    case ModuleDesc::LeafClass: return "class " + (d.entry->keys.empty() ? std::string("?") : d.entry->keys[0]);
+    case ModuleDesc::User: return std::string(d.cls->node->name);
+    case ModuleDesc::UserClass: return "class " + std::string(d.cls->node->name);
+    case ModuleDesc::Seq: return items("Sequential(", ")");
+    case ModuleDesc::List: return items("[", "]");
+    case ModuleDesc::Union: {
+      std::string s;
+      for (std::size_t i = 0; i < d.items.size(); ++i) s += (i ? " | " : "") + describe(d.items[i]);
+      return s;
+    }
+  }
+  return "?";
+}
+
+ModuleDesc join(ModuleDesc a, const ModuleDesc& b) {
+  // Unknown absorbs: a value that may be anything.
+  if (a.kind == ModuleDesc::Unknown) return a;
+  if (b.kind == ModuleDesc::Unknown) return b;
+  if (a.kind != ModuleDesc::Union) {
+    ModuleDesc u;
+    u.kind = ModuleDesc::Union;
+    u.items.push_back(std::move(a));
+    a = std::move(u);
+  }
+  auto add = [&a](const ModuleDesc& x) {
+    for (const ModuleDesc& y : a.items)
+      if (y.same_structure(x)) return;
+    a.items.push_back(x);
+  };
+  if (b.kind == ModuleDesc::Union) {
+    for (const ModuleDesc& x : b.items) add(x);
+  } else {
+    add(b);
+  }
+  if (a.items.size() == 1) return a.items[0];
+  return a;
+}
+
+ModuleValues::ModuleValues(const ast::Module* module, const analysis::ImportScope& scope,
+                           const std::vector<ClassInfo>& classes, const catalog::Catalog& catalog)
+    : module_(module), scope_(scope), classes_(classes), catalog_(catalog) {
+  // Every call, with its enclosing function and class.
+  std::function<void(const ast::Node*, const ast::FunctionDef*, const ClassInfo*)> walk =
+      [&](const ast::Node* n, const ast::FunctionDef* fn, const ClassInfo* cls) {
+        if (n == nullptr) return;
+        if (auto* c = ast::as<ast::Call>(n)) sites_.push_back({c, fn, cls});
+        if (auto* f = ast::as<ast::FunctionDef>(n); f != nullptr && f != fn) {
+          owner_[f] = cls;
+          fn = f;
+        }
+        ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* child) { walk(child, fn, cls); });
+      };
+  for (const ast::StmtNode* s : module_->body) {
+    if (auto* cd = ast::as<ast::ClassDef>(s)) {
+      const ClassInfo* ci = model_class(cd->name);
+      for (const ast::StmtNode* x : cd->body) walk(x, nullptr, ci);
+    } else {
+      walk(s, nullptr, nullptr);
+    }
+  }
+}
+
+std::optional<std::string> ModuleValues::resolve(const ast::ExprNode* e) const {
+  return scope_.resolve(e, [this](std::string_view p) { return catalog_.knows_path(p); });
+}
+
+const ClassInfo* ModuleValues::model_class(std::string_view name) const {
+  for (const ClassInfo& c : classes_)
+    if (c.torch_base != analysis::TorchBase::None && c.node->name == name) return &c;
+  return nullptr;
+}
+
+const ClassInfo* ModuleValues::base_model_class(const ClassInfo* cls) const {
+  for (ast::ExprNode* e : cls->node->bases)
+    if (auto* n = ast::as<ast::Name>(e))
+      if (const ClassInfo* base = model_class(n->id)) return base;
+  return nullptr;
+}
+
+const ast::FunctionDef* ModuleValues::method(const ClassInfo* cls, std::string_view name) const {
+  for (const ClassInfo* c = cls; c != nullptr; c = base_model_class(c)) {
+    const ast::FunctionDef* found = nullptr;
+    // The last definition wins (earlier ones may be @overload stubs).
+    for (ast::StmtNode* s : c->node->body)
+      if (auto* f = ast::as<ast::FunctionDef>(s); f != nullptr && f->name == name) found = f;
+    if (found != nullptr) return found;
+  }
+  return nullptr;
+}
+
+const ast::FunctionDef* ModuleValues::module_function(std::string_view name) const {
+  const ast::FunctionDef* found = nullptr;
+  for (ast::StmtNode* s : module_->body)
+    if (auto* f = ast::as<ast::FunctionDef>(s); f != nullptr && f->name == name) found = f;
+  return found;
+}
+
+// ---------------------------------------------------------------------------
+
+ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
+  if (e == nullptr || ctx.depth > kMaxDepth) return unknown();
+  Ctx inner = ctx;
+  ++inner.depth;
+  switch (e->kind) {
+    case ast::NodeKind::Constant: {
+      ModuleDesc d;
+      if (static_cast<const ast::Constant*>(e)->value.kind == ast::ConstantValue::Kind::None)
+        d.kind = ModuleDesc::None;
+      return d;
+    }
+    case ast::NodeKind::Call:
+      return eval_call(static_cast<const ast::Call*>(e), inner);
+    case ast::NodeKind::Name:
+    case ast::NodeKind::Attribute: {
+      if (auto p = resolve(e)) {
+        ModuleDesc d;
+        if (const catalog::Entry* entry = catalog_.find_module(*p)) {
+          d.kind = ModuleDesc::LeafClass;
+          d.entry = entry;
+        }
+        return d;
+      }
+      if (auto* n = ast::as<ast::Name>(e)) {
+        if (const ClassInfo* c = model_class(n->id)) {
+          ModuleDesc d;
+          d.kind = ModuleDesc::UserClass;
+          d.cls = c;
+          return d;
+        }
+        return eval_name(n->id, inner);
+      }
+      auto* a = static_cast<const ast::Attribute*>(e);
+      if (is_self(a->value) && ctx.cls != nullptr) {
+        if (auto d = attr(ctx.cls, a->attr)) return *d;
+      }
+      return unknown();
+    }
+    case ast::NodeKind::IfExp: {
+      auto* i = static_cast<const ast::IfExp*>(e);
+      return make_union({eval(i->body, inner), eval(i->orelse, inner)});
+    }
+    case ast::NodeKind::BoolOp: {
+      std::vector<ModuleDesc> alts;
+      for (ast::ExprNode* v : static_cast<const ast::BoolOp*>(e)->values) alts.push_back(eval(v, inner));
+      return make_union(std::move(alts));
+    }
+    case ast::NodeKind::List:
+    case ast::NodeKind::Tuple: {
+      auto elts = e->kind == ast::NodeKind::List ? static_cast<const ast::List*>(e)->elts
+                                                 : static_cast<const ast::Tuple*>(e)->elts;
+      ModuleDesc d;
+      d.kind = ModuleDesc::List;
+      for (ast::ExprNode* x : elts) {
+        if (auto* st = ast::as<ast::Starred>(x)) {
+          ModuleDesc inner_list = eval(st->value, inner);
+          d.dynamic = d.dynamic || inner_list.dynamic;
+          for (auto& i : inner_list.items) d.items.push_back(i);
+        } else {
+          d.items.push_back(eval(x, inner));
+        }
+      }
+      return d;
+    }
+    case ast::NodeKind::ListComp: {
+      ModuleDesc d;
+      d.kind = ModuleDesc::List;
+      d.dynamic = true;
+      d.items.push_back(eval(static_cast<const ast::ListComp*>(e)->elt, inner));
+      return d;
+    }
+    case ast::NodeKind::BinOp: {
+      // [a, b] + layers
+      auto* b = static_cast<const ast::BinOp*>(e);
+      if (b->op != ast::OperatorKind::Add) return unknown();
+      ModuleDesc l = eval(b->left, inner), r = eval(b->right, inner);
+      if (l.kind != ModuleDesc::List || r.kind != ModuleDesc::List) return unknown();
+      for (auto& i : r.items) l.items.push_back(i);
+      l.dynamic = l.dynamic || r.dynamic;
+      return l;
+    }
+    default:
+      return unknown();
+  }
+}
+
+ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
+  auto p = resolve(call->func);
+  if (p) {
+    if (*p == "functools.partial") {
+      if (call->args.empty()) return unknown();
+      return eval(call->args[0], ctx);
+    }
+    if (*p == "collections.OrderedDict") {
+      // OrderedDict([("conv", nn.Conv2d(...)), ...]): the second element of each pair.
+      if (call->args.empty()) {
+        ModuleDesc d;
+        d.kind = ModuleDesc::List;
+        return d;
+      }
+      ModuleDesc pairs = eval(call->args[0], ctx);
+      if (pairs.kind != ModuleDesc::List) return unknown();
+      auto* l = ast::as<ast::List>(call->args[0]);
+      if (l == nullptr) return pairs;
+      ModuleDesc d;
+      d.kind = ModuleDesc::List;
+      for (ast::ExprNode* x : l->elts) {
+        auto* t = ast::as<ast::Tuple>(x);
+        if (t == nullptr || t->elts.size() != 2) return unknown();
+        d.items.push_back(eval(t->elts[1], ctx));
+      }
+      return d;
+    }
+    if (*p == "torch.nn.Sequential" || *p == "torch.nn.ModuleList" || *p == "torch.nn.ModuleDict") {
+      ModuleDesc d;
+      d.kind = *p == "torch.nn.Sequential" ? ModuleDesc::Seq : ModuleDesc::List;
+      d.ctor = call;
+      for (ast::ExprNode* a : call->args) {
+        bool starred = ast::is<ast::Starred>(a);
+        const ast::ExprNode* v = starred ? static_cast<const ast::Starred*>(a)->value : a;
+        ModuleDesc item = eval(v, ctx);
+        bool container_arg = starred || d.kind == ModuleDesc::List ||
+                             (ast::is<ast::Call>(v) &&
+                              resolve(static_cast<const ast::Call*>(v)->func).value_or("") == "collections.OrderedDict");
+        if (container_arg) {
+          if (item.kind != ModuleDesc::List && item.kind != ModuleDesc::Seq) return unknown();
+          d.dynamic = d.dynamic || item.dynamic;
+          for (auto& i : item.items) d.items.push_back(i);
+        } else {
+          d.items.push_back(item);
+        }
+      }
+      return d;
+    }
+    if ((p->starts_with("torch.") || *p == "torch") && catalog_.find_module(*p) == nullptr) return unknown();
+  }
+  // self.method(...) of this class: what it returns for these arguments.
+  if (auto* a = ast::as<ast::Attribute>(call->func); a && is_self(a->value) && ctx.cls != nullptr) {
+    if (const ast::FunctionDef* m = method(ctx.cls, a->attr)) return call_function(m, ctx.cls, call, ctx, true);
+  }
+  if (auto* n = ast::as<ast::Name>(call->func); n && !model_class(n->id)) {
+    if (const ast::FunctionDef* f = module_function(n->id)) return call_function(f, nullptr, call, ctx, false);
+  }
+  return instantiate(eval(call->func, ctx), call, ctx);
+}
+
+// The instance a call of a class value makes (each alternative of a union).
+ModuleDesc ModuleValues::instantiate(const ModuleDesc& callee, const ast::Call* call, const Ctx& ctx) {
+  if (callee.kind == ModuleDesc::Union) {
+    std::vector<ModuleDesc> alts;
+    for (const ModuleDesc* a : callee.alternatives()) alts.push_back(instantiate(*a, call, ctx));
+    return make_union(std::move(alts));
+  }
+  ModuleDesc d;
+  if (callee.kind == ModuleDesc::LeafClass) {
+    d.kind = ModuleDesc::Leaf;
+    d.entry = callee.entry;
+    d.ctor = call;
+    return d;
+  }
+  if (callee.kind == ModuleDesc::UserClass) {
+    const ClassInfo* c = callee.cls;
+    d.ctor = call;
+    d.cls = c;
+    if (c->torch_base == analysis::TorchBase::Sequential) {
+      // The items depend on the constructor's arguments here.
+      const ast::FunctionDef* init = method(c, "__init__");
+      Bindings bound;
+      if (init != nullptr) bound = bind(init, true, call, ctx);
+      ModuleDesc items = self_items(c, init ? &bound : nullptr, ctx.depth + 1);
+      items.ctor = call;
+      items.cls = c;
+      return items;
+    }
+    d.kind = ModuleDesc::User;
+    return d;
+  }
+  return unknown();
+}
+
+ModuleDesc ModuleValues::call_function(const ast::FunctionDef* fn, const ClassInfo* cls, const ast::Call* call,
+                                       const Ctx& ctx, bool bound_self) {
+  Bindings bound = bind(fn, bound_self, call, ctx);
+  Ctx inner{fn, cls, &bound, ctx.depth + 1};
+  return returns(fn, inner);
+}
+
+// The arguments of `fn`'s parameters at one call site, to be evaluated in the
+// caller's context. Parameters the call leaves to their default get the default;
+// parameters after a `*args` argument are not visible (no entry).
+ModuleValues::Bindings ModuleValues::bind(const ast::FunctionDef* fn, bool skip_self, const ast::Call* call,
+                                          const Ctx& site) {
+  Bindings bound;
+  const ast::Arguments* a = fn->args;
+  std::vector<const ast::Arg*> params;
+  for (ast::Arg* x : a->posonlyargs) params.push_back(x);
+  for (ast::Arg* x : a->args) params.push_back(x);
+  std::size_t first = skip_self ? 1 : 0;
+  std::size_t first_default = params.size() - a->defaults.size();
+  Ctx module_ctx{nullptr, nullptr, nullptr, site.depth + 1};
+  bool opaque = false;
+  std::size_t i = first;
+  for (ast::ExprNode* arg : call->args) {
+    if (ast::is<ast::Starred>(arg)) {
+      opaque = true;
+      break;
+    }
+    if (i < params.size()) bound[std::string(params[i]->arg)] = {arg, site};
+    ++i;
+  }
+  for (ast::Keyword* kw : call->keywords) {
+    if (kw->arg.data() == nullptr || kw->arg.empty()) continue;  // **kwargs: invisible, defaults hold
+    bound[std::string(kw->arg)] = {kw->value, site};
+  }
+  for (std::size_t k = first; k < params.size(); ++k) {
+    std::string name(params[k]->arg);
+    if (bound.count(name)) continue;
+    if (k >= first_default) bound[name] = {a->defaults[k - first_default], module_ctx};
+    else if (!opaque) bound[name] = {nullptr, site};
+  }
+  for (std::size_t k = 0; k < a->kwonlyargs.size(); ++k) {
+    std::string name(a->kwonlyargs[k]->arg);
+    if (!bound.count(name) && a->kw_defaults[k] != nullptr) bound[name] = {a->kw_defaults[k], module_ctx};
+  }
+  return bound;
+}
+
+// A parameter of `fn` without a call-site binding: its default and the
+// arguments of every call of `fn` in the module.
+ModuleDesc ModuleValues::parameter(const ast::FunctionDef* fn, const ClassInfo* cls, std::size_t index,
+                                   const Ctx& ctx) {
+  const ast::Arguments* a = fn->args;
+  std::string name(a->args[index]->arg);
+  bool is_method = cls != nullptr;
+  bool is_init = is_method && fn->name == "__init__";
+  std::vector<ModuleDesc> alts;
+  bool visible_site = false;
+  for (const Site& s : sites_) {
+    if (ctx.depth > kMaxDepth) break;
+    Ctx site{s.fn, s.cls, nullptr, ctx.depth + 1};
+    bool calls_fn = false;
+    if (is_init) {
+      if (is_super_init(s.call)) {
+        // super().__init__ in a subclass of cls.
+        calls_fn = s.cls != nullptr && base_model_class(s.cls) == cls;
+      } else if (!ast::is<ast::Attribute>(s.call->func) || !is_self(static_cast<const ast::Attribute*>(s.call->func)->value)) {
+        // A call of the class (directly or through a class-valued variable).
+        auto* n = ast::as<ast::Name>(s.call->func);
+        if (n != nullptr && model_class(n->id) == cls) {
+          calls_fn = true;
+        } else if (n != nullptr && !module_function(n->id) && !model_class(n->id)) {
+          calls_fn = class_refs(s.call->func, s.fn, s.cls).count(cls) > 0;
+        }
+      }
+    } else if (is_method) {
+      auto* m = ast::as<ast::Attribute>(s.call->func);
+      calls_fn = m != nullptr && is_self(m->value) && m->attr == fn->name && s.cls != nullptr &&
+                 method(s.cls, m->attr) == fn;
+    } else {
+      auto* n = ast::as<ast::Name>(s.call->func);
+      calls_fn = n != nullptr && n->id == fn->name && module_function(n->id) == fn;
+    }
+    if (!calls_fn) continue;
+    Bindings bound = bind(fn, is_method, s.call, site);
+    auto it = bound.find(name);
+    if (it == bound.end()) continue;  // passed through *args from outside: invisible
+    visible_site = true;
+    alts.push_back(it->second.expr ? eval(it->second.expr, it->second.ctx) : unknown());
+  }
+  if (!visible_site) {
+    std::size_t first_default = a->args.size() - a->defaults.size();
+    if (index >= first_default) {
+      Ctx module_ctx{nullptr, nullptr, nullptr, ctx.depth + 1};
+      alts.push_back(eval(a->defaults[index - first_default], module_ctx));
+    }
+  }
+  return make_union(std::move(alts));
+}
+
+// Which model classes an expression may name (`block`, `norm_layer`, `self.block`).
+std::set<const ClassInfo*> ModuleValues::class_refs(const ast::ExprNode* e, const ast::FunctionDef* fn,
+                                                    const ClassInfo* cls) {
+  if (!class_refs_done_) compute_class_refs();
+  std::set<const ClassInfo*> out;
+  class_refs_into(e, fn, cls, out);
+  return out;
+}
+
+void ModuleValues::class_refs_into(const ast::ExprNode* e, const ast::FunctionDef* fn, const ClassInfo* cls,
+                                   std::set<const ClassInfo*>& out) const {
+  if (e == nullptr) return;
+  auto add = [&](const Key& k) {
+    if (auto it = class_refs_map_.find(k); it != class_refs_map_.end()) out.insert(it->second.begin(), it->second.end());
+  };
+  if (auto* n = ast::as<ast::Name>(e)) {
+    if (const ClassInfo* c = model_class(n->id)) out.insert(c);
+    else if (fn != nullptr) add({fn, std::string(n->id)});
+    if (!out.size()) add({module_, std::string(n->id)});
+  } else if (auto* a = ast::as<ast::Attribute>(e); a && is_self(a->value) && cls != nullptr) {
+    std::string k("self.");
+    k.append(a->attr);
+    for (const ClassInfo* c = cls; c != nullptr; c = base_model_class(c)) add({c, k});
+  } else if (auto* i = ast::as<ast::IfExp>(e)) {
+    class_refs_into(i->body, fn, cls, out);
+    class_refs_into(i->orelse, fn, cls, out);
+  } else if (auto* b = ast::as<ast::BoolOp>(e)) {
+    for (ast::ExprNode* v : b->values) class_refs_into(v, fn, cls, out);
+  } else if (auto* c = ast::as<ast::Call>(e); c && !c->args.empty() && resolve(c->func).value_or("") == "functools.partial") {
+    class_refs_into(c->args[0], fn, cls, out);
+  }
+}
+
+// A monotone fixpoint over the whole module: the model classes each local,
+// parameter and `self.<attr>` may hold, through assignments, defaults and the
+// arguments of calls. Used to find the call sites of a class's constructor
+// (`block(...)`) without evaluating module values.
+void ModuleValues::compute_class_refs() {
+  class_refs_done_ = true;
+  bool changed = true;
+  auto add = [&](const Key& k, const ast::ExprNode* value, const ast::FunctionDef* fn, const ClassInfo* cls) {
+    std::set<const ClassInfo*> v;
+    class_refs_into(value, fn, cls, v);
+    for (const ClassInfo* c : v) changed = class_refs_map_[k].insert(c).second || changed;
+  };
+  auto bind_args = [&](const ast::FunctionDef* callee, bool skip_self, const Site& s) {
+    const ast::Arguments* a = callee->args;
+    std::size_t i = skip_self ? 1 : 0;
+    for (ast::ExprNode* arg : s.call->args) {
+      if (ast::is<ast::Starred>(arg)) break;
+      if (i < a->args.size()) add({callee, std::string(a->args[i]->arg)}, arg, s.fn, s.cls);
+      ++i;
+    }
+    for (ast::Keyword* kw : s.call->keywords)
+      if (kw->arg.data() != nullptr && !kw->arg.empty()) add({callee, std::string(kw->arg)}, kw->value, s.fn, s.cls);
+  };
+  std::vector<std::pair<const ast::FunctionDef*, const ClassInfo*>> functions;
+  for (auto& [f, c] : owner_) functions.push_back({f, c});
+  while (changed) {
+    changed = false;
+    for (auto [f, c] : functions) {
+      const ast::Arguments* a = f->args;
+      std::size_t first_default = a->args.size() - a->defaults.size();
+      for (std::size_t k = first_default; k < a->args.size(); ++k)
+        add({f, std::string(a->args[k]->arg)}, a->defaults[k - first_default], nullptr, nullptr);
+      for_each_stmt(f->body, [&](const ast::StmtNode* st, bool) {
+        auto assign = [&](const ast::ExprNode* target, const ast::ExprNode* value) {
+          if (auto* n = ast::as<ast::Name>(target)) add({f, std::string(n->id)}, value, f, c);
+          auto* at = ast::as<ast::Attribute>(target);
+          if (at && is_self(at->value) && c != nullptr) {
+            std::string k("self.");
+            k.append(at->attr);
+            add({c, k}, value, f, c);
+          }
+        };
+        if (auto* as = ast::as<ast::Assign>(st))
+          for (ast::ExprNode* t : as->targets) assign(t, as->value);
+        else if (auto* an = ast::as<ast::AnnAssign>(st); an && an->value)
+          assign(an->target, an->value);
+      });
+    }
+    for (const ast::StmtNode* st : module_->body)
+      if (auto* as = ast::as<ast::Assign>(st))
+        for (ast::ExprNode* t : as->targets)
+          if (auto* n = ast::as<ast::Name>(t)) add({module_, std::string(n->id)}, as->value, nullptr, nullptr);
+    for (const Site& s : sites_) {
+      const ast::ExprNode* callee = s.call->func;
+      if (is_super_init(s.call)) {
+        const ClassInfo* base = s.cls ? base_model_class(s.cls) : nullptr;
+        if (const ast::FunctionDef* init = base ? method(base, "__init__") : nullptr) bind_args(init, true, s);
+        continue;
+      }
+      if (auto* m = ast::as<ast::Attribute>(callee); m && is_self(m->value) && s.cls != nullptr) {
+        if (const ast::FunctionDef* f = method(s.cls, m->attr)) bind_args(f, true, s);
+        continue;
+      }
+      auto* n = ast::as<ast::Name>(callee);
+      if (n == nullptr) continue;
+      if (const ast::FunctionDef* f = module_function(n->id); f && !model_class(n->id)) {
+        bind_args(f, false, s);
+        continue;
+      }
+      std::set<const ClassInfo*> classes;
+      class_refs_into(callee, s.fn, s.cls, classes);
+      for (const ClassInfo* c : classes)
+        if (const ast::FunctionDef* init = method(c, "__init__")) bind_args(init, true, s);
+    }
+  }
+}
+
+template <class Compute>
+ModuleDesc ModuleValues::guarded(const Key& key, bool memoise, Compute compute) {
+  if (auto it = memo_.find(key); memoise && it != memo_.end()) return it->second;
+  if (auto it = visiting_.find(key); it != visiting_.end()) {
+    cycle_low_ = std::min(cycle_low_, it->second);
+    return bottom();
+  }
+  int depth = stack_++;
+  visiting_[key] = depth;
+  int saved_low = cycle_low_;
+  cycle_low_ = 1 << 30;
+  ModuleDesc result = compute();
+  bool complete = cycle_low_ >= depth;
+  if (memoise && complete) memo_[key] = result;
+  cycle_low_ = std::min(saved_low, complete ? (1 << 30) : cycle_low_);
+  visiting_.erase(key);
+  --stack_;
+  return result;
+}
+
+// A name in ctx.fn: a parameter, a local (all its assignments), or a
+// module-level function/variable.
+ModuleDesc ModuleValues::eval_name(std::string_view name, const Ctx& ctx) {
+  if (ctx.fn == nullptr) {
+    // Module level: a module-level assignment.
+    std::vector<ModuleDesc> alts;
+    for (const ast::StmtNode* s : module_->body)
+      if (auto* as = ast::as<ast::Assign>(s))
+        for (ast::ExprNode* t : as->targets)
+          if (auto* n = ast::as<ast::Name>(t); n && n->id == name)
+            alts.push_back(eval(as->value, {nullptr, nullptr, nullptr, ctx.depth + 1}));
+    return make_union(std::move(alts));
+  }
+  // With call-site bindings the value belongs to that call: keyed by them.
+  Key key{ctx.fn, std::string(name)};
+  if (ctx.bound != nullptr) {
+    key.second.push_back('@');
+    key.second.append(std::to_string(reinterpret_cast<std::uintptr_t>(ctx.bound)));
+  }
+  return guarded(key, ctx.bound == nullptr, [&] { return eval_local(name, ctx); });
+}
+
+ModuleDesc ModuleValues::eval_local(std::string_view name, const Ctx& ctx) {
+  bool found_list = false;
+  ModuleDesc list = list_value(name, ctx, found_list);
+  if (found_list) return list;
+
+  std::vector<ModuleDesc> alts;
+  bool assigned = false;
+  for_each_stmt(ctx.fn->body, [&](const ast::StmtNode* s, bool) {
+    const ast::ExprNode* value = nullptr;
+    bool match = false;
+    if (auto* a = ast::as<ast::Assign>(s)) {
+      for (ast::ExprNode* t : a->targets)
+        if (auto* n = ast::as<ast::Name>(t); n && n->id == name) match = true;
+      value = a->value;
+    } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
+      auto* n = ast::as<ast::Name>(a->target);
+      match = n != nullptr && n->id == name && a->value != nullptr;
+      value = a->value;
+    }
+    if (match) {
+      assigned = true;
+      alts.push_back(eval(value, ctx));
+    }
+  });
+  // A parameter: bound by the call being evaluated, or all visible calls.
+  const ast::Arguments* a = ctx.fn->args;
+  for (std::size_t i = 0; i < a->args.size(); ++i) {
+    if (a->args[i]->arg != name) continue;
+    if (ctx.bound != nullptr) {
+      auto it = ctx.bound->find(std::string(name));
+      bool visible = it != ctx.bound->end() && it->second.expr != nullptr;
+      alts.push_back(visible ? eval(it->second.expr, it->second.ctx) : unknown());
+    } else {
+      const ClassInfo* owner = owner_.count(ctx.fn) ? owner_.at(ctx.fn) : nullptr;
+      alts.push_back(parameter(ctx.fn, owner, i, ctx));
+    }
+    assigned = true;
+  }
+  for (std::size_t i = 0; i < a->kwonlyargs.size(); ++i) {
+    if (a->kwonlyargs[i]->arg != name) continue;
+    auto it = ctx.bound ? ctx.bound->find(std::string(name)) : Bindings::const_iterator{};
+    if (ctx.bound != nullptr && it != ctx.bound->end() && it->second.expr != nullptr)
+      alts.push_back(eval(it->second.expr, it->second.ctx));
+    else if (a->kw_defaults[i] != nullptr) alts.push_back(eval(a->kw_defaults[i], {nullptr, nullptr, nullptr, ctx.depth + 1}));
+    else alts.push_back(unknown());
+    assigned = true;
+  }
+  if (!assigned) {
+    if (const ast::FunctionDef* f = module_function(name)) {
+      (void)f;
+      return unknown();
+    }
+    return eval_name(name, {nullptr, nullptr, nullptr, ctx.depth + 1});
+  }
+  // `x = None` followed by `if x is None: x = nn.BatchNorm2d`: both stay in the union;
+  // calling it drops None.
+  return make_union(std::move(alts));
+}
+
+// A local list of modules: `layers = []` / `layers: List[nn.Module] = []` with
+// `layers.append(m)`, `.extend(ms)`, `.insert(i, m)`, `layers += [...]`.
+ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool& found) {
+  ModuleDesc d;
+  d.kind = ModuleDesc::List;
+  bool is_list = false, unknown_part = false;
+  for_each_stmt(ctx.fn->body, [&](const ast::StmtNode* s, bool nested) {
+    auto add_all = [&](const ast::ExprNode* v) {
+      ModuleDesc x = eval(v, ctx);
+      if (x.kind != ModuleDesc::List && x.kind != ModuleDesc::Seq) {
+        unknown_part = true;
+        return;
+      }
+      for (auto& i : x.items) d.items.push_back(i);
+      d.dynamic = d.dynamic || x.dynamic || nested;
+    };
+    if (auto* a = ast::as<ast::Assign>(s)) {
+      auto* n = a->targets.size() == 1 ? ast::as<ast::Name>(a->targets[0]) : nullptr;
+      if (n && n->id == name && (ast::is<ast::List>(a->value) || ast::is<ast::ListComp>(a->value))) {
+        is_list = true;
+        add_all(a->value);
+      }
+    } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
+      auto* n = ast::as<ast::Name>(a->target);
+      if (n && n->id == name && a->value && (ast::is<ast::List>(a->value) || ast::is<ast::ListComp>(a->value))) {
+        is_list = true;
+        add_all(a->value);
+      }
+    } else if (auto* a = ast::as<ast::AugAssign>(s)) {
+      auto* n = ast::as<ast::Name>(a->target);
+      if (n && n->id == name) {
+        is_list = true;
+        add_all(a->value);
+      }
+    } else if (auto* e = ast::as<ast::Expr>(s)) {
+      auto* c = ast::as<ast::Call>(e->value);
+      auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
+      auto* recv = m ? ast::as<ast::Name>(m->value) : nullptr;
+      if (recv && recv->id == name && !c->args.empty()) {
+        if (m->attr == "append") {
+          d.items.push_back(eval(c->args[0], ctx));
+          d.dynamic = d.dynamic || nested;
+        } else if (m->attr == "extend") {
+          add_all(c->args[0]);
+        } else if (m->attr == "insert" && c->args.size() == 2) {
+          d.items.insert(d.items.begin(), eval(c->args[1], ctx));
+          d.dynamic = true;
+        }
+      }
+    }
+  });
+  found = is_list;
+  if (unknown_part) return unknown();
+  return d;
+}
+
+ModuleDesc ModuleValues::returns(const ast::FunctionDef* fn, const Ctx& ctx) {
+  std::vector<ModuleDesc> alts;
+  for_each_stmt(fn->body, [&](const ast::StmtNode* s, bool) {
+    if (auto* r = ast::as<ast::Return>(s)) alts.push_back(eval(r->value, ctx));
+  });
+  return make_union(std::move(alts));
+}
+
+ModuleDesc ModuleValues::self_items(const ClassInfo* cls) { return self_items(cls, nullptr, 0); }
+
+ModuleDesc ModuleValues::self_items(const ClassInfo* cls, const Bindings* bound, int depth) {
+  ModuleDesc d;
+  d.kind = cls->torch_base == analysis::TorchBase::Sequential ? ModuleDesc::Seq : ModuleDesc::List;
+  d.cls = cls;
+  const ast::FunctionDef* init = method(cls, "__init__");
+  if (init == nullptr || depth > kMaxDepth) return d;
+  Ctx ctx{init, cls, bound, depth + 1};
+  for_each_stmt(init->body, [&](const ast::StmtNode* s, bool nested) {
+    auto* e = ast::as<ast::Expr>(s);
+    auto* c = e ? ast::as<ast::Call>(e->value) : nullptr;
+    if (c == nullptr) return;
+    if (is_super_init(c)) {
+      const ClassInfo* base = base_model_class(cls);
+      if (base != nullptr && method(base, "__init__") != nullptr && method(base, "__init__") != init) {
+        // The parent is a Sequential class of the input: its items, for these arguments.
+        Bindings b = bind(method(base, "__init__"), true, c, ctx);
+        ModuleDesc parent = self_items(base, &b, depth + 1);
+        for (auto& i : parent.items) d.items.push_back(i);
+        d.dynamic = d.dynamic || parent.dynamic;
+        return;
+      }
+      for (ast::ExprNode* arg : c->args) {
+        bool starred = ast::is<ast::Starred>(arg);
+        const ast::ExprNode* v = starred ? static_cast<const ast::Starred*>(arg)->value : arg;
+        ModuleDesc item = eval(v, ctx);
+        bool ordered_dict = ast::is<ast::Call>(v) &&
+                            resolve(static_cast<const ast::Call*>(v)->func).value_or("") == "collections.OrderedDict";
+        if (starred || ordered_dict) {
+          if (item.kind != ModuleDesc::List && item.kind != ModuleDesc::Seq) {
+            d.items.push_back(unknown());
+            continue;
+          }
+          for (auto& i : item.items) d.items.push_back(i);
+          d.dynamic = d.dynamic || item.dynamic;
+        } else {
+          d.items.push_back(item);
+        }
+      }
+      return;
+    }
+    // self.add_module("name", m) / self.append(m)
+    auto* m = ast::as<ast::Attribute>(c->func);
+    if (m == nullptr || !is_self(m->value)) return;
+    if (m->attr == "add_module" && c->args.size() == 2) {
+      d.items.push_back(eval(c->args[1], ctx));
+      d.dynamic = d.dynamic || nested;
+    } else if (m->attr == "append" && c->args.size() == 1) {
+      d.items.push_back(eval(c->args[0], ctx));
+      d.dynamic = d.dynamic || nested;
+    }
+  });
+  return d;
+}
+
+std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_view name) {
+  auto is_this = [&](const ast::ExprNode* t) {
+    auto* at = ast::as<ast::Attribute>(t);
+    return at != nullptr && is_self(at->value) && at->attr == name;
+  };
+  // Calls `visit(value, fn)` for each value `self.<name>` is set to in class c.
+  auto for_each_setting = [&](const ClassInfo* c, const auto& visit) {
+    for (ast::StmtNode* s : c->node->body) {
+      auto* f = ast::as<ast::FunctionDef>(s);
+      if (f == nullptr) continue;
+      for_each_stmt(f->body, [&](const ast::StmtNode* st, bool) {
+        if (auto* a = ast::as<ast::Assign>(st)) {
+          for (ast::ExprNode* t : a->targets)
+            if (is_this(t)) visit(a->value, f);
+        } else if (auto* a = ast::as<ast::AnnAssign>(st); a && a->value) {
+          if (is_this(a->target)) visit(a->value, f);
+        } else if (auto* e = ast::as<ast::Expr>(st)) {
+          auto* call = ast::as<ast::Call>(e->value);
+          auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+          if (m && is_self(m->value) && (m->attr == "add_module" || m->attr == "register_module") &&
+              call->args.size() == 2) {
+            ConstValue k = analysis::literal_value(call->args[0]);
+            if (k.kind == ConstValue::Kind::Str && k.text == name) visit(call->args[1], f);
+          }
+        }
+      });
+    }
+  };
+  for (const ClassInfo* c = cls; c != nullptr; c = base_model_class(c)) {
+    bool assigned = false;
+    for_each_setting(c, [&](const ast::ExprNode*, const ast::FunctionDef*) { assigned = true; });
+    if (!assigned) continue;
+    std::string attr_key("self.");
+    attr_key.append(name);
+    return guarded({c, attr_key}, true, [&] {
+      std::vector<ModuleDesc> alts;
+      for_each_setting(c, [&](const ast::ExprNode* value, const ast::FunctionDef* f) {
+        alts.push_back(eval(value, {f, c, nullptr, 0}));
+      });
+      return make_union(std::move(alts));
+    });
+  }
+  return std::nullopt;
+}
+
+}  // namespace t2k::lowering
