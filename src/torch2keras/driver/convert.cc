@@ -3,6 +3,7 @@
 
 #include "torch2keras/analysis/classes.h"
 #include "torch2keras/analysis/imports.h"
+#include "torch2keras/analysis/package.h"
 #include "torch2keras/catalog/catalog.h"
 #include "torch2keras/emit/module_emitter.h"
 #include "torch2keras/lowering/lower.h"
@@ -32,14 +33,50 @@ ConvertResult convert_source(std::string_view bytes, const ConvertOptions& optio
   if (auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
   std::string stem = name.ends_with(".py") ? name.substr(0, name.size() - 3) : name;
   analysis::ModuleLocation location{stem, false};
-  analysis::ImportScope scope(module->body, location);
-  std::vector<analysis::ClassInfo> classes = analysis::find_classes(module, scope, stem);
 
   Arena arena;
+  // What the input imports from its own package comes first, as if written here.
+  analysis::LinkedModule linked;
+  if (options.link_package && options.filename != "<string>") linked = analysis::link_package(module, options.filename);
+  for (const std::string& problem : linked.problems) {
+    diag::Diagnostic d;
+    d.kind = diag::Kind::UnsupportedConstruct;
+    d.severity = diag::Severity::Warning;
+    d.filename = options.filename;
+    d.message = "package linking: " + problem;
+    result.diagnostics.push_back(std::move(d));
+  }
+  if (!linked.dotted_name.empty()) location = {linked.dotted_name, linked.is_package};
+  if (!linked.definitions.empty()) {
+    std::vector<ast::StmtNode*> body(linked.imports.begin(), linked.imports.end());
+    for (const analysis::PulledDefinition& d : linked.definitions) body.push_back(d.stmt);
+    for (ast::StmtNode* s : module->body) {
+      // Imports of linked names are now definitions of this module.
+      if (auto* from = ast::as<ast::ImportFrom>(s)) {
+        std::vector<ast::Alias*> kept;
+        for (ast::Alias* a : from->names)
+          if (!linked.linked_names.count(std::string(a->asname.data() ? a->asname : a->name))) kept.push_back(a);
+        if (kept.empty()) continue;
+        if (kept.size() != from->names.size()) {
+          auto* copy = arena.make<ast::ImportFrom>(*from);
+          copy->names = ast::Seq<ast::Alias*>(arena.copy(std::span<ast::Alias* const>(kept.data(), kept.size())));
+          body.push_back(copy);
+          continue;
+        }
+      }
+      body.push_back(s);
+    }
+    auto* combined = arena.make<ast::Module>(*module);
+    combined->body = ast::Seq<ast::StmtNode*>(arena.copy(std::span<ast::StmtNode* const>(body.data(), body.size())));
+    module = combined;
+  }
+  analysis::ImportScope scope(module->body, location);
+  std::vector<analysis::ClassInfo> classes = analysis::find_classes(module, scope, location.dotted_name);
+
   lowering::Builder builder(arena);
   lowering::LowerOptions lower_options{options.channels_last, options.io_torch, options.filename};
   lowering::LowerOutput lowered = lowering::lower_module(module, scope, classes, builder, lower_options);
-  result.diagnostics = std::move(lowered.diagnostics);
+  for (diag::Diagnostic& d : lowered.diagnostics) result.diagnostics.push_back(std::move(d));
   if (!result.ok()) return result;
 
   emit::EmitInput in{name, options.channels_last, options.io_torch, &parsed->comments};

@@ -15,6 +15,8 @@ struct ConvertOptions {
   bool io_torch = true;       // --io-layout
   bool source_is_text = false;
   std::string filename = "<string>";
+  // Pull in the definitions the file imports from its own package (analysis/package.h).
+  bool link_package = true;
 };
 
 struct ConvertResult {

@@ -411,6 +411,7 @@ class Instantiator {
       }
     }
     auto* f = b_.clone(def);
+    f->loc = {};  // generated: no source position, so no comments of the input attach to it
     f->decorator_list = {};
     f->returns = nullptr;
     f->body = b_.seq(body);

@@ -42,13 +42,17 @@ struct Fact {
     CL,         // a tensor whose channel axis was moved last (rank known)
     Pending,    // a tensor parameter whose layout its first layout-sensitive use decides
     Shape,      // ops.shape() of a channels-last tensor of `rank`
+    List,       // a Python list of tensors, all channels-last (elem_cl) or all PyTorch order
   };
   Kind kind = NonTensor;
   int rank = 0;
   int param = -1;  // Pending: the parameter's index
+  bool elem_cl = false;  // List: the elements are channels-last of `rank`
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
+  static Fact list(Fact elem) { return {List, elem.rank, -1, elem.kind == CL}; }
+  Fact element() const { return elem_cl ? cl(rank) : torch(rank); }
   bool tensor() const { return kind == Torch || kind == CL || kind == Pending; }
   bool operator==(const Fact&) const = default;
 };
@@ -155,6 +159,7 @@ class Lowerer {
   struct Val {
     ast::ExprNode* expr;
     Fact fact;
+    std::vector<Fact> elts = {};  // a list or tuple display: each element's fact
   };
   Val lower_expr(ast::ExprNode* e);
   Val lower_call(ast::Call* call);
@@ -188,6 +193,7 @@ class Lowerer {
   std::map<std::pair<const ClassInfo*, const ast::FunctionDef*>, Unit> units_;
   // Static Sequential items that need a layout change before them: ctor call -> (to_cl?, rank).
   std::map<const ast::Call*, std::pair<bool, int>> wraps_;
+  const ClassInfo* current_class_ = nullptr;  // pass 3: the class being rewritten
   std::map<const Entry*, std::string> factories_;
   std::vector<ast::StmtNode*> factory_defs_;
   std::set<std::string> internal_classes_;  // passed as values: used inside other models
@@ -329,6 +335,19 @@ Fact Lowerer::probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, co
   return out;
 }
 
+// Whether a module works on any layout and keeps it (activations, dropout).
+bool layout_free(const ModuleDesc& d) {
+  switch (d.kind) {
+    case ModuleDesc::Leaf: return d.entry->layout == Layout::Any;
+    case ModuleDesc::Seq:
+    case ModuleDesc::Union:
+      for (const ModuleDesc& i : d.items)
+        if (i.kind != ModuleDesc::None && !layout_free(i)) return false;
+      return true;
+    default: return false;
+  }
+}
+
 // A Sequential: its items in order. The incoming value is converted for the first
 // layout-sensitive item; a later item that needs another layout gets a Permute
 // written in front of it (static Sequentials), or is an error when the items are
@@ -356,7 +375,7 @@ Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const 
               "be placed between its layers; use --layout channels_first");
         return demand_torch(f, arg);
       }
-      transparent = transparent && !converts && resolved(g) == f;
+      transparent = transparent && !converts && layout_free(item);
       f = resolved(g);
     }
   }
@@ -380,7 +399,6 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
     if (self && self->id == "self" && cls != nullptr) {
       if (method(cls, a->attr) != nullptr) return std::nullopt;
       if (auto d = values_.attr(cls, a->attr)) {
-        if (getenv("T2K_DEBUG")) fprintf(stderr, "%s.%s = %s\n", std::string(cls->node->name).c_str(), std::string(a->attr).c_str(), describe(*d).c_str());
         return *d;
       }
       return ModuleDesc{};
@@ -495,6 +513,28 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       }
     }
   }
+  // A list of tensors grows: `features.append(x)` keeps one layout for all elements.
+  if (auto* a = ast::as<ast::Attribute>(call->func); a && a->attr == "append" && call->args.size() == 1) {
+    if (auto* var = ast::as<ast::Name>(a->value)) {
+      auto it = frame_->env.find(std::string(var->id));
+      Fact cur = it != frame_->env.end() ? resolved(it->second) : Fact{};
+      if (cur.kind == Fact::List || cur.kind == Fact::NonTensor) {
+        return {relower_call(call, call->func, [&](std::size_t, Val& v) {
+                  Fact f = resolved(v.fact);
+                  if (!f.tensor()) return;
+                  if (cur.kind == Fact::NonTensor) {
+                    if (f.kind == Fact::Pending) f = demand_torch(f, v.expr);
+                    frame_->env[std::string(var->id)] = Fact::list(f);
+                  } else if (cur.elem_cl) {
+                    demand_cl(f, cur.rank, v.expr);
+                  } else {
+                    demand_torch(f, v.expr);
+                  }
+                }),
+                Fact{}};
+      }
+    }
+  }
   // 3. A catalog function or tensor method.
   const Entry* entry = nullptr;
   ast::ExprNode* receiver = nullptr;
@@ -579,7 +619,16 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   auto list_fact = [&](Val& v) -> Fact {
     auto* l = ast::as<ast::List>(v.expr);
     auto* t = ast::as<ast::Tuple>(v.expr);
-    if (l == nullptr && t == nullptr) return resolved(v.fact);
+    if (l == nullptr && t == nullptr) {
+      Fact f = resolved(v.fact);
+      // A list variable (torch.cat(features, 1)): its elements' layout.
+      if (f.kind == Fact::List) return f.element();
+      if (f.kind == Fact::NonTensor && ast::is<ast::Name>(v.expr))
+        error(diag::Kind::UnsupportedConstruct, call,
+              "cannot tell the layout of the tensors in `" + syntax::unparse(v.expr) +
+                  "`; build the list in this function from tensors it computes");
+      return f;
+    }
     return Fact{};
   };
   switch (entry->layout) {
@@ -610,15 +659,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       if (primary && (ast::is<ast::List>(primary->expr) || ast::is<ast::Tuple>(primary->expr))) {
         auto elts = ast::is<ast::List>(primary->expr) ? static_cast<ast::List*>(primary->expr)->elts
                                                        : static_cast<ast::Tuple*>(primary->expr)->elts;
-        std::vector<Fact> facts;
-        for (ast::ExprNode* x : elts) {
-          if (auto* nm = ast::as<ast::Name>(x)) {
-            auto it = frame_->env.find(std::string(nm->id));
-            facts.push_back(it != frame_->env.end() ? resolved(it->second) : Fact{});
-          } else {
-            facts.push_back(Fact{});
-          }
-        }
+        std::vector<Fact> facts = primary->elts;
+        facts.resize(elts.size());
         bool all_cl = !facts.empty();
         for (auto& g : facts) all_cl = all_cl && g.kind == Fact::CL && g.rank == facts[0].rank;
         if (all_cl) f = facts[0];
@@ -827,15 +869,32 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       bool is_list = e->kind == ast::NodeKind::List;
       auto elts = is_list ? static_cast<ast::List*>(e)->elts : static_cast<ast::Tuple*>(e)->elts;
       std::vector<ast::ExprNode*> out;
+      std::vector<Fact> facts;
       bool changed = false;
       for (ast::ExprNode* x : elts) {
         Val v = lower_expr(x);
         changed = changed || v.expr != x;
         out.push_back(v.expr);
+        facts.push_back(resolved(v.fact));
       }
-      if (!changed) return {e, {}};
-      if (is_list) return {b_.list(out), {}};
-      return {b_.tuple(out), {}};
+      // A list display of tensors: one layout for all of them.
+      Fact list_fact;
+      if (is_list && !facts.empty()) {
+        bool all_tensors = true, all_same = true;
+        for (const Fact& f : facts) {
+          all_tensors = all_tensors && (f.kind == Fact::CL || f.kind == Fact::Torch);
+          all_same = all_same && f == facts[0];
+        }
+        if (all_tensors && !all_same) {
+          for (std::size_t i = 0; i < out.size(); ++i)
+            if (facts[i].kind == Fact::CL) facts[i] = demand_torch(facts[i], out[i]), changed = true;
+          for (Fact& f : facts) f = Fact::torch(f.rank);
+        }
+        if (all_tensors) list_fact = Fact::list(facts[0]);
+      }
+      if (!changed) return {e, list_fact, facts};
+      if (is_list) return {b_.list(out), list_fact, facts};
+      return {b_.tuple(out), {}, facts};
     }
     case ast::NodeKind::Compare: {
       auto* c = b_.clone(static_cast<ast::Compare*>(e));
@@ -959,7 +1018,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         auto convert_out = [&](Val& x) {
           Fact f = resolved(x.fact);
           if (frame_->top_level && opt_.io_torch) {
-            if (f.kind == Fact::CL) demand_torch(f, x.expr);
+            if (f.kind == Fact::CL) f = demand_torch(f, x.expr);
+            if (!frame_->ret) frame_->ret = f.tensor() ? Fact::torch(f.rank) : f;
             return;
           }
           if (!frame_->ret) frame_->ret = f;
@@ -1407,7 +1467,10 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
             std::vector<ast::ExprNode*> args;
             for (ast::ExprNode* x : call->args) args.push_back(rewrite_ctor_expr(x));
             // nn.Sequential's super().__init__(a, b) is keras.Sequential's super().__init__([a, b]).
-            if (!args.empty()) {
+            bool sequential_parent = false;
+            if (current_class_ != nullptr)
+              for (const std::string& bp : current_class_->base_paths) sequential_parent = sequential_parent || bp == "torch.nn.Sequential";
+            if (!args.empty() && sequential_parent) {
               if (args.size() == 1 && ast::is<ast::Starred>(args[0])) args = {static_cast<ast::Starred*>(args[0])->value};
               else args = {b_.list(args)};
             }
@@ -1530,6 +1593,11 @@ ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_i
 }
 
 ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
+  current_class_ = &cls;
+  struct Reset {
+    const ClassInfo*& c;
+    ~Reset() { c = nullptr; }
+  } reset{current_class_};
   auto* c = b_.clone(cls.node);
   bool top = false;
   for (const ModelInfo& m : out_.models)
@@ -1538,7 +1606,9 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
   for (std::size_t i = 0; i < cls.node->bases.size(); ++i) {
     ast::ExprNode* base = cls.node->bases[i];
     const std::string& path = cls.base_paths[i];
-    if (path == "torch.nn.Module") bases.push_back(b_.dotted(top ? "keras.Model" : "keras.layers.Layer"));
+    auto* base_name = ast::as<ast::Name>(base);
+    if (base_name != nullptr && model_class(base_name->id) != nullptr) bases.push_back(base);
+    else if (path == "torch.nn.Module") bases.push_back(b_.dotted(top ? "keras.Model" : "keras.layers.Layer"));
     else if (path == "torch.nn.Sequential") bases.push_back(b_.dotted("keras.Sequential"));
     else if (is_torch_path(path)) {
       error(diag::Kind::UnsupportedConstruct, base, "subclassing `" + path + "` is not supported yet");
@@ -1661,11 +1731,23 @@ LowerOutput Lowerer::run() {
       scan_uses(s, false);
     }
   }
+  // Classes that are submodules of another model class, however they get there
+  // (`_stack(...)` building a Sequential of blocks in a module function).
+  std::set<const ClassInfo*> submodules;
+  for (const ClassInfo& c : classes_) {
+    if (c.torch_base == analysis::TorchBase::None) continue;
+    for (const ClassInfo* sub : values_.submodule_classes(&c))
+      if (sub != &c) submodules.insert(sub);
+  }
   for (const ClassInfo& c : classes_) {
     if (c.torch_base == analysis::TorchBase::None) continue;
     ModelInfo m;
     m.name = std::string(c.node->name);
-    m.top_level = !used.count(m.name) && !internal_classes_.count(m.name);
+    bool is_base = false;  // a base of another model class (ConvNormActivation)
+    for (const ClassInfo& other : classes_)
+      for (ast::ExprNode* b : other.node->bases)
+        if (auto* n = ast::as<ast::Name>(b); n && n->id == c.node->name) is_base = true;
+    m.top_level = !used.count(m.name) && !internal_classes_.count(m.name) && !submodules.count(&c) && !is_base;
     if (const ast::FunctionDef* init = method(&c, "__init__")) {
       auto* args = strip_arguments(init->args, false);
       m.signature = "(" + syntax::unparse(args) + ")";

@@ -823,6 +823,42 @@ ModuleDesc ModuleValues::self_items(const ClassInfo* cls, const Bindings* bound,
   return d;
 }
 
+std::set<const ClassInfo*> ModuleValues::submodule_classes(const ClassInfo* cls) {
+  std::set<const ClassInfo*> out;
+  std::function<void(const ModuleDesc&)> collect = [&](const ModuleDesc& d) {
+    if ((d.kind == ModuleDesc::User || d.kind == ModuleDesc::UserClass || d.kind == ModuleDesc::Seq) && d.cls)
+      out.insert(d.cls);
+    for (const ModuleDesc& i : d.items) collect(i);
+  };
+  std::set<std::string> names;
+  for (ast::StmtNode* s : cls->node->body) {
+    auto* f = ast::as<ast::FunctionDef>(s);
+    if (f == nullptr) continue;
+    for_each_stmt(f->body, [&](const ast::StmtNode* st, bool) {
+      auto note = [&](const ast::ExprNode* t) {
+        auto* at = ast::as<ast::Attribute>(t);
+        if (at && is_self(at->value)) names.insert(std::string(at->attr));
+      };
+      if (auto* a = ast::as<ast::Assign>(st))
+        for (ast::ExprNode* t : a->targets) note(t);
+      else if (auto* a = ast::as<ast::AnnAssign>(st))
+        note(a->target);
+      else if (auto* e = ast::as<ast::Expr>(st)) {
+        auto* c = ast::as<ast::Call>(e->value);
+        auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
+        if (m && is_self(m->value) && m->attr == "add_module" && c->args.size() == 2) {
+          ConstValue k = analysis::literal_value(c->args[0]);
+          if (k.kind == ConstValue::Kind::Str) names.insert(k.text);
+        }
+      }
+    });
+  }
+  for (const std::string& n : names)
+    if (auto d = attr(cls, n)) collect(*d);
+  if (cls->torch_base != analysis::TorchBase::Module) collect(self_items(cls));
+  return out;
+}
+
 std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_view name) {
   auto is_this = [&](const ast::ExprNode* t) {
     auto* at = ast::as<ast::Attribute>(t);

@@ -74,6 +74,10 @@ class ModuleValues {
   // or of a ModuleDict/ModuleList subclass (its add_module / append calls).
   ModuleDesc self_items(const analysis::ClassInfo* cls);
 
+  // The model classes whose instances `cls` holds (in its attributes, its
+  // Sequential/ModuleList items, nested containers), directly.
+  std::set<const analysis::ClassInfo*> submodule_classes(const analysis::ClassInfo* cls);
+
   const analysis::ClassInfo* model_class(std::string_view name) const;
   const ast::FunctionDef* method(const analysis::ClassInfo* cls, std::string_view name) const;
   const ast::FunctionDef* module_function(std::string_view name) const;
