@@ -40,6 +40,15 @@ CASES = [
     ("nn.MaxPool2d(3, stride=1, padding=1)", (2, 4, 8, 8)),  # Keras "same" is exact here
     ("nn.AvgPool2d(2)", (2, 4, 8, 8)),
     ("nn.AvgPool2d(3, stride=2, padding=1)", (2, 4, 8, 8)),  # count_include_pad=True
+    # Runtime helpers (emit/runtime/layers.py): P19-P22.
+    ("nn.MaxPool2d(3, stride=2, ceil_mode=True)", (2, 4, 8, 8)),
+    ("nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)", (2, 4, 10, 9)),
+    ("nn.MaxPool2d((2, 3), stride=(2, 1), padding=(1, 0))", (2, 4, 7, 8)),
+    ("nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True)", (2, 4, 10)),
+    ("nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)", (2, 4, 8, 8)),
+    ("nn.AvgPool2d(3, stride=2, ceil_mode=True)", (2, 4, 8, 8)),
+    ("nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)", (2, 4, 9, 10)),
+    ("nn.AvgPool1d(4, stride=3, padding=2, ceil_mode=True)", (2, 4, 11)),
     ("nn.AdaptiveAvgPool2d(1)", (2, 4, 7, 7)),
     ("nn.AdaptiveAvgPool2d((2, 3))", (2, 4, 7, 7)),
     ("nn.AdaptiveMaxPool2d(1)", (2, 4, 7, 7)),
@@ -50,6 +59,7 @@ CASES = [
     ("nn.ELU(alpha=0.5)", (2, 8)),
     ("nn.SELU()", (2, 8)),
     ("nn.GELU()", (2, 8)),  # P37: exact erf form
+    ("nn.GELU(approximate='tanh')", (2, 8)),
     ("nn.SiLU()", (2, 8)),
     ("nn.Mish()", (2, 8)),
     ("nn.Hardswish()", (2, 8)),
@@ -58,6 +68,7 @@ CASES = [
     ("nn.Tanh()", (2, 8)),
     ("nn.Softsign()", (2, 8)),
     ("nn.Softplus()", (2, 8)),
+    ("nn.Softplus(beta=2.0)", (2, 8)),
     ("nn.Softmax(dim=1)", (2, 4, 3, 3)),  # P33: the channel axis moves
     ("nn.Dropout(0.3)", (2, 8)),
     ("nn.Identity()", (2, 8)),

@@ -213,7 +213,7 @@ Fact Lowerer::resolved(Fact f) const {
 
 Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
   f = resolved(f);
-  if (!opt_.channels_last || rank < 3) return f.kind == Fact::Pending ? Fact::torch(rank) : f;
+  if (!opt_.channels_last || rank < 3) return f.kind == Fact::Pending ? demand_torch(f, expr) : f;
   if (f.kind == Fact::Pending) {
     frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::cl(rank);
     return Fact::cl(rank);
@@ -335,6 +335,12 @@ Fact Lowerer::probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, co
   return out;
 }
 
+// Whether two facts put tensor axes in the same order (a PyTorch-order rank may be unknown).
+bool same_layout(const Fact& a, const Fact& b) {
+  if (a.kind != b.kind) return false;
+  return a.kind != Fact::CL || a.rank == b.rank;
+}
+
 // Whether a module works on any layout and keeps it (activations, dropout).
 bool layout_free(const ModuleDesc& d) {
   switch (d.kind) {
@@ -369,7 +375,7 @@ Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const 
       } else if (converts && !d.dynamic && item.ctor != nullptr && item.kind != ModuleDesc::Union) {
         bool to_cl = resolved(g).kind == Fact::CL && f.kind != Fact::CL;
         wraps_[item.ctor] = {to_cl, to_cl ? g.rank : f.rank};
-      } else if (converts || (d.dynamic && !(resolved(g) == f))) {
+      } else if (converts || (d.dynamic && !same_layout(resolved(g), f))) {
         error(diag::Kind::UnsupportedConstruct, at,
               "a layer inside this `nn.Sequential(*layers)` needs a layout change that cannot "
               "be placed between its layers; use --layout channels_first");
@@ -1667,6 +1673,20 @@ void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
   ast::for_each_child(n, [&](ast::Node* c) { check_leftover_torch(c, found); });
 }
 
+// The names a module-level statement binds (def, class, assignment targets).
+std::vector<std::string> defined_names(const ast::StmtNode* s) {
+  std::vector<std::string> out;
+  if (auto* f = ast::as<ast::FunctionDef>(s)) out.emplace_back(f->name);
+  else if (auto* c = ast::as<ast::ClassDef>(s)) out.emplace_back(c->name);
+  else if (auto* a = ast::as<ast::Assign>(s)) {
+    for (ast::ExprNode* t : a->targets)
+      if (auto* n = ast::as<ast::Name>(t)) out.emplace_back(n->id);
+  } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
+    if (auto* n = ast::as<ast::Name>(a->target)) out.emplace_back(n->id);
+  }
+  return out;
+}
+
 // The generated module binds `keras`, `layers`, `ops` and `np` at module level;
 // the input's own variables, parameters and functions with those names are
 // renamed (`layers = []` -> `layers_ = []`), unless an import binds the name to
@@ -1776,6 +1796,7 @@ LowerOutput Lowerer::run() {
     if (c.torch_base != analysis::TorchBase::None) scan_calls(const_cast<ast::ClassDef*>(c.node));
 
   // Pass 3. The module docstring goes into the generated one (emit).
+  std::vector<ast::StmtNode*> origins;  // the input statement of each out_.body statement
   for (ast::StmtNode* s : module_->body) {
     if (s == module_->body[0] && ast::is<ast::Expr>(s) && ast::is<ast::Constant>(static_cast<ast::Expr*>(s)->value)) {
       auto* c = static_cast<ast::Constant*>(static_cast<ast::Expr*>(s)->value);
@@ -1795,12 +1816,13 @@ LowerOutput Lowerer::run() {
         torch_import = from->level == 0 && is_torch_path(mod);
         if (from->level > 0) torch_import = true;  // package-relative: converted with the package (later)
       }
-      if (!torch_import) out_.body.push_back(s);
+      if (!torch_import) out_.body.push_back(s), origins.push_back(s);
       continue;
     }
     if (auto* cd = ast::as<ast::ClassDef>(s)) {
       if (const ClassInfo* ci = model_class(cd->name)) {
         out_.body.push_back(lower_class(*ci));
+        origins.push_back(s);
         continue;
       }
     }
@@ -1822,9 +1844,33 @@ LowerOutput Lowerer::run() {
                          : ast::is<ast::ClassDef>(s) ? "class `" + std::string(static_cast<ast::ClassDef*>(s)->name) + "`"
                                                      : std::string("this statement");
       error(diag::Kind::DroppedCode, s, "left out " + what + ": it is not model code and uses PyTorch");
+      for (const std::string& n : defined_names(s)) dropped_names_.insert(n);
       continue;
     }
     out_.body.push_back(converted);
+    origins.push_back(s);
+  }
+  // Code that uses what was left out goes too (a builder annotated with a
+  // left-out weights class would fail at import).
+  for (bool again = true; again;) {
+    again = false;
+    for (std::size_t i = 0; i < out_.body.size(); ++i) {
+      ast::StmtNode* s = out_.body[i];
+      if (!(ast::is<ast::FunctionDef>(s) || ast::is<ast::Assign>(s) || ast::is<ast::ClassDef>(s))) continue;
+      if (auto* cd = ast::as<ast::ClassDef>(s); cd && model_class(cd->name)) continue;
+      std::vector<std::string> names = defined_names(s);
+      bool needed = false;
+      for (const std::string& n : names) needed = needed || called.count(n) > 0;
+      if (needed || !references_torch(s)) continue;
+      error(diag::Kind::DroppedCode, origins[i],
+            "left out `" + (names.empty() ? std::string("this statement") : names[0]) +
+                "`: it uses code that was left out");
+      for (const std::string& n : names) dropped_names_.insert(n);
+      out_.body.erase(out_.body.begin() + static_cast<std::ptrdiff_t>(i));
+      origins.erase(origins.begin() + static_cast<std::ptrdiff_t>(i));
+      again = true;
+      break;
+    }
   }
   // Layer factories after the input's own imports.
   std::size_t at = 0;

@@ -62,6 +62,8 @@ ModuleDesc bottom() {
   return u;
 }
 
+bool is_bottom(const ModuleDesc& d) { return d.kind == ModuleDesc::Union && d.items.empty(); }
+
 ModuleDesc make_union(std::vector<ModuleDesc> alts) {
   ModuleDesc u = bottom();
   for (ModuleDesc& a : alts) u = join(std::move(u), a);
@@ -367,6 +369,8 @@ ModuleDesc ModuleValues::instantiate(const ModuleDesc& callee, const ast::Call* 
     return make_union(std::move(alts));
   }
   ModuleDesc d;
+  // Calling None never makes a module (the code is under `if x is not None`).
+  if (callee.kind == ModuleDesc::None) return bottom();
   if (callee.kind == ModuleDesc::LeafClass) {
     d.kind = ModuleDesc::Leaf;
     d.entry = callee.entry;
@@ -743,7 +747,9 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
       auto* recv = m ? ast::as<ast::Name>(m->value) : nullptr;
       if (recv && recv->id == name && !c->args.empty()) {
         if (m->attr == "append") {
-          d.items.push_back(eval(c->args[0], ctx));
+          ModuleDesc item = eval(c->args[0], ctx);
+          if (is_bottom(item)) return;  // a call of None: this append never runs
+          d.items.push_back(item);
           d.dynamic = d.dynamic || nested;
         } else if (m->attr == "extend") {
           add_all(c->args[0]);

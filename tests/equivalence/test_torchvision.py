@@ -1,0 +1,36 @@
+"""torchvision's own model files convert and verify (issue 3, "real input").
+
+The installed torchvision 0.29 sources are converted as they are (never copied
+into this repository), including the definitions they import from the rest of
+the package (ops/misc.py for MobileNetV2). `torch2keras verify` runs in a
+subprocess: it imports torch, torchvision and TensorFlow together, which is
+kept out of the pytest process. A fast subset runs here; bench/zoo runs all.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torchvision = pytest.importorskip("torchvision")
+MODELS = Path(torchvision.__file__).parent / "models"
+
+CASES = [
+    ("resnet.py", "ResNet(BasicBlock, [2, 2, 2, 2])", "channels_last"),  # resnet18
+    ("squeezenet.py", "SqueezeNet('1_1')", "channels_first"),
+    ("mobilenetv2.py", "MobileNetV2()", "channels_last"),  # pulls ops/misc.py in
+]
+
+
+@pytest.mark.parametrize("file,expr,layout", CASES, ids=[c[0] for c in CASES])
+def test_torchvision_model_verifies(file, expr, layout):
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    run = subprocess.run(
+        [sys.executable, "-m", "torch2keras", "verify", str(MODELS / file), "--model", expr,
+         "--input-shape", "1,3,224,224", "--layout", layout, "--trials", "1"],
+        capture_output=True, text=True, env=env, timeout=900)
+    report = run.stdout + run.stderr
+    assert run.returncode == 0, report
+    assert "OK" in report
