@@ -7,6 +7,7 @@ subprocess: it imports torch, torchvision and TensorFlow together, which is
 kept out of the pytest process. A fast subset runs here; bench/zoo runs all.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,8 +15,13 @@ from pathlib import Path
 
 import pytest
 
-torchvision = pytest.importorskip("torchvision")
-MODELS = Path(torchvision.__file__).parent / "models"
+# Located, not imported: importing torchvision next to TensorFlow in the pytest
+# process crashes it (TF 2.21 + torch 2.14 extension clash), so only the
+# subprocess imports it.
+_SPEC = importlib.util.find_spec("torchvision")
+if _SPEC is None or not _SPEC.submodule_search_locations:
+    pytest.skip("torchvision is not installed", allow_module_level=True)
+MODELS = Path(list(_SPEC.submodule_search_locations)[0]) / "models"
 
 CASES = [
     ("resnet.py", "ResNet(BasicBlock, [2, 2, 2, 2])", "channels_last"),  # resnet18
