@@ -17,12 +17,6 @@ namespace fs = std::filesystem;
 // Names a telemetry call uses; its calls are dropped, so it is never pulled.
 bool is_telemetry(std::string_view name) { return name == "_log_api_usage_once"; }
 
-void collect_names(const ast::Node* n, std::set<std::string>& out) {
-  if (n == nullptr) return;
-  if (auto* name = ast::as<ast::Name>(n)) out.insert(std::string(name->id));
-  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { collect_names(c, out); });
-}
-
 void clear_locations(ast::Node* n) {
   if (n == nullptr) return;
   n->loc = {};
@@ -89,10 +83,10 @@ class Linker {
       bool enum_class = false;
       for (ast::ExprNode* b : c->bases) {
         std::set<std::string> names;
-        collect_names(b, names);
+        ast::collect_names(b, names);
         for (const std::string& n : names) enum_class = enum_class || n.ends_with("Enum");
       }
-      if (!enum_class) collect_names(c, seeds);
+      if (!enum_class) ast::collect_names(c, seeds);
     }
     std::set<std::string> seen_local;
     std::vector<std::string> work(seeds.begin(), seeds.end());
@@ -102,7 +96,7 @@ class Linker {
       if (auto it = main_.defs.find(name); it != main_.defs.end() && !ast::is<ast::ClassDef>(it->second)) {
         if (seen_local.insert(name).second) {
           std::set<std::string> more;
-          collect_names(it->second, more);
+          ast::collect_names(it->second, more);
           work.insert(work.end(), more.begin(), more.end());
         }
         continue;
@@ -134,7 +128,7 @@ class Linker {
     ast::StmtNode* stmt = m.defs.at(name);
     if (!defined_.insert(stmt).second) return;
     std::set<std::string> uses;
-    collect_names(stmt, uses);
+    ast::collect_names(stmt, uses);
     for (const std::string& u : uses) {
       if (u == name || is_telemetry(u)) continue;
       if (m.defs.count(u)) {

@@ -56,12 +56,6 @@ std::string_view defined_name(const ast::StmtNode* s) {
   return {};
 }
 
-void collect_names(ast::Node* n, std::set<std::string>& names) {
-  if (n == nullptr) return;
-  if (auto* name = ast::as<ast::Name>(n)) names.insert(std::string(name->id));
-  ast::for_each_child(n, [&](ast::Node* c) { collect_names(c, names); });
-}
-
 // The definitions of `f` that `wanted` names, with the definitions they use
 // (base classes, helper functions), in file order.
 std::vector<ast::StmtNode*> used_definitions(const RuntimeFile& f, const std::set<std::string>& wanted) {
@@ -71,7 +65,7 @@ std::vector<ast::StmtNode*> used_definitions(const RuntimeFile& f, const std::se
     for (ast::StmtNode* s : f.body) {
       if (!needed.count(std::string(defined_name(s)))) continue;
       std::set<std::string> uses;
-      collect_names(s, uses);
+      ast::collect_names(s, uses);
       for (const std::string& u : uses) {
         bool defined_here = false;
         for (ast::StmtNode* t : f.body) defined_here = defined_here || defined_name(t) == u;

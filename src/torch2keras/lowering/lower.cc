@@ -1463,9 +1463,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           }
           // super(Net, self).__init__(...) -> super().__init__(...)
           auto* a = ast::as<ast::Attribute>(call->func);
-          auto* sup = a ? ast::as<ast::Call>(a->value) : nullptr;
-          auto* sn = sup ? ast::as<ast::Name>(sup->func) : nullptr;
-          if (in_init && sn && sn->id == "super" && a->attr == "__init__") {
+          if (in_init && is_super_init(call)) {
             auto* c = b_.clone(call);
             auto* sa = b_.clone(a);
             sa->value = b_.call("super", {});

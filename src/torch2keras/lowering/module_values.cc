@@ -75,15 +75,43 @@ bool is_self(const ast::ExprNode* e) {
   return n != nullptr && n->id == "self";
 }
 
-// `super().__init__(...)` or `super(C, self).__init__(...)`.
+// Calls `visit(name, value, fn)` for each `self.<name> = value` (plain or
+// annotated) and `self.add_module("<name>", value)` in the methods of `c`.
+template <class Visit>
+void for_each_attr_setting(const ClassInfo* c, const Visit& visit) {
+  for (ast::StmtNode* s : c->node->body) {
+    auto* f = ast::as<ast::FunctionDef>(s);
+    if (f == nullptr) continue;
+    for_each_stmt(f->body, [&](const ast::StmtNode* st, bool) {
+      auto set = [&](const ast::ExprNode* target, const ast::ExprNode* value) {
+        auto* at = ast::as<ast::Attribute>(target);
+        if (at != nullptr && is_self(at->value)) visit(at->attr, value, f);
+      };
+      if (auto* a = ast::as<ast::Assign>(st)) {
+        for (ast::ExprNode* t : a->targets) set(t, a->value);
+      } else if (auto* a = ast::as<ast::AnnAssign>(st); a && a->value) {
+        set(a->target, a->value);
+      } else if (auto* e = ast::as<ast::Expr>(st)) {
+        auto* call = ast::as<ast::Call>(e->value);
+        auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+        if (m && is_self(m->value) && (m->attr == "add_module" || m->attr == "register_module") &&
+            call->args.size() == 2) {
+          ConstValue k = analysis::literal_value(call->args[0]);
+          if (k.kind == ConstValue::Kind::Str) visit(k.text, call->args[1], f);
+        }
+      }
+    });
+  }
+}
+
+}  // namespace
+
 bool is_super_init(const ast::Call* call) {
   auto* a = ast::as<ast::Attribute>(call->func);
   auto* sup = a ? ast::as<ast::Call>(a->value) : nullptr;
   auto* sn = sup ? ast::as<ast::Name>(sup->func) : nullptr;
   return sn != nullptr && sn->id == "super" && a->attr == "__init__";
 }
-
-}  // namespace
 
 std::vector<const ModuleDesc*> ModuleDesc::alternatives() const {
   std::vector<const ModuleDesc*> out;
@@ -104,30 +132,6 @@ bool ModuleDesc::same_structure(const ModuleDesc& o) const {
   for (std::size_t i = 0; i < items.size(); ++i)
     if (!items[i].same_structure(o.items[i])) return false;
   return true;
-}
-
-std::string describe(const ModuleDesc& d) {
-  auto items = [&](const char* open, const char* close) {
-    std::string s = open;
-    for (std::size_t i = 0; i < d.items.size(); ++i) s += (i ? ", " : "") + describe(d.items[i]);
-    return s + (d.dynamic ? ", ..." : "") + close;
-  };
-  switch (d.kind) {
-    case ModuleDesc::Unknown: return "?";
-    case ModuleDesc::None: return "None";
-    case ModuleDesc::Leaf: return d.entry->keys.empty() ? "?" : d.entry->keys[0];
-    case ModuleDesc::LeafClass: return "class " + (d.entry->keys.empty() ? std::string("?") : d.entry->keys[0]);
-    case ModuleDesc::User: return std::string(d.cls->node->name);
-    case ModuleDesc::UserClass: return "class " + std::string(d.cls->node->name);
-    case ModuleDesc::Seq: return items("Sequential(", ")");
-    case ModuleDesc::List: return items("[", "]");
-    case ModuleDesc::Union: {
-      std::string s;
-      for (std::size_t i = 0; i < d.items.size(); ++i) s += (i ? " | " : "") + describe(d.items[i]);
-      return s;
-    }
-  }
-  return "?";
 }
 
 ModuleDesc join(ModuleDesc a, const ModuleDesc& b) {
@@ -696,10 +700,7 @@ ModuleDesc ModuleValues::eval_local(std::string_view name, const Ctx& ctx) {
     assigned = true;
   }
   if (!assigned) {
-    if (const ast::FunctionDef* f = module_function(name)) {
-      (void)f;
-      return unknown();
-    }
+    if (module_function(name) != nullptr) return unknown();  // a function as a value
     return eval_name(name, {nullptr, nullptr, nullptr, ctx.depth + 1});
   }
   // `x = None` followed by `if x is None: x = nn.BatchNorm2d`: both stay in the union;
@@ -837,28 +838,9 @@ std::set<const ClassInfo*> ModuleValues::submodule_classes(const ClassInfo* cls)
     for (const ModuleDesc& i : d.items) collect(i);
   };
   std::set<std::string> names;
-  for (ast::StmtNode* s : cls->node->body) {
-    auto* f = ast::as<ast::FunctionDef>(s);
-    if (f == nullptr) continue;
-    for_each_stmt(f->body, [&](const ast::StmtNode* st, bool) {
-      auto note = [&](const ast::ExprNode* t) {
-        auto* at = ast::as<ast::Attribute>(t);
-        if (at && is_self(at->value)) names.insert(std::string(at->attr));
-      };
-      if (auto* a = ast::as<ast::Assign>(st))
-        for (ast::ExprNode* t : a->targets) note(t);
-      else if (auto* a = ast::as<ast::AnnAssign>(st))
-        note(a->target);
-      else if (auto* e = ast::as<ast::Expr>(st)) {
-        auto* c = ast::as<ast::Call>(e->value);
-        auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
-        if (m && is_self(m->value) && m->attr == "add_module" && c->args.size() == 2) {
-          ConstValue k = analysis::literal_value(c->args[0]);
-          if (k.kind == ConstValue::Kind::Str) names.insert(k.text);
-        }
-      }
-    });
-  }
+  for_each_attr_setting(cls, [&](std::string_view name, const ast::ExprNode*, const ast::FunctionDef*) {
+    names.emplace(name);
+  });
   for (const std::string& n : names)
     if (auto d = attr(cls, n)) collect(*d);
   if (cls->torch_base != analysis::TorchBase::Module) collect(self_items(cls));
@@ -866,32 +848,11 @@ std::set<const ClassInfo*> ModuleValues::submodule_classes(const ClassInfo* cls)
 }
 
 std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_view name) {
-  auto is_this = [&](const ast::ExprNode* t) {
-    auto* at = ast::as<ast::Attribute>(t);
-    return at != nullptr && is_self(at->value) && at->attr == name;
-  };
   // Calls `visit(value, fn)` for each value `self.<name>` is set to in class c.
   auto for_each_setting = [&](const ClassInfo* c, const auto& visit) {
-    for (ast::StmtNode* s : c->node->body) {
-      auto* f = ast::as<ast::FunctionDef>(s);
-      if (f == nullptr) continue;
-      for_each_stmt(f->body, [&](const ast::StmtNode* st, bool) {
-        if (auto* a = ast::as<ast::Assign>(st)) {
-          for (ast::ExprNode* t : a->targets)
-            if (is_this(t)) visit(a->value, f);
-        } else if (auto* a = ast::as<ast::AnnAssign>(st); a && a->value) {
-          if (is_this(a->target)) visit(a->value, f);
-        } else if (auto* e = ast::as<ast::Expr>(st)) {
-          auto* call = ast::as<ast::Call>(e->value);
-          auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
-          if (m && is_self(m->value) && (m->attr == "add_module" || m->attr == "register_module") &&
-              call->args.size() == 2) {
-            ConstValue k = analysis::literal_value(call->args[0]);
-            if (k.kind == ConstValue::Kind::Str && k.text == name) visit(call->args[1], f);
-          }
-        }
-      });
-    }
+    for_each_attr_setting(c, [&](std::string_view set, const ast::ExprNode* value, const ast::FunctionDef* f) {
+      if (set == name) visit(value, f);
+    });
   };
   for (const ClassInfo* c = cls; c != nullptr; c = base_model_class(c)) {
     bool assigned = false;

@@ -147,8 +147,8 @@ class ModuleValues {
   int cycle_low_ = 1 << 30;      // the lowest stack depth a cycle reached back to
 };
 
-// A short description for messages: "nn.Conv2d", "BasicBlock | Bottleneck".
-std::string describe(const ModuleDesc& d);
+// `super().__init__(...)` or `super(C, self).__init__(...)`.
+bool is_super_init(const ast::Call* call);
 
 // The union of `a` and `b` (flattened; Unknown absorbs everything).
 ModuleDesc join(ModuleDesc a, const ModuleDesc& b);

@@ -66,4 +66,10 @@ bool has_attributes(NodeKind kind) {
   return kHas[static_cast<int>(kind)];
 }
 
+void collect_names(const Node* node, std::set<std::string>& names) {
+  if (node == nullptr) return;
+  if (auto* n = as<Name>(node)) names.insert(std::string(n->id));
+  for_each_child(const_cast<Node*>(node), [&](Node* child) { collect_names(child, names); });
+}
+
 }  // namespace t2k::ast

@@ -8,6 +8,9 @@
 // Semantic facts never live here: analyses keep side tables keyed by node.
 #pragma once
 
+#include <set>
+#include <string>
+
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -234,6 +237,9 @@ void visit_field(Visitor& visit, Seq<T*> children) {
 template <class Visitor, class T>
 void visit_field(Visitor&, const T&) {}
 }  // namespace detail
+
+// Inserts the id of every Name in the subtree of `node` (null: none) into `names`.
+void collect_names(const Node* node, std::set<std::string>& names);
 
 template <class Visitor>
 void for_each_child(Node* node, Visitor&& visit) {
