@@ -556,11 +556,12 @@ void ModuleValues::compute_class_refs() {
     for (ast::Keyword* kw : s.call->keywords)
       if (kw->arg.data() != nullptr && !kw->arg.empty()) add({callee, std::string(kw->arg)}, kw->value, s.fn, s.cls);
   };
-  std::vector<std::pair<const ast::FunctionDef*, const ClassInfo*>> functions;
-  for (auto& [f, c] : owner_) functions.push_back({f, c});
   while (changed) {
     changed = false;
-    for (auto [f, c] : functions) {
+    for (const auto& owned : owner_) {
+      // Plain variables, not a structured binding: the lambdas below capture them.
+      const ast::FunctionDef* f = owned.first;
+      const ClassInfo* c = owned.second;
       const ast::Arguments* a = f->args;
       std::size_t first_default = a->args.size() - a->defaults.size();
       for (std::size_t k = first_default; k < a->args.size(); ++k)
