@@ -120,7 +120,29 @@ class Linker {
     std::string attr = bound->substr(dot + 1);
     if (m == nullptr || !m->defs.count(attr)) return false;
     define(*m, attr);
-    return attr == name;  // `from .x import A as B` would need a rename: not linked
+    // `from ..ops.misc import SqueezeExcitation as SElayer`: the alias becomes a
+    // module-level assignment after the definition, in the file that imports it.
+    if (attr != name && aliased_.insert({&f, name}).second) alias(name, attr);
+    return true;
+  }
+
+  // `local = defined` (both Names), appended to the definitions.
+  void alias(const std::string& local, const std::string& defined) {
+    Arena& arena = arena_holder();
+    auto* target = arena.make<ast::Name>();
+    target->kind = ast::NodeKind::Name;
+    target->id = arena.copy_string(local);
+    target->ctx = ast::ExprContext::Store;
+    auto* value = arena.make<ast::Name>();
+    value->kind = ast::NodeKind::Name;
+    value->id = arena.copy_string(defined);
+    value->ctx = ast::ExprContext::Load;
+    auto* assign = arena.make<ast::Assign>();
+    assign->kind = ast::NodeKind::Assign;
+    ast::ExprNode* targets[] = {target};
+    assign->targets = ast::Seq<ast::ExprNode*>(arena.copy(std::span<ast::ExprNode* const>(targets, 1)));
+    assign->value = value;
+    out_.definitions.push_back({"", assign});
   }
 
   // Adds the definition of `name` in `m` after everything it uses.
@@ -227,6 +249,7 @@ class Linker {
   FileModule main_;
   std::map<std::string, std::unique_ptr<FileModule>> files_;
   std::set<const ast::StmtNode*> defined_;
+  std::set<std::pair<const FileModule*, std::string>> aliased_;
   std::map<std::string, std::string> imports_;
   syntax::ParsedSource* synth_ = nullptr;
 };

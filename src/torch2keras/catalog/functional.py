@@ -105,27 +105,57 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 @function("torch.nn.functional.adaptive_avg_pool2d", layout="spatial", rank=4)
 def adaptive_avg_pool2d(input, output_size):
-    require(all_equal(output_size, 1),
-            "`output_size={output_size}` is not supported yet; only 1 converts")
-    return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
+    if all_equal(output_size, 1):
+        return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
+    return ops.adaptive_average_pool(input, output_size, data_format=DATA_FORMAT)
+
+
+@function("torch.nn.functional.adaptive_max_pool2d", layout="spatial", rank=4)
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    require(return_indices == False, "`return_indices=True` is not supported")
+    if all_equal(output_size, 1):
+        return ops.max(input, axis=SPATIAL_AXES, keepdims=True)
+    return ops.adaptive_max_pool(input, output_size, data_format=DATA_FORMAT)
 
 
 @function("torch.nn.functional.max_pool2d", layout="spatial", rank=4)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    require(all_equal(padding, 0) and all_equal(dilation, 1) and ceil_mode == False
-            and return_indices == False,
-            "`max_pool2d` with padding, dilation, ceil_mode or indices is not supported yet")
-    return ops.max_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+    require(all_equal(dilation, 1), "`dilation={dilation}` is not supported in pooling yet")
+    require(return_indices == False, "`return_indices=True` is not supported")
+    if all_equal(padding, 0) and ceil_mode == False:
+        return ops.max_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+    return pytorch_pool(input, "max", kernel_size, strides=stride, padding=padding,
+                        ceil_mode=ceil_mode, data_format=DATA_FORMAT)
 
 
 @function("torch.nn.functional.avg_pool2d", layout="spatial", rank=4)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    require(all_equal(padding, 0) and ceil_mode == False and divisor_override is None,
-            "`avg_pool2d` with padding, ceil_mode or divisor_override is not supported yet")
-    ignore(count_include_pad)
-    return ops.average_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+    require(divisor_override is None, "`divisor_override={divisor_override}` is not supported")
+    if all_equal(padding, 0) and ceil_mode == False:
+        return ops.average_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+    return pytorch_pool(input, "avg", kernel_size, strides=stride, padding=padding,
+                        ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                        data_format=DATA_FORMAT)
+
+
+@function("torch.nn.functional.dropout", layout="any")
+def dropout(input, p=0.5, training=True, inplace=False):
+    ignore(inplace)
+    if training == False:
+        return input
+    return keras.random.dropout(input, p) if training else input
+
+
+@function("torch.nn.functional.layer_norm", layout="torch")
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    return pytorch_layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+@function("torch.jit.is_scripting", "torch.jit.is_tracing", layout="value")
+def is_scripting():
+    return False
 
 
 @function("torch.flatten", layout="torch")
@@ -161,6 +191,16 @@ def einsum(equation, *operands):
 @function("torch.transpose", layout="torch")
 def transpose(input, dim0, dim1):
     return ops.swapaxes(input, dim0, dim1)
+
+
+@function("torch.unsqueeze", layout="torch")
+def unsqueeze(input, dim):
+    return ops.expand_dims(input, dim)
+
+
+@function("torch.squeeze", layout="torch")
+def squeeze(input, dim=None):
+    return ops.squeeze(input, axis=dim)
 
 
 @function("torch.permute", layout="torch")

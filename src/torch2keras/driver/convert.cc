@@ -1,6 +1,10 @@
 // The conversion driver (see convert.h).
 #include "torch2keras/driver/convert.h"
 
+#include <set>
+#include <utility>
+#include <vector>
+
 #include "torch2keras/analysis/classes.h"
 #include "torch2keras/analysis/imports.h"
 #include "torch2keras/analysis/package.h"
@@ -79,7 +83,19 @@ ConvertResult convert_source(std::string_view bytes, const ConvertOptions& optio
   for (diag::Diagnostic& d : lowered.diagnostics) result.diagnostics.push_back(std::move(d));
   if (!result.ok()) return result;
 
-  emit::EmitInput in{name, options.channels_last, options.io_torch, &parsed->comments};
+  // Comments inside input statements that were left out go with them.
+  std::set<int> kept_lines;
+  for (const ast::StmtNode* s : lowered.body) kept_lines.insert(s->loc.lineno);
+  std::vector<std::pair<int, int>> left_out;
+  for (const ast::StmtNode* s : static_cast<const ast::Module*>(parsed->tree)->body)
+    if (s->loc.lineno > 0 && !kept_lines.count(s->loc.lineno)) left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
+  std::vector<syntax::Comment> comments;
+  for (const syntax::Comment& c : parsed->comments) {
+    bool inside = false;
+    for (auto [first, last] : left_out) inside = inside || (c.lineno > first && c.lineno <= last);
+    if (!inside) comments.push_back(c);
+  }
+  emit::EmitInput in{name, options.channels_last, options.io_torch, &comments};
   result.code = emit::emit_module(lowered, builder, in);
   return result;
 }

@@ -34,7 +34,7 @@ class Instantiator {
 
   InstantiateResult run() {
     InstantiateResult result;
-    if (!bind(result.error)) return result;
+    if (!bind(result.error, result.undecided)) return result;
     for (ast::StmtNode* stmt : req_.entry->def->body) {
       if (auto* e = ast::as<ast::Expr>(stmt)) {
         auto* call = ast::as<ast::Call>(e->value);
@@ -74,7 +74,9 @@ class Instantiator {
   }
 
  private:
-  bool bind(std::string& error) {
+  // Binds the call's arguments to the entry's signature. `*`/`**` arguments bind
+  // only at run time: `undecided` asks the caller for the entry's factory.
+  bool bind(std::string& error, bool& undecided) {
     const ast::Arguments* a = req_.entry->def->args;
     std::vector<ast::Arg*> positional;
     for (ast::Arg* p : a->posonlyargs) positional.push_back(p);
@@ -91,6 +93,7 @@ class Instantiator {
       if (ast::is<ast::Starred>(args[i])) {
         error = "`*` arguments cannot be matched to the parameters of `" +
                 std::string(req_.entry->def->name) + "` statically";
+        undecided = true;
         return false;
       }
       if (i < positional.size()) {
@@ -108,6 +111,7 @@ class Instantiator {
       if (kw->arg.data() == nullptr) {
         error = "`**` arguments cannot be matched to the parameters of `" +
                 std::string(req_.entry->def->name) + "` statically";
+        undecided = true;
         return false;
       }
       bool found = false;
@@ -290,7 +294,7 @@ class Instantiator {
           for (int i = 0; i < rank - 2; ++i) axes.push_back(b_.integer(req_.channels_last ? i + 1 : i + 2));
           return b_.tuple(axes);
         }
-        if (n->id.starts_with("PyTorch")) result.helpers.emplace_back(n->id);
+        if (n->id.starts_with("PyTorch") || n->id.starts_with("pytorch_")) result.helpers.emplace_back(n->id);
         return e;
       }
       case ast::NodeKind::Call: {

@@ -13,6 +13,7 @@
 //      catalog, after pass 2 decided where static Sequentials need transposes.
 #include "torch2keras/lowering/lower.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -57,11 +58,15 @@ struct Fact {
   bool operator==(const Fact&) const = default;
 };
 
-// One method on the forward path and its layout signature.
+// One method on the forward path (or a module-level function it calls: cls is
+// null) and its layout signature.
 struct Unit {
   const ClassInfo* cls = nullptr;
   const ast::FunctionDef* def = nullptr;
   bool busy = false, done = false;
+  // Reads `self.training`, here or in a method it calls: the lowered method takes
+  // Keras' `training` argument and its callers pass theirs.
+  bool uses_training = false;
   std::vector<Fact> params;  // per positional parameter after self: resolved facts
   Fact ret;
   ast::FunctionDef* lowered = nullptr;
@@ -163,6 +168,7 @@ class Lowerer {
   };
   Val lower_expr(ast::ExprNode* e);
   Val lower_call(ast::Call* call);
+  Val call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u);
   std::vector<Val> lower_elements(ast::Tuple* tuple);
   // A copy of `call` with `func` and its arguments lowered. `place(i, v)` puts
   // positional argument i in the layout its callee needs; keyword arguments are
@@ -252,6 +258,9 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
 }
 
 // The layout a module leaves its (single) input in, converting `arg` as needed.
+bool same_layout(const Fact& a, const Fact& b);
+bool layout_free(const ModuleDesc& d);
+
 Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at) {
   switch (d.kind) {
     case ModuleDesc::Leaf: {
@@ -292,9 +301,12 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
       return fold_seq(d, in, arg, at);
     case ModuleDesc::Union: {
       // One of several modules: they must agree on the layouts.
+      // A layout-free alternative (`nn.Sequential()` as identity, an activation)
+      // keeps whatever layout the others give their input, if they keep it too.
       std::vector<const ModuleDesc*> alts = d.alternatives();
       if (alts.empty()) break;
-      if (alts.size() == 1) return apply_desc(*alts[0], in, arg, at);
+      std::stable_partition(alts.begin(), alts.end(), [](const ModuleDesc* a) { return !layout_free(*a); });
+      if (alts.size() == 1 || layout_free(*alts[0])) return apply_desc(*alts[0], in, arg, at);
       std::string first_conversion;
       std::optional<Fact> first_out;
       for (const ModuleDesc* alt : alts) {
@@ -304,6 +316,15 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
         if (!first_out) {
           first_out = out;
           first_conversion = conversion;
+        } else if (layout_free(*alt)) {
+          // The input as the first alternative receives it must come out unchanged.
+          Fact given = resolved(in);
+          if (first_conversion != "_") given = given.kind == Fact::CL ? Fact::torch(given.rank) : Fact::cl(first_out->rank);
+          if (!same_layout(given, resolved(*first_out))) {
+            error(diag::Kind::UnsupportedConstruct, at,
+                  "the modules this call may run need different tensor layouts; use --layout channels_first");
+            return demand_torch(in, arg);
+          }
         } else if (!(resolved(out) == resolved(*first_out)) || conversion != first_conversion) {
           error(diag::Kind::UnsupportedConstruct, at,
                 "the modules this call may run need different tensor layouts; use --layout channels_first");
@@ -487,6 +508,25 @@ ast::Call* Lowerer::relower_call(ast::Call* call, ast::ExprNode* func,
   return c;
 }
 
+// A call of a unit: each tensor argument in the layout the callee's parameter
+// takes; Keras' `training` passed on when the callee reads it.
+Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u) {
+  ast::Call* c = relower_call(call, func, [&](std::size_t i, Val& v) {
+    if (!v.fact.tensor()) return;
+    Fact want = i < u.params.size() ? u.params[i] : Fact::torch();
+    if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
+    else demand_torch(v.fact, v.expr);
+  });
+  if (u.uses_training) {
+    std::vector<ast::Keyword*> kws(c->keywords.begin(), c->keywords.end());
+    kws.push_back(b_.keyword("training", b_.name("training")));
+    c->keywords = b_.seq(kws);
+    frame_->unit->uses_training = true;
+  }
+  Fact r = u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
+  return {c, r};
+}
+
 Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   auto in_torch_layout = [this](std::size_t, Val& v) {
     if (v.fact.tensor()) demand_torch(v.fact, v.expr);
@@ -508,15 +548,18 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         Frame* saved = frame_;
         Unit& u = unit(frame_->unit->cls, m);
         frame_ = saved;
-        ast::Call* c = relower_call(call, call->func, [&](std::size_t i, Val& v) {
-          if (!v.fact.tensor()) return;
-          Fact want = i < u.params.size() ? u.params[i] : Fact::torch();
-          if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
-          else demand_torch(v.fact, v.expr);
-        });
-        Fact r = u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
-        return {c, r};
+        return call_unit(call, call->func, u);
       }
+    }
+  }
+  // 2b. A module-level function of the input that uses PyTorch: channel_shuffle(x, 2).
+  if (auto* n = ast::as<ast::Name>(call->func); n && !frame_->env.count(std::string(n->id))) {
+    const ast::FunctionDef* fn = values_.module_function(n->id);
+    if (fn != nullptr && references_torch(const_cast<ast::FunctionDef*>(fn))) {
+      Frame* saved = frame_;
+      Unit& u = unit(nullptr, fn);
+      frame_ = saved;
+      return call_unit(call, call->func, u);
     }
   }
   // A list of tensors grows: `features.append(x)` keeps one layout for all elements.
@@ -799,7 +842,10 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       auto* a = static_cast<ast::Attribute*>(e);
       auto* self = ast::as<ast::Name>(a->value);
       if (self && self->id == "self") {
-        if (a->attr == "training") return {b_.name("training"), {}};
+        if (a->attr == "training") {
+          frame_->unit->uses_training = true;
+          return {b_.name("training"), {}};
+        }
         if (keras_reserved_attributes().count(a->attr)) {
           auto* c = b_.clone(a);
           c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
@@ -915,6 +961,19 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       }
       c->comparators = b_.seq(cs);
       return {c, l.fact.tensor() ? Fact::torch() : Fact{}};
+    }
+    case ast::NodeKind::BoolOp: {
+      // `self.training and self.aux_logits`: Python values; tensors in PyTorch order.
+      auto* o = b_.clone(static_cast<ast::BoolOp*>(e));
+      std::vector<ast::ExprNode*> values;
+      bool tensor = false;
+      for (ast::ExprNode* x : o->values) {
+        Val v = lower_expr(x);
+        if (v.fact.tensor()) demand_torch(v.fact, v.expr), tensor = true;
+        values.push_back(v.expr);
+      }
+      o->values = b_.seq(values);
+      return {o, tensor ? Fact::torch() : Fact{}};
     }
     case ast::NodeKind::IfExp: {
       auto* o = b_.clone(static_cast<ast::IfExp*>(e));
@@ -1168,7 +1227,8 @@ void Lowerer::lower_unit(Unit& u) {
   u.busy = true;
   Frame frame;
   frame.unit = &u;
-  frame.top_level = u.def->name == "forward" && !internal_classes_.count(std::string(u.cls->node->name)) &&
+  frame.top_level = u.cls != nullptr && u.def->name == "forward" &&
+                    !internal_classes_.count(std::string(u.cls->node->name)) &&
                     [&] {
                       for (const ModelInfo& m : out_.models)
                         if (m.name == u.cls->node->name) return m.top_level;
@@ -1176,8 +1236,9 @@ void Lowerer::lower_unit(Unit& u) {
                     }();
   const ast::Arguments* a = u.def->args;
   std::size_t first_default = a->args.size() - a->defaults.size();
-  for (std::size_t i = 1; i < a->args.size(); ++i) {
-    Fact f{Fact::Pending, 0, static_cast<int>(i - 1)};
+  const std::size_t first = u.cls != nullptr ? 1 : 0;  // after self
+  for (std::size_t i = first; i < a->args.size(); ++i) {
+    Fact f{Fact::Pending, 0, static_cast<int>(i - first)};
     // Parameters with a non-tensor default or a bool/int annotation are Python values.
     if (i >= first_default) {
       ConstValue d = analysis::literal_value(a->defaults[i - first_default]);
@@ -1205,8 +1266,8 @@ void Lowerer::lower_unit(Unit& u) {
       auto* first = ast::as<ast::Expr>(body[0]);
       if (first && ast::is<ast::Constant>(first->value)) insert_at = 1;  // after the docstring
     }
-    for (std::size_t i = 1; i < a->args.size(); ++i) {
-      const Fact& p = u.params[i - 1];
+    for (std::size_t i = first; i < a->args.size(); ++i) {
+      const Fact& p = u.params[i - first];
       if (p.kind != Fact::CL) continue;
       ast::ExprNode* x = b_.name(a->args[i]->arg);
       x = b_.call("ops.transpose", {x, b_.tuple(perm_to_cl(b_, p.rank))});
@@ -1220,7 +1281,7 @@ void Lowerer::lower_unit(Unit& u) {
   frame_ = saved;
   auto* def = b_.clone(u.def);
   def->body = b_.seq(body);
-  def->args = strip_arguments(u.def->args, u.def->name == "forward");
+  def->args = strip_arguments(u.def->args, (u.cls != nullptr && u.def->name == "forward") || u.uses_training);
   def->returns = strip_annotation(u.def->returns);
   def->decorator_list = {};
   if (u.def->name == "forward") def->name = "call";
@@ -1827,7 +1888,8 @@ LowerOutput Lowerer::run() {
     ast::StmtNode* converted = s;
     bool needed = false;
     if (auto* f = ast::as<ast::FunctionDef>(s)) {
-      converted = rewrite_function(f, false, false);
+      auto u = units_.find({nullptr, f});
+      converted = u != units_.end() && u->second.lowered ? u->second.lowered : rewrite_function(f, false, false);
       needed = called.count(std::string(f->name)) > 0;
     } else if (auto* a = ast::as<ast::Assign>(s)) {
       auto* c = b_.clone(a);

@@ -99,6 +99,13 @@ void for_each_attr_setting(const ClassInfo* c, const Visit& visit) {
           ConstValue k = analysis::literal_value(call->args[0]);
           if (k.kind == ConstValue::Kind::Str) visit(k.text, call->args[1], f);
         }
+        // setattr(self, "stage2", m); setattr(self, name, m) with a computed name
+        // sets the wildcard "*": any attribute the class sets nowhere else.
+        auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+        if (fn && fn->id == "setattr" && call->args.size() == 3 && is_self(call->args[0])) {
+          ConstValue k = analysis::literal_value(call->args[1]);
+          visit(k.kind == ConstValue::Kind::Str ? std::string_view(k.text) : std::string_view("*"), call->args[2], f);
+        }
       }
     });
   }
@@ -299,6 +306,22 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
       for (auto& i : r.items) l.items.push_back(i);
       l.dynamic = l.dynamic || r.dynamic;
       return l;
+    }
+    case ast::NodeKind::Subscript: {
+      // blocks[0], self.features[-1]: the item at a constant index of a list with
+      // a fixed layout, else any item. Indexing None never runs (bottom).
+      auto* sub = static_cast<const ast::Subscript*>(e);
+      ModuleDesc container = eval(sub->value, inner);
+      ConstValue index = analysis::literal_value(sub->slice);
+      std::vector<ModuleDesc> alts;
+      for (const ModuleDesc* c : container.alternatives()) {
+        if (c->kind != ModuleDesc::List && c->kind != ModuleDesc::Seq) return unknown();
+        auto n = static_cast<int64_t>(c->items.size());
+        int64_t k = index.kind == ConstValue::Kind::Int ? (index.integer < 0 ? index.integer + n : index.integer) : -1;
+        if (!c->dynamic && k >= 0 && k < n) alts.push_back(c->items[static_cast<std::size_t>(k)]);
+        else alts.insert(alts.end(), c->items.begin(), c->items.end());
+      }
+      return make_union(std::move(alts));
     }
     default:
       return unknown();
@@ -716,26 +739,29 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
   d.kind = ModuleDesc::List;
   bool is_list = false, unknown_part = false;
   for_each_stmt(ctx.fn->body, [&](const ast::StmtNode* s, bool nested) {
-    auto add_all = [&](const ast::ExprNode* v) {
+    // A list's first contents keep their order even under `if` (`if blocks is
+    // None: blocks = [A, B]`); what is added to them there may or may not be.
+    auto add_all = [&](const ast::ExprNode* v, bool first_contents = false) {
       ModuleDesc x = eval(v, ctx);
       if (x.kind != ModuleDesc::List && x.kind != ModuleDesc::Seq) {
         unknown_part = true;
         return;
       }
+      bool ordered = first_contents && d.items.empty();
       for (auto& i : x.items) d.items.push_back(i);
-      d.dynamic = d.dynamic || x.dynamic || nested;
+      d.dynamic = d.dynamic || x.dynamic || (nested && !ordered);
     };
     if (auto* a = ast::as<ast::Assign>(s)) {
       auto* n = a->targets.size() == 1 ? ast::as<ast::Name>(a->targets[0]) : nullptr;
       if (n && n->id == name && (ast::is<ast::List>(a->value) || ast::is<ast::ListComp>(a->value))) {
         is_list = true;
-        add_all(a->value);
+        add_all(a->value, true);
       }
     } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
       auto* n = ast::as<ast::Name>(a->target);
       if (n && n->id == name && a->value && (ast::is<ast::List>(a->value) || ast::is<ast::ListComp>(a->value))) {
         is_list = true;
-        add_all(a->value);
+        add_all(a->value, true);
       }
     } else if (auto* a = ast::as<ast::AugAssign>(s)) {
       auto* n = ast::as<ast::Name>(a->target);
@@ -858,6 +884,9 @@ std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_v
   for (const ClassInfo* c = cls; c != nullptr; c = base_model_class(c)) {
     bool assigned = false;
     for_each_setting(c, [&](const ast::ExprNode*, const ast::FunctionDef*) { assigned = true; });
+    if (!assigned && name != "*") {
+      if (auto any = attr(c, "*")) return any;  // setattr(self, name, m)
+    }
     if (!assigned) continue;
     std::string attr_key("self.");
     attr_key.append(name);

@@ -49,15 +49,79 @@ def _t2k_tuple(value, n):
     return (int(value),) * n
 
 
-class _PyTorchPooling(layers.Layer):
-    """Max or average pooling over `rank` spatial axes with PyTorch's padding rules.
+def pytorch_pool(inputs, mode, pool_size, strides=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, data_format="channels_last"):
+    """PyTorch max ("max") or average ("avg") pooling over the spatial axes of `inputs`.
 
     PyTorch pads `padding` on both sides of each spatial axis; with `ceil_mode`
     the output length is ceil((L + 2p - k) / s) + 1, less one when the last
     window would start in the right padding (P22). Max pooling pads with -inf
     (P19). Average pooling divides by the window's size clipped to the padded
     input when `count_include_pad`, else by its number of input elements (P21).
+    Static spatial sizes are required (they are in every converted CNN).
     """
+    rank = len(inputs.shape) - 2
+    pool_size = _t2k_tuple(pool_size, rank)
+    strides = _t2k_tuple(strides if strides is not None else pool_size, rank)
+    padding = _t2k_tuple(padding, rank)
+    first = 1 if data_format == "channels_last" else 2
+    spatial_axes = list(range(first, first + rank))
+    extents = []  # per spatial axis: (padding before, padding after, input length)
+    for axis, k, s, p in zip(spatial_axes, pool_size, strides, padding):
+        length = inputs.shape[axis]
+        span = length + 2 * p - k
+        if ceil_mode:
+            out = -(-span // s) + 1
+            if (out - 1) * s >= length + p:
+                out -= 1
+        else:
+            out = span // s + 1
+        extents.append((p, max((out - 1) * s + k - (length + p), p), length))
+    pads = [[0, 0] for _ in range(rank + 2)]
+    for axis, (before, after, _) in zip(spatial_axes, extents):
+        pads[axis] = [before, after]
+    if mode == "max":
+        padded = ops.pad(inputs, pads, constant_values=float("-inf"))
+        return ops.max_pool(padded, pool_size, strides, "valid", data_format)
+    padded = ops.pad(inputs, pads)
+    window = float(np.prod(pool_size))
+    sums = ops.average_pool(padded, pool_size, strides, "valid", data_format) * window
+    # The divisor: the same pooling over a mask of what PyTorch counts.
+    mask_shape = [1] * (rank + 2)
+    mask_pads = [[0, 0] for _ in range(rank + 2)]
+    for axis, (before, after, length), p in zip(spatial_axes, extents, padding):
+        if count_include_pad:
+            mask_shape[axis] = length + 2 * p
+            mask_pads[axis] = [0, after - p]
+        else:
+            mask_shape[axis] = length
+            mask_pads[axis] = [before, after]
+    mask = ops.pad(ops.ones(mask_shape, dtype=inputs.dtype), mask_pads)
+    counts = ops.average_pool(mask, pool_size, strides, "valid", data_format) * window
+    return sums / counts
+
+
+def pytorch_layer_norm(inputs, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """torch.nn.functional.layer_norm: normalise over the last len(normalized_shape) axes.
+
+    Biased variance, eps inside the square root, as PyTorch computes it; `weight`
+    and `bias` have the shape `normalized_shape`.
+    """
+    n = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+    axes = tuple(range(-n, 0))
+    mean = ops.mean(inputs, axis=axes, keepdims=True)
+    variance = ops.mean(ops.square(inputs - mean), axis=axes, keepdims=True)
+    outputs = (inputs - mean) * ops.rsqrt(variance + eps)
+    if weight is not None:
+        outputs = outputs * weight
+    if bias is not None:
+        outputs = outputs + bias
+    return outputs
+
+
+class _PyTorchPooling(layers.Layer):
+    """Max or average pooling over `rank` spatial axes with PyTorch's padding rules
+    (see pytorch_pool)."""
 
     def __init__(self, rank, mode, pool_size, strides=None, padding=0, ceil_mode=False,
                  count_include_pad=True, data_format="channels_last", **kwargs):
@@ -71,51 +135,9 @@ class _PyTorchPooling(layers.Layer):
         self.count_include_pad = bool(count_include_pad)
         self.data_format = data_format
 
-    def _spatial_axes(self):
-        first = 1 if self.data_format == "channels_last" else 2
-        return list(range(first, first + self.rank))
-
-    def _extents(self, input_shape):
-        """Per spatial axis: (padding before, padding after, in the padded-input bounds)."""
-        extents = []
-        for axis, k, s, p in zip(self._spatial_axes(), self.pool_size, self.strides, self.padding):
-            length = input_shape[axis]
-            span = length + 2 * p - k
-            if self.ceil_mode:
-                out = -(-span // s) + 1
-                if (out - 1) * s >= length + p:
-                    out -= 1
-            else:
-                out = span // s + 1
-            after = max((out - 1) * s + k - (length + p), p)
-            extents.append((p, after, length))
-        return extents
-
     def call(self, inputs):
-        extents = self._extents(inputs.shape)
-        pads = [[0, 0] for _ in range(self.rank + 2)]
-        for axis, (before, after, _) in zip(self._spatial_axes(), extents):
-            pads[axis] = [before, after]
-        pool = ops.max_pool if self.mode == "max" else ops.average_pool
-        if self.mode == "max":
-            padded = ops.pad(inputs, pads, constant_values=float("-inf"))
-            return pool(padded, self.pool_size, self.strides, "valid", self.data_format)
-        padded = ops.pad(inputs, pads)
-        window = float(np.prod(self.pool_size))
-        sums = pool(padded, self.pool_size, self.strides, "valid", self.data_format) * window
-        # The divisor: the same pooling over a mask of what PyTorch counts.
-        mask_shape = [1] * (self.rank + 2)
-        mask_pads = [[0, 0] for _ in range(self.rank + 2)]
-        for axis, (before, after, length), p in zip(self._spatial_axes(), extents, self.padding):
-            if self.count_include_pad:
-                mask_shape[axis] = length + 2 * p
-                mask_pads[axis] = [0, after - p]
-            else:
-                mask_shape[axis] = length
-                mask_pads[axis] = [before, after]
-        mask = ops.pad(ops.ones(mask_shape, dtype=inputs.dtype), mask_pads)
-        counts = pool(mask, self.pool_size, self.strides, "valid", self.data_format) * window
-        return sums / counts
+        return pytorch_pool(inputs, self.mode, self.pool_size, self.strides, self.padding,
+                            self.ceil_mode, self.count_include_pad, self.data_format)
 
     def get_config(self):
         config = super().get_config()
