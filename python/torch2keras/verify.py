@@ -63,6 +63,9 @@ class VerifyReport:
     diagnostics: List[torch2keras.Diagnostic] = field(default_factory=list)
     outputs: List[OutputComparison] = field(default_factory=list)
     error: Optional[str] = None  # conversion failed, or the generated code failed
+    # With verify(..., return_models=True): the compared models (weights loaded).
+    torch_model: Any = field(default=None, repr=False)
+    keras_model: Any = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -271,6 +274,7 @@ def verify(
     trials: int = 3,
     input_dtype: str = "float32",
     compiled: bool = False,
+    return_models: bool = False,
 ) -> VerifyReport:
     """Converts ``path`` and compares the Keras model with the PyTorch one.
 
@@ -286,7 +290,8 @@ def verify(
     loaded with the generated ``load_torch_state_dict``; both then run in
     inference mode (``.eval()`` / ``training=False``). ``compiled=True`` also
     runs the Keras call inside ``tf.function(jit_compile=False)`` (TensorFlow
-    backend only).
+    backend only). ``return_models=True`` keeps both models in the report
+    (``torch_model``, ``keras_model``), e.g. to time them.
 
     Returns a :class:`VerifyReport`. Conversion errors, exceptions in the
     generated code or in loading the weights are reported in ``error`` (with the
@@ -371,6 +376,8 @@ def verify(
             keras_model(*keras_inputs(trial_inputs[0]))
             stage = "load_torch_state_dict"
             generated.load_torch_state_dict(keras_model, torch_model.state_dict())
+            if return_models:
+                report.torch_model, report.keras_model = torch_model, keras_model
 
             modes = [("eager", lambda *xs: keras_model(*xs, training=False))]
             if compiled:

@@ -48,7 +48,9 @@ void index_definitions(FileModule& f) {
 
 class Linker {
  public:
-  Linker(const ast::Module* module, const std::string& path, LinkedModule& out) : out_(out) {
+  Linker(const ast::Module* module, const std::string& path, LinkedModule& out,
+         std::function<bool(std::string_view)> converted_elsewhere)
+      : out_(out), converted_elsewhere_(std::move(converted_elsewhere)) {
     fs::path file(path);
     std::vector<std::string> parts;
     std::string stem = file.stem().string();
@@ -114,10 +116,20 @@ class Linker {
   bool pull(FileModule& f, const std::string& name) {
     auto bound = f.scope->binding(name);
     if (!bound || top_.empty() || !(*bound == top_ || bound->starts_with(top_ + "."))) return false;
+    if (converted_elsewhere_ && converted_elsewhere_(*bound)) return false;
     std::size_t dot = bound->rfind('.');
     if (dot == std::string::npos) return false;
     FileModule* m = load(bound->substr(0, dot));
     std::string attr = bound->substr(dot + 1);
+    // A re-export (`from .stochastic_depth import StochasticDepth` in ops/__init__.py).
+    for (int hops = 0; m != nullptr && !m->defs.count(attr) && hops < 8; ++hops) {
+      auto next = m->scope->binding(attr);
+      if (!next || !next->starts_with(top_ + ".")) break;
+      if (converted_elsewhere_ && converted_elsewhere_(*next)) return false;
+      std::size_t d = next->rfind('.');
+      m = load(next->substr(0, d));
+      attr = next->substr(d + 1);
+    }
     if (m == nullptr || !m->defs.count(attr)) return false;
     define(*m, attr);
     // `from ..ops.misc import SqueezeExcitation as SElayer`: the alias becomes a
@@ -243,6 +255,7 @@ class Linker {
 
  private:
   LinkedModule& out_;
+  std::function<bool(std::string_view)> converted_elsewhere_;
   fs::path root_;
   std::string top_;
   bool in_package_ = false;
@@ -256,9 +269,10 @@ class Linker {
 
 }  // namespace
 
-LinkedModule link_package(const ast::Module* module, const std::string& path) {
+LinkedModule link_package(const ast::Module* module, const std::string& path,
+                          const std::function<bool(std::string_view)>& converted_elsewhere) {
   LinkedModule out;
-  Linker linker(module, path, out);
+  Linker linker(module, path, out, converted_elsewhere);
   linker.run();
   linker.hand_over();
   return out;

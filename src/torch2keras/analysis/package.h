@@ -14,7 +14,9 @@
 
 #include <memory>
 #include <set>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "torch2keras/syntax/ast.h"
@@ -41,6 +43,10 @@ struct LinkedModule {
 };
 
 // Links `module` (parsed from `path`). Never throws; unreadable files are problems.
-LinkedModule link_package(const ast::Module* module, const std::string& path);
+// `converted_elsewhere(path)`: a dotted path the converter maps by itself (a
+// catalog entry such as torchvision.ops.StochasticDepth); its definition is not
+// pulled in.
+LinkedModule link_package(const ast::Module* module, const std::string& path,
+                          const std::function<bool(std::string_view)>& converted_elsewhere = {});
 
 }  // namespace t2k::analysis

@@ -50,3 +50,17 @@ def Dropout2d(p=0.5, inplace=False):
 def AlphaDropout(p=0.5, inplace=False):
     ignore(inplace)
     return layers.AlphaDropout(p)
+
+
+@module("torchvision.ops.StochasticDepth", "torchvision.ops.stochastic_depth.StochasticDepth",
+        layout="any")
+def StochasticDepth(p, mode):
+    return PyTorchStochasticDepth(p, mode)
+
+
+@function("torchvision.ops.stochastic_depth", "torchvision.ops.stochastic_depth.stochastic_depth",
+          layout="any")
+def stochastic_depth(input, p, mode, training=True):
+    if training == False:
+        return input
+    return pytorch_stochastic_depth(input, p, mode, training)

@@ -41,7 +41,11 @@ ConvertResult convert_source(std::string_view bytes, const ConvertOptions& optio
   Arena arena;
   // What the input imports from its own package comes first, as if written here.
   analysis::LinkedModule linked;
-  if (options.link_package && options.filename != "<string>") linked = analysis::link_package(module, options.filename);
+  if (options.link_package && options.filename != "<string>") {
+    const catalog::Catalog& known = catalog::Catalog::instance();
+    linked = analysis::link_package(module, options.filename,
+                                    [&known](std::string_view path) { return known.knows_path(path); });
+  }
   for (const std::string& problem : linked.problems) {
     diag::Diagnostic d;
     d.kind = diag::Kind::UnsupportedConstruct;

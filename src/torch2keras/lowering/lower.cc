@@ -143,6 +143,8 @@ class Lowerer {
 
   // ---- pass 3: constructor code
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
+  bool dict_of_modules(const ast::ExprNode* arg) const;
+  ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
   std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
   ast::FunctionDef* rewrite_function(const ast::FunctionDef* f, bool in_init, bool in_model);
@@ -200,6 +202,7 @@ class Lowerer {
   // Static Sequential items that need a layout change before them: ctor call -> (to_cl?, rank).
   std::map<const ast::Call*, std::pair<bool, int>> wraps_;
   const ClassInfo* current_class_ = nullptr;  // pass 3: the class being rewritten
+  const ast::FunctionDef* current_function_ = nullptr;  // pass 3: the function being rewritten
   std::map<const Entry*, std::string> factories_;
   std::vector<ast::StmtNode*> factory_defs_;
   std::set<std::string> internal_classes_;  // passed as values: used inside other models
@@ -1377,6 +1380,47 @@ std::string Lowerer::factory(const Entry* entry) {
   return name;
 }
 
+// Whether `arg` holds a dict of modules: `OrderedDict(...)`, `dict(...)`, or a
+// name the function being rewritten assigns one of those to.
+bool Lowerer::dict_of_modules(const ast::ExprNode* arg) const {
+  auto is_dict_call = [this](const ast::ExprNode* v) {
+    auto* c = ast::as<ast::Call>(v);
+    if (c == nullptr) return false;
+    std::string p = resolve(c->func).value_or("");
+    auto* n = ast::as<ast::Name>(c->func);
+    return p == "collections.OrderedDict" || (n != nullptr && n->id == "dict");
+  };
+  if (is_dict_call(arg)) return true;
+  auto* name = ast::as<ast::Name>(arg);
+  if (name == nullptr || current_function_ == nullptr) return false;
+  bool found = false;
+  std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
+    if (n == nullptr || found) return;
+    if (auto* a = ast::as<ast::Assign>(n)) {
+      for (ast::ExprNode* t : a->targets)
+        if (auto* tn = ast::as<ast::Name>(t); tn && tn->id == name->id && is_dict_call(a->value)) found = true;
+    } else if (auto* a = ast::as<ast::AnnAssign>(n)) {
+      auto* tn = ast::as<ast::Name>(a->target);
+      if (tn && tn->id == name->id && a->value && is_dict_call(a->value)) found = true;
+    }
+    ast::for_each_child(n, scan);
+  };
+  for (ast::StmtNode* st : current_function_->body) scan(st);
+  return found;
+}
+
+// The layers argument of keras.Sequential for nn.Sequential(*args): `layers` for
+// (*layers), the list of the arguments, or pytorch_named_layers(d) for a dict of
+// modules (the keys name the layers, so load_torch_state_dict finds them).
+ast::ExprNode* Lowerer::sequential_layers(const std::vector<ast::ExprNode*>& args) {
+  if (args.size() == 1 && ast::is<ast::Starred>(args[0])) return static_cast<ast::Starred*>(args[0])->value;
+  if (args.size() == 1 && dict_of_modules(args[0])) {
+    out_.helpers.insert("pytorch_named_layers");
+    return b_.call("pytorch_named_layers", {args[0]});
+  }
+  return b_.list(args);
+}
+
 ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (e == nullptr) return e;
   if (auto* call = ast::as<ast::Call>(e)) {
@@ -1406,16 +1450,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
           result = r.expr;
         }
       } else if (*p == "torch.nn.Sequential") {
-        std::vector<ast::ExprNode*> items;
-        for (ast::ExprNode* a : args) {
-          // OrderedDict([...]) items keep their order; names are not kept yet.
-          items.push_back(a);
-        }
-        if (args.size() == 1 && ast::is<ast::Starred>(args[0])) {
-          result = b_.call("keras.Sequential", {static_cast<ast::Starred*>(args[0])->value});
-        } else {
-          result = b_.call("keras.Sequential", {b_.list(items)});
-        }
+        result = args.empty() ? b_.call("keras.Sequential", {}) : b_.call("keras.Sequential", {sequential_layers(args)});
       } else if (*p == "torch.nn.ModuleList") {
         result = args.empty() ? static_cast<ast::ExprNode*>(b_.list({})) : b_.call("list", {args[0]});
       } else if (*p == "torch.nn.ModuleDict") {
@@ -1535,20 +1570,22 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
             bool sequential_parent = false;
             if (current_class_ != nullptr)
               for (const std::string& bp : current_class_->base_paths) sequential_parent = sequential_parent || bp == "torch.nn.Sequential";
-            if (!args.empty() && sequential_parent) {
-              if (args.size() == 1 && ast::is<ast::Starred>(args[0])) args = {static_cast<ast::Starred*>(args[0])->value};
-              else args = {b_.list(args)};
-            }
+            if (!args.empty() && sequential_parent) args = {sequential_layers(args)};
             c->args = b_.seq(args);
             auto* st = b_.expr_stmt(c);
             st->loc = s->loc;
             out.push_back(st);
             continue;
           }
-          // self.add_module("name", m) -> setattr(self, "name", m)
+          // self.add_module("name", m) -> setattr(self, "name", m); in a Sequential
+          // subclass, self.add(pytorch_named(m, "name")) (the name finds its weights).
           if (a && ast::is<ast::Name>(a->value) && static_cast<ast::Name*>(a->value)->id == "self" &&
               a->attr == "add_module" && call->args.size() == 2) {
-            auto* st = b_.expr_stmt(b_.call("setattr", {b_.name("self"), call->args[0], rewrite_ctor_expr(call->args[1])}));
+            bool sequential = current_class_ != nullptr && current_class_->torch_base == analysis::TorchBase::Sequential;
+            ast::ExprNode* m = rewrite_ctor_expr(call->args[1]);
+            if (sequential) out_.helpers.insert("pytorch_named");
+            auto* st = b_.expr_stmt(sequential ? b_.call("self.add", {b_.call("pytorch_named", {m, call->args[0]})})
+                                               : b_.call("setattr", {b_.name("self"), call->args[0], m}));
             st->loc = s->loc;
             out.push_back(st);
             continue;
@@ -1641,6 +1678,13 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
 }
 
 ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_init, bool) {
+  const ast::FunctionDef* saved_function = current_function_;
+  current_function_ = f;
+  struct Restore {
+    const ast::FunctionDef*& slot;
+    const ast::FunctionDef* value;
+    ~Restore() { slot = value; }
+  } restore{current_function_, saved_function};
   auto* c = b_.clone(f);
   c->args = strip_arguments(f->args, false);
   c->returns = strip_annotation(f->returns);

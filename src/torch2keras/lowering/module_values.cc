@@ -345,7 +345,16 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
       ModuleDesc pairs = eval(call->args[0], ctx);
       if (pairs.kind != ModuleDesc::List) return unknown();
       auto* l = ast::as<ast::List>(call->args[0]);
-      if (l == nullptr) return pairs;
+      if (l == nullptr) {
+        // A list of (name, module) pairs built elsewhere: the modules.
+        ModuleDesc d = pairs;
+        for (ModuleDesc& item : d.items) {
+          if (item.kind != ModuleDesc::List || item.items.size() != 2) return unknown();
+          ModuleDesc module = item.items[1];
+          item = std::move(module);
+        }
+        return d;
+      }
       ModuleDesc d;
       d.kind = ModuleDesc::List;
       for (ast::ExprNode* x : l->elts) {
@@ -363,7 +372,7 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
         bool starred = ast::is<ast::Starred>(a);
         const ast::ExprNode* v = starred ? static_cast<const ast::Starred*>(a)->value : a;
         ModuleDesc item = eval(v, ctx);
-        bool container_arg = starred || d.kind == ModuleDesc::List ||
+        bool container_arg = starred || d.kind == ModuleDesc::List || item.kind == ModuleDesc::List ||
                              (ast::is<ast::Call>(v) &&
                               resolve(static_cast<const ast::Call*>(v)->func).value_or("") == "collections.OrderedDict");
         if (container_arg) {
@@ -751,17 +760,37 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
       for (auto& i : x.items) d.items.push_back(i);
       d.dynamic = d.dynamic || x.dynamic || (nested && !ordered);
     };
+    // `layers = OrderedDict()` / `layers: OrderedDict[...] = OrderedDict()`, then
+    // `layers["a"] = m`: a dict of modules in insertion order.
+    auto is_dict = [&](const ast::ExprNode* v) {
+      auto* c = ast::as<ast::Call>(v);
+      if (c == nullptr || !c->args.empty()) return false;
+      std::string p = resolve(c->func).value_or("");
+      return p == "collections.OrderedDict" || p == "dict" || (ast::is<ast::Name>(c->func) && static_cast<const ast::Name*>(c->func)->id == "dict");
+    };
     if (auto* a = ast::as<ast::Assign>(s)) {
       auto* n = a->targets.size() == 1 ? ast::as<ast::Name>(a->targets[0]) : nullptr;
       if (n && n->id == name && (ast::is<ast::List>(a->value) || ast::is<ast::ListComp>(a->value))) {
         is_list = true;
         add_all(a->value, true);
+      } else if (n && n->id == name && is_dict(a->value)) {
+        is_list = true;
+      }
+      auto* sub = a->targets.size() == 1 ? ast::as<ast::Subscript>(a->targets[0]) : nullptr;
+      auto* dn = sub ? ast::as<ast::Name>(sub->value) : nullptr;
+      if (dn && dn->id == name && is_list) {
+        ModuleDesc item = eval(a->value, ctx);
+        if (is_bottom(item)) return;
+        d.items.push_back(item);
+        d.dynamic = d.dynamic || nested;
       }
     } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
       auto* n = ast::as<ast::Name>(a->target);
       if (n && n->id == name && a->value && (ast::is<ast::List>(a->value) || ast::is<ast::ListComp>(a->value))) {
         is_list = true;
         add_all(a->value, true);
+      } else if (n && n->id == name && a->value && is_dict(a->value)) {
+        is_list = true;
       }
     } else if (auto* a = ast::as<ast::AugAssign>(s)) {
       auto* n = ast::as<ast::Name>(a->target);
@@ -830,7 +859,8 @@ ModuleDesc ModuleValues::self_items(const ClassInfo* cls, const Bindings* bound,
         ModuleDesc item = eval(v, ctx);
         bool ordered_dict = ast::is<ast::Call>(v) &&
                             resolve(static_cast<const ast::Call*>(v)->func).value_or("") == "collections.OrderedDict";
-        if (starred || ordered_dict) {
+        // A dict of modules (`super().__init__(layers)`, layers an OrderedDict).
+        if (starred || ordered_dict || item.kind == ModuleDesc::List) {
           if (item.kind != ModuleDesc::List && item.kind != ModuleDesc::Seq) {
             d.items.push_back(unknown());
             continue;

@@ -215,3 +215,48 @@ class PyTorchSoftplus(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta}
+
+
+def pytorch_stochastic_depth(inputs, p, mode, training=None, seed=None):
+    """torchvision.ops.stochastic_depth: in training, zeroes each row ("row") or the
+    whole batch ("batch") with probability `p` and scales the rest by 1 / (1 - p);
+    the identity otherwise."""
+    if mode not in ("batch", "row"):
+        raise ValueError(f"mode has to be either 'batch' or 'row', but got {mode}")
+    if not training or p == 0.0:
+        return inputs
+    survival_rate = 1.0 - p
+    rank = len(inputs.shape)
+    shape = (ops.shape(inputs)[0],) + (1,) * (rank - 1) if mode == "row" else (1,) * rank
+    noise = ops.cast(keras.random.uniform(shape, seed=seed) < survival_rate, inputs.dtype)
+    if survival_rate > 0.0:
+        noise = noise / survival_rate
+    return inputs * noise
+
+
+class PyTorchStochasticDepth(layers.Layer):
+    """torchvision.ops.StochasticDepth(p, mode) (see pytorch_stochastic_depth)."""
+
+    def __init__(self, p, mode, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.p = p
+        self.mode = mode
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        return pytorch_stochastic_depth(inputs, self.p, self.mode, training, self.seed_generator)
+
+    def get_config(self):
+        return {**super().get_config(), "p": self.p, "mode": self.mode}
+
+
+def pytorch_named(layer, name):
+    """Gives `layer` its PyTorch submodule name (`add_module(name, m)` in an
+    nn.Sequential): load_torch_state_dict finds a Sequential's layers by it."""
+    layer.name = str(name)
+    return layer
+
+
+def pytorch_named_layers(modules):
+    """The layers of nn.Sequential(OrderedDict(...)) in order, each named by its key."""
+    return [pytorch_named(layer, name) for name, layer in modules.items()]

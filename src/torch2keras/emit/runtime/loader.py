@@ -133,6 +133,9 @@ def _t2k_walk(obj, path):
         elif part.isdigit() and isinstance(obj, (keras.Sequential, list, tuple)):
             items = obj.layers if isinstance(obj, keras.Sequential) else obj
             obj = items[int(part)] if int(part) < len(items) else None
+        elif isinstance(obj, keras.Sequential) and not hasattr(obj, part):
+            # nn.Sequential(OrderedDict(...)) / add_module: layers named as in PyTorch.
+            obj = next((layer for layer in obj.layers if layer.name == part), None)
         else:
             obj = getattr(obj, _TORCH_ATTRIBUTE_RENAMES.get(part, part), None)
         if obj is None:
