@@ -212,3 +212,161 @@ class Net(nn.Module):
     result = torch2keras.convert(source, filename="model.py")
     assert not result.ok
     assert any("cannot tell the layout of the tensors in `parts`" in d.message for d in result.diagnostics)
+
+
+# GoogLeNet's pattern: the block classes come from a list (`blocks[0]`), and the
+# block passes **kwargs on to nn.Conv2d, so the Conv2d factory binds them at run
+# time. Helper methods read self.training (`self.training and self.aux`).
+BLOCK_LIST = '''
+import torch
+import torch.nn as nn
+
+
+class BasicConv2d(nn.Module):
+    def __init__(self, in_channels, out_channels, **kwargs):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
+        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Aux(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc = nn.Linear(c, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(x, 1))
+
+
+class Net(nn.Module):
+    def __init__(self, aux=True, blocks=None):
+        super().__init__()
+        if blocks is None:
+            blocks = [BasicConv2d, Aux]
+        conv_block = blocks[0]
+        self.aux = aux
+        self.conv1 = conv_block(3, 8, kernel_size=3, stride=2, padding=1)
+        self.conv2 = conv_block(8, 8, kernel_size=(1, 3), padding=(0, 1))
+
+    def _outputs(self, x, y):
+        if self.training and self.aux:
+            return x, y
+        return x
+
+    def forward(self, x):
+        y = self.conv1(x)
+        return self._outputs(self.conv2(y), y)
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_block_lists_kwargs_and_training_in_helpers(layout):
+    check(BLOCK_LIST, "Net()", [(2, 3, 9, 9)], layout=layout)
+    code = convert(BLOCK_LIST, layout)
+    assert "def _outputs(self, x, y, training=None):" in code
+    assert "training=training)" in code.split("def call(self, x, training=None):")[-1]
+    assert "if training and self.aux:" in code
+
+
+# ShuffleNetV2's pattern: stages set with setattr(self, name, ...), an empty
+# nn.Sequential() as the identity branch, and a module-level function with
+# tensor code (a channel shuffle) on the forward path.
+SHUFFLE = '''
+import torch
+import torch.nn as nn
+
+
+def channel_shuffle(x, groups: int):
+    batchsize, num_channels, height, width = x.size()
+    x = x.view(batchsize, groups, num_channels // groups, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(batchsize, num_channels, height, width)
+
+
+class Unit(nn.Module):
+    def __init__(self, c, stride):
+        super().__init__()
+        self.stride = stride
+        if stride > 1:
+            self.branch1 = nn.Sequential(nn.Conv2d(c, c, 3, stride, 1, groups=c), nn.BatchNorm2d(c))
+        else:
+            self.branch1 = nn.Sequential()
+        self.branch2 = nn.Sequential(nn.Conv2d(c, c, 3, stride, 1), nn.ReLU())
+
+    def forward(self, x):
+        out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        return channel_shuffle(out, 2)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        names = [f"stage{i}" for i in [2, 3]]
+        for name, stride in zip(names, [1, 2]):
+            setattr(self, name, nn.Sequential(Unit(4, stride)))
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = self.stage2(x)
+        return self.stage3(torch.relu(x)[:, :4])
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_setattr_identity_branches_and_module_functions(layout):
+    # Widths differ from the filter counts (TF defect, test_backend_defects.py).
+    check(SHUFFLE, "Net()", [(2, 3, 10, 10)], layout=layout)
+    code = convert(SHUFFLE, layout)
+    assert "def channel_shuffle(x, groups: int):" in code
+    assert "x = ops.swapaxes(x, 1, 2)" in code
+
+
+# RegNet's and DenseNet's pattern: Sequentials built from OrderedDicts (literal,
+# a list of pairs, `layers["a"] = ...` items) and `add_module` in a Sequential
+# subclass; their state_dict keys use the names.
+NAMED = '''
+from collections import OrderedDict
+import torch.nn as nn
+
+
+class Block(nn.Sequential):
+    def __init__(self, c, se):
+        layers = OrderedDict()
+        layers["a"] = nn.Conv2d(c, c, 3, padding=1)
+        if se:
+            layers["se"] = nn.ReLU()
+        layers["c"] = nn.BatchNorm2d(c)
+        super().__init__(layers)
+
+
+class Stage(nn.Sequential):
+    def __init__(self, c, depth):
+        super().__init__()
+        for i in range(depth):
+            self.add_module(f"block{i}", Block(c, i == 0))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(OrderedDict([("conv0", nn.Conv2d(3, 8, 3)), ("relu0", nn.ReLU())]))
+        blocks = []
+        for i in range(2):
+            blocks.append((f"stage{i}", Stage(8, 2)))
+        self.trunk = nn.Sequential(OrderedDict(blocks))
+
+    def forward(self, x):
+        return self.trunk(self.stem(x))
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_named_sequentials(layout):
+    check(NAMED, "Net()", [(2, 3, 11, 11)], layout=layout)
+    code = convert(NAMED, layout)
+    assert "super().__init__(pytorch_named_layers(layers_))" in code
+    assert "self.add(pytorch_named(Block(c, i == 0), f'block{i}'))" in code

@@ -27,6 +27,12 @@ CASES = [
     ("resnet.py", "ResNet(BasicBlock, [2, 2, 2, 2])", "channels_last"),  # resnet18
     ("squeezenet.py", "SqueezeNet('1_1')", "channels_first"),
     ("mobilenetv2.py", "MobileNetV2()", "channels_last"),  # pulls ops/misc.py in
+    # setattr stages, a channel shuffle function, empty Sequential branches.
+    ("shufflenetv2.py", "ShuffleNetV2([4, 8, 4], [24, 116, 232, 464, 1024])", "channels_last"),
+    # SqueezeExcitation imported under an alias, class-valued partials, Hardswish.
+    ("mobilenetv3.py", "MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_small'))", "channels_first"),
+    # Block classes from a list, **kwargs into nn.Conv2d, ceil_mode pooling.
+    ("googlenet.py", "GoogLeNet(aux_logits=False, init_weights=False)", "channels_first"),
 ]
 
 

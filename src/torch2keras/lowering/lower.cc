@@ -144,6 +144,7 @@ class Lowerer {
   // ---- pass 3: constructor code
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
   bool dict_of_modules(const ast::ExprNode* arg) const;
+  bool empty_sequential_attribute(const ast::Assign* a) const;
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
   std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
@@ -160,6 +161,9 @@ class Lowerer {
     // Where a layout change of a variable is written (`x = ops.transpose(x, ...)`
     // before the statement being lowered); null: convert inline.
     std::vector<ast::StmtNode*>* hoist = nullptr;
+    // How often each variable was read so far in the statement being lowered: a
+    // variable read before in it keeps its layout there, so it is converted inline.
+    std::unordered_map<std::string, int> reads;
   };
   ast::ExprNode* convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to);
   Frame* frame_ = nullptr;
@@ -242,6 +246,7 @@ ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::Expr
   ast::ExprNode* converted = b_.call("ops.transpose", {expr, b_.tuple(std::move(perm))});
   auto* name = ast::as<ast::Name>(expr);
   if (name == nullptr || frame_ == nullptr || frame_->hoist == nullptr) return converted;
+  if (auto r = frame_->reads.find(std::string(name->id)); r != frame_->reads.end() && r->second > 1) return converted;
   frame_->hoist->push_back(b_.assign(b_.name(name->id, ast::ExprContext::Store), converted));
   frame_->env[std::string(name->id)] = to;
   return expr;
@@ -838,6 +843,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
   switch (e->kind) {
     case ast::NodeKind::Name: {
       auto* n = static_cast<ast::Name*>(e);
+      ++frame_->reads[std::string(n->id)];
       auto it = frame_->env.find(std::string(n->id));
       return {e, it != frame_->env.end() ? resolved(it->second) : Fact{}};
     }
@@ -1213,9 +1219,12 @@ std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) 
   for (ast::StmtNode* s : body) {
     std::vector<ast::StmtNode*> pre, lowered;
     auto* saved_hoist = frame_->hoist;
+    auto saved_reads = std::move(frame_->reads);
+    frame_->reads.clear();
     frame_->hoist = &pre;
     lower_stmt(s, lowered);
     frame_->hoist = saved_hoist;
+    frame_->reads = std::move(saved_reads);
     std::size_t before = out.size();
     out.insert(out.end(), pre.begin(), pre.end());
     out.insert(out.end(), lowered.begin(), lowered.end());
@@ -1378,6 +1387,32 @@ std::string Lowerer::factory(const Entry* entry) {
   factory_defs_.push_back(def);
   factories_[entry] = name;
   return name;
+}
+
+// `self.x = nn.Sequential()` that nothing adds to: PyTorch's identity module.
+// keras.Sequential() cannot be called empty, so it becomes layers.Identity().
+bool Lowerer::empty_sequential_attribute(const ast::Assign* a) const {
+  auto* call = ast::as<ast::Call>(a->value);
+  if (call == nullptr || !call->args.empty() || !call->keywords.empty() || a->targets.size() != 1) return false;
+  if (resolve(call->func).value_or("") != "torch.nn.Sequential" || current_class_ == nullptr) return false;
+  auto* target = ast::as<ast::Attribute>(a->targets[0]);
+  auto* self = target ? ast::as<ast::Name>(target->value) : nullptr;
+  if (self == nullptr || self->id != "self") return false;
+  bool added_to = false;
+  std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
+    if (n == nullptr || added_to) return;
+    if (auto* c = ast::as<ast::Call>(n)) {
+      auto* m = ast::as<ast::Attribute>(c->func);
+      auto* owner = m ? ast::as<ast::Attribute>(m->value) : nullptr;
+      auto* owner_self = owner ? ast::as<ast::Name>(owner->value) : nullptr;
+      if (owner_self && owner_self->id == "self" && owner->attr == target->attr &&
+          (m->attr == "add_module" || m->attr == "append" || m->attr == "extend" || m->attr == "insert"))
+        added_to = true;
+    }
+    ast::for_each_child(n, scan);
+  };
+  for (ast::StmtNode* st : current_class_->node->body) scan(st);
+  return !added_to;
 }
 
 // Whether `arg` holds a dict of modules: `OrderedDict(...)`, `dict(...)`, or a
@@ -1603,6 +1638,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));
         c->targets = b_.seq(targets);
         c->value = rewrite_ctor_expr(a->value);
+        if (empty_sequential_attribute(a)) c->value = b_.call("layers.Identity", {});
         out.push_back(c);
         continue;
       }

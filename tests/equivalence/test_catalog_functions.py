@@ -1,0 +1,50 @@
+"""Each catalog function used in forward code (`F.*`, `torch.*`), with non-default
+arguments, matches PyTorch in both layouts, eager and inside tf.function. The
+input comes from a convolution so that, under channels_last, the function sees a
+channels-last tensor and its axes must be remapped."""
+
+import pytest
+
+from harness import check
+
+TEMPLATE = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return {expr}
+"""
+
+CASES = [
+    # (expression of x, input shape)
+    ("F.avg_pool2d(x, 3, stride=1, padding=1)", (2, 3, 8, 8)),  # P21: padding counted
+    ("F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)", (2, 3, 9, 9)),
+    ("F.avg_pool2d(x, 3, stride=2, ceil_mode=True)", (2, 3, 8, 8)),  # P22
+    ("F.avg_pool2d(x, 2)", (2, 3, 8, 8)),
+    ("F.max_pool2d(x, 3, stride=2, padding=1)", (2, 3, 9, 9)),  # P19: -inf padding
+    ("F.max_pool2d(x, 3, stride=2, ceil_mode=True)", (2, 3, 8, 8)),
+    ("F.adaptive_avg_pool2d(x, (4, 4))", (2, 3, 11, 11)),  # P23: uneven bins
+    ("F.adaptive_avg_pool2d(x, 1)", (2, 3, 7, 7)),
+    ("F.adaptive_max_pool2d(x, (3, 2))", (2, 3, 8, 7)),
+    ("F.dropout(x, p=0.4, training=self.training)", (2, 3, 6, 6)),  # inference: identity
+    ("F.dropout(x, p=0.4, training=False)", (2, 3, 6, 6)),
+    ("F.layer_norm(x, (4, 6, 6), eps=1e-3)", (2, 3, 6, 6)),  # over several trailing dims
+    ("F.layer_norm(x.permute(0, 2, 3, 1), (4,)).permute(0, 3, 1, 2)", (2, 3, 6, 6)),
+    ("torch.unsqueeze(x, 2).sum(2)", (2, 3, 5, 5)),
+    ("torch.squeeze(x[:, :1], 1)", (2, 3, 5, 5)),
+    ("x * 2 if torch.jit.is_scripting() else x + 1", (2, 3, 5, 5)),
+]
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("expr,shape", CASES, ids=[c[0] for c in CASES])
+def test_function_matches_pytorch(expr, shape, layout):
+    check(TEMPLATE.format(expr=expr), "Net()", [shape], layout=layout)
