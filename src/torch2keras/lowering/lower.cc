@@ -145,6 +145,7 @@ class Lowerer {
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
   bool dict_of_modules(const ast::ExprNode* arg) const;
   bool empty_sequential_attribute(const ast::Assign* a) const;
+  ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
   std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
@@ -347,6 +348,14 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
     case ModuleDesc::List:
     case ModuleDesc::Unknown:
       break;
+  }
+  if (getenv("T2K_DEBUG")) {
+    std::function<void(const ModuleDesc&, int)> dump = [&](const ModuleDesc& x, int depth) {
+      fprintf(stderr, "%*skind=%d cls=%s entry=%s dyn=%d\n", depth * 2, "", x.kind,
+              x.cls ? std::string(x.cls->node->name).c_str() : "-", x.entry ? std::string(x.entry->def->name).c_str() : "-", x.dynamic);
+      for (auto& i : x.items) dump(i, depth + 1);
+    };
+    dump(d, 0);
   }
   error(diag::Kind::UnsupportedConstruct, at,
         "cannot tell which module this call runs; the converter needs module attributes "
@@ -1793,6 +1802,47 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
   return c;
 }
 
+// A class that is not a model (a config, a helper) and uses PyTorch only in some
+// methods or annotations: those methods are left out with a warning, torch
+// annotations of fields become strings (a dataclass keeps its fields), method
+// annotations are dropped. Null when the class needs PyTorch elsewhere (its
+// bases, class-level statements): it is left out whole by the caller.
+ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
+  if (!references_torch(const_cast<ast::ClassDef*>(cd))) return nullptr;  // kept as it is
+  for (ast::ExprNode* b : cd->bases)
+    if (references_torch(b)) return nullptr;
+  for (ast::Keyword* k : cd->keywords)
+    if (references_torch(k)) return nullptr;
+  for (ast::ExprNode* d : cd->decorator_list)
+    if (references_torch(d)) return nullptr;
+  std::vector<ast::StmtNode*> body;
+  std::vector<const ast::FunctionDef*> dropped;
+  for (ast::StmtNode* st : cd->body) {
+    if (auto* f = ast::as<ast::FunctionDef>(st)) {
+      ast::FunctionDef* r = rewrite_function(f, false, false);
+      if (references_torch(r)) dropped.push_back(f);
+      else body.push_back(r);
+    } else if (auto* a = ast::as<ast::AnnAssign>(st); a && !references_torch(a->target) &&
+                                                        (a->value == nullptr || !references_torch(a->value))) {
+      auto* c = b_.clone(a);
+      if (references_torch(a->annotation)) c->annotation = b_.string(syntax::unparse(a->annotation));
+      body.push_back(c);
+    } else if (references_torch(st)) {
+      return nullptr;
+    } else {
+      body.push_back(st);
+    }
+  }
+  if (body.empty()) return nullptr;
+  for (const ast::FunctionDef* f : dropped)
+    error(diag::Kind::DroppedCode, f,
+          "left out method `" + std::string(f->name) + "` of class `" + std::string(cd->name) +
+              "`: it is not model code and uses PyTorch");
+  auto* c = b_.clone(cd);
+  c->body = b_.seq(body);
+  return c;
+}
+
 void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
   if (n == nullptr) return;
   if (ast::is<ast::Name>(n) || ast::is<ast::Attribute>(n)) {
@@ -1961,6 +2011,11 @@ LowerOutput Lowerer::run() {
     if (auto* cd = ast::as<ast::ClassDef>(s)) {
       if (const ClassInfo* ci = model_class(cd->name)) {
         out_.body.push_back(lower_class(*ci));
+        origins.push_back(s);
+        continue;
+      }
+      if (ast::ClassDef* plain = rewrite_plain_class(cd)) {
+        out_.body.push_back(plain);
         origins.push_back(s);
         continue;
       }

@@ -169,12 +169,14 @@ ModuleValues::ModuleValues(const ast::Module* module, const analysis::ImportScop
                            const std::vector<ClassInfo>& classes, const catalog::Catalog& catalog)
     : module_(module), scope_(scope), classes_(classes), catalog_(catalog) {
   // Every call, with its enclosing function and class.
+  const ast::ClassDef* enclosing = nullptr;
   std::function<void(const ast::Node*, const ast::FunctionDef*, const ClassInfo*)> walk =
       [&](const ast::Node* n, const ast::FunctionDef* fn, const ClassInfo* cls) {
         if (n == nullptr) return;
         if (auto* c = ast::as<ast::Call>(n)) sites_.push_back({c, fn, cls});
         if (auto* f = ast::as<ast::FunctionDef>(n); f != nullptr && f != fn) {
           owner_[f] = cls;
+          if (enclosing != nullptr) enclosing_class_[f] = enclosing;
           fn = f;
         }
         ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* child) { walk(child, fn, cls); });
@@ -182,7 +184,9 @@ ModuleValues::ModuleValues(const ast::Module* module, const analysis::ImportScop
   for (const ast::StmtNode* s : module_->body) {
     if (auto* cd = ast::as<ast::ClassDef>(s)) {
       const ClassInfo* ci = model_class(cd->name);
+      enclosing = cd;
       for (const ast::StmtNode* x : cd->body) walk(x, nullptr, ci);
+      enclosing = nullptr;
     } else {
       walk(s, nullptr, nullptr);
     }
@@ -262,6 +266,7 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
       if (is_self(a->value) && ctx.cls != nullptr) {
         if (auto d = attr(ctx.cls, a->attr)) return *d;
       }
+      if (!is_self(a->value)) return field_values(a->attr, inner);
       return unknown();
     }
     case ast::NodeKind::IfExp: {
@@ -328,7 +333,78 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
   }
 }
 
+// `cnf.block` on an object that is not a module (a config): the values the
+// input's plain classes give that attribute: `self.block = v` in their methods,
+// and for a dataclass-style field `block: T` its default and the argument for it
+// in every call of the class (or `super().__init__` of a subclass). Objects made
+// outside the input are not visible (as with **kwargs). Unknown when no plain
+// class of the input sets the attribute.
+ModuleDesc ModuleValues::field_values(std::string_view name, const Ctx& ctx) {
+  std::string key("field.");
+  key.append(name);
+  return guarded({module_, key}, true, [&] {
+    std::vector<ModuleDesc> alts;
+    bool found = false;
+    for (const ast::StmtNode* st : module_->body) {
+      auto* cd = ast::as<ast::ClassDef>(st);
+      if (cd == nullptr || model_class(cd->name) != nullptr) continue;
+      int field = -1, fields = 0;
+      for (ast::StmtNode* x : cd->body) {
+        if (auto* f = ast::as<ast::FunctionDef>(x)) {
+          for_each_stmt(f->body, [&](const ast::StmtNode* y, bool) {
+            auto* a = ast::as<ast::Assign>(y);
+            if (a == nullptr) return;
+            for (ast::ExprNode* t : a->targets) {
+              auto* at = ast::as<ast::Attribute>(t);
+              if (at && is_self(at->value) && at->attr == name) {
+                found = true;
+                alts.push_back(eval(a->value, {f, nullptr, nullptr, ctx.depth + 1}));
+              }
+            }
+          });
+        } else if (auto* a = ast::as<ast::AnnAssign>(x); a && ast::is<ast::Name>(a->target)) {
+          if (static_cast<const ast::Name*>(a->target)->id == name) {
+            field = fields;
+            found = true;
+            if (a->value) alts.push_back(eval(a->value, {nullptr, nullptr, nullptr, ctx.depth + 1}));
+          }
+          ++fields;
+        }
+      }
+      if (field < 0) continue;
+      // Positional arguments map to fields only for a class without bases.
+      bool positional = cd->bases.empty();
+      for (const Site& s : sites_) {
+        auto* n = ast::as<ast::Name>(s.call->func);
+        bool calls = n != nullptr && n->id == cd->name;
+        if (!calls && is_super_init(s.call)) {
+          auto it = enclosing_class_.find(s.fn);
+          if (it != enclosing_class_.end())
+            for (ast::ExprNode* b : it->second->bases)
+              if (auto* bn = ast::as<ast::Name>(b); bn && bn->id == cd->name) calls = true;
+        }
+        if (!calls) continue;
+        Ctx site{s.fn, s.cls, nullptr, ctx.depth + 1};
+        if (positional && static_cast<std::size_t>(field) < s.call->args.size() &&
+            !ast::is<ast::Starred>(s.call->args[static_cast<std::size_t>(field)]))
+          alts.push_back(eval(s.call->args[static_cast<std::size_t>(field)], site));
+        for (ast::Keyword* kw : s.call->keywords)
+          if (kw->arg.data() != nullptr && kw->arg == name) alts.push_back(eval(kw->value, site));
+      }
+    }
+    if (!found) return unknown();
+    return make_union(std::move(alts));
+  });
+}
+
 ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
+  // kwargs.pop("norm_layer", default) / kwargs.get(...) on the function's own
+  // **kwargs: what callers pass that way is not visible, so the default holds.
+  if (auto* m = ast::as<ast::Attribute>(call->func); m && (m->attr == "pop" || m->attr == "get") &&
+      call->args.size() == 2 && ctx.fn != nullptr && ctx.fn->args->kwarg != nullptr) {
+    auto* recv = ast::as<ast::Name>(m->value);
+    if (recv && recv->id == ctx.fn->args->kwarg->arg) return eval(call->args[1], ctx);
+  }
   auto p = resolve(call->func);
   if (p) {
     if (*p == "functools.partial") {

@@ -101,6 +101,7 @@ class ModuleValues {
   ModuleDesc eval_name(std::string_view name, const Ctx& ctx);
   ModuleDesc eval_local(std::string_view name, const Ctx& ctx);
   ModuleDesc eval_call(const ast::Call* call, const Ctx& ctx);
+  ModuleDesc field_values(std::string_view name, const Ctx& ctx);
   ModuleDesc instantiate(const ModuleDesc& callee, const ast::Call* call, const Ctx& ctx);
   ModuleDesc call_function(const ast::FunctionDef* fn, const analysis::ClassInfo* cls,
                            const ast::Call* call, const Ctx& ctx, bool bound_self);
@@ -125,6 +126,7 @@ class ModuleValues {
   };
   std::vector<Site> sites_;
   std::map<const ast::FunctionDef*, const analysis::ClassInfo*> owner_;
+  std::map<const ast::FunctionDef*, const ast::ClassDef*> enclosing_class_;  // methods of any class
 
   const ast::Module* module_;
   const analysis::ImportScope& scope_;
