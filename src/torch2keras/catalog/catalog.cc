@@ -91,6 +91,7 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
     if (deco_name->id == "module") entry->kind = EntryKind::Module;
     else if (deco_name->id == "function") entry->kind = EntryKind::Function;
     else if (deco_name->id == "method") entry->kind = EntryKind::Method;
+    else if (deco_name->id == "attribute") entry->kind = EntryKind::Attribute;
     else {
       problems_.push_back(where + "unknown decorator " + std::string(deco_name->id));
       continue;
@@ -119,7 +120,8 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
     if (entry->keys.empty()) problems_.push_back(where + "an entry needs at least one key");
     auto& index = entry->kind == EntryKind::Module     ? modules_
                   : entry->kind == EntryKind::Function ? functions_
-                                                       : methods_;
+                  : entry->kind == EntryKind::Method   ? methods_
+                                                       : attributes_;
     for (const std::string& key : entry->keys) {
       if (!index.emplace(key, entry.get()).second) problems_.push_back(where + "duplicate key " + key);
     }
@@ -141,6 +143,11 @@ const Entry* Catalog::find_function(std::string_view torch_path) const {
 const Entry* Catalog::find_method(std::string_view name) const {
   auto it = methods_.find(std::string(name));
   return it == methods_.end() ? nullptr : it->second;
+}
+
+const Entry* Catalog::find_attribute(std::string_view name) const {
+  auto it = attributes_.find(std::string(name));
+  return it == attributes_.end() ? nullptr : it->second;
 }
 
 bool Catalog::knows_path(std::string_view path) const {

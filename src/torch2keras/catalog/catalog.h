@@ -29,7 +29,8 @@ enum class Layout : uint8_t {
 };
 const char* name(Layout layout);
 
-enum class EntryKind : uint8_t { Module, Function, Method };
+// Attribute: a tensor attribute (`x.requires_grad`); like a method without arguments.
+enum class EntryKind : uint8_t { Module, Function, Method, Attribute };
 
 struct Entry {
   EntryKind kind = EntryKind::Module;
@@ -50,6 +51,7 @@ class Catalog {
   const Entry* find_module(std::string_view torch_path) const;
   const Entry* find_function(std::string_view torch_path) const;
   const Entry* find_method(std::string_view name) const;
+  const Entry* find_attribute(std::string_view name) const;
   // True when `path` names a torch.nn class or torch function the catalog maps,
   // or one of the containers (torch.nn.Sequential...): used for star imports.
   bool knows_path(std::string_view path) const;
@@ -68,7 +70,7 @@ class Catalog {
 
   std::vector<std::unique_ptr<syntax::ParsedSource>> sources_;
   std::vector<std::unique_ptr<Entry>> entries_;
-  std::unordered_map<std::string, const Entry*> modules_, functions_, methods_;
+  std::unordered_map<std::string, const Entry*> modules_, functions_, methods_, attributes_;
   std::unordered_map<std::string, std::unordered_map<std::string, analysis::ConstValue>>
       keras_defaults_;
   std::vector<std::string> problems_;

@@ -119,3 +119,12 @@ def clone(self, memory_format=None):
 @method("float", layout="any")
 def float(self):
     return ops.cast(self, "float32")
+
+
+@attribute("requires_grad", layout="value")
+def requires_grad(self):
+    # Keras tensors carry no autograd flag; gradients are taken with a GradientTape /
+    # jax.grad around the call. Model code reads it to choose gradient checkpointing
+    # (DenseNet's memory_efficient), which changes memory, not values.
+    ignore(self)
+    return False

@@ -90,7 +90,7 @@ ConvertResult convert_source(std::string_view bytes, const ConvertOptions& optio
   // Comments inside input statements that were left out go with them.
   std::set<int> kept_lines;
   for (const ast::StmtNode* s : lowered.body) kept_lines.insert(s->loc.lineno);
-  std::vector<std::pair<int, int>> left_out;
+  std::vector<std::pair<int, int>> left_out = lowered.left_out;
   for (const ast::StmtNode* s : static_cast<const ast::Module*>(parsed->tree)->body)
     if (s->loc.lineno > 0 && !kept_lines.count(s->loc.lineno)) left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
   std::vector<syntax::Comment> comments;

@@ -149,6 +149,23 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   head->body = b.seq(header);
   std::string out = syntax::unparse(head);
 
+  // Runtime classes the converted classes derive from (PyTorchModuleDict) must
+  // exist before them: they come first; the other helpers at the end.
+  RuntimeFile helpers = load_runtime("emit/runtime/layers.py");
+  std::set<std::string> bases;
+  for (const ast::StmtNode* s : lowered.body)
+    if (auto* c = ast::as<ast::ClassDef>(s))
+      for (ast::ExprNode* base : c->bases)
+        if (auto* n = ast::as<ast::Name>(base); n && lowered.helpers.count(std::string(n->id))) bases.emplace(n->id);
+  std::set<const ast::StmtNode*> early;
+  if (!bases.empty()) {
+    out += "\n\n# --- Runtime base classes, copied from torch2keras (keras and numpy only). ---\n";
+    for (ast::StmtNode* s : used_definitions(helpers, bases)) {
+      out += "\n\n" + source_lines(helpers, s);
+      early.insert(s);
+    }
+  }
+
   // The converted code, with the input's comments.
   auto* body = b.arena().make<ast::Module>();
   body->kind = ast::NodeKind::Module;
@@ -160,8 +177,8 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   // Runtime helper layers, then the loader: copied as written (they are code of
   // this project, already formatted), selected by statement.
   out += "\n\n# --- Runtime support, copied from torch2keras (keras and numpy only). ---\n";
-  RuntimeFile helpers = load_runtime("emit/runtime/layers.py");
-  for (ast::StmtNode* s : used_definitions(helpers, lowered.helpers)) out += "\n\n" + source_lines(helpers, s);
+  for (ast::StmtNode* s : used_definitions(helpers, lowered.helpers))
+    if (!early.count(s)) out += "\n\n" + source_lines(helpers, s);
   RuntimeFile loader = load_runtime("emit/runtime/loader.py");
   for (ast::StmtNode* s : loader.body) {
     auto* a = ast::as<ast::Assign>(s);

@@ -87,7 +87,8 @@ class Instantiator {
     for (ast::Arg* p : a->args) positional.push_back(p);
     std::size_t first_default = positional.size() - a->defaults.size();
     std::vector<ast::ExprNode*> args;
-    if (req_.entry->kind == catalog::EntryKind::Method) args.push_back(req_.self);
+    if (req_.entry->kind == catalog::EntryKind::Method || req_.entry->kind == catalog::EntryKind::Attribute)
+      args.push_back(req_.self);
     for (ast::ExprNode* e : req_.args) args.push_back(e);
 
     std::vector<Binding> bound(positional.size());

@@ -67,6 +67,10 @@ struct Unit {
   // Reads `self.training`, here or in a method it calls: the lowered method takes
   // Keras' `training` argument and its callers pass theirs.
   bool uses_training = false;
+  // Lists of tensors the first call passes (a parameter or *args): a list is
+  // not a tensor, so its elements' layout comes from the caller.
+  std::vector<Fact> seeds;
+  std::optional<Fact> vararg_seed;
   std::vector<Fact> params;  // per positional parameter after self: resolved facts
   Fact ret;
   ast::FunctionDef* lowered = nullptr;
@@ -132,7 +136,8 @@ class Lowerer {
   }
 
   // ---- pass 2: layout signatures and the forward path
-  Unit& unit(const ClassInfo* cls, const ast::FunctionDef* def);
+  Unit& unit(const ClassInfo* cls, const ast::FunctionDef* def, const ast::Call* first_call = nullptr);
+  void seed_lists(Unit& u, const ast::Call* call);
   Fact apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
   Fact fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
   Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
@@ -165,6 +170,8 @@ class Lowerer {
     // How often each variable was read so far in the statement being lowered: a
     // variable read before in it keeps its layout there, so it is converted inline.
     std::unordered_map<std::string, int> reads;
+    // Functions defined in this code: the input def and its copy in the output.
+    std::unordered_map<std::string, std::pair<const ast::FunctionDef*, ast::FunctionDef*>> nested;
   };
   ast::ExprNode* convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to);
   Frame* frame_ = nullptr;
@@ -205,7 +212,13 @@ class Lowerer {
 
   std::map<std::pair<const ClassInfo*, const ast::FunctionDef*>, Unit> units_;
   // Static Sequential items that need a layout change before them: ctor call -> (to_cl?, rank).
-  std::map<const ast::Call*, std::pair<bool, int>> wraps_;
+  // Layers of a Sequential that get a Permute written in front of them (their
+  // input in another layout) and, in Sequentials built in loops, after them (their
+  // output back in the Sequential's layout): ctor call -> the conversions.
+  struct Wrap {
+    std::optional<std::pair<bool, int>> before, after;  // (to channels-last?, rank)
+  };
+  std::map<const ast::Call*, Wrap> wraps_;
   const ClassInfo* current_class_ = nullptr;  // pass 3: the class being rewritten
   const ast::FunctionDef* current_function_ = nullptr;  // pass 3: the function being rewritten
   std::map<const Entry*, std::string> factories_;
@@ -298,9 +311,19 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
         return fold_seq(values_.self_items(d.cls), in, arg, at);
       const ast::FunctionDef* fwd = method(d.cls, "forward");
       if (fwd == nullptr) return demand_torch(in, arg);
+      Unit* up = &units_[{d.cls, fwd}];
+      if (!up->done && !up->busy && resolved(in).kind == Fact::List) up->seeds = {resolved(in)};
       Unit& u = unit(d.cls, fwd);
       if (u.busy) return demand_torch(in, arg);  // recursion: PyTorch layout at the boundary
       Fact want = u.params.empty() ? Fact::torch() : u.params[0];
+      if (want.kind == Fact::List || resolved(in).kind == Fact::List) {
+        // A list of tensors: the callee takes the layout its first caller gave.
+        if (!(resolved(in) == want))
+          error(diag::Kind::UnsupportedConstruct, at,
+                "this call passes a list of tensors in another layout than the first call did; "
+                "use --layout channels_first");
+        return u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
+      }
       if (want.kind == Fact::CL) demand_cl(in, want.rank, arg);
       else demand_torch(in, arg);
       if (u.ret.kind == Fact::Pending) return want;
@@ -412,7 +435,16 @@ Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const 
         g = apply_desc(item, f, arg, at);
       } else if (converts && !d.dynamic && item.ctor != nullptr && item.kind != ModuleDesc::Union) {
         bool to_cl = resolved(g).kind == Fact::CL && f.kind != Fact::CL;
-        wraps_[item.ctor] = {to_cl, to_cl ? g.rank : f.rank};
+        wraps_[item.ctor].before = std::pair{to_cl, to_cl ? g.rank : f.rank};
+      } else if (d.dynamic && (converts || !same_layout(resolved(g), f)) && f.kind == Fact::CL &&
+                 item.ctor != nullptr && item.kind != ModuleDesc::Union) {
+        // Built in a loop, so any item may follow any other: the item takes and
+        // gives the Sequential's channels-last layout, with Permutes around it.
+        Wrap& w = wraps_[item.ctor];
+        if (converts) w.before = std::pair{false, f.rank};
+        Fact out = resolved(g);
+        if (!same_layout(out, f)) w.after = std::pair{true, f.rank};
+        g = f;
       } else if (converts || (d.dynamic && !same_layout(resolved(g), f))) {
         error(diag::Kind::UnsupportedConstruct, at,
               "a layer inside this `nn.Sequential(*layers)` needs a layout change that cannot "
@@ -426,14 +458,39 @@ Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const 
   return f;
 }
 
-Unit& Lowerer::unit(const ClassInfo* cls, const ast::FunctionDef* def) {
+Unit& Lowerer::unit(const ClassInfo* cls, const ast::FunctionDef* def, const ast::Call* first_call) {
   Unit& u = units_[{cls, def}];
   if (!u.done && !u.busy) {
     u.cls = cls;
     u.def = def;
+    if (first_call != nullptr) seed_lists(u, first_call);
     lower_unit(u);
   }
   return u;
+}
+
+// The list-of-tensors arguments of `call` (variables with a List fact, `*xs`) seed
+// the unit's parameters.
+void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
+  if (frame_ == nullptr) return;
+  auto fact_of = [this](const ast::ExprNode* e) -> std::optional<Fact> {
+    auto* n = ast::as<ast::Name>(e);
+    if (n == nullptr) return std::nullopt;
+    auto it = frame_->env.find(std::string(n->id));
+    if (it == frame_->env.end()) return std::nullopt;
+    Fact f = resolved(it->second);
+    return f.kind == Fact::List ? std::optional<Fact>(f) : std::nullopt;
+  };
+  for (std::size_t i = 0; i < call->args.size(); ++i) {
+    if (auto* st = ast::as<ast::Starred>(call->args[i])) {
+      if (auto f = fact_of(st->value)) u.vararg_seed = f;
+      break;
+    }
+    if (auto f = fact_of(call->args[i])) {
+      if (u.seeds.size() <= i) u.seeds.resize(i + 1);
+      u.seeds[i] = *f;
+    }
+  }
 }
 
 std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
@@ -529,8 +586,15 @@ ast::Call* Lowerer::relower_call(ast::Call* call, ast::ExprNode* func,
 // takes; Keras' `training` passed on when the callee reads it.
 Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u) {
   ast::Call* c = relower_call(call, func, [&](std::size_t i, Val& v) {
-    if (!v.fact.tensor()) return;
     Fact want = i < u.params.size() ? u.params[i] : Fact::torch();
+    if (want.kind == Fact::List || resolved(v.fact).kind == Fact::List) {
+      if (!(resolved(v.fact) == want) && want.kind != Fact::Pending && want.kind != Fact::NonTensor)
+        error(diag::Kind::UnsupportedConstruct, call,
+              "this call passes a list of tensors in another layout than the first call did; "
+              "use --layout channels_first");
+      return;
+    }
+    if (!v.fact.tensor()) return;
     if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
     else demand_torch(v.fact, v.expr);
   });
@@ -563,7 +627,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     if (self && self->id == "self" && frame_->unit->cls != nullptr) {
       if (const ast::FunctionDef* m = method(frame_->unit->cls, a->attr)) {
         Frame* saved = frame_;
-        Unit& u = unit(frame_->unit->cls, m);
+        Unit& u = unit(frame_->unit->cls, m, call);
         frame_ = saved;
         return call_unit(call, call->func, u);
       }
@@ -574,9 +638,38 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     const ast::FunctionDef* fn = values_.module_function(n->id);
     if (fn != nullptr && references_torch(const_cast<ast::FunctionDef*>(fn))) {
       Frame* saved = frame_;
-      Unit& u = unit(nullptr, fn);
+      Unit& u = unit(nullptr, fn, call);
       frame_ = saved;
       return call_unit(call, call->func, u);
+    }
+  }
+  // 2c. A function defined in this forward code (a closure): lowered at its first
+  // call, with that call's lists of tensors, and written where it is defined.
+  if (auto* n = ast::as<ast::Name>(call->func)) {
+    if (auto it = frame_->nested.find(std::string(n->id)); it != frame_->nested.end()) {
+      auto [def, placed] = it->second;
+      Frame* saved = frame_;
+      Unit& u = unit(frame_->unit->cls, def, call);
+      frame_ = saved;
+      if (u.lowered != nullptr) {
+        placed->body = u.lowered->body;
+        placed->args = strip_arguments(def->args, u.uses_training);
+        placed->decorator_list = {};
+      }
+      return call_unit(call, call->func, u);
+    }
+  }
+  // isinstance(x, torch.Tensor) is known from x's layout fact.
+  if (auto* n = ast::as<ast::Name>(call->func); n && n->id == "isinstance" && call->args.size() == 2 &&
+                                                 !frame_->env.count("isinstance")) {
+    if (resolve(call->args[1]).value_or("") == "torch.Tensor") {
+      Val v = lower_expr(call->args[0]);
+      Fact f = resolved(v.fact);
+      if (f.tensor()) return {b_.boolean(true), Fact{}};
+      if (f.kind == Fact::List) return {b_.boolean(false), Fact{}};
+      error(diag::Kind::UnsupportedConstruct, call,
+            "cannot tell whether `" + syntax::unparse(call->args[0]) + "` is a tensor here");
+      return {call, Fact{}};
     }
   }
   // A list of tensors grows: `features.append(x)` keeps one layout for all elements.
@@ -872,6 +965,17 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
         return {e, {}};
       }
       Val v = lower_expr(a->value);
+      // A tensor attribute with a catalog entry (`x.requires_grad`).
+      if (const Entry* entry = v.fact.tensor() ? catalog_.find_attribute(a->attr) : nullptr) {
+        InstantiateRequest req;
+        req.entry = entry;
+        req.channels_last = opt_.channels_last;
+        req.self = v.expr;
+        InstantiateResult r = instantiate(req, b_);
+        if (r.expr != nullptr) return {r.expr, Fact{}};
+        error(diag::Kind::UnsupportedArgument, e, r.error);
+        return {e, {}};
+      }
       if (v.fact.tensor() && a->attr == "shape") {
         Fact f = resolved(v.fact);
         auto* s = b_.call("ops.shape", {v.expr});
@@ -947,9 +1051,19 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
         out.push_back(v.expr);
         facts.push_back(resolved(v.fact));
       }
-      // A list display of tensors: one layout for all of them.
+      // A list display of tensors: one layout for all of them. Parameters whose
+      // layout is still open take the others' (PyTorch order when all are open).
       Fact list_fact;
       if (is_list && !facts.empty()) {
+        std::optional<Fact> decided;
+        for (const Fact& f : facts)
+          if (f.kind == Fact::CL || f.kind == Fact::Torch) decided = decided ? decided : std::optional<Fact>(f);
+        for (std::size_t i = 0; i < facts.size(); ++i) {
+          if (facts[i].kind != Fact::Pending) continue;
+          if (decided && decided->kind == Fact::CL) facts[i] = demand_cl(facts[i], decided->rank, out[i]);
+          else facts[i] = demand_torch(facts[i], out[i]);
+          changed = true;
+        }
         bool all_tensors = true, all_same = true;
         for (const Fact& f : facts) {
           all_tensors = all_tensors && (f.kind == Fact::CL || f.kind == Fact::Torch);
@@ -1118,6 +1232,15 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       auto* i = static_cast<ast::If*>(s);
       auto* c = b_.clone(i);
       c->test = lower_expr(i->test).expr;
+      // A test the lowering decided (`isinstance(x, Tensor)` on a list): only the
+      // branch that runs is written.
+      if (auto* k = ast::as<ast::Constant>(c->test);
+          k && (k->value.kind == ast::ConstantValue::Kind::True || k->value.kind == ast::ConstantValue::Kind::False)) {
+        bool taken = k->value.kind == ast::ConstantValue::Kind::True;
+        std::vector<ast::StmtNode*> chosen = lower_stmts(taken ? i->body : i->orelse);
+        out.insert(out.end(), chosen.begin(), chosen.end());
+        return;
+      }
       auto saved = frame_->env;
       std::vector<ast::StmtNode*> body = lower_stmts(i->body);
       auto after_body = frame_->env;
@@ -1162,7 +1285,11 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         if (auto* t = ast::as<ast::Tuple>(target); t && pairs && t->elts.size() == 2) target = t->elts[1];
         if (auto* n = ast::as<ast::Name>(target)) frame_->module_vars[std::string(n->id)] = *d;
       } else {
-        c->iter = lower_expr(f->iter).expr;
+        Val it = lower_expr(f->iter);
+        c->iter = it.expr;
+        // `for t in features:` over a list of tensors: t has the elements' layout.
+        if (auto* n = ast::as<ast::Name>(f->target); n && resolved(it.fact).kind == Fact::List)
+          frame_->env[std::string(n->id)] = resolved(it.fact).element();
       }
       auto before = frame_->env;
       std::vector<ast::StmtNode*> body = lower_stmts(f->body);
@@ -1184,6 +1311,14 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       c->body = b_.seq(body);
       c->orelse = b_.seq(lower_stmts(f->orelse));
       out.push_back(c);
+      return;
+    }
+    case ast::NodeKind::FunctionDef: {
+      // A closure: written here, lowered at its first call (lower_call, 2c).
+      auto* f = static_cast<ast::FunctionDef*>(s);
+      auto* placed = b_.clone(f);
+      frame_->nested[std::string(f->name)] = {f, placed};
+      out.push_back(placed);
       return;
     }
     case ast::NodeKind::Pass:
@@ -1267,9 +1402,11 @@ void Lowerer::lower_unit(Unit& u) {
     }
     if (auto* ann = ast::as<ast::Name>(a->args[i]->annotation))
       if (ann->id == "bool" || ann->id == "int" || ann->id == "float" || ann->id == "str") f = Fact{};
-    u.params.push_back(f.kind == Fact::Pending ? f : Fact{});
+    if (i - first < u.seeds.size() && u.seeds[i - first].kind == Fact::List) f = u.seeds[i - first];
+    u.params.push_back(f.kind == Fact::Pending || f.kind == Fact::List ? f : Fact{});
     frame.env[std::string(a->args[i]->arg)] = f;
   }
+  if (a->vararg != nullptr && u.vararg_seed) frame.env[std::string(a->vararg->arg)] = *u.vararg_seed;
   Frame* saved = frame_;
   frame_ = &frame;
   std::vector<ast::StmtNode*> body = lower_stmts(u.def->body);
@@ -1510,16 +1647,24 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     }
     // A layer that needs its input in another layout gets a Permute in front.
     if (auto w = wraps_.find(call); w != wraps_.end()) {
-      auto [to_cl, rank] = w->second;
-      std::vector<ast::ExprNode*> dims;
-      if (to_cl) {
-        for (int i = 2; i < rank; ++i) dims.push_back(b_.integer(i));
-        dims.push_back(b_.integer(1));
-      } else {
-        dims.push_back(b_.integer(rank - 1));
-        for (int i = 1; i < rank - 1; ++i) dims.push_back(b_.integer(i));
-      }
-      result = b_.call("keras.Sequential", {b_.list({b_.call("layers.Permute", {b_.tuple(dims)}), result})});
+      // layers.Permute dims are 1-based and leave the batch axis out.
+      auto permute = [this](std::pair<bool, int> conversion) {
+        auto [to_cl, rank] = conversion;
+        std::vector<ast::ExprNode*> dims;
+        if (to_cl) {
+          for (int i = 2; i < rank; ++i) dims.push_back(b_.integer(i));
+          dims.push_back(b_.integer(1));
+        } else {
+          dims.push_back(b_.integer(rank - 1));
+          for (int i = 1; i < rank - 1; ++i) dims.push_back(b_.integer(i));
+        }
+        return b_.call("layers.Permute", {b_.tuple(dims)});
+      };
+      std::vector<ast::ExprNode*> items;
+      if (w->second.before) items.push_back(permute(*w->second.before));
+      items.push_back(result);
+      if (w->second.after) items.push_back(permute(*w->second.after));
+      result = b_.call("keras.Sequential", {b_.list(items)});
     }
     return result;
   }
@@ -1621,15 +1766,35 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
             out.push_back(st);
             continue;
           }
+          // self.features.add_module("name", m) on a Sequential attribute:
+          // self.features.add(pytorch_named(m, "name")).
+          if (a && a->attr == "add_module" && call->args.size() == 2 && current_class_ != nullptr) {
+            auto* owner = ast::as<ast::Attribute>(a->value);
+            auto* owner_self = owner ? ast::as<ast::Name>(owner->value) : nullptr;
+            if (owner_self && owner_self->id == "self") {
+              auto d = values_.attr(current_class_, owner->attr);
+              if (d && d->kind == ModuleDesc::Seq) {
+                out_.helpers.insert("pytorch_named");
+                auto* add = b_.clone(owner);
+                auto* st = b_.expr_stmt(b_.call(b_.attr(add, "add"),
+                                                {b_.call("pytorch_named", {rewrite_ctor_expr(call->args[1]), call->args[0]})}));
+                st->loc = s->loc;
+                out.push_back(st);
+                continue;
+              }
+            }
+          }
           // self.add_module("name", m) -> setattr(self, "name", m); in a Sequential
           // subclass, self.add(pytorch_named(m, "name")) (the name finds its weights).
           if (a && ast::is<ast::Name>(a->value) && static_cast<ast::Name*>(a->value)->id == "self" &&
               a->attr == "add_module" && call->args.size() == 2) {
             bool sequential = current_class_ != nullptr && current_class_->torch_base == analysis::TorchBase::Sequential;
+            bool module_dict = current_class_ != nullptr && current_class_->torch_class == "torch.nn.ModuleDict";
             ast::ExprNode* m = rewrite_ctor_expr(call->args[1]);
             if (sequential) out_.helpers.insert("pytorch_named");
-            auto* st = b_.expr_stmt(sequential ? b_.call("self.add", {b_.call("pytorch_named", {m, call->args[0]})})
-                                               : b_.call("setattr", {b_.name("self"), call->args[0], m}));
+            auto* st = b_.expr_stmt(sequential    ? b_.call("self.add", {b_.call("pytorch_named", {m, call->args[0]})})
+                                    : module_dict ? b_.call("self.add_module", {call->args[0], m})
+                                                  : b_.call("setattr", {b_.name("self"), call->args[0], m}));
             st->loc = s->loc;
             out.push_back(st);
             continue;
@@ -1648,6 +1813,20 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         c->targets = b_.seq(targets);
         c->value = rewrite_ctor_expr(a->value);
         if (empty_sequential_attribute(a)) c->value = b_.call("layers.Identity", {});
+        // `self.norm = layer` in a Sequential subclass is one of its items, in
+        // order: self.add(pytorch_named(layer, "norm")).
+        if (auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
+            t && in_init && current_class_ != nullptr && current_class_->torch_base == analysis::TorchBase::Sequential &&
+            ast::is<ast::Name>(t->value) && static_cast<ast::Name*>(t->value)->id == "self") {
+          auto d = values_.attr(current_class_, t->attr);
+          if (d && (d->kind == ModuleDesc::Leaf || d->kind == ModuleDesc::User || d->kind == ModuleDesc::Seq)) {
+            out_.helpers.insert("pytorch_named");
+            auto* st = b_.expr_stmt(b_.call("self.add", {b_.call("pytorch_named", {c->value, b_.string(t->attr)})}));
+            st->loc = s->loc;
+            out.push_back(st);
+            continue;
+          }
+        }
         out.push_back(c);
         continue;
       }
@@ -1764,7 +1943,11 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
     if (base_name != nullptr && model_class(base_name->id) != nullptr) bases.push_back(base);
     else if (path == "torch.nn.Module") bases.push_back(b_.dotted(top ? "keras.Model" : "keras.layers.Layer"));
     else if (path == "torch.nn.Sequential") bases.push_back(b_.dotted("keras.Sequential"));
-    else if (is_torch_path(path)) {
+    else if (path == "torch.nn.ModuleDict") {
+      // Keras has no dict of layers: a Layer with ModuleDict's methods (runtime helper).
+      out_.helpers.insert("PyTorchModuleDict");
+      bases.push_back(b_.name("PyTorchModuleDict"));
+    } else if (is_torch_path(path)) {
       error(diag::Kind::UnsupportedConstruct, base, "subclassing `" + path + "` is not supported yet");
       bases.push_back(base);
     } else {
@@ -1773,8 +1956,20 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
   }
   c->bases = b_.seq(bases);
   std::vector<ast::StmtNode*> body;
-  for (ast::StmtNode* s : cls.node->body) {
+  for (std::size_t i = 0; i < cls.node->body.size(); ++i) {
+    ast::StmtNode* s = cls.node->body[i];
     auto* f = ast::as<ast::FunctionDef>(s);
+    // A def that a later def of the same name replaces (`@torch.jit._overload_method`
+    // stubs before the real `forward`) never runs.
+    bool replaced = false;
+    for (std::size_t j = i + 1; f != nullptr && j < cls.node->body.size(); ++j)
+      if (auto* g = ast::as<ast::FunctionDef>(cls.node->body[j]); g && g->name == f->name) replaced = true;
+    if (replaced) {
+      int first = f->loc.lineno;
+      for (ast::ExprNode* d : f->decorator_list) first = std::min(first, d->loc.lineno);
+      out_.left_out.emplace_back(first - 1, f->loc.end_lineno);
+      continue;
+    }
     if (f == nullptr) {
       if (auto* a = ast::as<ast::AnnAssign>(s); a && references_torch(a->annotation)) {
         if (a->value != nullptr) {
@@ -1965,13 +2160,21 @@ LowerOutput Lowerer::run() {
     }
     out_.models.push_back(m);
   }
-  // Pass 2: every forward path, callees first through `unit`.
-  for (const ClassInfo& c : classes_) {
-    if (c.torch_base == analysis::TorchBase::None) continue;
-    if (const ast::FunctionDef* fwd = method(&c, "forward"); fwd != nullptr && fwd != nullptr) {
-      bool own = false;
-      for (ast::StmtNode* s : c.node->body) own = own || s == fwd;
-      if (own) unit(&c, fwd);
+  // Pass 2: every forward path, callees first through `unit`. Top-level models
+  // go first, so that a block is lowered at its first call (which may pass it a
+  // list of tensors); blocks nothing calls follow on their own.
+  for (int round = 0; round < 2; ++round) {
+    for (const ClassInfo& c : classes_) {
+      if (c.torch_base == analysis::TorchBase::None) continue;
+      bool top = false;
+      for (const ModelInfo& m : out_.models)
+        if (m.name == c.node->name) top = m.top_level;
+      if (top != (round == 0)) continue;
+      if (const ast::FunctionDef* fwd = method(&c, "forward")) {
+        bool own = false;
+        for (ast::StmtNode* s : c.node->body) own = own || s == fwd;
+        if (own) unit(&c, fwd);
+      }
     }
   }
   // Module-level functions that model classes call.

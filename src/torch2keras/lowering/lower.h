@@ -40,6 +40,9 @@ struct LowerOutput {
   std::vector<std::pair<std::string, std::string>> renames;  // torch attribute -> Python attribute
   std::vector<ModelInfo> models;
   std::string docstring;  // the input module's docstring, carried into the generated one
+  // Line ranges (first, last) of input code left out inside kept statements (jit
+  // overload stubs): their comments are left out too.
+  std::vector<std::pair<int, int>> left_out;
 };
 
 LowerOutput lower_module(const ast::Module* module, const analysis::ImportScope& scope,

@@ -916,6 +916,19 @@ ModuleDesc ModuleValues::self_items(const ClassInfo* cls, const Bindings* bound,
   if (init == nullptr || depth > kMaxDepth) return d;
   Ctx ctx{init, cls, bound, depth + 1};
   for_each_stmt(init->body, [&](const ast::StmtNode* s, bool nested) {
+    // `self.norm = nn.BatchNorm2d(c)` in a Sequential subclass registers a child,
+    // in order, as add_module does.
+    if (auto* a = ast::as<ast::Assign>(s); a && d.kind == ModuleDesc::Seq && a->targets.size() == 1) {
+      auto* t = ast::as<ast::Attribute>(a->targets[0]);
+      if (t && is_self(t->value)) {
+        ModuleDesc item = eval(a->value, ctx);
+        if (item.kind == ModuleDesc::Leaf || item.kind == ModuleDesc::User || item.kind == ModuleDesc::Seq) {
+          d.items.push_back(item);
+          d.dynamic = d.dynamic || nested;
+        }
+      }
+      return;
+    }
     auto* e = ast::as<ast::Expr>(s);
     auto* c = e ? ast::as<ast::Call>(e->value) : nullptr;
     if (c == nullptr) return;
@@ -1001,7 +1014,29 @@ std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_v
       for_each_setting(c, [&](const ast::ExprNode* value, const ast::FunctionDef* f) {
         alts.push_back(eval(value, {f, c, nullptr, 0}));
       });
-      return make_union(std::move(alts));
+      ModuleDesc d = make_union(std::move(alts));
+      // self.features.add_module("denseblock1", block) / .append(m) after the
+      // Sequential was made: its later items.
+      if (d.kind == ModuleDesc::Seq || d.kind == ModuleDesc::List) {
+        for (ast::StmtNode* st : c->node->body) {
+          auto* f = ast::as<ast::FunctionDef>(st);
+          if (f == nullptr) continue;
+          for_each_stmt(f->body, [&](const ast::StmtNode* x, bool nested) {
+            auto* e = ast::as<ast::Expr>(x);
+            auto* call = e ? ast::as<ast::Call>(e->value) : nullptr;
+            auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+            auto* owner = m ? ast::as<ast::Attribute>(m->value) : nullptr;
+            if (owner == nullptr || !is_self(owner->value) || owner->attr != name) return;
+            const ast::ExprNode* added = nullptr;
+            if (m->attr == "add_module" && call->args.size() == 2) added = call->args[1];
+            else if (m->attr == "append" && call->args.size() == 1) added = call->args[0];
+            if (added == nullptr) return;
+            d.items.push_back(eval(added, {f, c, nullptr, 0}));
+            d.dynamic = d.dynamic || nested;
+          });
+        }
+      }
+      return d;
     });
   }
   return std::nullopt;

@@ -260,3 +260,46 @@ def pytorch_named(layer, name):
 def pytorch_named_layers(modules):
     """The layers of nn.Sequential(OrderedDict(...)) in order, each named by its key."""
     return [pytorch_named(layer, name) for name, layer in modules.items()]
+
+
+class PyTorchModuleDict(layers.Layer):
+    """A Keras layer with torch.nn.ModuleDict's interface, for ModuleDict subclasses.
+
+    Layers added with add_module(name, layer) or d[name] = layer are attributes
+    (so Keras tracks their weights and load_torch_state_dict finds them under
+    PyTorch's names) and iterate in insertion order, as in PyTorch.
+    """
+
+    def __init__(self, modules=None, **kwargs):
+        super().__init__(**kwargs)
+        self._module_names = []
+        for name, module in dict(modules or {}).items():
+            self.add_module(name, module)
+
+    def add_module(self, name, module):
+        if name not in self._module_names:
+            self._module_names.append(name)
+        if isinstance(module, layers.Layer):
+            module.name = str(name)  # PyTorch's name; Keras' default from `_Class` is no valid scope
+        setattr(self, name, module)
+
+    def __setitem__(self, name, module):
+        self.add_module(name, module)
+
+    def __getitem__(self, name):
+        return getattr(self, name)
+
+    def __len__(self):
+        return len(self._module_names)
+
+    def __iter__(self):
+        return iter(list(self._module_names))
+
+    def keys(self):
+        return list(self._module_names)
+
+    def values(self):
+        return [getattr(self, name) for name in self._module_names]
+
+    def items(self):
+        return [(name, getattr(self, name)) for name in self._module_names]

@@ -125,9 +125,20 @@ def _t2k_to_numpy(value):
     return np.asarray(value)
 
 
+def _t2k_unwrap(obj):
+    """A layer the converter wrapped in a keras.Sequential between Permutes (its
+    input or output in another layout): the layer, which holds the weights."""
+    if isinstance(obj, keras.Sequential):
+        inner = [x for x in obj.layers if not isinstance(x, keras.layers.Permute)]
+        if len(inner) == 1 and len(obj.layers) > 1:
+            return inner[0]
+    return obj
+
+
 def _t2k_walk(obj, path):
     """The object that ``path`` (a list of key parts) reaches, or None."""
     for part in path:
+        obj = _t2k_unwrap(obj)
         if isinstance(obj, dict):
             obj = obj.get(part)
         elif part.isdigit() and isinstance(obj, (keras.Sequential, list, tuple)):
@@ -140,7 +151,7 @@ def _t2k_walk(obj, path):
             obj = getattr(obj, _TORCH_ATTRIBUTE_RENAMES.get(part, part), None)
         if obj is None:
             return None
-    return obj
+    return _t2k_unwrap(obj)
 
 
 def _t2k_conv_kernel(value, shape):
