@@ -110,6 +110,8 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         entry->rank = static_cast<int>(v.integer);
       } else if (kw->arg == "tensor") {
         if (auto* s = as_str(kw->value)) entry->tensor_param = std::string(s->value.text);
+      } else if (kw->arg == "base") {
+        if (auto* s = as_str(kw->value)) entry->subclass_base = std::string(s->value.text);
       } else if (kw->arg == "dims") {
         auto v = analysis::literal_value(kw->value);
         for (auto& item : v.items) entry->dim_params.push_back(item.text);

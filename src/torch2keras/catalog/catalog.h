@@ -41,6 +41,9 @@ struct Entry {
   int rank = 0;                            // Spatial/Channel: the input rank (N, C, spatial...)
   std::string tensor_param;                // Dim/Reduce/Shape: the tensor parameter
   std::vector<std::string> dim_params;     // Dim/Reduce/Shape: the axis parameters
+  // Module: the runtime class (emit/runtime/layers.py) a subclass of this torch.nn
+  // class derives from, with PyTorch's attributes ("PyTorchLayerNorm"); "" if none.
+  std::string subclass_base;
 };
 
 class Catalog {

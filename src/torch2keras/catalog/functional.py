@@ -240,3 +240,25 @@ def linear(input, weight, bias=None):
     if bias is None:
         return ops.matmul(input, ops.transpose(weight))
     return ops.matmul(input, ops.transpose(weight)) + bias
+
+
+# Tensors made in constructor code (nn.Parameter values, buffers) and forward code.
+@function("torch.ones", layout="torch")
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad)
+    return ops.ones(pytorch_size(size))
+
+
+@function("torch.zeros", layout="torch")
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad)
+    return ops.zeros(pytorch_size(size))
+
+
+@function("torch.full", layout="torch")
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad)
+    return ops.full(size, fill_value)

@@ -5,8 +5,9 @@ Facts (../../../../shared/reference/pitfalls.md):
 * P02: PyTorch pads `padding` on both sides; Keras "same" pads the odd pixel after,
   so "same" is used only where the two agree (stride 1, padding = dilation*(k-1)/2);
   otherwise the padding is explicit (ZeroPadding) before a "valid" convolution.
-* P04/P05: groups (including depthwise) map to Keras `groups`, kernel
-  (k..., in/groups, out) with the same output-channel order as PyTorch.
+* P04/P05: groups map to Keras `groups`, kernel (k..., in/groups, out) with the
+  same output-channel order as PyTorch; depthwise (groups == in_channels) maps to
+  DepthwiseConv with depth_multiplier = out/in, kernel (k..., in, out/in).
 * P06: padding_mode other than "zeros" needs explicit padding (not yet).
 * P08/P09: ConvTranspose crops `padding` at both ends of the full output; Keras
   "valid" is the full output, so padding=0 and output_padding=0 map directly.
@@ -16,9 +17,28 @@ Facts (../../../../shared/reference/pitfalls.md):
 @module("torch.nn.Conv1d", layout="spatial", rank=3)
 def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
-    ignore(in_channels, device, dtype)
+    ignore(device, dtype)
     require(padding_mode == "zeros",
             "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    # Depthwise (groups == in_channels): DepthwiseConv1D, much faster than a grouped
+    # Conv1D on CPU; TensorFlow needs stride 1 where the dilation is not 1.
+    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+            and (all_equal(padding, 0) or padding == "valid")):
+        return layers.DepthwiseConv1D(kernel_size, strides=stride,
+                                      depth_multiplier=out_channels // in_channels,
+                                      dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
+    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+            and (padding == "same" or same_padding(padding, kernel_size, stride, dilation))):
+        return layers.DepthwiseConv1D(kernel_size, strides=stride, padding="same",
+                                      depth_multiplier=out_channels // in_channels,
+                                      dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
+    if groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1)):
+        return keras.Sequential([
+            layers.ZeroPadding1D(padding, data_format=DATA_FORMAT),
+            layers.DepthwiseConv1D(kernel_size, strides=stride,
+                                   depth_multiplier=out_channels // in_channels,
+                                   dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT),
+        ])
     if all_equal(padding, 0) or padding == "valid":
         return layers.Conv1D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
                              groups=groups, use_bias=bias, data_format=DATA_FORMAT)
@@ -36,9 +56,28 @@ def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
 @module("torch.nn.Conv2d", layout="spatial", rank=4)
 def Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
-    ignore(in_channels, device, dtype)
+    ignore(device, dtype)
     require(padding_mode == "zeros",
             "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    # Depthwise (groups == in_channels): DepthwiseConv2D, much faster than a grouped
+    # Conv2D on CPU; TensorFlow needs stride 1 where the dilation is not 1.
+    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+            and (all_equal(padding, 0) or padding == "valid")):
+        return layers.DepthwiseConv2D(kernel_size, strides=stride,
+                                      depth_multiplier=out_channels // in_channels,
+                                      dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
+    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+            and (padding == "same" or same_padding(padding, kernel_size, stride, dilation))):
+        return layers.DepthwiseConv2D(kernel_size, strides=stride, padding="same",
+                                      depth_multiplier=out_channels // in_channels,
+                                      dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
+    if groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1)):
+        return keras.Sequential([
+            layers.ZeroPadding2D(padding, data_format=DATA_FORMAT),
+            layers.DepthwiseConv2D(kernel_size, strides=stride,
+                                   depth_multiplier=out_channels // in_channels,
+                                   dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT),
+        ])
     if all_equal(padding, 0) or padding == "valid":
         return layers.Conv2D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
                              groups=groups, use_bias=bias, data_format=DATA_FORMAT)

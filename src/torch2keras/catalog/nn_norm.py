@@ -49,7 +49,7 @@ def BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.LayerNorm", layout="torch")
+@module("torch.nn.LayerNorm", layout="torch", base="PyTorchLayerNorm")
 def LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None,
               dtype=None):
     ignore(device, dtype)

@@ -1632,6 +1632,26 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         }
       } else if (*p == "torch.nn.Sequential") {
         result = args.empty() ? b_.call("keras.Sequential", {}) : b_.call("keras.Sequential", {sequential_layers(args)});
+      } else if (*p == "torch.nn.Parameter" && !args.empty()) {
+        // nn.Parameter(value[, requires_grad]): a weight of the layer being built.
+        out_.helpers.insert("pytorch_parameter");
+        std::vector<ast::ExprNode*> pargs{b_.name("self")};
+        pargs.insert(pargs.end(), args.begin(), args.end());
+        result = b_.call(b_.name("pytorch_parameter"), pargs, kws);
+      } else if (const Entry* fn = catalog_.find_function(*p)) {
+        // A tensor made in constructor code (torch.ones(c, 1, 1)): its catalog form.
+        InstantiateRequest req;
+        req.entry = fn;
+        req.args = args;
+        req.keywords = kws;
+        req.channels_last = opt_.channels_last;
+        InstantiateResult r = instantiate(req, b_);
+        if (r.expr == nullptr) {
+          error(diag::Kind::UnsupportedArgument, call, r.error);
+          return e;
+        }
+        for (auto& h : r.helpers) out_.helpers.insert(h);
+        result = r.expr;
       } else if (*p == "torch.nn.ModuleList") {
         result = args.empty() ? static_cast<ast::ExprNode*>(b_.list({})) : b_.call("list", {args[0]});
       } else if (*p == "torch.nn.ModuleDict") {
@@ -1943,7 +1963,12 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
     if (base_name != nullptr && model_class(base_name->id) != nullptr) bases.push_back(base);
     else if (path == "torch.nn.Module") bases.push_back(b_.dotted(top ? "keras.Model" : "keras.layers.Layer"));
     else if (path == "torch.nn.Sequential") bases.push_back(b_.dotted("keras.Sequential"));
-    else if (path == "torch.nn.ModuleDict") {
+    else if (const Entry* entry = catalog_.find_module(path); entry && !entry->subclass_base.empty()) {
+      // A subclass of a torch.nn layer reads PyTorch's attributes (self.weight,
+      // self.eps): it derives from the runtime class that has them.
+      out_.helpers.insert(entry->subclass_base);
+      bases.push_back(b_.name(entry->subclass_base));
+    } else if (path == "torch.nn.ModuleDict") {
       // Keras has no dict of layers: a Layer with ModuleDict's methods (runtime helper).
       out_.helpers.insert("PyTorchModuleDict");
       bases.push_back(b_.name("PyTorchModuleDict"));

@@ -303,3 +303,47 @@ class PyTorchModuleDict(layers.Layer):
 
     def items(self):
         return [(name, getattr(self, name)) for name in self._module_names]
+
+
+def pytorch_size(size):
+    """A PyTorch size given as `*size`: torch.ones(2, 3) and torch.ones((2, 3)) alike."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def pytorch_parameter(layer, value, requires_grad=True):
+    """`torch.nn.Parameter(value)` assigned to an attribute of `layer`: a Keras weight
+    of `layer` with value's shape, initialised to value, trainable when
+    `requires_grad`. load_torch_state_dict finds it under the attribute's name."""
+    value = ops.convert_to_tensor(value, dtype="float32")
+    return layer.add_weight(
+        shape=tuple(value.shape),
+        initializer=lambda shape, dtype=None: ops.cast(value, dtype or "float32"),
+        trainable=bool(requires_grad),
+    )
+
+
+class PyTorchLayerNorm(layers.Layer):
+    """torch.nn.LayerNorm with PyTorch's attributes (`normalized_shape`, `eps`,
+    `weight`, `bias`), the base of converted classes that subclass nn.LayerNorm and
+    read them (torchvision's LayerNorm2d). Normalises over the last
+    len(normalized_shape) axes (see pytorch_layer_norm)."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
+                 dtype=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.weight = None
+        self.bias = None
+        if elementwise_affine:
+            self.weight = self.add_weight(shape=self.normalized_shape, initializer="ones", name="weight")
+            if bias:
+                self.bias = self.add_weight(shape=self.normalized_shape, initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        return pytorch_layer_norm(inputs, self.normalized_shape, self.weight, self.bias, self.eps)
