@@ -12,6 +12,7 @@ otherwise. Nothing is mocked and no expected array is written by hand.
 from __future__ import annotations
 
 import os
+import sys
 import types
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -44,7 +45,10 @@ def randomize(model: torch.nn.Module, seed: int = 0) -> None:
 
 
 def load_module(code: str, name: str) -> types.ModuleType:
+    """Runs `code` as module `name`, registered in sys.modules (dataclasses look
+    their module up there); a later load under the same name replaces it."""
     module = types.ModuleType(name)
+    sys.modules[name] = module
     exec(compile(code, f"<{name}>", "exec"), module.__dict__)
     return module
 

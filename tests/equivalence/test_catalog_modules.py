@@ -28,6 +28,9 @@ CASES = [
     ("nn.Conv2d(4, 6, 3, padding=2, dilation=2)", (2, 4, 9, 9)),
     ("nn.Conv2d(4, 8, 3, padding=1, groups=2, bias=False)", (2, 4, 9, 9)),
     ("nn.Conv2d(4, 8, 3, padding=1, groups=4)", (2, 4, 9, 9)),  # depthwise, multiplier 2
+    ("nn.Conv2d(4, 4, 3, stride=2, padding=1, groups=4, bias=False)", (2, 4, 9, 9)),  # DepthwiseConv2D
+    ("nn.Conv2d(4, 4, 3, padding=2, dilation=2, groups=4)", (2, 4, 9, 9)),
+    ("nn.Conv1d(4, 8, 3, groups=4)", (2, 4, 9)),
     ("nn.Conv1d(4, 6, 5, stride=2, padding=2)", (2, 4, 13)),  # (11: TF bug, README)
     ("nn.Conv3d(2, 3, 3, padding=1)", (1, 2, 5, 6, 7)),
     ("nn.ConvTranspose2d(4, 3, 4, stride=2)", (2, 4, 5, 5)),

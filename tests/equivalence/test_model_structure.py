@@ -13,6 +13,15 @@ from harness import check, convert
 
 LAYOUTS = ["channels_last", "channels_first"]
 
+
+def convert_result(source, layout):
+    """The whole conversion result (code and diagnostics); asserts it has no errors."""
+    import torch2keras
+
+    result = torch2keras.convert(source, filename="model.py", layout=layout)
+    assert result.ok, [d.rendered for d in result.diagnostics]
+    return result
+
 # ResNet's pattern: the block class travels through a function and a helper
 # method; norm_layer defaults to None and is chosen in __init__.
 CLASS_VALUED = '''
@@ -370,3 +379,283 @@ def test_named_sequentials(layout):
     code = convert(NAMED, layout)
     assert "super().__init__(pytorch_named_layers(layers_))" in code
     assert "self.add(pytorch_named(Block(c, i == 0), f'block{i}'))" in code
+
+
+# DenseNet's pattern: a ModuleDict subclass iterated with self.items(), a list of
+# feature maps passed to each layer (`isinstance(input, Tensor)` is then False), a
+# closure under torch.utils.checkpoint, `tensor.requires_grad`, jit overload
+# stubs, layers added to a Sequential attribute and to a Sequential subclass by
+# assignment, in a loop.
+DENSE = '''
+from collections import OrderedDict
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from torch import Tensor
+
+
+class _DenseLayer(nn.Module):
+    def __init__(self, num_input_features, growth_rate, drop_rate, memory_efficient=False):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(num_input_features)
+        self.conv1 = nn.Conv2d(num_input_features, 2 * growth_rate, kernel_size=1, bias=False)
+        self.norm2 = nn.BatchNorm2d(2 * growth_rate)
+        self.conv2 = nn.Conv2d(2 * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False)
+        self.drop_rate = float(drop_rate)
+        self.memory_efficient = memory_efficient
+
+    def bn_function(self, inputs: list[Tensor]) -> Tensor:
+        return self.conv1(F.relu(self.norm1(torch.cat(inputs, 1))))
+
+    def any_requires_grad(self, input: list[Tensor]) -> bool:
+        for tensor in input:
+            if tensor.requires_grad:
+                return True
+        return False
+
+    @torch.jit.unused
+    def call_checkpoint_bottleneck(self, input: list[Tensor]) -> Tensor:
+        def closure(*inputs):
+            return self.bn_function(inputs)
+
+        return cp.checkpoint(closure, *input, use_reentrant=False)
+
+    @torch.jit._overload_method  # noqa: F811
+    def forward(self, input: list[Tensor]) -> Tensor:  # noqa: F811
+        pass
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: F811
+        if isinstance(input, Tensor):
+            prev_features = [input]
+        else:
+            prev_features = input
+        if self.memory_efficient or self.any_requires_grad(prev_features):
+            bottleneck_output = self.call_checkpoint_bottleneck(prev_features)
+        else:
+            bottleneck_output = self.bn_function(prev_features)
+        new_features = self.conv2(F.relu(self.norm2(bottleneck_output)))
+        if self.drop_rate > 0:
+            new_features = F.dropout(new_features, p=self.drop_rate, training=self.training)
+        return new_features
+
+
+class _DenseBlock(nn.ModuleDict):
+    def __init__(self, num_layers, num_input_features, growth_rate, drop_rate, memory_efficient=False):
+        super().__init__()
+        for i in range(num_layers):
+            layer = _DenseLayer(num_input_features + i * growth_rate, growth_rate, drop_rate, memory_efficient)
+            self.add_module("denselayer%d" % (i + 1), layer)
+
+    def forward(self, init_features: Tensor) -> Tensor:
+        features = [init_features]
+        for name, layer in self.items():
+            new_features = layer(features)
+            features.append(new_features)
+        return torch.cat(features, 1)
+
+
+class _Transition(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(cin)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv = nn.Conv2d(cin, cout, kernel_size=1, bias=False)
+        self.pool = nn.AvgPool2d(kernel_size=2, stride=2)
+
+
+class Net(nn.Module):
+    def __init__(self, memory_efficient=False):
+        super().__init__()
+        self.features = nn.Sequential(OrderedDict([("conv0", nn.Conv2d(3, 8, 3, padding=1))]))
+        num_features = 8
+        for i, num_layers in enumerate((2, 3)):
+            block = _DenseBlock(num_layers, num_features, 4, 0.1, memory_efficient)
+            self.features.add_module("denseblock%d" % (i + 1), block)
+            num_features = num_features + num_layers * 4
+            if i == 0:
+                self.features.add_module("transition%d" % (i + 1), _Transition(num_features, num_features // 2))
+                num_features = num_features // 2
+        self.features.add_module("norm5", nn.BatchNorm2d(num_features))
+        self.classifier = nn.Linear(num_features, 5)
+
+    def forward(self, x):
+        out = F.relu(self.features(x), inplace=True)
+        out = torch.flatten(F.adaptive_avg_pool2d(out, (1, 1)), 1)
+        return self.classifier(out)
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_dense_blocks(layout):
+    check(DENSE, "Net()", [(2, 3, 10, 10)], layout=layout)
+    code = convert(DENSE, layout)
+    assert "class _DenseBlock(PyTorchModuleDict):" in code
+    assert "prev_features = input\n" in code  # the list branch only
+    assert "noqa: F811\n        pass" not in code  # the overload stub is gone
+    assert "self.add(pytorch_named(layers.BatchNormalization(" in code
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_dense_blocks_checkpoint_path(layout):
+    """memory_efficient=True runs the closure under torch.utils.checkpoint in the
+    Keras model. PyTorch's checkpoint imports its compiler stack, which crashes next
+    to TensorFlow in one process, so the reference is the same weights run without
+    checkpointing (checkpointing changes memory, not values)."""
+    import numpy as np
+    import torch
+
+    from harness import load_module, randomize
+
+    torch_model = load_module(DENSE, "torch_dense").Net()
+    torch_model.eval()
+    randomize(torch_model, 0)
+    keras_ns = load_module(convert(DENSE, layout), "keras_dense")
+    keras_model = keras_ns.Net(memory_efficient=True)
+    x = np.random.default_rng(1).normal(size=(2, 3, 10, 10)).astype("float32")
+    keras_model(x)
+    keras_ns.load_torch_state_dict(keras_model, torch_model.state_dict())
+    with torch.no_grad():
+        ref = torch_model(torch.from_numpy(x)).numpy()
+    got = np.asarray(keras_model(x, training=False))
+    assert np.abs(got - ref).max() <= 1e-4 + 1e-4 * np.abs(ref).max()
+
+
+# EfficientNet's and RegNet's pattern: the block class is a field of a config
+# object (a dataclass and its subclass), norm_layer comes from kwargs.pop with a
+# default, and a config class computes its values with torch in a classmethod
+# (left out with a warning; the class stays).
+CONFIGS = '''
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+import torch
+import torch.nn as nn
+
+
+@dataclass
+class _BlockConfig:
+    channels: int
+    block: Callable[..., nn.Module]
+
+
+class Plain(nn.Module):
+    def __init__(self, cnf, norm_layer):
+        super().__init__()
+        self.conv = nn.Conv2d(cnf.channels, cnf.channels, 3, padding=1)
+        self.bn = norm_layer(cnf.channels)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Residual(Plain):
+    def forward(self, x):
+        return x + super().forward(x)
+
+
+class BlockConfig(_BlockConfig):
+    def __init__(self, channels, block=None):
+        if block is None:
+            block = Plain
+        super().__init__(channels, block)
+
+
+class Widths:
+    def __init__(self, widths):
+        self.widths = widths
+
+    @classmethod
+    def from_depth(cls, depth):
+        return cls(torch.arange(depth).tolist())
+
+
+class Net(nn.Module):
+    def __init__(self, settings, **kwargs):
+        super().__init__()
+        norm_layer = kwargs.pop("norm_layer", partial(nn.BatchNorm2d, eps=1e-3))
+        self.stem = nn.Conv2d(3, settings[0].channels, 1)
+        self.blocks = nn.Sequential(*[cnf.block(cnf, norm_layer) for cnf in settings])
+
+    def forward(self, x):
+        return self.blocks(self.stem(x))
+
+
+def configs():
+    return [BlockConfig(6), BlockConfig(6, Residual)]
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_config_objects_and_kwargs_defaults(layout):
+    check(CONFIGS, "Net(configs())", [(2, 3, 7, 7)], layout=layout)
+    result = convert_result(CONFIGS, layout)
+    assert any("left out method `from_depth` of class `Widths`" in d.message for d in result.diagnostics)
+    assert "class Widths:" in result.code
+    assert "block: 'Callable[..., nn.Module]'" in result.code
+
+
+# ConvNeXt's pattern: a subclass of nn.LayerNorm reading its attributes, a layer
+# scale nn.Parameter made with torch.ones, a Permute module inside a Sequential.
+CONVNEXT = '''
+from functools import partial
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class Permute(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return torch.permute(x, self.dims)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class Block(nn.Module):
+    def __init__(self, dim, layer_scale):
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim),
+            Permute([0, 2, 3, 1]),
+            nn.LayerNorm(dim, eps=1e-6),
+            nn.Linear(dim, 4 * dim),
+            nn.GELU(),
+            nn.Linear(4 * dim, dim),
+            Permute([0, 3, 1, 2]),
+        )
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * layer_scale)
+
+    def forward(self, input):
+        result = self.layer_scale * self.block(input)
+        result += input
+        return result
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        norm_layer = partial(LayerNorm2d, eps=1e-6)
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 2, stride=2), norm_layer(8))
+        self.block = Block(8, 0.5)
+
+    def forward(self, x):
+        return self.block(self.stem(x))
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_layer_norm_subclass_and_parameters(layout):
+    check(CONVNEXT, "Net()", [(2, 3, 14, 14)], layout=layout)
+    code = convert(CONVNEXT, layout)
+    assert "class LayerNorm2d(PyTorchLayerNorm):" in code
+    assert "self.layer_scale = pytorch_parameter(self, ops.ones(pytorch_size((dim, 1, 1))) * layer_scale)" in code

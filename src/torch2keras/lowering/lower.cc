@@ -633,6 +633,25 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       }
     }
   }
+  // 2a. super().forward(x) / super().method(x) in a subclass of a model class: the
+  // base class's method (`forward` is Keras' `call`).
+  if (auto* a = ast::as<ast::Attribute>(call->func); a && frame_->unit->cls != nullptr) {
+    auto* sup = ast::as<ast::Call>(a->value);
+    auto* sup_name = sup ? ast::as<ast::Name>(sup->func) : nullptr;
+    if (sup_name && sup_name->id == "super") {
+      for (ast::ExprNode* base : frame_->unit->cls->node->bases) {
+        auto* bn = ast::as<ast::Name>(base);
+        const ClassInfo* base_cls = bn ? model_class(bn->id) : nullptr;
+        const ast::FunctionDef* m = base_cls ? method(base_cls, a->attr) : nullptr;
+        if (m == nullptr) continue;
+        Frame* saved = frame_;
+        Unit& u = unit(base_cls, m, call);
+        frame_ = saved;
+        auto* func = b_.attr(b_.call("super", {}), a->attr == "forward" ? "call" : std::string(a->attr));
+        return call_unit(call, func, u);
+      }
+    }
+  }
   // 2b. A module-level function of the input that uses PyTorch: channel_shuffle(x, 2).
   if (auto* n = ast::as<ast::Name>(call->func); n && !frame_->env.count(std::string(n->id))) {
     const ast::FunctionDef* fn = values_.module_function(n->id);

@@ -581,6 +581,11 @@ ModuleDesc ModuleValues::parameter(const ast::FunctionDef* fn, const ClassInfo* 
           calls_fn = true;
         } else if (n != nullptr && !module_function(n->id) && !model_class(n->id)) {
           calls_fn = class_refs(s.call->func, s.fn, s.cls).count(cls) > 0;
+        } else if (auto* fa = ast::as<ast::Attribute>(s.call->func); fa != nullptr) {
+          // `cnf.block(cnf, norm_layer)`: a class held by a config object's field.
+          ModuleDesc held = field_values(fa->attr, ctx);
+          for (const ModuleDesc* alt : held.alternatives())
+            calls_fn = calls_fn || (alt->kind == ModuleDesc::UserClass && alt->cls == cls);
         }
       }
     } else if (is_method) {
