@@ -45,8 +45,10 @@ ZOO = [
     ("mobilenet_v3_small", "mobilenetv3.py", "MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_small'))", 224),
     ("efficientnet_b0", "efficientnet.py",
      "EfficientNet(_efficientnet_conf('efficientnet_b0', width_mult=1.0, depth_mult=1.0)[0], 0.2)", 224),
+    # BlockParams.from_init_params(depth=16, w_0=48, w_a=27.89, w_m=2.09, group_width=8,
+    # se_ratio=0.25) computes these with torch (left out of the Keras module).
     ("regnet_y_400mf", "regnet.py",
-     "RegNet(BlockParams.from_init_params(depth=16, w_0=48, w_a=27.89, w_m=2.09, group_width=8, se_ratio=0.25))",
+     "RegNet(BlockParams([1, 3, 6, 6], [48, 104, 208, 440], [8, 8, 8, 8], [1.0, 1.0, 1.0, 1.0], [2, 2, 2, 2], 0.25))",
      224),
     ("convnext_tiny", "convnext.py",
      "ConvNeXt([CNBlockConfig(96, 192, 3), CNBlockConfig(192, 384, 3), CNBlockConfig(384, 768, 9), "

@@ -22,17 +22,17 @@ def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
             "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
     # Depthwise (groups == in_channels): DepthwiseConv1D, much faster than a grouped
     # Conv1D on CPU; TensorFlow needs stride 1 where the dilation is not 1.
-    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+    if (groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1))
             and (all_equal(padding, 0) or padding == "valid")):
         return layers.DepthwiseConv1D(kernel_size, strides=stride,
                                       depth_multiplier=out_channels // in_channels,
                                       dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
-    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+    if (groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1))
             and (padding == "same" or same_padding(padding, kernel_size, stride, dilation))):
         return layers.DepthwiseConv1D(kernel_size, strides=stride, padding="same",
                                       depth_multiplier=out_channels // in_channels,
                                       dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
-    if groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1)):
+    if groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1)):
         return keras.Sequential([
             layers.ZeroPadding1D(padding, data_format=DATA_FORMAT),
             layers.DepthwiseConv1D(kernel_size, strides=stride,
@@ -61,17 +61,17 @@ def Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
             "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
     # Depthwise (groups == in_channels): DepthwiseConv2D, much faster than a grouped
     # Conv2D on CPU; TensorFlow needs stride 1 where the dilation is not 1.
-    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+    if (groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1))
             and (all_equal(padding, 0) or padding == "valid")):
         return layers.DepthwiseConv2D(kernel_size, strides=stride,
                                       depth_multiplier=out_channels // in_channels,
                                       dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
-    if (groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1))
+    if (groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1))
             and (padding == "same" or same_padding(padding, kernel_size, stride, dilation))):
         return layers.DepthwiseConv2D(kernel_size, strides=stride, padding="same",
                                       depth_multiplier=out_channels // in_channels,
                                       dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT)
-    if groups == in_channels and groups > 1 and (all_equal(stride, 1) or all_equal(dilation, 1)):
+    if groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1)):
         return keras.Sequential([
             layers.ZeroPadding2D(padding, data_format=DATA_FORMAT),
             layers.DepthwiseConv2D(kernel_size, strides=stride,

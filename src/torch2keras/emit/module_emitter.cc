@@ -149,21 +149,15 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   head->body = b.seq(header);
   std::string out = syntax::unparse(head);
 
-  // Runtime classes the converted classes derive from (PyTorchModuleDict) must
-  // exist before them: they come first; the other helpers at the end.
+  // Runtime helpers (layers with PyTorch semantics, the predicates factories use)
+  // come before the converted code: module-level code of the input may build a
+  // model at import, and converted classes may derive from them.
   RuntimeFile helpers = load_runtime("emit/runtime/layers.py");
-  std::set<std::string> bases;
-  for (const ast::StmtNode* s : lowered.body)
-    if (auto* c = ast::as<ast::ClassDef>(s))
-      for (ast::ExprNode* base : c->bases)
-        if (auto* n = ast::as<ast::Name>(base); n && lowered.helpers.count(std::string(n->id))) bases.emplace(n->id);
-  std::set<const ast::StmtNode*> early;
-  if (!bases.empty()) {
-    out += "\n\n# --- Runtime base classes, copied from torch2keras (keras and numpy only). ---\n";
-    for (ast::StmtNode* s : used_definitions(helpers, bases)) {
-      out += "\n\n" + source_lines(helpers, s);
-      early.insert(s);
-    }
+  std::vector<ast::StmtNode*> used = used_definitions(helpers, lowered.helpers);
+  if (!used.empty()) {
+    out += "\n\n# --- Runtime helpers, copied from torch2keras (keras and numpy only). ---\n";
+    for (ast::StmtNode* s : used) out += "\n\n" + source_lines(helpers, s);
+    out += "\n\n# --- Converted code. ---\n";
   }
 
   // The converted code, with the input's comments.
@@ -174,11 +168,8 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   options.comments = in.comments;
   out += "\n\n" + syntax::unparse(body, options);
 
-  // Runtime helper layers, then the loader: copied as written (they are code of
-  // this project, already formatted), selected by statement.
-  out += "\n\n# --- Runtime support, copied from torch2keras (keras and numpy only). ---\n";
-  for (ast::StmtNode* s : used_definitions(helpers, lowered.helpers))
-    if (!early.count(s)) out += "\n\n" + source_lines(helpers, s);
+  // The loader: copied as written (code of this project, already formatted).
+  out += "\n\n# --- Weight loader, copied from torch2keras (keras and numpy only). ---\n";
   RuntimeFile loader = load_runtime("emit/runtime/loader.py");
   for (ast::StmtNode* s : loader.body) {
     auto* a = ast::as<ast::Assign>(s);
