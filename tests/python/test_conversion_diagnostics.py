@@ -50,11 +50,14 @@ def test_unsupported_forward_statement_is_an_error():
 
 
 def test_weight_initialisation_is_dropped_with_a_warning():
+    # A loop over modules() and an initializer with no exact Keras form are dropped;
+    # a direct one becomes the layer's Keras initializer.
     r = convert("class N(nn.Module):\n"
                 "    def __init__(self):\n"
                 "        super().__init__()\n"
                 "        self.fc = nn.Linear(2, 3)\n"
                 "        init.zeros_(self.fc.bias)\n"
+                "        init.trunc_normal_(self.fc.weight, std=0.02)\n"
                 "        for m in self.modules():\n"
                 "            pass\n"
                 "    def forward(self, x):\n"
@@ -62,7 +65,8 @@ def test_weight_initialisation_is_dropped_with_a_warning():
     assert r.ok, [d.rendered for d in r.diagnostics]
     assert codes(r) == ["T2K104", "T2K104"]
     assert all(d.severity == "warning" for d in r.diagnostics)
-    assert "zeros_" not in r.code and "self.modules()" not in r.code
+    assert "trunc_normal_" not in r.code and "self.modules()" not in r.code
+    assert "self.fc.bias_initializer = keras.initializers.Zeros()" in r.code
 
 
 def test_telemetry_call_is_dropped_with_a_note():

@@ -65,6 +65,21 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
     if (auto* assign = ast::as<ast::Assign>(stmt)) {
       auto* target = ast::as<ast::Name>(assign->targets[0]);
       auto* dict = ast::as<ast::Dict>(assign->value);
+      if (target != nullptr && target->id == "INITIALIZER_ATTRIBUTES" && dict != nullptr) {
+        // "layers.Conv2D": dict(weight="kernel_initializer", bias="bias_initializer")
+        for (std::size_t i = 0; i < dict->keys.size(); ++i) {
+          auto* key = as_str(dict->keys[i]);
+          auto* call = ast::as<ast::Call>(dict->values[i]);
+          if (key == nullptr || call == nullptr) {
+            problems_.push_back(std::string(path) + ": INITIALIZER_ATTRIBUTES entries are \"callee\": dict(...)");
+            continue;
+          }
+          auto& attrs = initializer_attributes_[std::string(key->value.text)];
+          for (ast::Keyword* kw : call->keywords)
+            if (auto* v = as_str(kw->value)) attrs[std::string(kw->arg)] = std::string(v->value.text);
+        }
+        continue;
+      }
       if (target == nullptr || target->id != "KERAS_DEFAULTS" || dict == nullptr) continue;
       for (std::size_t i = 0; i < dict->keys.size(); ++i) {
         auto* key = as_str(dict->keys[i]);
@@ -92,6 +107,7 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
     else if (deco_name->id == "function") entry->kind = EntryKind::Function;
     else if (deco_name->id == "method") entry->kind = EntryKind::Method;
     else if (deco_name->id == "attribute") entry->kind = EntryKind::Attribute;
+    else if (deco_name->id == "initializer") entry->kind = EntryKind::Initializer;
     else {
       problems_.push_back(where + "unknown decorator " + std::string(deco_name->id));
       continue;
@@ -123,6 +139,7 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
     auto& index = entry->kind == EntryKind::Module     ? modules_
                   : entry->kind == EntryKind::Function ? functions_
                   : entry->kind == EntryKind::Method   ? methods_
+                  : entry->kind == EntryKind::Initializer ? initializers_
                                                        : attributes_;
     for (const std::string& key : entry->keys) {
       if (!index.emplace(key, entry.get()).second) problems_.push_back(where + "duplicate key " + key);
@@ -145,6 +162,18 @@ const Entry* Catalog::find_function(std::string_view torch_path) const {
 const Entry* Catalog::find_method(std::string_view name) const {
   auto it = methods_.find(std::string(name));
   return it == methods_.end() ? nullptr : it->second;
+}
+
+const Entry* Catalog::find_initializer(std::string_view torch_path) const {
+  auto it = initializers_.find(std::string(torch_path));
+  return it == initializers_.end() ? nullptr : it->second;
+}
+
+const std::string* Catalog::initializer_attribute(std::string_view keras_callee, std::string_view torch_param) const {
+  auto it = initializer_attributes_.find(std::string(keras_callee));
+  if (it == initializer_attributes_.end()) return nullptr;
+  auto a = it->second.find(std::string(torch_param));
+  return a == it->second.end() ? nullptr : &a->second;
 }
 
 const Entry* Catalog::find_attribute(std::string_view name) const {

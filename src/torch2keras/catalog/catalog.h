@@ -30,7 +30,8 @@ enum class Layout : uint8_t {
 const char* name(Layout layout);
 
 // Attribute: a tensor attribute (`x.requires_grad`); like a method without arguments.
-enum class EntryKind : uint8_t { Module, Function, Method, Attribute };
+// Initializer: a torch.nn.init function; the form is the Keras initializer.
+enum class EntryKind : uint8_t { Module, Function, Method, Attribute, Initializer };
 
 struct Entry {
   EntryKind kind = EntryKind::Module;
@@ -55,6 +56,11 @@ class Catalog {
   const Entry* find_function(std::string_view torch_path) const;
   const Entry* find_method(std::string_view name) const;
   const Entry* find_attribute(std::string_view name) const;
+  const Entry* find_initializer(std::string_view torch_path) const;
+  // The attribute of the Keras layer `keras_callee` ("layers.Conv2D") that holds
+  // the initializer of PyTorch parameter `torch_param` ("weight" ->
+  // "kernel_initializer"); null when there is none (nn_init.py).
+  const std::string* initializer_attribute(std::string_view keras_callee, std::string_view torch_param) const;
   // True when `path` names a torch.nn class or torch function the catalog maps,
   // or one of the containers (torch.nn.Sequential...): used for star imports.
   bool knows_path(std::string_view path) const;
@@ -73,7 +79,8 @@ class Catalog {
 
   std::vector<std::unique_ptr<syntax::ParsedSource>> sources_;
   std::vector<std::unique_ptr<Entry>> entries_;
-  std::unordered_map<std::string, const Entry*> modules_, functions_, methods_, attributes_;
+  std::unordered_map<std::string, const Entry*> modules_, functions_, methods_, attributes_, initializers_;
+  std::unordered_map<std::string, std::unordered_map<std::string, std::string>> initializer_attributes_;
   std::unordered_map<std::string, std::unordered_map<std::string, analysis::ConstValue>>
       keras_defaults_;
   std::vector<std::string> problems_;

@@ -150,6 +150,7 @@ class Lowerer {
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
   bool dict_of_modules(const ast::ExprNode* arg) const;
   bool empty_sequential_attribute(const ast::Assign* a) const;
+  ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
   std::string factory(const Entry* entry);
@@ -1554,6 +1555,43 @@ std::string Lowerer::factory(const Entry* entry) {
   return name;
 }
 
+// `nn.init.kaiming_normal_(self.conv.weight, mode="fan_out")` in a constructor:
+// `self.conv.kernel_initializer = keras.initializers.VarianceScaling(...)`, set
+// before the layer is built. Null when that is not exact (the initializer has no
+// direct Keras form, or self.conv is not one plain Keras layer): the caller drops
+// the call with a warning.
+ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::string& path) {
+  const Entry* init = catalog_.find_initializer(path);
+  if (init == nullptr || call->args.empty() || current_class_ == nullptr) return nullptr;
+  auto* param = ast::as<ast::Attribute>(call->args[0]);
+  auto* layer = param ? ast::as<ast::Attribute>(param->value) : nullptr;
+  auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
+  if (self == nullptr || self->id != "self") return nullptr;
+  auto d = values_.attr(current_class_, layer->attr);
+  if (!d || d->kind != ModuleDesc::Leaf || d->ctor == nullptr) return nullptr;
+  // What the layer's constructor becomes: one plain Keras layer call, or nothing.
+  InstantiateRequest made;
+  made.entry = d->entry;
+  made.args.assign(d->ctor->args.begin(), d->ctor->args.end());
+  made.keywords.assign(d->ctor->keywords.begin(), d->ctor->keywords.end());
+  made.channels_last = opt_.channels_last;
+  made.rank = d->entry->rank;
+  InstantiateResult layer_form = instantiate(made, b_);
+  auto* layer_call = layer_form.expr ? ast::as<ast::Call>(layer_form.expr) : nullptr;
+  if (layer_call == nullptr) return nullptr;
+  const std::string* attribute =
+      catalog_.initializer_attribute(syntax::unparse(layer_call->func), std::string(param->attr));
+  if (attribute == nullptr) return nullptr;
+  InstantiateRequest req;
+  req.entry = init;
+  req.args.assign(call->args.begin(), call->args.end());
+  req.keywords.assign(call->keywords.begin(), call->keywords.end());
+  req.channels_last = opt_.channels_last;
+  InstantiateResult r = instantiate(req, b_);
+  if (r.expr == nullptr) return nullptr;
+  return b_.assign(b_.attr(b_.clone(layer), *attribute), r.expr);
+}
+
 // `self.x = nn.Sequential()` that nothing adds to: PyTorch's identity module.
 // keras.Sequential() cannot be called empty, so it becomes layers.Identity().
 bool Lowerer::empty_sequential_attribute(const ast::Assign* a) const {
@@ -1776,6 +1814,11 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         if (call != nullptr) {
           auto p = resolve(call->func);
           if (p && p->starts_with("torch.nn.init.")) {
+            if (ast::StmtNode* st = translate_initializer(call, *p)) {
+              st->loc = s->loc;
+              out.push_back(st);
+              continue;
+            }
             error(diag::Kind::DroppedInitialization, s,
                   "dropped `" + *p + "(...)`: load_torch_state_dict sets the weights");
             continue;

@@ -1,0 +1,72 @@
+"""torch.nn.init calls on one layer's parameter become that Keras layer's
+initializer: the freshly built Keras weights follow the same distribution as the
+PyTorch ones (compared by mean and standard deviation over large layers, and by
+exact value for constants). No weights are loaded here."""
+
+import numpy as np
+import pytest
+
+from harness import convert, load_module
+
+TEMPLATE = """
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = {layer}
+        {init}
+
+    def forward(self, x):
+        return self.layer(x)
+"""
+
+CONV = "nn.Conv2d(64, 128, 3)"
+DENSE = "nn.Linear(512, 256)"
+NORM = "nn.BatchNorm2d(64)"
+CASES = [
+    # (layer, init statement, torch parameter, Keras attribute, input shape)
+    (CONV, 'nn.init.kaiming_normal_(self.layer.weight, mode="fan_out", nonlinearity="relu")',
+     "weight", "kernel", (1, 64, 5, 5)),
+    (CONV, "nn.init.kaiming_normal_(self.layer.weight)", "weight", "kernel", (1, 64, 5, 5)),
+    (CONV, "nn.init.kaiming_uniform_(self.layer.weight, a=1)", "weight", "kernel", (1, 64, 5, 5)),
+    (DENSE, "nn.init.xavier_uniform_(self.layer.weight, gain=2.0)", "weight", "kernel", (1, 512)),
+    (DENSE, "nn.init.xavier_normal_(self.layer.weight)", "weight", "kernel", (1, 512)),
+    (DENSE, "nn.init.normal_(self.layer.weight, 0.5, 0.01)", "weight", "kernel", (1, 512)),
+    (DENSE, "nn.init.uniform_(self.layer.weight, -0.3, 0.1)", "weight", "kernel", (1, 512)),
+    (DENSE, "nn.init.trunc_normal_(self.layer.weight, std=0.5, a=-1.0, b=1.0)", "weight", "kernel",
+     (1, 512)),
+    (DENSE, "nn.init.constant_(self.layer.bias, 0.25)", "bias", "bias", (1, 512)),
+    (NORM, "nn.init.zeros_(self.layer.weight)", "weight", "gamma", (1, 64, 3, 3)),
+    (NORM, "nn.init.ones_(self.layer.bias)", "bias", "beta", (1, 64, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("layer,init,param,attribute,shape", CASES, ids=[c[1] for c in CASES])
+def test_initializer_matches_pytorch_distribution(layer, init, param, attribute, shape):
+    source = TEMPLATE.format(layer=layer, init=init)
+    torch_model = load_module(source, "torch_init").Net()
+    expected = getattr(torch_model.layer, param).detach().numpy()
+    code = convert(source, "channels_last")
+    assert f"self.layer.{attribute}_initializer = keras.initializers." in code
+    keras_model = load_module(code, "keras_init").Net()
+    keras_model(np.zeros(shape, "float32"))
+    got = np.asarray(getattr(keras_model.layer, attribute))
+    assert got.size == expected.size
+    assert abs(got.mean() - expected.mean()) <= 0.05 * expected.std() + 1e-6
+    assert abs(got.std() - expected.std()) <= 0.05 * expected.std() + 1e-6
+    if any(k in init for k in ("uniform", "trunc", "constant", "zeros", "ones")):
+        # Bounded distributions: the same bounds.
+        assert got.min() >= expected.min() - 0.02 * expected.std() - 1e-6
+        assert got.max() <= expected.max() + 0.02 * expected.std() + 1e-6
+
+
+def test_initializer_without_exact_keras_form_is_dropped():
+    import torch2keras
+
+    source = TEMPLATE.format(layer=DENSE, init="nn.init.trunc_normal_(self.layer.weight, std=0.02)")
+    result = torch2keras.convert(source, filename="model.py")
+    assert result.ok
+    assert [d.code for d in result.diagnostics] == ["T2K104"]
+    assert "initializer" not in result.code.split("class Net")[1].split("def call")[0]
