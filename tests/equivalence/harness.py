@@ -12,6 +12,7 @@ otherwise. Nothing is mocked and no expected array is written by hand.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import types
 
@@ -58,6 +59,15 @@ def convert(source: str, layout: str, io_layout: str = "torch") -> str:
     errors = [d.rendered for d in result.diagnostics if d.severity == "error"]
     assert result.ok, "conversion failed:\n" + "\n".join(errors)
     return result.code
+
+
+def flat(code: str) -> str:
+    """`code` with line wrapping undone (whitespace runs as one space, none inside
+    brackets, no magic trailing commas): for asserting on generated text."""
+    text = " ".join(code.split())
+    text = re.sub(r"([(\[{]) ", r"\1", text)
+    text = re.sub(r",? ([)\]}])", r"\1", text)
+    return text
 
 
 def _flatten(out):

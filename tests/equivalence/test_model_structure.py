@@ -9,7 +9,7 @@ and matches PyTorch in both layouts (harness.check).
 
 import pytest
 
-from harness import check, convert
+from harness import check, convert, flat
 
 LAYOUTS = ["channels_last", "channels_first"]
 
@@ -90,10 +90,11 @@ def test_class_valued_parameters(expr, layout):
 def test_class_values_become_factories():
     code = convert(CLASS_VALUED, "channels_last")
     # nn.BatchNorm2d as a value is a generated function with PyTorch's signature.
-    assert "def BatchNorm2d(num_features, eps=1e-05, momentum=0.1" in code
-    assert "norm_layer = BatchNorm2d" in code
-    assert "norm_layer = partial(BatchNorm2d, eps=0.001)" in code
-    assert "layers_ = [block(cin, cout, norm_layer)]" in code  # `layers` is the Keras module
+    signature = code.split("def BatchNorm2d(")[1].split(":\n")[0]
+    assert " ".join(signature.split()).startswith("num_features, eps=1e-05, momentum=0.1,")
+    assert flat("norm_layer = BatchNorm2d") in flat(code)
+    assert flat("norm_layer = partial(BatchNorm2d, eps=0.001)") in flat(code)
+    assert flat("layers_ = [block(cin, cout, norm_layer)]") in flat(code)  # `layers` is the Keras module
 
 
 # MobileNet/MNASNet: a Sequential subclass whose items depend on its
@@ -155,11 +156,11 @@ def test_sequential_subclass_and_module_functions(layout):
 def test_runtime_arguments_use_the_factory():
     code = convert(SEQUENTIAL_SUBCLASS, "channels_last")
     # momentum is a constructor argument: the factory applies 1 - momentum when it runs.
-    assert "BatchNorm2d(cout, momentum=momentum)" in code
-    assert "return layers.BatchNormalization(momentum=1 - momentum, epsilon=eps" in code
+    assert flat("BatchNorm2d(cout, momentum=momentum)") in flat(code)
+    assert flat("return layers.BatchNormalization(momentum=1 - momentum, epsilon=eps") in flat(code)
     # Only the outer model is a keras.Model; the blocks are layers.
-    assert "class Residual(keras.layers.Layer):" in code
-    assert "class Net(keras.Model):" in code
+    assert flat("class Residual(keras.layers.Layer):") in flat(code)
+    assert flat("class Net(keras.Model):") in flat(code)
 
 
 # DenseNet/SqueezeNet: lists of feature maps concatenated on the channel axis.
@@ -275,9 +276,9 @@ class Net(nn.Module):
 def test_block_lists_kwargs_and_training_in_helpers(layout):
     check(BLOCK_LIST, "Net()", [(2, 3, 9, 9)], layout=layout)
     code = convert(BLOCK_LIST, layout)
-    assert "def _outputs(self, x, y, training=None):" in code
-    assert "training=training)" in code.split("def call(self, x, training=None):")[-1]
-    assert "if training and self.aux:" in code
+    assert flat("def _outputs(self, x, y, training=None):") in flat(code)
+    assert flat("training=training)") in flat(code).split("def call(self, x, training=None):")[-1]
+    assert flat("if training and self.aux:") in flat(code)
 
 
 # ShuffleNetV2's pattern: stages set with setattr(self, name, ...), an empty
@@ -330,8 +331,8 @@ def test_setattr_identity_branches_and_module_functions(layout):
     # Widths differ from the filter counts (TF defect, test_backend_defects.py).
     check(SHUFFLE, "Net()", [(2, 3, 10, 10)], layout=layout)
     code = convert(SHUFFLE, layout)
-    assert "def channel_shuffle(x, groups: int):" in code
-    assert "x = ops.swapaxes(x, 1, 2)" in code
+    assert flat("def channel_shuffle(x, groups: int):") in flat(code)
+    assert flat("x = ops.swapaxes(x, 1, 2)") in flat(code)
 
 
 # RegNet's and DenseNet's pattern: Sequentials built from OrderedDicts (literal,
@@ -377,8 +378,8 @@ class Net(nn.Module):
 def test_named_sequentials(layout):
     check(NAMED, "Net()", [(2, 3, 11, 11)], layout=layout)
     code = convert(NAMED, layout)
-    assert "super().__init__(pytorch_named_layers(layers_))" in code
-    assert "self.add(pytorch_named(Block(c, i == 0), f'block{i}'))" in code
+    assert flat("super().__init__(pytorch_named_layers(layers_))") in flat(code)
+    assert flat("self.add(pytorch_named(Block(c, i == 0), f'block{i}'))") in flat(code)
 
 
 # DenseNet's pattern: a ModuleDict subclass iterated with self.items(), a list of
@@ -490,10 +491,11 @@ class Net(nn.Module):
 def test_dense_blocks(layout):
     check(DENSE, "Net()", [(2, 3, 10, 10)], layout=layout)
     code = convert(DENSE, layout)
-    assert "class _DenseBlock(PyTorchModuleDict):" in code
-    assert "prev_features = input\n" in code  # the list branch only
+    assert flat("class _DenseBlock(PyTorchModuleDict):") in flat(code)
+    assert flat("prev_features = input") in flat(code)  # the list branch only
+    assert "prev_features = [input]" not in code
     assert "noqa: F811\n        pass" not in code  # the overload stub is gone
-    assert "self.add(pytorch_named(layers.BatchNormalization(" in code
+    assert flat("self.add(pytorch_named(layers.BatchNormalization(") in flat(code)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -592,8 +594,8 @@ def test_config_objects_and_kwargs_defaults(layout):
     check(CONFIGS, "Net(configs())", [(2, 3, 7, 7)], layout=layout)
     result = convert_result(CONFIGS, layout)
     assert any("left out method `from_depth` of class `Widths`" in d.message for d in result.diagnostics)
-    assert "class Widths:" in result.code
-    assert "block: 'Callable[..., nn.Module]'" in result.code
+    assert flat("class Widths:") in flat(result.code)
+    assert flat("block: 'Callable[..., nn.Module]'") in flat(result.code)
 
 
 # ConvNeXt's pattern: a subclass of nn.LayerNorm reading its attributes, a layer
@@ -657,5 +659,6 @@ class Net(nn.Module):
 def test_layer_norm_subclass_and_parameters(layout):
     check(CONVNEXT, "Net()", [(2, 3, 14, 14)], layout=layout)
     code = convert(CONVNEXT, layout)
-    assert "class LayerNorm2d(PyTorchLayerNorm):" in code
-    assert "self.layer_scale = pytorch_parameter(self, ops.ones(pytorch_size((dim, 1, 1))) * layer_scale)" in code
+    assert flat("class LayerNorm2d(PyTorchLayerNorm):") in flat(code)
+    assert flat("self.layer_scale = pytorch_parameter(self, ops.ones(pytorch_size((dim, 1, 1))) * layer_scale)") in flat(
+        code)

@@ -6,6 +6,7 @@
 #include "torch2keras/base/embedded.h"
 #include "torch2keras/syntax/parser.h"
 #include "torch2keras/syntax/unparse.h"
+#include "torch2keras/syntax/wrap.h"
 
 namespace t2k::emit {
 namespace {
@@ -95,13 +96,14 @@ std::string docstring(const lowering::LowerOutput& lowered, const EmitInput& in)
   text += "Assumes Keras' default image_data_format (channels_last) in keras.json.\n";
   for (const lowering::ModelInfo& m : lowered.models) {
     if (!m.top_level) continue;
-    std::string sig = m.signature;
-    // "(self, a, b=1)" -> the call as a user writes it.
-    std::string args = sig.size() > 2 ? sig.substr(1, sig.size() - 2) : "";
-    if (args.starts_with("self, ")) args = args.substr(6);
-    else if (args == "self") args = "";
     text += "\nUsage (the PyTorch model's constructor arguments, then its weights):\n\n";
-    text += "    model = " + m.name + "(" + args + ")\n";
+    // Wrapped like code, indented under the text.
+    std::string usage = syntax::wrap_long_lines("model = " + m.name + "(" + m.call_args + ")\n", 95);
+    for (std::size_t at = 0; at < usage.size();) {
+      std::size_t end = usage.find('\n', at);
+      text += "    " + usage.substr(at, end - at + 1);
+      at = end + 1;
+    }
     text += "    model(example_input)  # builds the layers; same shape as the PyTorch input\n";
     text += "    load_torch_state_dict(model, torch_model.state_dict())\n";
     break;
@@ -166,7 +168,8 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   body->body = b.seq(lowered.body);
   syntax::UnparseOptions options;
   options.comments = in.comments;
-  out += "\n\n" + syntax::unparse(body, options);
+  // Long lines wrapped the way black does (99 columns).
+  out += "\n\n" + syntax::wrap_long_lines(syntax::unparse(body, options), 99);
 
   // The loader: copied as written (code of this project, already formatted).
   out += "\n\n# --- Weight loader, copied from torch2keras (keras and numpy only). ---\n";

@@ -1,6 +1,9 @@
 // Node construction (see build.h).
 #include "torch2keras/lowering/build.h"
 
+#include <optional>
+#include <span>
+
 #include <string>
 
 namespace t2k::lowering {
@@ -177,7 +180,27 @@ ast::Raise* Builder::raise_stmt(ast::ExprNode* exc) {
   return n;
 }
 
-ast::UnaryOp* Builder::not_(ast::ExprNode* operand) {
+ast::ExprNode* Builder::not_(ast::ExprNode* operand) {
+  // `not a == b` reads better as `a != b` (same for is / is not, in / not in);
+  // orderings are not inverted (NaN compares false both ways).
+  if (auto* c = ast::as<ast::Compare>(operand); c && c->ops.size() == 1) {
+    std::optional<ast::CmpOpKind> inverse;
+    switch (c->ops[0]) {
+      case ast::CmpOpKind::Eq: inverse = ast::CmpOpKind::NotEq; break;
+      case ast::CmpOpKind::NotEq: inverse = ast::CmpOpKind::Eq; break;
+      case ast::CmpOpKind::Is: inverse = ast::CmpOpKind::IsNot; break;
+      case ast::CmpOpKind::IsNot: inverse = ast::CmpOpKind::Is; break;
+      case ast::CmpOpKind::In: inverse = ast::CmpOpKind::NotIn; break;
+      case ast::CmpOpKind::NotIn: inverse = ast::CmpOpKind::In; break;
+      default: break;
+    }
+    if (inverse) {
+      auto* n = clone(c);
+      ast::CmpOpKind ops[] = {*inverse};
+      n->ops = ast::Seq<ast::CmpOpKind>(arena_.copy(std::span<const ast::CmpOpKind>(ops, 1)));
+      return n;
+    }
+  }
   auto* n = make_node<ast::UnaryOp>(arena_);
   n->op = ast::UnaryOpKind::Not;
   n->operand = operand;

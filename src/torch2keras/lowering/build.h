@@ -51,7 +51,8 @@ class Builder {
   ast::Return* return_stmt(ast::ExprNode* value);
   ast::If* if_stmt(ast::ExprNode* test, std::vector<ast::StmtNode*> body);
   ast::Raise* raise_stmt(ast::ExprNode* exc);
-  ast::UnaryOp* not_(ast::ExprNode* operand);
+  // `not operand`, as the inverse comparison where there is one (`a != b`).
+  ast::ExprNode* not_(ast::ExprNode* operand);
 
   // A shallow copy of `node` (same children), for rewriting one field.
   template <class T>

@@ -2242,6 +2242,22 @@ LowerOutput Lowerer::run() {
     if (const ast::FunctionDef* init = method(&c, "__init__")) {
       auto* args = strip_arguments(init->args, false);
       m.signature = "(" + syntax::unparse(args) + ")";
+      // Model(name, ..., name=default); *args and **kwargs left out.
+      const ast::Arguments* a = init->args;
+      std::vector<ast::Arg*> positional(a->posonlyargs.begin(), a->posonlyargs.end());
+      positional.insert(positional.end(), a->args.begin(), a->args.end());
+      std::size_t first_default = positional.size() - a->defaults.size();
+      std::vector<ast::ExprNode*> call_args;
+      std::vector<ast::Keyword*> call_keywords;
+      for (std::size_t i = 1; i < positional.size(); ++i) {
+        if (i < first_default) call_args.push_back(b_.name(positional[i]->arg));
+        else call_keywords.push_back(b_.keyword(positional[i]->arg, rewrite_ctor_expr(a->defaults[i - first_default])));
+      }
+      for (std::size_t i = 0; i < a->kwonlyargs.size(); ++i)
+        call_keywords.push_back(b_.keyword(a->kwonlyargs[i]->arg,
+                                           a->kw_defaults[i] ? rewrite_ctor_expr(a->kw_defaults[i]) : b_.name("...")));
+      std::string call = syntax::unparse(b_.call(b_.name(m.name), call_args, call_keywords));
+      m.call_args = call.substr(m.name.size() + 1, call.size() - m.name.size() - 2);
     } else {
       m.signature = "()";
     }
@@ -2356,6 +2372,24 @@ LowerOutput Lowerer::run() {
       again = true;
       break;
     }
+  }
+  // `__all__` names only what the Keras module defines (`from m import *` would
+  // fail on a left-out name).
+  for (ast::StmtNode*& s : out_.body) {
+    auto* a = ast::as<ast::Assign>(s);
+    auto* t = a && a->targets.size() == 1 ? ast::as<ast::Name>(a->targets[0]) : nullptr;
+    auto* l = t && t->id == "__all__" ? ast::as<ast::List>(a->value) : nullptr;
+    if (l == nullptr) continue;
+    std::vector<ast::ExprNode*> kept;
+    for (ast::ExprNode* x : l->elts) {
+      auto* c = ast::as<ast::Constant>(x);
+      bool gone = c && c->value.kind == ast::ConstantValue::Kind::Str && dropped_names_.count(std::string(c->value.text));
+      if (!gone) kept.push_back(x);
+    }
+    if (kept.size() == l->elts.size()) continue;
+    auto* copy = b_.clone(a);
+    copy->value = b_.list(kept);
+    s = copy;
   }
   // Layer factories after the input's own imports.
   std::size_t at = 0;

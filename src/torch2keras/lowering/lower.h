@@ -30,6 +30,9 @@ struct LowerOptions {
 struct ModelInfo {
   std::string name;       // "ResNet"
   std::string signature;  // "(self, block, layers, num_classes=1000)" as written
+  // The constructor's parameters as a call with their defaults, for the usage
+  // line of the generated docstring: "block, layers, num_classes=1000".
+  std::string call_args;
   bool top_level = false;  // becomes keras.Model
 };
 

@@ -153,7 +153,8 @@ class PyTorchMaxPooling1D(_PyTorchPooling):
     def __init__(self, pool_size, strides=None, padding=0, ceil_mode=False,
                  data_format="channels_last", **kwargs):
         kwargs.pop("rank", None), kwargs.pop("mode", None)
-        super().__init__(1, "max", pool_size, strides, padding, ceil_mode, True, data_format, **kwargs)
+        super().__init__(1, "max", pool_size, strides, padding, ceil_mode, True, data_format,
+                         **kwargs)
 
 
 class PyTorchMaxPooling2D(_PyTorchPooling):
@@ -162,7 +163,8 @@ class PyTorchMaxPooling2D(_PyTorchPooling):
     def __init__(self, pool_size, strides=None, padding=0, ceil_mode=False,
                  data_format="channels_last", **kwargs):
         kwargs.pop("rank", None), kwargs.pop("mode", None)
-        super().__init__(2, "max", pool_size, strides, padding, ceil_mode, True, data_format, **kwargs)
+        super().__init__(2, "max", pool_size, strides, padding, ceil_mode, True, data_format,
+                         **kwargs)
 
 
 class PyTorchAveragePooling1D(_PyTorchPooling):
@@ -280,7 +282,8 @@ class PyTorchModuleDict(layers.Layer):
         if name not in self._module_names:
             self._module_names.append(name)
         if isinstance(module, layers.Layer):
-            module.name = str(name)  # PyTorch's name; Keras' default from `_Class` is no valid scope
+            # PyTorch's name; Keras' default from a class `_Name` is no valid scope name.
+            module.name = str(name)
         setattr(self, name, module)
 
     def __setitem__(self, name, module):

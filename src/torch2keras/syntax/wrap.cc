@@ -1,0 +1,144 @@
+// Line wrapping (see wrap.h).
+#include "torch2keras/syntax/wrap.h"
+
+#include <cstddef>
+#include <set>
+#include <vector>
+
+#include "torch2keras/syntax/lexer.h"
+
+namespace t2k::syntax {
+namespace {
+
+struct Tok {
+  std::size_t begin, end;  // byte offsets in the source
+  TokenKind kind;
+};
+
+bool opens(TokenKind k) { return k == TokenKind::LPAR || k == TokenKind::LSQB || k == TokenKind::LBRACE; }
+bool closes(TokenKind k) { return k == TokenKind::RPAR || k == TokenKind::RSQB || k == TokenKind::RBRACE; }
+
+class Wrapper {
+ public:
+  Wrapper(std::string_view source, int width, std::string& out) : src_(source), width_(width), out_(out) {}
+
+  // Writes tokens [i, j) as lines at `indent`, `suffix` after the last one.
+  void emit(const std::vector<Tok>& t, std::size_t i, std::size_t j, int indent, std::string_view suffix) {
+    std::string_view all = text(t, i, j);
+    if (fits(indent, all.size() + suffix.size())) return line(indent, all, suffix);
+    // The rightmost bracket pair at depth 0.
+    std::size_t open = j, close = j, candidate = j;
+    int depth = 0;
+    for (std::size_t k = i; k < j; ++k) {
+      if (opens(t[k].kind)) {
+        if (depth == 0) candidate = k;
+        ++depth;
+      } else if (closes(t[k].kind)) {
+        if (--depth == 0) open = candidate, close = k;
+      }
+    }
+    if (open == j || close == open + 1) return line(indent, all, suffix);
+    line(indent, text(t, i, open + 1), "");
+    std::string_view inner = text(t, open + 1, close);
+    if (fits(indent + 4, inner.size())) {
+      line(indent + 4, inner, "");
+    } else {
+      // One item per line: the bracket's depth-0 commas.
+      std::vector<std::pair<std::size_t, std::size_t>> items;
+      std::size_t start = open + 1;
+      depth = 0;
+      bool trailing_comma = false;
+      for (std::size_t k = open + 1; k < close; ++k) {
+        if (opens(t[k].kind)) ++depth;
+        else if (closes(t[k].kind)) --depth;
+        else if (depth == 0 && t[k].kind == TokenKind::COMMA) {
+          items.emplace_back(start, k);
+          start = k + 1;
+          trailing_comma = k + 1 == close;
+        }
+      }
+      if (start < close) items.emplace_back(start, close);
+      bool commas = items.size() > 1 || trailing_comma;
+      for (auto [a, b] : items) emit(t, a, b, indent + 4, commas ? "," : "");
+    }
+    line(indent, text(t, close, j), suffix);
+  }
+
+ private:
+  bool fits(int indent, std::size_t size) const { return static_cast<std::size_t>(indent) + size <= static_cast<std::size_t>(width_); }
+
+  std::string_view text(const std::vector<Tok>& t, std::size_t i, std::size_t j) const {
+    return src_.substr(t[i].begin, t[j - 1].end - t[i].begin);
+  }
+
+  void line(int indent, std::string_view body, std::string_view suffix) {
+    out_.append(static_cast<std::size_t>(indent), ' ');
+    out_ += body;
+    out_ += suffix;
+    out_ += '\n';
+  }
+
+  std::string_view src_;
+  int width_;
+  std::string& out_;
+};
+
+}  // namespace
+
+std::string wrap_long_lines(std::string_view source, int width) {
+  if (source.empty() || source.back() != '\n') return std::string(source);
+  std::vector<Token> tokens;
+  std::vector<Comment> comments;
+  Lexer lexer(source, Lexer::Options{});
+  lexer.tokenize(tokens, &comments);
+  if (tokens.empty() || tokens.back().kind == TokenKind::ERRORTOKEN) return std::string(source);
+
+  std::set<int32_t> commented;
+  for (const Comment& c : comments) commented.insert(c.lineno);
+  // Physical lines: where each starts.
+  std::vector<std::size_t> line_start{0};
+  for (std::size_t k = 0; k < source.size(); ++k)
+    if (source[k] == '\n') line_start.push_back(k + 1);
+
+  // Logical lines that sit on one physical line and are too long: line -> tokens.
+  std::vector<std::pair<int32_t, std::vector<Tok>>> wrap;
+  std::vector<Tok> current;
+  bool one_line = true;
+  int32_t lineno = 0;
+  for (const Token& tok : tokens) {
+    if (tok.kind == TokenKind::NEWLINE) {
+      if (!current.empty() && one_line) wrap.emplace_back(lineno, std::move(current));
+      current.clear();
+      one_line = true;
+      continue;
+    }
+    if (tok.kind == TokenKind::INDENT || tok.kind == TokenKind::DEDENT ||
+        tok.kind == TokenKind::ENDMARKER)
+      continue;
+    if (current.empty()) lineno = tok.lineno;
+    one_line = one_line && tok.lineno == lineno && tok.end_lineno == lineno;
+    auto begin = static_cast<std::size_t>(tok.text.data() - source.data());
+    current.push_back({begin, begin + tok.text.size(), tok.kind});
+  }
+
+  std::string out;
+  out.reserve(source.size() + source.size() / 8);
+  Wrapper wrapper(source, width, out);
+  std::size_t next = 0;  // index into `wrap`
+  for (std::size_t l = 0; l + 1 < line_start.size(); ++l) {
+    auto number = static_cast<int32_t>(l + 1);
+    std::string_view physical = source.substr(line_start[l], line_start[l + 1] - line_start[l]);
+    while (next < wrap.size() && wrap[next].first < number) ++next;
+    bool candidate = next < wrap.size() && wrap[next].first == number;
+    if (!candidate || physical.size() - 1 <= static_cast<std::size_t>(width) || commented.count(number)) {
+      out += physical;
+      continue;
+    }
+    const std::vector<Tok>& toks = wrap[next].second;
+    int indent = static_cast<int>(toks.front().begin - line_start[l]);
+    wrapper.emit(toks, 0, toks.size(), indent, "");
+  }
+  return out;
+}
+
+}  // namespace t2k::syntax

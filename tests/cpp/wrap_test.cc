@@ -1,0 +1,84 @@
+// Tests of line wrapping (syntax/wrap.h): exact output of the black-like splits,
+// lines that must stay as they are, and that wrapping never changes the tree.
+#include "torch2keras/syntax/wrap.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "torch2keras/syntax/ast_dump.h"
+#include "torch2keras/syntax/parser.h"
+
+namespace t2k::syntax {
+namespace {
+
+std::string dump(std::string_view source) {
+  ParseOptions options;
+  auto parsed = parse_source(source, options);
+  if (parsed->error) return "ERROR " + parsed->error->message;
+  std::string out;
+  dump_ast(out, parsed->tree, DumpOptions{});
+  return out;
+}
+
+// Wraps `source` at `width` and checks that the tree is unchanged.
+std::string wrap(std::string_view source, int width) {
+  std::string out = wrap_long_lines(source, width);
+  EXPECT_EQ(dump(out), dump(source)) << out;
+  return out;
+}
+
+TEST(Wrap, ShortLinesStay) {
+  std::string src = "x = f(a, b)\nif x:\n    y = [1, 2]\n";
+  EXPECT_EQ(wrap(src, 20), src);
+}
+
+TEST(Wrap, RightmostBracketBodyOnItsOwnLine) {
+  EXPECT_EQ(wrap("self.conv = layers.Conv2D(out_channels, 3, padding='same')\n", 40),
+            "self.conv = layers.Conv2D(\n"
+            "    out_channels, 3, padding='same'\n"
+            ")\n");
+}
+
+TEST(Wrap, OneItemPerLineWithTrailingCommas) {
+  EXPECT_EQ(wrap("    y = keras.Sequential([layers.Conv2D(8, 3), layers.ReLU(), layers.Dense(10)])\n", 30),
+            "    y = keras.Sequential(\n"
+            "        [\n"
+            "            layers.Conv2D(\n"
+            "                8, 3\n"
+            "            ),\n"
+            "            layers.ReLU(),\n"
+            "            layers.Dense(10),\n"
+            "        ]\n"
+            "    )\n");
+}
+
+TEST(Wrap, HeadersWrapTheirParameters) {
+  EXPECT_EQ(wrap("def f(self, alpha: int = 1, beta: float = 2.0) -> None:\n    pass\n", 30),
+            "def f(\n"
+            "    self,\n"
+            "    alpha: int = 1,\n"
+            "    beta: float = 2.0,\n"
+            ") -> None:\n"
+            "    pass\n");
+}
+
+TEST(Wrap, CommentsStringsAndBracketlessLinesStay) {
+  std::string commented = "x = function_with_a_long_name(argument_one, argument_two)  # keep\n";
+  EXPECT_EQ(wrap(commented, 20), commented);
+  std::string doc = "'''a long docstring line (with brackets, and commas) that is long'''\n";
+  EXPECT_EQ(wrap(doc, 20), doc);
+  std::string multi = "s = '''\nlong line (a, b, c) inside a string literal here\n'''\n";
+  EXPECT_EQ(wrap(multi, 20), multi);
+  std::string bare = "total = alpha + beta + gamma + delta + epsilon\n";
+  EXPECT_EQ(wrap(bare, 20), bare);
+}
+
+TEST(Wrap, InvalidSourceIsReturnedAsIs) {
+  std::string bad = "x = (1,\n";
+  EXPECT_EQ(wrap_long_lines(bad, 4), bad);
+}
+
+}  // namespace
+}  // namespace t2k::syntax
