@@ -161,15 +161,18 @@ def randomise_torch_module(module, seed: int) -> None:
     values: ``running_var`` uniform(0.5, 1.5), ``running_mean`` normal * 0.1,
     other tensors of rank >= 2 (weights) normal * min(0.5, 1/sqrt(fan_in)) so that
     activations stay of order 1 through deep models, other tensors normal * 0.5.
-    Integer buffers (``num_batches_tracked``) are left alone."""
+    Integer buffers (``num_batches_tracked``) are left alone, and so are
+    non-persistent buffers: they are not in the state_dict, so a converted model
+    cannot receive them and keeps what its constructor computes."""
     import numpy as np
     import torch
 
     rng = np.random.default_rng(seed)
+    persistent = set(module.state_dict().keys())
     with torch.no_grad():
         named = list(module.named_parameters()) + list(module.named_buffers())
         for name, tensor in named:
-            if not tensor.is_floating_point():
+            if not tensor.is_floating_point() or name not in persistent:
                 continue
             shape = tuple(tensor.shape)
             if name.endswith("running_var"):

@@ -29,11 +29,14 @@ ATOL = RTOL = 1e-4
 
 
 def randomize(model: torch.nn.Module, seed: int = 0) -> None:
-    """Every float parameter and buffer gets random values (running_var > 0)."""
+    """Every float parameter and persistent buffer gets random values (running_var
+    > 0). Non-persistent buffers are not in the state_dict, so the converted model
+    cannot receive them: they keep the values their constructor gives."""
     rng = np.random.default_rng(seed)
+    persistent = set(model.state_dict().keys())
     with torch.no_grad():
         for name, t in list(model.named_parameters()) + list(model.named_buffers()):
-            if not t.dtype.is_floating_point:
+            if not t.dtype.is_floating_point or name not in persistent:
                 continue
             if name.endswith("running_var"):
                 v = rng.uniform(0.5, 1.5, t.shape)

@@ -662,3 +662,97 @@ def test_layer_norm_subclass_and_parameters(layout):
     assert flat("class LayerNorm2d(PyTorchLayerNorm):") in flat(code)
     assert flat("self.layer_scale = pytorch_parameter(self, ops.ones(pytorch_size((dim, 1, 1))) * layer_scale)") in flat(
         code)
+
+
+# Found by a review as a new user: each of these converted without a diagnostic and
+# gave wrong numbers or crashed. Shapes avoid the TF channels_first defect
+# (test_backend_defects.py): widths differ from filter counts.
+PARAMETERS_AND_BUFFERS = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.scale = nn.Parameter(torch.ones(1, 8, 1, 1) * 0.5)
+        self.gamma = nn.Parameter(torch.ones(8))
+        self.beta = nn.Parameter(torch.zeros(8))
+        self.register_buffer("offset", torch.zeros(8))
+        self.register_buffer("cache", torch.ones(1), persistent=False)
+
+    def forward(self, x):
+        x = self.conv(x) * self.scale
+        x = x * self.gamma.view(1, -1, 1, 1) + self.beta[None, :, None, None]
+        return x.mean((2, 3)) + self.offset * self.cache
+'''
+
+LOOPS_AND_LISTS = '''
+import torch
+import torch.nn as nn
+
+
+def scale(t, k):
+    return t * k
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Conv2d(3, 3, 3, padding=1) for _ in range(2)])
+        self.skips = nn.ModuleList([nn.Identity() for _ in range(2)])
+        self.bn = nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        feats = []
+        for i, block in enumerate(self.blocks):
+            x = block(x) + self.skips[i](x)
+            feats.append(x)
+        for block, skip in zip(self.blocks, self.skips):
+            x = scale(block(x), 0.5) + skip(x)
+        n, c, h, w = x.shape
+        y = torch.stack(feats, 0).sum(0).reshape(n, c, h * w)
+        z = self.bn(x).flatten(1)
+        return y, z, torch.flatten(x, 2), x.unsqueeze(1).expand_as(x[:, None])
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_parameters_and_buffers_keep_pytorch_layout(layout):
+    check(PARAMETERS_AND_BUFFERS, "Net()", [(2, 3, 9, 7)], layout=layout)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_loops_lists_shapes_and_helpers(layout):
+    check(LOOPS_AND_LISTS, "Net()", [(2, 3, 9, 7)], layout=layout)
+    code = convert(LOOPS_AND_LISTS, layout)
+    assert code.count("self.bn(x)") == 1  # computed once for the flatten
+
+
+@pytest.mark.parametrize("source,message", [
+    ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+     "        self.conv = nn.Conv2d(3, 3, 1)\n\n    def forward(self, x):\n        y = self.conv(x)\n"
+     "        if y.mean() > 0:\n            y = -y\n        return y\n",
+     "a condition computed from tensors is not supported yet"),
+    ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self, f):\n        super().__init__()\n"
+     "        self.f = f\n        self.conv = nn.Conv2d(3, 3, 1)\n\n    def forward(self, x):\n"
+     "        g = self.f\n        return g(self.conv(x))\n",
+     "cannot tell what `g` does with the tensors it is given"),
+])
+def test_unconvertible_forward_code_is_an_error(source, message):
+    import torch2keras
+
+    result = torch2keras.convert(source, filename="model.py")
+    assert not result.ok
+    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+
+
+def test_unsupported_argument_is_reported_once():
+    import torch2keras
+
+    source = ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+              "        self.conv = nn.Conv2d(3, 3, 3, padding=1, padding_mode='circular')\n\n"
+              "    def forward(self, x):\n        return self.conv(x)\n")
+    result = torch2keras.convert(source, filename="model.py")
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["T2K101"]

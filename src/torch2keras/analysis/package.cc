@@ -104,7 +104,10 @@ class Linker {
         continue;
       }
       if (main_.defs.count(name) || is_telemetry(name)) continue;
-      if (pull(main_, name)) out_.linked_names.insert(name);
+      if (pull(main_, name)) {
+        out_.linked_names.insert(name);
+        out_.linked_files[name] = last_pulled_file_;
+      }
     }
     // Imports the pulled definitions use, one statement per name.
     for (auto& [local, path] : imports_) out_.imports.push_back(import_statement(local, path));
@@ -131,6 +134,7 @@ class Linker {
       attr = next->substr(d + 1);
     }
     if (m == nullptr || !m->defs.count(attr)) return false;
+    last_pulled_file_ = m->path;
     define(*m, attr);
     // `from ..ops.misc import SqueezeExcitation as SElayer`: the alias becomes a
     // module-level assignment after the definition, in the file that imports it.
@@ -263,6 +267,7 @@ class Linker {
   std::map<std::string, std::unique_ptr<FileModule>> files_;
   std::set<const ast::StmtNode*> defined_;
   std::set<std::pair<const FileModule*, std::string>> aliased_;
+  std::string last_pulled_file_;
   std::map<std::string, std::string> imports_;
   syntax::ParsedSource* synth_ = nullptr;
 };

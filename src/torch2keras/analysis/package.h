@@ -15,6 +15,7 @@
 #include <memory>
 #include <set>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,7 @@ struct LinkedModule {
   // Names the input imports from its package that the linker defined (their
   // import statements are to be dropped).
   std::set<std::string> linked_names;
+  std::map<std::string, std::string> linked_files;  // linked name -> the file defining it
   std::vector<std::unique_ptr<syntax::ParsedSource>> sources;  // owners of the pulled trees
   std::vector<std::string> problems;  // files that could not be read or parsed
 };

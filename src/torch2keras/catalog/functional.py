@@ -160,11 +160,18 @@ def is_scripting():
 
 @function("torch.flatten", layout="torch")
 def flatten(input, start_dim=0, end_dim=-1):
-    require((start_dim == 0 or start_dim == 1) and end_dim == -1,
-            "`flatten({start_dim}, {end_dim})` is not supported yet; only start_dim 0 or 1")
-    if start_dim == 1:
+    if start_dim == 1 and end_dim == -1:
         return ops.reshape(input, (ops.shape(input)[0], -1))
-    return ops.reshape(input, (-1,))
+    if start_dim == 0 and end_dim == -1:
+        return ops.reshape(input, (-1,))
+    return pytorch_flatten(input, start_dim, end_dim)
+
+
+@function("torch.nn.functional.pad", layout="torch")
+def pad(input, pad, mode="constant", value=None):
+    require(mode == "constant" or mode == "reflect",
+            "`mode={mode}` is not supported yet (constant, reflect)")
+    return pytorch_pad(input, pad, mode, value)
 
 
 @function("torch.cat", "torch.concat", "torch.concatenate", layout="dim", tensor="tensors",

@@ -13,11 +13,16 @@ def view(self, *shape):
 
 @method("flatten", layout="torch")
 def flatten(self, start_dim=0, end_dim=-1):
-    require((start_dim == 0 or start_dim == 1) and end_dim == -1,
-            "`flatten({start_dim}, {end_dim})` is not supported yet; only start_dim 0 or 1")
-    if start_dim == 1:
+    if start_dim == 1 and end_dim == -1:
         return ops.reshape(self, (ops.shape(self)[0], -1))
-    return ops.reshape(self, (-1,))
+    if start_dim == 0 and end_dim == -1:
+        return ops.reshape(self, (-1,))
+    return pytorch_flatten(self, start_dim, end_dim)
+
+
+@method("expand_as", layout="any")
+def expand_as(self, other):
+    return ops.broadcast_to(self, ops.shape(other))
 
 
 @method("permute", layout="torch")

@@ -17,6 +17,10 @@ struct ConvertOptions {
   std::string filename = "<string>";
   // Pull in the definitions the file imports from its own package (analysis/package.h).
   bool link_package = true;
+  // The files converted together with this one (`convert PKG_DIR`): what the file
+  // imports from them stays an import (of their converted version, at the same
+  // relative path); definitions from other files of the package are copied in.
+  std::vector<std::string> package_files;
 };
 
 struct ConvertResult {

@@ -180,6 +180,17 @@ ast::Raise* Builder::raise_stmt(ast::ExprNode* exc) {
   return n;
 }
 
+ast::ListComp* Builder::list_comp(ast::ExprNode* elt, std::string_view target, ast::ExprNode* iter) {
+  auto* g = make_node<ast::Comprehension>(arena_);
+  g->target = name(target, ast::ExprContext::Store);
+  g->iter = iter;
+  auto* n = make_node<ast::ListComp>(arena_);
+  n->elt = elt;
+  ast::Comprehension* gens[] = {g};
+  n->generators = ast::Seq<ast::Comprehension*>(arena_.copy(std::span<ast::Comprehension* const>(gens, 1)));
+  return n;
+}
+
 ast::ExprNode* Builder::not_(ast::ExprNode* operand) {
   // `not a == b` reads better as `a != b` (same for is / is not, in / not in);
   // orderings are not inverted (NaN compares false both ways).

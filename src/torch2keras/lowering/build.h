@@ -42,6 +42,8 @@ class Builder {
   ast::Constant* none();
   ast::Tuple* tuple(std::vector<ast::ExprNode*> elts);
   ast::List* list(std::vector<ast::ExprNode*> elts);
+  // [elt for target in iter]
+  ast::ListComp* list_comp(ast::ExprNode* elt, std::string_view target, ast::ExprNode* iter);
   ast::Subscript* subscript(ast::ExprNode* value, ast::ExprNode* index);
   // A literal for a known constant value; null for Unknown.
   ast::ExprNode* literal(const analysis::ConstValue& value);

@@ -150,6 +150,7 @@ class Lowerer {
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
   bool dict_of_modules(const ast::ExprNode* arg) const;
   bool empty_sequential_attribute(const ast::Assign* a) const;
+  bool tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
@@ -171,6 +172,8 @@ class Lowerer {
     // How often each variable was read so far in the statement being lowered: a
     // variable read before in it keeps its layout there, so it is converted inline.
     std::unordered_map<std::string, int> reads;
+    int temps = 0;  // variables made for values used twice (tmp, tmp1, ...)
+    std::set<std::string> names;  // every name the function's code uses
     // Functions defined in this code: the input def and its copy in the output.
     std::unordered_map<std::string, std::pair<const ast::FunctionDef*, ast::FunctionDef*>> nested;
   };
@@ -184,6 +187,7 @@ class Lowerer {
   Val lower_expr(ast::ExprNode* e);
   Val lower_call(ast::Call* call);
   Val call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u);
+  bool may_pass_tensors(const ast::Call* call) const;
   std::vector<Val> lower_elements(ast::Tuple* tuple);
   // A copy of `call` with `func` and its arguments lowered. `place(i, v)` puts
   // positional argument i in the layout its callee needs; keyword arguments are
@@ -195,6 +199,7 @@ class Lowerer {
   std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
   ModuleDesc any_item(const ModuleDesc& container);
   std::optional<ModuleDesc> loop_modules(const ast::ExprNode* iter, bool& pairs);
+  bool bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* target);
   ast::ExprNode* strip_annotation(ast::ExprNode* a);
   ast::Arguments* strip_arguments(const ast::Arguments* a, bool add_training);
 
@@ -276,6 +281,12 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
   if (f.kind == Fact::CL) {
     expr = convert_value(expr, perm_to_torch(b_, f.rank), Fact::torch(f.rank));
     return Fact::torch(f.rank);
+  }
+  if (f.kind == Fact::List && f.elem_cl) {
+    // A list of channels-last tensors: each one converted.
+    ast::ExprNode* t = b_.call("ops.transpose", {b_.name("t"), b_.tuple(perm_to_torch(b_, f.rank))});
+    expr = b_.list_comp(t, "t", expr);
+    return Fact::list(Fact::torch(f.rank));
   }
   return f;
 }
@@ -556,6 +567,32 @@ std::optional<ModuleDesc> Lowerer::loop_modules(const ast::ExprNode* iter, bool&
   return any_item(*d);
 }
 
+// Binds the loop targets that iterate over modules (`for block in self.blocks`,
+// `for i, block in enumerate(self.blocks)`, `for a, b in zip(self.xs, self.ys)`,
+// `for name, m in self.items()`); true when one was bound.
+bool Lowerer::bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* target) {
+  bool pairs = false;
+  if (auto d = loop_modules(iter, pairs)) {
+    if (auto* t = ast::as<ast::Tuple>(target); t && pairs && t->elts.size() == 2) target = t->elts[1];
+    auto* n = ast::as<ast::Name>(target);
+    if (n == nullptr) return false;
+    frame_->module_vars[std::string(n->id)] = *d;
+    return true;
+  }
+  auto* c = ast::as<ast::Call>(iter);
+  auto* fn = c ? ast::as<ast::Name>(c->func) : nullptr;
+  auto* t = ast::as<ast::Tuple>(target);
+  if (fn == nullptr || t == nullptr || !c->keywords.empty()) return false;
+  if (fn->id == "enumerate" && c->args.size() == 1 && t->elts.size() == 2)
+    return bind_loop_modules(c->args[0], t->elts[1]);
+  if (fn->id == "zip" && c->args.size() == t->elts.size()) {
+    bool any = false;
+    for (std::size_t i = 0; i < c->args.size(); ++i) any = bind_loop_modules(c->args[i], t->elts[i]) || any;
+    return any;
+  }
+  return false;
+}
+
 std::vector<Lowerer::Val> Lowerer::lower_elements(ast::Tuple* tuple) {
   std::vector<Val> out;
   for (ast::ExprNode* x : tuple->elts) out.push_back(lower_expr(x));
@@ -575,12 +612,56 @@ ast::Call* Lowerer::relower_call(ast::Call* call, ast::ExprNode* func,
   std::vector<ast::Keyword*> kws;
   for (ast::Keyword* kw : call->keywords) {
     Val v = lower_expr(kw->value);
-    if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+    if (v.fact.tensor() || v.fact.kind == Fact::List) demand_torch(v.fact, v.expr);
     kws.push_back(b_.keyword(kw->arg, v.expr));
   }
   c->args = b_.seq(args);
   c->keywords = b_.seq(kws);
   return c;
+}
+
+// How often parameter `param` of `entry` appears in one of its forms (the most).
+int uses_of(const Entry* entry, std::string_view param) {
+  int most = 0;
+  for (const ast::StmtNode* st : entry->def->body) {
+    std::vector<const ast::Return*> returns;
+    if (auto* r = ast::as<ast::Return>(st)) returns.push_back(r);
+    if (auto* i = ast::as<ast::If>(st))
+      for (const ast::StmtNode* b : i->body)
+        if (auto* r = ast::as<ast::Return>(b)) returns.push_back(r);
+    for (const ast::Return* r : returns) {
+      int n = 0;
+      std::function<void(const ast::Node*)> count = [&](const ast::Node* x) {
+        if (auto* nm = ast::as<ast::Name>(x); nm && nm->id == param) ++n;
+        ast::for_each_child(const_cast<ast::Node*>(x), [&](ast::Node* c) { count(c); });
+      };
+      if (r->value) count(r->value);
+      most = std::max(most, n);
+    }
+  }
+  return most;
+}
+
+// Whether `call` may pass tensors: an argument is a variable holding a tensor or a
+// list of tensors, or an expression computed here (a call, an operator, an
+// attribute, a subscript).
+bool Lowerer::may_pass_tensors(const ast::Call* call) const {
+  auto maybe = [this](const ast::ExprNode* e) {
+    if (auto* st = ast::as<ast::Starred>(e)) e = st->value;
+    if (auto* n = ast::as<ast::Name>(e)) {
+      auto it = frame_->env.find(std::string(n->id));
+      if (it == frame_->env.end()) return false;
+      Fact f = resolved(it->second);
+      return f.tensor() || f.kind == Fact::List;
+    }
+    return ast::is<ast::Call>(e) || ast::is<ast::BinOp>(e) || ast::is<ast::Subscript>(e) ||
+           (ast::is<ast::Attribute>(e) && static_cast<const ast::Attribute*>(e)->attr != "training");
+  };
+  for (const ast::ExprNode* a : call->args)
+    if (maybe(a)) return true;
+  for (const ast::Keyword* k : call->keywords)
+    if (maybe(k->value)) return true;
+  return false;
 }
 
 // A call of a unit: each tensor argument in the layout the callee's parameter
@@ -611,7 +692,7 @@ Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit
 
 Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   auto in_torch_layout = [this](std::size_t, Val& v) {
-    if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+    if (v.fact.tensor() || v.fact.kind == Fact::List) demand_torch(v.fact, v.expr);
   };
   // 1. A module call: self.conv(x), self.layers[0](x), `layer(x)` in a loop.
   if (auto d = module_of(call->func)) {
@@ -656,7 +737,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   // 2b. A module-level function of the input that uses PyTorch: channel_shuffle(x, 2).
   if (auto* n = ast::as<ast::Name>(call->func); n && !frame_->env.count(std::string(n->id))) {
     const ast::FunctionDef* fn = values_.module_function(n->id);
-    if (fn != nullptr && references_torch(const_cast<ast::FunctionDef*>(fn))) {
+    if (fn != nullptr && (references_torch(const_cast<ast::FunctionDef*>(fn)) || may_pass_tensors(call))) {
       Frame* saved = frame_;
       Unit& u = unit(nullptr, fn, call);
       frame_ = saved;
@@ -758,7 +839,18 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   }
   if (entry == nullptr) {
     // A plain Python call (len, range, a helper function): lower the arguments,
-    // in PyTorch layout.
+    // in PyTorch layout. A callee the converter cannot follow that is given
+    // tensors may return a tensor in any layout: an error, not a guess.
+    static const std::set<std::string_view> kPlainBuiltins = {
+        "len", "isinstance", "print", "int", "float", "bool", "str", "repr", "type", "hasattr",
+        "id", "range", "getattr", "tuple", "list", "dict", "set", "sorted", "enumerate", "zip", "super"};
+    if (auto* n = ast::as<ast::Name>(call->func); n && !kPlainBuiltins.count(n->id) && !model_class(n->id) &&
+                                                  may_pass_tensors(call)) {
+      error(diag::Kind::UnsupportedConstruct, call,
+            "cannot tell what `" + std::string(n->id) + "` does with the tensors it is given; call modules, "
+            "methods of this class or functions defined in this file");
+      return {call, Fact::torch()};
+    }
     if (func == nullptr) func = lower_expr(call->func).expr;
     return {relower_call(call, func, in_torch_layout), Fact{}};
   }
@@ -789,9 +881,9 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   int rank = 0;
   auto torch_all = [&] {
     for (Val& v : args)
-      if (v.fact.tensor()) v.fact = demand_torch(v.fact, v.expr);
+      if (v.fact.tensor() || v.fact.kind == Fact::List) v.fact = demand_torch(v.fact, v.expr);
     for (auto& [kw, v] : kws)
-      if (v.fact.tensor()) v.fact = demand_torch(v.fact, v.expr);
+      if (v.fact.tensor() || v.fact.kind == Fact::List) v.fact = demand_torch(v.fact, v.expr);
     if (receiver != nullptr && recv_val.fact.tensor()) recv_val.fact = demand_torch(recv_val.fact, recv_val.expr);
   };
   // Dim-style rules work on a list of tensors too (torch.cat).
@@ -947,6 +1039,26 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   if (entry->layout != Layout::Any && entry->layout != Layout::Spatial && entry->layout != Layout::Dim &&
       entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value)
     torch_all();
+  // A computed argument the entry's form uses twice (`self.bn(x).flatten(1)` is
+  // ops.reshape(t, (ops.shape(t)[0], -1))) is computed once, into a variable.
+  auto once = [&](std::string_view param, ast::ExprNode*& expr) {
+    if (expr == nullptr || ast::is<ast::Name>(expr) || ast::is<ast::Constant>(expr) || frame_->hoist == nullptr) return;
+    if (uses_of(entry, param) < 2) return;
+    std::string name;
+    do {
+      name = "tmp" + (frame_->temps == 0 ? std::string() : std::to_string(frame_->temps));
+      ++frame_->temps;
+    } while (frame_->names.count(name));
+    frame_->hoist->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), expr));
+    expr = b_.name(name);
+  };
+  if (receiver != nullptr) once("self", recv_val.expr);
+  {
+    const ast::Arguments* sig = entry->def->args;
+    std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
+    for (std::size_t i = 0; i < args.size() && i + offset < sig->args.size(); ++i)
+      once(sig->args[i + offset]->arg, args[i].expr);
+  }
   req.self = receiver != nullptr ? recv_val.expr : nullptr;
   for (Val& v : args) req.args.push_back(v.expr);
   for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
@@ -973,6 +1085,10 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       auto* a = static_cast<ast::Attribute*>(e);
       auto* self = ast::as<ast::Name>(a->value);
       if (self && self->id == "self") {
+        if (frame_->unit->cls != nullptr && tensor_attribute(frame_->unit->cls, a->attr)) {
+          // A parameter or buffer: a tensor in PyTorch's axis order.
+          return {e, Fact::torch()};
+        }
         if (a->attr == "training") {
           frame_->unit->uses_training = true;
           return {b_.name("training"), {}};
@@ -997,10 +1113,10 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
         return {e, {}};
       }
       if (v.fact.tensor() && a->attr == "shape") {
-        Fact f = resolved(v.fact);
-        auto* s = b_.call("ops.shape", {v.expr});
-        if (f.kind == Fact::CL) return {s, Fact{Fact::Shape, f.rank}};
-        return {s, {}};
+        // The whole shape, in PyTorch's axis order (`n, c, h, w = x.shape`); a
+        // constant entry of a channels-last shape is remapped instead (Subscript).
+        demand_torch(v.fact, v.expr);
+        return {b_.call("ops.shape", {v.expr}), {}};
       }
       if (v.expr != a->value) {
         auto* c = b_.clone(a);
@@ -1039,7 +1155,20 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
     }
     case ast::NodeKind::Subscript: {
       auto* s = b_.clone(static_cast<ast::Subscript*>(e));
-      Val v = lower_expr(s->value);
+      Val v{nullptr, {}};
+      // x.shape[1] of a channels-last x: its shape, entry remapped below.
+      if (auto* sa = ast::as<ast::Attribute>(s->value); sa && sa->attr == "shape") {
+        Val x = lower_expr(sa->value);
+        Fact xf = resolved(x.fact);
+        if (xf.kind == Fact::CL && analysis::literal_value(s->slice).kind == ConstValue::Kind::Int)
+          v = {b_.call("ops.shape", {x.expr}), Fact{Fact::Shape, xf.rank}};
+        else if (xf.tensor())
+        {
+          demand_torch(xf, x.expr);
+          v = {b_.call("ops.shape", {x.expr}), {}};
+        }
+      }
+      if (v.expr == nullptr) v = lower_expr(s->value);
       Fact f = resolved(v.fact);
       if (f.kind == Fact::Shape) {
         ConstValue i = analysis::literal_value(s->slice);
@@ -1129,7 +1258,12 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
     }
     case ast::NodeKind::IfExp: {
       auto* o = b_.clone(static_cast<ast::IfExp*>(e));
-      o->test = lower_expr(o->test).expr;
+      Val test = lower_expr(o->test);
+      o->test = test.expr;
+      if (Fact tf = resolved(test.fact); tf.kind == Fact::Torch || tf.kind == Fact::CL)
+        error(diag::Kind::UnsupportedConstruct, o->test,
+              "a condition computed from tensors is not supported yet: it would fail inside a "
+              "compiled graph (keras.ops.cond)");
       Val x = lower_expr(o->body), y = lower_expr(o->orelse);
       if (!(resolved(x.fact) == resolved(y.fact))) {
         if (x.fact.tensor()) demand_torch(x.fact, x.expr);
@@ -1251,7 +1385,12 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::If: {
       auto* i = static_cast<ast::If*>(s);
       auto* c = b_.clone(i);
-      c->test = lower_expr(i->test).expr;
+      Val test = lower_expr(i->test);
+      c->test = test.expr;
+      if (Fact tf = resolved(test.fact); tf.kind == Fact::Torch || tf.kind == Fact::CL)
+        error(diag::Kind::UnsupportedConstruct, i->test,
+              "a condition computed from tensors is not supported yet: it would fail inside a "
+              "compiled graph (keras.ops.cond)");
       // A test the lowering decided (`isinstance(x, Tensor)` on a list): only the
       // branch that runs is written.
       if (auto* k = ast::as<ast::Constant>(c->test);
@@ -1298,13 +1437,9 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::For: {
       auto* f = static_cast<ast::For*>(s);
       auto* c = b_.clone(f);
-      // `for layer in self.layers:` binds a module variable.
-      bool pairs = false;
-      if (auto d = loop_modules(f->iter, pairs)) {
-        const ast::ExprNode* target = f->target;
-        if (auto* t = ast::as<ast::Tuple>(target); t && pairs && t->elts.size() == 2) target = t->elts[1];
-        if (auto* n = ast::as<ast::Name>(target)) frame_->module_vars[std::string(n->id)] = *d;
-      } else {
+      // `for layer in self.layers:` binds a module variable (also through
+      // enumerate(...) and zip(...)).
+      if (!bind_loop_modules(f->iter, f->target)) {
         Val it = lower_expr(f->iter);
         c->iter = it.expr;
         // `for t in features:` over a list of tensors: t has the elements' layout.
@@ -1403,6 +1538,7 @@ void Lowerer::lower_unit(Unit& u) {
   u.busy = true;
   Frame frame;
   frame.unit = &u;
+  ast::collect_names(u.def, frame.names);
   frame.top_level = u.cls != nullptr && u.def->name == "forward" &&
                     !internal_classes_.count(std::string(u.cls->node->name)) &&
                     [&] {
@@ -1590,6 +1726,43 @@ ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::
   InstantiateResult r = instantiate(req, b_);
   if (r.expr == nullptr) return nullptr;
   return b_.assign(b_.attr(b_.clone(layer), *attribute), r.expr);
+}
+
+// Whether `self.<attr>` of `cls` (or a base model class) holds a tensor: an
+// nn.Parameter, a tensor made with a torch function, or a registered buffer or
+// parameter.
+bool Lowerer::tensor_attribute(const ClassInfo* cls, std::string_view attr) const {
+  for (const ClassInfo* c = cls; c != nullptr;) {
+    bool found = false;
+    std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
+      if (n == nullptr || found) return;
+      if (auto* a = ast::as<ast::Assign>(n)) {
+        auto* call = ast::as<ast::Call>(a->value);
+        auto p = call ? resolve(call->func) : std::nullopt;
+        bool tensor = p && (*p == "torch.nn.Parameter" || catalog_.find_function(*p) != nullptr);
+        for (ast::ExprNode* t : a->targets)
+          if (auto* at = ast::as<ast::Attribute>(t); at && tensor && at->attr == attr)
+            if (auto* sn = ast::as<ast::Name>(at->value); sn && sn->id == "self") found = true;
+      }
+      if (auto* call = ast::as<ast::Call>(n)) {
+        auto* m = ast::as<ast::Attribute>(call->func);
+        auto* sn = m ? ast::as<ast::Name>(m->value) : nullptr;
+        if (sn && sn->id == "self" && (m->attr == "register_buffer" || m->attr == "register_parameter") &&
+            !call->args.empty()) {
+          ConstValue k = analysis::literal_value(call->args[0]);
+          if (k.kind == ConstValue::Kind::Str && k.text == attr) found = true;
+        }
+      }
+      ast::for_each_child(n, scan);
+    };
+    for (ast::StmtNode* st : c->node->body) scan(st);
+    if (found) return true;
+    const ClassInfo* base = nullptr;
+    for (ast::ExprNode* b : c->node->bases)
+      if (auto* bn = ast::as<ast::Name>(b); bn && model_class(bn->id)) base = model_class(bn->id);
+    c = base;
+  }
+  return false;
 }
 
 // `self.x = nn.Sequential()` that nothing adds to: PyTorch's identity module.
@@ -1847,6 +2020,34 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
             st->loc = s->loc;
             out.push_back(st);
             continue;
+          }
+          // self.register_buffer("name", value[, persistent]) -> a non-trainable weight
+          // (persistent: it is in the state_dict) or a constant tensor;
+          // self.register_parameter("name", nn.Parameter(v)) -> an attribute.
+          if (a && ast::is<ast::Name>(a->value) && static_cast<ast::Name*>(a->value)->id == "self" &&
+              (a->attr == "register_buffer" || a->attr == "register_parameter") && call->args.size() >= 2) {
+            ConstValue k = analysis::literal_value(call->args[0]);
+            if (k.kind == ConstValue::Kind::Str) {
+              ast::ExprNode* value = rewrite_ctor_expr(call->args[1]);
+              bool persistent = true;
+              for (ast::Keyword* kw : call->keywords)
+                if (kw->arg == "persistent") persistent = analysis::literal_value(kw->value).truth().value_or(true);
+              if (call->args.size() > 2) persistent = analysis::literal_value(call->args[2]).truth().value_or(true);
+              ast::ExprNode* made = value;
+              if (a->attr == "register_buffer" && !(ast::is<ast::Constant>(value))) {
+                if (persistent) {
+                  out_.helpers.insert("pytorch_parameter");
+                  made = b_.call(b_.name("pytorch_parameter"), {b_.name("self"), value},
+                                 {b_.keyword("requires_grad", b_.boolean(false))});
+                } else {
+                  made = b_.call("ops.convert_to_tensor", {value});
+                }
+              }
+              auto* st = b_.assign(b_.attr(b_.name("self"), k.text), made);
+              st->loc = s->loc;
+              out.push_back(st);
+              continue;
+            }
           }
           // self.features.add_module("name", m) on a Sequential attribute:
           // self.features.add(pytorch_named(m, "name")).
@@ -2401,8 +2602,11 @@ LowerOutput Lowerer::run() {
   std::vector<diag::Diagnostic> unique;
   for (diag::Diagnostic& d : out_.diagnostics) {
     bool seen = false;
+    // An unconverted callee after the error that explains it is no news.
     for (const diag::Diagnostic& u : unique)
-      seen = seen || (u.kind == d.kind && u.lineno == d.lineno && u.col_offset == d.col_offset);
+      seen = seen || ((u.kind == d.kind || (d.kind == diag::Kind::UnsupportedOp &&
+                                            u.severity == diag::Severity::Error)) &&
+                      u.lineno == d.lineno && u.col_offset == d.col_offset);
     if (!seen) unique.push_back(std::move(d));
   }
   out_.diagnostics = std::move(unique);

@@ -350,3 +350,27 @@ class PyTorchLayerNorm(layers.Layer):
 
     def call(self, inputs):
         return pytorch_layer_norm(inputs, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+def pytorch_flatten(inputs, start_dim=0, end_dim=-1):
+    """torch.flatten: axes start_dim..end_dim (PyTorch order) merged into one."""
+    rank = len(inputs.shape)
+    start, end = start_dim % rank, end_dim % rank
+    shape = ops.shape(inputs)
+    return ops.reshape(inputs, tuple(shape[:start]) + (-1,) + tuple(shape[end + 1:]))
+
+
+def pytorch_pad(inputs, pad, mode="constant", value=None):
+    """torch.nn.functional.pad: `pad` lists (before, after) pairs from the last axis
+    backwards; "constant" fills with `value` (0 when None), "reflect" mirrors
+    without repeating the edge (numpy's "reflect"). Negative padding (cropping) is
+    not supported."""
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pytorch_pad: negative padding {pad} (cropping) is not supported")
+    rank = len(inputs.shape)
+    widths = [[0, 0] for _ in range(rank)]
+    for i in range(len(pad) // 2):
+        widths[rank - 1 - i] = [pad[2 * i], pad[2 * i + 1]]
+    if mode == "constant":
+        return ops.pad(inputs, widths, constant_values=0 if value is None else value)
+    return ops.pad(inputs, widths, mode=mode)
