@@ -27,7 +27,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Optional, Sequence, Union
 
 from torch2keras import _engine
 
@@ -206,6 +206,7 @@ def convert(
     filename: str = "<string>",
     layout: str = "channels_last",
     io_layout: str = "torch",
+    package_files: Optional[Sequence[str]] = None,
 ) -> ConversionResult:
     """Converts PyTorch model source to Keras 3 source, statically.
 
@@ -216,10 +217,20 @@ def convert(
     takes and returns the PyTorch shapes) or "keras" (image-like inputs and
     outputs are channels_last). Invalid options raise ValueError; problems in the
     source (including syntax errors) are reported as diagnostics, never raised.
+
+    A file inside a package (found from ``filename``) pulls in the definitions it
+    imports from the package. ``package_files``: the paths converted together
+    with this one (``torch2keras convert PKG_DIR``); what the file imports from
+    them stays an import of their converted version (same relative path).
     """
     _check_options(layout, io_layout)
     code, diagnostics = _engine.convert(
-        _to_bytes(source), filename, layout, io_layout, isinstance(source, str)
+        _to_bytes(source),
+        filename,
+        layout,
+        io_layout,
+        isinstance(source, str),
+        [os.path.abspath(p) for p in (package_files or [])],
     )
     result = ConversionResult(
         code, [_conversion_diagnostic(d, filename) for d in diagnostics]

@@ -187,12 +187,19 @@ def _convert(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     status = EXIT_OK
     entries = []
+    # Files converted together import each other's converted versions (the output
+    # keeps their relative paths).
+    together = [str(src) for src, _ in jobs] if len(jobs) > 1 else None
     for src, dst in jobs:
         data = _read(str(src))
         if data is None:
             return EXIT_USAGE
         result = torch2keras.convert(
-            data, filename=str(src), layout=args.layout, io_layout=args.io_layout
+            data,
+            filename=str(src),
+            layout=args.layout,
+            io_layout=args.io_layout,
+            package_files=together,
         )
         _print_diagnostics(result.diagnostics)
         written = False

@@ -138,12 +138,12 @@ class Linker {
     define(*m, attr);
     // `from ..ops.misc import SqueezeExcitation as SElayer`: the alias becomes a
     // module-level assignment after the definition, in the file that imports it.
-    if (attr != name && aliased_.insert({&f, name}).second) alias(name, attr);
+    if (attr != name && aliased_.insert({&f, name}).second) alias(name, attr, m->path);
     return true;
   }
 
   // `local = defined` (both Names), appended to the definitions.
-  void alias(const std::string& local, const std::string& defined) {
+  void alias(const std::string& local, const std::string& defined, const std::string& file) {
     Arena& arena = arena_holder();
     auto* target = arena.make<ast::Name>();
     target->kind = ast::NodeKind::Name;
@@ -158,7 +158,7 @@ class Linker {
     ast::ExprNode* targets[] = {target};
     assign->targets = ast::Seq<ast::ExprNode*>(arena.copy(std::span<ast::ExprNode* const>(targets, 1)));
     assign->value = value;
-    out_.definitions.push_back({"", assign});
+    out_.definitions.push_back({file, assign});
   }
 
   // Adds the definition of `name` in `m` after everything it uses.

@@ -2439,7 +2439,8 @@ LowerOutput Lowerer::run() {
     for (const ClassInfo& other : classes_)
       for (ast::ExprNode* b : other.node->bases)
         if (auto* n = ast::as<ast::Name>(b); n && n->id == c.node->name) is_base = true;
-    m.top_level = !used.count(m.name) && !internal_classes_.count(m.name) && !submodules.count(&c) && !is_base;
+    m.top_level = !used.count(m.name) && !internal_classes_.count(m.name) && !submodules.count(&c) && !is_base &&
+                  !opt_.imported_elsewhere.count(m.name);
     if (const ast::FunctionDef* init = method(&c, "__init__")) {
       auto* args = strip_arguments(init->args, false);
       m.signature = "(" + syntax::unparse(args) + ")";
@@ -2510,11 +2511,12 @@ LowerOutput Lowerer::run() {
         auto* from = static_cast<ast::ImportFrom*>(s);
         std::string mod = from->module.data() ? std::string(from->module) : "";
         torch_import = from->level == 0 && is_torch_path(mod);
-        if (from->level > 0) torch_import = true;  // package-relative: converted with the package (later)
+        if (from->level > 0) torch_import = true;  // package-relative: see kept_imports
       }
       if (!torch_import) out_.body.push_back(s), origins.push_back(s);
       continue;
     }
+    if (opt_.hidden.count(s)) continue;  // written by its own file's conversion
     if (auto* cd = ast::as<ast::ClassDef>(s)) {
       if (const ClassInfo* ci = model_class(cd->name)) {
         out_.body.push_back(lower_class(*ci));
@@ -2596,6 +2598,8 @@ LowerOutput Lowerer::run() {
   std::size_t at = 0;
   while (at < out_.body.size() && (ast::is<ast::Import>(out_.body[at]) || ast::is<ast::ImportFrom>(out_.body[at]))) ++at;
   out_.body.insert(out_.body.begin() + static_cast<std::ptrdiff_t>(at), factory_defs_.begin(), factory_defs_.end());
+  out_.body.insert(out_.body.begin() + static_cast<std::ptrdiff_t>(at), opt_.kept_imports.begin(),
+                   opt_.kept_imports.end());
   bool found = false;
   for (ast::StmtNode* s : out_.body) check_leftover_torch(s, found);
   // One diagnostic per place and code (an unconverted call is also leftover torch).

@@ -25,6 +25,17 @@ struct LowerOptions {
   bool channels_last = true;  // --layout channels_last (default) or channels_first
   bool io_torch = true;       // --io-layout torch (default) or keras
   std::string filename;       // for diagnostics
+  // Statements of the module that are analysed but not written (definitions of
+  // files converted together with this one, which it imports instead).
+  std::set<const ast::StmtNode*> hidden;
+  // Package-relative imports of files converted together: not part of the
+  // module analysed (it holds their definitions, hidden), written after the
+  // module's own imports.
+  std::vector<ast::StmtNode*> kept_imports;
+  // Classes of this module that other files converted with it import: building
+  // blocks there, so never the top-level model here (both conversions agree on
+  // their tensor layouts).
+  std::set<std::string> imported_elsewhere;
 };
 
 struct ModelInfo {
