@@ -756,3 +756,24 @@ def test_unsupported_argument_is_reported_once():
               "    def forward(self, x):\n        return self.conv(x)\n")
     result = torch2keras.convert(source, filename="model.py")
     assert [d.code for d in result.diagnostics if d.severity == "error"] == ["T2K101"]
+
+
+def test_outputs_packed_in_a_module_level_namedtuple():
+    source = '''
+from collections import namedtuple
+import torch.nn as nn
+
+Outputs = namedtuple("Outputs", ["logits", "features"])
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        f = self.conv(x)
+        return Outputs(self.fc(f.mean((2, 3))), f)
+'''
+    check(source, "Net()", [(2, 3, 9, 7)], layout="channels_last")

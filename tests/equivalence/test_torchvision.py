@@ -33,6 +33,11 @@ CASES = [
     ("mobilenetv3.py", "MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_small'))", "channels_first"),
     # Block classes from a list, **kwargs into nn.Conv2d, ceil_mode pooling.
     ("googlenet.py", "GoogLeNet(aux_logits=False, init_weights=False)", "channels_first"),
+    # A ModuleDict subclass fed lists of feature maps, Sequentials grown in a loop.
+    ("densenet.py", "DenseNet(32, (6, 12, 24, 16), 64)", "channels_last"),
+    # A subclass of nn.LayerNorm, nn.Parameter layer scales, Permute modules.
+    ("convnext.py", "ConvNeXt([CNBlockConfig(96, 192, 3), CNBlockConfig(192, 384, 3), "
+                    "CNBlockConfig(384, 768, 9), CNBlockConfig(768, None, 3)])", "channels_first"),
 ]
 
 

@@ -46,7 +46,7 @@ def test_unsupported_forward_statement_is_an_error():
                 "            pass\n"
                 "        return x\n")
     assert not r.ok and "T2K103" in codes(r)
-    assert "`While` statements in forward code are not supported yet" in r.diagnostics[0].message
+    assert "`while` statements in forward code are not supported yet" in r.diagnostics[0].message
 
 
 def test_weight_initialisation_is_dropped_with_a_warning():

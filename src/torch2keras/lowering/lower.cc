@@ -14,6 +14,7 @@
 #include "torch2keras/lowering/lower.h"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <optional>
@@ -188,6 +189,7 @@ class Lowerer {
   Val lower_call(ast::Call* call);
   Val call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u);
   bool may_pass_tensors(const ast::Call* call) const;
+  bool module_container(std::string_view name) const;
   std::vector<Val> lower_elements(ast::Tuple* tuple);
   // A copy of `call` with `func` and its arguments lowered. `place(i, v)` puts
   // positional argument i in the layout its callee needs; keyword arguments are
@@ -620,6 +622,23 @@ ast::Call* Lowerer::relower_call(ast::Call* call, ast::ExprNode* func,
   return c;
 }
 
+// The keyword a statement starts with, for messages (`while`, `async for`).
+std::string statement_keyword(ast::NodeKind kind) {
+  switch (kind) {
+    case ast::NodeKind::AsyncFor: return "async for";
+    case ast::NodeKind::AsyncWith: return "async with";
+    case ast::NodeKind::AsyncFunctionDef: return "async def";
+    case ast::NodeKind::ClassDef: return "class";
+    case ast::NodeKind::Delete: return "del";
+    case ast::NodeKind::ImportFrom: return "from ... import";
+    case ast::NodeKind::TryStar: return "try/except*";
+    default: break;
+  }
+  std::string name = ast::name(kind);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
 // How often parameter `param` of `entry` appears in one of its forms (the most).
 int uses_of(const Entry* entry, std::string_view param) {
   int most = 0;
@@ -640,6 +659,19 @@ int uses_of(const Entry* entry, std::string_view param) {
     }
   }
   return most;
+}
+
+// Whether `name` is a class or a value the input defines at module level (a
+// namedtuple or dataclass of outputs): calling it packs the tensors it is given,
+// which go in PyTorch order.
+bool Lowerer::module_container(std::string_view name) const {
+  for (const ast::StmtNode* s : module_->body) {
+    if (auto* c = ast::as<ast::ClassDef>(s); c && c->name == name) return true;
+    if (auto* a = ast::as<ast::Assign>(s))
+      for (const ast::ExprNode* t : a->targets)
+        if (auto* tn = ast::as<ast::Name>(t); tn && tn->id == name) return true;
+  }
+  return false;
 }
 
 // Whether `call` may pass tensors: an argument is a variable holding a tensor or a
@@ -845,7 +877,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         "len", "isinstance", "print", "int", "float", "bool", "str", "repr", "type", "hasattr",
         "id", "range", "getattr", "tuple", "list", "dict", "set", "sorted", "enumerate", "zip", "super"};
     if (auto* n = ast::as<ast::Name>(call->func); n && !kPlainBuiltins.count(n->id) && !model_class(n->id) &&
-                                                  may_pass_tensors(call)) {
+                                                  !module_container(n->id) && may_pass_tensors(call)) {
       error(diag::Kind::UnsupportedConstruct, call,
             "cannot tell what `" + std::string(n->id) + "` does with the tensors it is given; call modules, "
             "methods of this class or functions defined in this file");
@@ -1507,7 +1539,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     }
     default:
       error(diag::Kind::UnsupportedConstruct, s,
-            std::string("`") + ast::name(s->kind) + "` statements in forward code are not supported yet");
+            std::string("`") + statement_keyword(s->kind) + "` statements in forward code are not supported yet");
       out.push_back(s);
       return;
   }
@@ -1883,7 +1915,10 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         for (auto& h : r.helpers) out_.helpers.insert(h);
         result = r.expr;
       } else if (*p == "torch.nn.ModuleList") {
-        result = args.empty() ? static_cast<ast::ExprNode*>(b_.list({})) : b_.call("list", {args[0]});
+        // nn.ModuleList([...]) is the list itself; other iterables become a list.
+        if (args.empty()) result = b_.list({});
+        else if (ast::is<ast::List>(args[0]) || ast::is<ast::ListComp>(args[0])) result = args[0];
+        else result = b_.call("list", {args[0]});
       } else if (*p == "torch.nn.ModuleDict") {
         result = args.empty() ? static_cast<ast::ExprNode*>(b_.call("dict", {})) : b_.call("dict", {args[0]});
       }
