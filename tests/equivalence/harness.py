@@ -73,6 +73,18 @@ def flat(code: str) -> str:
     return text
 
 
+def assert_matches(torch_model, keras_module, keras_model, x) -> None:
+    """Loads `torch_model`'s state_dict into `keras_model` (built on `x`) with the
+    generated loader of `keras_module` and asserts equal outputs on `x` (1e-4)."""
+    keras_model(x)
+    keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
+    with torch.no_grad():
+        ref = torch_model(torch.from_numpy(x)).numpy()
+    got = np.asarray(keras_model(x, training=False))
+    assert got.shape == ref.shape
+    assert np.abs(got - ref).max() <= 1e-4 + 1e-4 * np.abs(ref).max()
+
+
 def _flatten(out):
     if isinstance(out, (tuple, list)):
         return [y for x in out for y in _flatten(x)]

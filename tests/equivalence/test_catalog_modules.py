@@ -75,6 +75,32 @@ CASES = [
     ("nn.Softmax(dim=1)", (2, 4, 3, 3)),  # P33: the channel axis moves
     ("nn.Dropout(0.3)", (2, 8)),
     ("nn.Identity()", (2, 8)),
+    ("nn.PReLU()", (2, 4, 5, 5)),
+    ("nn.PReLU(4, init=0.1)", (2, 4, 5, 5)),  # one slope per channel
+    ("nn.CELU(alpha=0.5)", (2, 8)),
+    ("nn.Hardtanh(-0.5, 0.7)", (2, 8)),
+    ("nn.Hardtanh(0, 6)", (2, 8)),
+    ("nn.Tanhshrink()", (2, 8)),
+    ("nn.Threshold(0.1, 20.0)", (2, 8)),
+    ("nn.LogSoftmax(dim=1)", (2, 4, 3, 3)),
+    ("nn.Unflatten(1, (2, 6))", (2, 12)),
+    ("nn.PixelShuffle(2)", (2, 8, 3, 5)),
+    ("nn.PixelUnshuffle(2)", (2, 2, 6, 4)),
+    ("nn.ChannelShuffle(2)", (2, 4, 3, 3)),
+    ("nn.Upsample(scale_factor=2)", (2, 3, 4, 5)),
+    ("nn.Upsample(scale_factor=3, mode='bilinear')", (2, 3, 4, 5)),
+    ("nn.ZeroPad1d(2)", (2, 3, 5)),
+    ("nn.ZeroPad2d((1, 2, 0, 3))", (2, 3, 4, 5)),
+    ("nn.ConstantPad1d((0, 2), -1.0)", (2, 3, 5)),
+    ("nn.ConstantPad2d(1, 3.5)", (2, 3, 4, 5)),
+    ("nn.ReflectionPad1d(2)", (2, 3, 5)),
+    ("nn.ReflectionPad2d((1, 2, 2, 1))", (2, 3, 4, 5)),
+    ("nn.ReplicationPad1d((3, 1))", (2, 3, 5)),
+    ("nn.ReplicationPad2d((1, 2, 2, 0))", (2, 3, 4, 5)),
+    ("nn.LocalResponseNorm(3, alpha=0.01, beta=0.5, k=2.0)", (2, 6, 4, 4)),
+    ("nn.LocalResponseNorm(4)", (2, 5, 3, 3)),
+    ("nn.ConvTranspose1d(4, 6, 3, stride=2)", (2, 4, 7)),
+    ("nn.ConvTranspose3d(2, 3, 2, stride=2, bias=False)", (1, 2, 3, 4, 5)),
 ]
 
 

@@ -505,22 +505,15 @@ def test_dense_blocks_checkpoint_path(layout):
     to TensorFlow in one process, so the reference is the same weights run without
     checkpointing (checkpointing changes memory, not values)."""
     import numpy as np
-    import torch
 
-    from harness import load_module, randomize
+    from harness import assert_matches, load_module, randomize
 
     torch_model = load_module(DENSE, "torch_dense").Net()
     torch_model.eval()
     randomize(torch_model, 0)
     keras_ns = load_module(convert(DENSE, layout), "keras_dense")
-    keras_model = keras_ns.Net(memory_efficient=True)
     x = np.random.default_rng(1).normal(size=(2, 3, 10, 10)).astype("float32")
-    keras_model(x)
-    keras_ns.load_torch_state_dict(keras_model, torch_model.state_dict())
-    with torch.no_grad():
-        ref = torch_model(torch.from_numpy(x)).numpy()
-    got = np.asarray(keras_model(x, training=False))
-    assert np.abs(got - ref).max() <= 1e-4 + 1e-4 * np.abs(ref).max()
+    assert_matches(torch_model, keras_ns, keras_ns.Net(memory_efficient=True), x)
 
 
 # EfficientNet's and RegNet's pattern: the block class is a field of a config

@@ -101,3 +101,42 @@ def Softplus(beta=1.0, threshold=20.0):
 def Softmax(dim=None):
     require(dim is not None, "`nn.Softmax()` without `dim` uses PyTorch's implicit dim; pass `dim`")
     return layers.Softmax(axis=dim)
+
+
+@module("torch.nn.PReLU", layout="torch")
+def PReLU(num_parameters=1, init=0.25, device=None, dtype=None):
+    ignore(device, dtype)
+    return PyTorchPReLU(num_parameters, init)
+
+
+@module("torch.nn.CELU", layout="any")
+def CELU(alpha=1.0, inplace=False):
+    ignore(inplace)
+    return PyTorchCELU(alpha)
+
+
+@module("torch.nn.Hardtanh", layout="any")
+def Hardtanh(min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
+    ignore(inplace)
+    require(min_value is None and max_value is None,
+            "`min_value`/`max_value` are deprecated in PyTorch; use min_val/max_val")
+    if min_val == 0 and max_val == 6:
+        return layers.ReLU(max_value=6.0)
+    return PyTorchHardtanh(min_val, max_val)
+
+
+@module("torch.nn.Tanhshrink", layout="any")
+def Tanhshrink():
+    return PyTorchTanhshrink()
+
+
+@module("torch.nn.Threshold", layout="any")
+def Threshold(threshold, value, inplace=False):
+    ignore(inplace)
+    return PyTorchThreshold(threshold, value)
+
+
+@module("torch.nn.LogSoftmax", layout="dim", tensor="input", dims=("dim",))
+def LogSoftmax(dim=None):
+    require(dim is not None, "`nn.LogSoftmax()` without `dim` uses PyTorch's implicit dim; pass `dim`")
+    return PyTorchLogSoftmax(axis=dim)

@@ -126,3 +126,35 @@ def ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
     return layers.Conv2DTranspose(out_channels, kernel_size, strides=stride,
                                   dilation_rate=dilation, use_bias=bias,
                                   data_format=DATA_FORMAT)
+
+
+@module("torch.nn.ConvTranspose1d", layout="spatial", rank=3)
+def ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+                    output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                    device=None, dtype=None):
+    ignore(in_channels, device, dtype)
+    require(padding_mode == "zeros", "`padding_mode={padding_mode}` is not supported")
+    require(all_equal(groups, 1),
+            "`groups={groups}` is not supported: Keras transposed convolutions have no groups")
+    require(all_equal(padding, 0) and all_equal(output_padding, 0),
+            "`padding={padding}` / `output_padding={output_padding}` is not supported yet "
+            "(PyTorch crops the full output; see pitfall P09)")
+    return layers.Conv1DTranspose(out_channels, kernel_size, strides=stride,
+                                  dilation_rate=dilation, use_bias=bias,
+                                  data_format=DATA_FORMAT)
+
+
+@module("torch.nn.ConvTranspose3d", layout="spatial", rank=5)
+def ConvTranspose3d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+                    output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                    device=None, dtype=None):
+    ignore(in_channels, device, dtype)
+    require(padding_mode == "zeros", "`padding_mode={padding_mode}` is not supported")
+    require(all_equal(groups, 1),
+            "`groups={groups}` is not supported: Keras transposed convolutions have no groups")
+    require(all_equal(padding, 0) and all_equal(output_padding, 0),
+            "`padding={padding}` / `output_padding={output_padding}` is not supported yet "
+            "(PyTorch crops the full output; see pitfall P09)")
+    return layers.Conv3DTranspose(out_channels, kernel_size, strides=stride,
+                                  dilation_rate=dilation, use_bias=bias,
+                                  data_format=DATA_FORMAT)

@@ -64,3 +64,78 @@ def stochastic_depth(input, p, mode, training=True):
     if training == False:
         return input
     return pytorch_stochastic_depth(input, p, mode, training)
+
+
+@module("torch.nn.Unflatten", layout="torch")
+def Unflatten(dim, unflattened_size):
+    return PyTorchUnflatten(dim, unflattened_size)
+
+
+@module("torch.nn.PixelShuffle", layout="torch")
+def PixelShuffle(upscale_factor):
+    return PyTorchPixelShuffle(upscale_factor)
+
+
+@module("torch.nn.PixelUnshuffle", layout="torch")
+def PixelUnshuffle(downscale_factor):
+    return PyTorchPixelUnshuffle(downscale_factor)
+
+
+@module("torch.nn.ChannelShuffle", layout="torch")
+def ChannelShuffle(groups):
+    return PyTorchChannelShuffle(groups)
+
+
+@module("torch.nn.Upsample", layout="spatial", rank=4)
+def Upsample(size=None, scale_factor=None, mode="nearest", align_corners=None,
+             recompute_scale_factor=None):
+    ignore(recompute_scale_factor)
+    require(size is None and scale_factor is not None and is_int(scale_factor),
+            "`nn.Upsample` converts with an integer `scale_factor` only yet")
+    require(mode == "nearest" or mode == "bilinear",
+            "`mode={mode}` is not supported yet (nearest, bilinear)")
+    require(align_corners is None or align_corners == False,
+            "`align_corners=True` is not supported yet")
+    return layers.UpSampling2D(size=scale_factor, interpolation=mode, data_format=DATA_FORMAT)
+
+
+# Padding modules work in PyTorch axis order: `padding` lists (before, after) pairs
+# from the last axis backwards (see pytorch_pad).
+@module("torch.nn.ZeroPad1d", layout="torch")
+def ZeroPad1d(padding):
+    return PyTorchPad(padding, 1, "constant", 0.0)
+
+
+@module("torch.nn.ZeroPad2d", layout="torch")
+def ZeroPad2d(padding):
+    return PyTorchPad(padding, 2, "constant", 0.0)
+
+
+@module("torch.nn.ConstantPad1d", layout="torch")
+def ConstantPad1d(padding, value):
+    return PyTorchPad(padding, 1, "constant", value)
+
+
+@module("torch.nn.ConstantPad2d", layout="torch")
+def ConstantPad2d(padding, value):
+    return PyTorchPad(padding, 2, "constant", value)
+
+
+@module("torch.nn.ReflectionPad1d", layout="torch")
+def ReflectionPad1d(padding):
+    return PyTorchPad(padding, 1, "reflect")
+
+
+@module("torch.nn.ReflectionPad2d", layout="torch")
+def ReflectionPad2d(padding):
+    return PyTorchPad(padding, 2, "reflect")
+
+
+@module("torch.nn.ReplicationPad1d", layout="torch")
+def ReplicationPad1d(padding):
+    return PyTorchPad(padding, 1, "replicate")
+
+
+@module("torch.nn.ReplicationPad2d", layout="torch")
+def ReplicationPad2d(padding):
+    return PyTorchPad(padding, 2, "replicate")

@@ -84,3 +84,8 @@ def InstanceNorm1d(num_features, eps=1e-05, momentum=0.1, affine=False,
             "`track_running_stats={track_running_stats}` is not supported yet")
     return layers.GroupNormalization(groups=-1, axis=CHANNEL_AXIS, epsilon=eps, center=affine,
                                      scale=affine)
+
+
+@module("torch.nn.LocalResponseNorm", layout="torch")
+def LocalResponseNorm(size, alpha=0.0001, beta=0.75, k=1.0):
+    return PyTorchLocalResponseNorm(size, alpha, beta, k)

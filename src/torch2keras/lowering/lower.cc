@@ -186,6 +186,7 @@ class Lowerer {
     std::vector<Fact> elts = {};  // a list or tuple display: each element's fact
   };
   Val lower_expr(ast::ExprNode* e);
+  ast::ExprNode* lower_condition(ast::ExprNode* test);
   Val lower_call(ast::Call* call);
   Val call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u);
   bool may_pass_tensors(const ast::Call* call) const;
@@ -1104,6 +1105,18 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   return {r.expr, out};
 }
 
+// The test of an `if` or a conditional expression. One computed from tensors is
+// an error: Python's `if` on a tensor fails inside a compiled graph (issue 4
+// makes it keras.ops.cond).
+ast::ExprNode* Lowerer::lower_condition(ast::ExprNode* test) {
+  Val v = lower_expr(test);
+  if (Fact f = resolved(v.fact); f.kind == Fact::Torch || f.kind == Fact::CL)
+    error(diag::Kind::UnsupportedConstruct, test,
+          "a condition computed from tensors is not supported yet: it would fail inside a "
+          "compiled graph (keras.ops.cond)");
+  return v.expr;
+}
+
 Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
   if (e == nullptr) return {nullptr, {}};
   switch (e->kind) {
@@ -1290,12 +1303,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
     }
     case ast::NodeKind::IfExp: {
       auto* o = b_.clone(static_cast<ast::IfExp*>(e));
-      Val test = lower_expr(o->test);
-      o->test = test.expr;
-      if (Fact tf = resolved(test.fact); tf.kind == Fact::Torch || tf.kind == Fact::CL)
-        error(diag::Kind::UnsupportedConstruct, o->test,
-              "a condition computed from tensors is not supported yet: it would fail inside a "
-              "compiled graph (keras.ops.cond)");
+      o->test = lower_condition(o->test);
       Val x = lower_expr(o->body), y = lower_expr(o->orelse);
       if (!(resolved(x.fact) == resolved(y.fact))) {
         if (x.fact.tensor()) demand_torch(x.fact, x.expr);
@@ -1417,12 +1425,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::If: {
       auto* i = static_cast<ast::If*>(s);
       auto* c = b_.clone(i);
-      Val test = lower_expr(i->test);
-      c->test = test.expr;
-      if (Fact tf = resolved(test.fact); tf.kind == Fact::Torch || tf.kind == Fact::CL)
-        error(diag::Kind::UnsupportedConstruct, i->test,
-              "a condition computed from tensors is not supported yet: it would fail inside a "
-              "compiled graph (keras.ops.cond)");
+      c->test = lower_condition(i->test);
       // A test the lowering decided (`isinstance(x, Tensor)` on a list): only the
       // branch that runs is written.
       if (auto* k = ast::as<ast::Constant>(c->test);

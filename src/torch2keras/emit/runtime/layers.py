@@ -374,3 +374,229 @@ def pytorch_pad(inputs, pad, mode="constant", value=None):
     if mode == "constant":
         return ops.pad(inputs, widths, constant_values=0 if value is None else value)
     return ops.pad(inputs, widths, mode=mode)
+
+
+class _PyTorchElementwise(layers.Layer):
+    """An element-wise PyTorch activation with its parameters (see subclasses)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self._params()}
+
+    def _params(self):
+        return {}
+
+
+class PyTorchCELU(_PyTorchElementwise):
+    """torch.nn.CELU(alpha): max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = alpha
+
+    def call(self, inputs):
+        return ops.maximum(inputs, 0.0) + ops.minimum(
+            self.alpha * (ops.exp(inputs / self.alpha) - 1.0), 0.0)
+
+    def _params(self):
+        return {"alpha": self.alpha}
+
+
+class PyTorchHardtanh(_PyTorchElementwise):
+    """torch.nn.Hardtanh(min_val, max_val): x clipped to [min_val, max_val]."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.min_val, self.max_val = min_val, max_val
+
+    def call(self, inputs):
+        return ops.clip(inputs, self.min_val, self.max_val)
+
+    def _params(self):
+        return {"min_val": self.min_val, "max_val": self.max_val}
+
+
+class PyTorchTanhshrink(_PyTorchElementwise):
+    """torch.nn.Tanhshrink: x - tanh(x)."""
+
+    def call(self, inputs):
+        return inputs - ops.tanh(inputs)
+
+
+class PyTorchThreshold(_PyTorchElementwise):
+    """torch.nn.Threshold(threshold, value): x where x > threshold, else value."""
+
+    def __init__(self, threshold, value, **kwargs):
+        super().__init__(**kwargs)
+        self.threshold, self.value = threshold, value
+
+    def call(self, inputs):
+        return ops.where(inputs > self.threshold, inputs, ops.cast(self.value, inputs.dtype))
+
+    def _params(self):
+        return {"threshold": self.threshold, "value": self.value}
+
+
+class PyTorchLogSoftmax(_PyTorchElementwise):
+    """torch.nn.LogSoftmax(dim): keras.ops.log_softmax along `axis`."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs):
+        return ops.log_softmax(inputs, axis=self.axis)
+
+    def _params(self):
+        return {"axis": self.axis}
+
+
+class PyTorchPReLU(layers.Layer):
+    """torch.nn.PReLU(num_parameters, init) on PyTorch-order input: one slope, or
+    one per channel (axis 1), in `weight` as in the state_dict:
+    max(0, x) + weight * min(0, x)."""
+
+    def __init__(self, num_parameters=1, init=0.25, **kwargs):
+        super().__init__(**kwargs)
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = self.add_weight(shape=(num_parameters,),
+                                      initializer=keras.initializers.Constant(init), name="weight")
+
+    def call(self, inputs):
+        weight = self.weight
+        if self.num_parameters > 1 and len(inputs.shape) > 1:
+            weight = ops.reshape(weight, (1, -1) + (1,) * (len(inputs.shape) - 2))
+        return ops.maximum(inputs, 0.0) + weight * ops.minimum(inputs, 0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "num_parameters": self.num_parameters, "init": self.init}
+
+
+class PyTorchUnflatten(layers.Layer):
+    """torch.nn.Unflatten(dim, unflattened_size) on PyTorch-order input."""
+
+    def __init__(self, dim, unflattened_size, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        dim = self.dim % len(inputs.shape)
+        return ops.reshape(inputs, tuple(shape[:dim]) + self.unflattened_size + tuple(shape[dim + 1:]))
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "unflattened_size": self.unflattened_size}
+
+
+class PyTorchPixelShuffle(layers.Layer):
+    """torch.nn.PixelShuffle(r) on NCHW input: (N, C*r*r, H, W) -> (N, C, H*r, W*r),
+    channel c*r*r + i*r + j going to pixel (h*r + i, w*r + j)."""
+
+    def __init__(self, upscale_factor, **kwargs):
+        super().__init__(**kwargs)
+        self.upscale_factor = upscale_factor
+
+    def call(self, inputs):
+        r = self.upscale_factor
+        n, c, h, w = ops.shape(inputs)
+        x = ops.reshape(inputs, (n, c // (r * r), r, r, h, w))
+        x = ops.transpose(x, (0, 1, 4, 2, 5, 3))
+        return ops.reshape(x, (n, c // (r * r), h * r, w * r))
+
+    def get_config(self):
+        return {**super().get_config(), "upscale_factor": self.upscale_factor}
+
+
+class PyTorchPixelUnshuffle(layers.Layer):
+    """torch.nn.PixelUnshuffle(r) on NCHW input: the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor, **kwargs):
+        super().__init__(**kwargs)
+        self.downscale_factor = downscale_factor
+
+    def call(self, inputs):
+        r = self.downscale_factor
+        n, c, h, w = ops.shape(inputs)
+        x = ops.reshape(inputs, (n, c, h // r, r, w // r, r))
+        x = ops.transpose(x, (0, 1, 3, 5, 2, 4))
+        return ops.reshape(x, (n, c * r * r, h // r, w // r))
+
+    def get_config(self):
+        return {**super().get_config(), "downscale_factor": self.downscale_factor}
+
+
+class PyTorchChannelShuffle(layers.Layer):
+    """torch.nn.ChannelShuffle(groups) on PyTorch-order input: channels viewed as
+    (groups, C / groups), transposed, flattened back."""
+
+    def __init__(self, groups, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = groups
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        c = shape[1]
+        x = ops.reshape(inputs, (shape[0], self.groups, c // self.groups) + tuple(shape[2:]))
+        x = ops.swapaxes(x, 1, 2)
+        return ops.reshape(x, shape)
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups}
+
+
+class PyTorchPad(layers.Layer):
+    """torch.nn.ZeroPad/ConstantPad/ReflectionPad/ReplicationPad{1,2}d on
+    PyTorch-order input: `padding` (an int, or (left, right[, top, bottom])) pads
+    the last `rank` axes; "replicate" repeats the edge values."""
+
+    def __init__(self, padding, rank, mode="constant", value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * (2 * rank)
+        self.rank, self.mode, self.value = rank, mode, value
+
+    def call(self, inputs):
+        if self.mode != "replicate":
+            return pytorch_pad(inputs, self.padding, self.mode, self.value)
+        x = inputs
+        for i in range(len(self.padding) // 2):
+            axis = len(inputs.shape) - 1 - i
+            before, after = self.padding[2 * i], self.padding[2 * i + 1]
+            length = x.shape[axis]
+            parts = [x]
+            if before:
+                parts.insert(0, ops.take(x, np.zeros(before, "int32"), axis=axis))
+            if after:
+                parts.append(ops.take(x, np.full(after, length - 1, "int32"), axis=axis))
+            x = ops.concatenate(parts, axis=axis)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "rank": self.rank, "mode": self.mode,
+                "value": self.value}
+
+
+class PyTorchLocalResponseNorm(layers.Layer):
+    """torch.nn.LocalResponseNorm(size, alpha, beta, k) on PyTorch-order input:
+    x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta, the
+    window zero-padded by size // 2 before and (size - 1) // 2 after, the mean
+    dividing by `size` (as PyTorch's avg_pool with count_include_pad)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def call(self, inputs):
+        rank = len(inputs.shape)
+        channels = inputs.shape[1]
+        pads = [[0, 0], [self.size // 2, (self.size - 1) // 2]] + [[0, 0]] * (rank - 2)
+        squares = ops.pad(ops.square(inputs), pads)
+        window = squares[:, 0:channels]
+        for i in range(1, self.size):
+            window = window + squares[:, i:i + channels]
+        return inputs / ops.power(self.k + self.alpha * window / self.size, self.beta)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "alpha": self.alpha, "beta": self.beta,
+                "k": self.k}
