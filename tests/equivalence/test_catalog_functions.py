@@ -41,6 +41,10 @@ CASES = [
     ("torch.unsqueeze(x, 2).sum(2)", (2, 3, 5, 5)),
     ("torch.squeeze(x[:, :1], 1)", (2, 3, 5, 5)),
     ("x * 2 if torch.jit.is_scripting() else x + 1", (2, 3, 5, 5)),
+    ("torch.split(x, 3, dim=1)[1]", (2, 3, 5, 5)),  # pieces of 3, 1 channels
+    ("torch.cat(x.split([1, 3], 1)[::-1], 1)", (2, 3, 5, 5)),
+    ("torch.cat(torch.split(x, 2, dim=-1)[::-1], -1)", (2, 3, 5, 5)),
+    ("torch.chunk(x, 2, 1)[0] * x.chunk(2, dim=1)[1]", (2, 3, 5, 5)),
 ]
 
 

@@ -126,6 +126,10 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         entry->rank = static_cast<int>(v.integer);
       } else if (kw->arg == "tensor") {
         if (auto* s = as_str(kw->value)) entry->tensor_param = std::string(s->value.text);
+      } else if (kw->arg == "returns") {
+        auto* v = as_str(kw->value);
+        entry->returns_list = v != nullptr && v->value.text == "list";
+        if (!entry->returns_list) problems_.push_back(where + "returns= takes \"list\"");
       } else if (kw->arg == "base") {
         if (auto* s = as_str(kw->value)) entry->subclass_base = std::string(s->value.text);
       } else if (kw->arg == "dims") {

@@ -45,6 +45,8 @@ struct Entry {
   // Module: the runtime class (emit/runtime/layers.py) a subclass of this torch.nn
   // class derives from, with PyTorch's attributes ("PyTorchLayerNorm"); "" if none.
   std::string subclass_base;
+  // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
+  bool returns_list = false;
 };
 
 class Catalog {

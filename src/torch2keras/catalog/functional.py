@@ -180,6 +180,11 @@ def cat(tensors, dim=0):
     return ops.concatenate(tensors, axis=dim)
 
 
+@function("torch.split", layout="dim", tensor="tensor", dims=("dim",), returns="list")
+def split(tensor, split_size_or_sections, dim=0):
+    return pytorch_split(tensor, split_size_or_sections, dim)
+
+
 @function("torch.stack", layout="torch")
 def stack(tensors, dim=0):
     return ops.stack(tensors, axis=dim)
@@ -237,7 +242,7 @@ def amax(input, dim=(), keepdim=False):
     return ops.max(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.chunk", layout="dim", tensor="input", dims=("dim",))
+@function("torch.chunk", layout="dim", tensor="input", dims=("dim",), returns="list")
 def chunk(input, chunks, dim=0):
     return ops.split(input, chunks, axis=dim)
 

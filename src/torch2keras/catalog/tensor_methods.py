@@ -70,9 +70,14 @@ def amax(self, dim=(), keepdim=False):
     return ops.max(self, axis=dim, keepdims=keepdim)
 
 
-@method("chunk", layout="dim", tensor="self", dims=("dim",))
+@method("chunk", layout="dim", tensor="self", dims=("dim",), returns="list")
 def chunk(self, chunks, dim=0):
     return ops.split(self, chunks, axis=dim)
+
+
+@method("split", layout="dim", tensor="self", dims=("dim",), returns="list")
+def split(self, split_size, dim=0):
+    return pytorch_split(self, split_size, dim)
 
 
 @method("relu", "relu_", layout="any")

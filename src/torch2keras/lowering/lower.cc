@@ -1102,6 +1102,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     return {call, out};
   }
   for (auto& h : r.helpers) out_.helpers.insert(h);
+  // chunk/split give a list of tensors, each in the layout computed for the input.
+  if (entry->returns_list && out.tensor()) out = Fact::list(out);
   return {r.expr, out};
 }
 
@@ -1226,6 +1228,14 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
         }
         error(diag::Kind::UnsupportedConstruct, e, "this use of a channels-last shape is not supported yet");
       }
+      if (f.kind == Fact::List) {
+        // An item of a list of tensors (x.chunk(2, 1)[0]) has the items' layout; a
+        // slice is a list like it.
+        s->value = v.expr;
+        Val idx = lower_expr(s->slice);
+        s->slice = idx.expr;
+        return {s, ast::is<ast::Slice>(s->slice) ? f : f.element()};
+      }
       if (f.tensor()) demand_torch(f, v.expr);
       s->value = v.expr;
       Val idx = lower_expr(s->slice);
@@ -1324,7 +1334,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     if (auto* n = ast::as<ast::Name>(target)) frame_->env[std::string(n->id)] = f;
     else if (auto* t = ast::as<ast::Tuple>(target))
       for (ast::ExprNode* x : t->elts)
-        if (auto* n = ast::as<ast::Name>(x)) frame_->env[std::string(n->id)] = f.kind == Fact::Shape ? Fact{} : f;
+        if (auto* n = ast::as<ast::Name>(x))
+          frame_->env[std::string(n->id)] = f.kind == Fact::Shape ? Fact{} : f.kind == Fact::List ? f.element() : f;
   };
   switch (s->kind) {
     case ast::NodeKind::Expr: {

@@ -600,3 +600,18 @@ class PyTorchLocalResponseNorm(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "size": self.size, "alpha": self.alpha, "beta": self.beta,
                 "k": self.k}
+
+
+def pytorch_split(inputs, split_size_or_sections, axis=0):
+    """torch.split: pieces of `split_size_or_sections` elements along `axis` (the
+    last one smaller if need be), or of the listed sizes. keras.ops.split takes the
+    number of equal pieces or the split points instead."""
+    length = inputs.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        points = list(range(split_size_or_sections, length, split_size_or_sections))
+    else:
+        points, total = [], 0
+        for size in split_size_or_sections[:-1]:
+            total += size
+            points.append(total)
+    return ops.split(inputs, points, axis=axis)
