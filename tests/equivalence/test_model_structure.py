@@ -770,3 +770,23 @@ class Net(nn.Module):
         return Outputs(self.fc(f.mean((2, 3))), f)
 '''
     check(source, "Net()", [(2, 3, 9, 7)], layout="channels_last")
+
+
+def test_parameters_with_names_keras_reserves():
+    # `weights` and `name` are Keras layer attributes: renamed consistently in the
+    # constructor and in call, and still found by load_torch_state_dict.
+    source = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weights = nn.Parameter(torch.ones(3))
+        self.register_buffer("name", torch.zeros(3))
+
+    def forward(self, x):
+        return x * self.weights + self.name
+'''
+    check(source, "Net()", [(2, 3)], layout="channels_last")

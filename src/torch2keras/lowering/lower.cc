@@ -1132,20 +1132,19 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       auto* a = static_cast<ast::Attribute*>(e);
       auto* self = ast::as<ast::Name>(a->value);
       if (self && self->id == "self") {
-        if (frame_->unit->cls != nullptr && tensor_attribute(frame_->unit->cls, a->attr)) {
-          // A parameter or buffer: a tensor in PyTorch's axis order.
-          return {e, Fact::torch()};
-        }
         if (a->attr == "training") {
           frame_->unit->uses_training = true;
           return {b_.name("training"), {}};
         }
+        // A parameter or buffer is a tensor in PyTorch's axis order.
+        Fact f = frame_->unit->cls != nullptr && tensor_attribute(frame_->unit->cls, a->attr) ? Fact::torch()
+                                                                                                : Fact{};
         if (keras_reserved_attributes().count(a->attr)) {
           auto* c = b_.clone(a);
           c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
-          return {c, {}};
+          return {c, f};
         }
-        return {e, {}};
+        return {e, f};
       }
       Val v = lower_expr(a->value);
       // A tensor attribute with a catalog entry (`x.requires_grad`).
@@ -2092,7 +2091,8 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
                   made = b_.call("ops.convert_to_tensor", {value});
                 }
               }
-              auto* st = b_.assign(b_.attr(b_.name("self"), k.text), made);
+              // Through rewrite_ctor_expr: a name Keras reserves gets its rename.
+              auto* st = b_.assign(rewrite_ctor_expr(b_.attr(b_.name("self"), k.text)), made);
               st->loc = s->loc;
               out.push_back(st);
               continue;
