@@ -86,6 +86,8 @@ def assert_matches(torch_model, keras_module, keras_model, x) -> None:
 
 
 def _flatten(out):
+    if isinstance(out, dict):
+        return [y for k in sorted(out) for y in _flatten(out[k])]
     if isinstance(out, (tuple, list)):
         return [y for x in out for y in _flatten(x)]
     return [out]

@@ -790,3 +790,80 @@ class Net(nn.Module):
         return x * self.weights + self.name
 '''
     check(source, "Net()", [(2, 3)], layout="channels_last")
+
+
+# Found by a second review: outputs in lists and dicts, a second tensor input of a
+# block, ModuleDicts filled in several ways, loops over slices, a base class that
+# is a model itself, `training` in helper conditions, torch.ones(n).
+OUTPUTS_AND_BLOCKS = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Up(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(c, c, 2, stride=2)
+
+    def forward(self, a, b):
+        a = self.up(a)
+        return torch.cat([b, a], 1)
+
+
+class Base(nn.Module):
+    def __init__(self, c=4):
+        super().__init__()
+        self.conv = nn.Conv2d(3, c, 3, padding=1)
+        self.scale = nn.Parameter(torch.ones((c)))
+
+    def forward(self, x):
+        return self.conv(x) * self.scale[:, None, None]
+
+
+class Net(Base):
+    def __init__(self, names=("a", "b")):
+        super().__init__(c=4)
+        self.down = nn.Conv2d(4, 4, 3, stride=2, padding=1)
+        self.up = Up(4)
+        self.heads = nn.ModuleDict()
+        for n in names:
+            self.heads[n] = nn.Conv2d(8, 2, 1)
+        self.extra = nn.ModuleDict({"c": nn.Conv2d(8, 1, 1)})
+        self.blocks = nn.ModuleList([nn.Conv2d(8, 8, 1) for _ in range(3)])
+        self.p = 0.5
+
+    def _drop(self, x, training):
+        if training and self.p > 0:
+            return F.dropout(x, self.p)
+        return x
+
+    def forward(self, x):
+        f = super().forward(x)
+        y = self.up(self.down(f), f)
+        for block in self.blocks[:-1]:
+            y = block(y)
+        y = self._drop(y, self.training)
+        outs = []
+        for k in self.heads:
+            outs.append(self.heads[k](y))
+        feats = [y, self.extra["c"](y)]
+        return {"heads": torch.cat(outs, 1), "sum": y.sum(dim=(2, 3))}, feats
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_outputs_blocks_and_module_dicts(layout):
+    check(OUTPUTS_AND_BLOCKS, "Net()", [(2, 3, 10, 6)], layout=layout)
+    check(OUTPUTS_AND_BLOCKS, "Base()", [(2, 3, 10, 6)], layout=layout)  # the base is a model too
+
+
+def test_comprehension_over_modules_is_an_error():
+    import torch2keras
+
+    source = ("import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+              "        super().__init__()\n        self.members = nn.ModuleList([nn.Conv2d(3, 3, 1) for _ in range(2)])\n\n"
+              "    def forward(self, x):\n        return torch.stack([m(x) for m in self.members], 0).mean(0)\n")
+    result = torch2keras.convert(source, filename="model.py")
+    assert not result.ok
+    assert any("comprehensions over tensors or modules" in d.message for d in result.diagnostics)

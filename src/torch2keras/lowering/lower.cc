@@ -565,6 +565,8 @@ std::optional<ModuleDesc> Lowerer::loop_modules(const ast::ExprNode* iter, bool&
     if (cls->torch_base == analysis::TorchBase::Module) return std::nullopt;
     return any_item(values_.self_items(cls));
   }
+  // self.blocks[1:]: some of the items.
+  if (auto* sub = ast::as<ast::Subscript>(container); sub && ast::is<ast::Slice>(sub->slice)) container = sub->value;
   auto d = module_of(container);
   if (!d || (d->kind != ModuleDesc::List && d->kind != ModuleDesc::Seq)) return std::nullopt;
   return any_item(*d);
@@ -731,8 +733,20 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   if (auto d = module_of(call->func)) {
     Fact out = Fact::torch();
     ast::Call* c = relower_call(call, lower_expr(call->func).expr, [&](std::size_t i, Val& v) {
-      if (i == 0) out = apply_desc(*d, v.fact, v.expr, call);
-      else in_torch_layout(i, v);
+      if (i == 0) {
+        out = apply_desc(*d, v.fact, v.expr, call);
+        return;
+      }
+      // Further inputs of a model class: the layout its forward takes them in.
+      const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr;
+      auto u = fwd ? units_.find({d->cls, fwd}) : units_.end();
+      if (u != units_.end() && u->second.done && i < u->second.params.size() && v.fact.tensor()) {
+        const Fact& want = u->second.params[i];
+        if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
+        else demand_torch(v.fact, v.expr);
+        return;
+      }
+      in_torch_layout(i, v);
     });
     return {c, out};
   }
@@ -1297,6 +1311,39 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       c->comparators = b_.seq(cs);
       return {c, l.fact.tensor() ? Fact::torch() : Fact{}};
     }
+    case ast::NodeKind::Dict: {
+      // A dict of outputs: its tensors in PyTorch order.
+      auto* d = b_.clone(static_cast<ast::Dict*>(e));
+      std::vector<ast::ExprNode*> keys, values;
+      for (ast::ExprNode* k : d->keys) keys.push_back(k ? lower_expr(k).expr : nullptr);
+      for (ast::ExprNode* v : d->values) {
+        Val x = lower_expr(v);
+        if (Fact f = resolved(x.fact); f.tensor() || f.kind == Fact::List) demand_torch(f, x.expr);
+        values.push_back(x.expr);
+      }
+      d->keys = b_.seq(keys);
+      d->values = b_.seq(values);
+      return {d, {}};
+    }
+    case ast::NodeKind::ListComp:
+    case ast::NodeKind::SetComp:
+    case ast::NodeKind::DictComp:
+    case ast::NodeKind::GeneratorExp: {
+      // Not followed yet: one over tensors or modules is an error, not a guess.
+      bool tensors = false;
+      std::set<std::string> names;
+      ast::collect_names(e, names);
+      for (const std::string& n : names) {
+        auto it = frame_->env.find(n);
+        tensors = tensors || n == "self" || (it != frame_->env.end() && (resolved(it->second).tensor() ||
+                                                                           resolved(it->second).kind == Fact::List));
+      }
+      if (tensors)
+        error(diag::Kind::UnsupportedConstruct, e,
+              "comprehensions over tensors or modules in forward code are not supported yet; "
+              "write a `for` loop");
+      return {e, {}};
+    }
     case ast::NodeKind::BoolOp: {
       // `self.training and self.aux_logits`: Python values; tensors in PyTorch order.
       auto* o = b_.clone(static_cast<ast::BoolOp*>(e));
@@ -1304,7 +1351,9 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       bool tensor = false;
       for (ast::ExprNode* x : o->values) {
         Val v = lower_expr(x);
-        if (v.fact.tensor()) demand_torch(v.fact, v.expr), tensor = true;
+        // A parameter (Pending) may be a Python bool (`training`): left undecided.
+        if (Fact f = resolved(v.fact); f.kind == Fact::CL || f.kind == Fact::Torch)
+          demand_torch(f, v.expr), tensor = true;
         values.push_back(v.expr);
       }
       o->values = b_.seq(values);
@@ -1407,19 +1456,33 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       if (auto* t = ast::as<ast::Tuple>(r->value)) {
         // Several outputs: each in PyTorch layout.
         std::vector<ast::ExprNode*> elts;
-        for (Val& x : lower_elements(t)) {
-          Fact f = resolved(x.fact);
-          if (f.tensor()) demand_torch(f, x.expr);
-          elts.push_back(x.expr);
-        }
+        // Nested tuples and lists of outputs too: every tensor in PyTorch order.
+        bool nested_or_plain = false;  // an item that is a tuple or not a tensor
+        std::function<ast::ExprNode*(ast::ExprNode*)> output = [&](ast::ExprNode* x) -> ast::ExprNode* {
+          if (auto* nt = ast::as<ast::Tuple>(x)) {
+            nested_or_plain = true;
+            std::vector<ast::ExprNode*> items;
+            for (ast::ExprNode* y : nt->elts) items.push_back(output(y));
+            return b_.tuple(items);
+          }
+          Val v = lower_expr(x);
+          Fact f = resolved(v.fact);
+          if (f.tensor() || f.kind == Fact::List) demand_torch(f, v.expr);
+          if (!f.tensor()) nested_or_plain = true;
+          return v.expr;
+        };
+        for (ast::ExprNode* x : t->elts) elts.push_back(output(x));
+        bool all_tensors = !nested_or_plain;
         c->value = b_.tuple(elts);
-        if (!frame_->ret) frame_->ret = Fact{};
+        // A tuple of tensors (`return logits, boxes`): its items, in PyTorch order,
+        // unpack or index as tensors.
+        if (!frame_->ret) frame_->ret = all_tensors ? Fact::list(Fact::torch()) : Fact{};
       } else if (r->value != nullptr) {
         Val v = lower_expr(r->value);
         auto convert_out = [&](Val& x) {
           Fact f = resolved(x.fact);
           if (frame_->top_level && opt_.io_torch) {
-            if (f.kind == Fact::CL) f = demand_torch(f, x.expr);
+            if (f.kind == Fact::CL || f.kind == Fact::List) f = demand_torch(f, x.expr);
             if (!frame_->ret) frame_->ret = f.tensor() ? Fact::torch(f.rank) : f;
             return;
           }
@@ -2005,6 +2068,13 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     c->value = rewrite_ctor_expr(s->value);
     return c;
   }
+  if (auto* d = ast::as<ast::Dict>(e)) {
+    auto* c = b_.clone(d);
+    std::vector<ast::ExprNode*> values;
+    for (ast::ExprNode* v : d->values) values.push_back(rewrite_ctor_expr(v));
+    c->values = b_.seq(values);
+    return c;
+  }
   if (auto* bo = ast::as<ast::BinOp>(e)) {
     auto* c = b_.clone(bo);
     c->left = rewrite_ctor_expr(bo->left);
@@ -2330,6 +2400,23 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
     }
     body.push_back(rewrite_function(f, f->name == "__init__", true));
   }
+  // An inherited forward lowered differently for this class (it is the top-level
+  // model, its base a block): its own `call`.
+  if (const ast::FunctionDef* fwd = method(&cls, "forward")) {
+    bool own = false;
+    for (ast::StmtNode* s : cls.node->body) own = own || s == fwd;
+    auto mine = units_.find({&cls, fwd});
+    if (!own && mine != units_.end() && mine->second.lowered != nullptr) {
+      const ClassInfo* owner = nullptr;
+      for (const ClassInfo& k : classes_)
+        for (ast::StmtNode* s : k.node->body)
+          if (s == fwd) owner = &k;
+      auto base = owner ? units_.find({owner, fwd}) : units_.end();
+      bool same = base != units_.end() && base->second.lowered != nullptr &&
+                  syntax::unparse(base->second.lowered) == syntax::unparse(mine->second.lowered);
+      if (!same) body.push_back(mine->second.lowered);
+    }
+  }
   c->body = b_.seq(body);
   return c;
 }
@@ -2484,10 +2571,16 @@ LowerOutput Lowerer::run() {
     if (c.torch_base == analysis::TorchBase::None) continue;
     ModelInfo m;
     m.name = std::string(c.node->name);
-    bool is_base = false;  // a base of another model class (ConvNormActivation)
+    // A base of another model class without a forward of its own
+    // (ConvNormActivation) only builds layers; one with a forward may be used as
+    // a model itself, and a subclass lowered differently gets its own `call`.
+    bool is_base = false;
+    bool own_forward = false;
+    for (ast::StmtNode* st : c.node->body)
+      if (auto* f = ast::as<ast::FunctionDef>(st); f && f->name == "forward") own_forward = true;
     for (const ClassInfo& other : classes_)
       for (ast::ExprNode* b : other.node->bases)
-        if (auto* n = ast::as<ast::Name>(b); n && n->id == c.node->name) is_base = true;
+        if (auto* n = ast::as<ast::Name>(b); n && n->id == c.node->name && !own_forward) is_base = true;
     m.top_level = !used.count(m.name) && !internal_classes_.count(m.name) && !submodules.count(&c) && !is_base &&
                   !opt_.imported_elsewhere.count(m.name);
     if (const ast::FunctionDef* init = method(&c, "__init__")) {
@@ -2527,7 +2620,9 @@ LowerOutput Lowerer::run() {
       if (const ast::FunctionDef* fwd = method(&c, "forward")) {
         bool own = false;
         for (ast::StmtNode* s : c.node->body) own = own || s == fwd;
-        if (own) unit(&c, fwd);
+        // A top-level model that inherits forward gets its own lowering (its
+        // inputs and outputs are in the io layout; the base's may not be).
+        if (own || top) unit(&c, fwd);
       }
     }
   }

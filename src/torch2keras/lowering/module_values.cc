@@ -295,6 +295,13 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
       }
       return d;
     }
+    case ast::NodeKind::Dict: {
+      // {"seg": nn.Conv2d(...), ...} (a ModuleDict's argument): its values.
+      ModuleDesc d;
+      d.kind = ModuleDesc::List;
+      for (ast::ExprNode* v : static_cast<const ast::Dict*>(e)->values) d.items.push_back(eval(v, inner));
+      return d;
+    }
     case ast::NodeKind::ListComp: {
       ModuleDesc d;
       d.kind = ModuleDesc::List;
@@ -459,6 +466,12 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
           d.items.push_back(item);
         }
       }
+      if (*p == "torch.nn.ModuleDict")
+        for (ModuleDesc& item : d.items)  // (name, module) pairs: the modules
+          if (item.kind == ModuleDesc::List && item.items.size() == 2) {
+            ModuleDesc module = item.items[1];
+            item = std::move(module);
+          }
       return d;
     }
     if ((p->starts_with("torch.") || *p == "torch") && catalog_.find_module(*p) == nullptr) return unknown();
@@ -844,6 +857,7 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
     // `layers = OrderedDict()` / `layers: OrderedDict[...] = OrderedDict()`, then
     // `layers["a"] = m`: a dict of modules in insertion order.
     auto is_dict = [&](const ast::ExprNode* v) {
+      if (auto* d = ast::as<ast::Dict>(v)) return d->keys.empty();
       auto* c = ast::as<ast::Call>(v);
       if (c == nullptr || !c->args.empty()) return false;
       std::string p = resolve(c->func).value_or("");
@@ -1027,6 +1041,16 @@ std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_v
           auto* f = ast::as<ast::FunctionDef>(st);
           if (f == nullptr) continue;
           for_each_stmt(f->body, [&](const ast::StmtNode* x, bool nested) {
+            // self.heads[name] = m on a ModuleDict attribute.
+            if (auto* a = ast::as<ast::Assign>(x); a && a->targets.size() == 1) {
+              auto* sub = ast::as<ast::Subscript>(a->targets[0]);
+              auto* owner = sub ? ast::as<ast::Attribute>(sub->value) : nullptr;
+              if (owner && is_self(owner->value) && owner->attr == name) {
+                d.items.push_back(eval(a->value, {f, c, nullptr, 0}));
+                d.dynamic = d.dynamic || nested;
+              }
+              return;
+            }
             auto* e = ast::as<ast::Expr>(x);
             auto* call = e ? ast::as<ast::Call>(e->value) : nullptr;
             auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;

@@ -309,7 +309,10 @@ class PyTorchModuleDict(layers.Layer):
 
 
 def pytorch_size(size):
-    """A PyTorch size given as `*size`: torch.ones(2, 3) and torch.ones((2, 3)) alike."""
+    """A PyTorch size given as `*size`: torch.ones(2, 3), torch.ones((2, 3)) and
+    torch.ones(n) alike."""
+    if not isinstance(size, (tuple, list)):
+        return (size,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         return tuple(size[0])
     return tuple(size)
