@@ -1041,12 +1041,15 @@ std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_v
           auto* f = ast::as<ast::FunctionDef>(st);
           if (f == nullptr) continue;
           for_each_stmt(f->body, [&](const ast::StmtNode* x, bool nested) {
-            // self.heads[name] = m on a ModuleDict attribute.
+            // self.heads[name] = m on a ModuleDict attribute (on a Sequential,
+            // item assignment replaces an item: version patching, not structure).
             if (auto* a = ast::as<ast::Assign>(x); a && a->targets.size() == 1) {
               auto* sub = ast::as<ast::Subscript>(a->targets[0]);
               auto* owner = sub ? ast::as<ast::Attribute>(sub->value) : nullptr;
-              if (owner && is_self(owner->value) && owner->attr == name) {
-                d.items.push_back(eval(a->value, {f, c, nullptr, 0}));
+              if (owner && is_self(owner->value) && owner->attr == name && d.kind == ModuleDesc::List) {
+                ModuleDesc item = eval(a->value, {f, c, nullptr, 0});
+                if (is_bottom(item)) return;
+                d.items.push_back(item);
                 d.dynamic = d.dynamic || nested;
               }
               return;
