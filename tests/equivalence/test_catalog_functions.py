@@ -45,6 +45,9 @@ CASES = [
     ("torch.cat(x.split([1, 3], 1)[::-1], 1)", (2, 3, 5, 5)),
     ("torch.cat(torch.split(x, 2, dim=-1)[::-1], -1)", (2, 3, 5, 5)),
     ("torch.chunk(x, 2, 1)[0] * x.chunk(2, dim=1)[1]", (2, 3, 5, 5)),
+    ("F.interpolate(x, scale_factor=2)", (2, 3, 5, 6)),
+    ("F.interpolate(x, scale_factor=3, mode='bilinear')", (2, 3, 5, 6)),
+    ("F.interpolate(x, size=(7, 3), mode='bilinear', align_corners=False)", (2, 3, 5, 6)),
 ]
 
 
@@ -52,3 +55,15 @@ CASES = [
 @pytest.mark.parametrize("expr,shape", CASES, ids=[c[0] for c in CASES])
 def test_function_matches_pytorch(expr, shape, layout):
     check(TEMPLATE.format(expr=expr), "Net()", [shape], layout=layout)
+
+
+@pytest.mark.parametrize("expr", [
+    "F.interpolate(x, scale_factor=1.5)",  # PyTorch's nearest rounds differently
+    "F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)",
+])
+def test_interpolate_without_exact_keras_form_is_an_error(expr):
+    import torch2keras
+
+    result = torch2keras.convert(TEMPLATE.format(expr=expr), filename="model.py")
+    assert not result.ok
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["T2K101"]

@@ -618,3 +618,17 @@ def pytorch_split(inputs, split_size_or_sections, axis=0):
             total += size
             points.append(total)
     return ops.split(inputs, points, axis=axis)
+
+
+def pytorch_interpolate(inputs, size=None, scale_factor=None, mode="nearest",
+                        data_format="channels_last"):
+    """torch.nn.functional.interpolate of an image batch (nearest or bilinear,
+    align_corners=False): the output size is `size`, or the input size times an
+    integer `scale_factor`; keras.ops.image.resize samples at pixel centres, as
+    PyTorch does for these cases."""
+    first = 1 if data_format == "channels_last" else 2
+    if size is None:
+        scale = _t2k_tuple(scale_factor, 2)
+        size = (inputs.shape[first] * scale[0], inputs.shape[first + 1] * scale[1])
+    return ops.image.resize(inputs, _t2k_tuple(size, 2), interpolation=mode,
+                            data_format=data_format)
