@@ -144,6 +144,7 @@ class Lowerer {
   Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
   Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr);
   Fact demand_torch(Fact f, ast::ExprNode*& expr);
+  Fact demand_as(const Fact& want, Fact f, ast::ExprNode*& expr);
   Fact resolved(Fact f) const;
   void lower_unit(Unit& u);
 
@@ -152,6 +153,8 @@ class Lowerer {
   bool dict_of_modules(const ast::ExprNode* arg) const;
   bool empty_sequential_attribute(const ast::Assign* a) const;
   bool tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
+  bool scan_tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
+  mutable std::map<std::pair<const ClassInfo*, std::string>, bool> tensor_attributes_;
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
@@ -275,6 +278,12 @@ ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::Expr
   return expr;
 }
 
+// `expr` (fact `f`) in the layout a parameter takes: channels-last for a CL
+// parameter, PyTorch order otherwise.
+Fact Lowerer::demand_as(const Fact& want, Fact f, ast::ExprNode*& expr) {
+  return want.kind == Fact::CL ? demand_cl(f, want.rank, expr) : demand_torch(f, expr);
+}
+
 Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
   f = resolved(f);
   if (f.kind == Fact::Pending) {
@@ -339,8 +348,7 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
                 "use --layout channels_first");
         return u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
       }
-      if (want.kind == Fact::CL) demand_cl(in, want.rank, arg);
-      else demand_torch(in, arg);
+      demand_as(want, in, arg);
       if (u.ret.kind == Fact::Pending) return want;
       return u.ret;
     }
@@ -711,9 +719,7 @@ Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit
               "use --layout channels_first");
       return;
     }
-    if (!v.fact.tensor()) return;
-    if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
-    else demand_torch(v.fact, v.expr);
+    if (v.fact.tensor()) demand_as(want, v.fact, v.expr);
   });
   if (u.uses_training) {
     std::vector<ast::Keyword*> kws(c->keywords.begin(), c->keywords.end());
@@ -741,9 +747,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr;
       auto u = fwd ? units_.find({d->cls, fwd}) : units_.end();
       if (u != units_.end() && u->second.done && i < u->second.params.size() && v.fact.tensor()) {
-        const Fact& want = u->second.params[i];
-        if (want.kind == Fact::CL) demand_cl(v.fact, want.rank, v.expr);
-        else demand_torch(v.fact, v.expr);
+        demand_as(u->second.params[i], v.fact, v.expr);
         return;
       }
       in_torch_layout(i, v);
@@ -1217,18 +1221,23 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       auto* s = b_.clone(static_cast<ast::Subscript*>(e));
       Val v{nullptr, {}};
       // x.shape[1] of a channels-last x: its shape, entry remapped below.
+      // The receiver is lowered once, whatever it holds.
       if (auto* sa = ast::as<ast::Attribute>(s->value); sa && sa->attr == "shape") {
         Val x = lower_expr(sa->value);
         Fact xf = resolved(x.fact);
-        if (xf.kind == Fact::CL && analysis::literal_value(s->slice).kind == ConstValue::Kind::Int)
+        if (xf.kind == Fact::CL && analysis::literal_value(s->slice).kind == ConstValue::Kind::Int) {
           v = {b_.call("ops.shape", {x.expr}), Fact{Fact::Shape, xf.rank}};
-        else if (xf.tensor())
-        {
+        } else if (xf.tensor()) {
           demand_torch(xf, x.expr);
           v = {b_.call("ops.shape", {x.expr}), {}};
+        } else {
+          auto* attr = b_.clone(sa);
+          attr->value = x.expr;
+          v = {attr, {}};
         }
+      } else {
+        v = lower_expr(s->value);
       }
-      if (v.expr == nullptr) v = lower_expr(s->value);
       Fact f = resolved(v.fact);
       if (f.kind == Fact::Shape) {
         ConstValue i = analysis::literal_value(s->slice);
@@ -1840,6 +1849,15 @@ ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::
 // nn.Parameter, a tensor made with a torch function, or a registered buffer or
 // parameter.
 bool Lowerer::tensor_attribute(const ClassInfo* cls, std::string_view attr) const {
+  // Asked at every `self.<attr>` read in forward code: the class scan is done once.
+  auto key = std::make_pair(cls, std::string(attr));
+  if (auto it = tensor_attributes_.find(key); it != tensor_attributes_.end()) return it->second;
+  bool& answer = tensor_attributes_[key];
+  answer = scan_tensor_attribute(cls, attr);
+  return answer;
+}
+
+bool Lowerer::scan_tensor_attribute(const ClassInfo* cls, std::string_view attr) const {
   for (const ClassInfo* c = cls; c != nullptr;) {
     bool found = false;
     std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
