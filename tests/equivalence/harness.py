@@ -130,3 +130,64 @@ def check(source: str, expr: str, shapes, *, layout: str = "channels_last",
                     f"{mode} output {i}: max |diff| {err.max():.3g} at {np.argwhere(bad)[0]}")
                 worst = max(worst, float(err.max()))
     return worst
+
+
+def check_calls(source: str, expr: str, calls, *, layout: str = "channels_last",
+                compiled: bool = True, seed: int = 0) -> float:
+    """Like `check`, for models taking more than float tensors: `calls` is a list of
+    (args, kwargs) for the PyTorch model. A numpy array is a tensor in both
+    frameworks (a 0-d boolean array: a boolean scalar tensor, `tf.constant` on
+    the Keras side); any other value is passed as it is. Keras 3 takes only
+    tensors positionally, so a positional Python value is given to the Keras
+    model by its parameter name. Each call is run eagerly and, with `compiled`,
+    inside `tf.function`; returns the max abs error."""
+    import inspect
+
+    torch_ns = load_module(source, "torch_model")
+    torch_model = eval(expr, torch_ns.__dict__)
+    torch_model.eval()
+    randomize(torch_model, seed)
+    keras_ns = load_module(convert(source, layout), "keras_model")
+    keras_model = eval(expr, keras_ns.__dict__)
+    names = list(inspect.signature(keras_model.call).parameters)
+
+    def to_torch(v):
+        return torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+
+    def to_keras(args, kwargs):
+        tensors, keywords = [], dict(kwargs)
+        for i, v in enumerate(args):
+            if isinstance(v, np.ndarray) and len(tensors) == i:
+                tensors.append(tf.constant(v))
+            else:  # a Python value, or a tensor after one: by name
+                keywords[names[i]] = v
+        keywords = {k: tf.constant(v) if isinstance(v, np.ndarray) else v
+                    for k, v in keywords.items()}
+        return tensors, keywords
+
+    first_args, first_kwargs = calls[0]
+    tensors, keywords = to_keras(first_args, first_kwargs)
+    keras_model(*tensors, **keywords)
+    keras_ns.load_torch_state_dict(keras_model, torch_model.state_dict())
+    fn = tf.function(lambda *xs, **kw: keras_model(*xs, training=False, **kw))
+    worst = 0.0
+    for args, kwargs in calls:
+        with torch.no_grad():
+            out = torch_model(*[to_torch(v) for v in args],
+                              **{k: to_torch(v) for k, v in kwargs.items()})
+        refs = [r.numpy() for r in _flatten(out)]
+        tensors, keywords = to_keras(args, kwargs)
+        runs = [("eager", keras_model(*tensors, training=False, **keywords))]
+        if compiled:
+            runs.append(("tf.function", fn(*tensors, **keywords)))
+        for mode, out in runs:
+            outs = [np.asarray(o) for o in _flatten(out)]
+            assert len(outs) == len(refs), f"{mode}: {len(outs)} outputs, PyTorch has {len(refs)}"
+            for i, (ref, got) in enumerate(zip(refs, outs)):
+                assert got.shape == ref.shape, f"{mode} output {i}: shape {got.shape} != {ref.shape}"
+                err = np.abs(got - ref)
+                bad = err > ATOL + RTOL * np.abs(ref)
+                assert not bad.any(), (
+                    f"{mode} output {i}: max |diff| {err.max():.3g} at {np.argwhere(bad)[0]}")
+                worst = max(worst, float(err.max()))
+    return worst

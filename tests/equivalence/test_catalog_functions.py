@@ -46,6 +46,10 @@ CASES = [
     ("torch.cat(torch.split(x, 2, dim=-1)[::-1], -1)", (2, 3, 5, 5)),
     ("torch.chunk(x, 2, 1)[0] * x.chunk(2, dim=1)[1]", (2, 3, 5, 5)),
     ("F.interpolate(x, scale_factor=2)", (2, 3, 5, 6)),
+    # amax/amin with no dim reduce every dimension (Keras' axis=() would reduce none).
+    ("x - x.amax() + torch.amin(x) * x.amax((2, 3), keepdim=True)", (2, 3, 5, 6)),
+    ("x - torch.amax(x, 1, keepdim=True) + x.amin(-1, True)", (2, 3, 5, 6)),
+    ("x * x.max() - torch.min(x) + torch.zeros_like(x) + torch.ones_like(x)", (2, 3, 5, 6)),
     ("F.interpolate(x, scale_factor=3, mode='bilinear')", (2, 3, 5, 6)),
     ("F.interpolate(x, size=(7, 3), mode='bilinear', align_corners=False)", (2, 3, 5, 6)),
 ]

@@ -726,8 +726,8 @@ def test_loops_lists_shapes_and_helpers(layout):
 @pytest.mark.parametrize("source,message", [
     ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
      "        self.conv = nn.Conv2d(3, 3, 1)\n\n    def forward(self, x):\n        y = self.conv(x)\n"
-     "        if y.mean() > 0:\n            y = -y\n        return y\n",
-     "a condition computed from tensors is not supported yet"),
+     "        for _ in range(3):\n            if y.mean() > 0:\n                break\n            y = -y\n        return y\n",
+     "a branch has a `break`, which cannot leave a keras.ops.cond branch"),
     ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self, f):\n        super().__init__()\n"
      "        self.f = f\n        self.conv = nn.Conv2d(3, 3, 1)\n\n    def forward(self, x):\n"
      "        g = self.f\n        return g(self.conv(x))\n",

@@ -10,7 +10,7 @@ Facts (pitfalls.md):
 """
 
 
-@function("torch.relu", "torch.nn.functional.relu", "torch.relu_", "torch.nn.functional.relu_",
+@function("torch.relu", "torch.nn.functional.relu",
           layout="any")
 def relu(input, inplace=False):
     ignore(inplace)
@@ -254,7 +254,30 @@ def sum(input, dim=None, keepdim=False, dtype=None):
 
 @function("torch.amax", layout="reduce", tensor="input", dims=("dim",))
 def amax(input, dim=(), keepdim=False):
+    if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
+        return ops.max(input, keepdims=keepdim)
     return ops.max(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.amin", layout="reduce", tensor="input", dims=("dim",))
+def amin(input, dim=(), keepdim=False):
+    if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
+        return ops.min(input, keepdims=keepdim)
+    return ops.min(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.max", layout="reduce", tensor="input", dims=("dim",))
+def max(input, dim=None, keepdim=False):
+    require(dim is None, "`torch.max(x, dim)` (values and indices) is not supported yet; "
+            "`torch.amax(x, dim)` gives the values")
+    return ops.max(input)
+
+
+@function("torch.min", layout="reduce", tensor="input", dims=("dim",))
+def min(input, dim=None, keepdim=False):
+    require(dim is None, "`torch.min(x, dim)` (values and indices) is not supported yet; "
+            "`torch.amin(x, dim)` gives the values")
+    return ops.min(input)
 
 
 @function("torch.chunk", layout="dim", tensor="input", dims=("dim",), returns="list")
@@ -270,6 +293,20 @@ def linear(input, weight, bias=None):
 
 
 # Tensors made in constructor code (nn.Parameter values, buffers) and forward code.
+@function("torch.zeros_like", layout="any")
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad, memory_format)
+    return ops.zeros_like(input)
+
+
+@function("torch.ones_like", layout="any")
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad, memory_format)
+    return ops.ones_like(input)
+
+
 @function("torch.ones", layout="torch")
 def ones(*size, dtype=None, device=None, requires_grad=False):
     require(dtype is None, "`dtype={dtype}` is not supported yet")

@@ -67,7 +67,30 @@ def sum(self, dim=None, keepdim=False, dtype=None):
 
 @method("amax", layout="reduce", tensor="self", dims=("dim",))
 def amax(self, dim=(), keepdim=False):
+    if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
+        return ops.max(self, keepdims=keepdim)
     return ops.max(self, axis=dim, keepdims=keepdim)
+
+
+@method("amin", layout="reduce", tensor="self", dims=("dim",))
+def amin(self, dim=(), keepdim=False):
+    if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
+        return ops.min(self, keepdims=keepdim)
+    return ops.min(self, axis=dim, keepdims=keepdim)
+
+
+@method("max", layout="reduce", tensor="self", dims=("dim",))
+def max(self, dim=None, keepdim=False):
+    require(dim is None, "`x.max(dim)` (values and indices) is not supported yet; "
+            "`x.amax(dim)` gives the values")
+    return ops.max(self)
+
+
+@method("min", layout="reduce", tensor="self", dims=("dim",))
+def min(self, dim=None, keepdim=False):
+    require(dim is None, "`x.min(dim)` (values and indices) is not supported yet; "
+            "`x.amin(dim)` gives the values")
+    return ops.min(self)
 
 
 @method("chunk", layout="dim", tensor="self", dims=("dim",), returns="list")
@@ -80,7 +103,7 @@ def split(self, split_size, dim=0):
     return pytorch_split(self, split_size, dim)
 
 
-@method("relu", "relu_", layout="any")
+@method("relu", layout="any")
 def relu(self):
     return ops.relu(self)
 
@@ -138,3 +161,123 @@ def requires_grad(self):
     # (DenseNet's memory_efficient), which changes memory, not values.
     ignore(self)
     return False
+
+
+# Element-wise arithmetic and math. An in-place form (`x.add_(y)`, `x.clamp_(0)`)
+# is the same entry: the lowering rebinds the receiver (P48).
+@method("add", layout="any")
+def add(self, other, alpha=1):
+    if alpha == 1:
+        return self + other
+    return self + other * alpha
+
+
+@method("sub", "subtract", layout="any")
+def sub(self, other, alpha=1):
+    if alpha == 1:
+        return self - other
+    return self - other * alpha
+
+
+@method("mul", "multiply", layout="any")
+def mul(self, other):
+    return self * other
+
+
+@method("div", "divide", "true_divide", layout="any")
+def div(self, other, rounding_mode=None):
+    if rounding_mode is None:
+        return self / other
+    if rounding_mode == "floor":
+        return ops.floor_divide(self, other)
+    require(rounding_mode == "trunc", "`rounding_mode={rounding_mode}` is not supported")
+    return ops.trunc(self / other)
+
+
+@method("pow", layout="any")
+def pow(self, exponent):
+    return ops.power(self, exponent)
+
+
+@method("clamp", "clip", layout="any")
+def clamp(self, min=None, max=None):
+    if min is None:
+        return ops.minimum(self, max)
+    if max is None:
+        return ops.maximum(self, min)
+    return ops.clip(self, min, max)
+
+
+@method("masked_fill", layout="any")
+def masked_fill(self, mask, value):
+    return ops.where(mask, value, self)
+
+
+@method("abs", layout="any")
+def abs(self):
+    return ops.abs(self)
+
+
+@method("neg", "negative", layout="any")
+def neg(self):
+    return ops.negative(self)
+
+
+@method("exp", layout="any")
+def exp(self):
+    return ops.exp(self)
+
+
+@method("log", layout="any")
+def log(self):
+    return ops.log(self)
+
+
+@method("sqrt", layout="any")
+def sqrt(self):
+    return ops.sqrt(self)
+
+
+@method("rsqrt", layout="any")
+def rsqrt(self):
+    return ops.rsqrt(self)
+
+
+@method("square", layout="any")
+def square(self):
+    return ops.square(self)
+
+
+@method("sin", layout="any")
+def sin(self):
+    return ops.sin(self)
+
+
+@method("cos", layout="any")
+def cos(self):
+    return ops.cos(self)
+
+
+@method("floor", layout="any")
+def floor(self):
+    return ops.floor(self)
+
+
+@method("ceil", layout="any")
+def ceil(self):
+    return ops.ceil(self)
+
+
+@method("sign", layout="any")
+def sign(self):
+    return ops.sign(self)
+
+
+@method("zero_", layout="any")
+def zero_(self):
+    return ops.zeros_like(self)
+
+
+@method("fill_", layout="any")
+def fill_(self, value):
+    return ops.full_like(self, value)

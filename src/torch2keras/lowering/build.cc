@@ -174,6 +174,30 @@ ast::If* Builder::if_stmt(ast::ExprNode* test, std::vector<ast::StmtNode*> body)
   return n;
 }
 
+ast::Lambda* Builder::lambda(ast::ExprNode* body) {
+  auto* n = make_node<ast::Lambda>(arena_);
+  n->args = make_node<ast::Arguments>(arena_);
+  n->body = body;
+  return n;
+}
+
+ast::FunctionDef* Builder::function_def(std::string_view name, const std::vector<std::string>& params,
+                                        std::vector<ast::StmtNode*> body) {
+  auto* n = make_node<ast::FunctionDef>(arena_);
+  n->name = arena_.copy_string(name);
+  auto* args = make_node<ast::Arguments>(arena_);
+  std::vector<ast::Arg*> list;
+  for (const std::string& p : params) {
+    auto* a = make_node<ast::Arg>(arena_);
+    a->arg = arena_.copy_string(p);
+    list.push_back(a);
+  }
+  args->args = seq(list);
+  n->args = args;
+  n->body = seq(body);
+  return n;
+}
+
 ast::Raise* Builder::raise_stmt(ast::ExprNode* exc) {
   auto* n = make_node<ast::Raise>(arena_);
   n->exc = exc;

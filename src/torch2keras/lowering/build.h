@@ -53,6 +53,11 @@ class Builder {
   ast::Return* return_stmt(ast::ExprNode* value);
   ast::If* if_stmt(ast::ExprNode* test, std::vector<ast::StmtNode*> body);
   ast::Raise* raise_stmt(ast::ExprNode* exc);
+  // `lambda: body` (no parameters).
+  ast::Lambda* lambda(ast::ExprNode* body);
+  // `def name(params...):` with `body`, no defaults, decorators or annotations.
+  ast::FunctionDef* function_def(std::string_view name, const std::vector<std::string>& params,
+                                 std::vector<ast::StmtNode*> body);
   // `not operand`, as the inverse comparison where there is one (`a != b`).
   ast::ExprNode* not_(ast::ExprNode* operand);
 

@@ -180,6 +180,21 @@ class Lowerer {
     std::set<std::string> names;  // every name the function's code uses
     // Functions defined in this code: the input def and its copy in the output.
     std::unordered_map<std::string, std::pair<const ast::FunctionDef*, ast::FunctionDef*>> nested;
+    // The statements after the one being lowered in its block; a tensor `if`
+    // whose one branch returns takes them as its other branch (rest_taken).
+    const std::vector<ast::StmtNode*>* rest = nullptr;
+    bool rest_taken = false;
+    std::vector<const ast::StmtNode*> loops;  // the input loops around the statement
+    // Inside a branch of a tensor `if`: a variable of the code before it that no
+    // branch rebinds is converted before the `if` (into `pre`) while the first
+    // branch is lowered (both branches then see the new layout), inline after.
+    struct CondScope {
+      std::vector<ast::StmtNode*>* pre;
+      std::set<std::string> outer;
+      std::unordered_map<std::string, Fact>* entry_env;
+      bool first_branch = true;
+    };
+    CondScope* cond = nullptr;
   };
   ast::ExprNode* convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to);
   Frame* frame_ = nullptr;
@@ -189,7 +204,28 @@ class Lowerer {
     std::vector<Fact> elts = {};  // a list or tuple display: each element's fact
   };
   Val lower_expr(ast::ExprNode* e);
-  ast::ExprNode* lower_condition(ast::ExprNode* test);
+  // The test of an `if`, `while` or conditional expression, and what it is:
+  // Python values only (static: stays a Python `if`), computed from tensors
+  // (keras.ops.cond / while_loop), or a parameter that may be either (Unknown:
+  // written as for a tensor, which keras.ops.cond also runs right for a Python
+  // bool, with a note).
+  enum class TestKind { Static, Tensor, Unknown };
+  struct Test {
+    ast::ExprNode* expr;
+    TestKind kind;
+  };
+  Test lower_test(ast::ExprNode* test);
+  void note_maybe_tensor(const Test& t, const ast::Node* at, std::string_view written_as);
+  void lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNode*>& out);
+  ast::ExprNode* branch_function(std::vector<ast::StmtNode*> stmts, const std::vector<std::string>& outputs,
+                                 bool returns, const std::set<std::string>& defined_before, std::string_view base,
+                                 std::vector<ast::StmtNode*>& out);
+  std::string fresh_name(std::string_view base);
+  TestKind test_kind(ast::ExprNode* test);
+  std::vector<ast::StmtNode*> lower_loop_body(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& body,
+                                              const ast::ExprNode* head);
+  void lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out);
+  bool read_after(const std::string& name, const ast::Node* after) const;
   Val lower_call(ast::Call* call);
   Val call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u);
   bool may_pass_tensors(const ast::Call* call) const;
@@ -201,6 +237,9 @@ class Lowerer {
   ast::Call* relower_call(ast::Call* call, ast::ExprNode* func,
                           const std::function<void(std::size_t, Val&)>& place);
   std::vector<ast::StmtNode*> lower_stmts(ast::Seq<ast::StmtNode*> body);
+  std::vector<ast::StmtNode*> lower_stmts(const std::vector<ast::StmtNode*>& body) {
+    return lower_stmts(b_.seq(body));
+  }
   void lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
   std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
   ModuleDesc any_item(const ModuleDesc& container);
@@ -273,6 +312,13 @@ ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::Expr
   auto* name = ast::as<ast::Name>(expr);
   if (name == nullptr || frame_ == nullptr || frame_->hoist == nullptr) return converted;
   if (auto r = frame_->reads.find(std::string(name->id)); r != frame_->reads.end() && r->second > 1) return converted;
+  if (Frame::CondScope* c = frame_->cond; c != nullptr && c->outer.count(std::string(name->id))) {
+    if (!c->first_branch || c->pre == nullptr) return converted;
+    c->pre->push_back(b_.assign(b_.name(name->id, ast::ExprContext::Store), converted));
+    frame_->env[std::string(name->id)] = to;
+    (*c->entry_env)[std::string(name->id)] = to;
+    return expr;
+  }
   frame_->hoist->push_back(b_.assign(b_.name(name->id, ast::ExprContext::Store), converted));
   frame_->env[std::string(name->id)] = to;
   return expr;
@@ -1125,16 +1171,139 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   return {r.expr, out};
 }
 
-// The test of an `if` or a conditional expression. One computed from tensors is
-// an error: Python's `if` on a tensor fails inside a compiled graph (issue 4
-// makes it keras.ops.cond).
-ast::ExprNode* Lowerer::lower_condition(ast::ExprNode* test) {
+// ---------------------------------------------------------------------------
+// Control flow: what a block of statements binds, reads and leaves by.
+
+namespace {
+
+// Whether every path through `stmts` ends in `return` (or `raise`).
+bool always_returns(const std::vector<ast::StmtNode*>& stmts) {
+  if (stmts.empty()) return false;
+  const ast::StmtNode* last = stmts.back();
+  if (ast::is<ast::Return>(last) || ast::is<ast::Raise>(last)) return true;
+  if (auto* i = ast::as<ast::If>(last))
+    return always_returns({i->body.begin(), i->body.end()}) && always_returns({i->orelse.begin(), i->orelse.end()});
+  return false;
+}
+
+// Whether `stmts` hold a statement of `kind` that acts on the code around them:
+// a `return` outside nested functions, a `break`/`continue` outside nested loops.
+bool acts_outside(const ast::Node* n, ast::NodeKind kind, bool in_loop = false) {
+  if (n == nullptr) return false;
+  if (ast::is<ast::FunctionDef>(n) || ast::is<ast::AsyncFunctionDef>(n) || ast::is<ast::ClassDef>(n) ||
+      ast::is<ast::Lambda>(n))
+    return false;
+  if (n->kind == kind && (kind == ast::NodeKind::Return || !in_loop)) return true;
+  bool loop = in_loop || ast::is<ast::For>(n) || ast::is<ast::While>(n);
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) {
+    // A loop's `else` is outside the loop, but its body is not.
+    found = found || acts_outside(c, kind, loop);
+  });
+  return found;
+}
+
+bool acts_outside(const std::vector<ast::StmtNode*>& stmts, ast::NodeKind kind) {
+  for (const ast::StmtNode* s : stmts)
+    if (acts_outside(s, kind)) return true;
+  return false;
+}
+
+// The names `stmts` bind (assignment and loop targets), in order of first
+// binding; nested functions, lambdas and comprehensions have their own scopes.
+void stored_names(const ast::Node* n, std::vector<std::string>& names) {
+  if (n == nullptr) return;
+  if (ast::is<ast::Lambda>(n) || ast::is<ast::ListComp>(n) || ast::is<ast::SetComp>(n) ||
+      ast::is<ast::DictComp>(n) || ast::is<ast::GeneratorExp>(n) || ast::is<ast::ClassDef>(n))
+    return;
+  if (auto* f = ast::as<ast::FunctionDef>(n)) {
+    std::string id(f->name);
+    if (std::find(names.begin(), names.end(), id) == names.end()) names.push_back(id);
+    return;
+  }
+  if (auto* name = ast::as<ast::Name>(n); name && name->ctx == ast::ExprContext::Store) {
+    std::string id(name->id);
+    if (std::find(names.begin(), names.end(), id) == names.end()) names.push_back(id);
+    return;
+  }
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { stored_names(c, names); });
+}
+
+std::vector<std::string> stored_names(const std::vector<ast::StmtNode*>& stmts) {
+  std::vector<std::string> names;
+  for (const ast::StmtNode* s : stmts) stored_names(s, names);
+  return names;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& n) {
+  return std::find(names.begin(), names.end(), n) != names.end();
+}
+
+// Whether `n` reads `name` at a position after `after` ends.
+bool reads_after(const ast::Node* n, const std::string& name, const ast::Loc& after) {
+  if (n == nullptr) return false;
+  if (auto* x = ast::as<ast::Name>(n); x && x->ctx == ast::ExprContext::Load && x->id == name)
+    return x->loc.lineno > after.end_lineno ||
+           (x->loc.lineno == after.end_lineno && x->loc.col_offset >= after.end_col_offset);
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || reads_after(c, name, after); });
+  return found;
+}
+
+bool reads(const ast::Node* n, const std::string& name) {
+  return reads_after(n, name, ast::Loc{});
+}
+
+}  // namespace
+
+// The test of an `if`, `while` or conditional expression (see TestKind). `and`,
+// `or` and `not` over tensors become keras.ops.logical_and/_or/_not (Python's
+// would call bool() on a tensor, which fails in a compiled graph); Python values
+// before the first tensor keep Python's short-circuit (`x is not None and ...`).
+Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
+  if (auto* o = ast::as<ast::BoolOp>(test)) {
+    std::vector<Test> parts;
+    for (ast::ExprNode* x : o->values) parts.push_back(lower_test(x));
+    std::size_t first_tensor = 0;
+    while (first_tensor < parts.size() && parts[first_tensor].kind == TestKind::Static) ++first_tensor;
+    std::vector<ast::ExprNode*> values;
+    for (std::size_t k = 0; k < first_tensor; ++k) values.push_back(parts[k].expr);
+    TestKind kind = TestKind::Static;
+    if (first_tensor < parts.size()) {
+      const char* op = o->op == ast::BoolOpKind::And ? "ops.logical_and" : "ops.logical_or";
+      ast::ExprNode* chain = parts[first_tensor].expr;
+      kind = parts[first_tensor].kind;
+      for (std::size_t k = first_tensor + 1; k < parts.size(); ++k) {
+        chain = b_.call(op, {chain, parts[k].expr});
+        if (parts[k].kind == TestKind::Tensor) kind = TestKind::Tensor;
+      }
+      values.push_back(chain);
+    }
+    if (values.size() == 1) return {values[0], kind};
+    auto* c = b_.clone(o);
+    c->values = b_.seq(values);
+    return {c, kind};
+  }
+  if (auto* u = ast::as<ast::UnaryOp>(test); u && u->op == ast::UnaryOpKind::Not) {
+    Test t = lower_test(u->operand);
+    if (t.kind != TestKind::Static) return {b_.call("ops.logical_not", {t.expr}), t.kind};
+    auto* c = b_.clone(u);
+    c->operand = t.expr;
+    return {c, t.kind};
+  }
   Val v = lower_expr(test);
-  if (Fact f = resolved(v.fact); f.kind == Fact::Torch || f.kind == Fact::CL)
-    error(diag::Kind::UnsupportedConstruct, test,
-          "a condition computed from tensors is not supported yet: it would fail inside a "
-          "compiled graph (keras.ops.cond)");
-  return v.expr;
+  Fact f = resolved(v.fact);
+  if (f.kind == Fact::Torch || f.kind == Fact::CL) return {v.expr, TestKind::Tensor};
+  if (f.kind == Fact::Pending) return {v.expr, TestKind::Unknown};
+  return {v.expr, TestKind::Static};
+}
+
+void Lowerer::note_maybe_tensor(const Test& t, const ast::Node* at, std::string_view written_as) {
+  if (t.kind != TestKind::Unknown) return;
+  error(diag::Kind::MaybeTensorCondition, at,
+        std::string("this condition may be a Python value or a tensor: written as ") + std::string(written_as) +
+            ", which runs only the branch taken for a Python bool and works on a boolean tensor "
+            "inside a compiled graph");
 }
 
 Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
@@ -1312,13 +1481,19 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       if (l.fact.tensor()) demand_torch(l.fact, l.expr);
       c->left = l.expr;
       std::vector<ast::ExprNode*> cs;
+      bool any_tensor = l.fact.tensor();
       for (ast::ExprNode* x : c->comparators) {
         Val v = lower_expr(x);
-        if (v.fact.tensor()) demand_torch(v.fact, v.expr);
+        if (v.fact.tensor()) demand_torch(v.fact, v.expr), any_tensor = true;
         cs.push_back(v.expr);
       }
       c->comparators = b_.seq(cs);
-      return {c, l.fact.tensor() ? Fact::torch() : Fact{}};
+      // `x is None`, `k in d`: Python values whatever the operands are.
+      bool identity = true;
+      for (ast::CmpOpKind op : c->ops)
+        identity = identity && (op == ast::CmpOpKind::Is || op == ast::CmpOpKind::IsNot ||
+                                op == ast::CmpOpKind::In || op == ast::CmpOpKind::NotIn);
+      return {c, any_tensor && !identity ? Fact::torch() : Fact{}};
     }
     case ast::NodeKind::Dict: {
       // A dict of outputs: its tensors in PyTorch order.
@@ -1370,12 +1545,19 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
     }
     case ast::NodeKind::IfExp: {
       auto* o = b_.clone(static_cast<ast::IfExp*>(e));
-      o->test = lower_condition(o->test);
+      Test t = lower_test(o->test);
+      o->test = t.expr;
       Val x = lower_expr(o->body), y = lower_expr(o->orelse);
       if (!(resolved(x.fact) == resolved(y.fact))) {
         if (x.fact.tensor()) demand_torch(x.fact, x.expr);
         if (y.fact.tensor()) demand_torch(y.fact, y.expr);
         x.fact = Fact::torch();
+      }
+      if (t.kind != TestKind::Static) {
+        // `a if t else b` on a tensor t: keras.ops.cond runs only the branch taken.
+        note_maybe_tensor(t, o->test, "keras.ops.cond");
+        return {b_.call("ops.cond", {t.expr, b_.lambda(x.expr), b_.lambda(y.expr)}),
+                x.fact.tensor() ? x.fact : Fact::torch()};
       }
       o->body = x.expr;
       o->orelse = y.expr;
@@ -1507,7 +1689,12 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::If: {
       auto* i = static_cast<ast::If*>(s);
       auto* c = b_.clone(i);
-      c->test = lower_condition(i->test);
+      Test t = lower_test(i->test);
+      if (t.kind != TestKind::Static) {
+        lower_tensor_if(i, t, out);
+        return;
+      }
+      c->test = t.expr;
       // A test the lowering decided (`isinstance(x, Tensor)` on a list): only the
       // branch that runs is written.
       if (auto* k = ast::as<ast::Constant>(c->test);
@@ -1559,30 +1746,39 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       if (!bind_loop_modules(f->iter, f->target)) {
         Val it = lower_expr(f->iter);
         c->iter = it.expr;
+        std::vector<std::string> targets;
+        stored_names(f->target, targets);
+        for (const std::string& n : targets) frame_->env[n] = Fact{};
         // `for t in features:` over a list of tensors: t has the elements' layout.
         if (auto* n = ast::as<ast::Name>(f->target); n && resolved(it.fact).kind == Fact::List)
           frame_->env[std::string(n->id)] = resolved(it.fact).element();
+        if (auto* call = ast::as<ast::Call>(f->iter)) {
+          auto* fn = ast::as<ast::Name>(call->func);
+          bool tensor_bound = false;
+          for (ast::ExprNode* a : call->args) tensor_bound = tensor_bound || test_kind(a) == TestKind::Tensor;
+          if (fn && fn->id == "range" && tensor_bound)
+            error(diag::Kind::UnsupportedConstruct, f->iter,
+                  "a loop whose trip count is a tensor is not supported yet (keras.ops.fori_loop); "
+                  "write it as a `while` loop on a tensor condition");
+        }
       }
-      auto before = frame_->env;
-      std::vector<ast::StmtNode*> body = lower_stmts(f->body);
-      // Loop-carried values keep the layout they had on entry.
-      auto* saved_hoist = frame_->hoist;
-      frame_->hoist = nullptr;
-      for (auto& [name, g] : frame_->env) {
-        auto it = before.find(name);
-        if (it == before.end()) continue;
-        Fact a = resolved(it->second), now = resolved(g);
-        if (a == now || !now.tensor()) continue;
-        ast::ExprNode* x = b_.name(name);
-        if (a.kind == Fact::CL) demand_cl(now, a.rank, x);
-        else demand_torch(now, x);
-        body.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
-        g = a;
-      }
-      frame_->hoist = saved_hoist;
-      c->body = b_.seq(body);
+      c->body = b_.seq(lower_loop_body(f, {f->body.begin(), f->body.end()}, f->iter));
       c->orelse = b_.seq(lower_stmts(f->orelse));
       out.push_back(c);
+      return;
+    }
+    case ast::NodeKind::While: {
+      auto* w = static_cast<ast::While*>(s);
+      if (test_kind(w->test) == TestKind::Static) {
+        // A Python loop: the test sees the loop-carried values in their entry layout.
+        auto* c = b_.clone(w);
+        c->test = lower_test(w->test).expr;
+        c->body = b_.seq(lower_loop_body(w, {w->body.begin(), w->body.end()}, w->test));
+        c->orelse = b_.seq(lower_stmts(w->orelse));
+        out.push_back(c);
+        return;
+      }
+      lower_tensor_while(w, out);
       return;
     }
     case ast::NodeKind::FunctionDef: {
@@ -1632,14 +1828,23 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
 
 std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) {
   std::vector<ast::StmtNode*> out;
-  for (ast::StmtNode* s : body) {
+  for (std::size_t k = 0; k < body.size(); ++k) {
+    ast::StmtNode* s = body[k];
     std::vector<ast::StmtNode*> pre, lowered;
+    std::vector<ast::StmtNode*> rest(body.begin() + k + 1, body.end());
     auto* saved_hoist = frame_->hoist;
+    auto* saved_rest = frame_->rest;
+    bool saved_taken = frame_->rest_taken;
     auto saved_reads = std::move(frame_->reads);
     frame_->reads.clear();
     frame_->hoist = &pre;
+    frame_->rest = &rest;
+    frame_->rest_taken = false;
     lower_stmt(s, lowered);
+    bool rest_taken = frame_->rest_taken;
     frame_->hoist = saved_hoist;
+    frame_->rest = saved_rest;
+    frame_->rest_taken = saved_taken;
     frame_->reads = std::move(saved_reads);
     std::size_t before = out.size();
     out.insert(out.end(), pre.begin(), pre.end());
@@ -1647,8 +1852,298 @@ std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) 
     // Keep the statement's position so comments and blank lines stay with it.
     for (std::size_t i = before; i < out.size(); ++i)
       if (out[i]->loc.lineno == 0 && i == before) out[i]->loc = s->loc;
+    if (rest_taken) break;  // the statements after s were lowered inside it
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Tensor-valued conditions (issue 4): keras.ops.cond.
+
+
+// Whether the code after `after` may read `name`: a read later in the function,
+// or any read in a loop around it (the next iteration).
+bool Lowerer::read_after(const std::string& name, const ast::Node* after) const {
+  if (reads_after(frame_->unit->def, name, after->loc)) return true;
+  for (const ast::StmtNode* loop : frame_->loops)
+    if (reads(loop, name)) return true;
+  return false;
+}
+
+std::string Lowerer::fresh_name(std::string_view base) {
+  std::string name(base);
+  for (int k = 2; frame_->names.count(name); ++k) name = std::string(base) + std::to_string(k);
+  frame_->names.insert(name);
+  return name;
+}
+
+// One branch of keras.ops.cond: `lambda: value` when the branch is one
+// assignment of the outputs (or one `return`), else a local function written
+// into `out` that takes the outer variables it rebinds and returns the outputs.
+ast::ExprNode* Lowerer::branch_function(std::vector<ast::StmtNode*> stmts, const std::vector<std::string>& outputs,
+                                        bool returns, const std::set<std::string>& defined_before,
+                                        std::string_view base, std::vector<ast::StmtNode*>& out) {
+  auto outputs_expr = [&](ast::ExprContext ctx) -> ast::ExprNode* {
+    if (outputs.empty()) return b_.none();
+    if (outputs.size() == 1) return b_.name(outputs[0], ctx);
+    std::vector<ast::ExprNode*> names;
+    for (const std::string& o : outputs) names.push_back(b_.name(o, ctx));
+    return b_.tuple(names);
+  };
+  std::erase_if(stmts, [](ast::StmtNode* x) { return ast::is<ast::Pass>(x); });
+  if (returns && stmts.size() == 1)
+    if (auto* r = ast::as<ast::Return>(stmts[0]); r && r->value) return b_.lambda(r->value);
+  if (!returns && stmts.empty()) return b_.lambda(outputs_expr(ast::ExprContext::Load));
+  if (!returns && stmts.size() == 1 && !outputs.empty())
+    if (auto* a = ast::as<ast::Assign>(stmts[0]); a && a->targets.size() == 1) {
+      std::vector<std::string> targets;
+      if (auto* n = ast::as<ast::Name>(a->targets[0])) targets.push_back(std::string(n->id));
+      else if (auto* t = ast::as<ast::Tuple>(a->targets[0]))
+        for (ast::ExprNode* x : t->elts)
+          if (auto* n = ast::as<ast::Name>(x)) targets.push_back(std::string(n->id));
+      if (targets == outputs && (outputs.size() == 1 || ast::is<ast::Tuple>(a->targets[0])))
+        return b_.lambda(a->value);
+    }
+  // A function: the outer variables it rebinds are its parameters (Python makes
+  // a name assigned in a function local to it).
+  std::vector<std::string> params;
+  for (const std::string& n : stored_names(stmts))
+    if (defined_before.count(n)) params.push_back(n);
+  if (!returns) stmts.push_back(b_.return_stmt(outputs_expr(ast::ExprContext::Load)));
+  std::string name = fresh_name(base);
+  out.push_back(b_.function_def(name, params, stmts));
+  if (params.empty()) return b_.name(name);
+  std::vector<ast::ExprNode*> args;
+  for (const std::string& p : params) args.push_back(b_.name(p));
+  return b_.lambda(b_.call(b_.name(name), args));
+}
+
+// `if t:` on a tensor t becomes keras.ops.cond(t, true_fn, false_fn): both
+// branches are functions returning the variables the `if` rebinds that live on
+// (defined before it, or bound by both branches), joined to one layout. A branch
+// that returns takes the statements after the `if` as the other branch, so both
+// return and the cond is returned.
+void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNode*>& out) {
+  note_maybe_tensor(t, i->test, "keras.ops.cond");
+  std::vector<ast::StmtNode*> then_src(i->body.begin(), i->body.end());
+  std::vector<ast::StmtNode*> else_src(i->orelse.begin(), i->orelse.end());
+  auto fail = [&](const std::string& why) {
+    error(diag::Kind::UnsupportedConstruct, i, "this `if` tests a tensor (keras.ops.cond), but " + why);
+    out.push_back(i);
+  };
+  for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue})
+    if (acts_outside(then_src, kind) || acts_outside(else_src, kind))
+      return fail(std::string("a branch has a `") + statement_keyword(kind) +
+                  "`, which cannot leave a keras.ops.cond branch");
+  bool then_returns = always_returns(then_src), else_returns = always_returns(else_src);
+  bool returns = then_returns && else_returns;
+  if (!returns && (then_returns || else_returns) && frame_->rest != nullptr) {
+    std::vector<ast::StmtNode*>& other = then_returns ? else_src : then_src;
+    if (!acts_outside(other, ast::NodeKind::Return)) {
+      // `if t: return a` then more code: that code is the other branch.
+      other.insert(other.end(), frame_->rest->begin(), frame_->rest->end());
+      frame_->rest_taken = true;
+      returns = always_returns(other);
+      if (!returns)
+        return fail("only one branch returns a value (the other reaches the end of the function and "
+                    "returns None)");
+    }
+  }
+  if (!returns && (acts_outside(then_src, ast::NodeKind::Return) || acts_outside(else_src, ast::NodeKind::Return)))
+    return fail("it returns on some paths only; write both branches so that each returns or neither does");
+  if (returns && !frame_->loops.empty())
+    return fail("a branch returns from inside a loop");
+
+  std::set<std::string> defined_before;
+  for (const auto& [name, f] : frame_->env) defined_before.insert(name);
+  auto saved = frame_->env;
+  Frame::CondScope scope{frame_->hoist, {}, &saved};
+  std::vector<std::string> rebound = stored_names(then_src);
+  for (const std::string& n : stored_names(else_src)) rebound.push_back(n);
+  for (const std::string& n : defined_before)
+    if (!contains(rebound, n)) scope.outer.insert(n);
+  Frame::CondScope* saved_scope = frame_->cond;
+  frame_->cond = &scope;
+  std::vector<ast::StmtNode*> then_stmts = lower_stmts(then_src);
+  auto then_env = frame_->env;
+  frame_->env = saved;
+  scope.first_branch = false;
+  std::vector<ast::StmtNode*> else_stmts = lower_stmts(else_src);
+  auto else_env = frame_->env;
+  frame_->env = saved;
+  frame_->cond = saved_scope;
+
+  std::vector<std::string> outputs;
+  if (!returns) {
+    std::vector<std::string> then_names = stored_names(then_stmts), else_names = stored_names(else_stmts);
+    std::vector<std::string> all = then_names;
+    for (const std::string& n : else_names)
+      if (!contains(all, n)) all.push_back(n);
+    for (const std::string& n : all) {
+      bool both = contains(then_names, n) && contains(else_names, n);
+      if (defined_before.count(n) || both) {
+        outputs.push_back(n);
+      } else if (read_after(n, i)) {
+        error(diag::Kind::UnsupportedConstruct, i,
+              "`" + n + "` is bound in one branch of this tensor `if` only and read after it; "
+              "keras.ops.cond needs it from both branches (give it a value before the `if`)");
+      }
+    }
+    // Every output in one layout: PyTorch order unless both agree.
+    auto* saved_hoist = frame_->hoist;
+    frame_->hoist = nullptr;
+    for (const std::string& n : outputs) {
+      auto fact_in = [&](auto& env) {
+        auto it = env.find(n);
+        return it != env.end() ? resolved(it->second) : Fact{};
+      };
+      Fact a = fact_in(then_env), bf = fact_in(else_env);
+      Fact joined = a == bf ? a : Fact::torch();
+      if (!(a == bf)) {
+        if (a.kind == Fact::CL) {
+          ast::ExprNode* x = b_.name(n);
+          demand_torch(a, x);
+          then_stmts.push_back(b_.assign(b_.name(n, ast::ExprContext::Store), x));
+        }
+        if (bf.kind == Fact::CL) {
+          ast::ExprNode* x = b_.name(n);
+          demand_torch(bf, x);
+          else_stmts.push_back(b_.assign(b_.name(n, ast::ExprContext::Store), x));
+        }
+      }
+      // ops.cond on a tensor gives tensors, whatever the branches computed.
+      if (!joined.tensor() && joined.kind != Fact::List && t.kind == TestKind::Tensor) joined = Fact::torch();
+      frame_->env[n] = joined;
+    }
+    frame_->hoist = saved_hoist;
+    for (auto* stmts : {&then_stmts, &else_stmts})
+      for (ast::StmtNode* x : *stmts)
+        if (auto* a = ast::as<ast::Assign>(x); a && a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]))
+          if (auto* k = ast::as<ast::Constant>(a->value); k && k->value.kind == ast::ConstantValue::Kind::None &&
+                                                          contains(outputs, std::string(ast::as<ast::Name>(a->targets[0])->id)))
+            error(diag::Kind::UnsupportedConstruct, x,
+                  "a branch of a tensor `if` sets this to None; keras.ops.cond needs tensors of the same "
+                  "structure from both branches");
+  }
+  std::vector<ast::StmtNode*> defs;
+  ast::ExprNode* then_fn = branch_function(then_stmts, outputs, returns, defined_before, "true_fn", defs);
+  ast::ExprNode* else_fn = branch_function(else_stmts, outputs, returns, defined_before, "false_fn", defs);
+  ast::ExprNode* cond = b_.call("ops.cond", {t.expr, then_fn, else_fn});
+  out.insert(out.end(), defs.begin(), defs.end());
+  if (returns) {
+    out.push_back(b_.return_stmt(cond));
+  } else if (outputs.empty()) {
+    out.push_back(b_.expr_stmt(cond));
+  } else {
+    std::vector<ast::ExprNode*> targets;
+    for (const std::string& n : outputs) targets.push_back(b_.name(n, ast::ExprContext::Store));
+    out.push_back(b_.assign(outputs.size() == 1 ? targets[0] : b_.tuple(targets), cond));
+  }
+}
+
+// The kind of `test` (see TestKind), found without writing anything: the
+// lowering's state is restored afterwards.
+Lowerer::TestKind Lowerer::test_kind(ast::ExprNode* test) {
+  auto env = frame_->env;
+  auto reads = frame_->reads;
+  auto params = frame_->unit->params;
+  std::size_t diagnostics = out_.diagnostics.size();
+  std::vector<ast::StmtNode*> scratch;
+  auto* saved_hoist = frame_->hoist;
+  frame_->hoist = &scratch;
+  TestKind kind = lower_test(test).kind;
+  frame_->hoist = saved_hoist;
+  frame_->env = std::move(env);
+  frame_->reads = std::move(reads);
+  frame_->unit->params = std::move(params);
+  out_.diagnostics.resize(diagnostics);
+  return kind;
+}
+
+// The body of a Python loop. Variables of the code before the loop that it does
+// not rebind (nor `head`, the loop's iterable or test, reads) are converted once
+// before the loop; values it carries round keep the layout they had on entry.
+std::vector<ast::StmtNode*> Lowerer::lower_loop_body(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& src,
+                                                     const ast::ExprNode* head) {
+  auto before = frame_->env;
+  Frame::CondScope scope{frame_->hoist, {}, &before};
+  std::vector<std::string> rebound = stored_names(src);
+  for (const auto& [name, f] : before)
+    if (!contains(rebound, name) && !reads(head, name)) scope.outer.insert(name);
+  Frame::CondScope* saved_scope = frame_->cond;
+  frame_->cond = &scope;
+  frame_->loops.push_back(loop);
+  std::vector<ast::StmtNode*> body = lower_stmts(src);
+  frame_->loops.pop_back();
+  frame_->cond = saved_scope;
+  auto* saved_hoist = frame_->hoist;
+  frame_->hoist = nullptr;
+  for (auto& [name, g] : frame_->env) {
+    auto it = before.find(name);
+    if (it == before.end()) continue;
+    Fact a = resolved(it->second), now = resolved(g);
+    if (a == now || !now.tensor()) continue;
+    ast::ExprNode* x = b_.name(name);
+    if (a.kind == Fact::CL) demand_cl(now, a.rank, x);
+    else demand_torch(now, x);
+    body.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
+    g = a;
+  }
+  frame_->hoist = saved_hoist;
+  return body;
+}
+
+// `while t:` on a tensor t becomes keras.ops.while_loop(cond_fn, body_fn,
+// loop_vars): the loop variables are the variables of the code before it that
+// the body rebinds; both functions take them, the body returns them.
+void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out) {
+  std::vector<ast::StmtNode*> src(w->body.begin(), w->body.end());
+  auto fail = [&](const std::string& why) {
+    error(diag::Kind::UnsupportedConstruct, w, "this `while` tests a tensor (keras.ops.while_loop), but " + why);
+    out.push_back(w);
+  };
+  for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue, ast::NodeKind::Return})
+    if (acts_outside(src, kind))
+      return fail(std::string("its body has a `") + statement_keyword(kind) + "`");
+  if (!w->orelse.empty()) return fail("it has an `else` block");
+  std::vector<std::string> loop_vars;
+  for (const std::string& n : stored_names(src)) {
+    if (frame_->env.count(n)) loop_vars.push_back(n);
+    else if (read_after(n, w))
+      error(diag::Kind::UnsupportedConstruct, w,
+            "`" + n + "` is first bound inside this tensor `while` and read after it; give it a value "
+            "before the loop (keras.ops.while_loop carries only values bound before it)");
+  }
+  if (loop_vars.empty()) return fail("its body rebinds no variable, so the loop would never end");
+  // The body first (its conversions of values it only reads go before the
+  // loop), then the test, on the loop variables in their entry layout.
+  std::vector<ast::StmtNode*> body = lower_loop_body(w, src, w->test);
+  // Conversions the test needs are local to cond_fn.
+  std::vector<ast::StmtNode*> cond_body;
+  auto entry = frame_->env;
+  auto* saved_hoist = frame_->hoist;
+  frame_->hoist = &cond_body;
+  Test t = lower_test(w->test);
+  frame_->hoist = saved_hoist;
+  frame_->env = std::move(entry);
+  cond_body.push_back(b_.return_stmt(t.expr));
+  note_maybe_tensor(t, w->test, "keras.ops.while_loop");
+  for (const std::string& n : loop_vars) {
+    Fact f = resolved(frame_->env[n]);
+    if (!f.tensor() && f.kind != Fact::List) frame_->env[n] = Fact::torch();  // while_loop gives tensors
+  }
+  auto vars = [&](ast::ExprContext ctx) -> ast::ExprNode* {
+    if (loop_vars.size() == 1) return b_.name(loop_vars[0], ctx);
+    std::vector<ast::ExprNode*> names;
+    for (const std::string& n : loop_vars) names.push_back(b_.name(n, ctx));
+    return b_.tuple(names);
+  };
+  body.push_back(b_.return_stmt(vars(ast::ExprContext::Load)));
+  std::string cond_name = fresh_name("cond_fn"), body_name = fresh_name("body_fn");
+  out.push_back(b_.function_def(cond_name, loop_vars, cond_body));
+  out.push_back(b_.function_def(body_name, loop_vars, body));
+  out.push_back(b_.assign(vars(ast::ExprContext::Store),
+                          b_.call("ops.while_loop", {b_.name(cond_name), b_.name(body_name), vars(ast::ExprContext::Load)})));
 }
 
 void Lowerer::lower_unit(Unit& u) {
