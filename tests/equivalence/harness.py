@@ -86,6 +86,8 @@ def assert_matches(torch_model, keras_module, keras_model, x) -> None:
 
 
 def _flatten(out):
+    if out is None:  # an output that is None in PyTorch is None in Keras too (checked by count)
+        return []
     if isinstance(out, dict):
         return [y for k in sorted(out) for y in _flatten(out[k])]
     if isinstance(out, (tuple, list)):
@@ -149,7 +151,9 @@ def check_calls(source: str, expr: str, calls, *, layout: str = "channels_last",
     randomize(torch_model, seed)
     keras_ns = load_module(convert(source, layout), "keras_model")
     keras_model = eval(expr, keras_ns.__dict__)
-    names = list(inspect.signature(keras_model.call).parameters)
+    params = list(inspect.signature(keras_model.call).parameters.values())
+    names = [p.name for p in params]
+    varargs = next((i for i, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), len(params))
 
     def to_torch(v):
         return torch.from_numpy(v) if isinstance(v, np.ndarray) else v
@@ -160,6 +164,7 @@ def check_calls(source: str, expr: str, calls, *, layout: str = "channels_last",
             if isinstance(v, np.ndarray) and len(tensors) == i:
                 tensors.append(tf.constant(v))
             else:  # a Python value, or a tensor after one: by name
+                assert i < varargs, "Keras takes only tensors positionally: no Python value in *args"
                 keywords[names[i]] = v
         keywords = {k: tf.constant(v) if isinstance(v, np.ndarray) else v
                     for k, v in keywords.items()}

@@ -88,3 +88,162 @@ def test_tensor_conditions_read_like_keras():
     assert "s = ops.cond(ops.amax" in text or "s = ops.cond(ops.max(" in text
     # `if t: return a` then more code: the code after is the other branch.
     assert "return ops.cond(ops.mean(y) > 0, lambda: y + z, lambda: false_fn3(" in text
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_own_example_gated_refiner(layout):
+    """examples/gated_refiner.py: a bool-or-tensor choice of convolution, a loop on
+    a tensor condition (run 0 and several times), a custom layer, in-place ops."""
+    source = (EXAMPLES / "gated_refiner.py").read_text()
+    calm = image(5) * 0.1
+    wild = image(6) * 40.0
+    calls = [((x, flag), {}) for x in (calm, wild)
+             for flag in (True, False, np.array(True), np.array(False))]
+    check_calls(source, "GatedRefiner()", calls, layout=layout)
+
+
+LOOPS = (Path(__file__).resolve().parents[1] / "golden" / "while_loop" / "input.py").read_text()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_while_on_a_tensor_and_python_loops(layout):
+    # Mean magnitude below 1 (no iteration) and far above it (several).
+    calls = [((image(7, (2, 4, 5, 6)) * s,), {}) for s in (0.5, 30.0)]
+    check_calls(LOOPS, "Refine()", calls, layout=layout)
+
+
+def test_while_on_a_tensor_reads_like_keras():
+    text = flat(convert(LOOPS, "channels_last"))
+    assert "def cond_fn(x, n): return ops.logical_and(ops.mean(ops.abs(x)) > 1, n < 20)" in text
+    assert "def body_fn(x, n): x = x * 0.5 n = n + 1 return x, n" in text
+    assert "x, n = ops.while_loop(cond_fn, body_fn, (x, n))" in text
+    assert "for i, block in enumerate(self.blocks):" in text
+
+
+STRUCTURE = (Path(__file__).resolve().parents[1] / "golden" / "forward_structure" / "input.py").read_text()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_helpers_varargs_dict_outputs_no_grad_detach(layout):
+    gate = image(8, (2, 8, 10, 12))
+    extra = np.ones((1,), "float32")
+    calls = [((image(9), gate), {}), ((image(10), gate, extra, extra), {"scale": 0.5})]
+    check_calls(STRUCTURE, "Heads()", calls, layout=layout)
+
+
+@pytest.mark.parametrize("source,message", [
+    # A branch binding a name the other does not, read after the `if`.
+    ("        if x.mean() > 0:\n            y = x\n        return y\n",
+     "`y` is bound in one branch of this tensor `if` only and read after it"),
+    ("        if x.mean() > 0:\n            return x\n",
+     "only one branch returns a value"),
+    ("        for _ in range(2):\n            if x.mean() > 0:\n                return x\n            x = x * 2\n"
+     "        return x\n",
+     "a branch returns from inside a loop"),
+    ("        if x.mean() > 0:\n            if x.sum() > 1:\n                return x\n            x = -x\n"
+     "        else:\n            x = x * 2\n        return x\n",
+     "it returns on some paths only"),
+    ("        while x.mean() > 0:\n            x = x - 1\n            if x.sum() < 3:\n                break\n"
+     "        return x\n",
+     "its body has a `break`"),
+    ("        for i in range(x.sum()):\n            x = x * 2\n            if i > 3:\n                break\n"
+     "        return x\n",
+     "this loop's trip count is a tensor (keras.ops.fori_loop), but its body has a `break`"),
+    ("        n = int(x.sum())\n        return x * n\n", "`int()` of a tensor reads its value into Python"),
+    ("        return x * x.sum().item()\n", "`x.item()` / `x.tolist()` read a tensor's value into Python"),
+])
+def test_control_flow_that_cannot_be_exact_is_an_error(source, message):
+    import torch2keras
+
+    code = "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n" + source
+    result = torch2keras.convert(code, filename="model.py")
+    assert not result.ok
+    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+
+
+@pytest.mark.parametrize("source,message", [
+    ("        return x[x > 0]\n", "a boolean mask gives a shape that depends on the data"),
+    ("        return torch.nonzero(x)\n", "`torch.nonzero` gives a shape that depends on the data"),
+    ("        return x.masked_select(x > 0)\n", "gives a shape that depends on the data"),
+    ("        return torch.where(x > 0)\n", "`torch.where(condition)` gives a shape that depends on the data"),
+    ("        return torch.unique(x)\n", "`torch.unique` gives a shape that depends on the data"),
+])
+def test_data_dependent_shapes_are_errors(source, message):
+    import torch2keras
+
+    code = "import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n" + source
+    result = torch2keras.convert(code, filename="model.py")
+    assert not result.ok
+    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+
+
+def test_autograd_function_is_an_error_naming_it():
+    import torch2keras
+
+    source = '''
+import torch
+import torch.nn as nn
+
+
+class ClampGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        return ClampGrad.apply(x)
+'''
+    result = torch2keras.convert(source, filename="model.py")
+    assert not result.ok
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    assert any("`ClampGrad` is a torch.autograd.Function (a custom gradient)" in d.message and d.line == 6
+               for d in errors), [(d.line, d.message) for d in errors]
+    assert any(d.line == 18 and "ClampGrad" in d.message for d in errors)
+
+
+def test_maybe_tensor_condition_gets_a_note():
+    import torch2keras
+
+    result = torch2keras.convert((EXAMPLES / "conditional_conv.py").read_text(), filename="c.py")
+    assert result.ok
+    notes = [d for d in result.diagnostics if d.code == "T2K108"]
+    assert len(notes) == 1 and notes[0].severity == "note" and notes[0].line == 13
+
+
+FORI = """
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x, steps):
+        y = x
+        for i in range(steps):
+            y = self.conv(y) * 0.5 + x
+        scale = x.sum() * 0 + 1
+        for k in range(1, steps):
+            scale = scale * 0.5
+            y = y + 0.1
+        return y * scale
+"""
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_loop_with_a_tensor_trip_count(layout):
+    x = image(11, (2, 3, 6, 7))
+    calls = [((x, steps), {}) for steps in (0, 1, 3)]
+    calls += [((x, np.array(steps, "int32")), {}) for steps in (0, 3)]
+    check_calls(FORI, "Net()", calls, layout=layout)
+    text = flat(convert(FORI, layout))
+    assert "y = ops.fori_loop(0, steps, body_fn, y)" in text
+    assert "def body_fn2(k, carry): scale, y = carry" in text

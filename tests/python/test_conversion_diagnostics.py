@@ -42,11 +42,13 @@ def test_unknown_torch_op_is_an_error_naming_it():
 def test_unsupported_forward_statement_is_an_error():
     r = convert("class N(nn.Module):\n"
                 "    def forward(self, x):\n"
-                "        while x:\n"
+                "        try:\n"
+                "            x = x + 1\n"
+                "        except ValueError:\n"
                 "            pass\n"
                 "        return x\n")
     assert not r.ok and "T2K103" in codes(r)
-    assert "`while` statements in forward code are not supported yet" in r.diagnostics[0].message
+    assert "`try` statements in forward code are not supported yet" in r.diagnostics[0].message
 
 
 def test_weight_initialisation_is_dropped_with_a_warning():

@@ -47,6 +47,10 @@ struct Entry {
   std::string subclass_base;
   // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
   bool returns_list = false;
+  // Function/Method: PyTorch returns a view sharing the input's storage
+  // (`view=True`: view, permute, x[...]); an in-place change of one changes the
+  // other (P48).
+  bool view = false;
 };
 
 class Catalog {

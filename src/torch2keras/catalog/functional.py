@@ -173,7 +173,7 @@ def is_scripting():
     return False
 
 
-@function("torch.flatten", layout="torch")
+@function("torch.flatten", view=True, layout="torch")
 def flatten(input, start_dim=0, end_dim=-1):
     if start_dim == 1 and end_dim == -1:
         return ops.reshape(input, (ops.shape(input)[0], -1))
@@ -195,7 +195,7 @@ def cat(tensors, dim=0):
     return ops.concatenate(tensors, axis=dim)
 
 
-@function("torch.split", layout="dim", tensor="tensor", dims=("dim",), returns="list")
+@function("torch.split", view=True, layout="dim", tensor="tensor", dims=("dim",), returns="list")
 def split(tensor, split_size_or_sections, dim=0):
     return pytorch_split(tensor, split_size_or_sections, dim)
 
@@ -215,27 +215,27 @@ def einsum(equation, *operands):
     return ops.einsum(equation, *operands)
 
 
-@function("torch.transpose", layout="torch")
+@function("torch.transpose", view=True, layout="torch")
 def transpose(input, dim0, dim1):
     return ops.swapaxes(input, dim0, dim1)
 
 
-@function("torch.unsqueeze", layout="torch")
+@function("torch.unsqueeze", view=True, layout="torch")
 def unsqueeze(input, dim):
     return ops.expand_dims(input, dim)
 
 
-@function("torch.squeeze", layout="torch")
+@function("torch.squeeze", view=True, layout="torch")
 def squeeze(input, dim=None):
     return ops.squeeze(input, axis=dim)
 
 
-@function("torch.permute", layout="torch")
+@function("torch.permute", view=True, layout="torch")
 def permute(input, dims):
     return ops.transpose(input, dims)
 
 
-@function("torch.reshape", layout="torch")
+@function("torch.reshape", view=True, layout="torch")
 def reshape(input, shape):
     return ops.reshape(input, shape)
 
@@ -280,7 +280,7 @@ def min(input, dim=None, keepdim=False):
     return ops.min(input)
 
 
-@function("torch.chunk", layout="dim", tensor="input", dims=("dim",), returns="list")
+@function("torch.chunk", view=True, layout="dim", tensor="input", dims=("dim",), returns="list")
 def chunk(input, chunks, dim=0):
     return ops.split(input, chunks, axis=dim)
 
@@ -326,3 +326,36 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     require(dtype is None, "`dtype={dtype}` is not supported yet")
     ignore(device, requires_grad)
     return ops.full(size, fill_value)
+
+
+@function("torch.where", layout="any")
+def where(condition, input=None, other=None):
+    require(given(input), "`torch.where(condition)` gives a shape that depends on the data, "
+            "which a compiled graph cannot hold")
+    return ops.where(condition, input, other)
+
+
+# Ops whose output shape depends on the data: a compiled Keras graph (XLA,
+# tf.function with static shapes, jax.jit) cannot hold them, so they are errors.
+@function("torch.nonzero", "torch.argwhere", layout="torch")
+def nonzero(input, as_tuple=False):
+    require(False, "`torch.nonzero` gives a shape that depends on the data, which a compiled graph "
+            "cannot hold; use a mask with torch.where(mask, x, y)")
+    ignore(as_tuple)
+    return input
+
+
+@function("torch.masked_select", layout="torch")
+def masked_select(input, mask):
+    require(False, "`torch.masked_select` gives a shape that depends on the data, which a compiled "
+            "graph cannot hold; use torch.where(mask, x, 0)")
+    ignore(mask)
+    return input
+
+
+@function("torch.unique", layout="torch")
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    require(False, "`torch.unique` gives a shape that depends on the data, which a compiled graph "
+            "cannot hold")
+    ignore(sorted, return_inverse, return_counts, dim)
+    return input

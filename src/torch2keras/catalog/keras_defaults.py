@@ -53,6 +53,7 @@ KERAS_DEFAULTS = {
     "ops.mean": dict(axis=None, keepdims=False),
     "ops.sum": dict(axis=None, keepdims=False),
     "ops.max": dict(axis=None, keepdims=False),
+    "ops.min": dict(axis=None, keepdims=False),
     "ops.elu": dict(alpha=1.0),
     "ops.softmax": dict(axis=-1),
     "ops.log_softmax": dict(axis=-1),

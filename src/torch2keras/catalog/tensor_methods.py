@@ -6,12 +6,12 @@ Facts (pitfalls.md):
 """
 
 
-@method("view", "reshape", layout="torch")
+@method("view", "reshape", view=True, layout="torch")
 def view(self, *shape):
     return ops.reshape(self, shape)
 
 
-@method("flatten", layout="torch")
+@method("flatten", view=True, layout="torch")
 def flatten(self, start_dim=0, end_dim=-1):
     if start_dim == 1 and end_dim == -1:
         return ops.reshape(self, (ops.shape(self)[0], -1))
@@ -20,22 +20,22 @@ def flatten(self, start_dim=0, end_dim=-1):
     return pytorch_flatten(self, start_dim, end_dim)
 
 
-@method("expand_as", layout="any")
+@method("expand_as", view=True, layout="any")
 def expand_as(self, other):
     return ops.broadcast_to(self, ops.shape(other))
 
 
-@method("permute", layout="torch")
+@method("permute", view=True, layout="torch")
 def permute(self, *dims):
     return ops.transpose(self, dims)
 
 
-@method("transpose", layout="torch")
+@method("transpose", view=True, layout="torch")
 def transpose(self, dim0, dim1):
     return ops.swapaxes(self, dim0, dim1)
 
 
-@method("contiguous", layout="any")
+@method("contiguous", view=True, layout="any")
 def contiguous(self, memory_format=None):
     ignore(memory_format)
     return self
@@ -93,12 +93,12 @@ def min(self, dim=None, keepdim=False):
     return ops.min(self)
 
 
-@method("chunk", layout="dim", tensor="self", dims=("dim",), returns="list")
+@method("chunk", view=True, layout="dim", tensor="self", dims=("dim",), returns="list")
 def chunk(self, chunks, dim=0):
     return ops.split(self, chunks, axis=dim)
 
 
-@method("split", layout="dim", tensor="self", dims=("dim",), returns="list")
+@method("split", view=True, layout="dim", tensor="self", dims=("dim",), returns="list")
 def split(self, split_size, dim=0):
     return pytorch_split(self, split_size, dim)
 
@@ -123,12 +123,12 @@ def softmax(self, dim):
     return ops.softmax(self, axis=dim)
 
 
-@method("unsqueeze", layout="torch")
+@method("unsqueeze", view=True, layout="torch")
 def unsqueeze(self, dim):
     return ops.expand_dims(self, dim)
 
 
-@method("squeeze", layout="torch")
+@method("squeeze", view=True, layout="torch")
 def squeeze(self, dim=None):
     return ops.squeeze(self, axis=dim)
 
@@ -138,7 +138,7 @@ def repeat(self, *sizes):
     return ops.tile(self, sizes)
 
 
-@method("detach", layout="any")
+@method("detach", view=True, layout="any")
 def detach(self):
     return ops.stop_gradient(self)
 
@@ -281,3 +281,35 @@ def zero_(self):
 @method("fill_", layout="any")
 def fill_(self, value):
     return ops.full_like(self, value)
+
+
+# Shapes that depend on the data (see functional.py): errors.
+@method("nonzero", "argwhere", layout="torch")
+def nonzero(self, as_tuple=False):
+    require(False, "`x.nonzero()` gives a shape that depends on the data, which a compiled graph "
+            "cannot hold; use a mask with torch.where(mask, x, y)")
+    ignore(as_tuple)
+    return self
+
+
+@method("masked_select", layout="torch")
+def masked_select(self, mask):
+    require(False, "`x.masked_select(mask)` gives a shape that depends on the data, which a compiled "
+            "graph cannot hold; use torch.where(mask, x, 0)")
+    ignore(mask)
+    return self
+
+
+@method("unique", layout="torch")
+def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    require(False, "`x.unique()` gives a shape that depends on the data, which a compiled graph "
+            "cannot hold")
+    ignore(sorted, return_inverse, return_counts, dim)
+    return self
+
+
+@method("item", "tolist", layout="value")
+def item(self):
+    require(False, "`x.item()` / `x.tolist()` read a tensor's value into Python, which a compiled "
+            "graph cannot do; keep it a tensor (a tensor condition becomes keras.ops.cond)")
+    return self

@@ -72,8 +72,14 @@ struct Unit {
   // not a tensor, so its elements' layout comes from the caller.
   std::vector<Fact> seeds;
   std::optional<Fact> vararg_seed;
+  // Parameters the first call gives a Python value (`self.training`, a
+  // constant): their tests are static, as at that call.
+  std::vector<bool> python_seeds;
   std::vector<Fact> params;  // per positional parameter after self: resolved facts
   Fact ret;
+  // Parameters (index after self) whose tensor this function changes in place:
+  // the caller's variable changes too.
+  std::set<int> mutated_params;
   ast::FunctionDef* lowered = nullptr;
 };
 
@@ -195,7 +201,19 @@ class Lowerer {
       bool first_branch = true;
     };
     CondScope* cond = nullptr;
+    const ast::StmtNode* stmt = nullptr;  // the input statement being lowered
+    // Which variables share a tensor's storage (P48): `y = x` makes an alias,
+    // `y = x.view(...)` / `y = x[...]` a view. An in-place change of one is seen
+    // through the others. Parameters' storages are the callers' tensors.
+    std::unordered_map<std::string, int> storage;
+    std::set<std::string> views;
+    std::map<int, int> param_storage;  // storage id -> parameter index
+    int next_storage = 0;
+    // Statements written after the one being lowered (aliases of a variable the
+    // statement changed in place).
+    std::vector<ast::StmtNode*>* post = nullptr;
   };
+
   ast::ExprNode* convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to);
   Frame* frame_ = nullptr;
   struct Val {
@@ -203,6 +221,17 @@ class Lowerer {
     Fact fact;
     std::vector<Fact> elts = {};  // a list or tuple display: each element's fact
   };
+  int storage_of(const std::string& name);
+  void record_binding(const std::string& target, const ast::ExprNode* value);
+  Val mutate(ast::ExprNode* target, Val value, const ast::Node* at);
+  std::vector<ast::StmtNode*> sync_aliases(const std::string& name, const ast::Node* at);
+  void lower_item_assign(ast::Subscript* target, ast::ExprNode* value, std::vector<ast::StmtNode*>& out,
+                         const ast::Node* at);
+  bool inplace_module(const ModuleDesc& d) const;
+  // The expression mutate() last gave for a changed variable: assigned to another
+  // name, that name is an alias (`y = self.relu(out)`, in place).
+  const ast::ExprNode* inplace_result_ = nullptr;
+  void check_mutated_args(const ast::Call* call, const Unit& u);
   Val lower_expr(ast::ExprNode* e);
   // The test of an `if`, `while` or conditional expression, and what it is:
   // Python values only (static: stays a Python `if`), computed from tensors
@@ -225,6 +254,7 @@ class Lowerer {
   std::vector<ast::StmtNode*> lower_loop_body(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& body,
                                               const ast::ExprNode* head);
   void lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out);
+  void lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::StmtNode*>& out);
   bool read_after(const std::string& name, const ast::Node* after) const;
   Val lower_call(ast::Call* call);
   Val call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u);
@@ -278,6 +308,9 @@ class Lowerer {
   // Names bound by imports that are not carried over (torch, package-relative): code
   // using them cannot run in the generated module.
   std::set<std::string> dropped_names_;
+  // Why a dropped name is gone, for errors where it is used (default: a
+  // package-relative import).
+  std::map<std::string, std::string> drop_reasons_;
 };
 
 // ===========================================================================
@@ -550,10 +583,28 @@ void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
     Fact f = resolved(it->second);
     return f.kind == Fact::List ? std::optional<Fact>(f) : std::nullopt;
   };
+  // A Python value for sure: a constant, `self.training`, a variable holding one.
+  auto python_value = [this](const ast::ExprNode* e) {
+    if (ast::is<ast::Constant>(e)) return true;
+    if (auto* a = ast::as<ast::Attribute>(e); a && ast::is<ast::Name>(a->value) &&
+                                              ast::as<ast::Name>(a->value)->id == "self")
+      return a->attr == "training" ||
+             (frame_->unit->cls != nullptr && !tensor_attribute(frame_->unit->cls, a->attr) &&
+              !values_.attr(frame_->unit->cls, a->attr));
+    if (auto* n = ast::as<ast::Name>(e)) {
+      auto it = frame_->env.find(std::string(n->id));
+      return it != frame_->env.end() && resolved(it->second).kind == Fact::NonTensor;
+    }
+    return false;
+  };
   for (std::size_t i = 0; i < call->args.size(); ++i) {
     if (auto* st = ast::as<ast::Starred>(call->args[i])) {
       if (auto f = fact_of(st->value)) u.vararg_seed = f;
       break;
+    }
+    if (python_value(call->args[i])) {
+      if (u.python_seeds.size() <= i) u.python_seeds.resize(i + 1);
+      u.python_seeds[i] = true;
     }
     if (auto f = fact_of(call->args[i])) {
       if (u.seeds.size() <= i) u.seeds.resize(i + 1);
@@ -753,6 +804,28 @@ bool Lowerer::may_pass_tensors(const ast::Call* call) const {
   return false;
 }
 
+// A callee that changes a parameter's tensor in place changes the caller's
+// variable too: an error when that variable is read after the call (its change
+// cannot reach it).
+void Lowerer::check_mutated_args(const ast::Call* call, const Unit& u) {
+  for (int i : u.mutated_params) {
+    auto* n = static_cast<std::size_t>(i) < call->args.size() ? ast::as<ast::Name>(call->args[i]) : nullptr;
+    if (n == nullptr) continue;
+    bool rebound = false;  // `x = block(x)`: the caller's x is replaced anyway
+    if (auto* as = ast::as<ast::Assign>(frame_->stmt); as && as->value == call && as->targets.size() == 1)
+      if (auto* t = ast::as<ast::Name>(as->targets[0])) rebound = t->id == n->id;
+    if (!rebound && read_after(std::string(n->id), call)) {
+      std::string message = "`";
+      message += syntax::unparse(call->func);
+      message += "` changes its argument `";
+      message += n->id;
+      message += "` in place, and it is read after this call; Keras tensors cannot be changed in place, "
+                 "so the change would be lost: not supported yet";
+      error(diag::Kind::UnsupportedConstruct, call, message);
+    }
+  }
+}
+
 // A call of a unit: each tensor argument in the layout the callee's parameter
 // takes; Keras' `training` passed on when the callee reads it.
 Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u) {
@@ -765,8 +838,14 @@ Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit
               "use --layout channels_first");
       return;
     }
+    if (Fact f = resolved(v.fact); i < u.python_seeds.size() && u.python_seeds[i] &&
+                                   (f.kind == Fact::Torch || f.kind == Fact::CL))
+      error(diag::Kind::UnsupportedConstruct, call,
+            "this call passes a tensor where the first call passed a Python value, and the callee "
+            "was converted for a Python value");
     if (v.fact.tensor()) demand_as(want, v.fact, v.expr);
   });
+  check_mutated_args(call, u);
   if (u.uses_training) {
     std::vector<ast::Keyword*> kws(c->keywords.begin(), c->keywords.end());
     kws.push_back(b_.keyword("training", b_.name("training")));
@@ -798,6 +877,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       }
       in_torch_layout(i, v);
     });
+    // nn.ReLU(inplace=True) writes into its input; so may a block's forward.
+    if (inplace_module(*d) && !call->args.empty()) return mutate(call->args[0], {c, out}, call);
+    if (const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr)
+      if (auto u = units_.find({d->cls, fwd}); u != units_.end()) check_mutated_args(call, u->second);
     return {c, out};
   }
   // 2. A method of this class on the forward path: self._forward_impl(x).
@@ -898,8 +981,16 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   Fact receiver_fact;
   ast::ExprNode* func = nullptr;  // the callee, once lowered
   std::optional<std::string> path = resolve(call->func);
+  // An in-place form (`x.add_(y)`, `torch.relu_(x)`, `inplace=True`) writes into
+  // this: the entry's value is assigned back (mutate).
+  ast::ExprNode* inplace_target = nullptr;
+  auto inplace_name = [](std::string_view n) { return n.size() > 1 && n.ends_with("_") && !n.ends_with("__"); };
   if (path) {
     entry = catalog_.find_function(*path);
+    if (entry == nullptr && inplace_name(*path) && !call->args.empty()) {
+      entry = catalog_.find_function(path->substr(0, path->size() - 1));
+      if (entry != nullptr) inplace_target = call->args[0];
+    }
     if (entry == nullptr && is_torch_path(*path)) {
       if (*path == "torch.utils.checkpoint.checkpoint" && !call->args.empty()) {
         // checkpoint(fn, *args) is fn(*args) in inference.
@@ -925,6 +1016,11 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     }
     if (r.fact.tensor() || r.fact.kind == Fact::Shape) {
       entry = catalog_.find_method(a->attr);
+      if (inplace_name(a->attr)) {
+        if (entry == nullptr) entry = catalog_.find_method(a->attr.substr(0, a->attr.size() - 1));
+        // `y.add_(1).mul_(2)`: the receiver is y itself, once changed.
+        if (entry != nullptr) inplace_target = ast::is<ast::Call>(a->value) && ast::is<ast::Name>(r.expr) ? r.expr : a->value;
+      }
       receiver = r.expr;
       receiver_fact = r.fact;
       if (entry == nullptr) {
@@ -949,7 +1045,28 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       return {call, Fact::torch()};
     }
     if (func == nullptr) func = lower_expr(call->func).expr;
-    return {relower_call(call, func, in_torch_layout), Fact{}};
+    ast::Call* plain = relower_call(call, func, in_torch_layout);
+    // int(t) / float(t) / bool(t) read a tensor's value into Python: fine eagerly,
+    // impossible inside a compiled graph.
+    if (auto* n = ast::as<ast::Name>(call->func);
+        n && (n->id == "int" || n->id == "float" || n->id == "bool") && call->args.size() == 1 &&
+        !frame_->env.count(std::string(n->id)) && test_kind(call->args[0]) == TestKind::Tensor)
+      error(diag::Kind::UnsupportedConstruct, call,
+            "`" + std::string(n->id) + "()` of a tensor reads its value into Python, which a compiled graph "
+            "cannot do; keep it a tensor (a tensor condition becomes keras.ops.cond)");
+    return {plain, Fact{}};
+  }
+
+  if (inplace_target == nullptr && !call->args.empty()) {
+    const ast::Arguments* sig = entry->def->args;
+    std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
+    for (std::size_t i = offset; i < sig->args.size(); ++i)
+      if (sig->args[i]->arg == "inplace" && i - offset < call->args.size() &&
+          analysis::literal_value(call->args[i - offset]).truth().value_or(false))
+        inplace_target = call->args[0];
+    for (const ast::Keyword* kw : call->keywords)
+      if (kw->arg == "inplace" && analysis::literal_value(kw->value).truth().value_or(false))
+        inplace_target = entry->kind == catalog::EntryKind::Method ? nullptr : call->args[0];
   }
 
   InstantiateRequest req;
@@ -1067,7 +1184,13 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           for (auto& [kw, v] : kws)
             if (kw->arg == p) given = v.expr;
           if (given == nullptr) {
-            ok = false;  // default: all axes (reduce) or no axis: PyTorch order is simplest
+            // Reduce: the default is every axis, whatever their order (a scalar).
+            if (entry->layout == Layout::Reduce) {
+              reduced.clear();
+              for (int d = 0; d < r; ++d) reduced.push_back(d);
+              continue;
+            }
+            ok = false;  // no axis: PyTorch order is simplest
             break;
           }
           ConstValue v = analysis::literal_value(given);
@@ -1168,6 +1291,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   for (auto& h : r.helpers) out_.helpers.insert(h);
   // chunk/split give a list of tensors, each in the layout computed for the input.
   if (entry->returns_list && out.tensor()) out = Fact::list(out);
+  if (inplace_target != nullptr) return mutate(inplace_target, {r.expr, out}, call);
   return {r.expr, out};
 }
 
@@ -1300,10 +1424,13 @@ Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
 
 void Lowerer::note_maybe_tensor(const Test& t, const ast::Node* at, std::string_view written_as) {
   if (t.kind != TestKind::Unknown) return;
+  bool loop = written_as != "keras.ops.cond";
   error(diag::Kind::MaybeTensorCondition, at,
-        std::string("this condition may be a Python value or a tensor: written as ") + std::string(written_as) +
-            ", which runs only the branch taken for a Python bool and works on a boolean tensor "
-            "inside a compiled graph");
+        std::string(loop && ast::is<ast::Call>(at) ? "this loop bound" : "this condition") +
+            " may be a Python value or a tensor: written as " + std::string(written_as) +
+            (loop ? ", which is right for a Python value and for a tensor inside a compiled graph"
+                  : ", which runs only the branch taken for a Python bool and works on a boolean tensor "
+                    "inside a compiled graph"));
 }
 
 Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
@@ -1431,6 +1558,11 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       s->value = v.expr;
       Val idx = lower_expr(s->slice);
       s->slice = idx.expr;
+      if (Fact g = resolved(idx.fact); f.tensor() && (g.kind == Fact::Torch || g.kind == Fact::CL))
+        error(diag::Kind::UnsupportedConstruct, e,
+              "indexing a tensor with a tensor is not supported: a boolean mask gives a shape that depends "
+              "on the data, which a compiled graph cannot hold (use torch.where(mask, x, y)), and an index "
+              "tensor is a gather (torch.index_select / torch.gather)");
       return {s, f.tensor() ? Fact::torch() : Fact{}};
     }
     case ast::NodeKind::Tuple:
@@ -1585,12 +1717,18 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       }
       auto* c = b_.clone(e);
       c->value = lower_expr(e->value).expr;
+      // `x.relu_()`: the rebinding of x was written before; nothing is left.
+      if (ast::is<ast::Call>(e->value) && ast::is<ast::Name>(c->value)) return;
       out.push_back(c);
       return;
     }
     case ast::NodeKind::Assign: {
       auto* a = static_cast<ast::Assign*>(s);
       auto* c = b_.clone(a);
+      if (auto* st = ast::as<ast::Subscript>(a->targets[0]); st && a->targets.size() == 1) {
+        lower_item_assign(st, a->value, out, s);
+        return;
+      }
       if (auto* tv = ast::as<ast::Tuple>(a->value)) {
         // `a, b = x, y`: each element keeps its own layout.
         std::vector<Val> elts = lower_elements(tv);
@@ -1606,6 +1744,15 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         Val v = lower_expr(a->value);
         for (ast::ExprNode* t : a->targets) bind_target(t, v.fact);
         c->value = v.expr;
+      }
+      // An in-place op's value is its target itself (`y = self.relu(out)` with an
+      // in-place ReLU makes y an alias of out): lowered, it is that variable.
+      const ast::ExprNode* bound = c->value == inplace_result_ ? c->value : a->value;
+      for (ast::ExprNode* t : a->targets) {
+        if (auto* n = ast::as<ast::Name>(t)) record_binding(std::string(n->id), bound);
+        else if (auto* tt = ast::as<ast::Tuple>(t))
+          for (ast::ExprNode* x : tt->elts)
+            if (auto* n = ast::as<ast::Name>(x)) record_binding(std::string(n->id), nullptr);
       }
       out.push_back(c);
       return;
@@ -1626,6 +1773,12 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       bin->left = a->target;
       bin->op = a->op;
       bin->right = a->value;
+      if (auto* st = ast::as<ast::Subscript>(a->target)) {
+        // `x[..., :k] *= s` is `x[..., :k] = x[..., :k] * s`, in place.
+        bin->loc = a->loc;
+        lower_item_assign(st, bin, out, s);
+        return;
+      }
       Val v = lower_expr(bin);
       auto* lowered = ast::as<ast::BinOp>(v.expr);
       auto* c = b_.clone(a);
@@ -1639,6 +1792,13 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         out.push_back(as);
       }
       bind_target(a->target, v.fact);
+      // On a tensor, `x += y` changes x's storage in place: its aliases see it.
+      if (auto* n = ast::as<ast::Name>(a->target); n && resolved(v.fact).tensor()) {
+        int id = storage_of(std::string(n->id));
+        if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end())
+          frame_->unit->mutated_params.insert(p->second);
+        for (ast::StmtNode* x : sync_aliases(std::string(n->id), s)) out.push_back(x);
+      }
       return;
     }
     case ast::NodeKind::Return: {
@@ -1741,6 +1901,18 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::For: {
       auto* f = static_cast<ast::For*>(s);
       auto* c = b_.clone(f);
+      // `for i in range(n)` with a tensor n: keras.ops.fori_loop.
+      if (auto* call = ast::as<ast::Call>(f->iter)) {
+        auto* fn = ast::as<ast::Name>(call->func);
+        TestKind bound = TestKind::Static;
+        for (ast::ExprNode* a : call->args)
+          if (TestKind k = test_kind(a); k != TestKind::Static && bound != TestKind::Tensor) bound = k;
+        if (fn && fn->id == "range" && !frame_->env.count("range") && bound != TestKind::Static) {
+          note_maybe_tensor({call, bound}, call, "keras.ops.fori_loop");
+          lower_tensor_for(f, call, out);
+          return;
+        }
+      }
       // `for layer in self.layers:` binds a module variable (also through
       // enumerate(...) and zip(...)).
       if (!bind_loop_modules(f->iter, f->target)) {
@@ -1748,19 +1920,10 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         c->iter = it.expr;
         std::vector<std::string> targets;
         stored_names(f->target, targets);
-        for (const std::string& n : targets) frame_->env[n] = Fact{};
+        for (const std::string& n : targets) frame_->env[n] = Fact{}, record_binding(n, nullptr);
         // `for t in features:` over a list of tensors: t has the elements' layout.
         if (auto* n = ast::as<ast::Name>(f->target); n && resolved(it.fact).kind == Fact::List)
           frame_->env[std::string(n->id)] = resolved(it.fact).element();
-        if (auto* call = ast::as<ast::Call>(f->iter)) {
-          auto* fn = ast::as<ast::Name>(call->func);
-          bool tensor_bound = false;
-          for (ast::ExprNode* a : call->args) tensor_bound = tensor_bound || test_kind(a) == TestKind::Tensor;
-          if (fn && fn->id == "range" && tensor_bound)
-            error(diag::Kind::UnsupportedConstruct, f->iter,
-                  "a loop whose trip count is a tensor is not supported yet (keras.ops.fori_loop); "
-                  "write it as a `while` loop on a tensor condition");
-        }
       }
       c->body = b_.seq(lower_loop_body(f, {f->body.begin(), f->body.end()}, f->iter));
       c->orelse = b_.seq(lower_stmts(f->orelse));
@@ -1811,7 +1974,10 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         torch_ctx = torch_ctx && p && is_torch_path(*p);
       }
       if (torch_ctx) {
-        for (ast::StmtNode* x : lower_stmts(w->body)) out.push_back(x);
+        std::vector<ast::StmtNode*> body = lower_stmts(w->body);
+        // In the `with` line's place, so no blank line is left where it was.
+        if (!body.empty() && body[0] != w->body[0]) body[0]->loc.lineno = w->loc.lineno;
+        for (ast::StmtNode* x : body) out.push_back(x);
         return;
       }
       error(diag::Kind::UnsupportedConstruct, s, "`with` blocks in forward code are not supported yet");
@@ -1840,7 +2006,15 @@ std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) 
     frame_->hoist = &pre;
     frame_->rest = &rest;
     frame_->rest_taken = false;
+    const ast::StmtNode* saved_stmt = frame_->stmt;
+    std::vector<ast::StmtNode*> post;
+    auto* saved_post = frame_->post;
+    frame_->stmt = s;
+    frame_->post = &post;
     lower_stmt(s, lowered);
+    lowered.insert(lowered.end(), post.begin(), post.end());
+    frame_->stmt = saved_stmt;
+    frame_->post = saved_post;
     bool rest_taken = frame_->rest_taken;
     frame_->hoist = saved_hoist;
     frame_->rest = saved_rest;
@@ -1935,6 +2109,9 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
     if (acts_outside(then_src, kind) || acts_outside(else_src, kind))
       return fail(std::string("a branch has a `") + statement_keyword(kind) +
                   "`, which cannot leave a keras.ops.cond branch");
+  if (!frame_->loops.empty() &&
+      (acts_outside(then_src, ast::NodeKind::Return) || acts_outside(else_src, ast::NodeKind::Return)))
+    return fail("a branch returns from inside a loop");
   bool then_returns = always_returns(then_src), else_returns = always_returns(else_src);
   bool returns = then_returns && else_returns;
   if (!returns && (then_returns || else_returns) && frame_->rest != nullptr) {
@@ -1951,8 +2128,6 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
   }
   if (!returns && (acts_outside(then_src, ast::NodeKind::Return) || acts_outside(else_src, ast::NodeKind::Return)))
     return fail("it returns on some paths only; write both branches so that each returns or neither does");
-  if (returns && !frame_->loops.empty())
-    return fail("a branch returns from inside a loop");
 
   std::set<std::string> defined_before;
   for (const auto& [name, f] : frame_->env) defined_before.insert(name);
@@ -2014,6 +2189,7 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
       // ops.cond on a tensor gives tensors, whatever the branches computed.
       if (!joined.tensor() && joined.kind != Fact::List && t.kind == TestKind::Tensor) joined = Fact::torch();
       frame_->env[n] = joined;
+      record_binding(n, nullptr);
     }
     frame_->hoist = saved_hoist;
     for (auto* stmts : {&then_stmts, &else_stmts})
@@ -2039,6 +2215,171 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
     for (const std::string& n : outputs) targets.push_back(b_.name(n, ast::ExprContext::Store));
     out.push_back(b_.assign(outputs.size() == 1 ? targets[0] : b_.tuple(targets), cond));
   }
+}
+
+// ---------------------------------------------------------------------------
+// In-place changes (P48): Keras tensors are immutable, so `x.add_(y)`,
+// `F.relu(x, inplace=True)`, `x += y` on a tensor and `x[i] = v` rebind x to the
+// new value, and every other variable sharing x's storage that is read later is
+// rebound too (an alias) or reported (a view, which cannot follow).
+
+int Lowerer::storage_of(const std::string& name) {
+  auto [it, inserted] = frame_->storage.try_emplace(name, 0);
+  if (inserted) it->second = frame_->next_storage++;
+  return it->second;
+}
+
+// `target = value`: an alias when value is a variable, a view when it is a view
+// op (`view=True` in the catalog, or a subscript) of one, else a new storage.
+void Lowerer::record_binding(const std::string& target, const ast::ExprNode* value) {
+  const ast::Name* source = nullptr;
+  bool view = false;
+  if (auto* n = ast::as<ast::Name>(value)) {
+    source = n;
+    view = frame_->views.count(std::string(n->id)) > 0;
+  } else if (auto* sub = ast::as<ast::Subscript>(value)) {
+    source = ast::as<ast::Name>(sub->value);
+    view = true;
+  } else if (auto* call = ast::as<ast::Call>(value)) {
+    const Entry* entry = nullptr;
+    if (auto* a = ast::as<ast::Attribute>(call->func); a && ast::is<ast::Name>(a->value) &&
+                                                       !resolve(call->func)) {
+      entry = catalog_.find_method(a->attr);
+      source = ast::as<ast::Name>(a->value);
+    } else if (auto path = resolve(call->func); path && !call->args.empty()) {
+      entry = catalog_.find_function(*path);
+      source = ast::as<ast::Name>(call->args[0]);
+    }
+    view = entry != nullptr && entry->view;
+    if (!view) source = nullptr;
+  }
+  if (source != nullptr && frame_->env.count(std::string(source->id)) && std::string(source->id) != target) {
+    frame_->storage[target] = storage_of(std::string(source->id));
+  } else if (source == nullptr || std::string(source->id) != target) {
+    frame_->storage[target] = frame_->next_storage++;
+  }
+  if (view) frame_->views.insert(target);
+  else if (source == nullptr) frame_->views.erase(target);
+}
+
+// After `name` changed in place: `alias = name` for each alias read later; an
+// error for a view read later (its values would have to follow).
+std::vector<ast::StmtNode*> Lowerer::sync_aliases(const std::string& name, const ast::Node* at) {
+  std::vector<ast::StmtNode*> out;
+  int id = storage_of(name);
+  std::vector<std::string> sharing;
+  for (const auto& [other, sid] : frame_->storage)
+    if (sid == id && other != name && frame_->env.count(other)) sharing.push_back(other);
+  std::sort(sharing.begin(), sharing.end());
+  for (const std::string& other : sharing) {
+    if (!read_after(other, at)) continue;
+    if (frame_->views.count(other) || frame_->views.count(name)) {
+      error(diag::Kind::UnsupportedConstruct, at,
+            "this changes `" + name + "` in place, and `" + other +
+                "` (a view sharing its memory) is read later; Keras tensors cannot be changed in place, "
+                "so write the change without an in-place op");
+      continue;
+    }
+    out.push_back(b_.assign(b_.name(other, ast::ExprContext::Store), b_.name(name)));
+    frame_->env[other] = frame_->env[name];
+  }
+  return out;
+}
+
+// `target` changed in place to `value`: rebinds a variable (when it, or an alias,
+// is read later, or it is a caller's tensor); the value of the expression.
+Lowerer::Val Lowerer::mutate(ast::ExprNode* target, Val value, const ast::Node* at) {
+  if (auto* sub = ast::as<ast::Subscript>(target); sub && frame_->hoist != nullptr) {
+    // `x[:, :2].mul_(2)`: x[:, :2] = <value>, then the part is read back.
+    lower_item_assign(sub, value.expr, *frame_->hoist, at);
+    return lower_expr(target);
+  }
+  // A temporary (`self.relu(self.bn(x))`): nothing else holds it.
+  if (ast::is<ast::Call>(target) || ast::is<ast::BinOp>(target)) return value;
+  auto* n = ast::as<ast::Name>(target);
+  if (n == nullptr || !frame_->env.count(std::string(n->id))) {
+    error(diag::Kind::UnsupportedConstruct, at,
+          "an in-place change of `" + syntax::unparse(target) +
+              "` in forward code is not supported (Keras tensors and layer variables cannot be changed "
+              "in place); change a local variable");
+    return value;
+  }
+  std::string name(n->id);
+  int id = storage_of(name);
+  bool param = false;
+  if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end()) {
+    frame_->unit->mutated_params.insert(p->second);
+    param = true;
+  }
+  frame_->env[name] = value.fact;
+  // `x = self.relu(x)` with an in-place ReLU: the statement itself rebinds x.
+  auto* assign = ast::as<ast::Assign>(frame_->stmt);
+  if (assign != nullptr && assign->value == at && assign->targets.size() == 1)
+    if (auto* t = ast::as<ast::Name>(assign->targets[0]); t && t->id == n->id) {
+      std::vector<ast::StmtNode*> syncs = sync_aliases(name, at);
+      if (frame_->post) frame_->post->insert(frame_->post->end(), syncs.begin(), syncs.end());
+      return value;
+    }
+  bool needed = param || read_after(name, at);
+  for (const auto& [other, sid] : frame_->storage)
+    needed = needed || (sid == id && other != name && frame_->env.count(other) && read_after(other, at));
+  if (!needed) return value;
+  if (frame_->hoist == nullptr) {
+    error(diag::Kind::UnsupportedConstruct, at, "an in-place change here is not supported yet");
+    return value;
+  }
+  frame_->hoist->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), value.expr));
+  for (ast::StmtNode* x : sync_aliases(name, at)) frame_->hoist->push_back(x);
+  ast::Name* result = b_.name(name);
+  inplace_result_ = result;
+  return {result, value.fact};
+}
+
+// `x[index] = value` (PyTorch writes into x): x = pytorch_setitem(x, index,
+// value), in PyTorch axis order; `index` is written as `np.s_[...]` when it has
+// slices or several parts.
+void Lowerer::lower_item_assign(ast::Subscript* target, ast::ExprNode* value, std::vector<ast::StmtNode*>& out,
+                                const ast::Node* at) {
+  auto* base = ast::as<ast::Name>(target->value);
+  if (base == nullptr || !frame_->env.count(std::string(base->id))) {
+    error(diag::Kind::UnsupportedConstruct, at,
+          "item assignment to `" + syntax::unparse(target->value) +
+              "` in forward code is not supported (Keras tensors and layer variables cannot be changed in "
+              "place); assign into a local variable");
+    return;
+  }
+  std::string name(base->id);
+  Val v = lower_expr(value);
+  Fact vf = resolved(v.fact);
+  if (vf.tensor() || vf.kind == Fact::List) demand_torch(vf, v.expr);
+  Val idx = lower_expr(target->slice);
+  if (Fact f = resolved(idx.fact); f.tensor()) demand_torch(f, idx.expr);
+  Val x = lower_expr(target->value);
+  Fact xf = demand_torch(resolved(x.fact), x.expr);
+  if (!xf.tensor()) xf = Fact::torch();
+  ast::ExprNode* index = idx.expr;
+  if (ast::is<ast::Slice>(index) || ast::is<ast::Tuple>(index)) index = b_.subscript(b_.dotted("np.s_"), index);
+  out_.helpers.insert("pytorch_setitem");
+  int id = storage_of(name);
+  if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end())
+    frame_->unit->mutated_params.insert(p->second);
+  auto* assign = b_.assign(b_.name(name, ast::ExprContext::Store), b_.call("pytorch_setitem", {x.expr, index, v.expr}));
+  assign->loc = at->loc;
+  out.push_back(assign);
+  frame_->env[name] = xf;
+  for (ast::StmtNode* s : sync_aliases(name, at)) out.push_back(s);
+}
+
+// A catalog layer built with `inplace=True` (nn.ReLU(inplace=True)).
+bool Lowerer::inplace_module(const ModuleDesc& d) const {
+  if (d.kind != ModuleDesc::Leaf || d.ctor == nullptr || d.entry == nullptr) return false;
+  const ast::Arguments* sig = d.entry->def->args;
+  for (std::size_t i = 0; i < sig->args.size(); ++i)
+    if (sig->args[i]->arg == "inplace" && i < d.ctor->args.size())
+      return analysis::literal_value(d.ctor->args[i]).truth().value_or(false);
+  for (const ast::Keyword* kw : d.ctor->keywords)
+    if (kw->arg == "inplace") return analysis::literal_value(kw->value).truth().value_or(false);
+  return false;
 }
 
 // The kind of `test` (see TestKind), found without writing anything: the
@@ -2131,6 +2472,7 @@ void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out
   for (const std::string& n : loop_vars) {
     Fact f = resolved(frame_->env[n]);
     if (!f.tensor() && f.kind != Fact::List) frame_->env[n] = Fact::torch();  // while_loop gives tensors
+    record_binding(n, nullptr);
   }
   auto vars = [&](ast::ExprContext ctx) -> ast::ExprNode* {
     if (loop_vars.size() == 1) return b_.name(loop_vars[0], ctx);
@@ -2144,6 +2486,73 @@ void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out
   out.push_back(b_.function_def(body_name, loop_vars, body));
   out.push_back(b_.assign(vars(ast::ExprContext::Store),
                           b_.call("ops.while_loop", {b_.name(cond_name), b_.name(body_name), vars(ast::ExprContext::Load)})));
+}
+
+// `for i in range(lo, hi)` with a tensor bound becomes keras.ops.fori_loop(lo,
+// hi, body_fn, carry): the carried values are the variables of the code before
+// it that the body rebinds; body_fn takes the index (a tensor) and them.
+void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::StmtNode*>& out) {
+  std::vector<ast::StmtNode*> src(f->body.begin(), f->body.end());
+  auto fail = [&](const std::string& why) {
+    error(diag::Kind::UnsupportedConstruct, f,
+          "this loop's trip count is a tensor (keras.ops.fori_loop), but " + why);
+    out.push_back(f);
+  };
+  auto* index = ast::as<ast::Name>(f->target);
+  if (index == nullptr) return fail("its target is not a single name");
+  if (range->args.size() == 3 && analysis::literal_value(range->args[2]).integer != 1)
+    return fail("its step is not 1");
+  if (range->args.empty() || range->args.size() > 3 || !range->keywords.empty())
+    return fail("its range() has an unexpected form");
+  for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue, ast::NodeKind::Return})
+    if (acts_outside(src, kind)) return fail(std::string("its body has a `") + statement_keyword(kind) + "`");
+  if (!f->orelse.empty()) return fail("it has an `else` block");
+  std::vector<ast::ExprNode*> bounds;
+  if (range->args.size() == 1) bounds.push_back(b_.integer(0));
+  for (std::size_t i = 0; i < range->args.size() && i < 2; ++i) {
+    Val v = lower_expr(range->args[i]);
+    if (Fact g = resolved(v.fact); g.tensor()) demand_torch(g, v.expr);
+    bounds.push_back(v.expr);
+  }
+  std::string index_name(index->id);
+  std::vector<std::string> carried;
+  for (const std::string& n : stored_names(src)) {
+    if (n == index_name) continue;
+    if (frame_->env.count(n)) carried.push_back(n);
+    else if (read_after(n, f))
+      error(diag::Kind::UnsupportedConstruct, f,
+            "`" + n + "` is first bound inside this loop and read after it; give it a value before the "
+            "loop (keras.ops.fori_loop carries only values bound before it)");
+  }
+  if (carried.empty()) return fail("its body rebinds no variable, so it computes nothing");
+  frame_->env[index_name] = Fact::torch();
+  record_binding(index_name, nullptr);
+  std::vector<ast::StmtNode*> body = lower_loop_body(f, src, f->iter);
+  for (const std::string& n : carried) {
+    Fact g = resolved(frame_->env[n]);
+    if (!g.tensor() && g.kind != Fact::List) frame_->env[n] = Fact::torch();  // fori_loop gives tensors
+    record_binding(n, nullptr);
+  }
+  auto vars = [&](ast::ExprContext ctx) -> ast::ExprNode* {
+    if (carried.size() == 1) return b_.name(carried[0], ctx);
+    std::vector<ast::ExprNode*> names;
+    for (const std::string& n : carried) names.push_back(b_.name(n, ctx));
+    return b_.tuple(names);
+  };
+  std::vector<std::string> params = {index_name};
+  if (carried.size() == 1) {
+    params.push_back(carried[0]);
+  } else {
+    std::string carry = fresh_name("carry");
+    params.push_back(carry);
+    body.insert(body.begin(), b_.assign(vars(ast::ExprContext::Store), b_.name(carry)));
+    body.front()->loc.lineno = body.front()->loc.end_lineno = f->loc.lineno;  // no blank line after it
+  }
+  body.push_back(b_.return_stmt(vars(ast::ExprContext::Load)));
+  std::string body_name = fresh_name("body_fn");
+  out.push_back(b_.function_def(body_name, params, body));
+  out.push_back(b_.assign(vars(ast::ExprContext::Store),
+                          b_.call("ops.fori_loop", {bounds[0], bounds[1], b_.name(body_name), vars(ast::ExprContext::Load)})));
 }
 
 void Lowerer::lower_unit(Unit& u) {
@@ -2171,8 +2580,11 @@ void Lowerer::lower_unit(Unit& u) {
     if (auto* ann = ast::as<ast::Name>(a->args[i]->annotation))
       if (ann->id == "bool" || ann->id == "int" || ann->id == "float" || ann->id == "str") f = Fact{};
     if (i - first < u.seeds.size() && u.seeds[i - first].kind == Fact::List) f = u.seeds[i - first];
+    if (i - first < u.python_seeds.size() && u.python_seeds[i - first]) f = Fact{};
     u.params.push_back(f.kind == Fact::Pending || f.kind == Fact::List ? f : Fact{});
     frame.env[std::string(a->args[i]->arg)] = f;
+    frame.storage[std::string(a->args[i]->arg)] = frame.next_storage;
+    frame.param_storage[frame.next_storage++] = static_cast<int>(i - first);
   }
   if (a->vararg != nullptr && u.vararg_seed) frame.env[std::string(a->vararg->arg)] = *u.vararg_seed;
   Frame* saved = frame_;
@@ -2986,8 +3398,12 @@ void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
     }
     if (auto* name = ast::as<ast::Name>(n); name && dropped_names_.count(std::string(name->id))) {
       found = true;
+      auto why = drop_reasons_.find(std::string(name->id));
       error(diag::Kind::UnsupportedOp, n,
-            "`" + std::string(name->id) + "` comes from a package-relative import, which is not converted yet");
+            "`" + std::string(name->id) + "` " +
+                (why != drop_reasons_.end() ? why->second
+                                            : std::string("comes from a package-relative import, which is not "
+                                                          "converted yet")));
       return;
     }
   }
@@ -3199,13 +3615,31 @@ LowerOutput Lowerer::run() {
       for (ast::ExprNode* t : a->targets)
         if (auto* n = ast::as<ast::Name>(t)) needed = needed || called.count(std::string(n->id)) > 0;
     }
+    // A custom gradient (torch.autograd.Function subclass): an error, here and
+    // where it is used.
+    if (auto* cd = ast::as<ast::ClassDef>(s)) {
+      bool autograd = false;
+      for (ast::ExprNode* base : cd->bases) autograd = autograd || resolve(base).value_or("") == "torch.autograd.Function";
+      if (autograd) {
+        error(diag::Kind::UnsupportedConstruct, s,
+              "`" + std::string(cd->name) + "` is a torch.autograd.Function (a custom gradient), which is not "
+              "converted yet");
+        dropped_names_.insert(std::string(cd->name));
+        drop_reasons_[std::string(cd->name)] =
+            "is a torch.autograd.Function (a custom gradient), which is not converted yet";
+        continue;
+      }
+    }
     // Not model code and still tied to PyTorch: left out with a warning.
     if (!needed && references_torch(converted)) {
       std::string what = ast::is<ast::FunctionDef>(s) ? "function `" + std::string(static_cast<ast::FunctionDef*>(s)->name) + "`"
                          : ast::is<ast::ClassDef>(s) ? "class `" + std::string(static_cast<ast::ClassDef*>(s)->name) + "`"
                                                      : std::string("this statement");
       error(diag::Kind::DroppedCode, s, "left out " + what + ": it is not model code and uses PyTorch");
-      for (const std::string& n : defined_names(s)) dropped_names_.insert(n);
+      for (const std::string& n : defined_names(s)) {
+        dropped_names_.insert(n);
+        drop_reasons_[n] = "was left out (it is not model code and uses PyTorch)";
+      }
       continue;
     }
     out_.body.push_back(converted);
@@ -3226,7 +3660,10 @@ LowerOutput Lowerer::run() {
       error(diag::Kind::DroppedCode, origins[i],
             "left out `" + (names.empty() ? std::string("this statement") : names[0]) +
                 "`: it uses code that was left out");
-      for (const std::string& n : names) dropped_names_.insert(n);
+      for (const std::string& n : names) {
+        dropped_names_.insert(n);
+        drop_reasons_[n] = "was left out (it uses code that was left out)";
+      }
       out_.body.erase(out_.body.begin() + static_cast<std::ptrdiff_t>(i));
       origins.erase(origins.begin() + static_cast<std::ptrdiff_t>(i));
       again = true;

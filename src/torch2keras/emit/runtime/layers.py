@@ -330,6 +330,32 @@ def pytorch_parameter(layer, value, requires_grad=True):
     )
 
 
+def pytorch_setitem(x, index, value):
+    """PyTorch's in-place `x[index] = value`, as a new tensor (Keras tensors are
+    immutable; pitfalls P48). `index` is what the subscript holds, in PyTorch axis
+    order: ints, slices, Ellipsis and None (`np.s_[:, 0]`), or a boolean mask
+    tensor over x's leading axes. `value` broadcasts to the part selected, as in
+    PyTorch; with a mask it is a scalar."""
+    x = ops.convert_to_tensor(x)
+    value = ops.cast(value, x.dtype)
+    if hasattr(index, "dtype") and keras.backend.standardize_dtype(index.dtype) == "bool":
+        mask = ops.convert_to_tensor(index)
+        if len(value.shape) != 0:
+            raise ValueError(
+                "pytorch_setitem: `x[mask] = value` with a non-scalar value selects a "
+                "data-dependent number of elements; only a scalar value is supported"
+            )
+        mask = ops.reshape(mask, tuple(ops.shape(mask)) + (1,) * (len(x.shape) - len(mask.shape)))
+        return ops.where(mask, value, x)
+    # The flat positions of the selected elements, then one scatter.
+    positions = ops.reshape(ops.arange(ops.size(x)), ops.shape(x))[index]
+    updates = ops.broadcast_to(value, ops.shape(positions))
+    flat = ops.scatter_update(
+        ops.reshape(x, (-1,)), ops.reshape(positions, (-1, 1)), ops.reshape(updates, (-1,))
+    )
+    return ops.reshape(flat, ops.shape(x))
+
+
 class PyTorchLayerNorm(layers.Layer):
     """torch.nn.LayerNorm with PyTorch's attributes (`normalized_shape`, `eps`,
     `weight`, `bias`), the base of converted classes that subclass nn.LayerNorm and
