@@ -95,6 +95,19 @@ def _flatten(out):
     return [out]
 
 
+def _compare(mode: str, refs, outs) -> float:
+    """Asserts each output matches its PyTorch reference at 1e-4; the max abs error."""
+    assert len(outs) == len(refs), f"{mode}: {len(outs)} outputs, PyTorch has {len(refs)}"
+    worst = 0.0
+    for i, (ref, got) in enumerate(zip(refs, outs)):
+        assert got.shape == ref.shape, f"{mode} output {i}: shape {got.shape} != {ref.shape}"
+        err = np.abs(got - ref)
+        bad = err > ATOL + RTOL * np.abs(ref)
+        assert not bad.any(), f"{mode} output {i}: max |diff| {err.max():.3g} at {np.argwhere(bad)[0]}"
+        worst = max(worst, float(err.max()))
+    return worst
+
+
 def check(source: str, expr: str, shapes, *, layout: str = "channels_last",
           io_layout: str = "torch", trials: int = 2, compiled: bool = True, seed: int = 0) -> float:
     """Asserts the converted model matches PyTorch; returns the max abs error."""
@@ -122,15 +135,7 @@ def check(source: str, expr: str, shapes, *, layout: str = "channels_last",
         if compiled:
             runs.append(("tf.function", fn(*[to_keras(x) for x in xs])))
         for mode, out in runs:
-            outs = [from_keras(np.asarray(o)) for o in _flatten(out)]
-            assert len(outs) == len(refs), f"{mode}: {len(outs)} outputs, PyTorch has {len(refs)}"
-            for i, (ref, got) in enumerate(zip(refs, outs)):
-                assert got.shape == ref.shape, f"{mode} output {i}: shape {got.shape} != {ref.shape}"
-                err = np.abs(got - ref)
-                bad = err > ATOL + RTOL * np.abs(ref)
-                assert not bad.any(), (
-                    f"{mode} output {i}: max |diff| {err.max():.3g} at {np.argwhere(bad)[0]}")
-                worst = max(worst, float(err.max()))
+            worst = max(worst, _compare(mode, refs, [from_keras(np.asarray(o)) for o in _flatten(out)]))
     return worst
 
 
@@ -186,13 +191,5 @@ def check_calls(source: str, expr: str, calls, *, layout: str = "channels_last",
         if compiled:
             runs.append(("tf.function", fn(*tensors, **keywords)))
         for mode, out in runs:
-            outs = [np.asarray(o) for o in _flatten(out)]
-            assert len(outs) == len(refs), f"{mode}: {len(outs)} outputs, PyTorch has {len(refs)}"
-            for i, (ref, got) in enumerate(zip(refs, outs)):
-                assert got.shape == ref.shape, f"{mode} output {i}: shape {got.shape} != {ref.shape}"
-                err = np.abs(got - ref)
-                bad = err > ATOL + RTOL * np.abs(ref)
-                assert not bad.any(), (
-                    f"{mode} output {i}: max |diff| {err.max():.3g} at {np.argwhere(bad)[0]}")
-                worst = max(worst, float(err.max()))
+            worst = max(worst, _compare(mode, refs, [np.asarray(o) for o in _flatten(out)]))
     return worst

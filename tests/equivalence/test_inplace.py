@@ -161,3 +161,42 @@ GOLDEN_ALIASES = (Path(__file__).resolve().parents[1] / "golden" / "inplace_alia
 def test_inplace_module_result_is_an_alias_of_its_input(layout):
     # y = self.relu(out) with an in-place ReLU: y *is* out, so y.add_() changes out.
     check(GOLDEN_ALIASES, "Block()", [(2, 4, 6, 7)], layout=layout)
+
+
+# rosinality/vq-vae-2-pytorch#60 (P48): the Sequential's first in-place ReLU changes
+# `input`, so the skip connection adds relu(input), not input.
+VQ_VAE_RESBLOCK = '''
+import torch.nn as nn
+
+
+class ResBlock(nn.Module):
+    def __init__(self, in_channel, channel):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.ReLU(inplace=True),
+            nn.Conv2d(in_channel, channel, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channel, in_channel, 1),
+        )
+
+    def forward(self, input):
+        out = self.conv(input)
+        out += input
+        return out
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 1)
+        self.block = ResBlock(4, 8)
+
+    def forward(self, x):
+        return self.block(self.stem(x))
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_sequential_starting_in_place_changes_its_input(layout):
+    check(VQ_VAE_RESBLOCK, "Net()", [(2, 3, 6, 7)], layout=layout)
+    assert "input = self.conv.layers[0](input)" in convert(VQ_VAE_RESBLOCK, layout)

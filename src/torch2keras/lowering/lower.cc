@@ -228,6 +228,7 @@ class Lowerer {
   void lower_item_assign(ast::Subscript* target, ast::ExprNode* value, std::vector<ast::StmtNode*>& out,
                          const ast::Node* at);
   bool inplace_module(const ModuleDesc& d) const;
+  void follow_leading_inplace(const ModuleDesc& seq, ast::Call* lowered, ast::ExprNode* arg, const ast::Call* call);
   // The expression mutate() last gave for a changed variable: assigned to another
   // name, that name is an alias (`y = self.relu(out)`, in place).
   const ast::ExprNode* inplace_result_ = nullptr;
@@ -879,6 +880,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     });
     // nn.ReLU(inplace=True) writes into its input; so may a block's forward.
     if (inplace_module(*d) && !call->args.empty()) return mutate(call->args[0], {c, out}, call);
+    if (d->kind == ModuleDesc::Seq && !call->args.empty()) follow_leading_inplace(*d, c, call->args[0], call);
     if (const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr)
       if (auto u = units_.find({d->cls, fwd}); u != units_.end()) check_mutated_args(call, u->second);
     return {c, out};
@@ -2368,6 +2370,40 @@ void Lowerer::lower_item_assign(ast::Subscript* target, ast::ExprNode* value, st
   out.push_back(assign);
   frame_->env[name] = xf;
   for (ast::StmtNode* s : sync_aliases(name, at)) out.push_back(s);
+}
+
+// A Sequential that starts with in-place activations (nn.Sequential(nn.ReLU(
+// inplace=True), conv, ...)) changes its input variable: after the call, the
+// variable is those first layers applied to it, when it (or an alias) is read
+// later (the vq-vae-2 ResBlock bug, P48).
+void Lowerer::follow_leading_inplace(const ModuleDesc& seq, ast::Call* lowered, ast::ExprNode* arg,
+                                     const ast::Call* call) {
+  auto* n = ast::as<ast::Name>(arg);
+  std::size_t k = 0;
+  while (k < seq.items.size() && inplace_module(seq.items[k]) && seq.items[k].entry->layout == Layout::Any) ++k;
+  if (n == nullptr || k == 0 || !frame_->env.count(std::string(n->id))) return;
+  std::string name(n->id);
+  int id = storage_of(name);
+  bool needed = read_after(name, call) || frame_->param_storage.count(id);
+  for (const auto& [other, sid] : frame_->storage)
+    needed = needed || (sid == id && other != name && frame_->env.count(other) && read_after(other, call));
+  if (!needed) return;
+  if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end())
+    frame_->unit->mutated_params.insert(p->second);
+  bool in_statement = reads_after(frame_->stmt, name, call->loc);
+  if (seq.dynamic || seq.cls != nullptr || in_statement || frame_->post == nullptr ||
+      wraps_.count(seq.items[0].ctor)) {
+    error(diag::Kind::UnsupportedConstruct, call,
+          "`" + syntax::unparse(call->func) + "` starts with an in-place activation that changes `" + name +
+              "`, which is read later; not supported here (apply the activation before the call)");
+    return;
+  }
+  // `x = self.block.layers[0](x)`: the same layer, on the value before the call.
+  ast::ExprNode* value = b_.name(name);
+  for (std::size_t i = 0; i < k; ++i)
+    value = b_.call(b_.subscript(b_.attr(lowered->func, "layers"), b_.integer(static_cast<int64_t>(i))), {value});
+  frame_->post->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), value));
+  for (ast::StmtNode* x : sync_aliases(name, call)) frame_->post->push_back(x);
 }
 
 // A catalog layer built with `inplace=True` (nn.ReLU(inplace=True)).
