@@ -653,7 +653,7 @@ def test_layer_norm_subclass_and_parameters(layout):
     check(CONVNEXT, "Net()", [(2, 3, 14, 14)], layout=layout)
     code = convert(CONVNEXT, layout)
     assert flat("class LayerNorm2d(PyTorchLayerNorm):") in flat(code)
-    assert flat("self.layer_scale = pytorch_parameter(self, ops.ones(pytorch_size((dim, 1, 1))) * layer_scale)") in flat(
+    assert flat("self.layer_scale = pytorch_parameter(self, ops.ones((dim, 1, 1)) * layer_scale)") in flat(
         code)
 
 

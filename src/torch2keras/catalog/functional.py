@@ -311,6 +311,8 @@ def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format
 def ones(*size, dtype=None, device=None, requires_grad=False):
     require(dtype is None, "`dtype={dtype}` is not supported yet")
     ignore(device, requires_grad)
+    if len(size) > 1:  # torch.ones(2, n): the sizes as they are
+        return ops.ones(size)
     return ops.ones(pytorch_size(size))
 
 
@@ -318,6 +320,8 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     require(dtype is None, "`dtype={dtype}` is not supported yet")
     ignore(device, requires_grad)
+    if len(size) > 1:  # torch.zeros(2, n): the sizes as they are
+        return ops.zeros(size)
     return ops.zeros(pytorch_size(size))
 
 

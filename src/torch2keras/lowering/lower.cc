@@ -104,6 +104,124 @@ std::vector<ast::ExprNode*> perm_to_torch(Builder& b, int rank) {
   return p;
 }
 
+// ---------------------------------------------------------------------------
+// Control flow: what a block of statements binds, reads and leaves by.
+
+namespace {
+
+// Whether every path through `stmts` ends in `return` (or `raise`).
+bool always_returns(const std::vector<ast::StmtNode*>& stmts) {
+  if (stmts.empty()) return false;
+  const ast::StmtNode* last = stmts.back();
+  if (ast::is<ast::Return>(last) || ast::is<ast::Raise>(last)) return true;
+  if (auto* i = ast::as<ast::If>(last))
+    return always_returns({i->body.begin(), i->body.end()}) && always_returns({i->orelse.begin(), i->orelse.end()});
+  return false;
+}
+
+// Whether `stmts` hold a statement of `kind` that acts on the code around them:
+// a `return` outside nested functions, a `break`/`continue` outside nested loops.
+bool acts_outside(const ast::Node* n, ast::NodeKind kind, bool in_loop = false) {
+  if (n == nullptr) return false;
+  if (ast::is<ast::FunctionDef>(n) || ast::is<ast::AsyncFunctionDef>(n) || ast::is<ast::ClassDef>(n) ||
+      ast::is<ast::Lambda>(n))
+    return false;
+  if (n->kind == kind && (kind == ast::NodeKind::Return || !in_loop)) return true;
+  bool loop = in_loop || ast::is<ast::For>(n) || ast::is<ast::While>(n);
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) {
+    // A loop's `else` is outside the loop, but its body is not.
+    found = found || acts_outside(c, kind, loop);
+  });
+  return found;
+}
+
+bool acts_outside(const std::vector<ast::StmtNode*>& stmts, ast::NodeKind kind) {
+  for (const ast::StmtNode* s : stmts)
+    if (acts_outside(s, kind)) return true;
+  return false;
+}
+
+// The names `stmts` bind (assignment and loop targets), in order of first
+// binding; nested functions, lambdas and comprehensions have their own scopes.
+void stored_names(const ast::Node* n, std::vector<std::string>& names) {
+  if (n == nullptr) return;
+  if (ast::is<ast::Lambda>(n) || ast::is<ast::ListComp>(n) || ast::is<ast::SetComp>(n) ||
+      ast::is<ast::DictComp>(n) || ast::is<ast::GeneratorExp>(n) || ast::is<ast::ClassDef>(n))
+    return;
+  if (auto* f = ast::as<ast::FunctionDef>(n)) {
+    std::string id(f->name);
+    if (std::find(names.begin(), names.end(), id) == names.end()) names.push_back(id);
+    return;
+  }
+  if (auto* name = ast::as<ast::Name>(n); name && name->ctx == ast::ExprContext::Store) {
+    std::string id(name->id);
+    if (std::find(names.begin(), names.end(), id) == names.end()) names.push_back(id);
+    return;
+  }
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { stored_names(c, names); });
+}
+
+std::vector<std::string> stored_names(const std::vector<ast::StmtNode*>& stmts) {
+  std::vector<std::string> names;
+  for (const ast::StmtNode* s : stmts) stored_names(s, names);
+  return names;
+}
+
+bool before(const ast::Loc& a, const ast::Loc& b) {
+  return a.lineno < b.lineno || (a.lineno == b.lineno && a.col_offset < b.col_offset);
+}
+
+// Whether `n` may rebind or change `name` at a position before `pos`: an
+// assignment to it (or to an item of it), or an in-place method on it.
+bool rebinds_before(const ast::Node* n, const std::string& name, const ast::Loc& pos) {
+  if (n == nullptr || !before(n->loc, pos)) return false;
+  if (ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n) || ast::is<ast::ClassDef>(n)) return false;
+  if (auto* x = ast::as<ast::Name>(n)) return x->ctx == ast::ExprContext::Store && x->id == name;
+  auto names = [&](const ast::ExprNode* target) {
+    auto* sub = ast::as<ast::Subscript>(target);
+    auto* base = sub ? ast::as<ast::Name>(sub->value) : nullptr;
+    return base != nullptr && base->id == name;
+  };
+  if (auto* a = ast::as<ast::Assign>(n))
+    for (const ast::ExprNode* t : a->targets)
+      if (names(t)) return true;
+  if (auto* a = ast::as<ast::AugAssign>(n); a && names(a->target)) return true;
+  if (auto* c = ast::as<ast::Call>(n))
+    if (auto* f = ast::as<ast::Attribute>(c->func); f && f->attr.ends_with("_") && !f->attr.ends_with("__"))
+      if (auto* r = ast::as<ast::Name>(f->value); r && r->id == name) return true;
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || rebinds_before(c, name, pos); });
+  return found;
+}
+
+bool rebinds_before(const std::vector<ast::StmtNode*>& stmts, const std::string& name, const ast::Loc& pos) {
+  for (const ast::StmtNode* s : stmts)
+    if (rebinds_before(s, name, pos)) return true;
+  return false;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& n) {
+  return std::find(names.begin(), names.end(), n) != names.end();
+}
+
+// Whether `n` reads `name` at a position after `after` ends.
+bool reads_after(const ast::Node* n, const std::string& name, const ast::Loc& after) {
+  if (n == nullptr) return false;
+  if (auto* x = ast::as<ast::Name>(n); x && x->ctx == ast::ExprContext::Load && x->id == name)
+    return x->loc.lineno > after.end_lineno ||
+           (x->loc.lineno == after.end_lineno && x->loc.col_offset >= after.end_col_offset);
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || reads_after(c, name, after); });
+  return found;
+}
+
+bool reads(const ast::Node* n, const std::string& name) {
+  return reads_after(n, name, ast::Loc{});
+}
+
+}  // namespace
+
 class Lowerer {
  public:
   Lowerer(const ast::Module* module, const analysis::ImportScope& scope,
@@ -191,13 +309,17 @@ class Lowerer {
     const std::vector<ast::StmtNode*>* rest = nullptr;
     bool rest_taken = false;
     std::vector<const ast::StmtNode*> loops;  // the input loops around the statement
-    // Inside a branch of a tensor `if`: a variable of the code before it that no
-    // branch rebinds is converted before the `if` (into `pre`) while the first
-    // branch is lowered (both branches then see the new layout), inline after.
+    // Inside a branch of a tensor `if` or a loop body (`src`): a variable of the
+    // code before it (`outer`) still holding its value from there is converted
+    // before the statement (into `pre`), so that both branches, or every
+    // iteration, see the new layout; inline once the first branch is done.
     struct CondScope {
       std::vector<ast::StmtNode*>* pre;
       std::set<std::string> outer;
       std::unordered_map<std::string, Fact>* entry_env;
+      const std::vector<ast::StmtNode*>* src = nullptr;
+      CondScope* parent = nullptr;
+      std::set<std::string> mutated;  // changed in place so far (mutate)
       bool first_branch = true;
     };
     CondScope* cond = nullptr;
@@ -347,7 +469,10 @@ ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::Expr
   if (name == nullptr || frame_ == nullptr || frame_->hoist == nullptr) return converted;
   if (auto r = frame_->reads.find(std::string(name->id)); r != frame_->reads.end() && r->second > 1) return converted;
   if (Frame::CondScope* c = frame_->cond; c != nullptr && c->outer.count(std::string(name->id))) {
-    if (!c->first_branch || c->pre == nullptr) return converted;
+    std::string id(name->id);
+    if (!c->first_branch || c->pre == nullptr || c->mutated.count(id) ||
+        (frame_->stmt != nullptr && rebinds_before(*c->src, id, frame_->stmt->loc)))
+      return converted;
     c->pre->push_back(b_.assign(b_.name(name->id, ast::ExprContext::Store), converted));
     frame_->env[std::string(name->id)] = to;
     (*c->entry_env)[std::string(name->id)] = to;
@@ -1297,90 +1422,6 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   return {r.expr, out};
 }
 
-// ---------------------------------------------------------------------------
-// Control flow: what a block of statements binds, reads and leaves by.
-
-namespace {
-
-// Whether every path through `stmts` ends in `return` (or `raise`).
-bool always_returns(const std::vector<ast::StmtNode*>& stmts) {
-  if (stmts.empty()) return false;
-  const ast::StmtNode* last = stmts.back();
-  if (ast::is<ast::Return>(last) || ast::is<ast::Raise>(last)) return true;
-  if (auto* i = ast::as<ast::If>(last))
-    return always_returns({i->body.begin(), i->body.end()}) && always_returns({i->orelse.begin(), i->orelse.end()});
-  return false;
-}
-
-// Whether `stmts` hold a statement of `kind` that acts on the code around them:
-// a `return` outside nested functions, a `break`/`continue` outside nested loops.
-bool acts_outside(const ast::Node* n, ast::NodeKind kind, bool in_loop = false) {
-  if (n == nullptr) return false;
-  if (ast::is<ast::FunctionDef>(n) || ast::is<ast::AsyncFunctionDef>(n) || ast::is<ast::ClassDef>(n) ||
-      ast::is<ast::Lambda>(n))
-    return false;
-  if (n->kind == kind && (kind == ast::NodeKind::Return || !in_loop)) return true;
-  bool loop = in_loop || ast::is<ast::For>(n) || ast::is<ast::While>(n);
-  bool found = false;
-  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) {
-    // A loop's `else` is outside the loop, but its body is not.
-    found = found || acts_outside(c, kind, loop);
-  });
-  return found;
-}
-
-bool acts_outside(const std::vector<ast::StmtNode*>& stmts, ast::NodeKind kind) {
-  for (const ast::StmtNode* s : stmts)
-    if (acts_outside(s, kind)) return true;
-  return false;
-}
-
-// The names `stmts` bind (assignment and loop targets), in order of first
-// binding; nested functions, lambdas and comprehensions have their own scopes.
-void stored_names(const ast::Node* n, std::vector<std::string>& names) {
-  if (n == nullptr) return;
-  if (ast::is<ast::Lambda>(n) || ast::is<ast::ListComp>(n) || ast::is<ast::SetComp>(n) ||
-      ast::is<ast::DictComp>(n) || ast::is<ast::GeneratorExp>(n) || ast::is<ast::ClassDef>(n))
-    return;
-  if (auto* f = ast::as<ast::FunctionDef>(n)) {
-    std::string id(f->name);
-    if (std::find(names.begin(), names.end(), id) == names.end()) names.push_back(id);
-    return;
-  }
-  if (auto* name = ast::as<ast::Name>(n); name && name->ctx == ast::ExprContext::Store) {
-    std::string id(name->id);
-    if (std::find(names.begin(), names.end(), id) == names.end()) names.push_back(id);
-    return;
-  }
-  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { stored_names(c, names); });
-}
-
-std::vector<std::string> stored_names(const std::vector<ast::StmtNode*>& stmts) {
-  std::vector<std::string> names;
-  for (const ast::StmtNode* s : stmts) stored_names(s, names);
-  return names;
-}
-
-bool contains(const std::vector<std::string>& names, const std::string& n) {
-  return std::find(names.begin(), names.end(), n) != names.end();
-}
-
-// Whether `n` reads `name` at a position after `after` ends.
-bool reads_after(const ast::Node* n, const std::string& name, const ast::Loc& after) {
-  if (n == nullptr) return false;
-  if (auto* x = ast::as<ast::Name>(n); x && x->ctx == ast::ExprContext::Load && x->id == name)
-    return x->loc.lineno > after.end_lineno ||
-           (x->loc.lineno == after.end_lineno && x->loc.col_offset >= after.end_col_offset);
-  bool found = false;
-  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || reads_after(c, name, after); });
-  return found;
-}
-
-bool reads(const ast::Node* n, const std::string& name) {
-  return reads_after(n, name, ast::Loc{});
-}
-
-}  // namespace
 
 // The test of an `if`, `while` or conditional expression (see TestKind). `and`,
 // `or` and `not` over tensors become keras.ops.logical_and/_or/_not (Python's
@@ -1393,7 +1434,13 @@ Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
     std::size_t first_tensor = 0;
     while (first_tensor < parts.size() && parts[first_tensor].kind == TestKind::Static) ++first_tensor;
     std::vector<ast::ExprNode*> values;
-    for (std::size_t k = 0; k < first_tensor; ++k) values.push_back(parts[k].expr);
+    for (std::size_t k = 0; k < first_tensor; ++k) {
+      // `training and t`: a falsy prefix is the test's value, and keras.ops.cond
+      // takes a bool, not None.
+      ast::ExprNode* x = parts[k].expr;
+      bool plain = ast::is<ast::Name>(x) || ast::is<ast::Attribute>(x);
+      values.push_back(plain && first_tensor < parts.size() ? b_.call("bool", {x}) : x);
+    }
     TestKind kind = TestKind::Static;
     if (first_tensor < parts.size()) {
       const char* op = o->op == ast::BoolOpKind::And ? "ops.logical_and" : "ops.logical_or";
@@ -2134,11 +2181,7 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
   std::set<std::string> defined_before;
   for (const auto& [name, f] : frame_->env) defined_before.insert(name);
   auto saved = frame_->env;
-  Frame::CondScope scope{frame_->hoist, {}, &saved};
-  std::vector<std::string> rebound = stored_names(then_src);
-  for (const std::string& n : stored_names(else_src)) rebound.push_back(n);
-  for (const std::string& n : defined_before)
-    if (!contains(rebound, n)) scope.outer.insert(n);
+  Frame::CondScope scope{frame_->hoist, defined_before, &saved, &then_src, frame_->cond};
   Frame::CondScope* saved_scope = frame_->cond;
   frame_->cond = &scope;
   std::vector<ast::StmtNode*> then_stmts = lower_stmts(then_src);
@@ -2307,6 +2350,7 @@ Lowerer::Val Lowerer::mutate(ast::ExprNode* target, Val value, const ast::Node* 
     return value;
   }
   std::string name(n->id);
+  for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
   int id = storage_of(name);
   bool param = false;
   if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end()) {
@@ -2351,6 +2395,7 @@ void Lowerer::lower_item_assign(ast::Subscript* target, ast::ExprNode* value, st
     return;
   }
   std::string name(base->id);
+  for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
   Val v = lower_expr(value);
   Fact vf = resolved(v.fact);
   if (vf.tensor() || vf.kind == Fact::List) demand_torch(vf, v.expr);
@@ -2383,6 +2428,7 @@ void Lowerer::follow_leading_inplace(const ModuleDesc& seq, ast::Call* lowered, 
   while (k < seq.items.size() && inplace_module(seq.items[k]) && seq.items[k].entry->layout == Layout::Any) ++k;
   if (n == nullptr || k == 0 || !frame_->env.count(std::string(n->id))) return;
   std::string name(n->id);
+  for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
   int id = storage_of(name);
   bool needed = read_after(name, call) || frame_->param_storage.count(id);
   for (const auto& [other, sid] : frame_->storage)
@@ -2443,10 +2489,9 @@ Lowerer::TestKind Lowerer::test_kind(ast::ExprNode* test) {
 std::vector<ast::StmtNode*> Lowerer::lower_loop_body(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& src,
                                                      const ast::ExprNode* head) {
   auto before = frame_->env;
-  Frame::CondScope scope{frame_->hoist, {}, &before};
-  std::vector<std::string> rebound = stored_names(src);
+  Frame::CondScope scope{frame_->hoist, {}, &before, &src, frame_->cond};
   for (const auto& [name, f] : before)
-    if (!contains(rebound, name) && !reads(head, name)) scope.outer.insert(name);
+    if (!reads(head, name)) scope.outer.insert(name);
   Frame::CondScope* saved_scope = frame_->cond;
   frame_->cond = &scope;
   frame_->loops.push_back(loop);

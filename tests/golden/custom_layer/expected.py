@@ -28,7 +28,7 @@ class ScaleShift(keras.layers.Layer):
         super().__init__()
         self.gamma = pytorch_parameter(self, ops.ones(pytorch_size(channels)))
         self.beta = pytorch_parameter(self, ops.zeros(pytorch_size(channels)))
-        self.pos = pytorch_parameter(self, ops.zeros(pytorch_size((1, tokens, dim))))
+        self.pos = pytorch_parameter(self, ops.zeros((1, tokens, dim)))
         self.running_mean = pytorch_parameter(
             self, ops.zeros(pytorch_size(channels)), requires_grad=False
         )
@@ -36,9 +36,8 @@ class ScaleShift(keras.layers.Layer):
 
     def call(self, x, training=None):
         mean = self.running_mean[None, :, None, None]
-        return (x - mean) * self.gamma[None, :, None, None] * self.two[None, :, None, None] + ops.reshape(
-            self.beta, (1, -1, 1, 1)
-        )
+        scale = self.gamma[None, :, None, None] * self.two[None, :, None, None]
+        return (x - mean) * scale + ops.reshape(self.beta, (1, -1, 1, 1))
 
 
 class Net(keras.Model):

@@ -16,9 +16,8 @@ class ScaleShift(nn.Module):
 
     def forward(self, x):
         mean = self.running_mean[None, :, None, None]
-        return (x - mean) * self.gamma[None, :, None, None] * self.two[None, :, None, None] + self.beta.view(
-            1, -1, 1, 1
-        )
+        scale = self.gamma[None, :, None, None] * self.two[None, :, None, None]
+        return (x - mean) * scale + self.beta.view(1, -1, 1, 1)
 
 
 class Net(nn.Module):

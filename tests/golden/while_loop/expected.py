@@ -36,13 +36,13 @@ class Refine(keras.Model):
             return x, n
 
         x, n = ops.while_loop(cond_fn, body_fn, (x, n))
+        x = ops.transpose(x, (0, 2, 3, 1))
         for i, block in enumerate(self.blocks):
-            x = ops.transpose(x, (0, 2, 3, 1))
             x = block(x) + i
-            x = ops.transpose(x, (0, 3, 1, 2))
         for _ in range(self.steps):
-            x = x - ops.mean(x)
-        return self.head(ops.mean(x, axis=(2, 3)))
+            x = ops.transpose(x, (0, 3, 1, 2)) - ops.mean(x)
+            x = ops.transpose(x, (0, 2, 3, 1))
+        return self.head(ops.mean(x, axis=(1, 2)))
 
 
 # --- Weight loader, copied from torch2keras (keras and numpy only). ---
