@@ -247,3 +247,74 @@ def test_loop_with_a_tensor_trip_count(layout):
     text = flat(convert(FORI, layout))
     assert "y = ops.fori_loop(0, steps, body_fn, y)" in text
     assert "def body_fn2(k, carry): scale, y = carry" in text
+
+
+CONTAINER_LOOPS = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stages = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 1))
+        self.heads = nn.ModuleDict({"a": nn.Conv2d(4, 2, 1), "b": nn.Conv2d(4, 3, 1)})
+        self.blocks = nn.ModuleList([nn.Conv2d(4, 4, 1) for _ in range(3)])
+        self.gains = [0.5, 1.0, 2.0]
+
+    def forward(self, x):
+        for layer in self.stages:
+            x = layer(x)
+        for i, (block, gain) in enumerate(zip(self.blocks, self.gains)):
+            if i == 1:
+                continue
+            x = block(x) * gain
+            if i > 5:
+                break
+        outs = []
+        for name, head in self.heads.items():
+            outs.append(head(x).sum(1, keepdim=True))
+        for k in range(len(outs)):
+            x = x + outs[k]
+        return x
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_loops_over_containers_stay_python_loops(layout):
+    check_calls(CONTAINER_LOOPS, "Net()", [((image(12, (2, 3, 6, 7)),), {})], layout=layout)
+    text = flat(convert(CONTAINER_LOOPS, layout))
+    assert "for layer in self.stages.layers:" in text or "for layer in self.stages:" in text
+    assert "for name, head in self.heads.items():" in text
+    assert "continue" in text and "break" in text and "ops.cond" not in text
+
+
+SEQUENTIAL_AS_CONTAINER = '''
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 1), nn.ReLU())
+
+    def forward(self, x):
+        x = self.features[0](x)
+        for m in self.features[1:3]:
+            x = m(x)
+        for i, m in enumerate(self.features):
+            if i == len(self.features) - 1:
+                x = m(x)
+        return x
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_sequential_indexed_sliced_iterated_and_measured(layout):
+    # A keras.Sequential cannot be indexed, sliced, iterated or measured: its .layers can.
+    check_calls(SEQUENTIAL_AS_CONTAINER, "Net()", [((image(13, (2, 3, 6, 7)),), {})], layout=layout)
+    text = flat(convert(SEQUENTIAL_AS_CONTAINER, layout))
+    assert "x = self.features.layers[0](x)" in text
+    assert "for m in self.features.layers[1:3]:" in text
+    assert "for i, m in enumerate(self.features.layers):" in text
+    assert "if i == len(self.features.layers) - 1:" in text

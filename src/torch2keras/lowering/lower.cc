@@ -398,6 +398,8 @@ class Lowerer {
   ModuleDesc any_item(const ModuleDesc& container);
   std::optional<ModuleDesc> loop_modules(const ast::ExprNode* iter, bool& pairs);
   bool bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* target);
+  bool keras_sequential(const ast::ExprNode* e);
+  ast::ExprNode* containers_as_lists(ast::ExprNode* e);
   ast::ExprNode* strip_annotation(ast::ExprNode* a);
   ast::Arguments* strip_arguments(const ast::Arguments* a, bool add_training);
 
@@ -829,6 +831,44 @@ bool Lowerer::bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* 
   return false;
 }
 
+// Whether `e` is a torch Sequential written as a keras.Sequential, which cannot
+// be indexed, sliced, iterated or measured: its `.layers` can.
+bool Lowerer::keras_sequential(const ast::ExprNode* e) {
+  if (!ast::is<ast::Attribute>(e) && !ast::is<ast::Subscript>(e)) return false;
+  auto d = module_of(e);
+  return d && d->kind == ModuleDesc::Seq && d->cls == nullptr;
+}
+
+// `e` with each keras.Sequential used as a container replaced by its `.layers`
+// (`self.features[1:]`, `enumerate(self.blocks)`, `len(self.stages)`).
+ast::ExprNode* Lowerer::containers_as_lists(ast::ExprNode* e) {
+  if (keras_sequential(e)) return b_.attr(e, "layers");
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    ast::ExprNode* value = containers_as_lists(sub->value);
+    if (value == sub->value) return e;
+    auto* c = b_.clone(sub);
+    c->value = value;
+    return c;
+  }
+  if (auto* call = ast::as<ast::Call>(e)) {
+    auto* fn = ast::as<ast::Name>(call->func);
+    static const std::set<std::string_view> kIterating = {"enumerate", "zip", "reversed", "list", "len", "iter",
+                                                           "tuple"};
+    if (fn == nullptr || !kIterating.count(fn->id) || frame_->env.count(std::string(fn->id))) return e;
+    std::vector<ast::ExprNode*> args;
+    bool changed = false;
+    for (ast::ExprNode* a : call->args) {
+      args.push_back(containers_as_lists(a));
+      changed = changed || args.back() != a;
+    }
+    if (!changed) return e;
+    auto* c = b_.clone(call);
+    c->args = b_.seq(args);
+    return c;
+  }
+  return e;
+}
+
 std::vector<Lowerer::Val> Lowerer::lower_elements(ast::Tuple* tuple) {
   std::vector<Val> out;
   for (ast::ExprNode* x : tuple->elts) out.push_back(lower_expr(x));
@@ -1172,6 +1212,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       return {call, Fact::torch()};
     }
     if (func == nullptr) func = lower_expr(call->func).expr;
+    if (auto* listed = ast::as<ast::Call>(containers_as_lists(call)); listed != call) call = listed;
     ast::Call* plain = relower_call(call, func, in_torch_layout);
     // int(t) / float(t) / bool(t) read a tensor's value into Python: fine eagerly,
     // impossible inside a compiled graph.
@@ -1582,6 +1623,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
         }
       } else {
         v = lower_expr(s->value);
+        if (keras_sequential(s->value)) v.expr = b_.attr(v.expr, "layers");  // self.features[:4]
       }
       Fact f = resolved(v.fact);
       if (f.kind == Fact::Shape) {
@@ -1607,7 +1649,10 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       s->value = v.expr;
       Val idx = lower_expr(s->slice);
       s->slice = idx.expr;
-      if (Fact g = resolved(idx.fact); f.tensor() && (g.kind == Fact::Torch || g.kind == Fact::CL))
+      bool tensor_index = false;
+      for (const Fact& g : idx.elts) tensor_index = tensor_index || g.kind == Fact::Torch || g.kind == Fact::CL;
+      if (Fact g = resolved(idx.fact); g.kind == Fact::Torch || g.kind == Fact::CL) tensor_index = true;
+      if (f.tensor() && tensor_index)
         error(diag::Kind::UnsupportedConstruct, e,
               "indexing a tensor with a tensor is not supported: a boolean mask gives a shape that depends "
               "on the data, which a compiled graph cannot hold (use torch.where(mask, x, y)), and an index "
@@ -1964,7 +2009,9 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       }
       // `for layer in self.layers:` binds a module variable (also through
       // enumerate(...) and zip(...)).
-      if (!bind_loop_modules(f->iter, f->target)) {
+      if (bind_loop_modules(f->iter, f->target)) {
+        c->iter = containers_as_lists(f->iter);
+      } else {
         Val it = lower_expr(f->iter);
         c->iter = it.expr;
         std::vector<std::string> targets;
