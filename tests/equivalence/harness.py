@@ -79,7 +79,7 @@ def assert_matches(torch_model, keras_module, keras_model, x) -> None:
     keras_model(x)
     keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
     with torch.no_grad():
-        ref = torch_model(torch.from_numpy(x)).numpy()
+        ref = torch_model(torch.from_numpy(x.copy())).numpy()
     got = np.asarray(keras_model(x, training=False))
     assert got.shape == ref.shape
     assert np.abs(got - ref).max() <= 1e-4 + 1e-4 * np.abs(ref).max()
@@ -95,6 +95,8 @@ def _flatten(out):
     return [out]
 
 
+# PyTorch gets copies of the inputs: a forward that changes its input in place
+# (an in-place ReLU on x) would otherwise change the arrays the Keras model gets.
 def _compare(mode: str, refs, outs) -> float:
     """Asserts each output matches its PyTorch reference at 1e-4; the max abs error."""
     assert len(outs) == len(refs), f"{mode}: {len(outs)} outputs, PyTorch has {len(refs)}"
@@ -130,7 +132,7 @@ def check(source: str, expr: str, shapes, *, layout: str = "channels_last",
     for t in range(trials):
         xs = inputs if t == 0 else [rng.normal(size=s).astype("float32") for s in shapes]
         with torch.no_grad():
-            refs = [r.numpy() for r in _flatten(torch_model(*[torch.from_numpy(x) for x in xs]))]
+            refs = [r.numpy() for r in _flatten(torch_model(*[torch.from_numpy(x.copy()) for x in xs]))]
         runs = [("eager", keras_model(*[to_keras(x) for x in xs], training=False))]
         if compiled:
             runs.append(("tf.function", fn(*[to_keras(x) for x in xs])))
@@ -161,7 +163,7 @@ def check_calls(source: str, expr: str, calls, *, layout: str = "channels_last",
     varargs = next((i for i, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), len(params))
 
     def to_torch(v):
-        return torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+        return torch.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v
 
     def to_keras(args, kwargs):
         tensors, keywords = [], dict(kwargs)

@@ -83,7 +83,7 @@ def test_tensor_conditions_take_each_branch(layout):
 
 def test_tensor_conditions_read_like_keras():
     text = flat(convert(GATE, "channels_last"))
-    assert "y, z = ops.cond(mask is not None and ops.mean(x) > 0, true_fn2, false_fn2)" in text
+    assert "y, z = ops.cond(mask is not None and ops.mean(x) > 0, true_fn, false_fn)" in text
     assert "ops.logical_not(" in text
     assert "s = ops.cond(ops.amax" in text or "s = ops.cond(ops.max(" in text
     # `if t: return a` then more code: the code after is the other branch.
@@ -318,3 +318,108 @@ def test_sequential_indexed_sliced_iterated_and_measured(layout):
     assert "for m in self.features.layers[1:3]:" in text
     assert "for i, m in enumerate(self.features.layers):" in text
     assert "if i == len(self.features.layers) - 1:" in text
+
+
+# Found by a review: truthiness of non-boolean tensors and chained comparisons,
+# `self.training and <tensor>`, a ModuleList named `layers` (renamed for Keras)
+# iterated in forward, a list appended to under a static `if`, in-place changes
+# and aliases inside a tensor `while`, an int loop index in float arithmetic,
+# torch.no_grad().
+TRUTHINESS = '''
+import torch
+import torch.nn as nn
+
+
+class Checks(nn.Module):
+    def __init__(self, flag=True):
+        super().__init__()
+        self.flag = flag
+        self.lin = nn.Linear(6, 6)
+        self.layers = nn.ModuleList([nn.Linear(6, 6) for _ in range(2)])
+
+    def forward(self, x):
+        y = self.lin(x)
+        for layer in self.layers:
+            y = y + layer(y)
+        if (y > 0).sum():  # an integer tensor: true when not zero
+            y = y + 1
+        if 0 < y.abs().mean() < 2:
+            y = y / 2
+        if self.training and y.mean() > 0:
+            y = y - 3
+        if y.sum():  # a float tensor
+            y = y * 3
+        h = y
+        start = h
+        while h.abs().max() > 1:
+            h.mul_(0.5)
+        with torch.no_grad():
+            z = h * 2
+        for k in range(x.size(0)):
+            z = z + k * 0.1
+        return y, h, start, z
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_review_truthiness_layers_while_aliases(layout):
+    r = np.random.RandomState(1)
+    calls = [((r.randn(3, 6).astype("float32") * s + o,), {}) for s in (0.01, 1, 10) for o in (-20, 0, 20)]
+    check_calls(TRUTHINESS, "Checks()", calls, layout=layout)
+    text = flat(convert(TRUTHINESS, layout))
+    assert "for layer in self.layers_:" in text
+    assert "ops.not_equal(ops.sum(y > 0), 0)" in text
+    assert "ops.logical_and(0 < ops.mean(ops.abs(y)), ops.mean(ops.abs(y)) < 2)" in text
+    assert "bool(training) and ops.mean(y) > 0" in text
+    assert "z = ops.stop_gradient(z)" in text
+
+
+APPEND_UNDER_IF = '''
+import torch.nn as nn
+
+
+class Maybe(nn.Module):
+    def __init__(self, keep=True):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.keep = keep
+
+    def forward(self, x):
+        feats = []
+        x = self.conv(x)
+        if self.keep:
+            feats.append(x)
+        return feats
+'''
+
+
+def test_review_list_appended_under_static_if_keeps_pytorch_layout():
+    check_calls(APPEND_UNDER_IF, "Maybe()", [((image(14, (2, 3, 7, 9)),), {})])
+
+
+@pytest.mark.parametrize("body,message", [
+    ("outs = []\n        if x.mean() > 0:\n            outs.append(x)\n        return x",
+     "changes the Python list or dict `outs` under a tensor condition"),
+    ("aux = None\n        if x.mean() > 0:\n            aux = x * 2\n        return x, aux",
+     "`aux` stays None on one branch of this tensor `if`"),
+    ("if x.mean() > 1e30:\n            raise ValueError('overflow')\n        return x",
+     "a branch raises an exception"),
+])
+def test_review_tensor_branches_that_cannot_be_exact_are_errors(body, message):
+    import torch2keras
+
+    code = "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        " + body + "\n"
+    result = torch2keras.convert(code, filename="model.py")
+    assert not result.ok
+    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+
+
+def test_review_assert_on_a_tensor_is_left_out_with_a_warning():
+    import torch2keras
+
+    code = ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n"
+            "        assert x.dim() == 2\n        assert x.abs().max() < 1e6\n        return x\n")
+    result = torch2keras.convert(code, filename="model.py")
+    assert result.ok
+    assert "assert ops.ndim(x) == 2" in result.code and "1000000.0" not in result.code
+    assert [d.line for d in result.diagnostics if d.severity == "warning"] == [7]

@@ -200,3 +200,113 @@ class Net(nn.Module):
 def test_sequential_starting_in_place_changes_its_input(layout):
     check(VQ_VAE_RESBLOCK, "Net()", [(2, 3, 6, 7)], layout=layout)
     assert "input = self.conv.layers[0](input)" in convert(VQ_VAE_RESBLOCK, layout)
+
+
+# Found by a review (a fresh user's 67 cases): aliases made by tuple unpacking,
+# chained assignment, functions returning their argument, nn.Identity and dropout
+# (which return their input), activations from ModuleDicts, Sequentials starting
+# with dropout or a nested Sequential, and items of dicts.
+REVIEW_ALIASES = '''
+import torch
+import torch.nn as nn
+
+
+def passthrough(t):
+    return t
+
+
+class Forms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(6, 6)
+        self.skip = nn.Identity()
+        self.drop = nn.Dropout(0.3)
+        self.acts = nn.ModuleDict({"relu": nn.ReLU(inplace=True), "lrelu": nn.LeakyReLU(0.2, inplace=True)})
+        self.head = nn.Sequential(nn.Dropout(0.1), nn.Sequential(nn.ReLU(inplace=True)), nn.Linear(6, 6))
+
+    def forward(self, x):
+        y = self.lin(x)
+        a, b = y, y
+        a.relu_()                      # b is relu(y) too
+        c = d = self.lin(x) - 1
+        c.mul_(3)                      # d is c
+        e = passthrough(c)
+        e.add_(1)                      # c and d change
+        s = self.skip(d)
+        s.mul_(2)                      # nn.Identity returns d itself
+        t = self.drop(s)
+        t.sub_(0.5)                    # dropout in inference returns s itself
+        outs = {}
+        g = x * 1.5
+        for name, act in self.acts.items():
+            outs[name] = act(g).sum(1)   # changes g in place each time
+        h = self.head(x)               # dropout, then an in-place ReLU on x
+        return b, d, s, g, outs, h + x
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_review_alias_forms(layout):
+    check(REVIEW_ALIASES, "Forms()", [(3, 6)], layout=layout)
+
+
+@pytest.mark.parametrize("body,message", [
+    # A list holding a tensor changed in place later (VGG perceptual-loss taps).
+    ("feats = []\n        for _ in range(2):\n            x = self.lin(x)\n            feats.append(x)\n"
+     "            x = self.act(x)\n        return feats",
+     "`feats` (a list, tuple or dict holding it) is read later"),
+    ("pair = (x, x * 2)\n        x[:, 1] = 0.0\n        first, _ = pair\n        return first",
+     "`pair` (a list, tuple or dict holding it) is read later"),
+    ("self.calls += 1\n        return x", "changing `self.calls` in forward code is not supported"),
+    ("y = self.act2(x)\n        return y + x",
+     "may be an in-place activation (depending on constructor arguments)"),
+])
+def test_review_inplace_changes_that_cannot_follow_are_errors(body, message):
+    source = f'''
+import torch
+import torch.nn as nn
+
+
+def make_act(name):
+    if name == "relu":
+        return nn.ReLU(inplace=True)
+    return nn.GELU()
+
+
+class Net(nn.Module):
+    def __init__(self, kind="relu"):
+        super().__init__()
+        self.lin = nn.Linear(6, 6)
+        self.act = nn.ReLU(inplace=True)
+        self.act2 = make_act(kind)
+        self.register_buffer("calls", torch.zeros(()))
+
+    def forward(self, x):
+        {body}
+'''
+    result = torch2keras.convert(source, filename="model.py")
+    assert not result.ok
+    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+
+
+def test_review_items_of_dicts_and_lists_stay_python():
+    source = '''
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleDict({"a": nn.Conv2d(3, 2, 1), "b": nn.Conv2d(3, 4, 1)})
+
+    def forward(self, x):
+        outs = {}
+        for name, head in self.heads.items():
+            outs[name] = head(x)
+        feats = [x, x * 2]
+        feats[1] = feats[1] + 1
+        feats[0] += 1
+        return outs, feats
+'''
+    check(source, "Net()", [(2, 3, 5, 6)])
+    assert "pytorch_setitem" not in convert(source, "channels_last")

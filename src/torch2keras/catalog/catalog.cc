@@ -132,6 +132,8 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         if (!entry->returns_list) problems_.push_back(where + "returns= takes \"list\"");
       } else if (kw->arg == "view") {
         entry->view = analysis::literal_value(kw->value).truth().value_or(false);
+      } else if (kw->arg == "alias") {
+        entry->alias = analysis::literal_value(kw->value).truth().value_or(false);
       } else if (kw->arg == "base") {
         if (auto* s = as_str(kw->value)) entry->subclass_base = std::string(s->value.text);
       } else if (kw->arg == "dims") {

@@ -51,6 +51,10 @@ struct Entry {
   // (`view=True`: view, permute, x[...]); an in-place change of one changes the
   // other (P48).
   bool view = false;
+  // Function/Method/Module: the result is the input itself, or shares its storage
+  // with the same shape and values (`alias=True`: detach, nn.Identity, dropout in
+  // inference): a change of one is a change of the other, followed exactly.
+  bool alias = false;
 };
 
 class Catalog {

@@ -15,38 +15,38 @@ def Linear(in_features, out_features, bias=True, device=None, dtype=None):
     return layers.Dense(out_features, use_bias=bias)
 
 
-@module("torch.nn.Identity", layout="any")
+@module("torch.nn.Identity", alias=True, layout="any")
 def Identity(*args, **kwargs):
     ignore(args, kwargs)
     return layers.Identity()
 
 
-@module("torch.nn.Flatten", layout="torch")
+@module("torch.nn.Flatten", view=True, layout="torch")
 def Flatten(start_dim=1, end_dim=-1):
     require(start_dim == 1 and end_dim == -1,
             "`nn.Flatten({start_dim}, {end_dim})` is not supported yet; only Flatten(1, -1)")
     return layers.Flatten()
 
 
-@module("torch.nn.Dropout", layout="any")
+@module("torch.nn.Dropout", alias=True, layout="any")
 def Dropout(p=0.5, inplace=False):
     ignore(inplace)
     return layers.Dropout(p)
 
 
-@module("torch.nn.Dropout1d", layout="spatial", rank=3)
+@module("torch.nn.Dropout1d", alias=True, layout="spatial", rank=3)
 def Dropout1d(p=0.5, inplace=False):
     ignore(inplace)
     return layers.SpatialDropout1D(p)
 
 
-@module("torch.nn.Dropout2d", layout="spatial", rank=4)
+@module("torch.nn.Dropout2d", alias=True, layout="spatial", rank=4)
 def Dropout2d(p=0.5, inplace=False):
     ignore(inplace)
     return layers.SpatialDropout2D(p, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AlphaDropout", layout="any")
+@module("torch.nn.AlphaDropout", alias=True, layout="any")
 def AlphaDropout(p=0.5, inplace=False):
     ignore(inplace)
     return layers.AlphaDropout(p)

@@ -3,6 +3,10 @@
 Facts (pitfalls.md):
 * P31: view/reshape/permute/transpose work in PyTorch axis order (layout="torch").
 * P35: repeat is ops.tile, repeat_interleave is ops.repeat.
+* P48: `view=True` marks results that share the input's storage in another shape
+  (view, permute, x[...]); `alias=True` results that are the input itself or share
+  it with the same shape and values (detach, contiguous; nn.Identity and dropout
+  in inference): an in-place change of one changes the other.
 """
 
 
@@ -35,7 +39,7 @@ def transpose(self, dim0, dim1):
     return ops.swapaxes(self, dim0, dim1)
 
 
-@method("contiguous", view=True, layout="any")
+@method("contiguous", alias=True, layout="any")
 def contiguous(self, memory_format=None):
     ignore(memory_format)
     return self
@@ -138,7 +142,7 @@ def repeat(self, *sizes):
     return ops.tile(self, sizes)
 
 
-@method("detach", view=True, layout="any")
+@method("detach", alias=True, layout="any")
 def detach(self):
     return ops.stop_gradient(self)
 

@@ -80,6 +80,9 @@ struct Unit {
   // Parameters (index after self) whose tensor this function changes in place:
   // the caller's variable changes too.
   std::set<int> mutated_params;
+  // Parameters whose tensor it may return (`return x`): the result aliases the
+  // caller's argument.
+  std::set<int> returns_params;
   ast::FunctionDef* lowered = nullptr;
 };
 
@@ -330,6 +333,8 @@ class Lowerer {
     std::unordered_map<std::string, int> storage;
     std::set<std::string> views;
     std::map<int, int> param_storage;  // storage id -> parameter index
+    std::map<int, std::set<std::string>> holders;  // storage id -> lists/tuples/dicts holding it
+    std::set<std::string> none_vars;  // variables bound to None
     int next_storage = 0;
     // Statements written after the one being lowered (aliases of a variable the
     // statement changed in place).
@@ -350,10 +355,16 @@ class Lowerer {
   void lower_item_assign(ast::Subscript* target, ast::ExprNode* value, std::vector<ast::StmtNode*>& out,
                          const ast::Node* at);
   bool inplace_module(const ModuleDesc& d) const;
+  bool change_visible(const std::string& name, const ast::Node* at);
+  bool assigns_into_tensor(const ast::Subscript* target);
+  // `container` (a list, tuple or dict variable) now holds `value`'s tensor: an
+  // in-place change of that tensor reaches the container's item.
+  void hold(const ast::ExprNode* container, const ast::ExprNode* value);
   void follow_leading_inplace(const ModuleDesc& seq, ast::Call* lowered, ast::ExprNode* arg, const ast::Call* call);
   // The expression mutate() last gave for a changed variable: assigned to another
   // name, that name is an alias (`y = self.relu(out)`, in place).
   const ast::ExprNode* inplace_result_ = nullptr;
+  const ast::ExprNode* inplace_unused_ = nullptr;  // an in-place op's value no one reads
   void check_mutated_args(const ast::Call* call, const Unit& u);
   Val lower_expr(ast::ExprNode* e);
   // The test of an `if`, `while` or conditional expression, and what it is:
@@ -370,7 +381,7 @@ class Lowerer {
   void note_maybe_tensor(const Test& t, const ast::Node* at, std::string_view written_as);
   void lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNode*>& out);
   ast::ExprNode* branch_function(std::vector<ast::StmtNode*> stmts, const std::vector<std::string>& outputs,
-                                 bool returns, const std::set<std::string>& defined_before, std::string_view base,
+                                 bool returns, const std::set<std::string>& defined_before, const std::string& name,
                                  std::vector<ast::StmtNode*>& out);
   std::string fresh_name(std::string_view base);
   TestKind test_kind(ast::ExprNode* test);
@@ -379,6 +390,7 @@ class Lowerer {
   void lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out);
   void lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::StmtNode*>& out);
   bool read_after(const std::string& name, const ast::Node* after) const;
+  bool python_side_effect(const std::vector<ast::StmtNode*>& stmts, const ast::Node* at, std::string_view why);
   Val lower_call(ast::Call* call);
   Val call_unit(ast::Call* call, ast::ExprNode* func, const Unit& u);
   bool may_pass_tensors(const ast::Call* call) const;
@@ -400,6 +412,7 @@ class Lowerer {
   bool bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* target);
   bool keras_sequential(const ast::ExprNode* e);
   ast::ExprNode* containers_as_lists(ast::ExprNode* e);
+  ast::ExprNode* renamed_self_attributes(ast::ExprNode* e);
   ast::ExprNode* strip_annotation(ast::ExprNode* a);
   ast::Arguments* strip_arguments(const ast::Arguments* a, bool add_training);
 
@@ -869,6 +882,44 @@ ast::ExprNode* Lowerer::containers_as_lists(ast::ExprNode* e) {
   return e;
 }
 
+// `e` with `self.<attr>` renamed where the attribute clashes with Keras
+// (`self.layers` -> `self.layers_`), as lower_expr does.
+ast::ExprNode* Lowerer::renamed_self_attributes(ast::ExprNode* e) {
+  if (auto* a = ast::as<ast::Attribute>(e)) {
+    auto* self = ast::as<ast::Name>(a->value);
+    if (self && self->id == "self" && keras_reserved_attributes().count(a->attr)) {
+      auto* c = b_.clone(a);
+      c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
+      return c;
+    }
+    ast::ExprNode* v = renamed_self_attributes(a->value);
+    if (v == a->value) return e;
+    auto* c = b_.clone(a);
+    c->value = v;
+    return c;
+  }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    ast::ExprNode* v = renamed_self_attributes(sub->value);
+    if (v == sub->value) return e;
+    auto* c = b_.clone(sub);
+    c->value = v;
+    return c;
+  }
+  if (auto* call = ast::as<ast::Call>(e)) {
+    std::vector<ast::ExprNode*> args;
+    bool changed = false;
+    for (ast::ExprNode* x : call->args) {
+      args.push_back(renamed_self_attributes(x));
+      changed = changed || args.back() != x;
+    }
+    if (!changed) return e;
+    auto* c = b_.clone(call);
+    c->args = b_.seq(args);
+    return c;
+  }
+  return e;
+}
+
 std::vector<Lowerer::Val> Lowerer::lower_elements(ast::Tuple* tuple) {
   std::vector<Val> out;
   for (ast::ExprNode* x : tuple->elts) out.push_back(lower_expr(x));
@@ -977,9 +1028,13 @@ void Lowerer::check_mutated_args(const ast::Call* call, const Unit& u) {
   for (int i : u.mutated_params) {
     auto* n = static_cast<std::size_t>(i) < call->args.size() ? ast::as<ast::Name>(call->args[i]) : nullptr;
     if (n == nullptr) continue;
-    bool rebound = false;  // `x = block(x)`: the caller's x is replaced anyway
-    if (auto* as = ast::as<ast::Assign>(frame_->stmt); as && as->value == call && as->targets.size() == 1)
+    bool rebound = false;  // `x = block(x)`, `x, m = f(x)`: the caller's x is replaced anyway
+    if (auto* as = ast::as<ast::Assign>(frame_->stmt); as && as->value == call && as->targets.size() == 1) {
       if (auto* t = ast::as<ast::Name>(as->targets[0])) rebound = t->id == n->id;
+      if (auto* tt = ast::as<ast::Tuple>(as->targets[0]))
+        for (const ast::ExprNode* x : tt->elts)
+          if (auto* t = ast::as<ast::Name>(x)) rebound = rebound || t->id == n->id;
+    }
     if (!rebound && read_after(std::string(n->id), call)) {
       std::string message = "`";
       message += syntax::unparse(call->func);
@@ -1045,6 +1100,16 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     });
     // nn.ReLU(inplace=True) writes into its input; so may a block's forward.
     if (inplace_module(*d) && !call->args.empty()) return mutate(call->args[0], {c, out}, call);
+    // One of several modules (chosen by constructor arguments) writes into it.
+    if (auto* n = call->args.empty() ? nullptr : ast::as<ast::Name>(call->args[0]);
+        n != nullptr && d->kind == ModuleDesc::Union && frame_->env.count(std::string(n->id))) {
+      bool some = false;
+      for (const ModuleDesc& item : d->items) some = some || inplace_module(item);
+      if (some && change_visible(std::string(n->id), call))
+        error(diag::Kind::UnsupportedConstruct, call,
+              "`" + syntax::unparse(call->func) + "` may be an in-place activation (depending on constructor "
+              "arguments) that changes `" + std::string(n->id) + "`, which is read later; not supported");
+    }
     if (d->kind == ModuleDesc::Seq && !call->args.empty()) follow_leading_inplace(*d, c, call->args[0], call);
     if (const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr)
       if (auto u = units_.find({d->cls, fwd}); u != units_.end()) check_mutated_args(call, u->second);
@@ -1126,6 +1191,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       auto it = frame_->env.find(std::string(var->id));
       Fact cur = it != frame_->env.end() ? resolved(it->second) : Fact{};
       if (cur.kind == Fact::List || cur.kind == Fact::NonTensor) {
+        hold(var, call->args[0]);
         return {relower_call(call, call->func, [&](std::size_t, Val& v) {
                   Fact f = resolved(v.fact);
                   if (!f.tensor()) return;
@@ -1488,7 +1554,10 @@ Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
       ast::ExprNode* chain = parts[first_tensor].expr;
       kind = parts[first_tensor].kind;
       for (std::size_t k = first_tensor + 1; k < parts.size(); ++k) {
-        chain = b_.call(op, {chain, parts[k].expr});
+        ast::ExprNode* x = parts[k].expr;
+        if (parts[k].kind == TestKind::Static && (ast::is<ast::Name>(x) || ast::is<ast::Attribute>(x)))
+          x = b_.call("bool", {x});  // `training` may be None
+        chain = b_.call(op, {chain, x});
         if (parts[k].kind == TestKind::Tensor) kind = TestKind::Tensor;
       }
       values.push_back(chain);
@@ -1507,7 +1576,31 @@ Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
   }
   Val v = lower_expr(test);
   Fact f = resolved(v.fact);
-  if (f.kind == Fact::Torch || f.kind == Fact::CL) return {v.expr, TestKind::Tensor};
+  if (f.kind == Fact::Torch || f.kind == Fact::CL) {
+    // `0 < m < 2`: Python chains with `and`, which calls bool() on a tensor.
+    if (auto* c = ast::as<ast::Compare>(v.expr); c && c->ops.size() > 1) {
+      ast::ExprNode* chain = nullptr;
+      ast::ExprNode* left = c->left;
+      for (std::size_t k = 0; k < c->ops.size(); ++k) {
+        auto* pair = b_.clone(c);
+        pair->left = left;
+        pair->ops = b_.seq(std::vector<ast::CmpOpKind>{c->ops[k]});
+        pair->comparators = b_.seq(std::vector<ast::ExprNode*>{c->comparators[k]});
+        chain = chain ? static_cast<ast::ExprNode*>(b_.call("ops.logical_and", {chain, pair})) : pair;
+        left = c->comparators[k];
+      }
+      return {chain, TestKind::Tensor};
+    }
+    // `if (y > 0).sum():` tests a number: true when it is not zero, as bool() is.
+    bool boolean = ast::is<ast::Compare>(v.expr);
+    if (auto* call = ast::as<ast::Call>(v.expr)) {
+      std::string callee = syntax::unparse(call->func);
+      boolean = callee.starts_with("ops.logical_") || callee == "ops.isnan" || callee == "ops.isinf" ||
+                callee == "ops.isfinite" || callee == "ops.any" || callee == "ops.all";
+    }
+    if (!boolean) return {b_.call("ops.not_equal", {v.expr, b_.integer(0)}), TestKind::Tensor};
+    return {v.expr, TestKind::Tensor};
+  }
   if (f.kind == Fact::Pending) return {v.expr, TestKind::Unknown};
   return {v.expr, TestKind::Static};
 }
@@ -1811,8 +1904,9 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       }
       auto* c = b_.clone(e);
       c->value = lower_expr(e->value).expr;
-      // `x.relu_()`: the rebinding of x was written before; nothing is left.
-      if (ast::is<ast::Call>(e->value) && ast::is<ast::Name>(c->value)) return;
+      // `x.relu_()`: the rebinding of x was written before (or x is not read
+      // again): nothing is left.
+      if (ast::is<ast::Call>(e->value) && (ast::is<ast::Name>(c->value) || c->value == inplace_unused_)) return;
       out.push_back(c);
       return;
     }
@@ -1820,7 +1914,22 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       auto* a = static_cast<ast::Assign*>(s);
       auto* c = b_.clone(a);
       if (auto* st = ast::as<ast::Subscript>(a->targets[0]); st && a->targets.size() == 1) {
-        lower_item_assign(st, a->value, out, s);
+        if (assigns_into_tensor(st)) {
+          lower_item_assign(st, a->value, out, s);
+          return;
+        }
+        // An item of a list or dict (`outs[name] = head(x)`): its tensors in
+        // PyTorch order, held by the container.
+        Val v = lower_expr(a->value);
+        // Into a list of tensors: its elements' layout; anything else: PyTorch order.
+        Fact holder;
+        if (auto* n = ast::as<ast::Name>(st->value))
+          if (auto it = frame_->env.find(std::string(n->id)); it != frame_->env.end()) holder = resolved(it->second);
+        if (Fact f = resolved(v.fact); holder.kind == Fact::List && f.tensor()) demand_as(holder.element(), f, v.expr);
+        else if (f.tensor() || f.kind == Fact::List) demand_torch(f, v.expr);
+        hold(st->value, v.expr == inplace_result_ ? v.expr : a->value);
+        c->value = v.expr;
+        out.push_back(c);
         return;
       }
       if (auto* tv = ast::as<ast::Tuple>(a->value)) {
@@ -1830,10 +1939,27 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         for (Val& x : elts) exprs.push_back(x.expr);
         c->value = b_.tuple(exprs);
         auto* tt = ast::as<ast::Tuple>(a->targets[0]);
-        for (std::size_t i = 0; tt != nullptr && i < tt->elts.size() && i < elts.size(); ++i)
+        for (std::size_t i = 0; tt != nullptr && i < tt->elts.size() && i < elts.size(); ++i) {
           bind_target(tt->elts[i], elts[i].fact);
-        if (tt == nullptr)
-          for (ast::ExprNode* t : a->targets) bind_target(t, Fact{});
+          // `a, b = y, y`: each name takes its element's storage.
+          if (auto* n = ast::as<ast::Name>(tt->elts[i]); n && i < tv->elts.size())
+            record_binding(std::string(n->id), tv->elts[i]);
+        }
+        if (tt == nullptr) {
+          // `pair = (y, x)`: a tuple of tensors, each in PyTorch order (as a list
+          // is), so that its items unpack and index as tensors.
+          bool tensors = false;
+          for (std::size_t i = 0; i < elts.size(); ++i)
+            if (Fact f = resolved(elts[i].fact); f.tensor() || f.kind == Fact::List) {
+              demand_torch(f, exprs[i]);
+              tensors = true;
+            }
+          c->value = b_.tuple(exprs);
+          for (ast::ExprNode* t : a->targets) {
+            bind_target(t, tensors ? Fact::list(Fact::torch()) : Fact{});
+            for (ast::ExprNode* x : tv->elts) hold(t, x);
+          }
+        }
       } else {
         Val v = lower_expr(a->value);
         for (ast::ExprNode* t : a->targets) bind_target(t, v.fact);
@@ -1842,11 +1968,28 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       // An in-place op's value is its target itself (`y = self.relu(out)` with an
       // in-place ReLU makes y an alias of out): lowered, it is that variable.
       const ast::ExprNode* bound = c->value == inplace_result_ ? c->value : a->value;
+      if (auto* l = ast::as<ast::List>(a->value))
+        for (ast::ExprNode* t : a->targets)
+          for (ast::ExprNode* x : l->elts) hold(t, x);
+      if (auto* d = ast::as<ast::Dict>(a->value))
+        for (ast::ExprNode* t : a->targets)
+          for (ast::ExprNode* x : d->values) hold(t, x);
+      for (ast::ExprNode* t : a->targets)
+        if (auto* n = ast::as<ast::Name>(t)) {
+          auto* k = ast::as<ast::Constant>(a->value);
+          if (k && k->value.kind == ast::ConstantValue::Kind::None) frame_->none_vars.insert(std::string(n->id));
+          else frame_->none_vars.erase(std::string(n->id));
+        }
+      // `c = d = value`: the first name takes value's storage, the others alias it.
+      const ast::Name* first_name = nullptr;
       for (ast::ExprNode* t : a->targets) {
-        if (auto* n = ast::as<ast::Name>(t)) record_binding(std::string(n->id), bound);
-        else if (auto* tt = ast::as<ast::Tuple>(t))
+        if (auto* n = ast::as<ast::Name>(t)) {
+          record_binding(std::string(n->id), first_name ? first_name : bound);
+          if (first_name == nullptr) first_name = n;
+        } else if (auto* tt = ast::as<ast::Tuple>(t); tt && !ast::is<ast::Tuple>(a->value)) {
           for (ast::ExprNode* x : tt->elts)
             if (auto* n = ast::as<ast::Name>(x)) record_binding(std::string(n->id), nullptr);
+        }
       }
       out.push_back(c);
       return;
@@ -1862,12 +2005,22 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     }
     case ast::NodeKind::AugAssign: {
       auto* a = static_cast<ast::AugAssign*>(s);
+      if (auto* t = ast::as<ast::Attribute>(a->target); t && ast::is<ast::Name>(t->value) &&
+                                                     ast::as<ast::Name>(t->value)->id == "self") {
+        // `self.calls += 1` on a buffer (or any state) changes the module in forward.
+        error(diag::Kind::UnsupportedConstruct, s,
+              "changing `self." + std::string(t->attr) +
+                  "` in forward code is not supported (a Keras layer's call cannot update its state the "
+                  "PyTorch way)");
+        out.push_back(s);
+        return;
+      }
       auto* bin = b_.arena().make<ast::BinOp>();
       bin->kind = ast::NodeKind::BinOp;
       bin->left = a->target;
       bin->op = a->op;
       bin->right = a->value;
-      if (auto* st = ast::as<ast::Subscript>(a->target)) {
+      if (auto* st = ast::as<ast::Subscript>(a->target); st && assigns_into_tensor(st)) {
         // `x[..., :k] *= s` is `x[..., :k] = x[..., :k] * s`, in place.
         bin->loc = a->loc;
         lower_item_assign(st, bin, out, s);
@@ -1898,6 +2051,10 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::Return: {
       auto* r = static_cast<ast::Return*>(s);
       auto* c = b_.clone(r);
+      // `return x` of a parameter's tensor: callers get their argument back.
+      if (auto* n = ast::as<ast::Name>(r->value); n && frame_->env.count(std::string(n->id)))
+        if (auto p = frame_->param_storage.find(storage_of(std::string(n->id))); p != frame_->param_storage.end())
+          frame_->unit->returns_params.insert(p->second);
       if (auto* t = ast::as<ast::Tuple>(r->value)) {
         // Several outputs: each in PyTorch layout.
         std::vector<ast::ExprNode*> elts;
@@ -1974,6 +2131,24 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         }
         Fact a = resolved(f), bf = resolved(it->second);
         if (a == bf) continue;
+        // A list appended to in one branch only (`if keep: feats.append(x)`): the
+        // other branch's (empty or unchanged) list takes the same element layout.
+        if ((a.kind == Fact::List) != (bf.kind == Fact::List) &&
+            (a.kind == Fact::NonTensor || bf.kind == Fact::NonTensor)) {
+          it->second = a.kind == Fact::List ? a : bf;
+          continue;
+        }
+        if (a.kind == Fact::List && bf.kind == Fact::List) {
+          ast::ExprNode* x = b_.name(name);
+          demand_torch(a, x);
+          if (!ast::is<ast::Name>(x))
+            body.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
+          ast::ExprNode* y = b_.name(name);
+          demand_torch(bf, y);
+          if (!ast::is<ast::Name>(y)) orelse.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), y));
+          it->second = Fact::list(Fact::torch(a.rank));
+          continue;
+        }
         if (a.kind == Fact::CL) {
           ast::ExprNode* x = b_.name(name);
           demand_torch(a, x);
@@ -2010,7 +2185,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       // `for layer in self.layers:` binds a module variable (also through
       // enumerate(...) and zip(...)).
       if (bind_loop_modules(f->iter, f->target)) {
-        c->iter = containers_as_lists(f->iter);
+        c->iter = renamed_self_attributes(containers_as_lists(f->iter));
       } else {
         Val it = lower_expr(f->iter);
         c->iter = it.expr;
@@ -2056,6 +2231,12 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       return;
     case ast::NodeKind::Assert: {
       auto* a = b_.clone(static_cast<ast::Assert*>(s));
+      if (test_kind(a->test) == TestKind::Tensor) {
+        // bool() of a tensor cannot run inside a compiled graph.
+        error(diag::Kind::DroppedCode, s,
+              "left out an `assert` on a tensor value: it cannot be checked inside a compiled graph");
+        return;
+      }
       a->test = lower_expr(a->test).expr;
       out.push_back(a);
       return;
@@ -2074,6 +2255,16 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         // In the `with` line's place, so no blank line is left where it was.
         if (!body.empty() && body[0] != w->body[0]) body[0]->loc.lineno = w->loc.lineno;
         for (ast::StmtNode* x : body) out.push_back(x);
+        // torch.no_grad(): the tensors the block computes carry no gradient.
+        bool no_grad = false;
+        for (ast::WithItem* item : w->items) {
+          auto* call = ast::as<ast::Call>(item->context_expr);
+          std::string p = resolve(call ? call->func : item->context_expr).value_or("");
+          no_grad = no_grad || p == "torch.no_grad" || p == "torch.inference_mode";
+        }
+        for (const std::string& n : no_grad ? stored_names(body) : std::vector<std::string>{})
+          if (auto it = frame_->env.find(n); it != frame_->env.end() && resolved(it->second).tensor())
+            out.push_back(b_.assign(b_.name(n, ast::ExprContext::Store), b_.call("ops.stop_gradient", {b_.name(n)})));
         return;
       }
       error(diag::Kind::UnsupportedConstruct, s, "`with` blocks in forward code are not supported yet");
@@ -2140,6 +2331,38 @@ bool Lowerer::read_after(const std::string& name, const ast::Node* after) const 
   return false;
 }
 
+// An error when `stmts` (a tensor-conditional branch or a traced loop body)
+// change a Python list or dict of the code around them (`outs.append(x)`,
+// `d[k] = v`): traced once, they would not happen as PyTorch runs them.
+bool Lowerer::python_side_effect(const std::vector<ast::StmtNode*>& stmts, const ast::Node* at,
+                                 std::string_view why) {
+  static const std::set<std::string_view> kMutators = {"append", "extend", "insert", "pop", "remove",
+                                                       "clear", "update", "add", "setdefault"};
+  std::string found;
+  std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
+    if (n == nullptr || !found.empty() || ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n)) return;
+    auto outer = [&](const ast::ExprNode* e) -> std::string {
+      auto* v = ast::as<ast::Name>(e);
+      if (v == nullptr) return "";
+      auto it = frame_->env.find(std::string(v->id));
+      return it != frame_->env.end() && !resolved(it->second).tensor() ? std::string(v->id) : "";
+    };
+    if (auto* c = ast::as<ast::Call>(n))
+      if (auto* m = ast::as<ast::Attribute>(c->func); m && kMutators.count(m->attr)) found = outer(m->value);
+    if (auto* a = ast::as<ast::Assign>(n))
+      for (const ast::ExprNode* t : a->targets)
+        if (auto* sub = ast::as<ast::Subscript>(t); sub && found.empty()) found = outer(sub->value);
+    if (!found.empty()) return;
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { walk(c); });
+  };
+  for (const ast::StmtNode* s : stmts) walk(s);
+  if (found.empty()) return false;
+  error(diag::Kind::UnsupportedConstruct, at,
+        "this changes the Python list or dict `" + found + "` under a tensor condition; " + std::string(why) +
+            ", so the change would not happen as in PyTorch: not supported");
+  return true;
+}
+
 std::string Lowerer::fresh_name(std::string_view base) {
   std::string name(base);
   for (int k = 2; frame_->names.count(name); ++k) name = std::string(base) + std::to_string(k);
@@ -2152,7 +2375,13 @@ std::string Lowerer::fresh_name(std::string_view base) {
 // into `out` that takes the outer variables it rebinds and returns the outputs.
 ast::ExprNode* Lowerer::branch_function(std::vector<ast::StmtNode*> stmts, const std::vector<std::string>& outputs,
                                         bool returns, const std::set<std::string>& defined_before,
-                                        std::string_view base, std::vector<ast::StmtNode*>& out) {
+                                        const std::string& name, std::vector<ast::StmtNode*>& out) {
+  // `name` was reserved before the branches were lowered (outer functions get
+  // the lower numbers); a lambda gives it back.
+  auto lambda = [&](ast::ExprNode* body) {
+    frame_->names.erase(name);
+    return b_.lambda(body);
+  };
   auto outputs_expr = [&](ast::ExprContext ctx) -> ast::ExprNode* {
     if (outputs.empty()) return b_.none();
     if (outputs.size() == 1) return b_.name(outputs[0], ctx);
@@ -2162,8 +2391,8 @@ ast::ExprNode* Lowerer::branch_function(std::vector<ast::StmtNode*> stmts, const
   };
   std::erase_if(stmts, [](ast::StmtNode* x) { return ast::is<ast::Pass>(x); });
   if (returns && stmts.size() == 1)
-    if (auto* r = ast::as<ast::Return>(stmts[0]); r && r->value) return b_.lambda(r->value);
-  if (!returns && stmts.empty()) return b_.lambda(outputs_expr(ast::ExprContext::Load));
+    if (auto* r = ast::as<ast::Return>(stmts[0]); r && r->value) return lambda(r->value);
+  if (!returns && stmts.empty()) return lambda(outputs_expr(ast::ExprContext::Load));
   if (!returns && stmts.size() == 1 && !outputs.empty())
     if (auto* a = ast::as<ast::Assign>(stmts[0]); a && a->targets.size() == 1) {
       std::vector<std::string> targets;
@@ -2172,7 +2401,7 @@ ast::ExprNode* Lowerer::branch_function(std::vector<ast::StmtNode*> stmts, const
         for (ast::ExprNode* x : t->elts)
           if (auto* n = ast::as<ast::Name>(x)) targets.push_back(std::string(n->id));
       if (targets == outputs && (outputs.size() == 1 || ast::is<ast::Tuple>(a->targets[0])))
-        return b_.lambda(a->value);
+        return lambda(a->value);
     }
   // A function: the outer variables it rebinds are its parameters (Python makes
   // a name assigned in a function local to it).
@@ -2180,7 +2409,6 @@ ast::ExprNode* Lowerer::branch_function(std::vector<ast::StmtNode*> stmts, const
   for (const std::string& n : stored_names(stmts))
     if (defined_before.count(n)) params.push_back(n);
   if (!returns) stmts.push_back(b_.return_stmt(outputs_expr(ast::ExprContext::Load)));
-  std::string name = fresh_name(base);
   out.push_back(b_.function_def(name, params, stmts));
   if (params.empty()) return b_.name(name);
   std::vector<ast::ExprNode*> args;
@@ -2205,6 +2433,8 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
     if (acts_outside(then_src, kind) || acts_outside(else_src, kind))
       return fail(std::string("a branch has a `") + statement_keyword(kind) +
                   "`, which cannot leave a keras.ops.cond branch");
+  if (acts_outside(then_src, ast::NodeKind::Raise) || acts_outside(else_src, ast::NodeKind::Raise))
+    return fail("a branch raises an exception, which a compiled graph cannot do on a tensor's value");
   if (!frame_->loops.empty() &&
       (acts_outside(then_src, ast::NodeKind::Return) || acts_outside(else_src, ast::NodeKind::Return)))
     return fail("a branch returns from inside a loop");
@@ -2225,9 +2455,15 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
   if (!returns && (acts_outside(then_src, ast::NodeKind::Return) || acts_outside(else_src, ast::NodeKind::Return)))
     return fail("it returns on some paths only; write both branches so that each returns or neither does");
 
+  std::vector<ast::StmtNode*> both = then_src;
+  both.insert(both.end(), else_src.begin(), else_src.end());
+  if (python_side_effect(both, i, "in a compiled graph both branches of keras.ops.cond are traced"))
+    return out.push_back(i);
+  std::string then_name = fresh_name("true_fn"), else_name = fresh_name("false_fn");
   std::set<std::string> defined_before;
   for (const auto& [name, f] : frame_->env) defined_before.insert(name);
   auto saved = frame_->env;
+  std::set<std::string> none_before = frame_->none_vars;
   Frame::CondScope scope{frame_->hoist, defined_before, &saved, &then_src, frame_->cond};
   Frame::CondScope* saved_scope = frame_->cond;
   frame_->cond = &scope;
@@ -2248,6 +2484,12 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
       if (!contains(all, n)) all.push_back(n);
     for (const std::string& n : all) {
       bool both = contains(then_names, n) && contains(else_names, n);
+      if (!both && none_before.count(n)) {
+        error(diag::Kind::UnsupportedConstruct, i,
+              "`" + n + "` stays None on one branch of this tensor `if` and is a value on the other; "
+              "keras.ops.cond needs values of the same structure from both branches");
+        continue;
+      }
       if (defined_before.count(n) || both) {
         outputs.push_back(n);
       } else if (read_after(n, i)) {
@@ -2294,8 +2536,8 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
                   "structure from both branches");
   }
   std::vector<ast::StmtNode*> defs;
-  ast::ExprNode* then_fn = branch_function(then_stmts, outputs, returns, defined_before, "true_fn", defs);
-  ast::ExprNode* else_fn = branch_function(else_stmts, outputs, returns, defined_before, "false_fn", defs);
+  ast::ExprNode* then_fn = branch_function(then_stmts, outputs, returns, defined_before, then_name, defs);
+  ast::ExprNode* else_fn = branch_function(else_stmts, outputs, returns, defined_before, else_name, defs);
   ast::ExprNode* cond = b_.call("ops.cond", {t.expr, then_fn, else_fn});
   out.insert(out.end(), defs.begin(), defs.end());
   if (returns) {
@@ -2334,16 +2576,42 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
     view = true;
   } else if (auto* call = ast::as<ast::Call>(value)) {
     const Entry* entry = nullptr;
-    if (auto* a = ast::as<ast::Attribute>(call->func); a && ast::is<ast::Name>(a->value) &&
-                                                       !resolve(call->func)) {
+    if (auto d = module_of(call->func); d && d->kind == ModuleDesc::Leaf && !call->args.empty()) {
+      entry = d->entry;  // self.drop(y) in inference is y
+      source = ast::as<ast::Name>(call->args[0]);
+    } else if (auto* a = ast::as<ast::Attribute>(call->func); a && ast::is<ast::Name>(a->value) &&
+                                                              !resolve(call->func)) {
       entry = catalog_.find_method(a->attr);
       source = ast::as<ast::Name>(a->value);
     } else if (auto path = resolve(call->func); path && !call->args.empty()) {
       entry = catalog_.find_function(*path);
       source = ast::as<ast::Name>(call->args[0]);
     }
+    // A function, method or block of the input that may return its argument.
+    const Unit* unit = nullptr;
+    if (entry == nullptr) {
+      const ast::FunctionDef* def = nullptr;
+      const ClassInfo* cls = nullptr;
+      if (auto d = module_of(call->func); d && d->kind == ModuleDesc::User) cls = d->cls, def = method(d->cls, "forward");
+      else if (auto* fn = ast::as<ast::Name>(call->func)) def = values_.module_function(fn->id);
+      else if (auto* m = ast::as<ast::Attribute>(call->func); m && ast::is<ast::Name>(m->value) &&
+                                                            ast::as<ast::Name>(m->value)->id == "self")
+        cls = frame_->unit->cls, def = cls ? method(cls, m->attr) : nullptr;
+      if (auto u = def ? units_.find({cls, def}) : units_.end(); u != units_.end()) unit = &u->second;
+    }
+    if (unit != nullptr && !unit->returns_params.empty()) {
+      int i = *unit->returns_params.begin();
+      source = static_cast<std::size_t>(i) < call->args.size() ? ast::as<ast::Name>(call->args[i]) : nullptr;
+      if (source != nullptr) {
+        frame_->storage[target] = storage_of(std::string(source->id));
+        frame_->views.erase(target);
+        return;
+      }
+    }
     view = entry != nullptr && entry->view;
-    if (!view) source = nullptr;
+    bool alias = entry != nullptr && entry->alias;
+    if (alias && source != nullptr && frame_->views.count(std::string(source->id))) view = true;
+    if (!view && !alias) source = nullptr;
   }
   if (source != nullptr && frame_->env.count(std::string(source->id)) && std::string(source->id) != target) {
     frame_->storage[target] = storage_of(std::string(source->id));
@@ -2351,7 +2619,7 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
     frame_->storage[target] = frame_->next_storage++;
   }
   if (view) frame_->views.insert(target);
-  else if (source == nullptr) frame_->views.erase(target);
+  else frame_->views.erase(target);
 }
 
 // After `name` changed in place: `alias = name` for each alias read later; an
@@ -2359,6 +2627,13 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
 std::vector<ast::StmtNode*> Lowerer::sync_aliases(const std::string& name, const ast::Node* at) {
   std::vector<ast::StmtNode*> out;
   int id = storage_of(name);
+  if (auto h = frame_->holders.find(id); h != frame_->holders.end())
+    for (const std::string& holder : h->second)
+      if (holder != name && frame_->env.count(holder) && read_after(holder, at))
+        error(diag::Kind::UnsupportedConstruct, at,
+              "this changes `" + name + "` in place, and `" + holder +
+                  "` (a list, tuple or dict holding it) is read later; Keras tensors cannot be changed in "
+                  "place, so the change would not reach it: write the change without an in-place op");
   std::vector<std::string> sharing;
   for (const auto& [other, sid] : frame_->storage)
     if (sid == id && other != name && frame_->env.count(other)) sharing.push_back(other);
@@ -2413,10 +2688,11 @@ Lowerer::Val Lowerer::mutate(ast::ExprNode* target, Val value, const ast::Node* 
       if (frame_->post) frame_->post->insert(frame_->post->end(), syncs.begin(), syncs.end());
       return value;
     }
-  bool needed = param || read_after(name, at);
-  for (const auto& [other, sid] : frame_->storage)
-    needed = needed || (sid == id && other != name && frame_->env.count(other) && read_after(other, at));
-  if (!needed) return value;
+  bool needed = param || change_visible(name, at);
+  if (!needed) {
+    inplace_unused_ = value.expr;  // a statement of only this value computes nothing
+    return value;
+  }
   if (frame_->hoist == nullptr) {
     error(diag::Kind::UnsupportedConstruct, at, "an in-place change here is not supported yet");
     return value;
@@ -2471,8 +2747,25 @@ void Lowerer::lower_item_assign(ast::Subscript* target, ast::ExprNode* value, st
 void Lowerer::follow_leading_inplace(const ModuleDesc& seq, ast::Call* lowered, ast::ExprNode* arg,
                                      const ast::Call* call) {
   auto* n = ast::as<ast::Name>(arg);
+  // The first layers that change the input in place: in-place activations, with
+  // layers giving their input back in inference (dropout, Identity) between, and
+  // nested Sequentials made of those.
+  std::function<bool(const ModuleDesc&, bool&)> acts_in_place = [&](const ModuleDesc& d, bool& changes) {
+    if (d.kind == ModuleDesc::Leaf && inplace_module(d) && d.entry->layout == Layout::Any) return changes = true;
+    if (d.kind == ModuleDesc::Leaf && d.entry != nullptr && d.entry->alias) return true;
+    if (d.kind == ModuleDesc::Seq && d.cls == nullptr && !d.dynamic) {
+      for (const ModuleDesc& item : d.items)
+        if (!acts_in_place(item, changes)) return false;
+      return true;
+    }
+    return false;
+  };
   std::size_t k = 0;
-  while (k < seq.items.size() && inplace_module(seq.items[k]) && seq.items[k].entry->layout == Layout::Any) ++k;
+  for (std::size_t i = 0; i < seq.items.size(); ++i) {
+    bool changes = false;
+    if (!acts_in_place(seq.items[i], changes)) break;
+    if (changes) k = i + 1;
+  }
   if (n == nullptr || k == 0 || !frame_->env.count(std::string(n->id))) return;
   std::string name(n->id);
   for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
@@ -2499,8 +2792,52 @@ void Lowerer::follow_leading_inplace(const ModuleDesc& seq, ast::Call* lowered, 
   for (ast::StmtNode* x : sync_aliases(name, call)) frame_->post->push_back(x);
 }
 
+// Whether `target` (of `target = v` / `target op= v`) is an item of a tensor
+// (item assignment in PyTorch writes into it) rather than of a list or dict.
+bool Lowerer::assigns_into_tensor(const ast::Subscript* target) {
+  const ast::ExprNode* base = target->value;
+  while (auto* sub = ast::as<ast::Subscript>(base)) base = sub->value;
+  if (auto* n = ast::as<ast::Name>(base)) {
+    auto it = frame_->env.find(std::string(n->id));
+    return it == frame_->env.end() || resolved(it->second).tensor();
+  }
+  if (auto* a = ast::as<ast::Attribute>(base); a && ast::is<ast::Name>(a->value) &&
+                                              ast::as<ast::Name>(a->value)->id == "self")
+    return frame_->unit->cls == nullptr || tensor_attribute(frame_->unit->cls, a->attr) ||
+           !values_.attr(frame_->unit->cls, a->attr);
+  return true;
+}
+
+void Lowerer::hold(const ast::ExprNode* container, const ast::ExprNode* value) {
+  while (auto* sub = ast::as<ast::Subscript>(container)) container = sub->value;
+  auto* c = ast::as<ast::Name>(container);
+  auto* v = ast::as<ast::Name>(value);
+  if (c == nullptr || v == nullptr || !frame_->env.count(std::string(v->id))) return;
+  frame_->holders[storage_of(std::string(v->id))].insert(std::string(c->id));
+}
+
+// Whether an in-place change of `name` at `at` would be seen later: `name`, an
+// alias of its tensor, or a list/tuple/dict holding it is read afterwards, or
+// the tensor is a caller's.
+bool Lowerer::change_visible(const std::string& name, const ast::Node* at) {
+  int id = storage_of(name);
+  if (frame_->param_storage.count(id) || read_after(name, at)) return true;
+  for (const auto& [other, sid] : frame_->storage)
+    if (sid == id && other != name && frame_->env.count(other) && read_after(other, at)) return true;
+  if (auto h = frame_->holders.find(id); h != frame_->holders.end())
+    for (const std::string& holder : h->second)
+      if (read_after(holder, at)) return true;
+  return false;
+}
+
 // A catalog layer built with `inplace=True` (nn.ReLU(inplace=True)).
 bool Lowerer::inplace_module(const ModuleDesc& d) const {
+  if (d.kind == ModuleDesc::Union) {
+    // `act(x)` over a ModuleDict of in-place activations: each one changes x.
+    bool all = !d.items.empty();
+    for (const ModuleDesc& item : d.items) all = all && inplace_module(item);
+    return all;
+  }
   if (d.kind != ModuleDesc::Leaf || d.ctor == nullptr || d.entry == nullptr) return false;
   const ast::Arguments* sig = d.entry->def->args;
   for (std::size_t i = 0; i < sig->args.size(); ++i)
@@ -2575,18 +2912,23 @@ void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out
     if (acts_outside(src, kind))
       return fail(std::string("its body has a `") + statement_keyword(kind) + "`");
   if (!w->orelse.empty()) return fail("it has an `else` block");
-  std::vector<std::string> loop_vars;
-  for (const std::string& n : stored_names(src)) {
-    if (frame_->env.count(n)) loop_vars.push_back(n);
-    else if (read_after(n, w))
+  if (python_side_effect(src, w, "keras.ops.while_loop traces its body once")) return out.push_back(w);
+  std::set<std::string> defined_before;
+  for (const auto& [name, f] : frame_->env) defined_before.insert(name);
+  for (const std::string& n : stored_names(src))
+    if (!defined_before.count(n) && read_after(n, w))
       error(diag::Kind::UnsupportedConstruct, w,
             "`" + n + "` is first bound inside this tensor `while` and read after it; give it a value "
             "before the loop (keras.ops.while_loop carries only values bound before it)");
-  }
-  if (loop_vars.empty()) return fail("its body rebinds no variable, so the loop would never end");
   // The body first (its conversions of values it only reads go before the
-  // loop), then the test, on the loop variables in their entry layout.
+  // loop), then the test, on the loop variables in their entry layout. The loop
+  // variables are what the lowered body rebinds (in-place ops and the aliases
+  // they update included).
   std::vector<ast::StmtNode*> body = lower_loop_body(w, src, w->test);
+  std::vector<std::string> loop_vars;
+  for (const std::string& n : stored_names(body))
+    if (defined_before.count(n)) loop_vars.push_back(n);
+  if (loop_vars.empty()) return fail("its body rebinds no variable, so the loop would never end");
   // Conversions the test needs are local to cond_fn.
   std::vector<ast::StmtNode*> cond_body;
   auto entry = frame_->env;
@@ -2643,19 +2985,21 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
     bounds.push_back(v.expr);
   }
   std::string index_name(index->id);
-  std::vector<std::string> carried;
-  for (const std::string& n : stored_names(src)) {
-    if (n == index_name) continue;
-    if (frame_->env.count(n)) carried.push_back(n);
-    else if (read_after(n, f))
+  if (python_side_effect(src, f, "keras.ops.fori_loop traces its body once")) return out.push_back(f);
+  std::set<std::string> defined_before;
+  for (const auto& [name, g] : frame_->env) defined_before.insert(name);
+  for (const std::string& n : stored_names(src))
+    if (n != index_name && !defined_before.count(n) && read_after(n, f))
       error(diag::Kind::UnsupportedConstruct, f,
             "`" + n + "` is first bound inside this loop and read after it; give it a value before the "
             "loop (keras.ops.fori_loop carries only values bound before it)");
-  }
-  if (carried.empty()) return fail("its body rebinds no variable, so it computes nothing");
   frame_->env[index_name] = Fact::torch();
   record_binding(index_name, nullptr);
   std::vector<ast::StmtNode*> body = lower_loop_body(f, src, f->iter);
+  std::vector<std::string> carried;
+  for (const std::string& n : stored_names(body))
+    if (n != index_name && defined_before.count(n)) carried.push_back(n);
+  if (carried.empty()) return fail("its body rebinds no variable, so it computes nothing");
   for (const std::string& n : carried) {
     Fact g = resolved(frame_->env[n]);
     if (!g.tensor() && g.kind != Fact::List) frame_->env[n] = Fact::torch();  // fori_loop gives tensors
@@ -2667,6 +3011,24 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
     for (const std::string& n : carried) names.push_back(b_.name(n, ctx));
     return b_.tuple(names);
   };
+  // PyTorch's index is a Python int, which mixes with float tensors; fori_loop's
+  // is an int32 tensor, which does not: made float unless it indexes.
+  std::function<bool(const ast::Node*)> indexes = [&](const ast::Node* n) {
+    if (n == nullptr) return false;
+    if (auto* sub = ast::as<ast::Subscript>(n); sub && reads(sub->slice, index_name)) return true;
+    bool found = false;
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || indexes(c); });
+    return found;
+  };
+  bool used_as_index = false;
+  for (const ast::StmtNode* x : src) used_as_index = used_as_index || indexes(x);
+  bool read = false;
+  for (const ast::StmtNode* x : src) read = read || reads(x, index_name);
+  if (read && !used_as_index) {
+    body.insert(body.begin(), b_.assign(b_.name(index_name, ast::ExprContext::Store),
+                                        b_.call("ops.cast", {b_.name(index_name), b_.string("float32")})));
+    body.front()->loc.lineno = body.front()->loc.end_lineno = f->loc.lineno;
+  }
   std::vector<std::string> params = {index_name};
   if (carried.size() == 1) {
     params.push_back(carried[0]);

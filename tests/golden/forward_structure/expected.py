@@ -35,6 +35,7 @@ class Heads(keras.Model):
         assert ops.ndim(x) == 4, 'expects NCHW'
         x = self.conv(x)
         reference = ops.stop_gradient(x)
+        reference = ops.stop_gradient(reference)
         if training:
             x = self.drop(x)
         x = ops.transpose(x, (0, 3, 1, 2))
