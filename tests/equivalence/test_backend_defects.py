@@ -25,3 +25,23 @@ def test_tf_onednn_channels_first_conv_bias_defect_is_still_present():
     eager = np.asarray(layer(x))
     graph = np.asarray(tf.function(layer)(x))
     assert np.abs(eager - graph).max() > 1e-3
+
+
+def test_tf_onednn_fused_conv_add_leaky_relu_defect_is_still_present():
+    """TF 2.21 (oneDNN on CPU) fuses Conv2D + bias + Add + LeakyReLU inside
+    tf.function and computes it wrongly (the negative slope is lost); eager and
+    TF_ENABLE_ONEDNN_OPTS=0 are right. A converted block `leaky_relu(conv(x) + x)`
+    (found by a review: an in-place LeakyReLU after a residual add) meets it in a
+    compiled graph. When this test fails, TF fixed it: drop the README note."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 7, 9, 4)).astype("float32")
+    conv = keras.layers.Conv2D(4, 3, padding="same")
+    conv(x)
+
+    def block(t):
+        return keras.ops.leaky_relu(conv(t) + t, 0.1)
+
+    c = np.asarray(conv(x)) + x
+    reference = np.where(c > 0, c, 0.1 * c)
+    assert np.abs(np.asarray(block(x)) - reference).max() < 1e-5
+    assert np.abs(np.asarray(tf.function(block)(x)) - reference).max() > 1e-2

@@ -423,3 +423,28 @@ def test_review_assert_on_a_tensor_is_left_out_with_a_warning():
     assert result.ok
     assert "assert ops.ndim(x) == 2" in result.code and "1000000.0" not in result.code
     assert [d.line for d in result.diagnostics if d.severity == "warning"] == [7]
+
+
+COUNTER = '''
+import torch
+import torch.nn as nn
+
+
+class Count(nn.Module):
+    def forward(self, x):
+        n = 0
+        total = torch.zeros_like(x)
+        while x.abs().mean() > 0.5:
+            x = x * 0.5
+            total = total + x
+            n += 1
+        return x, total / (n + 1)
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_int_counter_carried_by_a_tensor_while(layout):
+    # PyTorch's n is a Python int that mixes with float tensors; carried as a float.
+    calls = [((image(15, (2, 3, 4, 5)) * s,), {}) for s in (0.1, 20.0)]
+    check_calls(COUNTER, "Count()", calls, layout=layout)
+    assert "n = float(n)" in convert(COUNTER, layout)

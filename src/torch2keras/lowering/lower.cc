@@ -335,6 +335,7 @@ class Lowerer {
     std::map<int, int> param_storage;  // storage id -> parameter index
     std::map<int, std::set<std::string>> holders;  // storage id -> lists/tuples/dicts holding it
     std::set<std::string> none_vars;  // variables bound to None
+    std::set<std::string> int_vars;   // variables bound to an int literal (counters)
     int next_storage = 0;
     // Statements written after the one being lowered (aliases of a variable the
     // statement changed in place).
@@ -389,6 +390,8 @@ class Lowerer {
                                               const ast::ExprNode* head);
   void lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out);
   void lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::StmtNode*>& out);
+  void float_counters(const std::vector<std::string>& carried, const std::set<std::string>& ints,
+                      std::vector<ast::StmtNode*>& out);
   bool read_after(const std::string& name, const ast::Node* after) const;
   bool python_side_effect(const std::vector<ast::StmtNode*>& stmts, const ast::Node* at, std::string_view why);
   Val lower_call(ast::Call* call);
@@ -1979,6 +1982,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           auto* k = ast::as<ast::Constant>(a->value);
           if (k && k->value.kind == ast::ConstantValue::Kind::None) frame_->none_vars.insert(std::string(n->id));
           else frame_->none_vars.erase(std::string(n->id));
+          if (k && k->value.kind == ast::ConstantValue::Kind::Int) frame_->int_vars.insert(std::string(n->id));
+          else frame_->int_vars.erase(std::string(n->id));
         }
       // `c = d = value`: the first name takes value's storage, the others alias it.
       const ast::Name* first_name = nullptr;
@@ -2924,11 +2929,13 @@ void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out
   // loop), then the test, on the loop variables in their entry layout. The loop
   // variables are what the lowered body rebinds (in-place ops and the aliases
   // they update included).
+  std::set<std::string> ints = frame_->int_vars;  // before the body rebinds them
   std::vector<ast::StmtNode*> body = lower_loop_body(w, src, w->test);
   std::vector<std::string> loop_vars;
   for (const std::string& n : stored_names(body))
     if (defined_before.count(n)) loop_vars.push_back(n);
   if (loop_vars.empty()) return fail("its body rebinds no variable, so the loop would never end");
+  float_counters(loop_vars, ints, out);
   // Conversions the test needs are local to cond_fn.
   std::vector<ast::StmtNode*> cond_body;
   auto entry = frame_->env;
@@ -2995,11 +3002,13 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
             "loop (keras.ops.fori_loop carries only values bound before it)");
   frame_->env[index_name] = Fact::torch();
   record_binding(index_name, nullptr);
+  std::set<std::string> ints = frame_->int_vars;  // before the body rebinds them
   std::vector<ast::StmtNode*> body = lower_loop_body(f, src, f->iter);
   std::vector<std::string> carried;
   for (const std::string& n : stored_names(body))
     if (n != index_name && defined_before.count(n)) carried.push_back(n);
   if (carried.empty()) return fail("its body rebinds no variable, so it computes nothing");
+  float_counters(carried, ints, out);
   for (const std::string& n : carried) {
     Fact g = resolved(frame_->env[n]);
     if (!g.tensor() && g.kind != Fact::List) frame_->env[n] = Fact::torch();  // fori_loop gives tensors
@@ -3043,6 +3052,28 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
   out.push_back(b_.function_def(body_name, params, body));
   out.push_back(b_.assign(vars(ast::ExprContext::Store),
                           b_.call("ops.fori_loop", {bounds[0], bounds[1], b_.name(body_name), vars(ast::ExprContext::Load)})));
+}
+
+// A Python int carried by a traced loop (`n = 0 ... n += 1`) becomes an int32
+// tensor, which does not mix with float tensors as PyTorch's int does (`x / n`):
+// such a counter is carried as a float, unless the function indexes with it.
+void Lowerer::float_counters(const std::vector<std::string>& carried, const std::set<std::string>& ints,
+                             std::vector<ast::StmtNode*>& out) {
+  std::function<bool(const ast::Node*, const std::string&)> indexes = [&](const ast::Node* n, const std::string& v) {
+    if (n == nullptr) return false;
+    if (auto* sub = ast::as<ast::Subscript>(n); sub && reads(sub->slice, v)) return true;
+    if (auto* c = ast::as<ast::Call>(n); c && ast::is<ast::Name>(c->func) && ast::as<ast::Name>(c->func)->id == "range")
+      for (const ast::ExprNode* a : c->args)
+        if (reads(a, v)) return true;
+    bool found = false;
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || indexes(c, v); });
+    return found;
+  };
+  for (const std::string& v : carried) {
+    if (!ints.count(v) || indexes(frame_->unit->def, v)) continue;
+    out.push_back(b_.assign(b_.name(v, ast::ExprContext::Store), b_.call("float", {b_.name(v)})));
+    frame_->int_vars.erase(v);
+  }
 }
 
 void Lowerer::lower_unit(Unit& u) {

@@ -26,6 +26,7 @@ class Refine(keras.Model):
         # Halve x until its mean magnitude is at most 1 (a data-dependent trip count),
         # at most 20 times.
         n = 0
+        n = float(n)
 
         def cond_fn(x, n):
             return ops.logical_and(ops.mean(ops.abs(x)) > 1, n < 20)
