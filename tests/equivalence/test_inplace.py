@@ -310,3 +310,65 @@ class Net(nn.Module):
 '''
     check(source, "Net()", [(2, 3, 5, 6)])
     assert "pytorch_setitem" not in convert(source, "channels_last")
+
+
+# Found by a second review: swaps, aliases bound before a loop that rebinds the
+# changed variable, aliases that depend on a branch or are items of a returned
+# tuple, F.dropout and .float() returning their input.
+SWAPS_AND_PASSTHROUGHS = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(6, 6)
+        self.act = nn.LeakyReLU(0.2, inplace=True)
+
+    def forward(self, x):
+        a = self.lin(x)
+        b = a * 2
+        p = q = a
+        a, b = b, a
+        a.sigmoid_()
+        b.tanh_()                       # b is the old a: p and q follow
+        y = self.lin(x)
+        c = F.dropout(y, 0.5, training=self.training)  # y itself in inference
+        d = y.float()                   # y itself (already float32)
+        self.act(y)
+        return a, b, p, q, c, d
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_review_swaps_and_passthrough_results(layout):
+    check(SWAPS_AND_PASSTHROUGHS, "Net()", [(3, 6)], layout=layout)
+
+
+@pytest.mark.parametrize("body,message", [
+    ("first = x\n        for _ in range(2):\n            prev = x\n            x += 1\n            x = x * 0.5 + prev\n"
+     "        return x + first",
+     "inside a loop that rebinds it, and `first` (the same tensor on the first iteration only)"),
+    ("if x.mean() > 0:\n            z = x\n        else:\n            z = x * 2\n        x.relu_()\n        return z + x",
+     "`z` may be the same tensor"),
+    ("z = x if x.mean() > 0 else x * 2\n        x.relu_()\n        return z + x", "`z` may be the same tensor"),
+    ("a, b = split(x)\n        x.relu_()\n        return a + b", "`a` may be the same tensor"),
+])
+def test_review_aliases_known_only_at_run_time_are_errors(body, message):
+    source = f'''
+import torch.nn as nn
+
+
+def split(t):
+    return t, t * 2.0
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        {body}
+'''
+    result = torch2keras.convert(source, filename="model.py")
+    assert not result.ok
+    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]

@@ -155,7 +155,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return pytorch_interpolate(input, size, scale_factor, mode, DATA_FORMAT)
 
 
-@function("torch.nn.functional.dropout", layout="any")
+@function("torch.nn.functional.dropout", alias=True, layout="any")
 def dropout(input, p=0.5, training=True, inplace=False):
     ignore(inplace)
     if training == False:

@@ -153,7 +153,7 @@ def clone(self, memory_format=None):
     return self
 
 
-@method("float", layout="any")
+@method("float", alias=True, layout="any")
 def float(self):
     return ops.cast(self, "float32")
 

@@ -83,6 +83,7 @@ struct Unit {
   // Parameters whose tensor it may return (`return x`): the result aliases the
   // caller's argument.
   std::set<int> returns_params;
+  std::set<int> tuple_returns_params;  // an item of a returned tuple
   ast::FunctionDef* lowered = nullptr;
 };
 
@@ -335,6 +336,10 @@ class Lowerer {
     std::map<int, int> param_storage;  // storage id -> parameter index
     std::map<int, std::set<std::string>> holders;  // storage id -> lists/tuples/dicts holding it
     std::set<std::string> none_vars;  // variables bound to None
+    // Variables that may share one of these storages, depending on a branch taken
+    // at run time (`z = x if t else 2 * x`): a change of one of them cannot be
+    // followed when the variable is read later.
+    std::map<std::string, std::set<int>> maybe_alias;
     std::set<std::string> int_vars;   // variables bound to an int literal (counters)
     int next_storage = 0;
     // Statements written after the one being lowered (aliases of a variable the
@@ -351,6 +356,7 @@ class Lowerer {
   };
   int storage_of(const std::string& name);
   void record_binding(const std::string& target, const ast::ExprNode* value);
+  const Unit* unit_called(const ast::Call* call);
   Val mutate(ast::ExprNode* target, Val value, const ast::Node* at);
   std::vector<ast::StmtNode*> sync_aliases(const std::string& name, const ast::Node* at);
   void lower_item_assign(ast::Subscript* target, ast::ExprNode* value, std::vector<ast::StmtNode*>& out,
@@ -1942,11 +1948,24 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         for (Val& x : elts) exprs.push_back(x.expr);
         c->value = b_.tuple(exprs);
         auto* tt = ast::as<ast::Tuple>(a->targets[0]);
+        // `a, b = b, a`: every element is read before any name is bound.
+        std::vector<std::optional<std::pair<int, bool>>> sources;
+        for (std::size_t i = 0; tt != nullptr && i < tv->elts.size(); ++i) {
+          auto* v = ast::as<ast::Name>(tv->elts[i]);
+          if (v != nullptr && frame_->env.count(std::string(v->id)))
+            sources.emplace_back(std::pair{storage_of(std::string(v->id)), frame_->views.count(std::string(v->id)) > 0});
+          else
+            sources.emplace_back(std::nullopt);
+        }
         for (std::size_t i = 0; tt != nullptr && i < tt->elts.size() && i < elts.size(); ++i) {
           bind_target(tt->elts[i], elts[i].fact);
-          // `a, b = y, y`: each name takes its element's storage.
-          if (auto* n = ast::as<ast::Name>(tt->elts[i]); n && i < tv->elts.size())
-            record_binding(std::string(n->id), tv->elts[i]);
+          if (auto* n = ast::as<ast::Name>(tt->elts[i]); n && i < sources.size()) {
+            record_binding(std::string(n->id), sources[i] ? nullptr : tv->elts[i]);
+            if (sources[i]) {
+              frame_->storage[std::string(n->id)] = sources[i]->first;
+              if (sources[i]->second) frame_->views.insert(std::string(n->id));
+            }
+          }
         }
         if (tt == nullptr) {
           // `pair = (y, x)`: a tuple of tensors, each in PyTorch order (as a list
@@ -1992,8 +2011,19 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           record_binding(std::string(n->id), first_name ? first_name : bound);
           if (first_name == nullptr) first_name = n;
         } else if (auto* tt = ast::as<ast::Tuple>(t); tt && !ast::is<ast::Tuple>(a->value)) {
+          // `a, b = self.split(h)` where split returns (h, ...): an item may be h.
+          std::set<int> ids;
+          if (auto* call = ast::as<ast::Call>(a->value))
+            if (const Unit* u = unit_called(call))
+              for (int i : u->tuple_returns_params)
+                if (auto* v = static_cast<std::size_t>(i) < call->args.size() ? ast::as<ast::Name>(call->args[i]) : nullptr;
+                    v && frame_->env.count(std::string(v->id)))
+                  ids.insert(storage_of(std::string(v->id)));
           for (ast::ExprNode* x : tt->elts)
-            if (auto* n = ast::as<ast::Name>(x)) record_binding(std::string(n->id), nullptr);
+            if (auto* n = ast::as<ast::Name>(x)) {
+              record_binding(std::string(n->id), nullptr);
+              if (!ids.empty()) frame_->maybe_alias[std::string(n->id)] = ids;
+            }
         }
       }
       out.push_back(c);
@@ -2060,6 +2090,12 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       if (auto* n = ast::as<ast::Name>(r->value); n && frame_->env.count(std::string(n->id)))
         if (auto p = frame_->param_storage.find(storage_of(std::string(n->id))); p != frame_->param_storage.end())
           frame_->unit->returns_params.insert(p->second);
+      // `return t, t * 2`: an item of the result is the caller's argument.
+      if (auto* tup = ast::as<ast::Tuple>(r->value))
+        for (const ast::ExprNode* x : tup->elts)
+          if (auto* n = ast::as<ast::Name>(x); n && frame_->env.count(std::string(n->id)))
+            if (auto p = frame_->param_storage.find(storage_of(std::string(n->id))); p != frame_->param_storage.end())
+              frame_->unit->tuple_returns_params.insert(p->second);
       if (auto* t = ast::as<ast::Tuple>(r->value)) {
         // Several outputs: each in PyTorch layout.
         std::vector<ast::ExprNode*> elts;
@@ -2472,12 +2508,17 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
   Frame::CondScope scope{frame_->hoist, defined_before, &saved, &then_src, frame_->cond};
   Frame::CondScope* saved_scope = frame_->cond;
   frame_->cond = &scope;
+  int storage_before = frame_->next_storage;
+  auto storage_saved = frame_->storage;
   std::vector<ast::StmtNode*> then_stmts = lower_stmts(then_src);
   auto then_env = frame_->env;
+  auto then_storage = frame_->storage;
   frame_->env = saved;
+  frame_->storage = storage_saved;
   scope.first_branch = false;
   std::vector<ast::StmtNode*> else_stmts = lower_stmts(else_src);
   auto else_env = frame_->env;
+  auto else_storage = frame_->storage;
   frame_->env = saved;
   frame_->cond = saved_scope;
 
@@ -2531,6 +2572,13 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
       record_binding(n, nullptr);
     }
     frame_->hoist = saved_hoist;
+    // An output bound to an existing tensor in a branch may be that tensor.
+    for (const std::string& n : outputs) {
+      std::set<int> ids;
+      for (const auto* st : {&then_storage, &else_storage})
+        if (auto it = st->find(n); it != st->end() && it->second < storage_before) ids.insert(it->second);
+      if (!ids.empty()) frame_->maybe_alias[n] = ids;
+    }
     for (auto* stmts : {&then_stmts, &else_stmts})
       for (ast::StmtNode* x : *stmts)
         if (auto* a = ast::as<ast::Assign>(x); a && a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]))
@@ -2571,6 +2619,18 @@ int Lowerer::storage_of(const std::string& name) {
 // `target = value`: an alias when value is a variable, a view when it is a view
 // op (`view=True` in the catalog, or a subscript) of one, else a new storage.
 void Lowerer::record_binding(const std::string& target, const ast::ExprNode* value) {
+  frame_->maybe_alias.erase(target);
+  if (auto* e = ast::as<ast::IfExp>(value)) {
+    // One of two values: it may be either one's tensor.
+    std::set<int> ids;
+    for (const ast::ExprNode* x : {e->body, e->orelse})
+      if (auto* n = ast::as<ast::Name>(x); n && frame_->env.count(std::string(n->id)))
+        ids.insert(storage_of(std::string(n->id)));
+    frame_->storage[target] = frame_->next_storage++;
+    frame_->views.erase(target);
+    if (!ids.empty()) frame_->maybe_alias[target] = ids;
+    return;
+  }
   const ast::Name* source = nullptr;
   bool view = false;
   if (auto* n = ast::as<ast::Name>(value)) {
@@ -2593,17 +2653,7 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
       source = ast::as<ast::Name>(call->args[0]);
     }
     // A function, method or block of the input that may return its argument.
-    const Unit* unit = nullptr;
-    if (entry == nullptr) {
-      const ast::FunctionDef* def = nullptr;
-      const ClassInfo* cls = nullptr;
-      if (auto d = module_of(call->func); d && d->kind == ModuleDesc::User) cls = d->cls, def = method(d->cls, "forward");
-      else if (auto* fn = ast::as<ast::Name>(call->func)) def = values_.module_function(fn->id);
-      else if (auto* m = ast::as<ast::Attribute>(call->func); m && ast::is<ast::Name>(m->value) &&
-                                                            ast::as<ast::Name>(m->value)->id == "self")
-        cls = frame_->unit->cls, def = cls ? method(cls, m->attr) : nullptr;
-      if (auto u = def ? units_.find({cls, def}) : units_.end(); u != units_.end()) unit = &u->second;
-    }
+    const Unit* unit = entry == nullptr ? unit_called(call) : nullptr;
     if (unit != nullptr && !unit->returns_params.empty()) {
       int i = *unit->returns_params.begin();
       source = static_cast<std::size_t>(i) < call->args.size() ? ast::as<ast::Name>(call->args[i]) : nullptr;
@@ -2627,6 +2677,19 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
   else frame_->views.erase(target);
 }
 
+// The lowered unit a call runs (a block's forward, a method, a module function).
+const Unit* Lowerer::unit_called(const ast::Call* call) {
+  const ast::FunctionDef* def = nullptr;
+  const ClassInfo* cls = nullptr;
+  if (auto d = module_of(call->func); d && d->kind == ModuleDesc::User) cls = d->cls, def = method(d->cls, "forward");
+  else if (auto* fn = ast::as<ast::Name>(call->func)) def = values_.module_function(fn->id);
+  else if (auto* m = ast::as<ast::Attribute>(call->func); m && ast::is<ast::Name>(m->value) &&
+                                                        ast::as<ast::Name>(m->value)->id == "self")
+    cls = frame_->unit->cls, def = cls ? method(cls, m->attr) : nullptr;
+  auto u = def ? units_.find({cls, def}) : units_.end();
+  return u != units_.end() ? &u->second : nullptr;
+}
+
 // After `name` changed in place: `alias = name` for each alias read later; an
 // error for a view read later (its values would have to follow).
 std::vector<ast::StmtNode*> Lowerer::sync_aliases(const std::string& name, const ast::Node* at) {
@@ -2643,8 +2706,46 @@ std::vector<ast::StmtNode*> Lowerer::sync_aliases(const std::string& name, const
   for (const auto& [other, sid] : frame_->storage)
     if (sid == id && other != name && frame_->env.count(other)) sharing.push_back(other);
   std::sort(sharing.begin(), sharing.end());
+  for (const auto& [other, ids] : frame_->maybe_alias)
+    if (other != name && ids.count(id) && frame_->env.count(other) && read_after(other, at))
+      error(diag::Kind::UnsupportedConstruct, at,
+            "this changes `" + name + "` in place, and `" + other +
+                "` may be the same tensor (it holds one of several values: a branch taken at run time, an item of a returned tuple) and is read later; "
+                "write the change without an in-place op");
+  // In a loop, an alias bound before it follows only while the changed variable
+  // keeps its tensor: one rebound by the loop body is a new tensor next time.
+  const ast::StmtNode* loop = frame_->loops.empty() ? nullptr : frame_->loops.back();
+  auto loop_body = [&]() -> std::vector<ast::StmtNode*> {
+    if (auto* f = ast::as<ast::For>(loop)) return {f->body.begin(), f->body.end()};
+    if (auto* w = ast::as<ast::While>(loop)) return {w->body.begin(), w->body.end()};
+    return {};
+  };
+  std::vector<std::string> loop_stored = loop ? stored_names(loop_body()) : std::vector<std::string>{};
+  auto plainly_rebound = [&](const std::string& v) {
+    // `v = ...` (not `v += ...`) somewhere in the loop body.
+    bool found = false;
+    std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
+      if (n == nullptr || found || ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n)) return;
+      if (auto* a = ast::as<ast::Assign>(n))
+        for (const ast::ExprNode* t : a->targets) {
+          std::vector<std::string> names;
+          stored_names(t, names);
+          found = found || contains(names, v);
+        }
+      ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { walk(c); });
+    };
+    for (const ast::StmtNode* x : loop_body()) walk(x);
+    return found;
+  };
   for (const std::string& other : sharing) {
     if (!read_after(other, at)) continue;
+    if (loop != nullptr && !contains(loop_stored, other) && plainly_rebound(name)) {
+      error(diag::Kind::UnsupportedConstruct, at,
+            "this changes `" + name + "` in place inside a loop that rebinds it, and `" + other +
+                "` (the same tensor on the first iteration only) is read later; write the change without an "
+                "in-place op");
+      continue;
+    }
     if (frame_->views.count(other) || frame_->views.count(name)) {
       error(diag::Kind::UnsupportedConstruct, at,
             "this changes `" + name + "` in place, and `" + other +
@@ -2832,6 +2933,8 @@ bool Lowerer::change_visible(const std::string& name, const ast::Node* at) {
   if (auto h = frame_->holders.find(id); h != frame_->holders.end())
     for (const std::string& holder : h->second)
       if (read_after(holder, at)) return true;
+  for (const auto& [other, ids] : frame_->maybe_alias)
+    if (other != name && ids.count(id) && frame_->env.count(other) && read_after(other, at)) return true;
   return false;
 }
 
