@@ -3,12 +3,15 @@
 verify it against PyTorch, and time both on the CPU. Prints one table row per model
 and layout:
 
-    model  layout  converted?  max error  convert ms  keras ms  torch ms  keras/torch
+    model  layout  converted?  max error  transposes  convert ms  keras ms  torch ms  keras/torch
 
 * converted?: the conversion had no errors and the Keras outputs match PyTorch's at
   atol = rtol = 1e-4 (torch2keras.verify.verify, parameters and buffers randomised,
   one trial, batch 1, 224x224 or 299x299 for inception_v3);
 * max error: the largest |keras - torch| over the outputs;
+* transposes: Transpose operations in the Keras model's compiled graph (tf.function,
+  the model taking and returning PyTorch-shaped tensors: at best one per image input
+  and output; issue 5's goal), Keras' own included;
 * convert ms: torch2keras.convert on the model's file (the C++ engine, best of 3);
 * keras ms / torch ms: median CPU inference time at batch 1, the Keras model inside
   tf.function (TensorFlow backend), the PyTorch model in eval mode under no_grad.
@@ -89,7 +92,7 @@ def worker(name: str, layout: str, runs: int) -> dict:
 
     _, file, expr, size = next(z for z in ZOO if z[0] == name)
     path = torchvision_models_dir() / file
-    row = {"model": name, "layout": layout, "converted": False, "max_error": None,
+    row = {"model": name, "layout": layout, "converted": False, "max_error": None, "transposes": None,
            "convert_ms": None, "keras_ms": None, "torch_ms": None, "error": ""}
     data = path.read_bytes()
     best = float("inf")
@@ -117,6 +120,7 @@ def worker(name: str, layout: str, runs: int) -> dict:
     x = np.random.default_rng(0).standard_normal(shape).astype("float32")
     compiled = tf.function(lambda t: keras_model(t, training=False))
     xt = tf.constant(x)
+    row["transposes"] = transpose_count(compiled.get_concrete_function(xt).graph)
     row["keras_ms"] = median_ms(lambda: compiled(xt).numpy(), runs)
     xp = torch.from_numpy(x)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -127,6 +131,22 @@ def worker(name: str, layout: str, runs: int) -> dict:
 
     row["torch_ms"] = median_ms(run_torch, runs)
     return row
+
+
+def transpose_count(graph) -> int:
+    """Transpose operations in a tf.Graph and the function graphs it calls."""
+    count = 0
+    seen = set()
+    stack = [graph]
+    while stack:
+        g = stack.pop()
+        for op in g.get_operations():
+            count += op.type == "Transpose"
+        for name, fn in getattr(g, "_functions", {}).items():
+            if name not in seen and hasattr(fn, "graph"):
+                seen.add(name)
+                stack.append(fn.graph)
+    return count
 
 
 def fmt(value, spec):
@@ -152,9 +172,9 @@ def main():
         parser.error(f"unknown models: {', '.join(sorted(unknown))}")
     layouts = [lay for lay in args.layouts.split(",") if lay]
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
-    header = ("model", "layout", "converted?", "max error", "convert ms", "keras ms", "torch ms",
-              "keras/torch")
-    widths = (20, 14, 10, 10, 10, 9, 9, 11)
+    header = ("model", "layout", "converted?", "max error", "transposes", "convert ms", "keras ms",
+              "torch ms", "keras/torch")
+    widths = (20, 14, 10, 10, 10, 10, 9, 9, 11)
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)), flush=True)
     rows = []
     for name in names:
@@ -166,14 +186,14 @@ def main():
             if line is None:
                 tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
                 row = {"model": name, "layout": layout, "converted": False, "max_error": None,
-                       "convert_ms": None, "keras_ms": None, "torch_ms": None,
+                       "transposes": None, "convert_ms": None, "keras_ms": None, "torch_ms": None,
                        "error": f"worker exited with {proc.returncode}: {tail}"}
             else:
                 row = json.loads(line[len("ZOO-ROW "):])
             rows.append(row)
             ratio = (row["keras_ms"] / row["torch_ms"]) if row["keras_ms"] and row["torch_ms"] else None
             cells = (name, layout, "yes" if row["converted"] else "no", fmt(row["max_error"], ".2e"),
-                     fmt(row["convert_ms"], ".1f"), fmt(row["keras_ms"], ".1f"), fmt(row["torch_ms"], ".1f"),
+                     fmt(row["transposes"], "d"), fmt(row["convert_ms"], ".1f"), fmt(row["keras_ms"], ".1f"), fmt(row["torch_ms"], ".1f"),
                      fmt(ratio, ".2f"))
             print("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
                   + (f"  ({row['error']})" if row["error"] else ""), flush=True)
