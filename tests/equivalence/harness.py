@@ -64,6 +64,13 @@ def convert(source: str, layout: str, io_layout: str = "torch") -> str:
     return result.code
 
 
+def assert_conversion_error(source: str, message: str) -> None:
+    """Asserts that converting `source` fails with a diagnostic containing `message`."""
+    result = torch2keras.convert(source, filename="model.py")
+    assert not result.ok
+    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+
+
 def flat(code: str) -> str:
     """`code` with line wrapping undone (whitespace runs as one space, none inside
     brackets, no magic trailing commas): for asserting on generated text."""

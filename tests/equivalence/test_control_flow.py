@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import check_calls, convert, flat
+from harness import assert_conversion_error, check_calls, convert, flat
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LAYOUTS = ["channels_last", "channels_first"]
@@ -153,12 +153,8 @@ def test_helpers_varargs_dict_outputs_no_grad_detach(layout):
     ("        return x * x.sum().item()\n", "`x.item()` / `x.tolist()` read a tensor's value into Python"),
 ])
 def test_control_flow_that_cannot_be_exact_is_an_error(source, message):
-    import torch2keras
-
     code = "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n" + source
-    result = torch2keras.convert(code, filename="model.py")
-    assert not result.ok
-    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+    assert_conversion_error(code, message)
 
 
 @pytest.mark.parametrize("source,message", [
@@ -169,12 +165,8 @@ def test_control_flow_that_cannot_be_exact_is_an_error(source, message):
     ("        return torch.unique(x)\n", "`torch.unique` gives a shape that depends on the data"),
 ])
 def test_data_dependent_shapes_are_errors(source, message):
-    import torch2keras
-
     code = "import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n" + source
-    result = torch2keras.convert(code, filename="model.py")
-    assert not result.ok
-    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+    assert_conversion_error(code, message)
 
 
 def test_autograd_function_is_an_error_naming_it():
@@ -406,12 +398,8 @@ def test_review_list_appended_under_static_if_keeps_pytorch_layout():
      "a branch raises an exception"),
 ])
 def test_review_tensor_branches_that_cannot_be_exact_are_errors(body, message):
-    import torch2keras
-
     code = "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        " + body + "\n"
-    result = torch2keras.convert(code, filename="model.py")
-    assert not result.ok
-    assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
+    assert_conversion_error(code, message)
 
 
 def test_review_assert_on_a_tensor_is_left_out_with_a_warning():
