@@ -224,6 +224,21 @@ bool reads(const ast::Node* n, const std::string& name) {
   return reads_after(n, name, ast::Loc{});
 }
 
+// Whether `n` uses `name` inside a subscript's index (`x[i]`), or with
+// `ranges`, as a range() argument.
+bool indexes_with(const ast::Node* n, const std::string& name, bool ranges) {
+  if (n == nullptr) return false;
+  if (auto* sub = ast::as<ast::Subscript>(n); sub && reads(sub->slice, name)) return true;
+  if (auto* c = ast::as<ast::Call>(n); ranges && c && ast::is<ast::Name>(c->func) &&
+                                       ast::as<ast::Name>(c->func)->id == "range")
+    for (const ast::ExprNode* a : c->args)
+      if (reads(a, name)) return true;
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || indexes_with(c, name, ranges); });
+  return found;
+}
+
+
 }  // namespace
 
 class Lowerer {
@@ -363,6 +378,7 @@ class Lowerer {
                          const ast::Node* at);
   bool inplace_module(const ModuleDesc& d) const;
   bool change_visible(const std::string& name, const ast::Node* at);
+  void note_in_place_change(const std::string& name);
   bool assigns_into_tensor(const ast::Subscript* target);
   // `container` (a list, tuple or dict variable) now holds `value`'s tensor: an
   // in-place change of that tensor reaches the container's item.
@@ -394,6 +410,17 @@ class Lowerer {
   TestKind test_kind(ast::ExprNode* test);
   std::vector<ast::StmtNode*> lower_loop_body(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& body,
                                               const ast::ExprNode* head);
+  struct TracedLoop {
+    std::vector<ast::StmtNode*> body;
+    std::vector<std::string> carried;
+  };
+  std::optional<TracedLoop> lower_traced_loop(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& src,
+                                              const ast::Seq<ast::StmtNode*>& orelse, const ast::ExprNode* head,
+                                              std::string_view op, const std::string& index,
+                                              const std::function<void(const std::string&)>& fail,
+                                              std::vector<ast::StmtNode*>& out);
+  void bind_carried(const std::vector<std::string>& carried);
+  ast::ExprNode* names_expr(const std::vector<std::string>& names, ast::ExprContext ctx);
   void lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out);
   void lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::StmtNode*>& out);
   void float_counters(const std::vector<std::string>& carried, const std::set<std::string>& ints,
@@ -422,6 +449,8 @@ class Lowerer {
   bool keras_sequential(const ast::ExprNode* e);
   ast::ExprNode* containers_as_lists(ast::ExprNode* e);
   ast::ExprNode* renamed_self_attributes(ast::ExprNode* e);
+  ast::Attribute* keras_attribute(const ast::Attribute* a);
+  ast::ExprNode* with_args(ast::ExprNode* e, const std::function<ast::ExprNode*(ast::ExprNode*)>& rewrite);
   ast::ExprNode* strip_annotation(ast::ExprNode* a);
   ast::Arguments* strip_arguments(const ast::Arguments* a, bool add_training);
 
@@ -877,30 +906,42 @@ ast::ExprNode* Lowerer::containers_as_lists(ast::ExprNode* e) {
     static const std::set<std::string_view> kIterating = {"enumerate", "zip", "reversed", "list", "len", "iter",
                                                            "tuple"};
     if (fn == nullptr || !kIterating.count(fn->id) || frame_->env.count(std::string(fn->id))) return e;
-    std::vector<ast::ExprNode*> args;
-    bool changed = false;
-    for (ast::ExprNode* a : call->args) {
-      args.push_back(containers_as_lists(a));
-      changed = changed || args.back() != a;
-    }
-    if (!changed) return e;
-    auto* c = b_.clone(call);
-    c->args = b_.seq(args);
-    return c;
+    return with_args(e, [this](ast::ExprNode* a) { return containers_as_lists(a); });
   }
   return e;
 }
 
-// `e` with `self.<attr>` renamed where the attribute clashes with Keras
-// (`self.layers` -> `self.layers_`), as lower_expr does.
+// `self.<attr>` renamed where the attribute clashes with a Keras attribute
+// (`self.layers` -> `self.layers_`); null for any other attribute.
+ast::Attribute* Lowerer::keras_attribute(const ast::Attribute* a) {
+  auto* self = ast::as<ast::Name>(a->value);
+  if (self == nullptr || self->id != "self" || !keras_reserved_attributes().count(a->attr)) return nullptr;
+  auto* c = b_.clone(a);
+  c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
+  return c;
+}
+
+// A copy of call `e` with `rewrite` applied to each positional argument; `e`
+// itself when nothing changed.
+ast::ExprNode* Lowerer::with_args(ast::ExprNode* e, const std::function<ast::ExprNode*(ast::ExprNode*)>& rewrite) {
+  auto* call = ast::as<ast::Call>(e);
+  std::vector<ast::ExprNode*> args;
+  bool changed = false;
+  for (ast::ExprNode* a : call->args) {
+    args.push_back(rewrite(a));
+    changed = changed || args.back() != a;
+  }
+  if (!changed) return e;
+  auto* c = b_.clone(call);
+  c->args = b_.seq(args);
+  return c;
+}
+
+// `e` with `self.<attr>` renamed where the attribute clashes with Keras, as
+// lower_expr does (an iterable that is not lowered: `for layer in self.layers`).
 ast::ExprNode* Lowerer::renamed_self_attributes(ast::ExprNode* e) {
   if (auto* a = ast::as<ast::Attribute>(e)) {
-    auto* self = ast::as<ast::Name>(a->value);
-    if (self && self->id == "self" && keras_reserved_attributes().count(a->attr)) {
-      auto* c = b_.clone(a);
-      c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
-      return c;
-    }
+    if (ast::Attribute* renamed = keras_attribute(a)) return renamed;
     ast::ExprNode* v = renamed_self_attributes(a->value);
     if (v == a->value) return e;
     auto* c = b_.clone(a);
@@ -914,18 +955,7 @@ ast::ExprNode* Lowerer::renamed_self_attributes(ast::ExprNode* e) {
     c->value = v;
     return c;
   }
-  if (auto* call = ast::as<ast::Call>(e)) {
-    std::vector<ast::ExprNode*> args;
-    bool changed = false;
-    for (ast::ExprNode* x : call->args) {
-      args.push_back(renamed_self_attributes(x));
-      changed = changed || args.back() != x;
-    }
-    if (!changed) return e;
-    auto* c = b_.clone(call);
-    c->args = b_.seq(args);
-    return c;
-  }
+  if (ast::is<ast::Call>(e)) return with_args(e, [this](ast::ExprNode* a) { return renamed_self_attributes(a); });
   return e;
 }
 
@@ -1645,11 +1675,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
         // A parameter or buffer is a tensor in PyTorch's axis order.
         Fact f = frame_->unit->cls != nullptr && tensor_attribute(frame_->unit->cls, a->attr) ? Fact::torch()
                                                                                                 : Fact{};
-        if (keras_reserved_attributes().count(a->attr)) {
-          auto* c = b_.clone(a);
-          c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
-          return {c, f};
-        }
+        if (ast::Attribute* renamed = keras_attribute(a)) return {renamed, f};
         return {e, f};
       }
       Val v = lower_expr(a->value);
@@ -2076,9 +2102,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       bind_target(a->target, v.fact);
       // On a tensor, `x += y` changes x's storage in place: its aliases see it.
       if (auto* n = ast::as<ast::Name>(a->target); n && resolved(v.fact).tensor()) {
-        int id = storage_of(std::string(n->id));
-        if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end())
-          frame_->unit->mutated_params.insert(p->second);
+        note_in_place_change(std::string(n->id));
         for (ast::StmtNode* x : sync_aliases(std::string(n->id), s)) out.push_back(x);
       }
       return;
@@ -2778,13 +2802,7 @@ Lowerer::Val Lowerer::mutate(ast::ExprNode* target, Val value, const ast::Node* 
     return value;
   }
   std::string name(n->id);
-  for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
-  int id = storage_of(name);
-  bool param = false;
-  if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end()) {
-    frame_->unit->mutated_params.insert(p->second);
-    param = true;
-  }
+  note_in_place_change(name);
   frame_->env[name] = value.fact;
   // `x = self.relu(x)` with an in-place ReLU: the statement itself rebinds x.
   auto* assign = ast::as<ast::Assign>(frame_->stmt);
@@ -2794,8 +2812,7 @@ Lowerer::Val Lowerer::mutate(ast::ExprNode* target, Val value, const ast::Node* 
       if (frame_->post) frame_->post->insert(frame_->post->end(), syncs.begin(), syncs.end());
       return value;
     }
-  bool needed = param || change_visible(name, at);
-  if (!needed) {
+  if (!change_visible(name, at)) {
     inplace_unused_ = value.expr;  // a statement of only this value computes nothing
     return value;
   }
@@ -2824,7 +2841,7 @@ void Lowerer::lower_item_assign(ast::Subscript* target, ast::ExprNode* value, st
     return;
   }
   std::string name(base->id);
-  for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
+  note_in_place_change(name);
   Val v = lower_expr(value);
   Fact vf = resolved(v.fact);
   if (vf.tensor() || vf.kind == Fact::List) demand_torch(vf, v.expr);
@@ -2836,9 +2853,6 @@ void Lowerer::lower_item_assign(ast::Subscript* target, ast::ExprNode* value, st
   ast::ExprNode* index = idx.expr;
   if (ast::is<ast::Slice>(index) || ast::is<ast::Tuple>(index)) index = b_.subscript(b_.dotted("np.s_"), index);
   out_.helpers.insert("pytorch_setitem");
-  int id = storage_of(name);
-  if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end())
-    frame_->unit->mutated_params.insert(p->second);
   auto* assign = b_.assign(b_.name(name, ast::ExprContext::Store), b_.call("pytorch_setitem", {x.expr, index, v.expr}));
   assign->loc = at->loc;
   out.push_back(assign);
@@ -2874,14 +2888,8 @@ void Lowerer::follow_leading_inplace(const ModuleDesc& seq, ast::Call* lowered, 
   }
   if (n == nullptr || k == 0 || !frame_->env.count(std::string(n->id))) return;
   std::string name(n->id);
-  for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
-  int id = storage_of(name);
-  bool needed = read_after(name, call) || frame_->param_storage.count(id);
-  for (const auto& [other, sid] : frame_->storage)
-    needed = needed || (sid == id && other != name && frame_->env.count(other) && read_after(other, call));
-  if (!needed) return;
-  if (auto p = frame_->param_storage.find(id); p != frame_->param_storage.end())
-    frame_->unit->mutated_params.insert(p->second);
+  if (!change_visible(name, call)) return;
+  note_in_place_change(name);
   bool in_statement = reads_after(frame_->stmt, name, call->loc);
   if (seq.dynamic || seq.cls != nullptr || in_statement || frame_->post == nullptr ||
       wraps_.count(seq.items[0].ctor)) {
@@ -2920,6 +2928,15 @@ void Lowerer::hold(const ast::ExprNode* container, const ast::ExprNode* value) {
   auto* v = ast::as<ast::Name>(value);
   if (c == nullptr || v == nullptr || !frame_->env.count(std::string(v->id))) return;
   frame_->holders[storage_of(std::string(v->id))].insert(std::string(c->id));
+}
+
+// `name`'s tensor changes in place here: from now on, conversions of it cannot
+// go before the enclosing tensor `if` or loop (CondScope), and when it is a
+// parameter's tensor the caller's variable changes too (mutated_params).
+void Lowerer::note_in_place_change(const std::string& name) {
+  for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) c->mutated.insert(name);
+  if (auto p = frame_->param_storage.find(storage_of(name)); p != frame_->param_storage.end())
+    frame_->unit->mutated_params.insert(p->second);
 }
 
 // Whether an in-place change of `name` at `at` would be seen later: `name`, an
@@ -3010,35 +3027,79 @@ std::vector<ast::StmtNode*> Lowerer::lower_loop_body(const ast::StmtNode* loop, 
 // `while t:` on a tensor t becomes keras.ops.while_loop(cond_fn, body_fn,
 // loop_vars): the loop variables are the variables of the code before it that
 // the body rebinds; both functions take them, the body returns them.
+// The body of a loop that keras.ops.while_loop / fori_loop (`op`) traces once,
+// and the variables it carries: the variables of the code before the loop that
+// the lowered body rebinds (in-place ops and the aliases they update included),
+// `index` (fori_loop's, bound by the caller) left out. Null after an error
+// (`fail` reports it). Its conversions of values it only reads go before the loop.
+std::optional<Lowerer::TracedLoop> Lowerer::lower_traced_loop(const ast::StmtNode* loop,
+                                                              const std::vector<ast::StmtNode*>& src,
+                                                              const ast::Seq<ast::StmtNode*>& orelse,
+                                                              const ast::ExprNode* head, std::string_view op,
+                                                              const std::string& index,
+                                                              const std::function<void(const std::string&)>& fail,
+                                                              std::vector<ast::StmtNode*>& out) {
+  for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue, ast::NodeKind::Return})
+    if (acts_outside(src, kind)) {
+      fail(std::string("its body has a `") + statement_keyword(kind) + "`");
+      return std::nullopt;
+    }
+  if (!orelse.empty()) {
+    fail("it has an `else` block");
+    return std::nullopt;
+  }
+  if (python_side_effect(src, loop, std::string(op) + " traces its body once")) {
+    out.push_back(const_cast<ast::StmtNode*>(loop));
+    return std::nullopt;
+  }
+  std::set<std::string> defined_before;
+  for (const auto& [name, f] : frame_->env) defined_before.insert(name);
+  for (const std::string& n : stored_names(src))
+    if (n != index && !defined_before.count(n) && read_after(n, loop))
+      error(diag::Kind::UnsupportedConstruct, loop,
+            "`" + n + "` is first bound inside this loop and read after it; give it a value before the loop (" +
+                std::string(op) + " carries only values bound before it)");
+  std::set<std::string> ints = frame_->int_vars;  // before the body rebinds them
+  TracedLoop traced{lower_loop_body(loop, src, head), {}};
+  for (const std::string& n : stored_names(traced.body))
+    if (n != index && defined_before.count(n)) traced.carried.push_back(n);
+  if (traced.carried.empty()) {
+    fail(index.empty() ? "its body rebinds no variable, so the loop would never end"
+                       : "its body rebinds no variable, so it computes nothing");
+    return std::nullopt;
+  }
+  float_counters(traced.carried, ints, out);
+  return traced;
+}
+
+// After a traced loop: its carried variables are tensors, each a new one.
+void Lowerer::bind_carried(const std::vector<std::string>& carried) {
+  for (const std::string& n : carried) {
+    Fact f = resolved(frame_->env[n]);
+    if (!f.tensor() && f.kind != Fact::List) frame_->env[n] = Fact::torch();
+    record_binding(n, nullptr);
+  }
+}
+
+// `names` as one value: a name, or a tuple of names.
+ast::ExprNode* Lowerer::names_expr(const std::vector<std::string>& names, ast::ExprContext ctx) {
+  if (names.size() == 1) return b_.name(names[0], ctx);
+  std::vector<ast::ExprNode*> elts;
+  for (const std::string& n : names) elts.push_back(b_.name(n, ctx));
+  return b_.tuple(elts);
+}
+
+// `while t:` on a tensor t becomes keras.ops.while_loop(cond_fn, body_fn,
+// loop_vars): both functions take the loop variables, the body returns them.
 void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out) {
-  std::vector<ast::StmtNode*> src(w->body.begin(), w->body.end());
   auto fail = [&](const std::string& why) {
     error(diag::Kind::UnsupportedConstruct, w, "this `while` tests a tensor (keras.ops.while_loop), but " + why);
     out.push_back(w);
   };
-  for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue, ast::NodeKind::Return})
-    if (acts_outside(src, kind))
-      return fail(std::string("its body has a `") + statement_keyword(kind) + "`");
-  if (!w->orelse.empty()) return fail("it has an `else` block");
-  if (python_side_effect(src, w, "keras.ops.while_loop traces its body once")) return out.push_back(w);
-  std::set<std::string> defined_before;
-  for (const auto& [name, f] : frame_->env) defined_before.insert(name);
-  for (const std::string& n : stored_names(src))
-    if (!defined_before.count(n) && read_after(n, w))
-      error(diag::Kind::UnsupportedConstruct, w,
-            "`" + n + "` is first bound inside this tensor `while` and read after it; give it a value "
-            "before the loop (keras.ops.while_loop carries only values bound before it)");
-  // The body first (its conversions of values it only reads go before the
-  // loop), then the test, on the loop variables in their entry layout. The loop
-  // variables are what the lowered body rebinds (in-place ops and the aliases
-  // they update included).
-  std::set<std::string> ints = frame_->int_vars;  // before the body rebinds them
-  std::vector<ast::StmtNode*> body = lower_loop_body(w, src, w->test);
-  std::vector<std::string> loop_vars;
-  for (const std::string& n : stored_names(body))
-    if (defined_before.count(n)) loop_vars.push_back(n);
-  if (loop_vars.empty()) return fail("its body rebinds no variable, so the loop would never end");
-  float_counters(loop_vars, ints, out);
+  // The body first, then the test, on the loop variables in their entry layout.
+  auto traced = lower_traced_loop(w, {w->body.begin(), w->body.end()}, w->orelse, w->test, "keras.ops.while_loop",
+                                  "", fail, out);
+  if (!traced) return;
   // Conversions the test needs are local to cond_fn.
   std::vector<ast::StmtNode*> cond_body;
   auto entry = frame_->env;
@@ -3049,28 +3110,18 @@ void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out
   frame_->env = std::move(entry);
   cond_body.push_back(b_.return_stmt(t.expr));
   note_maybe_tensor(t, w->test, "keras.ops.while_loop");
-  for (const std::string& n : loop_vars) {
-    Fact f = resolved(frame_->env[n]);
-    if (!f.tensor() && f.kind != Fact::List) frame_->env[n] = Fact::torch();  // while_loop gives tensors
-    record_binding(n, nullptr);
-  }
-  auto vars = [&](ast::ExprContext ctx) -> ast::ExprNode* {
-    if (loop_vars.size() == 1) return b_.name(loop_vars[0], ctx);
-    std::vector<ast::ExprNode*> names;
-    for (const std::string& n : loop_vars) names.push_back(b_.name(n, ctx));
-    return b_.tuple(names);
-  };
-  body.push_back(b_.return_stmt(vars(ast::ExprContext::Load)));
+  bind_carried(traced->carried);
+  traced->body.push_back(b_.return_stmt(names_expr(traced->carried, ast::ExprContext::Load)));
   std::string cond_name = fresh_name("cond_fn"), body_name = fresh_name("body_fn");
-  out.push_back(b_.function_def(cond_name, loop_vars, cond_body));
-  out.push_back(b_.function_def(body_name, loop_vars, body));
-  out.push_back(b_.assign(vars(ast::ExprContext::Store),
-                          b_.call("ops.while_loop", {b_.name(cond_name), b_.name(body_name), vars(ast::ExprContext::Load)})));
+  out.push_back(b_.function_def(cond_name, traced->carried, cond_body));
+  out.push_back(b_.function_def(body_name, traced->carried, traced->body));
+  out.push_back(b_.assign(names_expr(traced->carried, ast::ExprContext::Store),
+                          b_.call("ops.while_loop", {b_.name(cond_name), b_.name(body_name),
+                                                     names_expr(traced->carried, ast::ExprContext::Load)})));
 }
 
 // `for i in range(lo, hi)` with a tensor bound becomes keras.ops.fori_loop(lo,
-// hi, body_fn, carry): the carried values are the variables of the code before
-// it that the body rebinds; body_fn takes the index (a tensor) and them.
+// hi, body_fn, carry): body_fn takes the index (a tensor) and the carried values.
 void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::StmtNode*>& out) {
   std::vector<ast::StmtNode*> src(f->body.begin(), f->body.end());
   auto fail = [&](const std::string& why) {
@@ -3084,9 +3135,6 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
     return fail("its step is not 1");
   if (range->args.empty() || range->args.size() > 3 || !range->keywords.empty())
     return fail("its range() has an unexpected form");
-  for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue, ast::NodeKind::Return})
-    if (acts_outside(src, kind)) return fail(std::string("its body has a `") + statement_keyword(kind) + "`");
-  if (!f->orelse.empty()) return fail("it has an `else` block");
   std::vector<ast::ExprNode*> bounds;
   if (range->args.size() == 1) bounds.push_back(b_.integer(0));
   for (std::size_t i = 0; i < range->args.size() && i < 2; ++i) {
@@ -3095,48 +3143,21 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
     bounds.push_back(v.expr);
   }
   std::string index_name(index->id);
-  if (python_side_effect(src, f, "keras.ops.fori_loop traces its body once")) return out.push_back(f);
-  std::set<std::string> defined_before;
-  for (const auto& [name, g] : frame_->env) defined_before.insert(name);
-  for (const std::string& n : stored_names(src))
-    if (n != index_name && !defined_before.count(n) && read_after(n, f))
-      error(diag::Kind::UnsupportedConstruct, f,
-            "`" + n + "` is first bound inside this loop and read after it; give it a value before the "
-            "loop (keras.ops.fori_loop carries only values bound before it)");
   frame_->env[index_name] = Fact::torch();
   record_binding(index_name, nullptr);
-  std::set<std::string> ints = frame_->int_vars;  // before the body rebinds them
-  std::vector<ast::StmtNode*> body = lower_loop_body(f, src, f->iter);
-  std::vector<std::string> carried;
-  for (const std::string& n : stored_names(body))
-    if (n != index_name && defined_before.count(n)) carried.push_back(n);
-  if (carried.empty()) return fail("its body rebinds no variable, so it computes nothing");
-  float_counters(carried, ints, out);
-  for (const std::string& n : carried) {
-    Fact g = resolved(frame_->env[n]);
-    if (!g.tensor() && g.kind != Fact::List) frame_->env[n] = Fact::torch();  // fori_loop gives tensors
-    record_binding(n, nullptr);
-  }
-  auto vars = [&](ast::ExprContext ctx) -> ast::ExprNode* {
-    if (carried.size() == 1) return b_.name(carried[0], ctx);
-    std::vector<ast::ExprNode*> names;
-    for (const std::string& n : carried) names.push_back(b_.name(n, ctx));
-    return b_.tuple(names);
-  };
+  auto traced = lower_traced_loop(f, src, f->orelse, f->iter, "keras.ops.fori_loop", index_name, fail, out);
+  if (!traced) return;
+  bind_carried(traced->carried);
+  std::vector<ast::StmtNode*>& body = traced->body;
+  const std::vector<std::string>& carried = traced->carried;
   // PyTorch's index is a Python int, which mixes with float tensors; fori_loop's
   // is an int32 tensor, which does not: made float unless it indexes.
-  std::function<bool(const ast::Node*)> indexes = [&](const ast::Node* n) {
-    if (n == nullptr) return false;
-    if (auto* sub = ast::as<ast::Subscript>(n); sub && reads(sub->slice, index_name)) return true;
-    bool found = false;
-    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || indexes(c); });
-    return found;
-  };
-  bool used_as_index = false;
-  for (const ast::StmtNode* x : src) used_as_index = used_as_index || indexes(x);
-  bool read = false;
-  for (const ast::StmtNode* x : src) read = read || reads(x, index_name);
-  if (read && !used_as_index) {
+  bool read = false, indexing = false;
+  for (const ast::StmtNode* x : src) {
+    read = read || reads(x, index_name);
+    indexing = indexing || indexes_with(x, index_name, false);
+  }
+  if (read && !indexing) {
     body.insert(body.begin(), b_.assign(b_.name(index_name, ast::ExprContext::Store),
                                         b_.call("ops.cast", {b_.name(index_name), b_.string("float32")})));
     body.front()->loc.lineno = body.front()->loc.end_lineno = f->loc.lineno;
@@ -3147,33 +3168,25 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
   } else {
     std::string carry = fresh_name("carry");
     params.push_back(carry);
-    body.insert(body.begin(), b_.assign(vars(ast::ExprContext::Store), b_.name(carry)));
+    body.insert(body.begin(), b_.assign(names_expr(carried, ast::ExprContext::Store), b_.name(carry)));
     body.front()->loc.lineno = body.front()->loc.end_lineno = f->loc.lineno;  // no blank line after it
   }
-  body.push_back(b_.return_stmt(vars(ast::ExprContext::Load)));
+  body.push_back(b_.return_stmt(names_expr(carried, ast::ExprContext::Load)));
   std::string body_name = fresh_name("body_fn");
   out.push_back(b_.function_def(body_name, params, body));
-  out.push_back(b_.assign(vars(ast::ExprContext::Store),
-                          b_.call("ops.fori_loop", {bounds[0], bounds[1], b_.name(body_name), vars(ast::ExprContext::Load)})));
+  out.push_back(b_.assign(names_expr(carried, ast::ExprContext::Store),
+                          b_.call("ops.fori_loop", {bounds[0], bounds[1], b_.name(body_name),
+                                                    names_expr(carried, ast::ExprContext::Load)})));
 }
 
 // A Python int carried by a traced loop (`n = 0 ... n += 1`) becomes an int32
 // tensor, which does not mix with float tensors as PyTorch's int does (`x / n`):
-// such a counter is carried as a float, unless the function indexes with it.
+// such a counter is carried as a float, unless the function indexes or counts
+// with it (`x[n]`, `range(n)`). `ints`: the variables bound to ints before the loop.
 void Lowerer::float_counters(const std::vector<std::string>& carried, const std::set<std::string>& ints,
                              std::vector<ast::StmtNode*>& out) {
-  std::function<bool(const ast::Node*, const std::string&)> indexes = [&](const ast::Node* n, const std::string& v) {
-    if (n == nullptr) return false;
-    if (auto* sub = ast::as<ast::Subscript>(n); sub && reads(sub->slice, v)) return true;
-    if (auto* c = ast::as<ast::Call>(n); c && ast::is<ast::Name>(c->func) && ast::as<ast::Name>(c->func)->id == "range")
-      for (const ast::ExprNode* a : c->args)
-        if (reads(a, v)) return true;
-    bool found = false;
-    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || indexes(c, v); });
-    return found;
-  };
   for (const std::string& v : carried) {
-    if (!ints.count(v) || indexes(frame_->unit->def, v)) continue;
+    if (!ints.count(v) || indexes_with(frame_->unit->def, v, true)) continue;
     out.push_back(b_.assign(b_.name(v, ast::ExprContext::Store), b_.call("float", {b_.name(v)})));
     frame_->int_vars.erase(v);
   }
@@ -3579,10 +3592,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     return result;
   }
   if (auto* a = ast::as<ast::Attribute>(e)) {
-    auto* self = ast::as<ast::Name>(a->value);
-    if (self && self->id == "self" && keras_reserved_attributes().count(a->attr)) {
-      auto* c = b_.clone(a);
-      c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
+    if (ast::Attribute* c = keras_attribute(a)) {
       bool seen = false;
       for (auto& r : out_.renames) seen = seen || r.first == a->attr;
       if (!seen) out_.renames.emplace_back(std::string(a->attr), std::string(a->attr) + "_");
