@@ -202,3 +202,30 @@ def check_calls(source: str, expr: str, calls, *, layout: str = "channels_last",
         for mode, out in runs:
             worst = max(worst, _compare(mode, refs, [np.asarray(o) for o in _flatten(out)]))
     return worst
+
+
+def graph_transposes(source: str, expr: str, shapes, *, layout: str = "channels_last",
+                     io_layout: str = "keras") -> int:
+    """Transpose operations in the converted model's graph (tf.function, inference),
+    nested function graphs included: issue 5's measure of layout conversions.
+    `shapes` are PyTorch (NCHW) input shapes; with io_layout="keras" the model
+    gets them channels-last."""
+    keras_ns = load_module(convert(source, layout, io_layout), "keras_model")
+    model = eval(expr, keras_ns.__dict__)
+    specs = []
+    for s in shapes:
+        s = list(s)
+        if io_layout == "keras" and len(s) >= 3:
+            s = [s[0]] + s[2:] + [s[1]]
+        specs.append(tf.TensorSpec(s, tf.float32))
+    fn = tf.function(lambda *xs: model(*xs, training=False))
+    graph = fn.get_concrete_function(*specs).graph
+    count, seen, stack = 0, set(), [graph]
+    while stack:
+        g = stack.pop()
+        count += sum(op.type == "Transpose" for op in g.get_operations())
+        for name, f in getattr(g, "_functions", {}).items():
+            if name not in seen and hasattr(f, "graph"):
+                seen.add(name)
+                stack.append(f.graph)
+    return count

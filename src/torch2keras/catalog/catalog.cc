@@ -16,6 +16,8 @@ const char* name(Layout layout) {
     case Layout::Reduce: return "reduce";
     case Layout::Shape: return "shape";
     case Layout::Value: return "value";
+    case Layout::Flatten: return "flatten";
+    case Layout::Reshape: return "reshape";
   }
   return "";
 }
@@ -24,7 +26,8 @@ namespace {
 
 bool parse_layout(std::string_view text, Layout& out) {
   for (Layout l : {Layout::Any, Layout::Spatial, Layout::Channel, Layout::Features, Layout::Torch,
-                   Layout::Dim, Layout::Reduce, Layout::Shape, Layout::Value}) {
+                   Layout::Dim, Layout::Reduce, Layout::Shape, Layout::Value, Layout::Flatten,
+                   Layout::Reshape}) {
     if (text == name(l)) {
       out = l;
       return true;
@@ -136,6 +139,9 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         entry->alias = analysis::literal_value(kw->value).truth().value_or(false);
       } else if (kw->arg == "base") {
         if (auto* s = as_str(kw->value)) entry->subclass_base = std::string(s->value.text);
+      } else if (kw->arg == "spatial_size") {
+        if (auto* s = as_str(kw->value)) entry->spatial_size = std::string(s->value.text);
+        else problems_.push_back(where + "spatial_size= takes a string");
       } else if (kw->arg == "dims") {
         auto v = analysis::literal_value(kw->value);
         for (auto& item : v.items) entry->dim_params.push_back(item.text);

@@ -26,6 +26,8 @@ enum class Layout : uint8_t {
   Reduce,    // like Dim, the axes are reduced (with `keepdim`)
   Shape,     // returns sizes of `tensor` (`dims` remapped), not a tensor
   Value,     // returns a non-tensor that does not depend on axis order
+  Flatten,   // merges the axes `dims` = (start_dim, end_dim) of `tensor` (P30)
+  Reshape,   // view/reshape to the `dims` shape; (x.size(0), -1) is a flatten
 };
 const char* name(Layout layout);
 
@@ -55,6 +57,11 @@ struct Entry {
   // with the same shape and values (`alias=True`: detach, nn.Identity, dropout in
   // inference): a change of one is a change of the other, followed exactly.
   bool alias = false;
+  // Spatial: the result's spatial size when known at conversion time
+  // (`spatial_size=`): "input" (norms keep it) or the parameter giving it
+  // (`output_size` of the adaptive pools: an int for every spatial axis, or a
+  // tuple); "" when the op changes it in a way only the input shape decides.
+  std::string spatial_size;
 };
 
 class Catalog {

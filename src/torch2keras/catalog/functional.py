@@ -6,7 +6,8 @@ Facts (pitfalls.md):
 * P33: softmax needs an explicit dim.
 * P37: ops.gelu defaults to the tanh approximation; F.gelu to the exact form.
 * P36: F.leaky_relu defaults to 0.01, ops.leaky_relu to 0.2: always passed.
-* P30: flatten works in PyTorch axis order (layout="torch").
+* P30: flatten works in PyTorch axis order (layout="flatten": the engine gives it a
+  PyTorch-order input unless the spatial size is 1, where both orders agree).
 """
 
 
@@ -103,14 +104,14 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return ops.log_softmax(input, axis=dim)
 
 
-@function("torch.nn.functional.adaptive_avg_pool2d", layout="spatial", rank=4)
+@function("torch.nn.functional.adaptive_avg_pool2d", layout="spatial", rank=4, spatial_size="output_size")
 def adaptive_avg_pool2d(input, output_size):
     if all_equal(output_size, 1):
         return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
     return ops.adaptive_average_pool(input, output_size, data_format=DATA_FORMAT)
 
 
-@function("torch.nn.functional.adaptive_max_pool2d", layout="spatial", rank=4)
+@function("torch.nn.functional.adaptive_max_pool2d", layout="spatial", rank=4, spatial_size="output_size")
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     require(return_indices == False, "`return_indices=True` is not supported")
     if all_equal(output_size, 1):
@@ -173,7 +174,7 @@ def is_scripting():
     return False
 
 
-@function("torch.flatten", view=True, layout="torch")
+@function("torch.flatten", view=True, layout="flatten", tensor="input", dims=("start_dim", "end_dim"))
 def flatten(input, start_dim=0, end_dim=-1):
     if start_dim == 1 and end_dim == -1:
         return ops.reshape(input, (ops.shape(input)[0], -1))
@@ -235,7 +236,7 @@ def permute(input, dims):
     return ops.transpose(input, dims)
 
 
-@function("torch.reshape", view=True, layout="torch")
+@function("torch.reshape", view=True, layout="reshape", tensor="input", dims=("shape",))
 def reshape(input, shape):
     return ops.reshape(input, shape)
 

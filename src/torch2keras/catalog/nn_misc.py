@@ -4,7 +4,8 @@ Facts (pitfalls.md):
 * P10: Linear weight (out, in) is Dense kernel (in, out): load_torch_state_dict
   transposes it. Dense, like Linear, acts on the last axis.
 * P30/P61: nn.Flatten flattens in PyTorch order (C, H, W); the engine gives it its
-  input in PyTorch layout (layout="torch").
+  input in PyTorch layout (layout="flatten"), unless the spatial size is 1: then
+  (N, 1, 1, C) and (N, C, 1, 1) flatten to the same (N, C).
 * P46: Dropout2d drops whole channels = SpatialDropout2D.
 """
 
@@ -21,7 +22,7 @@ def Identity(*args, **kwargs):
     return layers.Identity()
 
 
-@module("torch.nn.Flatten", view=True, layout="torch")
+@module("torch.nn.Flatten", view=True, layout="flatten")
 def Flatten(start_dim=1, end_dim=-1):
     require(start_dim == 1 and end_dim == -1,
             "`nn.Flatten({start_dim}, {end_dim})` is not supported yet; only Flatten(1, -1)")
@@ -34,13 +35,13 @@ def Dropout(p=0.5, inplace=False):
     return layers.Dropout(p)
 
 
-@module("torch.nn.Dropout1d", alias=True, layout="spatial", rank=3)
+@module("torch.nn.Dropout1d", alias=True, layout="spatial", rank=3, spatial_size="input")
 def Dropout1d(p=0.5, inplace=False):
     ignore(inplace)
     return layers.SpatialDropout1D(p)
 
 
-@module("torch.nn.Dropout2d", alias=True, layout="spatial", rank=4)
+@module("torch.nn.Dropout2d", alias=True, layout="spatial", rank=4, spatial_size="input")
 def Dropout2d(p=0.5, inplace=False):
     ignore(inplace)
     return layers.SpatialDropout2D(p, data_format=DATA_FORMAT)

@@ -23,7 +23,7 @@ def BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.BatchNorm2d", layout="spatial", rank=4)
+@module("torch.nn.BatchNorm2d", layout="spatial", rank=4, spatial_size="input")
 def BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
                 device=None, dtype=None):
     ignore(num_features, device, dtype)
@@ -36,7 +36,7 @@ def BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.BatchNorm3d", layout="spatial", rank=5)
+@module("torch.nn.BatchNorm3d", layout="spatial", rank=5, spatial_size="input")
 def BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
                 device=None, dtype=None):
     ignore(num_features, device, dtype)
@@ -59,14 +59,14 @@ def LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, d
                                      scale=elementwise_affine)
 
 
-@module("torch.nn.GroupNorm", layout="spatial", rank=4)
+@module("torch.nn.GroupNorm", layout="spatial", rank=4, spatial_size="input")
 def GroupNorm(num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None):
     ignore(num_channels, device, dtype)
     return layers.GroupNormalization(groups=num_groups, axis=CHANNEL_AXIS, epsilon=eps,
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.InstanceNorm2d", layout="spatial", rank=4)
+@module("torch.nn.InstanceNorm2d", layout="spatial", rank=4, spatial_size="input")
 def InstanceNorm2d(num_features, eps=1e-05, momentum=0.1, affine=False,
                    track_running_stats=False, device=None, dtype=None):
     ignore(num_features, momentum, device, dtype)
@@ -76,7 +76,7 @@ def InstanceNorm2d(num_features, eps=1e-05, momentum=0.1, affine=False,
                                      scale=affine)
 
 
-@module("torch.nn.InstanceNorm1d", layout="spatial", rank=3)
+@module("torch.nn.InstanceNorm1d", layout="spatial", rank=3, spatial_size="input")
 def InstanceNorm1d(num_features, eps=1e-05, momentum=0.1, affine=False,
                    track_running_stats=False, device=None, dtype=None):
     ignore(num_features, momentum, device, dtype)

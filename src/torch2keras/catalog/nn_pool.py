@@ -82,21 +82,21 @@ def AvgPool3d(kernel_size, stride=None, padding=0, ceil_mode=False, count_includ
     return layers.AveragePooling3D(kernel_size, strides=stride, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AdaptiveAvgPool1d", layout="spatial", rank=3)
+@module("torch.nn.AdaptiveAvgPool1d", layout="spatial", rank=3, spatial_size="output_size")
 def AdaptiveAvgPool1d(output_size):
     if all_equal(output_size, 1):
         return layers.GlobalAveragePooling1D(keepdims=True, data_format=DATA_FORMAT)
     return layers.AdaptiveAveragePooling1D(output_size, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AdaptiveAvgPool2d", layout="spatial", rank=4)
+@module("torch.nn.AdaptiveAvgPool2d", layout="spatial", rank=4, spatial_size="output_size")
 def AdaptiveAvgPool2d(output_size):
     if all_equal(output_size, 1):
         return layers.GlobalAveragePooling2D(keepdims=True, data_format=DATA_FORMAT)
     return layers.AdaptiveAveragePooling2D(output_size, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AdaptiveMaxPool1d", layout="spatial", rank=3)
+@module("torch.nn.AdaptiveMaxPool1d", layout="spatial", rank=3, spatial_size="output_size")
 def AdaptiveMaxPool1d(output_size, return_indices=False):
     require(return_indices == False, "`return_indices=True` is not supported")
     if all_equal(output_size, 1):
@@ -104,7 +104,7 @@ def AdaptiveMaxPool1d(output_size, return_indices=False):
     return layers.AdaptiveMaxPooling1D(output_size, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AdaptiveMaxPool2d", layout="spatial", rank=4)
+@module("torch.nn.AdaptiveMaxPool2d", layout="spatial", rank=4, spatial_size="output_size")
 def AdaptiveMaxPool2d(output_size, return_indices=False):
     require(return_indices == False, "`return_indices=True` is not supported")
     if all_equal(output_size, 1):

@@ -10,12 +10,12 @@ Facts (pitfalls.md):
 """
 
 
-@method("view", "reshape", view=True, layout="torch")
+@method("view", "reshape", view=True, layout="reshape", tensor="self", dims=("shape",))
 def view(self, *shape):
     return ops.reshape(self, shape)
 
 
-@method("flatten", view=True, layout="torch")
+@method("flatten", view=True, layout="flatten", tensor="self", dims=("start_dim", "end_dim"))
 def flatten(self, start_dim=0, end_dim=-1):
     if start_dim == 1 and end_dim == -1:
         return ops.reshape(self, (ops.shape(self)[0], -1))

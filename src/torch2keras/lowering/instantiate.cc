@@ -554,6 +554,61 @@ ast::ExprNode* fold(ast::ExprNode* e, Builder& b) {
   }
 }
 
+namespace {
+
+// The parameter `param` of `entry`: its position among the arguments a call
+// passes (self excluded for methods, -1 when keyword-only) and its default.
+struct ParamSlot {
+  bool found = false;
+  int position = -1;
+  const ast::ExprNode* default_value = nullptr;
+};
+
+ParamSlot param_slot(const catalog::Entry& entry, std::string_view param) {
+  const ast::Arguments* a = entry.def->args;
+  std::vector<ast::Arg*> positional;
+  for (ast::Arg* p : a->posonlyargs) positional.push_back(p);
+  for (ast::Arg* p : a->args) positional.push_back(p);
+  std::size_t offset = entry.kind == catalog::EntryKind::Method ? 1 : 0;
+  std::size_t first_default = positional.size() - a->defaults.size();
+  for (std::size_t i = 0; i < positional.size(); ++i) {
+    if (positional[i]->arg != param) continue;
+    ParamSlot slot{true, i >= offset ? static_cast<int>(i - offset) : -1, nullptr};
+    if (i >= first_default) slot.default_value = a->defaults[i - first_default];
+    return slot;
+  }
+  for (std::size_t i = 0; i < a->kwonlyargs.size(); ++i)
+    if (a->kwonlyargs[i]->arg == param) return {true, -1, a->kw_defaults[i]};
+  return {};
+}
+
+}  // namespace
+
+const ast::ExprNode* bound_expr(const catalog::Entry& entry, const ast::Call& call, std::string_view param) {
+  ParamSlot slot = param_slot(entry, param);
+  if (!slot.found) return nullptr;
+  for (const ast::ExprNode* arg : call.args)
+    if (ast::is<ast::Starred>(arg)) return nullptr;
+  for (const ast::Keyword* kw : call.keywords) {
+    if (kw->arg.data() == nullptr) return nullptr;
+    if (kw->arg == param) return kw->value;
+  }
+  if (slot.position >= 0 && static_cast<std::size_t>(slot.position) < call.args.size())
+    return call.args[static_cast<std::size_t>(slot.position)];
+  return nullptr;
+}
+
+analysis::ConstValue bound_literal(const catalog::Entry& entry, const ast::Call& call, std::string_view param) {
+  ParamSlot slot = param_slot(entry, param);
+  if (!slot.found) return analysis::ConstValue::unknown();
+  for (const ast::ExprNode* arg : call.args)
+    if (ast::is<ast::Starred>(arg)) return analysis::ConstValue::unknown();
+  for (const ast::Keyword* kw : call.keywords)
+    if (kw->arg.data() == nullptr) return analysis::ConstValue::unknown();
+  if (const ast::ExprNode* e = bound_expr(entry, call, param)) return analysis::literal_value(e);
+  return slot.default_value != nullptr ? analysis::literal_value(slot.default_value) : analysis::ConstValue::unknown();
+}
+
 InstantiateResult instantiate(const InstantiateRequest& request, Builder& builder) {
   return Instantiator(request, builder).run();
 }

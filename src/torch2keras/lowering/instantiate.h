@@ -56,6 +56,15 @@ InstantiateResult instantiate(const InstantiateRequest& request, Builder& builde
 ast::FunctionDef* make_factory(const catalog::Entry* entry, bool channels_last, Builder& builder,
                                std::vector<std::string>& helpers);
 
+// The literal value `call` passes for parameter `param` of `entry` (or the
+// parameter's default), bound as Python binds arguments; unknown when the argument
+// is not a literal, a `*`/`**` argument is present, or there is no such parameter.
+// For a tensor method, `call.func` is `receiver.method` and `self` is not bound.
+analysis::ConstValue bound_literal(const catalog::Entry& entry, const ast::Call& call, std::string_view param);
+
+// The expression `call` passes for parameter `param` (null when defaulted or unbindable).
+const ast::ExprNode* bound_expr(const catalog::Entry& entry, const ast::Call& call, std::string_view param);
+
 // Folds constant subexpressions built by substitution (`1 - 0.1` -> `0.9`,
 // `'none' == 'tanh'` -> `False`) and drops keywords equal to the Keras default.
 ast::ExprNode* fold(ast::ExprNode* expr, Builder& builder);

@@ -45,18 +45,44 @@ struct Fact {
     Pending,    // a tensor parameter whose layout its first layout-sensitive use decides
     Shape,      // ops.shape() of a channels-last tensor of `rank`
     List,       // a Python list of tensors, all channels-last (elem_cl) or all PyTorch order
+    // (N, S * C) flattened from a channels-last (N, *spatial, C) tensor: features in
+    // (spatial, channel) order where PyTorch has (channel, spatial); `spatial` = S.
+    // Only a Linear takes it as it is (its weight rows are permuted at load time);
+    // it lives in variables of a function's outer block and flows straight into
+    // module calls; anything else reads it converted (lower_expr).
+    Flat,
   };
   Kind kind = NonTensor;
   int rank = 0;
   int param = -1;  // Pending: the parameter's index
   bool elem_cl = false;  // List: the elements are channels-last of `rank`
+  // CL: the product of the spatial sizes (H * W) when known at conversion time
+  // (an adaptive pool's output_size, a keepdim mean over them, kept by norms and
+  // element-wise ops); 0 when unknown. A flatten of a channels-last tensor whose
+  // spatial size is 1 is a flatten in PyTorch order: (N, 1, 1, C) and (N, C, 1, 1)
+  // hold their values in the same order.
+  int spatial = 0;
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
   static Fact list(Fact elem) { return {List, elem.rank, -1, elem.kind == CL}; }
+  static Fact flat(int spatial) { return {Flat, 2, -1, false, spatial}; }
   Fact element() const { return elem_cl ? cl(rank) : torch(rank); }
-  bool tensor() const { return kind == Torch || kind == CL || kind == Pending; }
+  bool tensor() const { return kind == Torch || kind == CL || kind == Pending || kind == Flat; }
   bool operator==(const Fact&) const = default;
+  // The same layout, whatever each knows of the spatial size.
+  bool same_axes(const Fact& o) const { return kind == o.kind && rank == o.rank && param == o.param && elem_cl == o.elem_cl; }
+  // What both of two facts with the same axes know (a join of branches).
+  Fact meet(const Fact& o) const {
+    Fact f = *this;
+    if (spatial != o.spatial) f.spatial = 0;
+    return f;
+  }
+  Fact with_spatial(int s) const {
+    Fact f = *this;
+    if (kind == CL) f.spatial = s;
+    return f;
+  }
 };
 
 // One method on the forward path (or a module-level function it calls: cls is
@@ -287,6 +313,22 @@ class Lowerer {
   Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
   Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr);
   Fact demand_torch(Fact f, ast::ExprNode*& expr);
+  // `x` (N, S * C) reordered between PyTorch's (C, S) feature order and the
+  // channels-last flatten's (S, C) (Fact::Flat).
+  ast::ExprNode* reorder_flat(ast::ExprNode* x, int spatial, bool to_torch);
+  // Variables of the outer block holding a Fact::Flat value converted (before a
+  // compound statement: branches and loops join PyTorch-order values).
+  void flush_flat(std::vector<ast::StmtNode*>& out);
+  // The spatial size of what `entry` (a spatial op) returns for `call` on an
+  // input of fact `in` (Fact::spatial).
+  static int result_spatial(const Entry& entry, const Fact& in, const ast::Call* call);
+  // Whether `call` of a Flatten/Reshape entry merges every axis after the batch
+  // axis of a rank-`rank` tensor: flatten(x, 1), x.view(x.size(0), -1).
+  static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
+  // Whether module `d` reads a channels-last flatten (Fact::Flat) as it is: a
+  // Linear, maybe after layout-free layers of a static Sequential; a layout-free
+  // module passes it on when its own result is taken so (`passes`).
+  bool takes_flat(const ModuleDesc& d, bool passes) const;
   Fact demand_as(const Fact& want, Fact f, ast::ExprNode*& expr);
   Fact resolved(Fact f) const;
   void lower_unit(Unit& u);
@@ -313,6 +355,7 @@ class Lowerer {
     std::unordered_map<std::string, ModuleDesc> module_vars;  // loop variables over ModuleLists
     std::optional<Fact> ret;
     bool top_level = false;
+    int depth = 0;  // statement blocks being lowered: 1 is the function body
     // Where a layout change of a variable is written (`x = ops.transpose(x, ...)`
     // before the statement being lowered); null: convert inline.
     std::vector<ast::StmtNode*>* hoist = nullptr;
@@ -362,6 +405,7 @@ class Lowerer {
     std::vector<ast::StmtNode*>* post = nullptr;
   };
 
+  ast::ExprNode* rebind(ast::ExprNode* expr, ast::ExprNode* converted, Fact to);
   ast::ExprNode* convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to);
   Frame* frame_ = nullptr;
   struct Val {
@@ -390,6 +434,7 @@ class Lowerer {
   const ast::ExprNode* inplace_unused_ = nullptr;  // an in-place op's value no one reads
   void check_mutated_args(const ast::Call* call, const Unit& u);
   Val lower_expr(ast::ExprNode* e);
+  Val lower_node(ast::ExprNode* e);
   // The test of an `if`, `while` or conditional expression, and what it is:
   // Python values only (static: stays a Python `if`), computed from tensors
   // (keras.ops.cond / while_loop), or a parameter that may be either (Unknown:
@@ -476,6 +521,14 @@ class Lowerer {
     std::optional<std::pair<bool, int>> before, after;  // (to channels-last?, rank)
   };
   std::map<const ast::Call*, Wrap> wraps_;
+  // Linear layers (by constructor call) and the spatial size S of the
+  // channels-last flatten they read (Fact::Flat); 0: they read PyTorch order.
+  std::map<const ast::Call*, int> flat_inputs_;
+  // Fact::Flat hand-over: lower_expr's caller takes a flattened value as it is
+  // (accept_flat_), passed to the call being lowered (accepting_) or to the first
+  // argument of a module call (accept_first_arg_).
+  bool accept_flat_ = false, accepting_ = false, accept_first_arg_ = false;
+  int dynamic_seqs_ = 0;  // nesting of Sequentials built in loops being folded
   const ClassInfo* current_class_ = nullptr;  // pass 3: the class being rewritten
   const ast::FunctionDef* current_function_ = nullptr;  // pass 3: the function being rewritten
   std::map<const Entry*, std::string> factories_;
@@ -500,6 +553,7 @@ Fact Lowerer::resolved(Fact f) const {
 
 Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
   f = resolved(f);
+  if (f.kind == Fact::Flat) f = demand_torch(f, expr);
   if (!opt_.channels_last || rank < 3) return f.kind == Fact::Pending ? demand_torch(f, expr) : f;
   if (f.kind == Fact::Pending) {
     frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::cl(rank);
@@ -517,7 +571,12 @@ Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
 // before the current one, so later uses see the new layout and the code reads as
 // `x = ops.transpose(x, (0, 3, 1, 2))`.
 ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::ExprNode*> perm, Fact to) {
-  ast::ExprNode* converted = b_.call("ops.transpose", {expr, b_.tuple(std::move(perm))});
+  return rebind(expr, b_.call("ops.transpose", {expr, b_.tuple(std::move(perm))}), to);
+}
+
+// `converted` (computed from `expr`) in place of `expr`: a variable is rebound by a
+// statement before the current one when it can be, as convert_value does.
+ast::ExprNode* Lowerer::rebind(ast::ExprNode* expr, ast::ExprNode* converted, Fact to) {
   auto* name = ast::as<ast::Name>(expr);
   if (name == nullptr || frame_ == nullptr || frame_->hoist == nullptr) return converted;
   if (auto r = frame_->reads.find(std::string(name->id)); r != frame_->reads.end() && r->second > 1) return converted;
@@ -552,6 +611,10 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
     expr = convert_value(expr, perm_to_torch(b_, f.rank), Fact::torch(f.rank));
     return Fact::torch(f.rank);
   }
+  if (f.kind == Fact::Flat) {
+    expr = rebind(expr, reorder_flat(expr, f.spatial, true), Fact::torch(2));
+    return Fact::torch(2);
+  }
   if (f.kind == Fact::List && f.elem_cl) {
     // A list of channels-last tensors: each one converted.
     ast::ExprNode* t = b_.call("ops.transpose", {b_.name("t"), b_.tuple(perm_to_torch(b_, f.rank))});
@@ -561,17 +624,149 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
   return f;
 }
 
+int Lowerer::result_spatial(const Entry& entry, const Fact& in, const ast::Call* call) {
+  if (entry.spatial_size == "input") return in.spatial;
+  if (entry.spatial_size.empty() || call == nullptr) return 0;
+  ConstValue v = bound_literal(entry, *call, entry.spatial_size);
+  int axes = std::max(entry.rank - 2, 0);
+  if (v.kind == ConstValue::Kind::Int && v.integer > 0) {
+    int64_t size = 1;
+    for (int i = 0; i < axes; ++i) size *= v.integer;
+    return size <= (1 << 30) ? static_cast<int>(size) : 0;
+  }
+  if (v.kind != ConstValue::Kind::Tuple || static_cast<int>(v.items.size()) != axes) return 0;
+  int64_t size = 1;
+  for (const ConstValue& item : v.items) {
+    if (item.kind != ConstValue::Kind::Int || item.integer <= 0) return 0;  // None: the input's
+    size *= item.integer;
+  }
+  return size <= (1 << 30) ? static_cast<int>(size) : 0;
+}
+
+bool Lowerer::flattens_batch(const Entry& entry, const ast::Call* call, int rank) {
+  if (call == nullptr) return false;
+  if (entry.layout == Layout::Flatten) {
+    ConstValue start = bound_literal(entry, *call, "start_dim"), end = bound_literal(entry, *call, "end_dim");
+    return start.kind == ConstValue::Kind::Int && start.integer == 1 && end.kind == ConstValue::Kind::Int &&
+           (end.integer == -1 || end.integer == rank - 1);
+  }
+  if (entry.layout != Layout::Reshape || entry.dim_params.empty()) return false;
+  // The target shape (n, -1) where n is the batch size of the tensor reshaped.
+  const ast::ExprNode* tensor = nullptr;
+  std::vector<const ast::ExprNode*> shape;
+  if (entry.kind == catalog::EntryKind::Method) {
+    auto* a = ast::as<ast::Attribute>(call->func);
+    if (a == nullptr || !call->keywords.empty()) return false;
+    tensor = a->value;
+    if (call->args.size() == 1) {
+      auto* t = ast::as<ast::Tuple>(call->args[0]);
+      auto* l = ast::as<ast::List>(call->args[0]);
+      if (t != nullptr) shape.assign(t->elts.begin(), t->elts.end());
+      else if (l != nullptr) shape.assign(l->elts.begin(), l->elts.end());
+    } else {
+      shape.assign(call->args.begin(), call->args.end());
+    }
+  } else {
+    tensor = bound_expr(entry, *call, entry.tensor_param);
+    const ast::ExprNode* s = bound_expr(entry, *call, entry.dim_params[0]);
+    if (auto* t = ast::as<ast::Tuple>(s)) shape.assign(t->elts.begin(), t->elts.end());
+    else if (auto* l = ast::as<ast::List>(s)) shape.assign(l->elts.begin(), l->elts.end());
+  }
+  if (tensor == nullptr || shape.size() != 2) return false;
+  ConstValue last = analysis::literal_value(shape[1]);
+  if (last.kind != ConstValue::Kind::Int || last.integer != -1) return false;
+  // x.size(0), x.shape[0], x.size()[0] or len(x), of the same x.
+  const ast::ExprNode* of = nullptr;
+  if (auto* c = ast::as<ast::Call>(shape[0])) {
+    auto* a = ast::as<ast::Attribute>(c->func);
+    auto* f = ast::as<ast::Name>(c->func);
+    if (a != nullptr && a->attr == "size" && c->args.size() == 1 &&
+        analysis::literal_value(c->args[0]).kind == ConstValue::Kind::Int && analysis::literal_value(c->args[0]).integer == 0)
+      of = a->value;
+    else if (f != nullptr && f->id == "len" && c->args.size() == 1)
+      of = c->args[0];
+  } else if (auto* s = ast::as<ast::Subscript>(shape[0])) {
+    ConstValue i = analysis::literal_value(s->slice);
+    if (i.kind == ConstValue::Kind::Int && i.integer == 0) {
+      if (auto* a = ast::as<ast::Attribute>(s->value); a && a->attr == "shape") of = a->value;
+      if (auto* c = ast::as<ast::Call>(s->value); c && c->args.empty())
+        if (auto* a = ast::as<ast::Attribute>(c->func); a && a->attr == "size") of = a->value;
+    }
+  }
+  (void)rank;
+  return of != nullptr && syntax::unparse(of) == syntax::unparse(tensor);
+}
+
+ast::ExprNode* Lowerer::reorder_flat(ast::ExprNode* x, int spatial, bool to_torch) {
+  // (N, S, C) -> (N, C, S) and back: a transpose of the feature axis split in two.
+  if (!ast::is<ast::Name>(x) && frame_ != nullptr && frame_->hoist != nullptr) {
+    std::string name;
+    do {
+      name = "tmp" + (frame_->temps == 0 ? std::string() : std::to_string(frame_->temps));
+      ++frame_->temps;
+    } while (frame_->names.count(name));
+    frame_->hoist->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
+    x = b_.name(name);
+  }
+  auto batch = [&] { return b_.subscript(b_.call("ops.shape", {x}), b_.integer(0)); };
+  auto rest = [&] { return b_.literal(ConstValue::int_value(-1)); };
+  ast::ExprNode* split = b_.call(
+      "ops.reshape", {x, b_.tuple({batch(), to_torch ? b_.integer(spatial) : rest(),
+                                   to_torch ? rest() : b_.integer(spatial)})});
+  ast::ExprNode* swapped = b_.call("ops.swapaxes", {split, b_.integer(1), b_.integer(2)});
+  return b_.call("ops.reshape", {swapped, b_.tuple({batch(), rest()})});
+}
+
+void Lowerer::flush_flat(std::vector<ast::StmtNode*>& out) {
+  std::vector<std::string> names;
+  for (auto& [name, f] : frame_->env)
+    if (f.kind == Fact::Flat) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    out.push_back(b_.assign(b_.name(n, ast::ExprContext::Store), reorder_flat(b_.name(n), frame_->env[n].spatial, true)));
+    frame_->env[n] = Fact::torch(2);
+  }
+}
+
+bool Lowerer::takes_flat(const ModuleDesc& d, bool passes) const {
+  if (d.kind == ModuleDesc::Leaf)
+    return d.entry->layout == Layout::Features || (d.entry->layout == Layout::Any && passes);
+  if (d.kind != ModuleDesc::Seq || d.dynamic || dynamic_seqs_ > 0) return false;
+  for (const ModuleDesc& item : d.items) {
+    if (item.kind == ModuleDesc::Leaf && item.entry->layout == Layout::Any) continue;
+    return takes_flat(item, false);
+  }
+  return passes;
+}
+
 // The layout a module leaves its (single) input in, converting `arg` as needed.
 bool same_layout(const Fact& a, const Fact& b);
 bool layout_free(const ModuleDesc& d);
 
 Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at) {
+  // A channels-last flatten (Fact::Flat) goes as it is only into a Linear, through
+  // layout-free layers and static Sequentials.
+  if (Fact f = resolved(in); f.kind == Fact::Flat) {
+    bool takes = d.kind == ModuleDesc::Seq && !d.dynamic && dynamic_seqs_ == 0;
+    if (d.kind == ModuleDesc::Leaf) takes = d.entry->layout == Layout::Any || d.entry->layout == Layout::Features;
+    if (!takes) in = demand_torch(f, arg);
+  }
   switch (d.kind) {
     case ModuleDesc::Leaf: {
       const Entry* e = d.entry;
       switch (e->layout) {
         case Layout::Any: return resolved(in);
-        case Layout::Spatial: return demand_cl(in, e->rank, arg);
+        case Layout::Spatial: {
+          Fact f = resolved(in);
+          return demand_cl(f, e->rank, arg).with_spatial(result_spatial(*e, f, d.ctor));
+        }
+        case Layout::Flatten: {
+          // A flatten of a spatial size 1 tensor (N, 1, 1, C) is already in PyTorch order.
+          Fact f = resolved(in);
+          if (f.kind == Fact::CL && f.spatial == 1 && flattens_batch(*e, d.ctor, f.rank)) return Fact::torch(2);
+          demand_torch(in, arg);
+          return Fact::torch();
+        }
         case Layout::Channel: {
           Fact f = resolved(in);
           if (f.kind == Fact::Torch && f.rank == e->rank) return demand_cl(f, e->rank, arg);
@@ -579,7 +774,17 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
           return f;
         }
         case Layout::Features: {
-          Fact f = demand_torch(in, arg);
+          // A Linear reads PyTorch's feature order, or the channels-last flatten
+          // of one spatial size, every time it runs: load_torch_state_dict permutes
+          // its weight rows for the latter (pytorch_flattened_input).
+          Fact f = resolved(in);
+          if (d.ctor == nullptr || dynamic_seqs_ > 0) return demand_torch(f, arg);
+          auto [it, fresh] = flat_inputs_.emplace(d.ctor, f.kind == Fact::Flat ? f.spatial : 0);
+          if (f.kind == Fact::Flat && it->second != f.spatial) return demand_torch(f, arg);
+          if (f.kind == Fact::Flat) return Fact::torch(2);
+          f = demand_torch(f, arg);
+          // Fed a channels-last flatten elsewhere: this input reordered to match.
+          if (it->second > 1) arg = reorder_flat(arg, it->second, false);
           return f;
         }
         default: {
@@ -638,13 +843,13 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
                   "the modules this call may run need different tensor layouts; use --layout channels_first");
             return demand_torch(in, arg);
           }
-        } else if (!(resolved(out) == resolved(*first_out)) || conversion != first_conversion) {
+        } else if (!resolved(out).same_axes(resolved(*first_out)) || conversion != first_conversion) {
           error(diag::Kind::UnsupportedConstruct, at,
                 "the modules this call may run need different tensor layouts; use --layout channels_first");
           return demand_torch(in, arg);
         }
       }
-      return apply_desc(*alts[0], in, arg, at);
+      return apply_desc(*alts[0], in, arg, at).with_spatial(0);  // sizes may differ
     }
     case ModuleDesc::None:
     case ModuleDesc::LeafClass:
@@ -702,10 +907,30 @@ bool layout_free(const ModuleDesc& d) {
 // built in a loop (their order is not known here).
 Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at) {
   Fact f = resolved(in);
+  if (d.dynamic) {
+    // Items built in a loop may be one constructor call run several times.
+    if (f.kind == Fact::Flat) f = demand_torch(f, arg);
+    ++dynamic_seqs_;
+  }
+  struct Leave {
+    const ModuleDesc& d;
+    int& depth;
+    ~Leave() {
+      if (d.dynamic) --depth;
+    }
+  } leave{d, dynamic_seqs_};
   bool transparent = true;  // every item so far kept its input's layout, unconverted
   int rounds = d.dynamic ? 2 : 1;
   for (int round = 0; round < rounds; ++round) {
     for (const ModuleDesc& item : d.items) {
+      if (auto fl = item.kind == ModuleDesc::Leaf ? flat_inputs_.find(item.ctor) : flat_inputs_.end();
+          fl != flat_inputs_.end() && fl->second > 1 && f.kind != Fact::Flat && !(transparent && round == 0)) {
+        // A reordering is not a Permute that could be placed between the layers.
+        error(diag::Kind::UnsupportedConstruct, at,
+              "a Linear in this Sequential reads a channels-last flatten at another call and "
+              "PyTorch order here; use --layout channels_first");
+        return demand_torch(f, arg);
+      }
       ast::ExprNode* probe = b_.name("_");
       ast::ExprNode* before = probe;
       Fact g = probe_desc(item, f, probe, at);
@@ -969,8 +1194,10 @@ ast::Call* Lowerer::relower_call(ast::Call* call, ast::ExprNode* func,
                                  const std::function<void(std::size_t, Val&)>& place) {
   auto* c = b_.clone(call);
   c->func = func;
+  bool accept_first = std::exchange(accept_first_arg_, false);
   std::vector<ast::ExprNode*> args;
   for (std::size_t i = 0; i < call->args.size(); ++i) {
+    accept_flat_ = i == 0 && accept_first;
     Val v = lower_expr(call->args[i]);
     place(i, v);
     args.push_back(v.expr);
@@ -1117,13 +1344,17 @@ Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit
 }
 
 Lowerer::Val Lowerer::lower_call(ast::Call* call) {
+  // The caller takes a channels-last flatten as it is (Fact::Flat).
+  bool accepting = std::exchange(accepting_, false);
   auto in_torch_layout = [this](std::size_t, Val& v) {
     if (v.fact.tensor() || v.fact.kind == Fact::List) demand_torch(v.fact, v.expr);
   };
   // 1. A module call: self.conv(x), self.layers[0](x), `layer(x)` in a loop.
   if (auto d = module_of(call->func)) {
     Fact out = Fact::torch();
-    ast::Call* c = relower_call(call, lower_expr(call->func).expr, [&](std::size_t i, Val& v) {
+    ast::ExprNode* func = lower_expr(call->func).expr;
+    accept_first_arg_ = takes_flat(*d, accepting);  // a Linear reads a flatten as it is
+    ast::Call* c = relower_call(call, func, [&](std::size_t i, Val& v) {
       if (i == 0) {
         out = apply_desc(*d, v.fact, v.expr, call);
         return;
@@ -1393,19 +1624,44 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     case Layout::Any: {
       // Element-wise: every tensor argument in the primary's layout.
       Fact f = primary ? resolved(primary->fact) : Fact{};
-      for (Val& v : args) {
+      int spatial = f.spatial;  // broadcasting may give another size: kept when all agree
+      auto others = [&](Val& v) {
         Fact g = resolved(v.fact);
-        if (&v == primary || !g.tensor()) continue;
+        if (&v == primary || !g.tensor()) return;
+        if (g.spatial != spatial) spatial = 0;
         if (f.kind == Fact::CL && g.kind != Fact::CL) demand_torch(f, primary->expr), f = Fact::torch(f.rank);
         else if (g.kind == Fact::CL && f.kind != Fact::CL) demand_torch(g, v.expr);
-      }
-      out = f.tensor() ? f : Fact::torch();
+      };
+      for (Val& v : args) others(v);
+      for (auto& [kw, v] : kws) others(v);
+      out = f.tensor() ? f.with_spatial(spatial) : Fact::torch();
       break;
     }
     case Layout::Spatial:
-      if (primary) out = demand_cl(primary->fact, entry->rank, primary->expr);
+      if (primary) {
+        Fact f = resolved(primary->fact);
+        out = demand_cl(f, entry->rank, primary->expr).with_spatial(result_spatial(*entry, f, call));
+      }
       rank = entry->rank;
       break;
+    case Layout::Flatten:
+    case Layout::Reshape: {
+      // A flatten of a spatial size 1 tensor (N, 1, 1, C) is already in PyTorch order.
+      Fact f = primary ? resolved(primary->fact) : Fact{};
+      if (f.kind == Fact::CL && f.spatial == 1 && flattens_batch(*entry, call, f.rank)) {
+        out = Fact::torch(2);
+      } else if (f.kind == Fact::CL && f.spatial > 1 && accepting && frame_->depth == 1 &&
+                 flattens_batch(*entry, call, f.rank)) {
+        // (N, H, W, C) flattened in its own order: a Linear reading it gets its
+        // weight rows permuted at load time instead of a transpose here.
+        out = Fact::flat(f.spatial);
+      } else {
+        torch_all();
+        out = Fact::torch();
+      }
+      if (receiver != nullptr) receiver = recv_val.expr;
+      break;
+    }
     case Layout::Value:
       out = Fact{};
       break;
@@ -1488,7 +1744,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             auto it = remapped.find(std::string(param));
             return it == remapped.end() ? nullptr : it->second;
           };
-          if (entry->layout == Layout::Dim) out = f;
+          // Axes 0 and 1 (batch, channels) leave the spatial size as it is.
+          bool spatial_axes = false;
+          for (int d : reduced) spatial_axes = spatial_axes || d >= 2;
+          if (entry->layout == Layout::Dim) out = spatial_axes ? f.with_spatial(0) : f;
           else if (entry->layout == Layout::Shape) out = Fact{};
           else {
             // Reduce: keepdim keeps the layout; otherwise see which axes remain.
@@ -1506,8 +1765,9 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
               if (d == 1) channel_reduced = true;
               else if (d >= 2) --spatial_left;
             }
-            if (keep) out = f;
-            else if (!channel_reduced && spatial_left > 0) out = Fact::cl(r - static_cast<int>(reduced.size()));
+            if (keep) out = f.with_spatial(!spatial_axes ? f.spatial : spatial_left == 0 ? 1 : 0);
+            else if (!channel_reduced && spatial_left > 0)
+              out = Fact::cl(r - static_cast<int>(reduced.size())).with_spatial(spatial_axes ? 0 : f.spatial);
             else out = Fact::torch(r - static_cast<int>(reduced.size()));
           }
         } else {
@@ -1530,7 +1790,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       break;
   }
   if (entry->layout != Layout::Any && entry->layout != Layout::Spatial && entry->layout != Layout::Dim &&
-      entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value)
+      entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value &&
+      entry->layout != Layout::Flatten && entry->layout != Layout::Reshape)
     torch_all();
   // A computed argument the entry's form uses twice (`self.bn(x).flatten(1)` is
   // ops.reshape(t, (ops.shape(t)[0], -1))) is computed once, into a variable.
@@ -1655,7 +1916,31 @@ void Lowerer::note_maybe_tensor(const Test& t, const ast::Node* at, std::string_
                     "inside a compiled graph"));
 }
 
+// The spatial size (Fact::spatial) is tracked through names, calls (each catalog
+// layout says what it does to it) and the operators that keep shapes; anything
+// else (a subscript, a comprehension...) forgets it.
 Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
+  bool accept = std::exchange(accept_flat_, false);
+  accepting_ = accept && e != nullptr && e->kind == ast::NodeKind::Call;
+  Val v = lower_node(e);
+  accepting_ = false;
+  if (e == nullptr) return v;
+  // A channels-last flatten read by anything but a Linear: in PyTorch order.
+  if (v.fact.kind == Fact::Flat && !accept) v.fact = demand_torch(v.fact, v.expr);
+  switch (e->kind) {
+    case ast::NodeKind::Name:
+    case ast::NodeKind::Call:
+    case ast::NodeKind::BinOp:
+    case ast::NodeKind::UnaryOp:
+    case ast::NodeKind::IfExp:
+      return v;
+    default:
+      v.fact.spatial = 0;
+      return v;
+  }
+}
+
+Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
   if (e == nullptr) return {nullptr, {}};
   switch (e->kind) {
     case ast::NodeKind::Name: {
@@ -1710,7 +1995,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       Val l = lower_expr(o->left), r = lower_expr(o->right);
       Fact lf = resolved(l.fact), rf = resolved(r.fact);
       Fact out = lf.tensor() ? lf : rf;
-      if (lf.tensor() && rf.tensor() && !(lf == rf)) {
+      if (lf.tensor() && rf.tensor() && !lf.same_axes(rf)) {
         if (lf.kind == Fact::Pending && rf.kind == Fact::CL) out = demand_cl(lf, rf.rank, l.expr);
         else if (rf.kind == Fact::Pending && lf.kind == Fact::CL) out = demand_cl(rf, lf.rank, r.expr);
         else if (lf.kind == Fact::CL && rf.kind == Fact::Torch && rf.rank == lf.rank) out = demand_cl(rf, lf.rank, r.expr), out = lf;
@@ -1721,6 +2006,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
           out = Fact::torch(std::max(lf.rank, rf.rank));
         }
       }
+      if (lf.tensor() && rf.tensor()) out = out.with_spatial(lf.spatial == rf.spatial ? lf.spatial : 0);
       o->left = l.expr;
       o->right = r.expr;
       return {o, out};
@@ -1902,11 +2188,12 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       Test t = lower_test(o->test);
       o->test = t.expr;
       Val x = lower_expr(o->body), y = lower_expr(o->orelse);
-      if (!(resolved(x.fact) == resolved(y.fact))) {
+      if (!resolved(x.fact).same_axes(resolved(y.fact))) {
         if (x.fact.tensor()) demand_torch(x.fact, x.expr);
         if (y.fact.tensor()) demand_torch(y.fact, y.expr);
         x.fact = Fact::torch();
       }
+      x.fact = resolved(x.fact).meet(resolved(y.fact));
       if (t.kind != TestKind::Static) {
         // `a if t else b` on a tensor t: keras.ops.cond runs only the branch taken.
         note_maybe_tensor(t, o->test, "keras.ops.cond");
@@ -2009,6 +2296,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           }
         }
       } else {
+        // `x = torch.flatten(x, 1)` in the function body may keep a channels-last flatten.
+        accept_flat_ = a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]) && frame_->depth == 1;
         Val v = lower_expr(a->value);
         for (ast::ExprNode* t : a->targets) bind_target(t, v.fact);
         c->value = v.expr;
@@ -2154,7 +2443,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
             return;
           }
           if (!frame_->ret) frame_->ret = f;
-          else if (!(*frame_->ret == f) && f.tensor()) demand_torch(f, x.expr);
+          else if (frame_->ret->same_axes(f)) frame_->ret = frame_->ret->meet(f);
+          else if (f.tensor()) demand_torch(f, x.expr);
         };
         convert_out(v);
         c->value = v.expr;
@@ -2346,8 +2636,20 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
 
 std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) {
   std::vector<ast::StmtNode*> out;
+  ++frame_->depth;
   for (std::size_t k = 0; k < body.size(); ++k) {
     ast::StmtNode* s = body[k];
+    switch (s->kind) {
+      case ast::NodeKind::Assign:
+      case ast::NodeKind::AugAssign:
+      case ast::NodeKind::AnnAssign:
+      case ast::NodeKind::Expr:
+      case ast::NodeKind::Return:
+      case ast::NodeKind::Pass:
+        break;
+      default:
+        flush_flat(out);  // branches and loops see PyTorch order
+    }
     std::vector<ast::StmtNode*> pre, lowered;
     std::vector<ast::StmtNode*> rest(body.begin() + k + 1, body.end());
     auto* saved_hoist = frame_->hoist;
@@ -2380,6 +2682,7 @@ std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) 
       if (out[i]->loc.lineno == 0 && i == before) out[i]->loc = s->loc;
     if (rest_taken) break;  // the statements after s were lowered inside it
   }
+  --frame_->depth;
   return out;
 }
 
@@ -2577,8 +2880,8 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
         return it != env.end() ? resolved(it->second) : Fact{};
       };
       Fact a = fact_in(then_env), bf = fact_in(else_env);
-      Fact joined = a == bf ? a : Fact::torch();
-      if (!(a == bf)) {
+      Fact joined = a.same_axes(bf) ? a.meet(bf) : Fact::torch();
+      if (!a.same_axes(bf)) {
         if (a.kind == Fact::CL) {
           ast::ExprNode* x = b_.name(n);
           demand_torch(a, x);
@@ -3567,6 +3870,12 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       c->args = b_.seq(args);
       c->keywords = b_.seq(kws);
       result = c;
+    }
+    // A Linear reading a channels-last flatten: its weight rows are permuted at load time.
+    if (auto fl = flat_inputs_.find(call); fl != flat_inputs_.end() && fl->second > 1) {
+      out_.helpers.insert("pytorch_flattened_input");
+      result = b_.call("pytorch_flattened_input", {result},
+                       {b_.keyword("spatial_size", b_.integer(fl->second))});
     }
     // A layer that needs its input in another layout gets a Permute in front.
     if (auto w = wraps_.find(call); w != wraps_.end()) {

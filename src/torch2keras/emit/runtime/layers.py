@@ -259,6 +259,16 @@ def pytorch_named(layer, name):
     return layer
 
 
+def pytorch_flattened_input(layer, spatial_size):
+    """Marks ``layer`` (a ``Dense``) as reading a channels-last flatten: its input
+    (N, H, W, C) flattened in that order, where PyTorch flattens (N, C, H, W) as
+    (C, H, W); ``spatial_size`` is H * W, known at conversion time.
+    load_torch_state_dict permutes the PyTorch weight's input columns to match, so
+    no transpose runs before the flatten."""
+    layer._pytorch_flatten_spatial_size = int(spatial_size)
+    return layer
+
+
 def pytorch_named_layers(modules):
     """The layers of nn.Sequential(OrderedDict(...)) in order, each named by its key."""
     return [pytorch_named(layer, name) for name, layer in modules.items()]

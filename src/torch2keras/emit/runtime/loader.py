@@ -34,7 +34,10 @@ def load_torch_state_dict(model, state_dict, strict=True):
       (in, out, *k) becomes ``kernel`` (*k, out, in); ``bias`` is copied.
     - ``DepthwiseConv1D``/``DepthwiseConv2D``: ``weight`` (in*m, 1, *k) becomes
       ``kernel`` (*k, in, m); ``bias`` is copied.
-    - ``Dense``: ``weight`` (out, in) becomes ``kernel`` (in, out).
+    - ``Dense``: ``weight`` (out, in) becomes ``kernel`` (in, out). A ``Dense`` marked
+      by ``pytorch_flattened_input`` (its input is a channels-last flatten, (H, W, C)
+      where PyTorch flattened (C, H, W)) gets the columns of ``weight`` permuted to
+      that order first.
     - ``BatchNormalization``: ``weight``, ``bias``, ``running_mean``, ``running_var``
       become ``gamma``, ``beta``, ``moving_mean``, ``moving_variance``;
       ``num_batches_tracked`` is accepted and ignored.
@@ -174,6 +177,20 @@ def _t2k_dense_kernel(value, shape):
     return value.T
 
 
+def _t2k_flattened_columns(key, weight, spatial):
+    """A Linear weight (out, C * S) whose input PyTorch flattened in (C, S) order,
+    with its columns in the (S, C) order of a channels-last flatten
+    (pytorch_flattened_input; S = H * W)."""
+    if weight.ndim != 2 or weight.shape[1] % spatial:
+        raise ValueError(
+            f"load_torch_state_dict: {key!r} of shape {tuple(weight.shape)} does not "
+            f"read a flatten of {spatial} positions per channel, as the converted "
+            "model expects"
+        )
+    out = weight.shape[0]
+    return weight.reshape(out, -1, spatial).transpose(0, 2, 1).reshape(out, -1)
+
+
 def _t2k_same(value, shape):
     return value
 
@@ -268,6 +285,10 @@ def _t2k_load_layer(layer, params, assigned, unexpected):
         inner = _t2k_only_weighted_layer(layer, params)
         _t2k_load_layer(inner, params, assigned, unexpected)
         return
+    spatial = getattr(layer, "_pytorch_flatten_spatial_size", None)
+    if spatial and "weight" in params:
+        key, weight = params["weight"]
+        params = dict(params, weight=(key, _t2k_flattened_columns(key, weight, spatial)))
     rules = _t2k_rules(layer)
     if rules is not None and not layer.built:
         _t2k_build(layer, params)

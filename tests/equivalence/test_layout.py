@@ -1,0 +1,202 @@
+"""Issue 5, the layout engine: channels-last models without redundant transposes.
+
+Each rule is checked two ways: the converted model matches PyTorch (eagerly and in
+tf.function, parameters and buffers randomised) and its compiled graph holds the
+number of Transpose operations the rule promises (harness.graph_transposes), so a
+rule that kept a needless transpose, or dropped a needed one, fails.
+"""
+
+import numpy as np
+import pytest
+
+from harness import assert_conversion_error, check, convert, flat, graph_transposes
+
+HEAD = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+"""
+
+
+def image(seed, shape=(2, 3, 12, 12)):
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+# --- Flatten after a pool to 1 x 1: (N, 1, 1, C) and (N, C, 1, 1) flatten alike.
+
+POOL_1X1 = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.bn(self.conv(x))))
+        x = {flatten}
+        return self.fc(x)
+"""
+
+FLATTENS = ["torch.flatten(x, 1)", "x.flatten(1)", "x.view(x.size(0), -1)",
+            "x.reshape(x.shape[0], -1)", "torch.reshape(x, (x.size(0), -1))"]
+
+
+@pytest.mark.parametrize("flatten", FLATTENS)
+def test_flatten_after_global_pool_needs_no_transpose(flatten):
+    source = POOL_1X1.replace("{flatten}", flatten)
+    check(source, "Net()", [(2, 3, 12, 12)])
+    check(source, "Net()", [(2, 3, 12, 12)], io_layout="keras")
+    assert graph_transposes(source, "Net()", [(2, 3, 12, 12)]) == 0
+    # PyTorch io: only the input's conversion.
+    assert graph_transposes(source, "Net()", [(2, 3, 12, 12)], io_layout="torch") == 1
+
+
+@pytest.mark.parametrize("reduce", ["x.mean((2, 3), keepdim=True)", "F.adaptive_avg_pool2d(x, 1)",
+                                    "F.adaptive_max_pool2d(x, (1, 1))", "nn.AdaptiveMaxPool2d(1)(x)"])
+def test_spatial_size_one_from_reductions_and_functional_pools(reduce):
+    source = HEAD + f"""
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = {reduce}
+        x = torch.sigmoid(x) * 2.0
+        return self.fc(torch.flatten(x, 1))
+"""
+    if "nn.AdaptiveMaxPool2d(1)(x)" in reduce:
+        source = source.replace("self.fc = nn.Linear(8, 4)", "self.fc = nn.Linear(8, 4)\n        self.p = nn.AdaptiveMaxPool2d(1)")
+        source = source.replace(reduce, "self.p(x)")
+    check(source, "Net()", [(2, 3, 9, 11)])
+    assert graph_transposes(source, "Net()", [(2, 3, 9, 11)]) == 0
+
+
+def test_flatten_of_unknown_spatial_size_keeps_the_transpose():
+    # After a strided conv the spatial size depends on the input: PyTorch's
+    # (C, H, W) order needs the transpose.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2)
+        self.fc = nn.Linear(4 * 5 * 5, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv(x), 1))
+"""
+    check(source, "Net()", [(2, 3, 12, 12)])
+    assert graph_transposes(source, "Net()", [(2, 3, 12, 12)]) == 1
+
+
+def test_broadcast_against_a_bigger_map_forgets_the_spatial_size():
+    # (N, C, 1, 1) * (N, C, H, W) has H * W positions: its flatten needs the transpose.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 6 * 6, 3)
+
+    def forward(self, x):
+        x = self.conv(x)
+        s = F.adaptive_avg_pool2d(x, 1)
+        y = s * x
+        return self.fc(torch.flatten(y, 1))
+"""
+    check(source, "Net()", [(2, 3, 6, 6)])
+    assert graph_transposes(source, "Net()", [(2, 3, 6, 6)]) == 1
+
+
+# --- Flatten of a known spatial size before a Linear: the Linear's weight rows are
+# permuted at load time (pytorch_flattened_input) instead of a transpose.
+
+POOL_3X2 = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.avgpool = nn.AdaptiveAvgPool2d((3, 2))
+        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Linear(8 * 3 * 2, 16), nn.ReLU(), nn.Linear(16, 5))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        x = self.classifier(x)
+        return x
+"""
+
+
+@pytest.mark.parametrize("io_layout", ["keras", "torch"])
+def test_flatten_into_linear_permutes_weight_rows_at_load_time(io_layout):
+    check(POOL_3X2, "Net()", [(2, 3, 12, 10)], io_layout=io_layout)
+    assert graph_transposes(POOL_3X2, "Net()", [(2, 3, 12, 10)], io_layout=io_layout) == (
+        0 if io_layout == "keras" else 1)
+    code = flat(convert(POOL_3X2, "channels_last"))
+    assert "pytorch_flattened_input(layers.Dense(16), spatial_size=6)" in code
+    assert "ops.transpose(x, (0, 3, 1, 2))" not in code
+
+
+def test_flattened_value_read_elsewhere_is_reordered_to_pytorch_order():
+    # The Linear reads the flatten as it is; the returned copy is in PyTorch order.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.pool = nn.AdaptiveAvgPool2d(2)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        x = self.pool(self.conv(x))
+        h = x.view(x.size(0), -1)
+        y = self.fc(h)
+        return y, h * 2.0, torch.softmax(h, dim=1)
+"""
+    check(source, "Net()", [(2, 3, 8, 8)])
+    check(source, "Net()", [(2, 3, 8, 8)], io_layout="keras")
+
+
+def test_flattened_value_before_a_branch_and_in_nested_calls():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self, twice=True):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.pool = nn.AdaptiveAvgPool2d((2, 3))
+        self.drop = nn.Dropout(0.1)
+        self.fc = nn.Linear(24, 3)
+        self.bn = nn.BatchNorm1d(24)
+        self.twice = twice
+
+    def forward(self, x):
+        x = self.pool(self.conv(x))
+        a = self.fc(self.drop(torch.flatten(x, 1)))
+        h = torch.flatten(x, 1)
+        if self.twice:
+            h = h + 1.0
+        return a, self.bn(torch.flatten(x, 1)), self.fc(h)
+"""
+    check(source, "Net()", [(2, 3, 8, 8)])
+    check(source, "Net(False)", [(2, 3, 8, 8)])
+
+
+def test_one_linear_fed_both_orders_reorders_the_pytorch_order_input():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(2)
+        self.fc = nn.Linear(12, 3)
+
+    def forward(self, x, z):
+        h = torch.flatten(self.pool(x), 1)
+        return self.fc(h) + self.fc(z)
+"""
+    check(source, "Net()", [(2, 3, 8, 8), (2, 12)])
+    assert graph_transposes(source, "Net()", [(2, 3, 8, 8), (2, 12)]) == 1  # z reordered
