@@ -3,15 +3,17 @@
 verify it against PyTorch, and time both on the CPU. Prints one table row per model
 and layout:
 
-    model  layout  converted?  max error  transposes  convert ms  keras ms  torch ms  keras/torch
+    model  layout  converted?  max error  transposes (keras io / torch io)  convert ms  keras ms  torch ms  keras/torch
 
 * converted?: the conversion had no errors and the Keras outputs match PyTorch's at
   atol = rtol = 1e-4 (torch2keras.verify.verify, parameters and buffers randomised,
-  one trial, batch 1, 224x224 or 299x299 for inception_v3);
+  one trial, batch 1, 224x224 or 299x299 for inception_v3), converted with
+  --io-layout torch and with --io-layout keras;
 * max error: the largest |keras - torch| over the outputs;
 * transposes: Transpose operations in the Keras model's compiled graph (tf.function,
-  the model taking and returning PyTorch-shaped tensors: at best one per image input
-  and output; issue 5's goal), Keras' own included;
+  nested function graphs included), Keras' own included: with --io-layout keras (the
+  model takes channels-last images: issue 5's goal is 0) / with --io-layout torch
+  (PyTorch-shaped inputs and outputs: at best one per image input and output);
 * convert ms: torch2keras.convert on the model's file (the C++ engine, best of 3);
 * keras ms / torch ms: median CPU inference time at batch 1, the Keras model inside
   tf.function (TensorFlow backend), the PyTorch model in eval mode under no_grad.
@@ -81,8 +83,9 @@ def median_ms(fn, runs: int) -> float:
     return times[len(times) // 2]
 
 
-def worker(name: str, layout: str, runs: int) -> dict:
-    """One model in one layout; returns the table row as a dict."""
+def worker(name: str, layout: str, runs: int, io_layout: str = "torch") -> dict:
+    """One model in one layout; returns the table row as a dict. With
+    io_layout="keras" only the verification and the transpose count."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import numpy as np
     import torch
@@ -98,7 +101,7 @@ def worker(name: str, layout: str, runs: int) -> dict:
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        result = torch2keras.convert(data, filename=str(path), layout=layout)
+        result = torch2keras.convert(data, filename=str(path), layout=layout, io_layout=io_layout)
         best = min(best, time.perf_counter() - start)
     row["convert_ms"] = best * 1e3
     if not result.ok:
@@ -106,7 +109,7 @@ def worker(name: str, layout: str, runs: int) -> dict:
         row["error"] = f"{len(errors)} conversion errors; first: {errors[0].message if errors else '?'}"
         return row
     shape = (1, 3, size, size)
-    report = v.verify(path, expr, [shape], layout=layout, trials=1, return_models=True)
+    report = v.verify(path, expr, [shape], layout=layout, io_layout=io_layout, trials=1, return_models=True)
     if report.outputs:
         row["max_error"] = max(o.max_abs for o in report.outputs)
     row["converted"] = report.ok
@@ -119,8 +122,10 @@ def worker(name: str, layout: str, runs: int) -> dict:
     torch_model, keras_model = report.torch_model, report.keras_model
     x = np.random.default_rng(0).standard_normal(shape).astype("float32")
     compiled = tf.function(lambda t: keras_model(t, training=False))
-    xt = tf.constant(x)
+    xt = tf.constant(x if io_layout == "torch" else np.moveaxis(x, 1, -1))
     row["transposes"] = transpose_count(compiled.get_concrete_function(xt).graph)
+    if io_layout == "keras":
+        return row
     row["keras_ms"] = median_ms(lambda: compiled(xt).numpy(), runs)
     xp = torch.from_numpy(x)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -159,11 +164,12 @@ def main():
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
     parser.add_argument("--runs", type=int, default=10, help="timed inference runs per model")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "LAYOUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, metavar=("MODEL", "LAYOUT", "IO_LAYOUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        print("ZOO-ROW " + json.dumps(worker(args.worker[0], args.worker[1], args.runs)), flush=True)
+        print("ZOO-ROW " + json.dumps(worker(args.worker[0], args.worker[1], args.runs, args.worker[2])),
+              flush=True)
         return 0
 
     names = [n for n in args.models.split(",") if n] or [z[0] for z in ZOO]
@@ -175,25 +181,39 @@ def main():
     header = ("model", "layout", "converted?", "max error", "transposes", "convert ms", "keras ms",
               "torch ms", "keras/torch")
     widths = (20, 14, 10, 10, 10, 10, 9, 9, 11)
+    print("transposes: in the compiled graph with --io-layout keras / --io-layout torch", flush=True)
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)), flush=True)
+
+    def run_worker(name, layout, io_layout):
+        # One process per model and io layout (torchvision registers its models
+        # once per process).
+        proc = subprocess.run(
+            [sys.executable, __file__, "--worker", name, layout, io_layout, "--runs", str(args.runs)],
+            capture_output=True, text=True, env=env)
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("ZOO-ROW ")), None)
+        if line is not None:
+            return json.loads(line[len("ZOO-ROW "):])
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"model": name, "layout": layout, "converted": False, "max_error": None,
+                "transposes": None, "convert_ms": None, "keras_ms": None, "torch_ms": None,
+                "error": f"worker exited with {proc.returncode}: {tail}"}
+
     rows = []
     for name in names:
         for layout in layouts:
-            proc = subprocess.run(
-                [sys.executable, __file__, "--worker", name, layout, "--runs", str(args.runs)],
-                capture_output=True, text=True, env=env)
-            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("ZOO-ROW ")), None)
-            if line is None:
-                tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-                row = {"model": name, "layout": layout, "converted": False, "max_error": None,
-                       "transposes": None, "convert_ms": None, "keras_ms": None, "torch_ms": None,
-                       "error": f"worker exited with {proc.returncode}: {tail}"}
-            else:
-                row = json.loads(line[len("ZOO-ROW "):])
+            row = run_worker(name, layout, "torch")
+            keras_io = run_worker(name, layout, "keras")
+            row["transposes_keras_io"] = keras_io["transposes"]
+            row["converted"] = row["converted"] and keras_io["converted"]
+            if keras_io["max_error"] is not None:
+                row["max_error"] = max(row["max_error"] or 0.0, keras_io["max_error"])
+            if keras_io["error"] and not row["error"]:
+                row["error"] = "io-layout keras: " + keras_io["error"]
             rows.append(row)
             ratio = (row["keras_ms"] / row["torch_ms"]) if row["keras_ms"] and row["torch_ms"] else None
             cells = (name, layout, "yes" if row["converted"] else "no", fmt(row["max_error"], ".2e"),
-                     fmt(row["transposes"], "d"), fmt(row["convert_ms"], ".1f"), fmt(row["keras_ms"], ".1f"), fmt(row["torch_ms"], ".1f"),
+                     f"{fmt(row['transposes_keras_io'], 'd')} / {fmt(row['transposes'], 'd')}",
+                     fmt(row["convert_ms"], ".1f"), fmt(row["keras_ms"], ".1f"), fmt(row["torch_ms"], ".1f"),
                      fmt(ratio, ".2f"))
             print("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
                   + (f"  ({row['error']})" if row["error"] else ""), flush=True)

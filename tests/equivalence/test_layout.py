@@ -200,3 +200,26 @@ class Net(nn.Module):
 """
     check(source, "Net()", [(2, 3, 8, 8), (2, 12)])
     assert graph_transposes(source, "Net()", [(2, 3, 8, 8), (2, 12)]) == 1  # z reordered
+
+
+# --- --io-layout keras: image-like inputs and outputs (3 to 5 axes) are channels-last,
+# whatever layout the model computes them in.
+
+def test_keras_io_converts_inputs_and_outputs_used_in_pytorch_order():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, x, v):
+        t = x.transpose(2, 3)
+        u = x.transpose(2, 3).sum(2, keepdim=True)
+        return self.conv(t), t * 2.0, self.fc(v), u
+"""
+    check(source, "Net()", [(2, 3, 6, 5), (2, 5)], io_layout="keras")
+    check(source, "Net()", [(2, 3, 6, 5), (2, 5)], io_layout="torch")
+    code = convert(source, "channels_last", "keras")
+    assert "x = pytorch_channels_first(x)" in code
+    assert "pytorch_channels_last(u)" in code

@@ -313,6 +313,11 @@ class Lowerer {
   Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
   Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr);
   Fact demand_torch(Fact f, ast::ExprNode*& expr);
+  // --io-layout keras in channels_last: the outer model takes and returns image-like
+  // tensors (3 to 5 axes, as verify counts them) channels-last.
+  bool keras_io() const { return frame_ != nullptr && frame_->top_level && !opt_.io_torch && opt_.channels_last; }
+  // An output of the outer model (fact `f`) channels-last when image-like.
+  ast::ExprNode* keras_io_output(const Fact& f, ast::ExprNode* e);
   // `x` (N, S * C) reordered between PyTorch's (C, S) feature order and the
   // channels-last flatten's (S, C) (Fact::Flat).
   ast::ExprNode* reorder_flat(ast::ExprNode* x, int spatial, bool to_torch);
@@ -737,6 +742,14 @@ bool Lowerer::takes_flat(const ModuleDesc& d, bool passes) const {
     return takes_flat(item, false);
   }
   return passes;
+}
+
+ast::ExprNode* Lowerer::keras_io_output(const Fact& f, ast::ExprNode* e) {
+  if (f.kind != Fact::Torch) return e;  // channels-last already, or layout-free (a parameter as it came)
+  if (f.rank >= 3 && f.rank <= 5) return b_.call("ops.transpose", {e, b_.tuple(perm_to_cl(b_, f.rank))});
+  if (f.rank != 0) return e;
+  out_.helpers.insert("pytorch_channels_last");  // the rank is known only when it runs
+  return b_.call("pytorch_channels_last", {e});
 }
 
 // The layout a module leaves its (single) input in, converting `arg` as needed.
@@ -2423,7 +2436,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           }
           Val v = lower_expr(x);
           Fact f = resolved(v.fact);
-          if (f.tensor() || f.kind == Fact::List) demand_torch(f, v.expr);
+          if (keras_io() && f.tensor()) v.expr = keras_io_output(f, v.expr);
+          else if (f.tensor() || f.kind == Fact::List) demand_torch(f, v.expr);
           if (!f.tensor()) nested_or_plain = true;
           return v.expr;
         };
@@ -2440,6 +2454,11 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           if (frame_->top_level && opt_.io_torch) {
             if (f.kind == Fact::CL || f.kind == Fact::List) f = demand_torch(f, x.expr);
             if (!frame_->ret) frame_->ret = f.tensor() ? Fact::torch(f.rank) : f;
+            return;
+          }
+          if (keras_io()) {
+            x.expr = keras_io_output(f, x.expr);
+            if (!frame_->ret) frame_->ret = f;
             return;
           }
           if (!frame_->ret) frame_->ret = f;
@@ -3555,6 +3574,29 @@ void Lowerer::lower_unit(Unit& u) {
     }
     body.insert(body.begin() + static_cast<std::ptrdiff_t>(insert_at), prologue.begin(), prologue.end());
     for (Fact& p : u.params) p = Fact::torch(p.rank);
+  } else if (frame.top_level && opt_.channels_last) {
+    // --io-layout keras: channels-last images come in; parameters the model uses
+    // in PyTorch order are converted on entry.
+    std::vector<ast::StmtNode*> prologue;
+    std::size_t insert_at = 0;
+    if (!body.empty()) {
+      auto* first = ast::as<ast::Expr>(body[0]);
+      if (first && ast::is<ast::Constant>(first->value)) insert_at = 1;
+    }
+    for (std::size_t i = first; i < a->args.size(); ++i) {
+      const Fact& p = u.params[i - first];
+      if (p.kind != Fact::Torch || (p.rank != 0 && (p.rank < 3 || p.rank > 5))) continue;
+      ast::ExprNode* x = b_.name(a->args[i]->arg);
+      if (p.rank == 0) {
+        out_.helpers.insert("pytorch_channels_first");
+        x = b_.call("pytorch_channels_first", {x});
+      } else {
+        x = b_.call("ops.transpose", {x, b_.tuple(perm_to_torch(b_, p.rank))});
+      }
+      prologue.push_back(b_.assign(b_.name(a->args[i]->arg, ast::ExprContext::Store), x));
+      if (insert_at < body.size()) prologue.back()->loc = body[insert_at]->loc;
+    }
+    body.insert(body.begin() + static_cast<std::ptrdiff_t>(insert_at), prologue.begin(), prologue.end());
   }
   frame_ = saved;
   auto* def = b_.clone(u.def);

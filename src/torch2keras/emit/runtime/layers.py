@@ -259,6 +259,20 @@ def pytorch_named(layer, name):
     return layer
 
 
+def pytorch_channels_first(x):
+    """An input of a model converted with --io-layout keras that it uses in
+    PyTorch's axis order: an image-like tensor (3 to 5 axes) comes in
+    channels-last and has its last axis moved to axis 1; others are unchanged."""
+    return ops.moveaxis(x, -1, 1) if 3 <= len(x.shape) <= 5 else x
+
+
+def pytorch_channels_last(x):
+    """An output of a model converted with --io-layout keras computed in PyTorch's
+    axis order: an image-like tensor (3 to 5 axes) goes out channels-last (axis 1
+    moved last); others are unchanged."""
+    return ops.moveaxis(x, 1, -1) if 3 <= len(x.shape) <= 5 else x
+
+
 def pytorch_flattened_input(layer, spatial_size):
     """Marks ``layer`` (a ``Dense``) as reading a channels-last flatten: its input
     (N, H, W, C) flattened in that order, where PyTorch flattens (N, C, H, W) as
