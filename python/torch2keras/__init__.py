@@ -207,6 +207,7 @@ def convert(
     layout: str = "channels_last",
     io_layout: str = "torch",
     package_files: Optional[Sequence[str]] = None,
+    explain_layout: bool = False,
 ) -> ConversionResult:
     """Converts PyTorch model source to Keras 3 source, statically.
 
@@ -222,6 +223,9 @@ def convert(
     imports from the package. ``package_files``: the paths converted together
     with this one (``torch2keras convert PKG_DIR``); what the file imports from
     them stays an import of their converted version (same relative path).
+    ``explain_layout``: add a note (code T2K109) at each layout change the
+    converted model keeps (a transpose, a reordering of flattened features, a
+    Permute layer), saying what needs it.
     """
     _check_options(layout, io_layout)
     code, diagnostics = _engine.convert(
@@ -231,6 +235,7 @@ def convert(
         io_layout,
         isinstance(source, str),
         [os.path.abspath(p) for p in (package_files or [])],
+        explain_layout,
     )
     result = ConversionResult(
         code, [_conversion_diagnostic(d, filename) for d in diagnostics]

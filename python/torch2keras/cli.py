@@ -2,7 +2,7 @@
 
 Subcommands (DESIGN.md section 2.1):
   convert INPUT [INPUT...] [-o OUT] [--layout ...] [--io-layout ...] [--report R.json]
-          [--check] [--force]
+          [--explain-layout] [--check] [--force]
                   convert PyTorch source files (or package folders) to Keras source
   verify INPUT --model EXPR --input-shape 1,3,224,224 [...]
                   convert, then compare the Keras model with the PyTorch one
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import torch2keras
+
+LAYOUT_NOTE = "T2K109"  # --explain-layout notes (printed only when asked for)
 
 EXIT_OK, EXIT_INPUT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -200,8 +202,11 @@ def _convert(args: argparse.Namespace) -> int:
             layout=args.layout,
             io_layout=args.io_layout,
             package_files=together,
+            explain_layout=args.explain_layout or args.report is not None,
         )
-        _print_diagnostics(result.diagnostics)
+        _print_diagnostics(
+            d for d in result.diagnostics if args.explain_layout or d.code != LAYOUT_NOTE
+        )
         written = False
         if not result.ok:
             status = EXIT_INPUT_ERROR
@@ -351,7 +356,17 @@ def _parser() -> argparse.ArgumentParser:
         "output folder for a folder (default <folder>_keras) or several inputs (required)",
     )
     _add_layout_options(conv)
-    conv.add_argument("--report", metavar="REPORT.json", help="write a JSON report")
+    conv.add_argument(
+        "--report",
+        metavar="REPORT.json",
+        help="write a JSON report (diagnostics, the layout notes of --explain-layout included)",
+    )
+    conv.add_argument(
+        "--explain-layout",
+        action="store_true",
+        help="print a note (T2K109) for each layout change the converted model keeps, "
+        "saying what needs it",
+    )
     conv.add_argument(
         "--check", action="store_true", help="convert in memory, write nothing"
     )

@@ -223,3 +223,68 @@ class Net(nn.Module):
     code = convert(source, "channels_last", "keras")
     assert "x = pytorch_channels_first(x)" in code
     assert "pytorch_channels_last(u)" in code
+
+
+# --- A block whose input only goes into a list (DenseNet's dense layers): the list
+# takes the layout its first caller passes, so no transpose.
+
+DENSE = HEAD + """
+class Layer(nn.Module):
+    def __init__(self, c, growth):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(c)
+        self.conv = nn.Conv2d(c, growth, 3, padding=1)
+
+    def forward(self, inputs):
+        x = torch.cat(inputs, 1)
+        return self.conv(F.relu(self.norm(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, c, growth, n):
+        super().__init__()
+        self.layers = nn.ModuleList([Layer(c + i * growth, growth) for i in range(n)])
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.block = Block(4, 2, 3)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(10, 3))
+
+    def forward(self, x):
+        return self.head(self.block(self.stem(x)))
+"""
+
+
+def test_list_of_a_blocks_input_keeps_the_callers_layout():
+    check(DENSE, "Net()", [(2, 3, 8, 8)])
+    assert graph_transposes(DENSE, "Net()", [(2, 3, 8, 8)]) == 0
+
+
+def test_loops_forget_spatial_sizes():
+    # The first pass flattens a 1x1 map, the second a 2x2 one: the flatten in the
+    # body must not rely on the size the loop starts with.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.up = nn.Upsample(scale_factor=2)
+
+    def forward(self, x):
+        x = self.pool(x)
+        out = []
+        for _ in range(2):
+            out.append(torch.flatten(x, 1)[:, :4])
+            x = self.up(x)
+        return out[0], out[1]
+"""
+    check(source, "Net()", [(2, 3, 8, 8)])

@@ -254,3 +254,43 @@ def test_api_convert_file(simple_conv, tmp_path):
     bad.write_text(BAD_SOURCE)
     assert not torch2keras.convert_file(bad).ok
     assert not (tmp_path / "bad_keras.py").exists()
+
+
+def test_explain_layout_names_each_transpose_kept_and_why(tmp_path):
+    # simple_conv with --io-layout torch keeps one transpose per image input and
+    # output; --explain-layout says so (T2K109 notes), --report lists them, and
+    # without the flag nothing is printed.
+    src = tmp_path / "flat.py"
+    src.write_text(
+        "import torch\nimport torch.nn as nn\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 4, 3, stride=2)\n"
+        "        self.fc = nn.Linear(36, 2)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(torch.flatten(self.conv(x), 1))\n"
+    )
+    quiet = run_cli("convert", src, "-o", tmp_path / "a.py")
+    assert quiet.returncode == 0 and "T2K109" not in quiet.stderr
+    report = tmp_path / "report.json"
+    r = run_cli("convert", src, "-o", tmp_path / "b.py", "--explain-layout", "--report", report)
+    assert r.returncode == 0
+    notes = sorted((line for line in r.stderr.splitlines() if "[T2K109]" in line),
+                   key=lambda line: int(line.split("flat.py:")[1].split(":")[0]))
+    assert len(notes) == 2, r.stderr
+    assert "flat.py:11:23: note: `x` is transposed to channels-last on entry" in notes[0]
+    assert "--io-layout torch" in notes[0]
+    assert "flat.py:12:24: note: `self.conv(x)` is transposed to PyTorch's axis order for `torch.flatten(self.conv(x), 1)`" in notes[1]
+    assert "spatial size is not known at conversion time" in notes[1]
+    [entry] = json.loads(report.read_text())["files"]
+    assert [d["code"] for d in entry["diagnostics"]] == ["T2K109", "T2K109"]
+
+
+def test_api_explain_layout_is_off_by_default():
+    source = (EXAMPLES / "simple_conv.py").read_text()
+    assert not [d for d in torch2keras.convert(source).diagnostics if d.code == "T2K109"]
+    notes = [d for d in torch2keras.convert(source, explain_layout=True).diagnostics if d.code == "T2K109"]
+    assert notes and all(d.severity == "note" for d in notes)
+    assert not [d for d in torch2keras.convert(source, io_layout="keras", explain_layout=True).diagnostics
+                if d.code == "T2K109"]

@@ -108,7 +108,8 @@ bool parse_check(nb::bytes source, int minor) {
 // Converts one file. Returns (code, diagnostics): code is "" when there are
 // errors; each diagnostic is a dict (severity, code, message, lineno, col, rendered).
 nb::tuple convert(nb::bytes source, const std::string& filename, const std::string& layout,
-                  const std::string& io_layout, bool is_text, const std::vector<std::string>& package_files) {
+                  const std::string& io_layout, bool is_text, const std::vector<std::string>& package_files,
+                  bool explain_layout) {
   if (layout != "channels_last" && layout != "channels_first")
     throw nb::value_error("layout must be 'channels_last' or 'channels_first'");
   if (io_layout != "torch" && io_layout != "keras")
@@ -119,6 +120,7 @@ nb::tuple convert(nb::bytes source, const std::string& filename, const std::stri
   options.source_is_text = is_text;
   options.filename = filename;
   options.package_files = package_files;
+  options.explain_layout = explain_layout;
   t2k::driver::ConvertResult result;
   {
     std::string_view bytes(source.c_str(), source.size());
@@ -164,6 +166,7 @@ NB_MODULE(_engine, m) {
   m.def("convert", &convert, nb::arg("source"), nb::arg("filename") = "<string>",
         nb::arg("layout") = "channels_last", nb::arg("io_layout") = "torch",
         nb::arg("is_text") = false, nb::arg("package_files") = std::vector<std::string>{},
+        nb::arg("explain_layout") = false,
         "Converts PyTorch model source to a Keras 3 module: (code, diagnostics).");
   m.def("parse_check", &parse_check, nb::arg("source"), nb::arg("minor") = 11,
         "Parses `source`; True if it is valid Python 3.<minor>.");

@@ -178,6 +178,7 @@ ConvertResult convert_source(std::string_view bytes, const ConvertOptions& optio
   }
   lowering::LowerOptions lower_options{options.channels_last, options.io_torch, options.filename, hidden,
                                        kept_imports, imported_elsewhere};
+  lower_options.explain_layout = options.explain_layout;
   lowering::LowerOutput lowered = lowering::lower_module(module, scope, classes, builder, lower_options);
   for (diag::Diagnostic& d : lowered.diagnostics) result.diagnostics.push_back(std::move(d));
   if (!result.ok()) return result;

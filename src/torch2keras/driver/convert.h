@@ -21,6 +21,7 @@ struct ConvertOptions {
   // imports from them stays an import (of their converted version, at the same
   // relative path); definitions from other files of the package are copied in.
   std::vector<std::string> package_files;
+  bool explain_layout = false;  // --explain-layout: T2K109 notes for the layout changes kept
 };
 
 struct ConvertResult {

@@ -102,6 +102,10 @@ struct Unit {
   // constant): their tests are static, as at that call.
   std::vector<bool> python_seeds;
   std::vector<Fact> params;  // per positional parameter after self: resolved facts
+  // What the first call passes (a module call: its input), for a parameter whose
+  // layout a use that works in either decides (a list display): the caller's own
+  // layout costs that caller nothing.
+  std::vector<Fact> hints;
   Fact ret;
   // Parameters (index after self) whose tensor this function changes in place:
   // the caller's variable changes too.
@@ -324,6 +328,11 @@ class Lowerer {
   // Variables of the outer block holding a Fact::Flat value converted (before a
   // compound statement: branches and loops join PyTorch-order values).
   void flush_flat(std::vector<ast::StmtNode*>& out);
+  // Loops: the spatial sizes of the variables bound before are not known inside.
+  void forget_spatial() {
+    for (auto& [name, f] : frame_->env)
+      if (f.kind == Fact::CL) f.spatial = 0;
+  }
   // The spatial size of what `entry` (a spatial op) returns for `call` on an
   // input of fact `in` (Fact::spatial).
   static int result_spatial(const Entry& entry, const Fact& in, const ast::Call* call);
@@ -388,6 +397,10 @@ class Lowerer {
       CondScope* parent = nullptr;
       std::set<std::string> mutated;  // changed in place so far (mutate)
       bool first_branch = true;
+      // Reads of each variable in the scope so far: one read before the statement
+      // being lowered used the layout the variable had, so it is not changed
+      // before the scope any more.
+      std::unordered_map<std::string, int> reads;
     };
     CondScope* cond = nullptr;
     const ast::StmtNode* stmt = nullptr;  // the input statement being lowered
@@ -533,6 +546,21 @@ class Lowerer {
   // (accept_flat_), passed to the call being lowered (accepting_) or to the first
   // argument of a module call (accept_first_arg_).
   bool accept_flat_ = false, accepting_ = false, accept_first_arg_ = false;
+  // --explain-layout: the input expressions being lowered (the innermost one is
+  // what a layout change is written for), probes that write nothing, and why the
+  // construct being lowered needs the layout it asks for.
+  std::vector<const ast::ExprNode*> expr_stack_;
+  int probing_ = 0;
+  std::string layout_why_;
+  struct Why {
+    Lowerer* lowerer;
+    std::string saved;
+    Why(Lowerer* l, std::string why) : lowerer(l), saved(std::exchange(l->layout_why_, std::move(why))) {}
+    ~Why() { lowerer->layout_why_ = std::move(saved); }
+  };
+  // A T2K109 note: `value` changes layout (`change`: "is transposed to ...").
+  void note_layout(const ast::ExprNode* value, std::string_view change, const ast::Node* at = nullptr);
+  static std::string layout_need(const Entry& entry);
   int dynamic_seqs_ = 0;  // nesting of Sequentials built in loops being folded
   const ClassInfo* current_class_ = nullptr;  // pass 3: the class being rewritten
   const ast::FunctionDef* current_function_ = nullptr;  // pass 3: the function being rewritten
@@ -582,12 +610,20 @@ ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::Expr
 // `converted` (computed from `expr`) in place of `expr`: a variable is rebound by a
 // statement before the current one when it can be, as convert_value does.
 ast::ExprNode* Lowerer::rebind(ast::ExprNode* expr, ast::ExprNode* converted, Fact to) {
+  note_layout(expr, to.kind == Fact::CL     ? "is transposed to channels-last"
+                    : to.kind == Fact::Flat ? "has its features reordered to a channels-last flatten's (H, W, C) order"
+                    : ast::is<ast::Call>(converted) && syntax::unparse(static_cast<ast::Call*>(converted)->func) == "ops.reshape"
+                        ? "has its features reordered from a channels-last flatten's (H, W, C) order to PyTorch's (C, H, W)"
+                        : "is transposed to PyTorch's axis order");
   auto* name = ast::as<ast::Name>(expr);
   if (name == nullptr || frame_ == nullptr || frame_->hoist == nullptr) return converted;
   if (auto r = frame_->reads.find(std::string(name->id)); r != frame_->reads.end() && r->second > 1) return converted;
   if (Frame::CondScope* c = frame_->cond; c != nullptr && c->outer.count(std::string(name->id))) {
     std::string id(name->id);
-    if (!c->first_branch || c->pre == nullptr || c->mutated.count(id) ||
+    auto read = c->reads.find(id);
+    auto here = frame_->reads.find(id);
+    bool read_before = (read != c->reads.end() ? read->second : 0) > (here != frame_->reads.end() ? here->second : 0);
+    if (!c->first_branch || c->pre == nullptr || c->mutated.count(id) || read_before ||
         (frame_->stmt != nullptr && rebinds_before(*c->src, id, frame_->stmt->loc)))
       return converted;
     c->pre->push_back(b_.assign(b_.name(name->id, ast::ExprContext::Store), converted));
@@ -622,6 +658,7 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
   }
   if (f.kind == Fact::List && f.elem_cl) {
     // A list of channels-last tensors: each one converted.
+    note_layout(expr, "has each of its tensors transposed to PyTorch's axis order");
     ast::ExprNode* t = b_.call("ops.transpose", {b_.name("t"), b_.tuple(perm_to_torch(b_, f.rank))});
     expr = b_.list_comp(t, "t", expr);
     return Fact::list(Fact::torch(f.rank));
@@ -702,6 +739,44 @@ bool Lowerer::flattens_batch(const Entry& entry, const ast::Call* call, int rank
   return of != nullptr && syntax::unparse(of) == syntax::unparse(tensor);
 }
 
+void Lowerer::note_layout(const ast::ExprNode* value, std::string_view change, const ast::Node* site) {
+  if (!opt_.explain_layout || probing_ > 0 || frame_ == nullptr) return;
+  auto shorten = [](std::string text) {
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    return text;
+  };
+  const ast::Node* at = site != nullptr ? site : frame_->stmt;
+  std::string message = "`" + shorten(syntax::unparse(value)) + "` " + std::string(change);
+  // The innermost input expression (one the lowering built has no position).
+  auto e = std::find_if(expr_stack_.rbegin(), expr_stack_.rend(), [](const ast::ExprNode* x) { return x->loc.lineno > 0; });
+  if (site == nullptr && e != expr_stack_.rend()) {
+    at = *e;
+    message += " for `" + shorten(syntax::unparse(*e)) + "`";
+  }
+  if (!layout_why_.empty()) message += ": " + layout_why_;
+  for (const diag::Diagnostic& d : out_.diagnostics)
+    if (d.kind == diag::Kind::LayoutChange && at != nullptr && d.lineno == at->loc.lineno &&
+        d.col_offset == at->loc.col_offset && d.message == message)
+      return;
+  error(diag::Kind::LayoutChange, at, std::move(message));
+}
+
+std::string Lowerer::layout_need(const Entry& entry) {
+  switch (entry.layout) {
+    case Layout::Spatial: return "it works channels-last";
+    case Layout::Features: return "it acts on the last PyTorch axis";
+    case Layout::Flatten:
+    case Layout::Reshape:
+      return "PyTorch orders the merged axes (C, H, W); the spatial size is not known at conversion time "
+             "(a flatten of a known size read by a Linear needs no transpose)";
+    case Layout::Dim:
+    case Layout::Reduce:
+    case Layout::Shape: return "its axes are not compile-time constants, or it mixes layouts";
+    case Layout::Any: return "it mixes channels-last tensors with tensors in PyTorch order";
+    default: return "it works in PyTorch's axis order";
+  }
+}
+
 ast::ExprNode* Lowerer::reorder_flat(ast::ExprNode* x, int spatial, bool to_torch) {
   // (N, S, C) -> (N, C, S) and back: a transpose of the feature axis split in two.
   if (!ast::is<ast::Name>(x) && frame_ != nullptr && frame_->hoist != nullptr) {
@@ -727,7 +802,10 @@ void Lowerer::flush_flat(std::vector<ast::StmtNode*>& out) {
   for (auto& [name, f] : frame_->env)
     if (f.kind == Fact::Flat) names.push_back(name);
   std::sort(names.begin(), names.end());
+  Why why(this, "branches and loops see values in one layout");
   for (const std::string& n : names) {
+    note_layout(b_.name(n), "has its features reordered from a channels-last flatten's (H, W, C) order to "
+                            "PyTorch's (C, H, W)");
     out.push_back(b_.assign(b_.name(n, ast::ExprContext::Store), reorder_flat(b_.name(n), frame_->env[n].spatial, true)));
     frame_->env[n] = Fact::torch(2);
   }
@@ -746,6 +824,12 @@ bool Lowerer::takes_flat(const ModuleDesc& d, bool passes) const {
 
 ast::ExprNode* Lowerer::keras_io_output(const Fact& f, ast::ExprNode* e) {
   if (f.kind != Fact::Torch) return e;  // channels-last already, or layout-free (a parameter as it came)
+  if (f.rank == 0 || (f.rank >= 3 && f.rank <= 5)) {
+    Why why(this, "the model computes it in PyTorch's axis order and returns channels-last images "
+                  "(--io-layout keras)");
+    note_layout(e, f.rank == 0 ? "is moved to channels-last on return when it is image-like (3 to 5 axes)"
+                                : "is transposed to channels-last on return");
+  }
   if (f.rank >= 3 && f.rank <= 5) return b_.call("ops.transpose", {e, b_.tuple(perm_to_cl(b_, f.rank))});
   if (f.rank != 0) return e;
   out_.helpers.insert("pytorch_channels_last");  // the rank is known only when it runs
@@ -764,6 +848,10 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
     if (d.kind == ModuleDesc::Leaf) takes = d.entry->layout == Layout::Any || d.entry->layout == Layout::Features;
     if (!takes) in = demand_torch(f, arg);
   }
+  std::optional<Why> why;
+  if (d.kind == ModuleDesc::Leaf) why.emplace(this, layout_need(*d.entry));
+  if (d.kind == ModuleDesc::User)
+    why.emplace(this, "`" + std::string(d.cls->node->name) + "` takes its input in this layout");
   switch (d.kind) {
     case ModuleDesc::Leaf: {
       const Entry* e = d.entry;
@@ -797,7 +885,11 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
           if (f.kind == Fact::Flat) return Fact::torch(2);
           f = demand_torch(f, arg);
           // Fed a channels-last flatten elsewhere: this input reordered to match.
-          if (it->second > 1) arg = reorder_flat(arg, it->second, false);
+          if (it->second > 1) {
+            Why also(this, "the Linear reads a channels-last flatten at another call");
+            note_layout(arg, "has its features reordered to a channels-last flatten's (H, W, C) order");
+            arg = reorder_flat(arg, it->second, false);
+          }
           return f;
         }
         default: {
@@ -813,6 +905,7 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
       if (fwd == nullptr) return demand_torch(in, arg);
       Unit* up = &units_[{d.cls, fwd}];
       if (!up->done && !up->busy && resolved(in).kind == Fact::List) up->seeds = {resolved(in)};
+      if (!up->done && !up->busy) up->hints = {resolved(in)};
       Unit& u = unit(d.cls, fwd);
       if (u.busy) return demand_torch(in, arg);  // recursion: PyTorch layout at the boundary
       Fact want = u.params.empty() ? Fact::torch() : u.params[0];
@@ -890,7 +983,9 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
 Fact Lowerer::probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at) {
   auto* saved_hoist = frame_->hoist;
   frame_->hoist = nullptr;
+  ++probing_;
   Fact out = apply_desc(d, in, probe, at);
+  --probing_;
   frame_->hoist = saved_hoist;
   return out;
 }
@@ -955,6 +1050,10 @@ Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const 
       } else if (converts && !d.dynamic && item.ctor != nullptr && item.kind != ModuleDesc::Union) {
         bool to_cl = resolved(g).kind == Fact::CL && f.kind != Fact::CL;
         wraps_[item.ctor].before = std::pair{to_cl, to_cl ? g.rank : f.rank};
+        Why why(this, item.kind == ModuleDesc::Leaf ? layout_need(*item.entry)
+                                                    : "it takes its input in that layout");
+        note_layout(item.ctor, to_cl ? "gets a layers.Permute in front, to channels-last"
+                                     : "gets a layers.Permute in front, to PyTorch's axis order");
       } else if (d.dynamic && (converts || !same_layout(resolved(g), f)) && f.kind == Fact::CL &&
                  item.ctor != nullptr && item.kind != ModuleDesc::Union) {
         // Built in a loop, so any item may follow any other: the item takes and
@@ -963,6 +1062,8 @@ Fact Lowerer::fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const 
         if (converts) w.before = std::pair{false, f.rank};
         Fact out = resolved(g);
         if (!same_layout(out, f)) w.after = std::pair{true, f.rank};
+        Why why(this, "its layers are built in a loop, so each keeps the Sequential's channels-last layout");
+        note_layout(item.ctor, "gets layers.Permute around it");
         g = f;
       } else if (converts || (d.dynamic && !same_layout(resolved(g), f))) {
         error(diag::Kind::UnsupportedConstruct, at,
@@ -1589,6 +1690,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   InstantiateRequest req;
   req.entry = entry;
   req.channels_last = opt_.channels_last;
+  Why why(this, layout_need(*entry));
   // Lower the arguments; find the tensor the layout rule is about.
   std::vector<Val> args;
   for (ast::ExprNode* arg : call->args) args.push_back(lower_expr(arg));
@@ -1935,7 +2037,9 @@ void Lowerer::note_maybe_tensor(const Test& t, const ast::Node* at, std::string_
 Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
   bool accept = std::exchange(accept_flat_, false);
   accepting_ = accept && e != nullptr && e->kind == ast::NodeKind::Call;
+  if (e != nullptr) expr_stack_.push_back(e);
   Val v = lower_node(e);
+  if (e != nullptr) expr_stack_.pop_back();
   accepting_ = false;
   if (e == nullptr) return v;
   // A channels-last flatten read by anything but a Linear: in PyTorch order.
@@ -1959,6 +2063,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
     case ast::NodeKind::Name: {
       auto* n = static_cast<ast::Name*>(e);
       ++frame_->reads[std::string(n->id)];
+      for (Frame::CondScope* c = frame_->cond; c != nullptr; c = c->parent) ++c->reads[std::string(n->id)];
       auto it = frame_->env.find(std::string(n->id));
       return {e, it != frame_->env.end() ? resolved(it->second) : Fact{}};
     }
@@ -2106,6 +2211,13 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         std::optional<Fact> decided;
         for (const Fact& f : facts)
           if (f.kind == Fact::CL || f.kind == Fact::Torch) decided = decided ? decided : std::optional<Fact>(f);
+        // All open: the layout the first caller passes the first one in.
+        if (!decided)
+          for (const Fact& f : facts)
+            if (const std::vector<Fact>& h = frame_->unit->hints; f.kind == Fact::Pending && !decided &&
+                                                                   static_cast<std::size_t>(f.param) < h.size() &&
+                                                                   h[static_cast<std::size_t>(f.param)].kind == Fact::CL)
+              decided = h[static_cast<std::size_t>(f.param)];
         for (std::size_t i = 0; i < facts.size(); ++i) {
           if (facts[i].kind != Fact::Pending) continue;
           if (decided && decided->kind == Fact::CL) facts[i] = demand_cl(facts[i], decided->rank, out[i]);
@@ -2115,7 +2227,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         bool all_tensors = true, all_same = true;
         for (const Fact& f : facts) {
           all_tensors = all_tensors && (f.kind == Fact::CL || f.kind == Fact::Torch);
-          all_same = all_same && f == facts[0];
+          all_same = all_same && f.same_axes(facts[0]);
         }
         if (all_tensors && !all_same) {
           for (std::size_t i = 0; i < out.size(); ++i)
@@ -2436,6 +2548,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           }
           Val v = lower_expr(x);
           Fact f = resolved(v.fact);
+          Why why(this, "returned tuples hold their tensors in PyTorch's axis order");
           if (keras_io() && f.tensor()) v.expr = keras_io_output(f, v.expr);
           else if (f.tensor() || f.kind == Fact::List) demand_torch(f, v.expr);
           if (!f.tensor()) nested_or_plain = true;
@@ -2451,6 +2564,9 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         Val v = lower_expr(r->value);
         auto convert_out = [&](Val& x) {
           Fact f = resolved(x.fact);
+          Why why(this, frame_->top_level && opt_.io_torch
+                            ? "the model returns PyTorch-shaped outputs (--io-layout torch)"
+                            : "the function returns one layout on every path");
           if (frame_->top_level && opt_.io_torch) {
             if (f.kind == Fact::CL || f.kind == Fact::List) f = demand_torch(f, x.expr);
             if (!frame_->ret) frame_->ret = f.tensor() ? Fact::torch(f.rank) : f;
@@ -2504,7 +2620,11 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           continue;
         }
         Fact a = resolved(f), bf = resolved(it->second);
-        if (a == bf) continue;
+        if (a.same_axes(bf)) {
+          it->second = a.meet(bf);
+          continue;
+        }
+        Why why(this, "the branches of this `if` leave it in different layouts");
         // A list appended to in one branch only (`if keep: feats.append(x)`): the
         // other branch's (empty or unchanged) list takes the same element layout.
         if ((a.kind == Fact::List) != (bf.kind == Fact::List) &&
@@ -2900,6 +3020,7 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
       };
       Fact a = fact_in(then_env), bf = fact_in(else_env);
       Fact joined = a.same_axes(bf) ? a.meet(bf) : Fact::torch();
+      Why why(this, "the branches leave it in different layouts");
       if (!a.same_axes(bf)) {
         if (a.kind == Fact::CL) {
           ast::ExprNode* x = b_.name(n);
@@ -3319,6 +3440,7 @@ Lowerer::TestKind Lowerer::test_kind(ast::ExprNode* test) {
 // before the loop; values it carries round keep the layout they had on entry.
 std::vector<ast::StmtNode*> Lowerer::lower_loop_body(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& src,
                                                      const ast::ExprNode* head) {
+  forget_spatial();  // an iteration may change the sizes the next one starts from
   auto before = frame_->env;
   Frame::CondScope scope{frame_->hoist, {}, &before, &src, frame_->cond};
   for (const auto& [name, f] : before)
@@ -3335,7 +3457,8 @@ std::vector<ast::StmtNode*> Lowerer::lower_loop_body(const ast::StmtNode* loop, 
     auto it = before.find(name);
     if (it == before.end()) continue;
     Fact a = resolved(it->second), now = resolved(g);
-    if (a == now || !now.tensor()) continue;
+    if (a.same_axes(now) || !now.tensor()) continue;
+    Why why(this, "a loop carries it round in the layout it had on entry");
     ast::ExprNode* x = b_.name(name);
     if (a.kind == Fact::CL) demand_cl(now, a.rank, x);
     else demand_torch(now, x);
@@ -3361,6 +3484,7 @@ std::optional<Lowerer::TracedLoop> Lowerer::lower_traced_loop(const ast::StmtNod
                                                               const std::string& index,
                                                               const std::function<void(const std::string&)>& fail,
                                                               std::vector<ast::StmtNode*>& out) {
+  forget_spatial();
   for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue, ast::NodeKind::Return})
     if (acts_outside(src, kind)) {
       fail(std::string("its body has a `") + statement_keyword(kind) + "`");
@@ -3516,6 +3640,21 @@ void Lowerer::float_counters(const std::vector<std::string>& carried, const std:
 
 void Lowerer::lower_unit(Unit& u) {
   u.busy = true;
+  // Lowered once, for every call: not a probe of the call that asks first.
+  struct Reset {
+    Lowerer* l;
+    int probing;
+    std::vector<const ast::ExprNode*> stack;
+    std::string why;
+    explicit Reset(Lowerer* x)
+        : l(x), probing(std::exchange(x->probing_, 0)), stack(std::exchange(x->expr_stack_, {})),
+          why(std::exchange(x->layout_why_, {})) {}
+    ~Reset() {
+      l->probing_ = probing;
+      l->expr_stack_ = std::move(stack);
+      l->layout_why_ = std::move(why);
+    }
+  } reset(this);
   Frame frame;
   frame.unit = &u;
   ast::collect_names(u.def, frame.names);
@@ -3567,6 +3706,10 @@ void Lowerer::lower_unit(Unit& u) {
       const Fact& p = u.params[i - first];
       if (p.kind != Fact::CL) continue;
       ast::ExprNode* x = b_.name(a->args[i]->arg);
+      {
+        Why why(this, "the model takes PyTorch-shaped inputs (--io-layout torch)");
+        note_layout(x, "is transposed to channels-last on entry", a->args[i]);
+      }
       x = b_.call("ops.transpose", {x, b_.tuple(perm_to_cl(b_, p.rank))});
       prologue.push_back(b_.assign(b_.name(a->args[i]->arg, ast::ExprContext::Store), x));
       // On the line of the first statement, so the printer adds no blank line.
@@ -3587,6 +3730,11 @@ void Lowerer::lower_unit(Unit& u) {
       const Fact& p = u.params[i - first];
       if (p.kind != Fact::Torch || (p.rank != 0 && (p.rank < 3 || p.rank > 5))) continue;
       ast::ExprNode* x = b_.name(a->args[i]->arg);
+      {
+        Why why(this, "the model uses this input in PyTorch's axis order, and takes channels-last images "
+                      "(--io-layout keras)");
+        note_layout(x, "is transposed to PyTorch's axis order on entry", a->args[i]);
+      }
       if (p.rank == 0) {
         out_.helpers.insert("pytorch_channels_first");
         x = b_.call("pytorch_channels_first", {x});

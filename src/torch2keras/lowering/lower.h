@@ -36,6 +36,9 @@ struct LowerOptions {
   // blocks there, so never the top-level model here (both conversions agree on
   // their tensor layouts).
   std::set<std::string> imported_elsewhere;
+  // --explain-layout: a T2K109 note for each layout change written (transposes,
+  // reorderings, Permute layers), naming what needs it.
+  bool explain_layout = false;
 };
 
 struct ModelInfo {
