@@ -11,9 +11,11 @@ source, one process per model times on the CPU, at batch 1 and batch 8:
   architectures written by the Keras team, channels-last;
 * torch: the PyTorch model, eval mode, under no_grad.
 
-Every Keras model runs inside tf.function (TensorFlow backend). The variants are
-timed round-robin (one call of each in turn, `--runs` rounds after two warm-up
-calls) so that load changes hit all of them alike; the table prints medians in ms
+Every Keras model runs inside tf.function (TensorFlow backend). The Keras variants
+are timed round-robin (one call of each in turn, each round starting with another
+one, `--runs` rounds after two warm-up calls) so that load changes hit all of them
+alike; PyTorch is timed after them (its OpenMP threads spin on after a call and
+would slow the next TensorFlow call). The table prints medians in ms
 and the ratios converted CL / keras.applications (issue 5's goal: at most 1.05),
 converted CL / converted CF (the channels-last gain) and converted CL / torch.
 
@@ -111,17 +113,26 @@ def worker(name: str, batches, runs: int) -> list:
             "converted_cl": keras_fn(converted_cl, nhwc),
             "converted_cf": keras_fn(converted_cf, nchw_tf),
             "keras_app": keras_fn(app, nhwc),
-            "torch": torch_fn,
         }
         times = {k: [] for k in variants}
         for _ in range(2):  # warm-up: tracing, allocation
             for fn in variants.values():
                 fn()
-        for _ in range(runs):
-            for k, fn in variants.items():
+        names = list(variants)
+        for round_ in range(runs):
+            # Each round starts with another variant: no variant always follows the same one.
+            for k in names[round_ % len(names):] + names[:round_ % len(names)]:
                 start = time.perf_counter()
-                fn()
+                variants[k]()
                 times[k].append((time.perf_counter() - start) * 1e3)
+        # PyTorch last and apart: its OpenMP threads keep spinning after a call and
+        # would slow whichever TensorFlow call came next.
+        times["torch"] = []
+        for i in range(runs + 2):
+            start = time.perf_counter()
+            torch_fn()
+            if i >= 2:
+                times["torch"].append((time.perf_counter() - start) * 1e3)
         row = {"model": name, "batch": batch, "max_error": max(o.max_abs for o in report.outputs)}
         row.update({k: statistics.median(t) for k, t in times.items()})
         rows.append(row)

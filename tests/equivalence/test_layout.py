@@ -288,3 +288,88 @@ class Net(nn.Module):
         return out[0], out[1]
 """
     check(source, "Net()", [(2, 3, 8, 8)])
+
+
+# --- Element-wise rules: 0-d tensors and comparisons go with any layout.
+
+def test_scalar_reductions_and_comparisons_keep_channels_last():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = x - x.mean()
+        x = torch.where(x > x.abs().amax() * 0.5, x, 0.1 * x)
+        return self.bn(x / (x.abs().sum() + 1.0))
+"""
+    check(source, "Net()", [(2, 3, 6, 6)], io_layout="keras")
+    assert graph_transposes(source, "Net()", [(2, 3, 6, 6)]) == 0
+
+
+# --- permute(0, 2, 3, 1) of a channels-last tensor, and back: relabels, no data moves.
+
+LAYERNORM2D = HEAD + """
+class LayerNorm2d(nn.LayerNorm):
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        x = x.permute(0, 3, 1, 2)
+        return x
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.fc1 = nn.Linear(c, 2 * c)
+        self.fc2 = nn.Linear(2 * c, c)
+
+    def forward(self, x):
+        y = self.dw(x)
+        y = torch.permute(y, (0, 2, 3, 1))
+        y = self.fc2(F.gelu(self.fc1(y)))
+        return x + y.permute(0, 3, 1, 2)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 2, stride=2)
+        self.block = Block(8)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Sequential(LayerNorm2d(8), nn.Flatten(1), nn.Linear(8, 3))
+
+    def forward(self, x):
+        return self.head(self.pool(self.block(self.stem(x))))
+"""
+
+
+def test_permutes_that_move_the_channel_axis_relabel_and_blocks_keep_spatial_sizes():
+    check(LAYERNORM2D, "Net()", [(2, 3, 8, 8)])
+    check(LAYERNORM2D, "Net()", [(2, 3, 8, 8)], io_layout="keras")
+    # The block's permutes are relabels; the one transpose left is the Flatten's
+    # after LayerNorm2d (F.layer_norm's output size is not followed: a known gap).
+    assert graph_transposes(LAYERNORM2D, "Net()", [(2, 3, 8, 8)]) == 1
+    code = convert(LAYERNORM2D, "channels_last", "keras")
+    assert "ops.transpose(x" not in code and "ops.transpose(y" not in code and "(0, 2, 3, 1)" not in code
+
+
+def test_other_permutes_of_channels_last_tensors_are_one_transpose():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x).permute(0, 1, 3, 2) * 2.0, self.conv(x).permute(3, 2, 1, 0)
+"""
+    check(source, "Net()", [(2, 3, 5, 6)])
+    check(source, "Net()", [(2, 3, 5, 6)], io_layout="keras")
+    code = flat(convert(source, "channels_last", "torch"))
+    assert "ops.transpose(self.conv(x), (0, 3, 2, 1)) * 2.0" in code
+    assert "ops.transpose(self.conv(x), (2, 1, 3, 0))" in code

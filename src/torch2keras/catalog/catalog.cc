@@ -18,6 +18,7 @@ const char* name(Layout layout) {
     case Layout::Value: return "value";
     case Layout::Flatten: return "flatten";
     case Layout::Reshape: return "reshape";
+    case Layout::Permute: return "permute";
   }
   return "";
 }
@@ -27,7 +28,7 @@ namespace {
 bool parse_layout(std::string_view text, Layout& out) {
   for (Layout l : {Layout::Any, Layout::Spatial, Layout::Channel, Layout::Features, Layout::Torch,
                    Layout::Dim, Layout::Reduce, Layout::Shape, Layout::Value, Layout::Flatten,
-                   Layout::Reshape}) {
+                   Layout::Reshape, Layout::Permute}) {
     if (text == name(l)) {
       out = l;
       return true;

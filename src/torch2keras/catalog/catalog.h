@@ -28,6 +28,7 @@ enum class Layout : uint8_t {
   Value,     // returns a non-tensor that does not depend on axis order
   Flatten,   // merges the axes `dims` = (start_dim, end_dim) of `tensor` (P30)
   Reshape,   // view/reshape to the `dims` shape; (x.size(0), -1) is a flatten
+  Permute,   // permute by the `dims` axes: moving the channel axis last or back relabels
 };
 const char* name(Layout layout);
 

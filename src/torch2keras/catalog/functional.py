@@ -231,7 +231,7 @@ def squeeze(input, dim=None):
     return ops.squeeze(input, axis=dim)
 
 
-@function("torch.permute", view=True, layout="torch")
+@function("torch.permute", view=True, layout="permute", tensor="input", dims=("dims",))
 def permute(input, dims):
     return ops.transpose(input, dims)
 

@@ -29,7 +29,7 @@ def expand_as(self, other):
     return ops.broadcast_to(self, ops.shape(other))
 
 
-@method("permute", view=True, layout="torch")
+@method("permute", view=True, layout="permute", tensor="self", dims=("dims",))
 def permute(self, *dims):
     return ops.transpose(self, dims)
 

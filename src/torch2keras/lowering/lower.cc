@@ -62,11 +62,17 @@ struct Fact {
   // spatial size is 1 is a flatten in PyTorch order: (N, 1, 1, C) and (N, C, 1, 1)
   // hold their values in the same order.
   int spatial = 0;
+  // Inside a unit: "the spatial size its first parameter has at each call", so a
+  // block that keeps the size (LayerNorm2d) passes its caller's on.
+  static constexpr int kInputSpatial = -2;
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
   static Fact list(Fact elem) { return {List, elem.rank, -1, elem.kind == CL}; }
   static Fact flat(int spatial) { return {Flat, 2, -1, false, spatial}; }
+  // A 0-d tensor (a reduction over every axis): it broadcasts in any layout.
+  static Fact scalar() { return {Torch, -1}; }
+  bool is_scalar() const { return kind == Torch && rank == -1; }
   Fact element() const { return elem_cl ? cl(rank) : torch(rank); }
   bool tensor() const { return kind == Torch || kind == CL || kind == Pending || kind == Flat; }
   bool operator==(const Fact&) const = default;
@@ -339,6 +345,9 @@ class Lowerer {
   // Whether `call` of a Flatten/Reshape entry merges every axis after the batch
   // axis of a rank-`rank` tensor: flatten(x, 1), x.view(x.size(0), -1).
   static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
+  // The axes of a Permute entry's call when they are int literals (negative ones
+  // normalised), else empty.
+  static std::vector<int64_t> literal_permutation(const Entry& entry, const ast::Call* call);
   // Whether module `d` reads a channels-last flatten (Fact::Flat) as it is: a
   // Linear, maybe after layout-free layers of a static Sequential; a layout-free
   // module passes it on when its own result is taken so (`passes`).
@@ -589,8 +598,9 @@ Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
   if (f.kind == Fact::Flat) f = demand_torch(f, expr);
   if (!opt_.channels_last || rank < 3) return f.kind == Fact::Pending ? demand_torch(f, expr) : f;
   if (f.kind == Fact::Pending) {
-    frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::cl(rank);
-    return Fact::cl(rank);
+    Fact p = Fact::cl(rank).with_spatial(f.param == 0 ? Fact::kInputSpatial : 0);
+    frame_->unit->params[static_cast<std::size_t>(f.param)] = p;
+    return p;
   }
   if (f.kind == Fact::CL) return f;
   if (f.kind == Fact::Torch) {
@@ -683,6 +693,34 @@ int Lowerer::result_spatial(const Entry& entry, const Fact& in, const ast::Call*
     size *= item.integer;
   }
   return size <= (1 << 30) ? static_cast<int>(size) : 0;
+}
+
+std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast::Call* call) {
+  std::vector<const ast::ExprNode*> items;
+  const ast::ExprNode* dims = nullptr;
+  if (entry.kind == catalog::EntryKind::Method) {
+    if (!call->keywords.empty()) return {};
+    if (call->args.size() == 1) dims = call->args[0];
+    else items.assign(call->args.begin(), call->args.end());
+  } else if (!entry.dim_params.empty()) {
+    dims = bound_expr(entry, *call, entry.dim_params[0]);
+  }
+  if (auto* t = ast::as<ast::Tuple>(dims)) items.assign(t->elts.begin(), t->elts.end());
+  else if (auto* l = ast::as<ast::List>(dims)) items.assign(l->elts.begin(), l->elts.end());
+  std::vector<int64_t> p;
+  for (const ast::ExprNode* e : items) {
+    ConstValue v = analysis::literal_value(e);
+    if (v.kind != ConstValue::Kind::Int) return {};
+    p.push_back(v.integer);
+  }
+  int64_t r = static_cast<int64_t>(p.size());
+  std::vector<bool> seen(p.size(), false);
+  for (int64_t& a : p) {
+    if (a < 0) a += r;
+    if (a < 0 || a >= r || seen[static_cast<std::size_t>(a)]) return {};
+    seen[static_cast<std::size_t>(a)] = true;
+  }
+  return p;
 }
 
 bool Lowerer::flattens_batch(const Entry& entry, const ast::Call* call, int rank) {
@@ -864,9 +902,10 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
         case Layout::Flatten: {
           // A flatten of a spatial size 1 tensor (N, 1, 1, C) is already in PyTorch order.
           Fact f = resolved(in);
-          if (f.kind == Fact::CL && f.spatial == 1 && flattens_batch(*e, d.ctor, f.rank)) return Fact::torch(2);
+          bool batch = flattens_batch(*e, d.ctor, f.rank);
+          if (f.kind == Fact::CL && f.spatial == 1 && batch) return Fact::torch(2);
           demand_torch(in, arg);
-          return Fact::torch();
+          return Fact::torch(batch ? 2 : 0);
         }
         case Layout::Channel: {
           Fact f = resolved(in);
@@ -915,11 +954,14 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
           error(diag::Kind::UnsupportedConstruct, at,
                 "this call passes a list of tensors in another layout than the first call did; "
                 "use --layout channels_first");
-        return u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
+        Fact ret = u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
+        if (ret.spatial == Fact::kInputSpatial) ret.spatial = 0;
+        return ret;
       }
-      demand_as(want, in, arg);
-      if (u.ret.kind == Fact::Pending) return want;
-      return u.ret;
+      Fact given = demand_as(want, in, arg);
+      Fact ret = u.ret.kind == Fact::Pending ? want : u.ret;
+      if (ret.spatial == Fact::kInputSpatial) ret.spatial = given.kind == Fact::CL ? given.spatial : 0;
+      return ret;
     }
     case ModuleDesc::Seq:
       return fold_seq(d, in, arg, at);
@@ -1454,6 +1496,7 @@ Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit
     frame_->unit->uses_training = true;
   }
   Fact r = u.ret.kind == Fact::Pending ? Fact::torch() : u.ret;
+  if (r.spatial == Fact::kInputSpatial) r.spatial = 0;
   return {c, r};
 }
 
@@ -1735,6 +1778,29 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     }
     return Fact{};
   };
+  if (entry->layout == Layout::Permute && primary != nullptr && opt_.channels_last) {
+    // A permute that moves the channel axis last (of a channels-last tensor) or
+    // back to axis 1 (of a tensor in PyTorch order) only relabels the axes: the
+    // data already is in the order asked for (ConvNeXt's LayerNorm2d). Any other
+    // permute of a channels-last tensor is one transpose, composed.
+    std::vector<int64_t> p = literal_permutation(*entry, call);
+    Fact f = resolved(primary->fact);
+    int r = static_cast<int>(p.size());
+    std::vector<int64_t> to_cl{0}, to_torch{0, r - 1};
+    for (int i = 2; i < r; ++i) to_cl.push_back(i);
+    to_cl.push_back(1);
+    for (int i = 1; i < r - 1; ++i) to_torch.push_back(i);
+    // A parameter first moved to channels-last is taken channels-last.
+    if (r >= 3 && f.kind == Fact::Pending && p == to_cl) f = demand_cl(f, r, primary->expr);
+    if (r >= 3 && f.kind == Fact::CL && f.rank == r) {
+      if (p == to_cl) return {primary->expr, Fact::torch(r)};
+      std::vector<ast::ExprNode*> q;
+      for (int64_t axis : p) q.push_back(b_.integer(to_torch[static_cast<std::size_t>(axis)]));
+      return {b_.call("ops.transpose", {primary->expr, b_.tuple(q)}), Fact::torch(r)};
+    }
+    if (r >= 3 && f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch)
+      return {primary->expr, Fact::cl(r)};
+  }
   switch (entry->layout) {
     case Layout::Any: {
       // Element-wise: every tensor argument in the primary's layout.
@@ -1742,7 +1808,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       int spatial = f.spatial;  // broadcasting may give another size: kept when all agree
       auto others = [&](Val& v) {
         Fact g = resolved(v.fact);
-        if (&v == primary || !g.tensor()) return;
+        if (&v == primary || !g.tensor() || g.is_scalar()) return;
+        if (f.is_scalar()) {  // torch.maximum(s, x): the tensor's layout
+          f = g;
+          spatial = g.spatial;
+          return;
+        }
         if (g.spatial != spatial) spatial = 0;
         if (f.kind == Fact::CL && g.kind != Fact::CL) demand_torch(f, primary->expr), f = Fact::torch(f.rank);
         else if (g.kind == Fact::CL && f.kind != Fact::CL) demand_torch(g, v.expr);
@@ -1772,7 +1843,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         out = Fact::flat(f.spatial);
       } else {
         torch_all();
-        out = Fact::torch();
+        out = Fact::torch(flattens_batch(*entry, call, f.rank) ? 2 : 0);
       }
       if (receiver != nullptr) receiver = recv_val.expr;
       break;
@@ -1883,6 +1954,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             if (keep) out = f.with_spatial(!spatial_axes ? f.spatial : spatial_left == 0 ? 1 : 0);
             else if (!channel_reduced && spatial_left > 0)
               out = Fact::cl(r - static_cast<int>(reduced.size())).with_spatial(spatial_axes ? 0 : f.spatial);
+            else if (static_cast<int>(reduced.size()) == r) out = Fact::scalar();
             else out = Fact::torch(r - static_cast<int>(reduced.size()));
           }
         } else {
@@ -1895,6 +1967,16 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         }
       } else {
         out = entry->layout == Layout::Shape ? Fact{} : Fact::torch();
+        // x.mean() of a tensor in PyTorch order: a 0-d tensor.
+        if (entry->layout == Layout::Reduce && f.tensor()) {
+          bool everything = true;
+          for (const std::string& p : entry->dim_params)
+            if (const ast::ExprNode* d = bound_expr(*entry, *call, p); d && analysis::literal_value(d).kind != ConstValue::Kind::None)
+              everything = false;
+          if (const ast::ExprNode* k = bound_expr(*entry, *call, "keepdim"); k && analysis::literal_value(k).truth().value_or(true))
+            everything = false;
+          if (everything) out = Fact::scalar();
+        }
       }
       if (receiver != nullptr) receiver = recv_val.expr = primary->expr;
       break;
@@ -2113,6 +2195,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       Val l = lower_expr(o->left), r = lower_expr(o->right);
       Fact lf = resolved(l.fact), rf = resolved(r.fact);
       Fact out = lf.tensor() ? lf : rf;
+      // A 0-d tensor goes with a tensor in any layout.
+      if (lf.is_scalar() && rf.tensor()) out = rf, lf = rf;
+      else if (rf.is_scalar() && lf.tensor()) rf = lf;
       if (lf.tensor() && rf.tensor() && !lf.same_axes(rf)) {
         if (lf.kind == Fact::Pending && rf.kind == Fact::CL) out = demand_cl(lf, rf.rank, l.expr);
         else if (rf.kind == Fact::Pending && lf.kind == Fact::CL) out = demand_cl(rf, lf.rank, r.expr);
@@ -2242,23 +2327,36 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
     }
     case ast::NodeKind::Compare: {
       auto* c = b_.clone(static_cast<ast::Compare*>(e));
-      Val l = lower_expr(c->left);
-      if (l.fact.tensor()) demand_torch(l.fact, l.expr);
-      c->left = l.expr;
-      std::vector<ast::ExprNode*> cs;
-      bool any_tensor = l.fact.tensor();
-      for (ast::ExprNode* x : c->comparators) {
-        Val v = lower_expr(x);
-        if (v.fact.tensor()) demand_torch(v.fact, v.expr), any_tensor = true;
-        cs.push_back(v.expr);
-      }
-      c->comparators = b_.seq(cs);
       // `x is None`, `k in d`: Python values whatever the operands are.
       bool identity = true;
       for (ast::CmpOpKind op : c->ops)
         identity = identity && (op == ast::CmpOpKind::Is || op == ast::CmpOpKind::IsNot ||
                                 op == ast::CmpOpKind::In || op == ast::CmpOpKind::NotIn);
-      return {c, any_tensor && !identity ? Fact::torch() : Fact{}};
+      // Element-wise, like a binary operator: tensors of one layout (a scalar
+      // goes with any), else all in PyTorch order.
+      std::vector<Val> vals{lower_expr(c->left)};
+      for (ast::ExprNode* x : c->comparators) vals.push_back(lower_expr(x));
+      std::optional<Fact> common;
+      bool mixed = false, any_tensor = false;
+      for (Val& v : vals) {
+        Fact f = resolved(v.fact);
+        if (!f.tensor()) continue;
+        any_tensor = true;
+        if (f.is_scalar()) continue;
+        if (!common) common = f;
+        else if (!common->same_axes(f) || f.kind == Fact::Pending) mixed = true;
+        else common = common->meet(f);
+      }
+      if (identity || mixed || (common && common->kind != Fact::CL && common->kind != Fact::Torch)) {
+        for (Val& v : vals)
+          if (resolved(v.fact).tensor()) demand_torch(v.fact, v.expr);
+        common = Fact::torch();
+      }
+      c->left = vals[0].expr;
+      std::vector<ast::ExprNode*> cs;
+      for (std::size_t i = 1; i < vals.size(); ++i) cs.push_back(vals[i].expr);
+      c->comparators = b_.seq(cs);
+      return {c, any_tensor && !identity ? (common ? *common : Fact::scalar()) : Fact{}};
     }
     case ast::NodeKind::Dict: {
       // A dict of outputs: its tensors in PyTorch order.
@@ -2466,6 +2564,9 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
             }
         }
       }
+      // `x = x.permute(0, 2, 3, 1)` of a channels-last x relabels x: nothing to write.
+      if (auto* t = a->targets.size() == 1 ? ast::as<ast::Name>(a->targets[0]) : nullptr)
+        if (auto* v = ast::as<ast::Name>(c->value); v && v->id == t->id && !ast::is<ast::Name>(a->value)) return;
       out.push_back(c);
       return;
     }

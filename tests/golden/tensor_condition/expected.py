@@ -35,11 +35,10 @@ class Gate(keras.Model):
             ),
         )
         scale = ops.cond(ops.max(x) > 3, lambda: ops.mean(x), lambda: ops.min(x))
-        y = ops.transpose(y, (0, 3, 1, 2))
         return ops.cond(
             ops.mean(y) > 0,
-            lambda: y * scale,
-            lambda: ops.transpose(self.conv2(x), (0, 3, 1, 2)) + scale,
+            lambda: ops.transpose(y * scale, (0, 3, 1, 2)),
+            lambda: ops.transpose(self.conv2(x) + scale, (0, 3, 1, 2)),
         )
 
 

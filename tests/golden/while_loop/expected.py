@@ -41,8 +41,7 @@ class Refine(keras.Model):
         for i, block in enumerate(self.blocks):
             x = block(x) + i
         for _ in range(self.steps):
-            x = ops.transpose(x, (0, 3, 1, 2)) - ops.mean(x)
-            x = ops.transpose(x, (0, 2, 3, 1))
+            x = x - ops.mean(x)
         return self.head(ops.mean(x, axis=(1, 2)))
 
 
