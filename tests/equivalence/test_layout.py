@@ -373,3 +373,43 @@ class Net(nn.Module):
     code = flat(convert(source, "channels_last", "torch"))
     assert "ops.transpose(self.conv(x), (0, 3, 2, 1)) * 2.0" in code
     assert "ops.transpose(self.conv(x), (2, 1, 3, 0))" in code
+
+
+# --- Channel-axis idioms are exact under channels_last (issue 5, scope 3), whatever
+# transposes they still need.
+
+CHANNEL_IDIOMS = HEAD + """
+def channel_shuffle(x, groups: int):
+    batchsize, num_channels, height, width = x.size()
+    channels_per_group = num_channels // groups
+    x = x.view(batchsize, groups, channels_per_group, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(batchsize, num_channels, height, width)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(2)
+        self.conv2 = nn.Conv2d(2, 4, 1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        a, b = x.chunk(2, dim=1)
+        c, d = torch.split(x, [3, 5], dim=1)
+        s = channel_shuffle(torch.cat([b, a], 1), 4)
+        m = x.mean((2, 3))
+        n = x.size(1) * x[:, 2] + x[:, -1]
+        g = x.reshape(x.size(0), 2, 4, x.size(2), x.size(3)).sum(2)
+        p = self.conv2(self.shuffle(x))
+        return s, m, n, g, p, c * 2.0, d.amax(1, keepdim=True)
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("io_layout", ["torch", "keras"])
+def test_channel_axis_idioms_are_exact(layout, io_layout):
+    if layout == "channels_first" and io_layout == "keras":
+        pytest.skip("io_layout only differs from torch in channels_last")
+    check(CHANNEL_IDIOMS, "Net()", [(2, 3, 6, 4)], layout=layout, io_layout=io_layout)
