@@ -410,6 +410,4 @@ class Net(nn.Module):
 @pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("io_layout", ["torch", "keras"])
 def test_channel_axis_idioms_are_exact(layout, io_layout):
-    if layout == "channels_first" and io_layout == "keras":
-        pytest.skip("io_layout only differs from torch in channels_last")
     check(CHANNEL_IDIOMS, "Net()", [(2, 3, 6, 4)], layout=layout, io_layout=io_layout)

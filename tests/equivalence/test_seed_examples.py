@@ -14,8 +14,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.mark.parametrize("name,expr", [("simple_conv", "SimpleConv()"),
                                        ("conv_block", "ConvBlock(3, 16)")])
 def test_seed_example_matches_pytorch(name, expr, layout, io_layout):
-    if layout == "channels_first" and io_layout == "keras":
-        pytest.skip("io_layout only differs from torch in channels_last")
     source = (EXAMPLES / f"{name}.py").read_text()
     check(source, expr, [(2, 3, 12, 12)], layout=layout, io_layout=io_layout)
 

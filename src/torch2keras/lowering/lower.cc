@@ -323,9 +323,9 @@ class Lowerer {
   Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
   Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr);
   Fact demand_torch(Fact f, ast::ExprNode*& expr);
-  // --io-layout keras in channels_last: the outer model takes and returns image-like
-  // tensors (3 to 5 axes, as verify counts them) channels-last.
-  bool keras_io() const { return frame_ != nullptr && frame_->top_level && !opt_.io_torch && opt_.channels_last; }
+  // --io-layout keras: the outer model takes and returns image-like tensors (3 to 5
+  // axes, as verify counts them) channels-last (with --layout channels_first too).
+  bool keras_io() const { return frame_ != nullptr && frame_->top_level && !opt_.io_torch; }
   // An output of the outer model (fact `f`) channels-last when image-like.
   ast::ExprNode* keras_io_output(const Fact& f, ast::ExprNode* e);
   // `x` (N, S * C) reordered between PyTorch's (C, S) feature order and the
@@ -3818,9 +3818,9 @@ void Lowerer::lower_unit(Unit& u) {
     }
     body.insert(body.begin() + static_cast<std::ptrdiff_t>(insert_at), prologue.begin(), prologue.end());
     for (Fact& p : u.params) p = Fact::torch(p.rank);
-  } else if (frame.top_level && opt_.channels_last) {
+  } else if (frame.top_level) {
     // --io-layout keras: channels-last images come in; parameters the model uses
-    // in PyTorch order are converted on entry.
+    // in PyTorch order (all of them with --layout channels_first) are converted on entry.
     std::vector<ast::StmtNode*> prologue;
     std::size_t insert_at = 0;
     if (!body.empty()) {
