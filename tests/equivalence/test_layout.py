@@ -411,3 +411,102 @@ class Net(nn.Module):
 @pytest.mark.parametrize("io_layout", ["torch", "keras"])
 def test_channel_axis_idioms_are_exact(layout, io_layout):
     check(CHANNEL_IDIOMS, "Net()", [(2, 3, 6, 4)], layout=layout, io_layout=io_layout)
+
+
+# --- Adversarial cases for the flatten and spatial-size rules.
+
+def test_flattened_value_given_to_a_block_or_returned_by_a_helper():
+    source = HEAD + """
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(12, 2)
+
+    def forward(self, h):
+        return self.fc(h) + h[:, :2]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+        self.pool = nn.AdaptiveAvgPool2d((2, 2))
+        self.head = Head()
+        self.fc = nn.Linear(12, 2)
+
+    def features(self, x):
+        x = self.pool(self.conv(x))
+        x = torch.flatten(x, 1)
+        return x
+
+    def forward(self, x):
+        h = self.features(x)
+        g = torch.flatten(self.pool(x), 1)
+        return self.head(h), self.fc(g), g[:, 5]
+"""
+    check(source, "Net()", [(2, 3, 6, 6)])
+    check(source, "Net()", [(2, 3, 6, 6)], io_layout="keras")
+
+
+def test_block_returning_its_input_or_a_broadcast_keeps_sizes_right():
+    source = HEAD + """
+class Keep(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x):
+        s = self.pool(x)
+        return x * torch.sigmoid(s)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.keep = Keep()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4 * 3 * 3, 2)
+
+    def forward(self, x):
+        a = self.keep(self.pool(self.conv(x)))       # 1x1 in, 1x1 out
+        b = self.keep(self.conv(x))                  # 3x3 in, 3x3 out
+        return torch.flatten(a, 1), self.fc(torch.flatten(b, 1))
+"""
+    check(source, "Net()", [(2, 3, 3, 3)])
+    assert graph_transposes(source, "Net()", [(2, 3, 3, 3)]) == 1  # b's flatten only
+
+
+def test_permuted_value_used_in_pytorch_order():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        y = self.conv(x).permute(0, 2, 3, 1)
+        return y.reshape(y.shape[0], -1), y[:, 0], y.mean(-1), y.permute(0, 3, 1, 2).flatten(2)
+"""
+    check(source, "Net()", [(2, 3, 4, 5)])
+    check(source, "Net()", [(2, 3, 4, 5)], io_layout="keras")
+
+
+def test_indexing_channels_of_channels_last_tensors_needs_no_transpose():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        i = 1
+        y = self.conv2(x[:, 2:6]) + x[:, 0:1] * x[:, -1:]
+        return x[:, 0], y, x[:, i, ::2], x[:, -1:, 1:3, 0], x[:, :, 1]
+"""
+    check(source, "Net()", [(2, 3, 5, 6)])
+    check(source, "Net()", [(2, 3, 5, 6)], io_layout="keras")
+    code = flat(convert(source, "channels_last", "keras"))
+    assert "x[..., 0], " in code and "x[..., 2:6]" in code and "x[:, ::2, :, i]" in code

@@ -97,6 +97,14 @@ ast::Constant* Builder::none() {
   return n;
 }
 
+ast::Constant* Builder::ellipsis() {
+  auto* n = make_node<ast::Constant>(arena_);
+  n->value.kind = ast::ConstantValue::Kind::Ellipsis;
+  return n;
+}
+
+ast::Slice* Builder::full_slice() { return make_node<ast::Slice>(arena_); }
+
 ast::Tuple* Builder::tuple(std::vector<ast::ExprNode*> elts) {
   auto* n = make_node<ast::Tuple>(arena_);
   n->elts = seq(elts);

@@ -40,6 +40,8 @@ class Builder {
   ast::Constant* floating(double value);
   ast::Constant* boolean(bool value);
   ast::Constant* none();
+  ast::Constant* ellipsis();    // `...`
+  ast::Slice* full_slice();     // `:`
   ast::Tuple* tuple(std::vector<ast::ExprNode*> elts);
   ast::List* list(std::vector<ast::ExprNode*> elts);
   // [elt for target in iter]

@@ -84,6 +84,9 @@ struct Fact {
     if (spatial != o.spatial) f.spatial = 0;
     return f;
   }
+  // The spatial size of an element-wise result of tensors of sizes `a` and `b`
+  // (same layout): a size 1 broadcasts (every spatial axis is 1).
+  static int broadcast_spatial(int a, int b) { return a == b ? a : a == 1 ? b : b == 1 ? a : 0; }
   Fact with_spatial(int s) const {
     Fact f = *this;
     if (kind == CL) f.spatial = s;
@@ -345,6 +348,11 @@ class Lowerer {
   // Whether `call` of a Flatten/Reshape entry merges every axis after the batch
   // axis of a rank-`rank` tensor: flatten(x, 1), x.view(x.size(0), -1).
   static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
+  // `s` (a clone whose value is a channels-last tensor of `rank`) indexed with its
+  // channel index moved last, when every index is a slice or an int (literal or
+  // int variable) and the batch axis is kept; the result's fact, else nullopt and
+  // `s` unchanged.
+  std::optional<Fact> index_channels_last(ast::Subscript* s, int rank);
   // The axes of a Permute entry's call when they are int literals (negative ones
   // normalised), else empty.
   static std::vector<int64_t> literal_permutation(const Entry& entry, const ast::Call* call);
@@ -693,6 +701,47 @@ int Lowerer::result_spatial(const Entry& entry, const Fact& in, const ast::Call*
     size *= item.integer;
   }
   return size <= (1 << 30) ? static_cast<int>(size) : 0;
+}
+
+std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank) {
+  std::vector<ast::ExprNode*> items;
+  if (auto* t = ast::as<ast::Tuple>(s->slice)) items.assign(t->elts.begin(), t->elts.end());
+  else items.push_back(s->slice);
+  if (items.empty() || static_cast<int>(items.size()) > rank) return std::nullopt;
+  auto is_int = [&](const ast::ExprNode* e) {
+    if (e == nullptr) return true;
+    if (analysis::literal_value(e).kind == ConstValue::Kind::Int) return true;
+    auto* n = ast::as<ast::Name>(e);
+    return n != nullptr && frame_->int_vars.count(std::string(n->id)) > 0;
+  };
+  for (ast::ExprNode* e : items) {
+    if (auto* sl = ast::as<ast::Slice>(e)) {
+      if (!is_int(sl->lower) || !is_int(sl->upper) || !is_int(sl->step)) return std::nullopt;
+    } else if (e == nullptr || !is_int(e)) {
+      return std::nullopt;
+    }
+  }
+  if (!ast::is<ast::Slice>(items[0])) return std::nullopt;  // the batch axis is kept
+  while (static_cast<int>(items.size()) < rank) items.push_back(b_.full_slice());
+  auto full = [](const ast::ExprNode* e) {
+    auto* sl = ast::as<ast::Slice>(e);
+    return sl != nullptr && sl->lower == nullptr && sl->upper == nullptr && sl->step == nullptr;
+  };
+  std::vector<ast::ExprNode*> moved{items[0]};
+  for (int i = 2; i < rank; ++i) moved.push_back(items[static_cast<std::size_t>(i)]);
+  moved.push_back(items[1]);
+  bool plain = full(moved[0]);
+  for (int i = 1; i + 1 < rank; ++i) plain = plain && full(moved[static_cast<std::size_t>(i)]);
+  int kept = 0;
+  for (ast::ExprNode* e : moved) kept += ast::is<ast::Slice>(e) ? 1 : 0;
+  for (ast::ExprNode*& e : moved) e = lower_expr(e).expr;  // ints and slices of ints: unchanged layouts
+  std::vector<ast::ExprNode*> written = moved;  // x[:, 1, :, :] is x[:, 1]
+  while (written.size() > 1 && full(written.back())) written.pop_back();
+  if (plain) s->slice = b_.tuple({b_.ellipsis(), moved.back()});
+  else s->slice = written.size() == 1 ? written[0] : b_.tuple(written);
+  // The channel axis indexed away: the rest is in PyTorch order already.
+  if (!ast::is<ast::Slice>(items[1]) || kept < 3) return Fact::torch(kept);
+  return Fact::cl(kept);
 }
 
 std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast::Call* call) {
@@ -1805,7 +1854,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     case Layout::Any: {
       // Element-wise: every tensor argument in the primary's layout.
       Fact f = primary ? resolved(primary->fact) : Fact{};
-      int spatial = f.spatial;  // broadcasting may give another size: kept when all agree
+      int spatial = f.spatial;  // of the broadcast result (Fact::broadcast_spatial)
       auto others = [&](Val& v) {
         Fact g = resolved(v.fact);
         if (&v == primary || !g.tensor() || g.is_scalar()) return;
@@ -1814,7 +1863,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           spatial = g.spatial;
           return;
         }
-        if (g.spatial != spatial) spatial = 0;
+        spatial = Fact::broadcast_spatial(spatial, g.spatial);
         if (f.kind == Fact::CL && g.kind != Fact::CL) demand_torch(f, primary->expr), f = Fact::torch(f.rank);
         else if (g.kind == Fact::CL && f.kind != Fact::CL) demand_torch(g, v.expr);
       };
@@ -2209,7 +2258,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
           out = Fact::torch(std::max(lf.rank, rf.rank));
         }
       }
-      if (lf.tensor() && rf.tensor()) out = out.with_spatial(lf.spatial == rf.spatial ? lf.spatial : 0);
+      if (lf.tensor() && rf.tensor()) out = out.with_spatial(Fact::broadcast_spatial(lf.spatial, rf.spatial));
       o->left = l.expr;
       o->right = r.expr;
       return {o, out};
@@ -2261,6 +2310,13 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         Val idx = lower_expr(s->slice);
         s->slice = idx.expr;
         return {s, ast::is<ast::Slice>(s->slice) ? f : f.element()};
+      }
+      if (f.kind == Fact::CL && opt_.channels_last) {
+        // x[:, c], x[:, a:b, ::2]: the channel index moves last (x[..., c]).
+        if (std::optional<Fact> g = index_channels_last(s, f.rank)) {
+          s->value = v.expr;
+          return {s, *g};
+        }
       }
       if (f.tensor()) demand_torch(f, v.expr);
       s->value = v.expr;
