@@ -510,3 +510,67 @@ class Net(nn.Module):
     check(source, "Net()", [(2, 3, 5, 6)], io_layout="keras")
     code = flat(convert(source, "channels_last", "keras"))
     assert "x[..., 0], " in code and "x[..., 2:6]" in code and "x[:, ::2, :, i]" in code
+
+
+# --- From the review of 2026-11-29: outputs under --io-layout keras, slice bounds,
+# len(), strided spatial indexing with `...`.
+
+def test_keras_io_moves_every_image_like_output_last():
+    source = HEAD + """
+class Two(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.a(x)
+        return y, y * 2
+
+
+class Net(nn.Module):
+    def __init__(self, mode):
+        super().__init__()
+        self.t = Two()
+        self.mode = mode
+
+    def forward(self, x):
+        if self.mode == 0:
+            return {"y": self.t(x)[0], "s": x.mean()}
+        if self.mode == 1:
+            return self.t(x)
+        y, z = self.t(x)
+        return y, [z * 2, z.mean((2, 3))]
+"""
+    for mode in range(3):
+        check(source, f"Net({mode})", [(2, 3, 9, 7)], io_layout="keras")
+        check(source, f"Net({mode})", [(2, 3, 9, 7)], layout="channels_first", io_layout="keras")
+
+
+FOCUS = HEAD + """
+class Focus(nn.Module):
+    def __init__(self, c1, c2):
+        super().__init__()
+        self.conv = nn.Conv2d(c1 * 4, c2, 1)
+
+    def forward(self, x):
+        return self.conv(torch.cat([x[..., ::2, ::2], x[..., 1::2, ::2], x[..., ::2, 1::2], x[..., 1::2, 1::2]], 1))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.focus = Focus(4, 8)
+
+    def forward(self, x):
+        x = self.focus(self.stem(x))
+        return x[:, : x.size(1) // 2] * len(x)
+"""
+
+
+def test_strided_spatial_indexing_slice_bounds_and_len():
+    check(FOCUS, "Net()", [(2, 3, 8, 6)])
+    check(FOCUS, "Net()", [(2, 3, 8, 6)], io_layout="keras")
+    assert graph_transposes(FOCUS, "Net()", [(2, 3, 8, 6)]) == 0
+    code = flat(convert(FOCUS, "channels_last", "keras"))
+    assert "x[..., ::2, ::2, :]" in code and "ops.shape(x)[0]" in code

@@ -350,9 +350,16 @@ class Lowerer {
   static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
   // `s` (a clone whose value is a channels-last tensor of `rank`) indexed with its
   // channel index moved last, when every index is a slice or an int (literal or
-  // int variable) and the batch axis is kept; the result's fact, else nullopt and
-  // `s` unchanged.
-  std::optional<Fact> index_channels_last(ast::Subscript* s, int rank);
+  // int variable) and the batch axis is kept, or `...` and slices/ints of spatial
+  // axes; the result's fact, else nullopt and `s` unchanged. `dry`: only whether.
+  std::optional<Fact> index_channels_last(ast::Subscript* s, int rank, bool dry = false);
+  // What the first caller passed for the parameter of a Pending fact (Unit::hints).
+  std::optional<Fact> hint(const Fact& f) const {
+    if (f.kind != Fact::Pending || frame_ == nullptr) return std::nullopt;
+    const std::vector<Fact>& h = frame_->unit->hints;
+    if (f.param < 0 || static_cast<std::size_t>(f.param) >= h.size()) return std::nullopt;
+    return h[static_cast<std::size_t>(f.param)];
+  }
   // The axes of a Permute entry's call when they are int literals (negative ones
   // normalised), else empty.
   static std::vector<int64_t> literal_permutation(const Entry& entry, const ast::Call* call);
@@ -703,7 +710,7 @@ int Lowerer::result_spatial(const Entry& entry, const Fact& in, const ast::Call*
   return size <= (1 << 30) ? static_cast<int>(size) : 0;
 }
 
-std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank) {
+std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank, bool dry) {
   std::vector<ast::ExprNode*> items;
   if (auto* t = ast::as<ast::Tuple>(s->slice)) items.assign(t->elts.begin(), t->elts.end());
   else items.push_back(s->slice);
@@ -715,13 +722,30 @@ std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank) {
     return n != nullptr && frame_->int_vars.count(std::string(n->id)) > 0;
   };
   for (ast::ExprNode* e : items) {
-    if (auto* sl = ast::as<ast::Slice>(e)) {
-      if (!is_int(sl->lower) || !is_int(sl->upper) || !is_int(sl->step)) return std::nullopt;
+    if (auto* c = ast::as<ast::Constant>(e); c && c->value.kind == ast::ConstantValue::Kind::Ellipsis && e == items[0])
+      continue;
+    if (ast::is<ast::Slice>(e)) {
+      continue;  // a slice keeps its axis, whatever its bounds (x[:, :x.size(1) // 2])
     } else if (e == nullptr || !is_int(e)) {
       return std::nullopt;
     }
   }
+  if (auto* c = ast::as<ast::Constant>(items[0]); c && c->value.kind == ast::ConstantValue::Kind::Ellipsis) {
+    // x[..., ::2, 1:]: spatial axes only (the last ones in PyTorch order), which
+    // come just before the channel axis in channels-last: x[..., ::2, 1:, :].
+    if (items.size() - 1 > static_cast<std::size_t>(rank - 2)) return std::nullopt;
+    if (dry) return Fact{};
+    int ints = 0;
+    for (std::size_t i = 1; i < items.size(); ++i) {
+      if (!ast::is<ast::Slice>(items[i])) ++ints;
+      items[i] = lower_expr(items[i]).expr;
+    }
+    items.push_back(b_.full_slice());
+    s->slice = b_.tuple(items);
+    return rank - ints >= 3 ? Fact::cl(rank - ints) : Fact::torch(rank - ints);
+  }
   if (!ast::is<ast::Slice>(items[0])) return std::nullopt;  // the batch axis is kept
+  if (dry) return Fact{};
   while (static_cast<int>(items.size()) < rank) items.push_back(b_.full_slice());
   auto full = [](const ast::ExprNode* e) {
     auto* sl = ast::as<ast::Slice>(e);
@@ -910,6 +934,15 @@ bool Lowerer::takes_flat(const ModuleDesc& d, bool passes) const {
 }
 
 ast::ExprNode* Lowerer::keras_io_output(const Fact& f, ast::ExprNode* e) {
+  if (f.kind == Fact::List || (f.kind == Fact::NonTensor && !ast::is<ast::Constant>(e))) {
+    // A tuple a block returned, a list or dict of outputs: their tensors are in
+    // PyTorch order; each image-like one goes out channels-last.
+    Why why(this, "the model returns these tensors in PyTorch's axis order and channels-last images "
+                  "(--io-layout keras)");
+    note_layout(e, "has each image-like tensor moved to channels-last on return");
+    out_.helpers.insert("pytorch_channels_last");
+    return b_.call("pytorch_channels_last", {e});
+  }
   if (f.kind != Fact::Torch) return e;  // channels-last already, or layout-free (a parameter as it came)
   if (f.rank == 0 || (f.rank >= 3 && f.rank <= 5)) {
     Why why(this, "the model computes it in PyTorch's axis order and returns channels-last images "
@@ -1755,6 +1788,16 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     }
     if (func == nullptr) func = lower_expr(call->func).expr;
     if (auto* listed = ast::as<ast::Call>(containers_as_lists(call)); listed != call) call = listed;
+    // len(t) of a tensor: its first axis (the batch axis in either layout), which
+    // a compiled graph may know only when it runs.
+    if (auto* n = ast::as<ast::Name>(call->func);
+        n && n->id == "len" && call->args.size() == 1 && call->keywords.empty() && !frame_->env.count("len")) {
+      Val x = lower_expr(call->args[0]);
+      if (Fact f = resolved(x.fact); f.tensor()) {
+        if (f.kind == Fact::Pending || f.kind == Fact::Flat) demand_torch(f, x.expr);
+        return {b_.subscript(b_.call("ops.shape", {x.expr}), b_.integer(0)), Fact{}};
+      }
+    }
     ast::Call* plain = relower_call(call, func, in_torch_layout);
     // int(t) / float(t) / bool(t) read a tensor's value into Python: fine eagerly,
     // impossible inside a compiled graph.
@@ -2311,6 +2354,10 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         s->slice = idx.expr;
         return {s, ast::is<ast::Slice>(s->slice) ? f : f.element()};
       }
+      // A parameter indexed first: the layout its first caller passes it in.
+      if (std::optional<Fact> h = hint(f); h && h->kind == Fact::CL) {
+        if (index_channels_last(s, h->rank, /*dry=*/true)) f = demand_cl(f, h->rank, v.expr);
+      }
       if (f.kind == Fact::CL && opt_.channels_last) {
         // x[:, c], x[:, a:b, ::2]: the channel index moves last (x[..., c]).
         if (std::optional<Fact> g = index_channels_last(s, f.rank)) {
@@ -2355,10 +2402,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         // All open: the layout the first caller passes the first one in.
         if (!decided)
           for (const Fact& f : facts)
-            if (const std::vector<Fact>& h = frame_->unit->hints; f.kind == Fact::Pending && !decided &&
-                                                                   static_cast<std::size_t>(f.param) < h.size() &&
-                                                                   h[static_cast<std::size_t>(f.param)].kind == Fact::CL)
-              decided = h[static_cast<std::size_t>(f.param)];
+            if (std::optional<Fact> h = hint(f); !decided && h && h->kind == Fact::CL) decided = h;
         for (std::size_t i = 0; i < facts.size(); ++i) {
           if (facts[i].kind != Fact::Pending) continue;
           if (decided && decided->kind == Fact::CL) facts[i] = demand_cl(facts[i], decided->rank, out[i]);
@@ -2413,6 +2457,17 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       for (std::size_t i = 1; i < vals.size(); ++i) cs.push_back(vals[i].expr);
       c->comparators = b_.seq(cs);
       return {c, any_tensor && !identity ? (common ? *common : Fact::scalar()) : Fact{}};
+    }
+    case ast::NodeKind::Slice: {
+      // Bounds like `x.size(1) // 2` are expressions to lower too.
+      auto* sl = b_.clone(static_cast<ast::Slice*>(e));
+      for (ast::ExprNode** part : {&sl->lower, &sl->upper, &sl->step})
+        if (*part != nullptr) {
+          Val v = lower_expr(*part);
+          if (resolved(v.fact).tensor()) demand_torch(v.fact, v.expr);
+          *part = v.expr;
+        }
+      return {sl, {}};
     }
     case ast::NodeKind::Dict: {
       // A dict of outputs: its tensors in PyTorch order.
@@ -2706,7 +2761,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           Val v = lower_expr(x);
           Fact f = resolved(v.fact);
           Why why(this, "returned tuples hold their tensors in PyTorch's axis order");
-          if (keras_io() && f.tensor()) v.expr = keras_io_output(f, v.expr);
+          if (keras_io()) v.expr = keras_io_output(f, v.expr);
           else if (f.tensor() || f.kind == Fact::List) demand_torch(f, v.expr);
           if (!f.tensor()) nested_or_plain = true;
           return v.expr;

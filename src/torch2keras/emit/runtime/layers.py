@@ -269,7 +269,14 @@ def pytorch_channels_first(x):
 def pytorch_channels_last(x):
     """An output of a model converted with --io-layout keras computed in PyTorch's
     axis order: an image-like tensor (3 to 5 axes) goes out channels-last (axis 1
-    moved last); others are unchanged."""
+    moved last), and so does each one in a tuple, list or dict of outputs; anything
+    else is unchanged."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(pytorch_channels_last(v) for v in x)
+    if isinstance(x, dict):
+        return {k: pytorch_channels_last(v) for k, v in x.items()}
+    if x is None or not hasattr(x, "shape"):
+        return x
     return ops.moveaxis(x, 1, -1) if 3 <= len(x.shape) <= 5 else x
 
 
