@@ -334,6 +334,17 @@ class Lowerer {
   // `x` (N, S * C) reordered between PyTorch's (C, S) feature order and the
   // channels-last flatten's (S, C) (Fact::Flat).
   ast::ExprNode* reorder_flat(ast::ExprNode* x, int spatial, bool to_torch);
+  // `value` assigned to a fresh variable (tmp, tmp1...) before the current
+  // statement (frame_->hoist must be set); the variable.
+  ast::Name* into_temp(ast::ExprNode* value) {
+    std::string name;
+    do {
+      name = "tmp" + (frame_->temps == 0 ? std::string() : std::to_string(frame_->temps));
+      ++frame_->temps;
+    } while (frame_->names.count(name));
+    frame_->hoist->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), value));
+    return b_.name(name);
+  }
   // Variables of the outer block holding a Fact::Flat value converted (before a
   // compound statement: branches and loops join PyTorch-order values).
   void flush_flat(std::vector<ast::StmtNode*>& out);
@@ -890,15 +901,7 @@ std::string Lowerer::layout_need(const Entry& entry) {
 
 ast::ExprNode* Lowerer::reorder_flat(ast::ExprNode* x, int spatial, bool to_torch) {
   // (N, S, C) -> (N, C, S) and back: a transpose of the feature axis split in two.
-  if (!ast::is<ast::Name>(x) && frame_ != nullptr && frame_->hoist != nullptr) {
-    std::string name;
-    do {
-      name = "tmp" + (frame_->temps == 0 ? std::string() : std::to_string(frame_->temps));
-      ++frame_->temps;
-    } while (frame_->names.count(name));
-    frame_->hoist->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
-    x = b_.name(name);
-  }
+  if (!ast::is<ast::Name>(x) && frame_ != nullptr && frame_->hoist != nullptr) x = into_temp(x);
   auto batch = [&] { return b_.subscript(b_.call("ops.shape", {x}), b_.integer(0)); };
   auto rest = [&] { return b_.literal(ConstValue::int_value(-1)); };
   ast::ExprNode* split = b_.call(
@@ -2087,13 +2090,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   auto once = [&](std::string_view param, ast::ExprNode*& expr) {
     if (expr == nullptr || ast::is<ast::Name>(expr) || ast::is<ast::Constant>(expr) || frame_->hoist == nullptr) return;
     if (uses_of(entry, param) < 2) return;
-    std::string name;
-    do {
-      name = "tmp" + (frame_->temps == 0 ? std::string() : std::to_string(frame_->temps));
-      ++frame_->temps;
-    } while (frame_->names.count(name));
-    frame_->hoist->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), expr));
-    expr = b_.name(name);
+    expr = into_temp(expr);
   };
   if (receiver != nullptr) once("self", recv_val.expr);
   {
