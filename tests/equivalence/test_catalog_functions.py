@@ -25,6 +25,9 @@ class Net(nn.Module):
 
 CASES = [
     # (expression of x, input shape)
+    # einsum with one operand: the operand, not the sequence of operands.
+    ('torch.einsum("bchw->bhwc", x)', (2, 3, 5, 6)),
+    ('torch.einsum("bchw,bchw->bc", x, x * 2)', (2, 3, 5, 6)),
     ("F.avg_pool2d(x, 3, stride=1, padding=1)", (2, 3, 8, 8)),  # P21: padding counted
     ("F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)", (2, 3, 9, 9)),
     ("F.avg_pool2d(x, 3, stride=2, ceil_mode=True)", (2, 3, 8, 8)),  # P22

@@ -160,7 +160,7 @@ class Instantiator {
       v.name = a->vararg->arg;
       // `x.view(a, b)` binds shape=(a, b); `x.view((a, b))` binds the tuple itself.
       if (extra.size() == 1 && (ast::is<ast::Tuple>(extra[0]) || ast::is<ast::List>(extra[0]) ||
-                                ast::is<ast::Name>(extra[0])))
+                                (ast::is<ast::Name>(extra[0]) && !(req_.is_tensor && req_.is_tensor(extra[0])))))
         v.expr = extra[0];
       else
         v.expr = b_.tuple(extra);
@@ -520,7 +520,16 @@ ast::ExprNode* fold(ast::ExprNode* e, Builder& b) {
     case ast::NodeKind::Call: {
       auto* c = static_cast<ast::Call*>(e);
       std::vector<ast::ExprNode*> args;
-      for (ast::ExprNode* a : c->args) args.push_back(fold(a, b));
+      for (ast::ExprNode* a : c->args) {
+        // f(*(x, y)) is f(x, y): a `*operands` form given its operands one by one.
+        auto* star = ast::as<ast::Starred>(a);
+        auto* items = star != nullptr ? ast::as<ast::Tuple>(star->value) : nullptr;
+        if (items == nullptr) {
+          args.push_back(fold(a, b));
+          continue;
+        }
+        for (ast::ExprNode* x : items->elts) args.push_back(fold(x, b));
+      }
       c->args = b.seq(args);
       std::string callee = callee_path(c->func);
       const auto& catalog = catalog::Catalog::instance();

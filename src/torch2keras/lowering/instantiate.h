@@ -33,6 +33,9 @@ struct InstantiateRequest {
   // to keep it. Called with the parameter name and its bound expression (null
   // when the default is used).
   std::function<ast::ExprNode*(std::string_view param, ast::ExprNode* bound)> remap;
+  // Whether an argument (as given in `args`) is a tensor: a lone tensor passed to
+  // a `*operands` parameter is one operand, not the sequence of them. May be empty.
+  std::function<bool(const ast::ExprNode*)> is_tensor;
   bool channels_last = true;
   int rank = 0;  // the tensor rank, for SPATIAL_AXES
 };

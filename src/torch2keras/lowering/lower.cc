@@ -2101,6 +2101,11 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   }
   req.self = receiver != nullptr ? recv_val.expr : nullptr;
   for (Val& v : args) req.args.push_back(v.expr);
+  req.is_tensor = [&args](const ast::ExprNode* e) {
+    for (const Val& v : args)
+      if (v.expr == e) return v.fact.tensor();
+    return false;
+  };
   for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   req.rank = rank;
   InstantiateResult r = instantiate(req, b_);
