@@ -574,3 +574,51 @@ def test_strided_spatial_indexing_slice_bounds_and_len():
     assert graph_transposes(FOCUS, "Net()", [(2, 3, 8, 6)]) == 0
     code = flat(convert(FOCUS, "channels_last", "keras"))
     assert "x[..., ::2, ::2, :]" in code and "ops.shape(x)[0]" in code
+
+
+SE_BLOCK = HEAD + """
+class SE(nn.Module):
+    def __init__(self, c, r=2):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Sequential(nn.Linear(c, c // r), nn.ReLU(inplace=True), nn.Linear(c // r, c), nn.Sigmoid())
+
+    def forward(self, x):
+        b, c, _, _ = x.size()
+        y = self.avg_pool(x).view(b, c)
+        y = self.fc(y).view(b, c, 1, 1)
+        return x * y.expand_as(x)
+
+
+class Gate(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc = nn.Linear(c, c)
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        s = self.fc(x.mean((2, 3))).reshape(n, c, 1, 1)
+        return x * torch.sigmoid(s) + x.view(n, c, h * w).mean(-1).view(-1, c, 1, 1)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.se = SE(8)
+        self.gate = Gate(8)
+        self.bn = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return self.bn(self.gate(self.se(self.conv(x))))
+"""
+
+
+def test_squeeze_excitation_written_with_views_and_linear_stays_channels_last():
+    check(SE_BLOCK, "Net()", [(2, 3, 6, 5)])
+    check(SE_BLOCK, "Net()", [(2, 3, 6, 5)], io_layout="keras")
+    check(SE_BLOCK, "Net()", [(2, 3, 6, 5)], layout="channels_first")
+    code = flat(convert(SE_BLOCK, "channels_last", "keras"))
+    assert "b, _, _, c = ops.shape(x)" in code and "ops.reshape(y, (ops.shape(y)[0], 1, 1, -1))" in code
+    # Only Gate's x.view(n, c, h * w) (a 3-D view of an image) reads PyTorch order.
+    assert graph_transposes(SE_BLOCK, "Net()", [(2, 3, 6, 5)]) == 1

@@ -56,7 +56,7 @@ struct Fact {
   int rank = 0;
   int param = -1;  // Pending: the parameter's index
   bool elem_cl = false;  // List: the elements are channels-last of `rank`
-  // CL: the product of the spatial sizes (H * W) when known at conversion time
+  // CL and Torch: the product of the spatial sizes (H * W) when known at conversion time
   // (an adaptive pool's output_size, a keepdim mean over them, kept by norms and
   // element-wise ops); 0 when unknown. A flatten of a channels-last tensor whose
   // spatial size is 1 is a flatten in PyTorch order: (N, 1, 1, C) and (N, C, 1, 1)
@@ -89,7 +89,7 @@ struct Fact {
   static int broadcast_spatial(int a, int b) { return a == b ? a : a == 1 ? b : b == 1 ? a : 0; }
   Fact with_spatial(int s) const {
     Fact f = *this;
-    if (kind == CL) f.spatial = s;
+    if (kind == CL || kind == Torch) f.spatial = s;
     return f;
   }
 };
@@ -334,6 +334,16 @@ class Lowerer {
   // `x` (N, S * C) reordered between PyTorch's (C, S) feature order and the
   // channels-last flatten's (S, C) (Fact::Flat).
   ast::ExprNode* reorder_flat(ast::ExprNode* x, int spatial, bool to_torch);
+  // A rank-`rank` tensor whose spatial axes are all 1, reshaped between (N, C, 1, 1)
+  // and (N, 1, 1, C): the same values in the same order.
+  ast::ExprNode* unit_map(ast::ExprNode* x, int rank, bool to_cl) {
+    if (!ast::is<ast::Name>(x) && frame_ != nullptr && frame_->hoist != nullptr) x = into_temp(x);
+    std::vector<ast::ExprNode*> shape{b_.subscript(b_.call("ops.shape", {x}), b_.integer(0))};
+    if (!to_cl) shape.push_back(b_.literal(ConstValue::int_value(-1)));
+    for (int i = 2; i < rank; ++i) shape.push_back(b_.integer(1));
+    if (to_cl) shape.push_back(b_.literal(ConstValue::int_value(-1)));
+    return b_.call("ops.reshape", {x, b_.tuple(shape)});
+  }
   // `value` assigned to a fresh variable (tmp, tmp1...) before the current
   // statement (frame_->hoist must be set); the variable.
   ast::Name* into_temp(ast::ExprNode* value) {
@@ -359,6 +369,12 @@ class Lowerer {
   // Whether `call` of a Flatten/Reshape entry merges every axis after the batch
   // axis of a rank-`rank` tensor: flatten(x, 1), x.view(x.size(0), -1).
   static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
+  // `b, c, h, w = x.size()` (or x.shape) where x is a channels-last variable of that
+  // rank (or a parameter its first caller passes so): the targets in channels-last
+  // order (b, h, w, c), after deciding the parameter; else null.
+  ast::Tuple* channels_last_shape_unpack(const ast::Assign* a);
+  // The shape a Reshape entry's call asks for, as written (empty if not a display).
+  static std::vector<ast::ExprNode*> reshape_target(const Entry& entry, const ast::Call* call);
   // `s` (a clone whose value is a channels-last tensor of `rank`) indexed with its
   // channel index moved last, when every index is a slice or an int (literal or
   // int variable) and the batch axis is kept, or `...` and slices/ints of spatial
@@ -629,6 +645,11 @@ Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
     return p;
   }
   if (f.kind == Fact::CL) return f;
+  if (f.kind == Fact::Torch && f.spatial == 1 && f.rank == rank) {
+    // (N, C, 1, 1) and (N, 1, 1, C) hold their values in one order: a reshape.
+    expr = rebind(expr, unit_map(expr, rank, true), Fact::cl(rank).with_spatial(1));
+    return Fact::cl(rank).with_spatial(1);
+  }
   if (f.kind == Fact::Torch) {
     expr = convert_value(expr, perm_to_cl(b_, rank), Fact::cl(rank));
     return Fact::cl(rank);
@@ -646,8 +667,10 @@ ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::Expr
 // `converted` (computed from `expr`) in place of `expr`: a variable is rebound by a
 // statement before the current one when it can be, as convert_value does.
 ast::ExprNode* Lowerer::rebind(ast::ExprNode* expr, ast::ExprNode* converted, Fact to) {
-  note_layout(expr, to.kind == Fact::CL     ? "is transposed to channels-last"
+  note_layout(expr, to.kind == Fact::CL && to.spatial == 1 ? "is reshaped to channels-last (its spatial axes are 1)"
+                    : to.kind == Fact::CL     ? "is transposed to channels-last"
                     : to.kind == Fact::Flat ? "has its features reordered to a channels-last flatten's (H, W, C) order"
+                    : to.spatial == 1 ? "is reshaped to PyTorch's axis order (its spatial axes are 1)"
                     : ast::is<ast::Call>(converted) && syntax::unparse(static_cast<ast::Call*>(converted)->func) == "ops.reshape"
                         ? "has its features reordered from a channels-last flatten's (H, W, C) order to PyTorch's (C, H, W)"
                         : "is transposed to PyTorch's axis order");
@@ -683,6 +706,10 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
   if (f.kind == Fact::Pending) {
     frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::torch();
     return Fact::torch();
+  }
+  if (f.kind == Fact::CL && f.spatial == 1) {
+    expr = rebind(expr, unit_map(expr, f.rank, false), Fact::torch(f.rank).with_spatial(1));
+    return Fact::torch(f.rank).with_spatial(1);
   }
   if (f.kind == Fact::CL) {
     expr = convert_value(expr, perm_to_torch(b_, f.rank), Fact::torch(f.rank));
@@ -805,6 +832,58 @@ std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast:
     seen[static_cast<std::size_t>(a)] = true;
   }
   return p;
+}
+
+ast::Tuple* Lowerer::channels_last_shape_unpack(const ast::Assign* a) {
+  if (!opt_.channels_last || a->targets.size() != 1) return nullptr;
+  auto* tt = ast::as<ast::Tuple>(a->targets[0]);
+  if (tt == nullptr) return nullptr;
+  const ast::ExprNode* x = nullptr;
+  if (auto* c = ast::as<ast::Call>(a->value); c && c->args.empty() && c->keywords.empty())
+    if (auto* at = ast::as<ast::Attribute>(c->func); at && at->attr == "size") x = at->value;
+  if (auto* at = ast::as<ast::Attribute>(a->value); at && at->attr == "shape") x = at->value;
+  auto* n = ast::as<ast::Name>(x);
+  if (n == nullptr || frame_->env.count("ops")) return nullptr;
+  auto it = frame_->env.find(std::string(n->id));
+  if (it == frame_->env.end()) return nullptr;
+  int rank = static_cast<int>(tt->elts.size());
+  for (ast::ExprNode* e : tt->elts)
+    if (!ast::is<ast::Name>(e)) return nullptr;
+  Fact f = resolved(it->second);
+  if (std::optional<Fact> h = hint(f); h && h->kind == Fact::CL && h->rank == rank) {
+    ast::ExprNode* ref = b_.name(n->id);
+    f = demand_cl(f, rank, ref);
+  }
+  if (f.kind != Fact::CL || f.rank != rank || rank < 3) return nullptr;
+  ++frame_->reads[std::string(n->id)];
+  std::vector<ast::ExprNode*> order{tt->elts[0]};
+  for (int i = 2; i < rank; ++i) order.push_back(tt->elts[static_cast<std::size_t>(i)]);
+  order.push_back(tt->elts[1]);
+  auto* out = b_.tuple(order);
+  out->ctx = ast::ExprContext::Store;
+  return out;
+}
+
+std::vector<ast::ExprNode*> Lowerer::reshape_target(const Entry& entry, const ast::Call* call) {
+  std::vector<ast::ExprNode*> shape;
+  if (entry.layout != Layout::Reshape || entry.dim_params.empty()) return shape;
+  if (entry.kind == catalog::EntryKind::Method) {
+    if (!call->keywords.empty()) return shape;
+    if (call->args.size() == 1) {
+      if (auto* t = ast::as<ast::Tuple>(call->args[0])) shape.assign(t->elts.begin(), t->elts.end());
+      else if (auto* l = ast::as<ast::List>(call->args[0])) shape.assign(l->elts.begin(), l->elts.end());
+      else if (analysis::literal_value(call->args[0]).kind == ConstValue::Kind::Int) shape.push_back(call->args[0]);
+    } else {
+      shape.assign(call->args.begin(), call->args.end());
+    }
+  } else {
+    const ast::ExprNode* s = bound_expr(entry, *call, entry.dim_params[0]);
+    if (auto* t = ast::as<ast::Tuple>(s)) shape.assign(t->elts.begin(), t->elts.end());
+    else if (auto* l = ast::as<ast::List>(s)) shape.assign(l->elts.begin(), l->elts.end());
+  }
+  for (ast::ExprNode* e : shape)
+    if (ast::is<ast::Starred>(e)) return {};
+  return shape;
 }
 
 bool Lowerer::flattens_batch(const Entry& entry, const ast::Call* call, int rank) {
@@ -1910,7 +1989,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           return;
         }
         spatial = Fact::broadcast_spatial(spatial, g.spatial);
-        if (f.kind == Fact::CL && g.kind != Fact::CL) demand_torch(f, primary->expr), f = Fact::torch(f.rank);
+        if (f.kind == Fact::CL && g.kind == Fact::Torch && g.spatial == 1 && g.rank == f.rank) demand_cl(g, f.rank, v.expr);
+        else if (g.kind == Fact::CL && f.kind == Fact::Torch && f.spatial == 1 && f.rank == g.rank)
+          f = demand_cl(f, g.rank, primary->expr);
+        else if (f.kind == Fact::CL && g.kind != Fact::CL) demand_torch(f, primary->expr), f = Fact::torch(f.rank);
         else if (g.kind == Fact::CL && f.kind != Fact::CL) demand_torch(g, v.expr);
       };
       for (Val& v : args) others(v);
@@ -1929,7 +2011,24 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     case Layout::Reshape: {
       // A flatten of a spatial size 1 tensor (N, 1, 1, C) is already in PyTorch order.
       Fact f = primary ? resolved(primary->fact) : Fact{};
-      if (f.kind == Fact::CL && f.spatial == 1 && flattens_batch(*entry, call, f.rank)) {
+      std::vector<ast::ExprNode*> target = reshape_target(*entry, call);
+      // A view to (A, B, 1, ..., 1): a vector per sample made a 1x1 map, to scale a
+      // feature map. Its channels-last form (A, 1, ..., 1, B) is a reshape away.
+      bool to_map = opt_.channels_last && target.size() >= 3 && target.size() <= 5 &&
+                    (f.kind == Fact::Torch || (f.kind == Fact::CL && f.spatial == 1));
+      for (std::size_t i = 2; to_map && i < target.size(); ++i) {
+        ConstValue one = analysis::literal_value(target[i]);
+        to_map = one.kind == ConstValue::Kind::Int && one.integer == 1;
+      }
+      if (to_map) {
+        // In PyTorch order, with the size 1 known: a channels-last use reshapes it.
+        if (f.kind == Fact::CL) demand_torch(f, primary->expr);
+        out = Fact::torch(static_cast<int>(target.size())).with_spatial(1);
+      } else if (f.kind == Fact::CL && f.spatial == 1 && entry->layout == Layout::Reshape) {
+        // (N, 1, 1, C) holds its values in the order (N, C, 1, 1) does: any view of it
+        // reads them as PyTorch does.
+        out = Fact::torch(static_cast<int>(target.size()));
+      } else if (f.kind == Fact::CL && f.spatial == 1 && flattens_batch(*entry, call, f.rank)) {
         out = Fact::torch(2);
       } else if (f.kind == Fact::CL && f.spatial > 1 && accepting && frame_->depth == 1 &&
                  flattens_batch(*entry, call, f.rank)) {
@@ -2631,6 +2730,14 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
             for (ast::ExprNode* x : tv->elts) hold(t, x);
           }
         }
+      } else if (ast::Tuple* unpacked = channels_last_shape_unpack(a)) {
+        // `b, c, h, w = x.size()` of a channels-last x: `b, h, w, c = ops.shape(x)`.
+        c->targets = b_.seq(std::vector<ast::ExprNode*>{unpacked});
+        c->value = b_.call("ops.shape", {b_.name(static_cast<ast::Name*>(
+                                            ast::is<ast::Call>(a->value)
+                                                ? static_cast<ast::Attribute*>(static_cast<ast::Call*>(a->value)->func)->value
+                                                : static_cast<ast::Attribute*>(a->value)->value)->id)});
+        for (ast::ExprNode* x : unpacked->elts) bind_target(x, Fact{});
       } else {
         // `x = torch.flatten(x, 1)` in the function body may keep a channels-last flatten.
         accept_flat_ = a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]) && frame_->depth == 1;
