@@ -28,6 +28,8 @@ CASES = [
     # einsum with one operand: the operand, not the sequence of operands.
     ('torch.einsum("bchw->bhwc", x)', (2, 3, 5, 6)),
     ('torch.einsum("bchw,bchw->bc", x, x * 2)', (2, 3, 5, 6)),
+    # A whole size as the shape: x.view(x.size()), not x.view((x.size(),)).
+    ("x.view(x.size()) + x.reshape(x.shape)", (2, 3, 5, 6)),
     ("F.avg_pool2d(x, 3, stride=1, padding=1)", (2, 3, 8, 8)),  # P21: padding counted
     ("F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)", (2, 3, 9, 9)),
     ("F.avg_pool2d(x, 3, stride=2, ceil_mode=True)", (2, 3, 8, 8)),  # P22

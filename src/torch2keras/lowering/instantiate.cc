@@ -160,7 +160,8 @@ class Instantiator {
       v.name = a->vararg->arg;
       // `x.view(a, b)` binds shape=(a, b); `x.view((a, b))` binds the tuple itself.
       if (extra.size() == 1 && (ast::is<ast::Tuple>(extra[0]) || ast::is<ast::List>(extra[0]) ||
-                                (ast::is<ast::Name>(extra[0]) && !(req_.is_tensor && req_.is_tensor(extra[0])))))
+                                (ast::is<ast::Name>(extra[0]) && !(req_.is_tensor && req_.is_tensor(extra[0]))) ||
+                                (req_.is_sequence && req_.is_sequence(extra[0]))))
         v.expr = extra[0];
       else
         v.expr = b_.tuple(extra);

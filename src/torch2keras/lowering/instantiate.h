@@ -36,6 +36,9 @@ struct InstantiateRequest {
   // Whether an argument (as given in `args`) is a tensor: a lone tensor passed to
   // a `*operands` parameter is one operand, not the sequence of them. May be empty.
   std::function<bool(const ast::ExprNode*)> is_tensor;
+  // Whether an argument is a sequence of sizes (`x.size()`, lowered to
+  // ops.shape(x)): alone, it is the whole `*shape`, as in x.view(y.size()).
+  std::function<bool(const ast::ExprNode*)> is_sequence;
   bool channels_last = true;
   int rank = 0;  // the tensor rank, for SPATIAL_AXES
 };

@@ -2205,6 +2205,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       if (v.expr == e) return v.fact.tensor();
     return false;
   };
+  req.is_sequence = [](const ast::ExprNode* e) {
+    auto* c = ast::as<ast::Call>(e);
+    return c != nullptr && syntax::unparse(c->func) == "ops.shape";
+  };
   for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   req.rank = rank;
   InstantiateResult r = instantiate(req, b_);
