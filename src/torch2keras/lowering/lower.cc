@@ -371,8 +371,8 @@ class Lowerer {
   static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
   // `b, c, h, w = x.size()` (or x.shape) where x is a channels-last variable of that
   // rank (or a parameter its first caller passes so): the targets in channels-last
-  // order (b, h, w, c), after deciding the parameter; else null.
-  ast::Tuple* channels_last_shape_unpack(const ast::Assign* a);
+  // order (b, h, w, c) and x, after deciding the parameter; else nulls.
+  std::pair<ast::Tuple*, const ast::Name*> channels_last_shape_unpack(const ast::Assign* a);
   // The shape a Reshape entry's call asks for, as written (empty if not a display).
   static std::vector<ast::ExprNode*> reshape_target(const Entry& entry, const ast::Call* call);
   // `s` (a clone whose value is a channels-last tensor of `rank`) indexed with its
@@ -834,34 +834,34 @@ std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast:
   return p;
 }
 
-ast::Tuple* Lowerer::channels_last_shape_unpack(const ast::Assign* a) {
-  if (!opt_.channels_last || a->targets.size() != 1) return nullptr;
+std::pair<ast::Tuple*, const ast::Name*> Lowerer::channels_last_shape_unpack(const ast::Assign* a) {
+  if (!opt_.channels_last || a->targets.size() != 1) return {};
   auto* tt = ast::as<ast::Tuple>(a->targets[0]);
-  if (tt == nullptr) return nullptr;
+  if (tt == nullptr) return {};
   const ast::ExprNode* x = nullptr;
   if (auto* c = ast::as<ast::Call>(a->value); c && c->args.empty() && c->keywords.empty())
     if (auto* at = ast::as<ast::Attribute>(c->func); at && at->attr == "size") x = at->value;
   if (auto* at = ast::as<ast::Attribute>(a->value); at && at->attr == "shape") x = at->value;
   auto* n = ast::as<ast::Name>(x);
-  if (n == nullptr || frame_->env.count("ops")) return nullptr;
+  if (n == nullptr) return {};
   auto it = frame_->env.find(std::string(n->id));
-  if (it == frame_->env.end()) return nullptr;
+  if (it == frame_->env.end()) return {};
   int rank = static_cast<int>(tt->elts.size());
   for (ast::ExprNode* e : tt->elts)
-    if (!ast::is<ast::Name>(e)) return nullptr;
+    if (!ast::is<ast::Name>(e)) return {};
   Fact f = resolved(it->second);
   if (std::optional<Fact> h = hint(f); h && h->kind == Fact::CL && h->rank == rank) {
     ast::ExprNode* ref = b_.name(n->id);
     f = demand_cl(f, rank, ref);
   }
-  if (f.kind != Fact::CL || f.rank != rank || rank < 3) return nullptr;
+  if (f.kind != Fact::CL || f.rank != rank || rank < 3) return {};
   ++frame_->reads[std::string(n->id)];
   std::vector<ast::ExprNode*> order{tt->elts[0]};
   for (int i = 2; i < rank; ++i) order.push_back(tt->elts[static_cast<std::size_t>(i)]);
   order.push_back(tt->elts[1]);
   auto* out = b_.tuple(order);
   out->ctx = ast::ExprContext::Store;
-  return out;
+  return {out, n};
 }
 
 std::vector<ast::ExprNode*> Lowerer::reshape_target(const Entry& entry, const ast::Call* call) {
@@ -2734,13 +2734,10 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
             for (ast::ExprNode* x : tv->elts) hold(t, x);
           }
         }
-      } else if (ast::Tuple* unpacked = channels_last_shape_unpack(a)) {
+      } else if (auto [unpacked, shaped] = channels_last_shape_unpack(a); unpacked != nullptr) {
         // `b, c, h, w = x.size()` of a channels-last x: `b, h, w, c = ops.shape(x)`.
         c->targets = b_.seq(std::vector<ast::ExprNode*>{unpacked});
-        c->value = b_.call("ops.shape", {b_.name(static_cast<ast::Name*>(
-                                            ast::is<ast::Call>(a->value)
-                                                ? static_cast<ast::Attribute*>(static_cast<ast::Call*>(a->value)->func)->value
-                                                : static_cast<ast::Attribute*>(a->value)->value)->id)});
+        c->value = b_.call("ops.shape", {b_.name(shaped->id)});
         for (ast::ExprNode* x : unpacked->elts) bind_target(x, Fact{});
       } else {
         // `x = torch.flatten(x, 1)` in the function body may keep a channels-last flatten.
