@@ -290,6 +290,30 @@ class Net(nn.Module):
     check(source, "Net()", [(2, 3, 8, 8)])
 
 
+
+def test_loops_forget_the_spatial_size_of_maps_in_pytorch_order():
+    # s is a 1x1 map in PyTorch order when the loop starts and 1x2 in the second
+    # pass: converting it to channels-last by a reshape, or flattening it as it
+    # is, would be right only in the first.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 1)
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        x = self.conv(x)
+        s = self.fc(x.mean((2, 3))).view(x.size(0), 2, 1, 1)
+        out = []
+        for _ in range(2):
+            y = x[:, :, :1, :1] * s
+            out.append(torch.flatten(s, 1))
+            s = torch.cat([s, y], 3)
+        return out[0], out[1]
+"""
+    check(source, "Net()", [(2, 3, 4, 5)])
+
 # --- Element-wise rules: 0-d tensors and comparisons go with any layout.
 
 def test_scalar_reductions_and_comparisons_keep_channels_last():

@@ -358,10 +358,10 @@ class Lowerer {
   // Variables of the outer block holding a Fact::Flat value converted (before a
   // compound statement: branches and loops join PyTorch-order values).
   void flush_flat(std::vector<ast::StmtNode*>& out);
-  // Loops: the spatial sizes of the variables bound before are not known inside.
+  // Loops: the spatial sizes of the variables bound before are not known inside
+  // (an iteration may change them), in either layout.
   void forget_spatial() {
-    for (auto& [name, f] : frame_->env)
-      if (f.kind == Fact::CL) f.spatial = 0;
+    for (auto& [name, f] : frame_->env) f = f.with_spatial(0);
   }
   // The spatial size of what `entry` (a spatial op) returns for `call` on an
   // input of fact `in` (Fact::spatial).
