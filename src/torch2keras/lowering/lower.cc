@@ -373,8 +373,15 @@ class Lowerer {
   // rank (or a parameter its first caller passes so): the targets in channels-last
   // order (b, h, w, c) and x, after deciding the parameter; else nulls.
   std::pair<ast::Tuple*, const ast::Name*> channels_last_shape_unpack(const ast::Assign* a);
+  // The items of the sequence a call passes for an entry's first `dims` parameter,
+  // as written: a method's arguments (x.view(a, b), x.view((a, b))) or a function's
+  // tuple or list display (torch.reshape(x, (a, b))); a lone int literal is one
+  // item. Empty when not written out (a variable, `*args`).
+  static std::vector<ast::ExprNode*> sequence_arg(const Entry& entry, const ast::Call* call);
   // The shape a Reshape entry's call asks for, as written (empty if not a display).
-  static std::vector<ast::ExprNode*> reshape_target(const Entry& entry, const ast::Call* call);
+  static std::vector<ast::ExprNode*> reshape_target(const Entry& entry, const ast::Call* call) {
+    return entry.layout == Layout::Reshape ? sequence_arg(entry, call) : std::vector<ast::ExprNode*>{};
+  }
   // `s` (a clone whose value is a channels-last tensor of `rank`) indexed with its
   // channel index moved last, when every index is a slice or an int (literal or
   // int variable) and the batch axis is kept, or `...` and slices/ints of spatial
@@ -753,22 +760,16 @@ std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank, bo
   if (auto* t = ast::as<ast::Tuple>(s->slice)) items.assign(t->elts.begin(), t->elts.end());
   else items.push_back(s->slice);
   if (items.empty() || static_cast<int>(items.size()) > rank) return std::nullopt;
-  auto is_int = [&](const ast::ExprNode* e) {
-    if (e == nullptr) return true;
-    if (analysis::literal_value(e).kind == ConstValue::Kind::Int) return true;
-    auto* n = ast::as<ast::Name>(e);
-    return n != nullptr && frame_->int_vars.count(std::string(n->id)) > 0;
-  };
-  for (ast::ExprNode* e : items) {
-    if (auto* c = ast::as<ast::Constant>(e); c && c->value.kind == ast::ConstantValue::Kind::Ellipsis && e == items[0])
-      continue;
-    if (ast::is<ast::Slice>(e)) {
-      continue;  // a slice keeps its axis, whatever its bounds (x[:, :x.size(1) // 2])
-    } else if (e == nullptr || !is_int(e)) {
-      return std::nullopt;
-    }
+  auto* first = ast::as<ast::Constant>(items[0]);
+  bool ellipsis = first != nullptr && first->value.kind == ast::ConstantValue::Kind::Ellipsis;
+  for (std::size_t i = ellipsis ? 1 : 0; i < items.size(); ++i) {
+    // A slice keeps its axis, whatever its bounds (x[:, :x.size(1) // 2]); an int
+    // (literal or int variable) removes it; anything else may be a tensor, None...
+    if (ast::is<ast::Slice>(items[i]) || analysis::literal_value(items[i]).kind == ConstValue::Kind::Int) continue;
+    auto* n = ast::as<ast::Name>(items[i]);
+    if (n == nullptr || !frame_->int_vars.count(std::string(n->id))) return std::nullopt;
   }
-  if (auto* c = ast::as<ast::Constant>(items[0]); c && c->value.kind == ast::ConstantValue::Kind::Ellipsis) {
+  if (ellipsis) {
     // x[..., ::2, 1:]: spatial axes only (the last ones in PyTorch order), which
     // come just before the channel axis in channels-last: x[..., ::2, 1:, :].
     if (items.size() - 1 > static_cast<std::size_t>(rank - 2)) return std::nullopt;
@@ -796,7 +797,7 @@ std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank, bo
   for (int i = 1; i + 1 < rank; ++i) plain = plain && full(moved[static_cast<std::size_t>(i)]);
   int kept = 0;
   for (ast::ExprNode* e : moved) kept += ast::is<ast::Slice>(e) ? 1 : 0;
-  for (ast::ExprNode*& e : moved) e = lower_expr(e).expr;  // ints and slices of ints: unchanged layouts
+  for (ast::ExprNode*& e : moved) e = lower_expr(e).expr;  // ints and slice bounds: no tensors to convert
   std::vector<ast::ExprNode*> written = moved;  // x[:, 1, :, :] is x[:, 1]
   while (written.size() > 1 && full(written.back())) written.pop_back();
   if (plain) s->slice = b_.tuple({b_.ellipsis(), moved.back()});
@@ -807,19 +808,8 @@ std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank, bo
 }
 
 std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast::Call* call) {
-  std::vector<const ast::ExprNode*> items;
-  const ast::ExprNode* dims = nullptr;
-  if (entry.kind == catalog::EntryKind::Method) {
-    if (!call->keywords.empty()) return {};
-    if (call->args.size() == 1) dims = call->args[0];
-    else items.assign(call->args.begin(), call->args.end());
-  } else if (!entry.dim_params.empty()) {
-    dims = bound_expr(entry, *call, entry.dim_params[0]);
-  }
-  if (auto* t = ast::as<ast::Tuple>(dims)) items.assign(t->elts.begin(), t->elts.end());
-  else if (auto* l = ast::as<ast::List>(dims)) items.assign(l->elts.begin(), l->elts.end());
   std::vector<int64_t> p;
-  for (const ast::ExprNode* e : items) {
+  for (const ast::ExprNode* e : sequence_arg(entry, call)) {
     ConstValue v = analysis::literal_value(e);
     if (v.kind != ConstValue::Kind::Int) return {};
     p.push_back(v.integer);
@@ -864,26 +854,23 @@ std::pair<ast::Tuple*, const ast::Name*> Lowerer::channels_last_shape_unpack(con
   return {out, n};
 }
 
-std::vector<ast::ExprNode*> Lowerer::reshape_target(const Entry& entry, const ast::Call* call) {
-  std::vector<ast::ExprNode*> shape;
-  if (entry.layout != Layout::Reshape || entry.dim_params.empty()) return shape;
+std::vector<ast::ExprNode*> Lowerer::sequence_arg(const Entry& entry, const ast::Call* call) {
+  std::vector<ast::ExprNode*> items;
+  if (call == nullptr || entry.dim_params.empty()) return items;
+  const ast::ExprNode* seq = nullptr;
   if (entry.kind == catalog::EntryKind::Method) {
-    if (!call->keywords.empty()) return shape;
-    if (call->args.size() == 1) {
-      if (auto* t = ast::as<ast::Tuple>(call->args[0])) shape.assign(t->elts.begin(), t->elts.end());
-      else if (auto* l = ast::as<ast::List>(call->args[0])) shape.assign(l->elts.begin(), l->elts.end());
-      else if (analysis::literal_value(call->args[0]).kind == ConstValue::Kind::Int) shape.push_back(call->args[0]);
-    } else {
-      shape.assign(call->args.begin(), call->args.end());
-    }
+    if (!call->keywords.empty()) return items;
+    if (call->args.size() != 1) items.assign(call->args.begin(), call->args.end());
+    else if (analysis::literal_value(call->args[0]).kind == ConstValue::Kind::Int) items.push_back(call->args[0]);
+    else seq = call->args[0];
   } else {
-    const ast::ExprNode* s = bound_expr(entry, *call, entry.dim_params[0]);
-    if (auto* t = ast::as<ast::Tuple>(s)) shape.assign(t->elts.begin(), t->elts.end());
-    else if (auto* l = ast::as<ast::List>(s)) shape.assign(l->elts.begin(), l->elts.end());
+    seq = bound_expr(entry, *call, entry.dim_params[0]);
   }
-  for (ast::ExprNode* e : shape)
+  if (auto* t = ast::as<ast::Tuple>(seq)) items.assign(t->elts.begin(), t->elts.end());
+  else if (auto* l = ast::as<ast::List>(seq)) items.assign(l->elts.begin(), l->elts.end());
+  for (ast::ExprNode* e : items)
     if (ast::is<ast::Starred>(e)) return {};
-  return shape;
+  return items;
 }
 
 bool Lowerer::flattens_batch(const Entry& entry, const ast::Call* call, int rank) {
@@ -893,28 +880,11 @@ bool Lowerer::flattens_batch(const Entry& entry, const ast::Call* call, int rank
     return start.kind == ConstValue::Kind::Int && start.integer == 1 && end.kind == ConstValue::Kind::Int &&
            (end.integer == -1 || end.integer == rank - 1);
   }
-  if (entry.layout != Layout::Reshape || entry.dim_params.empty()) return false;
   // The target shape (n, -1) where n is the batch size of the tensor reshaped.
+  std::vector<ast::ExprNode*> shape = reshape_target(entry, call);
   const ast::ExprNode* tensor = nullptr;
-  std::vector<const ast::ExprNode*> shape;
-  if (entry.kind == catalog::EntryKind::Method) {
-    auto* a = ast::as<ast::Attribute>(call->func);
-    if (a == nullptr || !call->keywords.empty()) return false;
-    tensor = a->value;
-    if (call->args.size() == 1) {
-      auto* t = ast::as<ast::Tuple>(call->args[0]);
-      auto* l = ast::as<ast::List>(call->args[0]);
-      if (t != nullptr) shape.assign(t->elts.begin(), t->elts.end());
-      else if (l != nullptr) shape.assign(l->elts.begin(), l->elts.end());
-    } else {
-      shape.assign(call->args.begin(), call->args.end());
-    }
-  } else {
-    tensor = bound_expr(entry, *call, entry.tensor_param);
-    const ast::ExprNode* s = bound_expr(entry, *call, entry.dim_params[0]);
-    if (auto* t = ast::as<ast::Tuple>(s)) shape.assign(t->elts.begin(), t->elts.end());
-    else if (auto* l = ast::as<ast::List>(s)) shape.assign(l->elts.begin(), l->elts.end());
-  }
+  if (entry.kind != catalog::EntryKind::Method) tensor = bound_expr(entry, *call, entry.tensor_param);
+  else if (auto* a = ast::as<ast::Attribute>(call->func)) tensor = a->value;
   if (tensor == nullptr || shape.size() != 2) return false;
   ConstValue last = analysis::literal_value(shape[1]);
   if (last.kind != ConstValue::Kind::Int || last.integer != -1) return false;
@@ -936,7 +906,6 @@ bool Lowerer::flattens_batch(const Entry& entry, const ast::Call* call, int rank
         if (auto* a = ast::as<ast::Attribute>(c->func); a && a->attr == "size") of = a->value;
     }
   }
-  (void)rank;
   return of != nullptr && syntax::unparse(of) == syntax::unparse(tensor);
 }
 
@@ -1045,11 +1014,7 @@ bool layout_free(const ModuleDesc& d);
 Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at) {
   // A channels-last flatten (Fact::Flat) goes as it is only into a Linear, through
   // layout-free layers and static Sequentials.
-  if (Fact f = resolved(in); f.kind == Fact::Flat) {
-    bool takes = d.kind == ModuleDesc::Seq && !d.dynamic && dynamic_seqs_ == 0;
-    if (d.kind == ModuleDesc::Leaf) takes = d.entry->layout == Layout::Any || d.entry->layout == Layout::Features;
-    if (!takes) in = demand_torch(f, arg);
-  }
+  if (Fact f = resolved(in); f.kind == Fact::Flat && !takes_flat(d, true)) in = demand_torch(f, arg);
   std::optional<Why> why;
   if (d.kind == ModuleDesc::Leaf) why.emplace(this, layout_need(*d.entry));
   if (d.kind == ModuleDesc::User)
@@ -1083,7 +1048,7 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
           // its weight rows for the latter (pytorch_flattened_input).
           Fact f = resolved(in);
           if (d.ctor == nullptr || dynamic_seqs_ > 0) return demand_torch(f, arg);
-          auto [it, fresh] = flat_inputs_.emplace(d.ctor, f.kind == Fact::Flat ? f.spatial : 0);
+          auto it = flat_inputs_.emplace(d.ctor, f.kind == Fact::Flat ? f.spatial : 0).first;
           if (f.kind == Fact::Flat && it->second != f.spatial) return demand_torch(f, arg);
           if (f.kind == Fact::Flat) return Fact::torch(2);
           f = demand_torch(f, arg);
@@ -2012,6 +1977,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       // A flatten of a spatial size 1 tensor (N, 1, 1, C) is already in PyTorch order.
       Fact f = primary ? resolved(primary->fact) : Fact{};
       std::vector<ast::ExprNode*> target = reshape_target(*entry, call);
+      bool batch = flattens_batch(*entry, call, f.rank);
       // A view to (A, B, 1, ..., 1): a vector per sample made a 1x1 map, to scale a
       // feature map. Its channels-last form (A, 1, ..., 1, B) is a reshape away.
       bool to_map = opt_.channels_last && target.size() >= 3 && target.size() <= 5 &&
@@ -2028,16 +1994,15 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // (N, 1, 1, C) holds its values in the order (N, C, 1, 1) does: any view of it
         // reads them as PyTorch does.
         out = Fact::torch(static_cast<int>(target.size()));
-      } else if (f.kind == Fact::CL && f.spatial == 1 && flattens_batch(*entry, call, f.rank)) {
+      } else if (f.kind == Fact::CL && f.spatial == 1 && batch) {
         out = Fact::torch(2);
-      } else if (f.kind == Fact::CL && f.spatial > 1 && accepting && frame_->depth == 1 &&
-                 flattens_batch(*entry, call, f.rank)) {
+      } else if (f.kind == Fact::CL && f.spatial > 1 && accepting && frame_->depth == 1 && batch) {
         // (N, H, W, C) flattened in its own order: a Linear reading it gets its
         // weight rows permuted at load time instead of a transpose here.
         out = Fact::flat(f.spatial);
       } else {
         torch_all();
-        out = Fact::torch(flattens_batch(*entry, call, f.rank) ? 2 : 0);
+        out = Fact::torch(batch ? 2 : 0);
       }
       if (receiver != nullptr) receiver = recv_val.expr;
       break;
@@ -4015,9 +3980,11 @@ void Lowerer::lower_unit(Unit& u) {
     if (p.kind == Fact::Pending) p = Fact::torch();
   u.ret = frame.ret.value_or(Fact{});
   if (u.ret.kind == Fact::Pending) u.ret = u.params[static_cast<std::size_t>(u.ret.param)];
-  // The outer model takes and returns PyTorch layout (--io-layout torch): convert
-  // channels-last parameters on entry.
-  if (frame.top_level && opt_.io_torch) {
+  // The outer model's inputs. --io-layout torch: PyTorch shapes come in, and
+  // parameters it uses channels-last are transposed on entry. --io-layout keras:
+  // channels-last images come in, and parameters it uses in PyTorch order (all of
+  // them with --layout channels_first) are converted on entry.
+  if (frame.top_level) {
     std::vector<ast::StmtNode*> prologue;
     std::size_t insert_at = 0;
     if (!body.empty()) {
@@ -4026,47 +3993,28 @@ void Lowerer::lower_unit(Unit& u) {
     }
     for (std::size_t i = first; i < a->args.size(); ++i) {
       const Fact& p = u.params[i - first];
-      if (p.kind != Fact::CL) continue;
       ast::ExprNode* x = b_.name(a->args[i]->arg);
-      {
+      if (opt_.io_torch && p.kind == Fact::CL) {
         Why why(this, "the model takes PyTorch-shaped inputs (--io-layout torch)");
         note_layout(x, "is transposed to channels-last on entry", a->args[i]);
+        x = b_.call("ops.transpose", {x, b_.tuple(perm_to_cl(b_, p.rank))});
+      } else if (!opt_.io_torch && p.kind == Fact::Torch && (p.rank == 0 || (p.rank >= 3 && p.rank <= 5))) {
+        Why why(this, "the model uses this input in PyTorch's axis order, and takes channels-last images "
+                      "(--io-layout keras)");
+        note_layout(x, "is transposed to PyTorch's axis order on entry", a->args[i]);
+        if (p.rank == 0) out_.helpers.insert("pytorch_channels_first");  // the rank is known when it runs
+        x = p.rank == 0 ? b_.call("pytorch_channels_first", {x})
+                        : b_.call("ops.transpose", {x, b_.tuple(perm_to_torch(b_, p.rank))});
+      } else {
+        continue;
       }
-      x = b_.call("ops.transpose", {x, b_.tuple(perm_to_cl(b_, p.rank))});
       prologue.push_back(b_.assign(b_.name(a->args[i]->arg, ast::ExprContext::Store), x));
       // On the line of the first statement, so the printer adds no blank line.
       if (insert_at < body.size()) prologue.back()->loc = body[insert_at]->loc;
     }
     body.insert(body.begin() + static_cast<std::ptrdiff_t>(insert_at), prologue.begin(), prologue.end());
-    for (Fact& p : u.params) p = Fact::torch(p.rank);
-  } else if (frame.top_level) {
-    // --io-layout keras: channels-last images come in; parameters the model uses
-    // in PyTorch order (all of them with --layout channels_first) are converted on entry.
-    std::vector<ast::StmtNode*> prologue;
-    std::size_t insert_at = 0;
-    if (!body.empty()) {
-      auto* first = ast::as<ast::Expr>(body[0]);
-      if (first && ast::is<ast::Constant>(first->value)) insert_at = 1;
-    }
-    for (std::size_t i = first; i < a->args.size(); ++i) {
-      const Fact& p = u.params[i - first];
-      if (p.kind != Fact::Torch || (p.rank != 0 && (p.rank < 3 || p.rank > 5))) continue;
-      ast::ExprNode* x = b_.name(a->args[i]->arg);
-      {
-        Why why(this, "the model uses this input in PyTorch's axis order, and takes channels-last images "
-                      "(--io-layout keras)");
-        note_layout(x, "is transposed to PyTorch's axis order on entry", a->args[i]);
-      }
-      if (p.rank == 0) {
-        out_.helpers.insert("pytorch_channels_first");
-        x = b_.call("pytorch_channels_first", {x});
-      } else {
-        x = b_.call("ops.transpose", {x, b_.tuple(perm_to_torch(b_, p.rank))});
-      }
-      prologue.push_back(b_.assign(b_.name(a->args[i]->arg, ast::ExprContext::Store), x));
-      if (insert_at < body.size()) prologue.back()->loc = body[insert_at]->loc;
-    }
-    body.insert(body.begin() + static_cast<std::ptrdiff_t>(insert_at), prologue.begin(), prologue.end());
+    if (opt_.io_torch)
+      for (Fact& p : u.params) p = Fact::torch(p.rank);
   }
   frame_ = saved;
   auto* def = b_.clone(u.def);
