@@ -1,8 +1,10 @@
 // Compile-time evaluation of literal Python expressions (see const_eval.h).
 #include "torch2keras/analysis/const_eval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 #include "torch2keras/base/pyrepr.h"
 
@@ -230,6 +232,29 @@ ConstValue const_eval(const ast::ExprNode* expr, const ConstEnv& env) {
     case ast::NodeKind::Subscript: {
       auto* s = static_cast<const ast::Subscript*>(expr);
       ConstValue v = const_eval(s->value, env);
+      if (auto* sl = ast::as<ast::Slice>(s->slice)) {
+        // seq[lower:upper:step] with int (or omitted) bounds, as Python slices it.
+        if (v.kind != Kind::Tuple) return ConstValue::unknown();
+        auto bound = [&](const ast::ExprNode* e) -> std::optional<std::optional<int64_t>> {
+          if (e == nullptr) return std::optional<int64_t>{};
+          ConstValue b = const_eval(e, env);
+          if (b.kind == Kind::None) return std::optional<int64_t>{};
+          if (b.kind != Kind::Int) return std::nullopt;
+          return std::optional<int64_t>{b.integer};
+        };
+        auto lower = bound(sl->lower), upper = bound(sl->upper), step = bound(sl->step);
+        if (!lower || !upper || !step || step->value_or(1) == 0) return ConstValue::unknown();
+        int64_t n = static_cast<int64_t>(v.items.size()), k = step->value_or(1);
+        auto clamp = [&](std::optional<int64_t> b, int64_t if_none) {
+          if (!b) return if_none;
+          int64_t i = *b < 0 ? *b + n : *b;
+          return k > 0 ? std::clamp<int64_t>(i, 0, n) : std::clamp<int64_t>(i, -1, n - 1);
+        };
+        int64_t i = clamp(*lower, k > 0 ? 0 : n - 1), stop = clamp(*upper, k > 0 ? n : -1);
+        ConstValue t{Kind::Tuple};
+        for (; k > 0 ? i < stop : i > stop; i += k) t.items.push_back(v.items[static_cast<std::size_t>(i)]);
+        return t;
+      }
       ConstValue index = const_eval(s->slice, env);
       if (v.kind != Kind::Tuple || index.kind != Kind::Int) return ConstValue::unknown();
       int64_t n = static_cast<int64_t>(v.items.size()), i = index.integer < 0 ? index.integer + n : index.integer;

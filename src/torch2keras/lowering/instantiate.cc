@@ -552,6 +552,14 @@ ast::ExprNode* fold(ast::ExprNode* e, Builder& b) {
       c->keywords = b.seq(kws);
       return c;
     }
+    case ast::NodeKind::Subscript: {
+      // An item or slice of a literal sequence (`dims[1:]` of dims=[0, 2, 3, 1]).
+      auto* s = static_cast<ast::Subscript*>(e);
+      s->value = fold(s->value, b);
+      ConstValue v = analysis::literal_value(s);
+      if (ast::ExprNode* lit = v.known() ? b.literal(v) : nullptr) return lit;
+      return s;
+    }
     case ast::NodeKind::List:
     case ast::NodeKind::Tuple: {
       auto& elts = e->kind == ast::NodeKind::List ? static_cast<ast::List*>(e)->elts
