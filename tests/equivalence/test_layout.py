@@ -6,6 +6,11 @@ number of Transpose operations the rule promises (harness.graph_transposes), so 
 rule that kept a needless transpose, or dropped a needed one, fails.
 """
 
+import importlib.util
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -646,3 +651,97 @@ def test_squeeze_excitation_written_with_views_and_linear_stays_channels_last():
     assert "b, _, _, c = ops.shape(x)" in code and "ops.reshape(y, (ops.shape(y)[0], 1, 1, -1))" in code
     # Only Gate's x.view(n, c, h * w) (a 3-D view of an image) reads PyTorch order.
     assert graph_transposes(SE_BLOCK, "Net()", [(2, 3, 6, 5)]) == 1
+
+
+# --- Parameters that scale or shift channels-last activations (ConvNeXt's layer
+# scale): stored as they broadcast against them, so nothing is transposed; a use
+# in PyTorch order reads them in PyTorch's shape.
+
+LAYER_SCALE = HEAD + """
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, 3, padding=1)
+        self.gamma = nn.Parameter(torch.ones(dim, 1, 1) * 1e-1)
+        self.beta = nn.Parameter(torch.zeros(1, dim, 1, 1))
+
+    def forward(self, x):
+        y = self.gamma * self.conv(x) + self.beta
+        y += x
+        return {tail}
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("io_layout", ["torch", "keras"])
+def test_layer_scale_parameters_are_stored_channels_last(layout, io_layout):
+    source = LAYER_SCALE.replace("{tail}", "y")
+    check(source, "Block(5)", [(2, 5, 7, 6)], layout=layout, io_layout=io_layout)
+    if layout == "channels_last":
+        assert graph_transposes(source, "Block(5)", [(2, 5, 7, 6)], io_layout=io_layout) == (
+            0 if io_layout == "keras" else 2)
+        assert "channels_last_rank=4" in convert(source, layout, io_layout)
+
+
+@pytest.mark.parametrize("tail", [
+    "y - self.beta * 0.5",                      # the same parameter against a Python number
+    "y * self.gamma.mean()",                    # read another way: stays in PyTorch order
+    "(y, torch.flatten(y, 2) + self.gamma[:, :, 0])",  # against a (N, C, H*W) tensor
+])
+def test_layer_scale_parameters_read_in_pytorch_order_keep_their_shape(tail):
+    source = LAYER_SCALE.replace("{tail}", tail)
+    check(source, "Block(5)", [(2, 5, 7, 6)])
+    check(source, "Block(5)", [(2, 5, 7, 6)], io_layout="keras")
+
+
+# --- torchvision's Permute modules (ConvNeXt's blocks): a relabel of a
+# channels-last tensor becomes layers.Identity(), any other permute one
+# layers.Permute of the stored axes. torchvision is imported by `torch2keras
+# verify` in a subprocess only (it crashes next to TensorFlow in this process).
+
+PERMUTE_MODULES = """
+import torch
+from torch import nn
+from torchvision.ops.misc import Permute
+
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=3, padding=1, groups=dim),
+            Permute([0, 2, 3, 1]),
+            nn.LayerNorm(dim),
+            nn.Linear(dim, 2 * dim),
+            nn.GELU(),
+            nn.Linear(2 * dim, dim),
+            Permute([0, 3, 1, 2]),
+        )
+        self.scale = nn.Parameter(torch.ones(dim, 1, 1))
+        self.swap = Permute([0, 1, 3, 2])
+
+    def forward(self, x):
+        y = x + self.scale * self.block(x)
+        return {tail}
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torchvision") is None, reason="needs torchvision")
+# The swap of H and W is one transpose; with --io-layout keras its PyTorch-order
+# result goes out channels-last (one more), with PyTorch io the input comes in.
+@pytest.mark.parametrize("tail,transposes", [("y", {"keras": 0, "torch": 2}),
+                                             ("self.swap(y)", {"keras": 2, "torch": 2})])
+@pytest.mark.parametrize("io_layout", ["torch", "keras"])
+def test_torchvision_permute_modules(tmp_path, tail, transposes, io_layout):
+    source = PERMUTE_MODULES.replace("{tail}", tail)
+    path = tmp_path / "blocks.py"
+    path.write_text(source)
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    run = subprocess.run(
+        [sys.executable, "-m", "torch2keras", "verify", str(path), "--model", "Block(6)",
+         "--input-shape", "2,6,5,7", "--io-layout", io_layout, "--trials", "2", "--compiled"],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    keras_source = convert(source, "channels_last", io_layout)
+    assert keras_source.count("layers.Identity()") == 2
+    assert graph_transposes(source, "Block(6)", [(2, 6, 5, 7)], io_layout=io_layout) == transposes[io_layout]

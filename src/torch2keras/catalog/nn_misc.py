@@ -7,6 +7,8 @@ Facts (pitfalls.md):
   input in PyTorch layout (layout="flatten"), unless the spatial size is 1: then
   (N, 1, 1, C) and (N, C, 1, 1) flatten to the same (N, C).
 * P46: Dropout2d drops whole channels = SpatialDropout2D.
+* torchvision.ops.Permute(dims) permutes every axis, the batch axis included;
+  keras.layers.Permute keeps the batch axis first and numbers the others from 1.
 """
 
 
@@ -65,6 +67,13 @@ def stochastic_depth(input, p, mode, training=True):
     if training == False:
         return input
     return pytorch_stochastic_depth(input, p, mode, training)
+
+
+@module("torchvision.ops.Permute", "torchvision.ops.misc.Permute", view=True, layout="permute",
+        dims=("dims",))
+def Permute(dims):
+    require(dims[0] == 0, "`Permute({dims})` moves the batch axis; keras.layers.Permute keeps it first")
+    return layers.Permute(dims[1:])
 
 
 @module("torch.nn.Unflatten", layout="torch")

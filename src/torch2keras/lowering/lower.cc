@@ -397,6 +397,18 @@ class Lowerer {
   // The axes of a Permute entry's call when they are int literals (negative ones
   // normalised), else empty.
   static std::vector<int64_t> literal_permutation(const Entry& entry, const ast::Call* call);
+  // How a permute by the axes `p` (literal_permutation) runs on a value of fact `f`
+  // as it is stored in channels_last: `axes` is the transpose of the stored data,
+  // empty when the permute only relabels the axes (it moves the channel axis last,
+  // of a channels-last tensor, or back to axis 1, of one in PyTorch order); `out`
+  // is the result's fact. A pending parameter first moved to channels-last is
+  // taken channels-last (converted through `expr`). nullopt: the permute takes
+  // its input in PyTorch order.
+  struct StoredPermute {
+    std::vector<int64_t> axes;
+    Fact out;
+  };
+  std::optional<StoredPermute> stored_permute(const std::vector<int64_t>& p, Fact f, ast::ExprNode*& expr);
   // Whether module `d` reads a channels-last flatten (Fact::Flat) as it is: a
   // Linear, maybe after layout-free layers of a static Sequential; a layout-free
   // module passes it on when its own result is taken so (`passes`).
@@ -412,6 +424,17 @@ class Lowerer {
   bool tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
   bool scan_tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
   mutable std::map<std::pair<const ClassInfo*, std::string>, bool> tensor_attributes_;
+  // `self.<attr>` of `cls` when it is a parameter made in one assignment
+  // `self.<attr> = nn.Parameter(v)` and every read of an attribute of that name in
+  // the module is an operand of + - * / (ConvNeXt's layer scale): it may be stored
+  // in the layout of the activations it meets (parameter_layouts_). Its
+  // nn.Parameter call; else null.
+  const ast::Call* broadcast_parameter(const ClassInfo* cls, std::string_view attr) const;
+  mutable std::map<std::pair<const ClassInfo*, std::string>, const ast::Call*> broadcast_parameters_;
+  // Broadcast parameters (by nn.Parameter call) and the rank of the channels-last
+  // activations they are stored for (pytorch_parameter's channels_last_rank), or 0
+  // (PyTorch order): the other operand of the first operation decides.
+  std::map<const ast::Call*, int> parameter_layouts_;
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
@@ -510,6 +533,10 @@ class Lowerer {
   const ast::ExprNode* inplace_unused_ = nullptr;  // an in-place op's value no one reads
   void check_mutated_args(const ast::Call* call, const Unit& u);
   Val lower_expr(ast::ExprNode* e);
+  // `p` (lowered from `source`), an operand of `other` in + - * /: a broadcast
+  // parameter in its stored layout when `other` is channels-last of that rank,
+  // else read in PyTorch's shape (pytorch_parameter_value).
+  void place_parameter(const ast::ExprNode* source, Val& p, const Val& other);
   Val lower_node(ast::ExprNode* e);
   // The test of an `if`, `while` or conditional expression, and what it is:
   // Python values only (static: stays a Python `if`), computed from tensors
@@ -600,6 +627,12 @@ class Lowerer {
   // Linear layers (by constructor call) and the spatial size S of the
   // channels-last flatten they read (Fact::Flat); 0: they read PyTorch order.
   std::map<const ast::Call*, int> flat_inputs_;
+  // Permute layers (by constructor call) whose input is channels-last or a
+  // relabelled channels-last tensor: the permutation of the stored data they
+  // run (empty: none, written as layers.Identity()), and the layout every call
+  // gives them (the first call's).
+  std::map<const ast::Call*, std::vector<int64_t>> stored_permutes_;
+  std::map<const ast::Call*, Fact> permute_inputs_;
   // Fact::Flat hand-over: lower_expr's caller takes a flattened value as it is
   // (accept_flat_), passed to the call being lowered (accepting_) or to the first
   // argument of a module call (accept_first_arg_).
@@ -824,6 +857,27 @@ std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast:
   return p;
 }
 
+std::optional<Lowerer::StoredPermute> Lowerer::stored_permute(const std::vector<int64_t>& p, Fact f,
+                                                              ast::ExprNode*& expr) {
+  int r = static_cast<int>(p.size());
+  if (!opt_.channels_last || r < 3) return std::nullopt;
+  std::vector<int64_t> to_cl{0}, to_torch{0, r - 1};
+  for (int i = 2; i < r; ++i) to_cl.push_back(i);
+  to_cl.push_back(1);
+  for (int i = 1; i < r - 1; ++i) to_torch.push_back(i);
+  f = resolved(f);
+  if (f.kind == Fact::Pending && p == to_cl) f = demand_cl(f, r, expr);
+  if (f.kind == Fact::CL && f.rank == r) {
+    if (p == to_cl) return StoredPermute{{}, Fact::torch(r)};
+    // PyTorch axis a of the input is stored at to_torch[a].
+    StoredPermute s{{}, Fact::torch(r)};
+    for (int64_t axis : p) s.axes.push_back(to_torch[static_cast<std::size_t>(axis)]);
+    return s;
+  }
+  if (f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch) return StoredPermute{{}, Fact::cl(r)};
+  return std::nullopt;
+}
+
 std::pair<ast::Tuple*, const ast::Name*> Lowerer::channels_last_shape_unpack(const ast::Assign* a) {
   if (!opt_.channels_last || a->targets.size() != 1) return {};
   auto* tt = ast::as<ast::Tuple>(a->targets[0]);
@@ -1035,6 +1089,28 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
           if (f.kind == Fact::CL && f.spatial == 1 && batch) return Fact::torch(2);
           demand_torch(in, arg);
           return Fact::torch(batch ? 2 : 0);
+        }
+        case Layout::Permute: {
+          // A Permute layer (torchvision's, in ConvNeXt's blocks) that relabels a
+          // channels-last tensor's axes becomes layers.Identity(); one that moves
+          // them runs the composed permutation. Every call takes its input in the
+          // first call's layout.
+          std::vector<int64_t> p = literal_permutation(*e, d.ctor);
+          Fact f = resolved(in);
+          if (d.ctor != nullptr && dynamic_seqs_ == 0) {
+            auto first = permute_inputs_.find(d.ctor);
+            if (first != permute_inputs_.end()) f = demand_as(first->second, f, arg);
+            auto s = stored_permute(p, f, arg);
+            if (s && (s->axes.empty() || s->axes[0] == 0)) {
+              permute_inputs_.emplace(d.ctor, resolved(f));
+              stored_permutes_[d.ctor] = s->axes;
+              return s->out;
+            }
+            if (first != permute_inputs_.end()) return Fact::torch(static_cast<int>(p.size()));
+          }
+          f = demand_torch(f, arg);
+          if (d.ctor != nullptr) permute_inputs_.emplace(d.ctor, f);
+          return Fact::torch(static_cast<int>(p.size()));
         }
         case Layout::Channel: {
           Fact f = resolved(in);
@@ -1917,28 +1993,14 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     }
     return Fact{};
   };
-  if (entry->layout == Layout::Permute && primary != nullptr && opt_.channels_last) {
-    // A permute that moves the channel axis last (of a channels-last tensor) or
-    // back to axis 1 (of a tensor in PyTorch order) only relabels the axes: the
-    // data already is in the order asked for (ConvNeXt's LayerNorm2d). Any other
-    // permute of a channels-last tensor is one transpose, composed.
-    std::vector<int64_t> p = literal_permutation(*entry, call);
-    Fact f = resolved(primary->fact);
-    int r = static_cast<int>(p.size());
-    std::vector<int64_t> to_cl{0}, to_torch{0, r - 1};
-    for (int i = 2; i < r; ++i) to_cl.push_back(i);
-    to_cl.push_back(1);
-    for (int i = 1; i < r - 1; ++i) to_torch.push_back(i);
-    // A parameter first moved to channels-last is taken channels-last.
-    if (r >= 3 && f.kind == Fact::Pending && p == to_cl) f = demand_cl(f, r, primary->expr);
-    if (r >= 3 && f.kind == Fact::CL && f.rank == r) {
-      if (p == to_cl) return {primary->expr, Fact::torch(r)};
+  if (entry->layout == Layout::Permute && primary != nullptr) {
+    // ConvNeXt's LayerNorm2d: x.permute(0, 2, 3, 1) of a channels-last x writes nothing.
+    if (auto s = stored_permute(literal_permutation(*entry, call), primary->fact, primary->expr)) {
+      if (s->axes.empty()) return {primary->expr, s->out};
       std::vector<ast::ExprNode*> q;
-      for (int64_t axis : p) q.push_back(b_.integer(to_torch[static_cast<std::size_t>(axis)]));
-      return {b_.call("ops.transpose", {primary->expr, b_.tuple(q)}), Fact::torch(r)};
+      for (int64_t axis : s->axes) q.push_back(b_.integer(axis));
+      return {b_.call("ops.transpose", {primary->expr, b_.tuple(q)}), s->out};
     }
-    if (r >= 3 && f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch)
-      return {primary->expr, Fact::cl(r)};
   }
   switch (entry->layout) {
     case Layout::Any: {
@@ -2355,6 +2417,8 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
     case ast::NodeKind::BinOp: {
       auto* o = b_.clone(static_cast<ast::BinOp*>(e));
       Val l = lower_expr(o->left), r = lower_expr(o->right);
+      place_parameter(o->left, l, r);
+      place_parameter(o->right, r, l);
       Fact lf = resolved(l.fact), rf = resolved(r.fact);
       Fact out = lf.tensor() ? lf : rf;
       // A 0-d tensor goes with a tensor in any layout.
@@ -3927,17 +3991,19 @@ void Lowerer::float_counters(const std::vector<std::string>& carried, const std:
 
 void Lowerer::lower_unit(Unit& u) {
   u.busy = true;
-  // Lowered once, for every call: not a probe of the call that asks first.
+  // Lowered once, for every call: not a probe of the call that asks first, and
+  // its own Sequentials are static even when a Sequential built in a loop holds it.
   struct Reset {
     Lowerer* l;
-    int probing;
+    int probing, dynamic_seqs;
     std::vector<const ast::ExprNode*> stack;
     std::string why;
     explicit Reset(Lowerer* x)
-        : l(x), probing(std::exchange(x->probing_, 0)), stack(std::exchange(x->expr_stack_, {})),
-          why(std::exchange(x->layout_why_, {})) {}
+        : l(x), probing(std::exchange(x->probing_, 0)), dynamic_seqs(std::exchange(x->dynamic_seqs_, 0)),
+          stack(std::exchange(x->expr_stack_, {})), why(std::exchange(x->layout_why_, {})) {}
     ~Reset() {
       l->probing_ = probing;
+      l->dynamic_seqs_ = dynamic_seqs;
       l->expr_stack_ = std::move(stack);
       l->layout_why_ = std::move(why);
     }
@@ -4198,6 +4264,67 @@ bool Lowerer::scan_tensor_attribute(const ClassInfo* cls, std::string_view attr)
   return false;
 }
 
+const ast::Call* Lowerer::broadcast_parameter(const ClassInfo* cls, std::string_view attr) const {
+  auto key = std::make_pair(cls, std::string(attr));
+  if (auto it = broadcast_parameters_.find(key); it != broadcast_parameters_.end()) return it->second;
+  const ast::Call* made = nullptr;
+  int stores = 0;
+  bool other_reads = false;
+  // The assignment, in the class.
+  std::function<void(ast::Node*)> find = [&](ast::Node* n) {
+    if (auto* a = ast::as<ast::Assign>(n); a && a->targets.size() == 1)
+      if (auto* t = ast::as<ast::Attribute>(a->targets[0]); t && t->attr == attr)
+        if (auto* sn = ast::as<ast::Name>(t->value); sn && sn->id == "self")
+          if (auto* call = ast::as<ast::Call>(a->value); call && resolve(call->func).value_or("") == "torch.nn.Parameter")
+            made = call;
+    ast::for_each_child(n, find);
+  };
+  for (ast::StmtNode* st : cls->node->body) find(st);
+  // Every use of the name, in the module.
+  std::function<void(ast::Node*, const ast::Node*)> scan = [&](ast::Node* n, const ast::Node* parent) {
+    if (auto* a = ast::as<ast::Attribute>(n); a && a->attr == attr) {
+      auto* bin = ast::as<ast::BinOp>(parent);
+      using Op = ast::OperatorKind;
+      if (a->ctx != ast::ExprContext::Load) ++stores;
+      else if (bin == nullptr || !(bin->op == Op::Add || bin->op == Op::Sub || bin->op == Op::Mult || bin->op == Op::Div))
+        other_reads = other_reads || !ast::is<ast::AugAssign>(parent);
+    }
+    if (auto* aug = ast::as<ast::AugAssign>(n)) {
+      // `y += self.p` reads it as an operand; `self.p += y` changes it.
+      scan(aug->target, n);
+      if (auto* a = ast::as<ast::Attribute>(aug->target); a && a->attr == attr) ++stores;
+      scan(aug->value, n);
+      return;
+    }
+    ast::for_each_child(n, [&](ast::Node* c) { scan(c, n); });
+  };
+  for (ast::StmtNode* st : module_->body) scan(st, nullptr);
+  const ast::Call* answer = made != nullptr && stores == 1 && !other_reads ? made : nullptr;
+  broadcast_parameters_[key] = answer;
+  return answer;
+}
+
+void Lowerer::place_parameter(const ast::ExprNode* source, Val& p, const Val& other) {
+  auto* a = ast::as<ast::Attribute>(source);
+  auto* self = a != nullptr ? ast::as<ast::Name>(a->value) : nullptr;
+  if (!opt_.channels_last || self == nullptr || self->id != "self" || frame_->unit->cls == nullptr) return;
+  const ast::Call* made = broadcast_parameter(frame_->unit->cls, a->attr);
+  if (made == nullptr) return;
+  Fact of = resolved(other.fact);
+  auto [it, first] = parameter_layouts_.emplace(made, 0);
+  if (first && of.kind == Fact::CL && of.rank >= 3) it->second = of.rank;
+  if (it->second == 0) return;
+  if (of.kind == Fact::CL && of.rank == it->second) {
+    p.fact = Fact::cl(it->second);
+    return;
+  }
+  Why why(this, "it meets a tensor in PyTorch's axis order here");
+  note_layout(source, "is read in PyTorch's shape (it is stored channels-last)");
+  out_.helpers.insert("pytorch_parameter_value");
+  p.expr = b_.call("pytorch_parameter_value", {p.expr});
+  p.fact = Fact::torch();
+}
+
 // `self.x = nn.Sequential()` that nothing adds to: PyTorch's identity module.
 // keras.Sequential() cannot be called empty, so it becomes layers.Identity().
 bool Lowerer::empty_sequential_attribute(const ast::Assign* a) const {
@@ -4300,6 +4427,9 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         out_.helpers.insert("pytorch_parameter");
         std::vector<ast::ExprNode*> pargs{b_.name("self")};
         pargs.insert(pargs.end(), args.begin(), args.end());
+        // Stored as it broadcasts against channels-last activations (place_parameter).
+        if (auto pl = parameter_layouts_.find(call); pl != parameter_layouts_.end() && pl->second > 0)
+          kws.push_back(b_.keyword("channels_last_rank", b_.integer(pl->second)));
         result = b_.call(b_.name("pytorch_parameter"), pargs, kws);
       } else if (const Entry* fn = catalog_.find_function(*p)) {
         // A tensor made in constructor code (torch.ones(c, 1, 1)): its catalog form.
@@ -4330,6 +4460,12 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       c->args = b_.seq(args);
       c->keywords = b_.seq(kws);
       result = c;
+    }
+    // A Permute layer on channels-last data: the permutation of the stored axes.
+    if (auto sp = stored_permutes_.find(call); sp != stored_permutes_.end()) {
+      std::vector<ast::ExprNode*> dims;
+      for (std::size_t i = 1; i < sp->second.size(); ++i) dims.push_back(b_.integer(sp->second[i]));
+      result = dims.empty() ? b_.call("layers.Identity", {}) : b_.call("layers.Permute", {b_.tuple(dims)});
     }
     // A Linear reading a channels-last flatten: its weight rows are permuted at load time.
     if (auto fl = flat_inputs_.find(call); fl != flat_inputs_.end() && fl->second > 1) {

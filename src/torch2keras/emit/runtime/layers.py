@@ -349,16 +349,49 @@ def pytorch_size(size):
     return tuple(size)
 
 
-def pytorch_parameter(layer, value, requires_grad=True):
+def pytorch_parameter(layer, value, requires_grad=True, channels_last_rank=None):
     """`torch.nn.Parameter(value)` assigned to an attribute of `layer`: a Keras weight
     of `layer` with value's shape, initialised to value, trainable when
-    `requires_grad`. load_torch_state_dict finds it under the attribute's name."""
+    `requires_grad`. load_torch_state_dict finds it under the attribute's name.
+
+    With `channels_last_rank` r, the parameter only ever scales or shifts
+    channels-last activations of r axes (ConvNeXt's layer scale, PyTorch shape
+    (C, 1, 1)): it is stored as it broadcasts against them, (1, 1, 1, C) for r = 4
+    (_t2k_channels_last_broadcast), and load_torch_state_dict stores PyTorch's
+    value the same way."""
     value = ops.convert_to_tensor(value, dtype="float32")
-    return layer.add_weight(
+    torch_shape = tuple(value.shape)
+    if channels_last_rank is not None:
+        value = ops.convert_to_tensor(_t2k_channels_last_broadcast(ops.convert_to_numpy(value), channels_last_rank))
+    variable = layer.add_weight(
         shape=tuple(value.shape),
         initializer=lambda shape, dtype=None: ops.cast(value, dtype or "float32"),
         trainable=bool(requires_grad),
     )
+    if channels_last_rank is not None:
+        variable._pytorch_load_transform = lambda v, shape: _t2k_channels_last_broadcast(v, channels_last_rank)
+        variable._pytorch_shape = torch_shape
+    return variable
+
+
+def pytorch_parameter_value(variable):
+    """A parameter stored channels-last (pytorch_parameter with
+    `channels_last_rank`) in PyTorch's shape and axis order, for a use that needs
+    that order."""
+    rank = len(variable.shape)
+    value = ops.transpose(variable, (0, rank - 1) + tuple(range(1, rank - 1)))
+    return ops.reshape(value, variable._pytorch_shape)
+
+
+def _t2k_channels_last_broadcast(value, rank):
+    """A PyTorch-order array that broadcasts against activations of `rank` axes
+    (N, C, *spatial), stored for their channels-last form (N, *spatial, C): leading
+    axes of size 1 up to `rank`, then axis 1 (the channel axis) moved last."""
+    value = np.asarray(value)
+    if value.ndim > rank:
+        raise ValueError(f"a parameter of shape {value.shape} cannot broadcast against {rank} axes")
+    value = value.reshape((1,) * (rank - value.ndim) + value.shape)
+    return value.transpose((0,) + tuple(range(2, rank)) + (1,))
 
 
 def pytorch_setitem(x, index, value):

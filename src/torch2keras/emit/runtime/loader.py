@@ -305,7 +305,9 @@ def _t2k_load_layer(layer, params, assigned, unexpected):
             continue
         variable = getattr(layer, _TORCH_ATTRIBUTE_RENAMES.get(name, name), None)
         if isinstance(variable, keras.Variable):
-            _t2k_assign(key, value, _t2k_same, variable, layer, assigned)
+            # A parameter stored channels-last (pytorch_parameter) says how.
+            transform = getattr(variable, "_pytorch_load_transform", _t2k_same)
+            _t2k_assign(key, value, transform, variable, layer, assigned)
         elif (
             rules is None
             and isinstance(layer, keras.layers.Layer)
