@@ -380,9 +380,9 @@ class Net(nn.Module):
 def test_permutes_that_move_the_channel_axis_relabel_and_blocks_keep_spatial_sizes():
     check(LAYERNORM2D, "Net()", [(2, 3, 8, 8)])
     check(LAYERNORM2D, "Net()", [(2, 3, 8, 8)], io_layout="keras")
-    # The block's permutes are relabels; the one transpose left is the Flatten's
-    # after LayerNorm2d (F.layer_norm's output size is not followed: a known gap).
-    assert graph_transposes(LAYERNORM2D, "Net()", [(2, 3, 8, 8)]) == 1
+    # The block's permutes are relabels, and the size 1 of the pooled map goes
+    # through LayerNorm2d's relabels and F.layer_norm to the Flatten.
+    assert graph_transposes(LAYERNORM2D, "Net()", [(2, 3, 8, 8)]) == 0
     code = convert(LAYERNORM2D, "channels_last", "keras")
     assert "ops.transpose(x" not in code and "ops.transpose(y" not in code and "(0, 2, 3, 1)" not in code
 
@@ -745,3 +745,27 @@ def test_torchvision_permute_modules(tmp_path, tail, transposes, io_layout):
     keras_source = convert(source, "channels_last", io_layout)
     assert keras_source.count("layers.Identity()") == 2
     assert graph_transposes(source, "Block(6)", [(2, 6, 5, 7)], io_layout=io_layout) == transposes[io_layout]
+
+
+# --- A channels-last tensor relabelled to (N, H, W, C) and back keeps its spatial
+# size through shape-keeping ops (LayerNorm2d above); a broadcast that may grow it
+# forgets it.
+
+def test_relabelled_tensors_broadcast_to_a_larger_spatial_size():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 6 * 5, 3)
+
+    def forward(self, x):
+        x = self.conv(x)
+        p = x.mean((2, 3), keepdim=True).permute(0, 2, 3, 1)
+        q = x.permute(0, 2, 3, 1)
+        y = (p * q).permute(0, 3, 1, 2)
+        z = torch.where(p > 0, p, q).permute(0, 3, 1, 2)
+        return self.fc(torch.flatten(y, 1)) + self.fc(torch.flatten(z, 1))
+"""
+    check(source, "Net()", [(2, 3, 6, 5)])
+    check(source, "Net()", [(2, 3, 6, 5)], io_layout="keras")

@@ -164,7 +164,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return keras.random.dropout(input, p) if training else input
 
 
-@function("torch.nn.functional.layer_norm", layout="torch")
+@function("torch.nn.functional.layer_norm", layout="torch", spatial_size="input")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     return pytorch_layer_norm(input, normalized_shape, weight, bias, eps)
 

@@ -62,6 +62,10 @@ struct Fact {
   // spatial size is 1 is a flatten in PyTorch order: (N, 1, 1, C) and (N, C, 1, 1)
   // hold their values in the same order.
   int spatial = 0;
+  // Torch: the tensor is a channels-last tensor with its axes relabelled (x.permute(0,
+  // 2, 3, 1): PyTorch's (N, H, W, C) holds the data as stored) and this is that
+  // tensor's spatial size, which relabelling back restores (ConvNeXt's LayerNorm2d).
+  int relabel_spatial = 0;
   // Inside a unit: "the spatial size its first parameter has at each call", so a
   // block that keeps the size (LayerNorm2d) passes its caller's on.
   static constexpr int kInputSpatial = -2;
@@ -82,6 +86,7 @@ struct Fact {
   Fact meet(const Fact& o) const {
     Fact f = *this;
     if (spatial != o.spatial) f.spatial = 0;
+    if (relabel_spatial != o.relabel_spatial) f.relabel_spatial = 0;
     return f;
   }
   // The spatial size of an element-wise result of tensors of sizes `a` and `b`
@@ -361,7 +366,10 @@ class Lowerer {
   // Loops: the spatial sizes of the variables bound before are not known inside
   // (an iteration may change them), in either layout.
   void forget_spatial() {
-    for (auto& [name, f] : frame_->env) f = f.with_spatial(0);
+    for (auto& [name, f] : frame_->env) {
+      f = f.with_spatial(0);
+      f.relabel_spatial = 0;
+    }
   }
   // The spatial size of what `entry` (a spatial op) returns for `call` on an
   // input of fact `in` (Fact::spatial).
@@ -868,13 +876,18 @@ std::optional<Lowerer::StoredPermute> Lowerer::stored_permute(const std::vector<
   f = resolved(f);
   if (f.kind == Fact::Pending && p == to_cl) f = demand_cl(f, r, expr);
   if (f.kind == Fact::CL && f.rank == r) {
-    if (p == to_cl) return StoredPermute{{}, Fact::torch(r)};
+    if (p == to_cl) {
+      Fact out = Fact::torch(r);
+      out.relabel_spatial = f.spatial;
+      return StoredPermute{{}, out};
+    }
     // PyTorch axis a of the input is stored at to_torch[a].
     StoredPermute s{{}, Fact::torch(r)};
     for (int64_t axis : p) s.axes.push_back(to_torch[static_cast<std::size_t>(axis)]);
     return s;
   }
-  if (f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch) return StoredPermute{{}, Fact::cl(r)};
+  if (f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch)
+    return StoredPermute{{}, Fact::cl(r).with_spatial(f.relabel_spatial)};
   return std::nullopt;
 }
 
@@ -2007,15 +2020,18 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       // Element-wise: every tensor argument in the primary's layout.
       Fact f = primary ? resolved(primary->fact) : Fact{};
       int spatial = f.spatial;  // of the broadcast result (Fact::broadcast_spatial)
+      int relabel_spatial = f.relabel_spatial;
       auto others = [&](Val& v) {
         Fact g = resolved(v.fact);
         if (&v == primary || !g.tensor() || g.is_scalar()) return;
         if (f.is_scalar()) {  // torch.maximum(s, x): the tensor's layout
           f = g;
           spatial = g.spatial;
+          relabel_spatial = g.relabel_spatial;
           return;
         }
         spatial = Fact::broadcast_spatial(spatial, g.spatial);
+        if (g.relabel_spatial != f.relabel_spatial) relabel_spatial = 0;  // a broadcast may grow it
         if (f.kind == Fact::CL && g.kind == Fact::Torch && g.spatial == 1 && g.rank == f.rank) demand_cl(g, f.rank, v.expr);
         else if (g.kind == Fact::CL && f.kind == Fact::Torch && f.spatial == 1 && f.rank == g.rank)
           f = demand_cl(f, g.rank, primary->expr);
@@ -2025,6 +2041,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       for (Val& v : args) others(v);
       for (auto& [kw, v] : kws) others(v);
       out = f.tensor() ? f.with_spatial(spatial) : Fact::torch();
+      out.relabel_spatial = f.tensor() ? relabel_spatial : 0;
       break;
     }
     case Layout::Spatial:
@@ -2205,8 +2222,14 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     default:
       torch_all();
       out = Fact::torch();
+      // An op that keeps its input's shape keeps what its fact knows (F.layer_norm).
+      if (primary != nullptr && entry->spatial_size == "input" && resolved(primary->fact).kind == Fact::Torch)
+        out = resolved(primary->fact);
       break;
   }
+  // Only shape-keeping ops (element-wise, the one above) keep a relabelled tensor's size.
+  if (entry->layout != Layout::Any && !(entry->layout == Layout::Torch && entry->spatial_size == "input"))
+    out.relabel_spatial = 0;
   if (entry->layout != Layout::Any && entry->layout != Layout::Spatial && entry->layout != Layout::Dim &&
       entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value &&
       entry->layout != Layout::Flatten && entry->layout != Layout::Reshape)
@@ -2435,7 +2458,10 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
           out = Fact::torch(std::max(lf.rank, rf.rank));
         }
       }
-      if (lf.tensor() && rf.tensor()) out = out.with_spatial(Fact::broadcast_spatial(lf.spatial, rf.spatial));
+      if (lf.tensor() && rf.tensor()) {
+        out = out.with_spatial(Fact::broadcast_spatial(lf.spatial, rf.spatial));
+        if (lf.relabel_spatial != rf.relabel_spatial) out.relabel_spatial = 0;  // a broadcast may grow it
+      }
       o->left = l.expr;
       o->right = r.expr;
       return {o, out};
@@ -4046,6 +4072,7 @@ void Lowerer::lower_unit(Unit& u) {
     if (p.kind == Fact::Pending) p = Fact::torch();
   u.ret = frame.ret.value_or(Fact{});
   if (u.ret.kind == Fact::Pending) u.ret = u.params[static_cast<std::size_t>(u.ret.param)];
+  if (u.ret.relabel_spatial < 0) u.ret.relabel_spatial = 0;  // the caller's size: not passed through
   // The outer model's inputs. --io-layout torch: PyTorch shapes come in, and
   // parameters it uses channels-last are transposed on entry. --io-layout keras:
   // channels-last images come in, and parameters it uses in PyTorch order (all of
