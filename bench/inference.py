@@ -2,7 +2,9 @@
 """Inference speed of converted models against keras.applications and PyTorch.
 
 For resnet50, mobilenet_v2 and densenet121, converted from torchvision's installed
-source, one process per model times on the CPU, at batch 1 and batch 8:
+source, and resnet50_v1 (bench/models/resnet50_v1.py: keras.applications' ResNet50
+architecture written in PyTorch, since torchvision's is v1.5), one process per model
+times on the CPU, at batch 1 and batch 8:
 
 * converted CL: the torch2keras model, --layout channels_last --io-layout keras
   (verified against PyTorch at 1e-4 first, weights loaded from the state_dict);
@@ -33,9 +35,12 @@ import tempfile
 import time
 from pathlib import Path
 
-# name: (file under torchvision/models, constructor expression, keras.applications class)
+# name: (file under torchvision/models, or a path, constructor expression, keras.applications class)
 MODELS = {
     "resnet50": ("resnet.py", "ResNet(Bottleneck, [3, 4, 6, 3])", "ResNet50"),
+    # torchvision's resnet50 is v1.5 (about 5% more FLOPs than Keras' v1): the same
+    # architecture as keras.applications.ResNet50, written in PyTorch, for a like-for-like ratio.
+    "resnet50_v1": (str(Path(__file__).resolve().parent / "models" / "resnet50_v1.py"), "ResNet50V1()", "ResNet50"),
     "mobilenet_v2": ("mobilenetv2.py", "MobileNetV2()", "MobileNetV2"),
     "densenet121": ("densenet.py", "DenseNet(32, (6, 12, 24, 16), 64)", "DenseNet121"),
 }
@@ -79,7 +84,7 @@ def worker(name: str, batches, runs: int) -> list:
     from torch2keras import verify as v
 
     file, expr, app_name = MODELS[name]
-    path = torchvision_models_dir() / file
+    path = Path(file) if Path(file).is_absolute() else torchvision_models_dir() / file
     # Verified first (and torch imported before TensorFlow: the other order crashes).
     report = v.verify(path, expr, [(1, 3, SIZE, SIZE)], layout="channels_last", io_layout="keras",
                       trials=1, return_models=True)
