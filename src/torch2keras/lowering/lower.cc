@@ -139,17 +139,34 @@ const std::unordered_set<std::string_view>& keras_reserved_attributes() {
   return names;
 }
 
-std::vector<ast::ExprNode*> perm_to_cl(Builder& b, int rank) {
-  std::vector<ast::ExprNode*> p{b.integer(0)};
-  for (int i = 2; i < rank; ++i) p.push_back(b.integer(i));
-  p.push_back(b.integer(1));
+// The transpose axes from PyTorch's (N, C, *spatial) to channels-last
+// (N, *spatial, C), and back, for a rank-`rank` tensor.
+std::vector<int64_t> axes_to_cl(int rank) {
+  std::vector<int64_t> p{0};
+  for (int i = 2; i < rank; ++i) p.push_back(i);
+  p.push_back(1);
   return p;
 }
 
-std::vector<ast::ExprNode*> perm_to_torch(Builder& b, int rank) {
-  std::vector<ast::ExprNode*> p{b.integer(0), b.integer(rank - 1)};
-  for (int i = 1; i < rank - 1; ++i) p.push_back(b.integer(i));
+std::vector<int64_t> axes_to_torch(int rank) {
+  std::vector<int64_t> p{0, rank - 1};
+  for (int i = 1; i < rank - 1; ++i) p.push_back(i);
   return p;
+}
+
+std::vector<ast::ExprNode*> int_items(Builder& b, const std::vector<int64_t>& values) {
+  std::vector<ast::ExprNode*> items;
+  for (int64_t v : values) items.push_back(b.integer(v));
+  return items;
+}
+
+std::vector<ast::ExprNode*> perm_to_cl(Builder& b, int rank) { return int_items(b, axes_to_cl(rank)); }
+std::vector<ast::ExprNode*> perm_to_torch(Builder& b, int rank) { return int_items(b, axes_to_torch(rank)); }
+
+// layers.Permute running the transpose `axes` (batch axis first and kept):
+// Keras numbers the other axes from 1.
+ast::ExprNode* permute_layer(Builder& b, const std::vector<int64_t>& axes) {
+  return b.call("layers.Permute", {b.tuple(int_items(b, std::vector<int64_t>(axes.begin() + 1, axes.end())))});
 }
 
 // ---------------------------------------------------------------------------
@@ -635,12 +652,15 @@ class Lowerer {
   // Linear layers (by constructor call) and the spatial size S of the
   // channels-last flatten they read (Fact::Flat); 0: they read PyTorch order.
   std::map<const ast::Call*, int> flat_inputs_;
-  // Permute layers (by constructor call) whose input is channels-last or a
-  // relabelled channels-last tensor: the permutation of the stored data they
-  // run (empty: none, written as layers.Identity()), and the layout every call
-  // gives them (the first call's).
-  std::map<const ast::Call*, std::vector<int64_t>> stored_permutes_;
-  std::map<const ast::Call*, Fact> permute_inputs_;
+  // Permute layers (by constructor call): the layout every call gives them (the
+  // first call's) and, when that is channels-last or a relabelled channels-last
+  // tensor, the permutation of the stored data they run (empty: none, written as
+  // layers.Identity()).
+  struct PermuteLayer {
+    Fact input;
+    std::optional<std::vector<int64_t>> stored;
+  };
+  std::map<const ast::Call*, PermuteLayer> permute_layers_;
   // Fact::Flat hand-over: lower_expr's caller takes a flattened value as it is
   // (accept_flat_), passed to the call being lowered (accepting_) or to the first
   // argument of a module call (accept_first_arg_).
@@ -869,10 +889,7 @@ std::optional<Lowerer::StoredPermute> Lowerer::stored_permute(const std::vector<
                                                               ast::ExprNode*& expr) {
   int r = static_cast<int>(p.size());
   if (!opt_.channels_last || r < 3) return std::nullopt;
-  std::vector<int64_t> to_cl{0}, to_torch{0, r - 1};
-  for (int i = 2; i < r; ++i) to_cl.push_back(i);
-  to_cl.push_back(1);
-  for (int i = 1; i < r - 1; ++i) to_torch.push_back(i);
+  const std::vector<int64_t> to_cl = axes_to_cl(r), to_torch = axes_to_torch(r);
   f = resolved(f);
   if (f.kind == Fact::Pending && p == to_cl) f = demand_cl(f, r, expr);
   if (f.kind == Fact::CL && f.rank == r) {
@@ -1111,18 +1128,16 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
           std::vector<int64_t> p = literal_permutation(*e, d.ctor);
           Fact f = resolved(in);
           if (d.ctor != nullptr && dynamic_seqs_ == 0) {
-            auto first = permute_inputs_.find(d.ctor);
-            if (first != permute_inputs_.end()) f = demand_as(first->second, f, arg);
+            auto first = permute_layers_.find(d.ctor);
+            if (first != permute_layers_.end()) f = demand_as(first->second.input, f, arg);
             auto s = stored_permute(p, f, arg);
             if (s && (s->axes.empty() || s->axes[0] == 0)) {
-              permute_inputs_.emplace(d.ctor, resolved(f));
-              stored_permutes_[d.ctor] = s->axes;
+              permute_layers_.emplace(d.ctor, PermuteLayer{resolved(f), s->axes});
               return s->out;
             }
-            if (first != permute_inputs_.end()) return Fact::torch(static_cast<int>(p.size()));
           }
           f = demand_torch(f, arg);
-          if (d.ctor != nullptr) permute_inputs_.emplace(d.ctor, f);
+          if (d.ctor != nullptr) permute_layers_.emplace(d.ctor, PermuteLayer{f, std::nullopt});
           return Fact::torch(static_cast<int>(p.size()));
         }
         case Layout::Channel: {
@@ -2010,9 +2025,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     // ConvNeXt's LayerNorm2d: x.permute(0, 2, 3, 1) of a channels-last x writes nothing.
     if (auto s = stored_permute(literal_permutation(*entry, call), primary->fact, primary->expr)) {
       if (s->axes.empty()) return {primary->expr, s->out};
-      std::vector<ast::ExprNode*> q;
-      for (int64_t axis : s->axes) q.push_back(b_.integer(axis));
-      return {b_.call("ops.transpose", {primary->expr, b_.tuple(q)}), s->out};
+      return {b_.call("ops.transpose", {primary->expr, b_.tuple(int_items(b_, s->axes))}), s->out};
     }
   }
   switch (entry->layout) {
@@ -2382,6 +2395,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
       return v;
     default:
       v.fact.spatial = 0;
+      v.fact.relabel_spatial = 0;
       return v;
   }
 }
@@ -4314,14 +4328,7 @@ const ast::Call* Lowerer::broadcast_parameter(const ClassInfo* cls, std::string_
       using Op = ast::OperatorKind;
       if (a->ctx != ast::ExprContext::Load) ++stores;
       else if (bin == nullptr || !(bin->op == Op::Add || bin->op == Op::Sub || bin->op == Op::Mult || bin->op == Op::Div))
-        other_reads = other_reads || !ast::is<ast::AugAssign>(parent);
-    }
-    if (auto* aug = ast::as<ast::AugAssign>(n)) {
-      // `y += self.p` reads it as an operand; `self.p += y` changes it.
-      scan(aug->target, n);
-      if (auto* a = ast::as<ast::Attribute>(aug->target); a && a->attr == attr) ++stores;
-      scan(aug->value, n);
-      return;
+        other_reads = other_reads || !ast::is<ast::AugAssign>(parent);  // `y += self.p`; `self.p += y` stores
     }
     ast::for_each_child(n, [&](ast::Node* c) { scan(c, n); });
   };
@@ -4489,10 +4496,9 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       result = c;
     }
     // A Permute layer on channels-last data: the permutation of the stored axes.
-    if (auto sp = stored_permutes_.find(call); sp != stored_permutes_.end()) {
-      std::vector<ast::ExprNode*> dims;
-      for (std::size_t i = 1; i < sp->second.size(); ++i) dims.push_back(b_.integer(sp->second[i]));
-      result = dims.empty() ? b_.call("layers.Identity", {}) : b_.call("layers.Permute", {b_.tuple(dims)});
+    if (auto pl = permute_layers_.find(call); pl != permute_layers_.end() && pl->second.stored) {
+      const std::vector<int64_t>& axes = *pl->second.stored;
+      result = axes.empty() ? b_.call("layers.Identity", {}) : permute_layer(b_, axes);
     }
     // A Linear reading a channels-last flatten: its weight rows are permuted at load time.
     if (auto fl = flat_inputs_.find(call); fl != flat_inputs_.end() && fl->second > 1) {
@@ -4505,15 +4511,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       // layers.Permute dims are 1-based and leave the batch axis out.
       auto permute = [this](std::pair<bool, int> conversion) {
         auto [to_cl, rank] = conversion;
-        std::vector<ast::ExprNode*> dims;
-        if (to_cl) {
-          for (int i = 2; i < rank; ++i) dims.push_back(b_.integer(i));
-          dims.push_back(b_.integer(1));
-        } else {
-          dims.push_back(b_.integer(rank - 1));
-          for (int i = 1; i < rank - 1; ++i) dims.push_back(b_.integer(i));
-        }
-        return b_.call("layers.Permute", {b_.tuple(dims)});
+        return permute_layer(b_, to_cl ? axes_to_cl(rank) : axes_to_torch(rank));
       };
       std::vector<ast::ExprNode*> items;
       if (w->second.before) items.push_back(permute(*w->second.before));
