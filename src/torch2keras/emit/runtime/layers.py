@@ -378,9 +378,7 @@ def pytorch_parameter_value(variable):
     """A parameter stored channels-last (pytorch_parameter with
     `channels_last_rank`) in PyTorch's shape and axis order, for a use that needs
     that order."""
-    rank = len(variable.shape)
-    value = ops.transpose(variable, (0, rank - 1) + tuple(range(1, rank - 1)))
-    return ops.reshape(value, variable._pytorch_shape)
+    return ops.reshape(ops.moveaxis(variable, -1, 1), variable._pytorch_shape)
 
 
 def _t2k_channels_last_broadcast(value, rank):
@@ -391,7 +389,7 @@ def _t2k_channels_last_broadcast(value, rank):
     if value.ndim > rank:
         raise ValueError(f"a parameter of shape {value.shape} cannot broadcast against {rank} axes")
     value = value.reshape((1,) * (rank - value.ndim) + value.shape)
-    return value.transpose((0,) + tuple(range(2, rank)) + (1,))
+    return np.moveaxis(value, 1, -1)
 
 
 def pytorch_setitem(x, index, value):
