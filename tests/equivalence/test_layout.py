@@ -400,7 +400,7 @@ class Net(nn.Module):
     check(source, "Net()", [(2, 3, 5, 6)])
     check(source, "Net()", [(2, 3, 5, 6)], io_layout="keras")
     code = flat(convert(source, "channels_last", "torch"))
-    assert "ops.transpose(self.conv(x), (0, 3, 2, 1)) * 2.0" in code
+    assert "ops.swapaxes(self.conv(x), 1, 3) * 2.0" in code
     assert "ops.transpose(self.conv(x), (2, 1, 3, 0))" in code
 
 
@@ -649,8 +649,10 @@ def test_squeeze_excitation_written_with_views_and_linear_stays_channels_last():
     check(SE_BLOCK, "Net()", [(2, 3, 6, 5)], layout="channels_first")
     code = flat(convert(SE_BLOCK, "channels_last", "keras"))
     assert "b, _, _, c = ops.shape(x)" in code and "ops.reshape(y, (ops.shape(y)[0], 1, 1, -1))" in code
-    # Only Gate's x.view(n, c, h * w) (a 3-D view of an image) reads PyTorch order.
-    assert graph_transposes(SE_BLOCK, "Net()", [(2, 3, 6, 5)]) == 1
+    # Gate's x.view(n, c, h * w) merges the spatial axes as they are stored:
+    # (n, h * w, c), channels-last of rank 3, whose mean(2) is over its axis 1.
+    assert "ops.mean(ops.reshape(x, (n, h * w, c)), axis=1)" in code
+    assert graph_transposes(SE_BLOCK, "Net()", [(2, 3, 6, 5)]) == 0
 
 
 # --- Parameters that scale or shift channels-last activations (ConvNeXt's layer
@@ -769,3 +771,152 @@ class Net(nn.Module):
 """
     check(source, "Net()", [(2, 3, 6, 5)])
     check(source, "Net()", [(2, 3, 6, 5)], io_layout="keras")
+
+
+# --- Views that split or merge axes where the data is stored (Fact::dims and
+# regroup): a channel shuffle costs its own transpose only, not a round trip
+# through PyTorch's order, and transposes relabel what they can.
+
+SHUFFLE = HEAD + """
+def channel_shuffle(x, groups: int):
+    batchsize, num_channels, height, width = x.size()
+    channels_per_group = num_channels // groups
+    x = x.view(batchsize, groups, channels_per_group, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    x = x.view(batchsize, num_channels, height, width)
+    return x
+
+
+def shuffle_by_sizes(x, groups: int):
+    x = x.view(x.size(0), groups, -1, x.size(2), x.size(3))
+    x = x.transpose(1, 2).contiguous()
+    return x.view(x.size(0), -1, x.size(3), x.size(4))
+
+
+class Block(nn.Module):
+    def __init__(self, c, groups, by_sizes):
+        super().__init__()
+        self.conv = nn.Conv2d(c // 2, c // 2, 3, padding=1)
+        self.bn = nn.BatchNorm2d(c // 2)
+        self.groups = groups
+        self.by_sizes = by_sizes
+
+    def forward(self, x):
+        x1, x2 = x.chunk(2, dim=1)
+        out = torch.cat((x1, F.relu(self.bn(self.conv(x2)))), dim=1)
+        if self.by_sizes:
+            return shuffle_by_sizes(out, self.groups)
+        return channel_shuffle(out, self.groups)
+
+
+class Net(nn.Module):
+    def __init__(self, by_sizes=False):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 12, 3, padding=1)
+        self.blocks = nn.Sequential(Block(12, 3, by_sizes), Block(12, 3, by_sizes))
+        self.head = nn.Conv2d(12, 4, 1)
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)))
+"""
+
+
+@pytest.mark.parametrize("expr", ["Net()", "Net(by_sizes=True)"])
+def test_channel_shuffle_regroups_the_stored_channel_axis(expr):
+    # 12 channels in 3 groups of 4, on a 5 x 7 map: any mix-up of the group axes
+    # or of height and width changes the numbers.
+    check(SHUFFLE, expr, [(2, 3, 5, 7)])
+    check(SHUFFLE, expr, [(2, 3, 5, 7)], io_layout="keras")
+    check(SHUFFLE, expr, [(2, 3, 5, 7)], layout="channels_first")
+    # One transpose per shuffle (the data movement PyTorch's .contiguous() does too).
+    assert graph_transposes(SHUFFLE, expr, [(2, 3, 5, 7)]) == 2
+    assert graph_transposes(SHUFFLE, expr, [(2, 3, 5, 7)], io_layout="torch") == 4
+    code = flat(convert(SHUFFLE, "channels_last", "keras"))
+    assert "batchsize, height, width, num_channels = ops.shape(x)" in code
+    assert "x = ops.reshape(x, (batchsize, height, width, groups, channels_per_group))" in code
+    assert "ops.reshape(ops.swapaxes(x, 3, 4), (batchsize, height, width, num_channels))" in code
+    assert "ops.split(x, 2, axis=-1)" in code
+
+
+def test_permuted_views_read_by_other_ops_are_transposed_first():
+    # A split view (stored (b, h, w, 2, c // 2)) and its relabelled transpose, read
+    # by a reduction, an element-wise op with another tensor, x.size(d) and a branch.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self, flag):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.flag = flag
+
+    def forward(self, x):
+        x = self.conv(x)
+        b, c, h, w = x.size()
+        y = x.view(b, 2, c // 2, h, w)
+        z = y.transpose(1, 2)
+        s = z.size(1) * z.sum(2) + z.shape[3]
+        if self.flag:
+            y = y * 2.0
+        t = y + z.transpose(1, 2)
+        return s, t.mean(1), z.amax(3)
+"""
+    for io_layout in ["torch", "keras"]:
+        for expr in ["Net(True)", "Net(False)"]:
+            check(source, expr, [(2, 3, 5, 7)], io_layout=io_layout)
+
+
+def test_views_merging_stored_axes_and_transposes_that_relabel():
+    # x.view(b, c, h * w) of a channels-last x is (b, h * w, c) as stored: its
+    # permute(0, 2, 1) relabels; a Conv1d's transpose(1, 2) relabels too.
+    tokens = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = self.conv(x)
+        b, c, h, w = x.shape
+        t = x.view(b, c, h * w).permute(0, 2, 1)
+        return F.gelu(self.fc(t)).mean(1)
+"""
+    check(tokens, "Net()", [(2, 3, 5, 7)])
+    check(tokens, "Net()", [(2, 3, 5, 7)], io_layout="keras")
+    assert graph_transposes(tokens, "Net()", [(2, 3, 5, 7)]) == 0
+    sequence = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 3, padding=1)
+        self.fc = nn.Linear(8, 8)
+        self.conv2 = nn.Conv1d(8, 5, 1)
+
+    def forward(self, x):
+        t = self.conv(x).transpose(1, 2)
+        t = F.gelu(self.fc(t))
+        return self.conv2(t.transpose(-1, -2))
+"""
+    check(sequence, "Net()", [(2, 4, 9)])
+    check(sequence, "Net()", [(2, 4, 9)], io_layout="keras")
+    assert graph_transposes(sequence, "Net()", [(2, 4, 9)]) == 0
+    assert graph_transposes(sequence, "Net()", [(2, 4, 9)], io_layout="torch") == 2
+
+
+def test_views_whose_sizes_are_not_the_inputs_read_pytorch_order():
+    # After `h, w = w, h` the view (b, c, w, h) is a real reshape, not a relabel;
+    # a view whose leading size is not the batch size may split the batch.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        b, c, h, w = x.size()
+        y = x.view(b // 2, 2, c, h, w).sum(1)
+        h, w = w, h
+        return x.view(b, c, h, w) + 1.0, y
+"""
+    check(source, "Net()", [(4, 3, 5, 7)])
+    check(source, "Net()", [(4, 3, 5, 7)], io_layout="keras")

@@ -216,7 +216,7 @@ def einsum(equation, *operands):
     return ops.einsum(equation, *operands)
 
 
-@function("torch.transpose", view=True, layout="torch")
+@function("torch.transpose", view=True, layout="permute", tensor="input", dims=("dim0", "dim1"))
 def transpose(input, dim0, dim1):
     return ops.swapaxes(input, dim0, dim1)
 

@@ -34,7 +34,7 @@ def permute(self, *dims):
     return ops.transpose(self, dims)
 
 
-@method("transpose", view=True, layout="torch")
+@method("transpose", view=True, layout="permute", tensor="self", dims=("dim0", "dim1"))
 def transpose(self, dim0, dim1):
     return ops.swapaxes(self, dim0, dim1)
 

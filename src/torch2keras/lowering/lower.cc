@@ -43,7 +43,7 @@ struct Fact {
     Torch,      // a tensor in PyTorch axis order (rank 0: unknown)
     CL,         // a tensor whose channel axis was moved last (rank known)
     Pending,    // a tensor parameter whose layout its first layout-sensitive use decides
-    Shape,      // ops.shape() of a channels-last tensor of `rank`
+    Shape,      // ops.shape() of a channels-last tensor of `rank` (of a Perm one: its `order`)
     List,       // a Python list of tensors, all channels-last (elem_cl) or all PyTorch order
     // (N, S * C) flattened from a channels-last (N, *spatial, C) tensor: features in
     // (spatial, channel) order where PyTorch has (channel, spatial); `spatial` = S.
@@ -51,6 +51,13 @@ struct Fact {
     // it lives in variables of a function's outer block and flows straight into
     // module calls; anything else reads it converted (lower_expr).
     Flat,
+    // A tensor stored with its axes in another order than PyTorch's or channels-last:
+    // stored axis i holds PyTorch axis `order[i]` (a view splitting the channel axis
+    // of a channels-last tensor: (N, H, W, G, C/G) holds PyTorch's (N, G, C/G, H, W)).
+    // Like Flat, it lives in variables of a function's outer block and flows into
+    // views and transposes, which relabel or regroup it; anything else reads it
+    // transposed (lower_expr).
+    Perm,
   };
   Kind kind = NonTensor;
   int rank = 0;
@@ -69,24 +76,49 @@ struct Fact {
   // Inside a unit: "the spatial size its first parameter has at each call", so a
   // block that keeps the size (LayerNorm2d) passes its caller's on.
   static constexpr int kInputSpatial = -2;
+  std::vector<int> order;  // Perm (and Shape of one): the PyTorch axis each stored axis holds
+  // A tensor: per PyTorch axis, a symbol naming its size (0: unknown), so that a
+  // view's target shape can be read axis by axis. Symbols come from
+  // `b, c, h, w = x.size()` (sym below) and from x.size(d) of the viewed x itself.
+  // Only a variable read and the ops that set them (views, transposes, aliases)
+  // keep them; every other expression forgets them (lower_expr).
+  std::vector<int> dims;
+  int sym = 0;  // NonTensor: an int known to be the size named by this symbol
+
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
   static Fact list(Fact elem) { return {List, elem.rank, -1, elem.kind == CL}; }
   static Fact flat(int spatial) { return {Flat, 2, -1, false, spatial}; }
+  static Fact perm(std::vector<int> order) {
+    Fact f{Perm, static_cast<int>(order.size())};
+    f.order = std::move(order);
+    return f;
+  }
   // A 0-d tensor (a reduction over every axis): it broadcasts in any layout.
   static Fact scalar() { return {Torch, -1}; }
   bool is_scalar() const { return kind == Torch && rank == -1; }
   Fact element() const { return elem_cl ? cl(rank) : torch(rank); }
-  bool tensor() const { return kind == Torch || kind == CL || kind == Pending || kind == Flat; }
+  bool tensor() const { return kind == Torch || kind == CL || kind == Pending || kind == Flat || kind == Perm; }
   bool operator==(const Fact&) const = default;
   // The same layout, whatever each knows of the spatial size.
-  bool same_axes(const Fact& o) const { return kind == o.kind && rank == o.rank && param == o.param && elem_cl == o.elem_cl; }
+  bool same_axes(const Fact& o) const {
+    return kind == o.kind && rank == o.rank && param == o.param && elem_cl == o.elem_cl && order == o.order;
+  }
   // What both of two facts with the same axes know (a join of branches).
   Fact meet(const Fact& o) const {
     Fact f = *this;
     if (spatial != o.spatial) f.spatial = 0;
     if (relabel_spatial != o.relabel_spatial) f.relabel_spatial = 0;
+    if (dims != o.dims) f.dims.clear();
+    if (sym != o.sym) f.sym = 0;
+    return f;
+  }
+  // The same value with its size symbols forgotten.
+  Fact unsized() const {
+    Fact f = *this;
+    f.dims.clear();
+    f.sym = 0;
     return f;
   }
   // The spatial size of an element-wise result of tensors of sizes `a` and `b`
@@ -154,6 +186,92 @@ std::vector<int64_t> axes_to_torch(int rank) {
   return p;
 }
 
+// How a tensor of fact `f` stores its axes: stored axis i holds PyTorch axis
+// order[i]. Empty when the rank is not known (or `f` is not a tensor).
+std::vector<int> stored_order(const Fact& f) {
+  std::vector<int> order;
+  if (f.kind == Fact::Perm) return f.order;
+  if ((f.kind != Fact::Torch && f.kind != Fact::CL) || f.rank <= 0) return order;
+  if (f.kind == Fact::CL)
+    for (int64_t a : axes_to_cl(f.rank)) order.push_back(static_cast<int>(a));
+  else
+    for (int a = 0; a < f.rank; ++a) order.push_back(a);
+  return order;
+}
+
+// The fact of a tensor stored in `order` (stored_order): PyTorch order,
+// channels-last or Fact::Perm.
+Fact fact_of_order(std::vector<int> order) {
+  int r = static_cast<int>(order.size());
+  bool torch = true, cl = r >= 3;
+  std::vector<int64_t> to_cl = axes_to_cl(r);
+  for (int i = 0; i < r; ++i) {
+    torch = torch && order[static_cast<std::size_t>(i)] == i;
+    cl = cl && order[static_cast<std::size_t>(i)] == to_cl[static_cast<std::size_t>(i)];
+  }
+  return torch ? Fact::torch(r) : cl ? Fact::cl(r) : Fact::perm(std::move(order));
+}
+
+// The transpose axes that bring data stored in `from` to `to` (both orders of the
+// same PyTorch axes): stored axis i of the result is stored axis axes[i] of the input.
+std::vector<int64_t> reorder_axes(const std::vector<int>& from, const std::vector<int>& to) {
+  std::vector<int64_t> axes;
+  for (int a : to)
+    axes.push_back(std::find(from.begin(), from.end(), a) - from.begin());
+  return axes;
+}
+
+// A view (reshape) of a tensor stored in `order` whose PyTorch axes have the size
+// symbols `dims`, to a target shape whose items have the symbols `target` (0:
+// unknown), done on the stored data: the leading and trailing target axes with
+// the input's symbols are those axes, and the axes between are one input axis
+// split or several merged (a channel shuffle's view(b, g, c // g, h, w) of a
+// channels-last (b, c, h, w), and the view(b, c, h, w) that merges them back).
+// Views agree on the element count, so the split or merged axes have the same
+// total size. Merged axes must be stored together in PyTorch's order: `axes`
+// transposes them so first (empty: they are); `order` is how the result is
+// stored, so the reshape's shape is the target items in that order.
+struct RegroupedView {
+  std::vector<int64_t> axes;
+  std::vector<int> order;
+};
+
+std::optional<RegroupedView> regroup_view(const std::vector<int>& order, const std::vector<int>& dims,
+                                          const std::vector<int>& target) {
+  int r = static_cast<int>(order.size()), n = static_cast<int>(target.size());
+  if (static_cast<int>(dims.size()) != r) return std::nullopt;
+  auto dim = [&](int a) { return dims[static_cast<std::size_t>(a)]; };
+  auto item = [&](int i) { return target[static_cast<std::size_t>(i)]; };
+  int lead = 0, trail = 0;
+  while (lead < r && lead < n && dim(lead) != 0 && item(lead) == dim(lead)) ++lead;
+  while (trail < r - lead && trail < n - lead && dim(r - 1 - trail) != 0 && item(n - 1 - trail) == dim(r - 1 - trail))
+    ++trail;
+  int from = r - lead - trail, to = n - lead - trail;  // input axes regrouped, target axes they become
+  if (from < 1 || to < 1 || (from > 1 && to > 1)) return std::nullopt;
+  std::vector<int> pos(static_cast<std::size_t>(r));
+  for (int s = 0; s < r; ++s) pos[static_cast<std::size_t>(order[static_cast<std::size_t>(s)])] = s;
+  bool together = true;
+  for (int k = 1; k < from; ++k)
+    together = together && pos[static_cast<std::size_t>(lead + k)] == pos[static_cast<std::size_t>(lead)] + k;
+  RegroupedView v;
+  std::vector<int> stored = order;
+  if (!together) {
+    // The merged axes, in PyTorch's order, where the first of them is stored.
+    int at = r;
+    for (int k = 0; k < from; ++k) at = std::min(at, pos[static_cast<std::size_t>(lead + k)]);
+    std::erase_if(stored, [&](int a) { return a >= lead && a < lead + from; });
+    for (int k = 0; k < from; ++k) stored.insert(stored.begin() + at + k, lead + k);
+    v.axes = reorder_axes(order, stored);
+  }
+  for (int a : stored) {
+    if (a < lead) v.order.push_back(a);
+    else if (a == lead)
+      for (int k = 0; k < to; ++k) v.order.push_back(lead + k);
+    else if (a >= lead + from) v.order.push_back(a - from + to);
+  }
+  return v;
+}
+
 std::vector<ast::ExprNode*> int_items(Builder& b, const std::vector<int64_t>& values) {
   std::vector<ast::ExprNode*> items;
   for (int64_t v : values) items.push_back(b.integer(v));
@@ -162,6 +280,16 @@ std::vector<ast::ExprNode*> int_items(Builder& b, const std::vector<int64_t>& va
 
 std::vector<ast::ExprNode*> perm_to_cl(Builder& b, int rank) { return int_items(b, axes_to_cl(rank)); }
 std::vector<ast::ExprNode*> perm_to_torch(Builder& b, int rank) { return int_items(b, axes_to_torch(rank)); }
+
+// `x` with its stored axes reordered by `axes` (reorder_axes): ops.swapaxes when
+// two axes trade places, else ops.transpose.
+ast::ExprNode* transposed(Builder& b, ast::ExprNode* x, const std::vector<int64_t>& axes) {
+  std::vector<int64_t> moved;
+  for (std::size_t i = 0; i < axes.size(); ++i)
+    if (axes[i] != static_cast<int64_t>(i)) moved.push_back(static_cast<int64_t>(i));
+  if (moved.size() == 2) return b.call("ops.swapaxes", {x, b.integer(moved[0]), b.integer(moved[1])});
+  return b.call("ops.transpose", {x, b.tuple(int_items(b, axes))});
+}
 
 // layers.Permute running the transpose `axes` (batch axis first and kept):
 // Keras numbers the other axes from 1.
@@ -377,14 +505,14 @@ class Lowerer {
     frame_->hoist->push_back(b_.assign(b_.name(name, ast::ExprContext::Store), value));
     return b_.name(name);
   }
-  // Variables of the outer block holding a Fact::Flat value converted (before a
-  // compound statement: branches and loops join PyTorch-order values).
+  // Variables of the outer block holding a Fact::Flat or Fact::Perm value converted
+  // (before a compound statement: branches and loops join PyTorch-order values).
   void flush_flat(std::vector<ast::StmtNode*>& out);
-  // Loops: the spatial sizes of the variables bound before are not known inside
-  // (an iteration may change them), in either layout.
+  // Loops: the spatial sizes and size symbols of the variables bound before are not
+  // known inside (an iteration may change them), in either layout.
   void forget_spatial() {
     for (auto& [name, f] : frame_->env) {
-      f = f.with_spatial(0);
+      f = f.with_spatial(0).unsized();
       f.relabel_spatial = 0;
     }
   }
@@ -404,6 +532,12 @@ class Lowerer {
   // item. Empty when not written out (a variable, `*args`).
   static std::vector<ast::ExprNode*> sequence_arg(const Entry& entry, const ast::Call* call);
   // The shape a Reshape entry's call asks for, as written (empty if not a display).
+  // Whether `entry` reads a Fact::Perm tensor as it is stored: a view regroups it,
+  // a permute relabels it, x.size(d) remaps d, an alias (x.contiguous()) passes it on.
+  static bool reads_permuted(const Entry* entry) {
+    return entry != nullptr && (entry->layout == Layout::Reshape || entry->layout == Layout::Permute ||
+                                entry->layout == Layout::Shape || (entry->alias && entry->layout == Layout::Any));
+  }
   static std::vector<ast::ExprNode*> reshape_target(const Entry& entry, const ast::Call* call) {
     return entry.layout == Layout::Reshape ? sequence_arg(entry, call) : std::vector<ast::ExprNode*>{};
   }
@@ -420,8 +554,9 @@ class Lowerer {
     return h[static_cast<std::size_t>(f.param)];
   }
   // The axes of a Permute entry's call when they are int literals (negative ones
-  // normalised), else empty.
-  static std::vector<int64_t> literal_permutation(const Entry& entry, const ast::Call* call);
+  // normalised), else empty. An entry with two axis parameters swaps them
+  // (x.transpose(1, 2)) in a tensor of `rank` (0: unknown, so empty).
+  static std::vector<int64_t> literal_permutation(const Entry& entry, const ast::Call* call, int rank = 0);
   // How a permute by the axes `p` (literal_permutation) runs on a value of fact `f`
   // as it is stored in channels_last: `axes` is the transpose of the stored data,
   // empty when the permute only relabels the axes (it moves the channel axis last,
@@ -537,6 +672,11 @@ class Lowerer {
     Fact fact;
     std::vector<Fact> elts = {};  // a list or tuple display: each element's fact
   };
+  // A Layout::Reshape call on `x` (channels-last or permuted, sizes named by
+  // Fact::dims) done on the stored data (regroup_view): sets `req` to write the
+  // target shape in the stored order and `x` to what is reshaped; the result's
+  // fact, or nullopt.
+  std::optional<Fact> regroup(const Entry& entry, const ast::Call* call, Val& x, InstantiateRequest& req);
   int storage_of(const std::string& name);
   void record_binding(const std::string& target, const ast::ExprNode* value);
   const Unit* unit_called(const ast::Call* call);
@@ -665,6 +805,13 @@ class Lowerer {
   // (accept_flat_), passed to the call being lowered (accepting_) or to the first
   // argument of a module call (accept_first_arg_).
   bool accept_flat_ = false, accepting_ = false, accept_first_arg_ = false;
+  // The expression lowered next may be a Fact::Perm (a view or transpose reading
+  // it, or a variable of the outer block holding it).
+  bool accept_perm_ = false;
+  // The value a call returned with the size symbols it set (Fact::dims), which
+  // lower_expr keeps; every other expression's it forgets.
+  const ast::ExprNode* sized_result_ = nullptr;
+  int next_sym_ = 0;  // the last size symbol given out (Fact::dims)
   // --explain-layout: the input expressions being lowered (the innermost one is
   // what a layout change is written for), probes that write nothing, and why the
   // construct being lowered needs the layout it asks for.
@@ -700,12 +847,20 @@ class Lowerer {
 Fact Lowerer::resolved(Fact f) const {
   if (f.kind != Fact::Pending || frame_ == nullptr) return f;
   const Fact& p = frame_->unit->params[static_cast<std::size_t>(f.param)];
-  return p.kind == Fact::Pending ? f : p;
+  if (p.kind == Fact::Pending) return f;
+  Fact r = p;
+  r.dims = f.dims;  // named for this variable's value
+  return r;
 }
 
 Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
   f = resolved(f);
   if (f.kind == Fact::Flat) f = demand_torch(f, expr);
+  if (f.kind == Fact::Perm && opt_.channels_last && rank >= 3 && f.rank == rank) {
+    expr = rebind(expr, transposed(b_, expr, reorder_axes(f.order, stored_order(Fact::cl(rank)))), Fact::cl(rank));
+    return Fact::cl(rank);
+  }
+  if (f.kind == Fact::Perm) f = demand_torch(f, expr);
   if (!opt_.channels_last || rank < 3) return f.kind == Fact::Pending ? demand_torch(f, expr) : f;
   if (f.kind == Fact::Pending) {
     Fact p = Fact::cl(rank).with_spatial(f.param == 0 ? Fact::kInputSpatial : 0);
@@ -786,6 +941,11 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
   if (f.kind == Fact::Flat) {
     expr = rebind(expr, reorder_flat(expr, f.spatial, true), Fact::torch(2));
     return Fact::torch(2);
+  }
+  if (f.kind == Fact::Perm) {
+    expr = rebind(expr, transposed(b_, expr, reorder_axes(f.order, stored_order(Fact::torch(f.rank)))),
+                  Fact::torch(f.rank));
+    return Fact::torch(f.rank);
   }
   if (f.kind == Fact::List && f.elem_cl) {
     // A list of channels-last tensors: each one converted.
@@ -868,8 +1028,18 @@ std::optional<Fact> Lowerer::index_channels_last(ast::Subscript* s, int rank, bo
   return Fact::cl(kept);
 }
 
-std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast::Call* call) {
+std::vector<int64_t> Lowerer::literal_permutation(const Entry& entry, const ast::Call* call, int rank) {
   std::vector<int64_t> p;
+  if (entry.dim_params.size() == 2) {
+    if (rank <= 0 || call == nullptr) return p;
+    ConstValue a = bound_literal(entry, *call, entry.dim_params[0]), b = bound_literal(entry, *call, entry.dim_params[1]);
+    if (a.kind != ConstValue::Kind::Int || b.kind != ConstValue::Kind::Int) return p;
+    int64_t i = a.integer < 0 ? a.integer + rank : a.integer, j = b.integer < 0 ? b.integer + rank : b.integer;
+    if (i < 0 || i >= rank || j < 0 || j >= rank) return p;
+    for (int64_t k = 0; k < rank; ++k) p.push_back(k);
+    std::swap(p[static_cast<std::size_t>(i)], p[static_cast<std::size_t>(j)]);
+    return p;
+  }
   for (const ast::ExprNode* e : sequence_arg(entry, call)) {
     ConstValue v = analysis::literal_value(e);
     if (v.kind != ConstValue::Kind::Int) return {};
@@ -892,20 +1062,30 @@ std::optional<Lowerer::StoredPermute> Lowerer::stored_permute(const std::vector<
   const std::vector<int64_t> to_cl = axes_to_cl(r), to_torch = axes_to_torch(r);
   f = resolved(f);
   if (f.kind == Fact::Pending && p == to_cl) f = demand_cl(f, r, expr);
+  std::optional<StoredPermute> s;
   if (f.kind == Fact::CL && f.rank == r) {
     if (p == to_cl) {
-      Fact out = Fact::torch(r);
-      out.relabel_spatial = f.spatial;
-      return StoredPermute{{}, out};
+      s = StoredPermute{{}, Fact::torch(r)};
+      s->out.relabel_spatial = f.spatial;
+    } else {
+      // PyTorch axis a of the input is stored at to_torch[a].
+      s = StoredPermute{{}, Fact::torch(r)};
+      for (int64_t axis : p) s->axes.push_back(to_torch[static_cast<std::size_t>(axis)]);
     }
-    // PyTorch axis a of the input is stored at to_torch[a].
-    StoredPermute s{{}, Fact::torch(r)};
-    for (int64_t axis : p) s.axes.push_back(to_torch[static_cast<std::size_t>(axis)]);
-    return s;
+  } else if (f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch) {
+    s = StoredPermute{{}, Fact::cl(r).with_spatial(f.relabel_spatial)};
+  } else if (f.kind == Fact::Perm && f.rank == r) {
+    // Relabelled: stored axis i holds the input's axis order[i], the result's axis
+    // p^-1(order[i]); maybe PyTorch order or channels-last again.
+    std::vector<int> to(static_cast<std::size_t>(r));
+    for (int k = 0; k < r; ++k) to[static_cast<std::size_t>(p[static_cast<std::size_t>(k)])] = k;
+    std::vector<int> order;
+    for (int a : f.order) order.push_back(to[static_cast<std::size_t>(a)]);
+    s = StoredPermute{{}, fact_of_order(std::move(order))};
   }
-  if (f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch)
-    return StoredPermute{{}, Fact::cl(r).with_spatial(f.relabel_spatial)};
-  return std::nullopt;
+  if (s && static_cast<int>(f.dims.size()) == r)  // the result's axis k is the input's axis p[k]
+    for (int64_t a : p) s->out.dims.push_back(f.dims[static_cast<std::size_t>(a)]);
+  return s;
 }
 
 std::pair<ast::Tuple*, const ast::Name*> Lowerer::channels_last_shape_unpack(const ast::Assign* a) {
@@ -936,6 +1116,64 @@ std::pair<ast::Tuple*, const ast::Name*> Lowerer::channels_last_shape_unpack(con
   auto* out = b_.tuple(order);
   out->ctx = ast::ExprContext::Store;
   return {out, n};
+}
+
+std::optional<Fact> Lowerer::regroup(const Entry& entry, const ast::Call* call, Val& x, InstantiateRequest& req) {
+  Fact f = resolved(x.fact);
+  if (!opt_.channels_last || (f.kind != Fact::CL && f.kind != Fact::Perm)) return std::nullopt;
+  std::vector<ast::ExprNode*> items = sequence_arg(entry, call);
+  if (items.empty()) return std::nullopt;
+  // x.size(d) / x.shape[d] of the viewed variable itself: its axis d.
+  auto* var = ast::as<ast::Name>(x.expr);
+  auto axis_of = [&](const ast::ExprNode* e) -> std::optional<int> {
+    const ast::ExprNode *of = nullptr, *d = nullptr;
+    if (auto* c = ast::as<ast::Call>(e); c && c->args.size() == 1 && c->keywords.empty())
+      if (auto* a = ast::as<ast::Attribute>(c->func); a && a->attr == "size") of = a->value, d = c->args[0];
+    if (auto* sub = ast::as<ast::Subscript>(e))
+      if (auto* a = ast::as<ast::Attribute>(sub->value); a && a->attr == "shape") of = a->value, d = sub->slice;
+    auto* n = ast::as<ast::Name>(of);
+    ConstValue v = d != nullptr ? analysis::literal_value(d) : ConstValue::unknown();
+    if (var == nullptr || n == nullptr || n->id != var->id || v.kind != ConstValue::Kind::Int) return std::nullopt;
+    int64_t a = v.integer < 0 ? v.integer + f.rank : v.integer;
+    if (a < 0 || a >= f.rank) return std::nullopt;
+    return static_cast<int>(a);
+  };
+  std::vector<int> target;
+  for (const ast::ExprNode* e : items) {
+    int sym = 0;
+    if (auto* n = ast::as<ast::Name>(e)) {
+      if (auto it = frame_->env.find(std::string(n->id)); it != frame_->env.end()) sym = it->second.sym;
+    } else if (std::optional<int> a = axis_of(e)) {
+      if (f.dims.empty()) {  // named now, for this variable's value
+        for (int k = 0; k < f.rank; ++k) f.dims.push_back(++next_sym_);
+        if (auto it = frame_->env.find(std::string(var->id)); it != frame_->env.end()) it->second.dims = f.dims;
+      }
+      sym = f.dims[static_cast<std::size_t>(*a)];
+    }
+    target.push_back(sym);
+  }
+  std::optional<RegroupedView> v = regroup_view(stored_order(f), f.dims, target);
+  if (!v) return std::nullopt;
+  if (!v->axes.empty()) {
+    // Not rebound in place: the shape's x.size(d) items read x as it is stored.
+    Why why(this, "the view merges axes that an earlier transpose left out of PyTorch's order (the data moves "
+                  "here, as PyTorch's .contiguous() moves it)");
+    note_layout(x.expr, "has the axes it merges transposed together");
+    x.expr = transposed(b_, x.expr, v->axes);
+  }
+  std::vector<int> order = v->order;
+  req.remap = [this, order](std::string_view, ast::ExprNode* bound) -> ast::ExprNode* {
+    std::vector<ast::ExprNode*> elts;
+    if (auto* t = ast::as<ast::Tuple>(bound)) elts.assign(t->elts.begin(), t->elts.end());
+    else if (auto* l = ast::as<ast::List>(bound)) elts.assign(l->elts.begin(), l->elts.end());
+    if (elts.size() != order.size()) return nullptr;
+    std::vector<ast::ExprNode*> stored;
+    for (int a : order) stored.push_back(elts[static_cast<std::size_t>(a)]);
+    return b_.tuple(stored);
+  };
+  Fact out = fact_of_order(v->order);
+  out.dims = target;
+  return out;
 }
 
 std::vector<ast::ExprNode*> Lowerer::sequence_arg(const Entry& entry, const ast::Call* call) {
@@ -1046,10 +1284,19 @@ ast::ExprNode* Lowerer::reorder_flat(ast::ExprNode* x, int spatial, bool to_torc
 void Lowerer::flush_flat(std::vector<ast::StmtNode*>& out) {
   std::vector<std::string> names;
   for (auto& [name, f] : frame_->env)
-    if (f.kind == Fact::Flat) names.push_back(name);
+    if (f.kind == Fact::Flat || f.kind == Fact::Perm) names.push_back(name);
   std::sort(names.begin(), names.end());
   Why why(this, "branches and loops see values in one layout");
   for (const std::string& n : names) {
+    if (frame_->env[n].kind == Fact::Perm) {
+      ast::ExprNode* x = b_.name(n);
+      Fact f = frame_->env[n];
+      frame_->env[n] = Fact::torch(f.rank);  // demand_torch's rebind would hoist it
+      note_layout(x, "is transposed to PyTorch's axis order");
+      out.push_back(b_.assign(b_.name(n, ast::ExprContext::Store),
+                              transposed(b_, x, reorder_axes(f.order, stored_order(Fact::torch(f.rank))))));
+      continue;
+    }
     note_layout(b_.name(n), "has its features reordered from a channels-last flatten's (H, W, C) order to "
                             "PyTorch's (C, H, W)");
     out.push_back(b_.assign(b_.name(n, ast::ExprContext::Store), reorder_flat(b_.name(n), frame_->env[n].spatial, true)));
@@ -1365,7 +1612,7 @@ Unit& Lowerer::unit(const ClassInfo* cls, const ast::FunctionDef* def, const ast
 }
 
 // The list-of-tensors arguments of `call` (variables with a List fact, `*xs`) seed
-// the unit's parameters.
+// the unit's parameters; its tensor variables hint theirs.
 void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
   if (frame_ == nullptr) return;
   auto fact_of = [this](const ast::ExprNode* e) -> std::optional<Fact> {
@@ -1403,6 +1650,12 @@ void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
       if (u.seeds.size() <= i) u.seeds.resize(i + 1);
       u.seeds[i] = *f;
     }
+    // A tensor variable: its layout hints the parameter's (Unit::hints).
+    if (auto* n = ast::as<ast::Name>(call->args[i]))
+      if (auto it = frame_->env.find(std::string(n->id)); it != frame_->env.end() && resolved(it->second).tensor()) {
+        if (u.hints.size() <= i) u.hints.resize(i + 1);
+        u.hints[i] = resolved(it->second).unsized();
+      }
   }
 }
 
@@ -1898,6 +2151,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       return {call, Fact::torch()};
     }
   } else if (auto* a = ast::as<ast::Attribute>(call->func)) {
+    accept_perm_ = reads_permuted(catalog_.find_method(a->attr));
     Val r = lower_expr(a->value);
     // Reused below for a plain call, so the receiver is lowered once (`self.x`
     // attributes go through lower_expr for their Keras renames instead).
@@ -1978,10 +2232,22 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   req.channels_last = opt_.channels_last;
   Why why(this, layout_need(*entry));
   // Lower the arguments; find the tensor the layout rule is about.
+  // A function's tensor argument (torch.transpose(x, 1, 2)) may be read permuted.
+  std::string_view tensor_param = entry->tensor_param;
+  if (tensor_param.empty() && entry->kind == catalog::EntryKind::Function && !entry->def->args->args.empty())
+    tensor_param = entry->def->args->args[0]->arg;
+  bool permuted_ok = entry->kind == catalog::EntryKind::Function && reads_permuted(entry);
   std::vector<Val> args;
-  for (ast::ExprNode* arg : call->args) args.push_back(lower_expr(arg));
+  for (std::size_t i = 0; i < call->args.size(); ++i) {
+    const auto& sig = entry->def->args->args;
+    accept_perm_ = permuted_ok && i < sig.size() && sig[i]->arg == tensor_param;
+    args.push_back(lower_expr(call->args[i]));
+  }
   std::vector<std::pair<ast::Keyword*, Val>> kws;
-  for (ast::Keyword* kw : call->keywords) kws.push_back({kw, lower_expr(kw->value)});
+  for (ast::Keyword* kw : call->keywords) {
+    accept_perm_ = permuted_ok && kw->arg == tensor_param;
+    kws.push_back({kw, lower_expr(kw->value)});
+  }
 
   // The primary tensor: the receiver, the `tensor` parameter, or the first argument.
   Val* primary = nullptr;
@@ -2023,9 +2289,11 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   };
   if (entry->layout == Layout::Permute && primary != nullptr) {
     // ConvNeXt's LayerNorm2d: x.permute(0, 2, 3, 1) of a channels-last x writes nothing.
-    if (auto s = stored_permute(literal_permutation(*entry, call), primary->fact, primary->expr)) {
-      if (s->axes.empty()) return {primary->expr, s->out};
-      return {b_.call("ops.transpose", {primary->expr, b_.tuple(int_items(b_, s->axes))}), s->out};
+    Fact f = resolved(primary->fact);
+    if (auto s = stored_permute(literal_permutation(*entry, call, f.rank), f, primary->expr)) {
+      ast::ExprNode* result = s->axes.empty() ? primary->expr : transposed(b_, primary->expr, s->axes);
+      if (!s->out.dims.empty()) sized_result_ = result;
+      return {result, s->out};
     }
   }
   switch (entry->layout) {
@@ -2037,6 +2305,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       auto others = [&](Val& v) {
         Fact g = resolved(v.fact);
         if (&v == primary || !g.tensor() || g.is_scalar()) return;
+        if (f.kind == Fact::Perm) f = demand_torch(f, primary->expr);  // only an alias of x reads it permuted
         if (f.is_scalar()) {  // torch.maximum(s, x): the tensor's layout
           f = g;
           spatial = g.spatial;
@@ -2092,6 +2361,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // (N, H, W, C) flattened in its own order: a Linear reading it gets its
         // weight rows permuted at load time instead of a transpose here.
         out = Fact::flat(f.spatial);
+      } else if (std::optional<Fact> g = entry->layout == Layout::Reshape && primary != nullptr
+                                             ? regroup(*entry, call, *primary, req)
+                                             : std::nullopt) {
+        out = *g;
       } else {
         torch_all();
         out = Fact::torch(batch ? 2 : 0);
@@ -2128,15 +2401,20 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         }
       }
       if (receiver != nullptr && receiver_fact.kind == Fact::Shape) f = receiver_fact;
+      // A parameter: channels-last if its first caller passes it so (its axes remap).
+      if (std::optional<Fact> h = hint(f); h && h->kind == Fact::CL) f = demand_cl(f, h->rank, primary->expr);
       if (f.kind == Fact::Pending) f = demand_torch(f, primary->expr);
-      if (f.kind == Fact::CL || f.kind == Fact::Shape) {
+      if (f.kind == Fact::CL || f.kind == Fact::Shape || f.kind == Fact::Perm) {
         // Remap constant axes; anything else converts the tensor to PyTorch order.
+        // (Only x.size(d) reads a permuted x: reads_permuted.)
         int r = f.rank;
         bool ok = true;
         std::map<std::string, ast::ExprNode*> remapped;
         std::vector<int> reduced;
+        const std::vector<int> stored = f.kind == Fact::Perm ? f.order : f.kind == Fact::Shape ? f.order : std::vector<int>{};
         auto map_axis = [&](int64_t d) -> int64_t {
           if (d < 0) d += r;
+          if (!stored.empty()) return std::find(stored.begin(), stored.end(), d) - stored.begin();
           if (d == 0) return 0;
           if (d == 1) return -1;
           return d - 1;
@@ -2280,6 +2558,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     return {call, out};
   }
   for (auto& h : r.helpers) out_.helpers.insert(h);
+  // Size symbols: a view's result has the ones regroup gave it, an alias its input's.
+  if (entry->alias && primary != nullptr && out.tensor()) out.dims = resolved(primary->fact).dims;
+  else if (entry->layout != Layout::Reshape) out.dims.clear();
+  if (!out.dims.empty()) sized_result_ = r.expr;
   // chunk/split give a list of tensors, each in the layout computed for the input.
   if (entry->returns_list && out.tensor()) out = Fact::list(out);
   if (inplace_target != nullptr) return mutate(inplace_target, {r.expr, out}, call);
@@ -2378,14 +2660,19 @@ void Lowerer::note_maybe_tensor(const Test& t, const ast::Node* at, std::string_
 // else (a subscript, a comprehension...) forgets it.
 Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
   bool accept = std::exchange(accept_flat_, false);
+  bool accept_perm = std::exchange(accept_perm_, false);
   accepting_ = accept && e != nullptr && e->kind == ast::NodeKind::Call;
   if (e != nullptr) expr_stack_.push_back(e);
   Val v = lower_node(e);
   if (e != nullptr) expr_stack_.pop_back();
   accepting_ = false;
+  const ast::ExprNode* sized = std::exchange(sized_result_, nullptr);
   if (e == nullptr) return v;
   // A channels-last flatten read by anything but a Linear: in PyTorch order.
   if (v.fact.kind == Fact::Flat && !accept) v.fact = demand_torch(v.fact, v.expr);
+  // A permuted tensor read by anything but a view or a transpose: in PyTorch order.
+  if (v.fact.kind == Fact::Perm && !accept_perm) v.fact = demand_torch(v.fact, v.expr);
+  if (e->kind != ast::NodeKind::Name && (sized == nullptr || v.expr != sized)) v.fact = v.fact.unsized();
   switch (e->kind) {
     case ast::NodeKind::Name:
     case ast::NodeKind::Call:
@@ -2492,10 +2779,14 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       // x.shape[1] of a channels-last x: its shape, entry remapped below.
       // The receiver is lowered once, whatever it holds.
       if (auto* sa = ast::as<ast::Attribute>(s->value); sa && sa->attr == "shape") {
+        accept_perm_ = true;
         Val x = lower_expr(sa->value);
         Fact xf = resolved(x.fact);
-        if (xf.kind == Fact::CL && analysis::literal_value(s->slice).kind == ConstValue::Kind::Int) {
-          v = {b_.call("ops.shape", {x.expr}), Fact{Fact::Shape, xf.rank}};
+        if ((xf.kind == Fact::CL || xf.kind == Fact::Perm) &&
+            analysis::literal_value(s->slice).kind == ConstValue::Kind::Int) {
+          Fact shape{Fact::Shape, xf.rank};
+          shape.order = xf.order;  // a permuted x's; channels-last: empty
+          v = {b_.call("ops.shape", {x.expr}), shape};
         } else if (xf.tensor()) {
           demand_torch(xf, x.expr);
           v = {b_.call("ops.shape", {x.expr}), {}};
@@ -2514,6 +2805,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         if (i.kind == ConstValue::Kind::Int) {
           int64_t d = i.integer < 0 ? i.integer + f.rank : i.integer;
           int64_t m = d == 0 ? 0 : d == 1 ? f.rank - 1 : d - 1;
+          if (!f.order.empty()) m = std::find(f.order.begin(), f.order.end(), d) - f.order.begin();
           s->value = v.expr;
           s->slice = b_.integer(m);
           return {s, {}};
@@ -2804,13 +3096,22 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           }
         }
       } else if (auto [unpacked, shaped] = channels_last_shape_unpack(a); unpacked != nullptr) {
-        // `b, c, h, w = x.size()` of a channels-last x: `b, h, w, c = ops.shape(x)`.
+        // `b, c, h, w = x.size()` of a channels-last x: `b, h, w, c = ops.shape(x)`;
+        // the names and x's axes share size symbols (a view of x reads them).
         c->targets = b_.seq(std::vector<ast::ExprNode*>{unpacked});
         c->value = b_.call("ops.shape", {b_.name(shaped->id)});
-        for (ast::ExprNode* x : unpacked->elts) bind_target(x, Fact{});
+        Fact& x = frame_->env[std::string(shaped->id)];
+        x.dims.clear();
+        for (ast::ExprNode* n : ast::as<ast::Tuple>(a->targets[0])->elts) {
+          x.dims.push_back(++next_sym_);
+          Fact size;
+          size.sym = next_sym_;
+          bind_target(n, size);
+        }
       } else {
         // `x = torch.flatten(x, 1)` in the function body may keep a channels-last flatten.
         accept_flat_ = a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]) && frame_->depth == 1;
+        accept_perm_ = accept_flat_;
         Val v = lower_expr(a->value);
         for (ast::ExprNode* t : a->targets) bind_target(t, v.fact);
         c->value = v.expr;
