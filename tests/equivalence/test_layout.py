@@ -920,3 +920,75 @@ class Net(nn.Module):
 """
     check(source, "Net()", [(4, 3, 5, 7)])
     check(source, "Net()", [(4, 3, 5, 7)], io_layout="keras")
+
+
+# --- A model input read a channel at a time before any layer (googlenet's and
+# inception's _transform_input): the input's first spatial module gives it its
+# layout (module_hint), x[:, c] takes channels as stored and torch.unsqueeze(t, 1)
+# of an (N, H, W) is channels-last as it is (N, H, W, 1).
+
+TRANSFORM_INPUT = HEAD + """
+class Net(nn.Module):
+    def __init__(self, transform_input=True):
+        super().__init__()
+        self.transform_input = transform_input
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.bn = nn.BatchNorm2d(8)
+        self.fc = nn.Linear(8, 4)
+
+    def _transform_input(self, x):
+        if self.transform_input:
+            x_ch0 = torch.unsqueeze(x[:, 0], 1) * (0.229 / 0.5) + (0.485 - 0.5) / 0.5
+            x_ch1 = torch.unsqueeze(x[:, 1], -3) * 0.448 - 0.088
+            x_ch2 = x[:, 2].unsqueeze(1) * 0.45 - 0.188
+            x = torch.cat((x_ch0, x_ch1, x_ch2), 1)
+        return x
+
+    def _forward(self, x):
+        x = F.relu(self.bn(self.conv(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+    def forward(self, x):
+        x = self._transform_input(x)
+        return self._forward(x)
+"""
+
+
+@pytest.mark.parametrize("expr", ["Net()", "Net(transform_input=False)"])
+def test_inputs_transformed_channel_by_channel_stay_channels_last(expr):
+    for io_layout in ["torch", "keras"]:
+        check(TRANSFORM_INPUT, expr, [(2, 3, 7, 9)], io_layout=io_layout)
+    check(TRANSFORM_INPUT, expr, [(2, 3, 7, 9)], layout="channels_first")
+    assert graph_transposes(TRANSFORM_INPUT, expr, [(2, 3, 7, 9)]) == 0
+    assert graph_transposes(TRANSFORM_INPUT, expr, [(2, 3, 7, 9)], io_layout="torch") == 1
+    code = flat(convert(TRANSFORM_INPUT, "channels_last", "keras"))
+    assert "ops.expand_dims(x[..., 0], -1) * (0.229 / 0.5)" in code
+    assert "ops.concatenate((x_ch0, x_ch1, x_ch2), axis=-1)" in code
+
+
+def test_size_one_channel_axes_convert_by_reshape_and_broadcasts_forget_them():
+    # g = unsqueeze(y[:, 0], 1) has one channel: read in PyTorch order (flatten(2))
+    # it is reshaped, not transposed; g * y has y's 8 channels, so its flatten(2)
+    # transposes (a size-1 rule kept after the broadcast would drop 7 channels).
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        g = torch.unsqueeze(y[:, 0], 1) * 0.5 + 1.0
+        m = g * y
+        h = g
+        for _ in range(2):
+            h = torch.cat([h, -h], 1)
+        return g.flatten(2).sum(-1), m.flatten(2).sum(-1), h.flatten(2).amax(-1), y * g
+"""
+    for io_layout in ["torch", "keras"]:
+        check(source, "Net()", [(2, 3, 5, 7)], io_layout=io_layout)
+    code = flat(convert(source, "channels_last", "keras"))
+    # g to PyTorch order for its flatten(2), and back for y * g: reshapes.
+    assert "g = ops.expand_dims(g[..., 0], 1)" in code and "ops.expand_dims(g[:, 0], -1)" in code
+    # m and h (8 and 4 channels) transpose to PyTorch order for their flatten(2).
+    assert graph_transposes(source, "Net()", [(2, 3, 5, 7)]) == 2

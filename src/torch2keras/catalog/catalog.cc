@@ -19,6 +19,7 @@ const char* name(Layout layout) {
     case Layout::Flatten: return "flatten";
     case Layout::Reshape: return "reshape";
     case Layout::Permute: return "permute";
+    case Layout::Unsqueeze: return "unsqueeze";
   }
   return "";
 }
@@ -28,7 +29,7 @@ namespace {
 bool parse_layout(std::string_view text, Layout& out) {
   for (Layout l : {Layout::Any, Layout::Spatial, Layout::Channel, Layout::Features, Layout::Torch,
                    Layout::Dim, Layout::Reduce, Layout::Shape, Layout::Value, Layout::Flatten,
-                   Layout::Reshape, Layout::Permute}) {
+                   Layout::Reshape, Layout::Permute, Layout::Unsqueeze}) {
     if (text == name(l)) {
       out = l;
       return true;

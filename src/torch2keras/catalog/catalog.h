@@ -29,6 +29,7 @@ enum class Layout : uint8_t {
   Flatten,   // merges the axes `dims` = (start_dim, end_dim) of `tensor` (P30)
   Reshape,   // view/reshape to the `dims` shape; (x.size(0), -1) is a flatten
   Permute,   // permute by the `dims` axes: moving the channel axis last or back relabels
+  Unsqueeze, // a size-1 axis at `dims`: at axis 1 of an (N, H, W) in PyTorch order, channels-last
 };
 const char* name(Layout layout);
 

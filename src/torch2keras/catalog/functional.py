@@ -221,7 +221,7 @@ def transpose(input, dim0, dim1):
     return ops.swapaxes(input, dim0, dim1)
 
 
-@function("torch.unsqueeze", view=True, layout="torch")
+@function("torch.unsqueeze", view=True, layout="unsqueeze", tensor="input", dims=("dim",))
 def unsqueeze(input, dim):
     return ops.expand_dims(input, dim)
 

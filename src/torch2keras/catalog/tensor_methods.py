@@ -127,7 +127,7 @@ def softmax(self, dim):
     return ops.softmax(self, axis=dim)
 
 
-@method("unsqueeze", view=True, layout="torch")
+@method("unsqueeze", view=True, layout="unsqueeze", tensor="self", dims=("dim",))
 def unsqueeze(self, dim):
     return ops.expand_dims(self, dim)
 

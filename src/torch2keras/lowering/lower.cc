@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -84,6 +85,10 @@ struct Fact {
   // keep them; every other expression forgets them (lower_expr).
   std::vector<int> dims;
   int sym = 0;  // NonTensor: an int known to be the size named by this symbol
+  // CL and Torch: the channel axis has size 1 (torch.unsqueeze(t, 1)): (N, 1, H, W)
+  // and (N, H, W, 1) hold their values in one order, so a conversion is a reshape.
+  // Element-wise ops among such tensors and numbers keep it; anything else forgets it.
+  bool unit_channel = false;
 
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
@@ -112,6 +117,7 @@ struct Fact {
     if (relabel_spatial != o.relabel_spatial) f.relabel_spatial = 0;
     if (dims != o.dims) f.dims.clear();
     if (sym != o.sym) f.sym = 0;
+    if (unit_channel != o.unit_channel) f.unit_channel = false;
     return f;
   }
   // The same value with its size symbols forgotten.
@@ -494,6 +500,14 @@ class Lowerer {
     if (to_cl) shape.push_back(b_.literal(ConstValue::int_value(-1)));
     return b_.call("ops.reshape", {x, b_.tuple(shape)});
   }
+  // A rank-`rank` tensor whose channel axis is 1 (Fact::unit_channel), between
+  // (N, 1, H, W) and (N, H, W, 1): the channel index taken and put back where the
+  // other layout has it.
+  ast::ExprNode* unit_channel_map(ast::ExprNode* x, bool to_cl) {
+    ast::ExprNode* taken = to_cl ? b_.subscript(x, b_.tuple({b_.full_slice(), b_.integer(0)}))
+                                 : b_.subscript(x, b_.tuple({b_.ellipsis(), b_.integer(0)}));
+    return b_.call("ops.expand_dims", {taken, to_cl ? b_.literal(ConstValue::int_value(-1)) : b_.integer(1)});
+  }
   // `value` assigned to a fresh variable (tmp, tmp1...) before the current
   // statement (frame_->hoist must be set); the variable.
   ast::Name* into_temp(ast::ExprNode* value) {
@@ -508,12 +522,16 @@ class Lowerer {
   // Variables of the outer block holding a Fact::Flat or Fact::Perm value converted
   // (before a compound statement: branches and loops join PyTorch-order values).
   void flush_flat(std::vector<ast::StmtNode*>& out);
-  // Loops: the spatial sizes and size symbols of the variables bound before are not
-  // known inside (an iteration may change them), in either layout.
-  void forget_spatial() {
+  // Loops: the spatial sizes, size symbols and size-1 channel axes of the variables
+  // a loop `body` rebinds or changes are not known inside (an iteration may change
+  // them), in either layout.
+  void forget_spatial(const std::vector<ast::StmtNode*>& body) {
+    const ast::Loc end{std::numeric_limits<int32_t>::max(), 0, std::numeric_limits<int32_t>::max(), 0};
     for (auto& [name, f] : frame_->env) {
+      if (!rebinds_before(body, name, end)) continue;
       f = f.with_spatial(0).unsized();
       f.relabel_spatial = 0;
+      f.unit_channel = false;
     }
   }
   // The spatial size of what `entry` (a spatial op) returns for `call` on an
@@ -576,6 +594,17 @@ class Lowerer {
   Fact demand_as(const Fact& want, Fact f, ast::ExprNode*& expr);
   Fact resolved(Fact f) const;
   void lower_unit(Unit& u);
+  // A layout hint for the parameter at `index` (after self) of `def` (a method of
+  // `cls`, or a module function: cls null) that no caller gives one for: the first
+  // layout-sensitive module its value reaches, through assignments and calls of
+  // this class's methods and of module functions, when that module is a spatial
+  // one of rank r: channels-last of rank r (googlenet's forward reads its input
+  // in _transform_input's x[:, 0] before a Conv2d reads it). A hint only steers
+  // choices that are exact in either layout.
+  std::optional<Fact> module_hint(const ClassInfo* cls, const ast::FunctionDef* def, std::size_t index, int depth = 0);
+  // What module_hint finds in module `d`: nullopt when it works in any layout
+  // (its result goes on), else the layout its first sensitive layer takes.
+  std::optional<Fact> desc_hint(const ModuleDesc& d, int depth);
 
   // ---- pass 3: constructor code
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
@@ -868,6 +897,12 @@ Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
     return p;
   }
   if (f.kind == Fact::CL) return f;
+  if (f.kind == Fact::Torch && f.unit_channel && f.rank == rank) {
+    Fact to = Fact::cl(rank).with_spatial(f.spatial);
+    to.unit_channel = true;
+    expr = rebind(expr, unit_channel_map(expr, true), to);
+    return to;
+  }
   if (f.kind == Fact::Torch && f.spatial == 1 && f.rank == rank) {
     // (N, C, 1, 1) and (N, 1, 1, C) hold their values in one order: a reshape.
     expr = rebind(expr, unit_map(expr, rank, true), Fact::cl(rank).with_spatial(1));
@@ -890,7 +925,9 @@ ast::ExprNode* Lowerer::convert_value(ast::ExprNode* expr, std::vector<ast::Expr
 // `converted` (computed from `expr`) in place of `expr`: a variable is rebound by a
 // statement before the current one when it can be, as convert_value does.
 ast::ExprNode* Lowerer::rebind(ast::ExprNode* expr, ast::ExprNode* converted, Fact to) {
-  note_layout(expr, to.kind == Fact::CL && to.spatial == 1 ? "is reshaped to channels-last (its spatial axes are 1)"
+  note_layout(expr, to.unit_channel ? (to.kind == Fact::CL ? "is reshaped to channels-last (its channel axis is 1)"
+                                                            : "is reshaped to PyTorch's axis order (its channel axis is 1)")
+                    : to.kind == Fact::CL && to.spatial == 1 ? "is reshaped to channels-last (its spatial axes are 1)"
                     : to.kind == Fact::CL     ? "is transposed to channels-last"
                     : to.kind == Fact::Flat ? "has its features reordered to a channels-last flatten's (H, W, C) order"
                     : to.spatial == 1 ? "is reshaped to PyTorch's axis order (its spatial axes are 1)"
@@ -929,6 +966,12 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
   if (f.kind == Fact::Pending) {
     frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::torch();
     return Fact::torch();
+  }
+  if (f.kind == Fact::CL && f.unit_channel) {
+    Fact to = Fact::torch(f.rank).with_spatial(f.spatial);
+    to.unit_channel = true;
+    expr = rebind(expr, unit_channel_map(expr, false), to);
+    return to;
   }
   if (f.kind == Fact::CL && f.spatial == 1) {
     expr = rebind(expr, unit_map(expr, f.rank, false), Fact::torch(f.rank).with_spatial(1));
@@ -1654,7 +1697,8 @@ void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
     if (auto* n = ast::as<ast::Name>(call->args[i]))
       if (auto it = frame_->env.find(std::string(n->id)); it != frame_->env.end() && resolved(it->second).tensor()) {
         if (u.hints.size() <= i) u.hints.resize(i + 1);
-        u.hints[i] = resolved(it->second).unsized();
+        Fact f = resolved(it->second).unsized();
+        u.hints[i] = hint(f).value_or(f);  // a parameter of the caller: its own hint
       }
   }
 }
@@ -2324,6 +2368,29 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       for (auto& [kw, v] : kws) others(v);
       out = f.tensor() ? f.with_spatial(spatial) : Fact::torch();
       out.relabel_spatial = f.tensor() ? relabel_spatial : 0;
+      for (Val& v : args)
+        if (Fact g = resolved(v.fact); &v != primary && g.tensor() && !g.is_scalar() && !g.unit_channel) out.unit_channel = false;
+      for (auto& [kw, v] : kws)
+        if (Fact g = resolved(v.fact); g.tensor() && !g.is_scalar() && !g.unit_channel) out.unit_channel = false;
+      break;
+    }
+    case Layout::Unsqueeze: {
+      // torch.unsqueeze(t, 1) of an (N, H, W) in PyTorch order is channels-last
+      // as it is: (N, H, W, 1), a channel axis of size 1 (Fact::unit_channel).
+      Fact f = primary ? resolved(primary->fact) : Fact{};
+      ConstValue d = bound_literal(*entry, *call, entry->dim_params[0]);
+      if (opt_.channels_last && f.kind == Fact::Torch && f.rank >= 3 && f.rank <= 4 &&
+          d.kind == ConstValue::Kind::Int && (d.integer == 1 || d.integer == -f.rank)) {
+        req.remap = [this](std::string_view, ast::ExprNode*) -> ast::ExprNode* {
+          return b_.literal(ConstValue::int_value(-1));
+        };
+        out = Fact::cl(f.rank + 1);
+        out.unit_channel = true;
+      } else {
+        torch_all();
+        out = Fact::torch(f.tensor() && f.rank > 0 ? f.rank + 1 : 0);
+      }
+      if (receiver != nullptr) receiver = recv_val.expr;
       break;
     }
     case Layout::Spatial:
@@ -2521,9 +2588,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   // Only shape-keeping ops (element-wise, the one above) keep a relabelled tensor's size.
   if (entry->layout != Layout::Any && !(entry->layout == Layout::Torch && entry->spatial_size == "input"))
     out.relabel_spatial = 0;
+  if (entry->layout != Layout::Any && entry->layout != Layout::Unsqueeze) out.unit_channel = false;
   if (entry->layout != Layout::Any && entry->layout != Layout::Spatial && entry->layout != Layout::Dim &&
       entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value &&
-      entry->layout != Layout::Flatten && entry->layout != Layout::Reshape)
+      entry->layout != Layout::Flatten && entry->layout != Layout::Reshape && entry->layout != Layout::Unsqueeze)
     torch_all();
   // A computed argument the entry's form uses twice (`self.bn(x).flatten(1)` is
   // ops.reshape(t, (ops.shape(t)[0], -1))) is computed once, into a variable.
@@ -2683,6 +2751,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
     default:
       v.fact.spatial = 0;
       v.fact.relabel_spatial = 0;
+      v.fact.unit_channel = false;
       return v;
   }
 }
@@ -2762,6 +2831,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       if (lf.tensor() && rf.tensor()) {
         out = out.with_spatial(Fact::broadcast_spatial(lf.spatial, rf.spatial));
         if (lf.relabel_spatial != rf.relabel_spatial) out.relabel_spatial = 0;  // a broadcast may grow it
+        out.unit_channel = lf.unit_channel && rf.unit_channel;
       }
       o->left = l.expr;
       o->right = r.expr;
@@ -4132,7 +4202,7 @@ Lowerer::TestKind Lowerer::test_kind(ast::ExprNode* test) {
 // before the loop; values it carries round keep the layout they had on entry.
 std::vector<ast::StmtNode*> Lowerer::lower_loop_body(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& src,
                                                      const ast::ExprNode* head) {
-  forget_spatial();  // an iteration may change the sizes the next one starts from
+  forget_spatial(src);  // an iteration may change the sizes the next one starts from
   auto before = frame_->env;
   Frame::CondScope scope{frame_->hoist, {}, &before, &src, frame_->cond};
   for (const auto& [name, f] : before)
@@ -4176,7 +4246,7 @@ std::optional<Lowerer::TracedLoop> Lowerer::lower_traced_loop(const ast::StmtNod
                                                               const std::string& index,
                                                               const std::function<void(const std::string&)>& fail,
                                                               std::vector<ast::StmtNode*>& out) {
-  forget_spatial();
+  forget_spatial(src);
   for (auto kind : {ast::NodeKind::Break, ast::NodeKind::Continue, ast::NodeKind::Return})
     if (acts_outside(src, kind)) {
       fail(std::string("its body has a `") + statement_keyword(kind) + "`");
@@ -4330,6 +4400,66 @@ void Lowerer::float_counters(const std::vector<std::string>& carried, const std:
   }
 }
 
+std::optional<Fact> Lowerer::desc_hint(const ModuleDesc& d, int depth) {
+  switch (d.kind) {
+    case ModuleDesc::Leaf:
+      if (d.entry->layout == Layout::Any) return std::nullopt;
+      if (d.entry->layout == Layout::Spatial && opt_.channels_last && d.entry->rank >= 3) return Fact::cl(d.entry->rank);
+      return Fact::torch();
+    case ModuleDesc::Seq:
+      for (const ModuleDesc& item : d.items)
+        if (std::optional<Fact> h = desc_hint(item, depth)) return h;
+      return std::nullopt;
+    case ModuleDesc::User:
+      if (d.cls->torch_base == analysis::TorchBase::Sequential) return desc_hint(values_.self_items(d.cls), depth);
+      return module_hint(d.cls, method(d.cls, "forward"), 0, depth + 1).value_or(Fact::torch());
+    default:
+      return Fact::torch();
+  }
+}
+
+std::optional<Fact> Lowerer::module_hint(const ClassInfo* cls, const ast::FunctionDef* def, std::size_t index,
+                                         int depth) {
+  std::size_t first = cls != nullptr ? 1 : 0;
+  if (def == nullptr || depth > 4 || def->args->args.size() <= index + first) return std::nullopt;
+  std::set<std::string> names{std::string(def->args->args[index + first]->arg)};
+  std::optional<Fact> found;
+  std::function<void(ast::Node*)> visit = [&](ast::Node* n) {
+    if (found || n == nullptr) return;
+    ast::for_each_child(n, visit);  // arguments before the call that reads them
+    auto* c = ast::as<ast::Call>(n);
+    if (found || c == nullptr) return;
+    std::optional<std::size_t> arg;
+    for (std::size_t i = 0; i < c->args.size() && !arg; ++i)
+      if (auto* a = ast::as<ast::Name>(c->args[i]); a && names.count(std::string(a->id))) arg = i;
+    if (!arg) return;
+    auto* a = ast::as<ast::Attribute>(c->func);
+    auto* self = a != nullptr ? ast::as<ast::Name>(a->value) : nullptr;
+    if (self != nullptr && self->id == "self" && cls != nullptr) {
+      if (const ast::FunctionDef* m = method(cls, a->attr)) found = module_hint(cls, m, *arg, depth + 1);
+      else if (std::optional<ModuleDesc> d = values_.attr(cls, a->attr)) found = desc_hint(*d, depth);
+    } else if (auto* f = ast::as<ast::Name>(c->func)) {
+      if (const ast::FunctionDef* fn = values_.module_function(f->id)) found = module_hint(nullptr, fn, *arg, depth + 1);
+    }
+  };
+  for (ast::StmtNode* st : def->body) {
+    visit(st);
+    if (found) break;
+    // `x = self._transform_input(x)`: the value goes on in the targets.
+    auto* as = ast::as<ast::Assign>(st);
+    bool carries = false;
+    for (const std::string& n : names) carries = carries || (as != nullptr && reads(as->value, n));
+    if (!carries) continue;
+    for (ast::ExprNode* t : as->targets) {
+      if (auto* n = ast::as<ast::Name>(t)) names.insert(std::string(n->id));
+      if (auto* tt = ast::as<ast::Tuple>(t))
+        for (ast::ExprNode* x : tt->elts)
+          if (auto* n = ast::as<ast::Name>(x)) names.insert(std::string(n->id));
+    }
+  }
+  return found && found->kind == Fact::CL ? found : std::nullopt;
+}
+
 void Lowerer::lower_unit(Unit& u) {
   u.busy = true;
   // Lowered once, for every call: not a probe of the call that asks first, and
@@ -4374,6 +4504,11 @@ void Lowerer::lower_unit(Unit& u) {
     if (i - first < u.seeds.size() && u.seeds[i - first].kind == Fact::List) f = u.seeds[i - first];
     if (i - first < u.python_seeds.size() && u.python_seeds[i - first]) f = Fact{};
     u.params.push_back(f.kind == Fact::Pending || f.kind == Fact::List ? f : Fact{});
+    if (std::size_t k = i - first; f.kind == Fact::Pending && (k >= u.hints.size() || u.hints[k].kind != Fact::CL))
+      if (std::optional<Fact> h = module_hint(u.cls, u.def, k)) {
+        if (u.hints.size() <= k) u.hints.resize(k + 1);
+        u.hints[k] = *h;
+      }
     frame.env[std::string(a->args[i]->arg)] = f;
     frame.storage[std::string(a->args[i]->arg)] = frame.next_storage;
     frame.param_storage[frame.next_storage++] = static_cast<int>(i - first);

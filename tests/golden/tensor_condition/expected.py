@@ -24,9 +24,9 @@ class Gate(keras.Model):
 
     def call(self, x, mask=None, training=None):
         # A static test (a constructor value, `is None`) stays a Python `if`.
+        x = ops.transpose(x, (0, 2, 3, 1))
         if self.threshold > 1:
             x = x * 2
-        x = ops.transpose(x, (0, 2, 3, 1))
         y = ops.cond(
             mask is not None and ops.mean(x) > self.threshold,
             lambda: self.conv1(x),
