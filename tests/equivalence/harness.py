@@ -110,6 +110,9 @@ def _compare(mode: str, refs, outs) -> float:
     worst = 0.0
     for i, (ref, got) in enumerate(zip(refs, outs)):
         assert got.shape == ref.shape, f"{mode} output {i}: shape {got.shape} != {ref.shape}"
+        if ref.dtype == bool:  # a boolean result stays boolean, value for value
+            assert got.dtype == bool, f"{mode} output {i}: dtype {got.dtype}, PyTorch's is bool"
+            ref, got = ref.astype("int8"), got.astype("int8")
         err = np.abs(got - ref)
         bad = err > ATOL + RTOL * np.abs(ref)
         assert not bad.any(), f"{mode} output {i}: max |diff| {err.max():.3g} at {np.argwhere(bad)[0]}"

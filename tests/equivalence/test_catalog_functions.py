@@ -39,6 +39,8 @@ CASES = [
     ("F.adaptive_avg_pool2d(x, (4, 4))", (2, 3, 11, 11)),  # P23: uneven bins
     ("F.adaptive_avg_pool2d(x, 1)", (2, 3, 7, 7)),
     ("F.adaptive_max_pool2d(x, (3, 2))", (2, 3, 8, 7)),
+    ("F.adaptive_avg_pool2d(x, (2, 1))", (2, 3, 7, 6)),  # runtime pytorch_adaptive_pool (P23)
+    ("F.adaptive_max_pool2d(x, (None, 3))", (2, 3, 5, 7)),
     ("F.dropout(x, p=0.4, training=self.training)", (2, 3, 6, 6)),  # inference: identity
     ("F.dropout(x, p=0.4, training=False)", (2, 3, 6, 6)),
     ("F.layer_norm(x, (4, 6, 6), eps=1e-3)", (2, 3, 6, 6)),  # over several trailing dims
@@ -47,6 +49,20 @@ CASES = [
     ("torch.squeeze(x[:, :1], 1)", (2, 3, 5, 5)),
     ("x * 2 if torch.jit.is_scripting() else x + 1", (2, 3, 5, 5)),
     ("torch.split(x, 3, dim=1)[1]", (2, 3, 5, 5)),  # pieces of 3, 1 channels
+    # Uneven chunks: pieces of ceil(L / chunks), the last smaller (runtime pytorch_chunk).
+    ("torch.cat(x.chunk(2, 1)[::-1], 1)", (2, 3, 5, 5)),  # 2, 1 channels
+    ("x.chunk(4, dim=2)[-1]", (2, 3, 7, 5)),  # rows 2, 2, 2, 1
+    ("torch.chunk(x, 3, 3)[1] * len(torch.chunk(x, 4, 1))", (2, 3, 5, 5)),  # 3 pieces, not 4
+    ("x.data * 2 + x", (2, 3, 5, 5)),
+    # Boolean tensors in arithmetic: PyTorch's promotion (or, and, the other's type).
+    ("(x > 0) + (x < 0.5)", (2, 3, 5, 5)),
+    ("(x > 0) * (x < 0.5)", (2, 3, 5, 5)),
+    ("(x > 0) * 2.5 + x * (x < 0)", (2, 3, 5, 5)),
+    ("((x > 0) * 3).sum(1)", (2, 3, 5, 5)),
+    # A list of ints as the only index besides `:`s: keras.ops.take on its axis.
+    ("x[:, [2, 0]] * 2", (2, 3, 5, 5)),
+    ("x[:, :, [0, 3, 3]].mean(2)", (2, 3, 5, 6)),
+    ("x[[1, 0]] + x", (2, 3, 5, 5)),
     ("torch.cat(x.split([1, 3], 1)[::-1], 1)", (2, 3, 5, 5)),
     ("torch.cat(torch.split(x, 2, dim=-1)[::-1], -1)", (2, 3, 5, 5)),
     ("torch.chunk(x, 2, 1)[0] * x.chunk(2, dim=1)[1]", (2, 3, 5, 5)),
@@ -76,3 +92,27 @@ def test_interpolate_without_exact_keras_form_is_an_error(expr):
     result = torch2keras.convert(TEMPLATE.format(expr=expr), filename="model.py")
     assert not result.ok
     assert [d.code for d in result.diagnostics if d.severity == "error"] == ["T2K101"]
+
+
+@pytest.mark.parametrize("expr", ["x[0, [1, 2]]", "x[:, [0, 1], :2]", "x[..., [0, 2]]"])
+def test_list_indexes_beyond_take_are_errors(expr):
+    from harness import assert_conversion_error
+
+    assert_conversion_error(TEMPLATE.format(expr=expr), "indexing a tensor with a list is supported as its only index")
+
+
+@pytest.mark.parametrize("expr,message", [
+    ("(x > 0) - (x < 0)", "arithmetic on two boolean tensors is not supported"),
+    ("(x > 0) * self.training", "arithmetic between a boolean tensor and `training`"),
+])
+def test_boolean_arithmetic_without_an_exact_form_is_an_error(expr, message):
+    from harness import assert_conversion_error
+
+    assert_conversion_error(TEMPLATE.format(expr=expr), message)
+
+
+def test_reading_a_converted_layers_weights_is_an_error():
+    from harness import assert_conversion_error
+
+    assert_conversion_error(TEMPLATE.format(expr="x * self.conv.weight.sum()"),
+                            "reading `self.conv.weight` of a converted `torch.nn.Conv2d` is not supported yet")

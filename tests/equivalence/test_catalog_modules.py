@@ -55,6 +55,11 @@ CASES = [
     ("nn.AdaptiveAvgPool2d(1)", (2, 4, 7, 7)),
     ("nn.AdaptiveAvgPool2d((2, 3))", (2, 4, 7, 7)),
     ("nn.AdaptiveMaxPool2d(1)", (2, 4, 7, 7)),
+    # Keras' adaptive pooling fails when one axis pools to 1 and takes no None
+    # (P23): the runtime's PyTorchAdaptive*Pooling2D.
+    ("nn.AdaptiveAvgPool2d((1, 2))", (2, 4, 7, 6)),
+    ("nn.AdaptiveMaxPool2d((None, 1))", (2, 4, 7, 6)),
+    ("nn.AdaptiveAvgPool2d((3, None))", (2, 4, 8, 5)),
     ("nn.Linear(6, 5)", (3, 6)),
     ("nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5 * 5, 3))", (2, 3, 7, 7)),  # P30
     ("nn.ReLU6()", (2, 4, 5, 5)),

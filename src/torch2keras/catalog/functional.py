@@ -108,6 +108,10 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def adaptive_avg_pool2d(input, output_size):
     if all_equal(output_size, 1):
         return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
+    if any_equal(output_size, 1):
+        return pytorch_adaptive_pool(input, "avg", output_size, data_format=DATA_FORMAT)
+    if any_equal(output_size, None):
+        return pytorch_adaptive_pool(input, "avg", output_size, data_format=DATA_FORMAT)
     return ops.adaptive_average_pool(input, output_size, data_format=DATA_FORMAT)
 
 
@@ -116,6 +120,10 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     require(return_indices == False, "`return_indices=True` is not supported")
     if all_equal(output_size, 1):
         return ops.max(input, axis=SPATIAL_AXES, keepdims=True)
+    if any_equal(output_size, 1):
+        return pytorch_adaptive_pool(input, "max", output_size, data_format=DATA_FORMAT)
+    if any_equal(output_size, None):
+        return pytorch_adaptive_pool(input, "max", output_size, data_format=DATA_FORMAT)
     return ops.adaptive_max_pool(input, output_size, data_format=DATA_FORMAT)
 
 
@@ -283,7 +291,7 @@ def min(input, dim=None, keepdim=False):
 
 @function("torch.chunk", view=True, layout="dim", tensor="input", dims=("dim",), returns="list")
 def chunk(input, chunks, dim=0):
-    return ops.split(input, chunks, axis=dim)
+    return pytorch_chunk(input, chunks, axis=dim)
 
 
 @function("torch.nn.functional.linear", layout="features")

@@ -7,7 +7,10 @@ Facts (pitfalls.md):
 * P21: count_include_pad=True counts the zero padding: ZeroPadding + "valid" average.
 * P22: ceil_mode adds a last window; the PyTorchPooling helpers compute it.
 * P23: adaptive pooling bins [floor(i*In/Out), ceil((i+1)*In/Out)); Keras >= 3.13
-  AdaptiveAveragePooling uses the same bins. Output 1 is a global pool.
+  AdaptiveAveragePooling uses the same bins. Output 1 is a global pool. Keras'
+  two-pool method fails when one axis pools to 1 and another does not (its window
+  for that axis, ceil(In/Out) + 1, is longer than the axis) and takes no None
+  (PyTorch: keep that axis): the runtime's PyTorchAdaptive*Pooling2D then.
 * P68: Keras strides=None means stride = pool size, like PyTorch stride=None.
 """
 
@@ -93,6 +96,10 @@ def AdaptiveAvgPool1d(output_size):
 def AdaptiveAvgPool2d(output_size):
     if all_equal(output_size, 1):
         return layers.GlobalAveragePooling2D(keepdims=True, data_format=DATA_FORMAT)
+    if any_equal(output_size, 1):
+        return PyTorchAdaptiveAveragePooling2D(output_size, data_format=DATA_FORMAT)
+    if any_equal(output_size, None):
+        return PyTorchAdaptiveAveragePooling2D(output_size, data_format=DATA_FORMAT)
     return layers.AdaptiveAveragePooling2D(output_size, data_format=DATA_FORMAT)
 
 
@@ -109,4 +116,8 @@ def AdaptiveMaxPool2d(output_size, return_indices=False):
     require(return_indices == False, "`return_indices=True` is not supported")
     if all_equal(output_size, 1):
         return layers.GlobalMaxPooling2D(keepdims=True, data_format=DATA_FORMAT)
+    if any_equal(output_size, 1):
+        return PyTorchAdaptiveMaxPooling2D(output_size, data_format=DATA_FORMAT)
+    if any_equal(output_size, None):
+        return PyTorchAdaptiveMaxPooling2D(output_size, data_format=DATA_FORMAT)
     return layers.AdaptiveMaxPooling2D(output_size, data_format=DATA_FORMAT)

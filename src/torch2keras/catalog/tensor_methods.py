@@ -99,7 +99,7 @@ def min(self, dim=None, keepdim=False):
 
 @method("chunk", view=True, layout="dim", tensor="self", dims=("dim",), returns="list")
 def chunk(self, chunks, dim=0):
-    return ops.split(self, chunks, axis=dim)
+    return pytorch_chunk(self, chunks, axis=dim)
 
 
 @method("split", view=True, layout="dim", tensor="self", dims=("dim",), returns="list")
@@ -156,6 +156,12 @@ def clone(self, memory_format=None):
 @method("float", alias=True, layout="any")
 def float(self):
     return ops.cast(self, "float32")
+
+
+@attribute("data", alias=True, layout="any")
+def data(self):
+    # The tensor outside autograd: the same values in inference code.
+    return self
 
 
 @attribute("requires_grad", layout="value")

@@ -234,6 +234,20 @@ class Instantiator {
       auto e = equal(x, args[1]);
       return e ? ConstValue::boolean(*e) : ConstValue::unknown();
     }
+    if (fn == "any_equal" && args.size() == 2) {
+      const ConstValue& x = args[0];
+      if (x.kind != K::Tuple) {
+        auto e = equal(x, args[1]);
+        return e ? ConstValue::boolean(*e) : ConstValue::unknown();
+      }
+      bool unknown = false;
+      for (const ConstValue& item : x.items) {
+        auto e = equal(item, args[1]);
+        if (e && *e) return ConstValue::boolean(true);
+        unknown = unknown || !e;
+      }
+      return unknown ? ConstValue::unknown() : ConstValue::boolean(false);
+    }
     if (fn == "same_padding" && args.size() == 4) {
       // PyTorch pads p on both sides; Keras "same" with stride 1 pads
       // total = d*(k-1), total//2 before: equal when d*(k-1) is even and p = d*(k-1)/2,

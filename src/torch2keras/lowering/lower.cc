@@ -89,6 +89,9 @@ struct Fact {
   // and (N, H, W, 1) hold their values in one order, so a conversion is a reshape.
   // Element-wise ops among such tensors and numbers keep it; anything else forgets it.
   bool unit_channel = false;
+  // A tensor of booleans (a comparison's): PyTorch promotes it in arithmetic,
+  // TensorFlow's operators take no booleans (lower_boolean_arithmetic).
+  bool boolean = false;
 
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
@@ -118,6 +121,7 @@ struct Fact {
     if (dims != o.dims) f.dims.clear();
     if (sym != o.sym) f.sym = 0;
     if (unit_channel != o.unit_channel) f.unit_channel = false;
+    if (boolean != o.boolean) f.boolean = false;
     return f;
   }
   // The same value with its size symbols forgotten.
@@ -706,6 +710,17 @@ class Lowerer {
   // target shape in the stored order and `x` to what is reshaped; the result's
   // fact, or nullopt.
   std::optional<Fact> regroup(const Entry& entry, const ast::Call* call, Val& x, InstantiateRequest& req);
+  // x[:, [0, 2]] (`s`, x lowered to `x` of fact `f`): a list of int literals as
+  // the only index besides `:`s picks those entries of its axis, as
+  // keras.ops.take (TensorFlow's indexing takes no list); nullopt otherwise.
+  std::optional<Val> take_index(const ast::Subscript* s, Fact f, ast::ExprNode* x);
+  // `o` (lowered operands `l`, `r`, result fact `out`) where an operand is a
+  // boolean tensor. PyTorch: bool + bool and bool * bool stay boolean (or, and),
+  // bool / bool is float, bool - bool is an error; with a number or another
+  // tensor the boolean is promoted to its type (an int literal: int, a float
+  // literal: float, a tensor: its dtype). TensorFlow's operators take no booleans,
+  // so the promotion is written (ops.logical_or/and, ops.cast).
+  Val lower_boolean_arithmetic(ast::BinOp* o, const Val& l, const Val& r, Fact out);
   int storage_of(const std::string& name);
   void record_binding(const std::string& target, const ast::ExprNode* value);
   const Unit* unit_called(const ast::Call* call);
@@ -1217,6 +1232,81 @@ std::optional<Fact> Lowerer::regroup(const Entry& entry, const ast::Call* call, 
   Fact out = fact_of_order(v->order);
   out.dims = target;
   return out;
+}
+
+std::optional<Lowerer::Val> Lowerer::take_index(const ast::Subscript* s, Fact f, ast::ExprNode* x) {
+  std::vector<ast::ExprNode*> items;
+  if (auto* t = ast::as<ast::Tuple>(s->slice)) items.assign(t->elts.begin(), t->elts.end());
+  else items.push_back(s->slice);
+  std::optional<int> at;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (auto* sl = ast::as<ast::Slice>(items[i]); sl && !sl->lower && !sl->upper && !sl->step) continue;
+    auto* l = ast::as<ast::List>(items[i]);
+    if (l == nullptr || at || l->elts.empty()) return std::nullopt;
+    for (const ast::ExprNode* e : l->elts)
+      if (analysis::literal_value(e).kind != ConstValue::Kind::Int) return std::nullopt;
+    at = static_cast<int>(i);
+  }
+  if (!at) return std::nullopt;
+  f = resolved(f);
+  int axis = *at;
+  if (f.kind == Fact::CL && axis < f.rank) {
+    axis = axis == 0 ? 0 : axis == 1 ? -1 : axis - 1;
+    f = f.with_spatial(*at >= 2 ? 0 : f.spatial);
+  } else {
+    f = demand_torch(f, x).with_spatial(0);
+  }
+  f.unit_channel = false;
+  ast::ExprNode* picked = b_.call("ops.take", {x, items[static_cast<std::size_t>(*at)]},
+                                  {b_.keyword("axis", b_.literal(ConstValue::int_value(axis)))});
+  return Val{picked, f};
+}
+
+Lowerer::Val Lowerer::lower_boolean_arithmetic(ast::BinOp* o, const Val& l, const Val& r, Fact out) {
+  using Op = ast::OperatorKind;
+  Fact lf = resolved(l.fact), rf = resolved(r.fact);
+  if (o->op == Op::BitAnd || o->op == Op::BitOr || o->op == Op::BitXor) {
+    out.boolean = lf.boolean && rf.boolean;
+    return {o, out};
+  }
+  out.boolean = false;
+  if (lf.boolean && rf.boolean) {
+    if (o->op == Op::Add || o->op == Op::Mult) {
+      out.boolean = true;
+      return {b_.call(o->op == Op::Add ? "ops.logical_or" : "ops.logical_and", {o->left, o->right}), out};
+    }
+    if (o->op == Op::Div) {
+      o->left = b_.call("ops.cast", {o->left, b_.string("float32")});
+      o->right = b_.call("ops.cast", {o->right, b_.string("float32")});
+      return {o, out};
+    }
+    error(diag::Kind::UnsupportedConstruct, o,
+          "this arithmetic on two boolean tensors is not supported: PyTorch rejects `-` and promotes the "
+          "others to integers; write .long() or .float() first");
+    return {o, out};
+  }
+  // One boolean: the type of the other operand.
+  bool left = lf.boolean;
+  ast::ExprNode*& boolean = left ? o->left : o->right;
+  ast::ExprNode*& other = left ? o->right : o->left;
+  ConstValue v = analysis::literal_value(other);
+  ast::ExprNode* dtype = nullptr;
+  if (v.kind == ConstValue::Kind::Int) {
+    dtype = b_.string("int32");
+  } else if (v.kind == ConstValue::Kind::Float) {
+    dtype = b_.string("float32");
+  } else if (Fact g = resolved((left ? r : l).fact); g.tensor() && !g.boolean) {
+    if (!ast::is<ast::Name>(other) && frame_->hoist != nullptr) other = into_temp(other);  // read twice
+    dtype = b_.attr(other, "dtype");
+  }
+  if (dtype == nullptr) {
+    error(diag::Kind::UnsupportedConstruct, o,
+          "arithmetic between a boolean tensor and `" + syntax::unparse(other) +
+              "`, whose type is not known here: PyTorch promotes the boolean to it; write .float() or .long()");
+    return {o, out};
+  }
+  boolean = b_.call("ops.cast", {boolean, dtype});
+  return {o, out};
 }
 
 std::vector<ast::ExprNode*> Lowerer::sequence_arg(const Entry& entry, const ast::Call* call) {
@@ -2626,6 +2716,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     return {call, out};
   }
   for (auto& h : r.helpers) out_.helpers.insert(h);
+  out.boolean = false;  // what a catalog form returns is not known to be boolean
   // Size symbols: a view's result has the ones regroup gave it, an alias its input's.
   if (entry->alias && primary != nullptr && out.tensor()) out.dims = resolved(primary->fact).dims;
   else if (entry->layout != Layout::Reshape) out.dims.clear();
@@ -2780,6 +2871,13 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         if (ast::Attribute* renamed = keras_attribute(a)) return {renamed, f};
         return {e, f};
       }
+      // self.fc.weight, self.conv.stride: a converted layer keeps its weights and
+      // settings under Keras' names and shapes (kernel is weight transposed).
+      if (std::optional<ModuleDesc> d = module_of(a->value); d && d->kind == ModuleDesc::Leaf)
+        error(diag::Kind::UnsupportedConstruct, e,
+              "reading `" + syntax::unparse(e) + "` of a converted `" + d->entry->keys[0] +
+                  "` is not supported yet: its Keras layer keeps weights and settings under other names "
+                  "and shapes (call the module instead, or use F.* functions with your own parameters)");
       Val v = lower_expr(a->value);
       // A tensor attribute with a catalog entry (`x.requires_grad`).
       if (const Entry* entry = v.fact.tensor() ? catalog_.find_attribute(a->attr) : nullptr) {
@@ -2788,7 +2886,8 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         req.channels_last = opt_.channels_last;
         req.self = v.expr;
         InstantiateResult r = instantiate(req, b_);
-        if (r.expr != nullptr) return {r.expr, Fact{}};
+        // x.data is x; other attributes are Python values (x.requires_grad).
+        if (r.expr != nullptr) return {r.expr, entry->layout == Layout::Any ? v.fact : Fact{}};
         error(diag::Kind::UnsupportedArgument, e, r.error);
         return {e, {}};
       }
@@ -2835,6 +2934,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       }
       o->left = l.expr;
       o->right = r.expr;
+      if (resolved(l.fact).boolean || resolved(r.fact).boolean) return lower_boolean_arithmetic(o, l, r, out);
       return {o, out};
     }
     case ast::NodeKind::UnaryOp: {
@@ -2889,6 +2989,16 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         Val idx = lower_expr(s->slice);
         s->slice = idx.expr;
         return {s, ast::is<ast::Slice>(s->slice) ? f : f.element()};
+      }
+      if (f.tensor()) {
+        if (std::optional<Val> picked = take_index(s, f, v.expr)) return *picked;
+        bool listed = ast::is<ast::List>(s->slice);
+        if (auto* t = ast::as<ast::Tuple>(s->slice))
+          for (const ast::ExprNode* i : t->elts) listed = listed || ast::is<ast::List>(i);
+        if (listed)
+          error(diag::Kind::UnsupportedConstruct, e,
+                "indexing a tensor with a list is supported as its only index besides `:`s, of int "
+                "literals (x[:, [0, 2]] is keras.ops.take); write torch.index_select for the rest");
       }
       // A parameter indexed first: the layout its first caller passes it in.
       if (std::optional<Fact> h = hint(f); h && h->kind == Fact::CL) {
@@ -2992,7 +3102,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       std::vector<ast::ExprNode*> cs;
       for (std::size_t i = 1; i < vals.size(); ++i) cs.push_back(vals[i].expr);
       c->comparators = b_.seq(cs);
-      return {c, any_tensor && !identity ? (common ? *common : Fact::scalar()) : Fact{}};
+      Fact out = any_tensor && !identity ? (common ? *common : Fact::scalar()) : Fact{};
+      out.boolean = out.tensor();
+      return {c, out};
     }
     case ast::NodeKind::Slice: {
       // Bounds like `x.size(1) // 2` are expressions to lower too.

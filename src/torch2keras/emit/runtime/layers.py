@@ -187,6 +187,73 @@ class PyTorchAveragePooling2D(_PyTorchPooling):
                          data_format, **kwargs)
 
 
+def pytorch_adaptive_pool(inputs, mode, output_size, data_format="channels_last"):
+    """PyTorch adaptive max ("max") or average ("avg") pooling of `inputs` to
+    `output_size` (an int, or one per spatial axis; None keeps that axis).
+
+    Output cell i of an axis of length L pools the bin [floor(i * L / n),
+    ceil((i + 1) * L / n)) (P23), computed here from the static length, one axis
+    at a time (a mean or max over a rectangle is one over each axis in turn).
+    keras.ops.adaptive_*_pool agrees on these bins but fails when one axis
+    pools to 1 and another does not (its window for that axis is longer than
+    the axis), and takes no None.
+    """
+    rank = len(inputs.shape) - 2
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * rank
+    first = 1 if data_format == "channels_last" else 2
+    reduce = ops.max if mode == "max" else ops.mean
+    x = inputs
+    for axis, n in zip(range(first, first + rank), sizes):
+        length = x.shape[axis]
+        if n is None or n == length:
+            continue
+        cells = []
+        for i in range(n):
+            start, end = (i * length) // n, -((-(i + 1) * length) // n)
+            index = [slice(None)] * len(x.shape)
+            index[axis] = slice(start, end)
+            cells.append(reduce(x[tuple(index)], axis=axis, keepdims=True))
+        x = ops.concatenate(cells, axis=axis) if n > 1 else cells[0]
+    return x
+
+
+class _PyTorchAdaptivePooling(layers.Layer):
+    """Adaptive max or average pooling over `rank` spatial axes with PyTorch's bins
+    (see pytorch_adaptive_pool)."""
+
+    def __init__(self, rank, mode, output_size, data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        self.rank = rank
+        self.mode = mode
+        self.output_size = output_size
+        self.data_format = data_format
+
+    def call(self, inputs):
+        return pytorch_adaptive_pool(inputs, self.mode, self.output_size, self.data_format)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rank=self.rank, mode=self.mode, output_size=self.output_size,
+                      data_format=self.data_format)
+        return config
+
+
+class PyTorchAdaptiveAveragePooling2D(_PyTorchAdaptivePooling):
+    """torch.nn.AdaptiveAvgPool2d with a None or 1 in output_size (see _PyTorchAdaptivePooling)."""
+
+    def __init__(self, output_size, data_format="channels_last", **kwargs):
+        kwargs.pop("rank", None), kwargs.pop("mode", None)
+        super().__init__(2, "avg", output_size, data_format, **kwargs)
+
+
+class PyTorchAdaptiveMaxPooling2D(_PyTorchAdaptivePooling):
+    """torch.nn.AdaptiveMaxPool2d with a None or 1 in output_size (see _PyTorchAdaptivePooling)."""
+
+    def __init__(self, output_size, data_format="channels_last", **kwargs):
+        kwargs.pop("rank", None), kwargs.pop("mode", None)
+        super().__init__(2, "max", output_size, data_format, **kwargs)
+
+
 class PyTorchGELU(layers.Layer):
     """torch.nn.GELU(approximate="tanh"): keras.ops.gelu with approximate=True (P37)."""
 
@@ -706,6 +773,18 @@ def pytorch_split(inputs, split_size_or_sections, axis=0):
             total += size
             points.append(total)
     return ops.split(inputs, points, axis=axis)
+
+
+def pytorch_chunk(inputs, chunks, axis=0):
+    """torch.chunk: pieces of ceil(L / chunks) elements along `axis` (the last one
+    smaller, and fewer than `chunks` pieces when they run out: 8 in 3 chunks is
+    3, 3, 2). keras.ops.split takes only a number of equal pieces; a length known
+    only when the graph runs is split in `chunks` equal pieces, which is
+    PyTorch's result whenever the split is even."""
+    length = inputs.shape[axis]
+    if length is None:
+        return ops.split(inputs, chunks, axis=axis)
+    return pytorch_split(inputs, -(-length // chunks), axis)
 
 
 def pytorch_interpolate(inputs, size=None, scale_factor=None, mode="nearest",
