@@ -696,6 +696,38 @@ def test_layer_scale_parameters_read_in_pytorch_order_keep_their_shape(tail):
     check(source, "Block(5)", [(2, 5, 7, 6)], io_layout="keras")
 
 
+# Buffers that only shift or scale activations (an input normalisation's mean and
+# scale, made with torch.tensor(...).view(...)) are stored channels-last too;
+# a non-persistent buffer, or one read another way, stays in PyTorch order.
+NORMALIZE = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("scale", torch.tensor([4.4, 4.5, 4.4]).view(1, 3, 1, 1))
+        self.register_buffer("offset", torch.ones(3, 1, 1) * 0.1, persistent=False)
+        self.register_buffer("bias", torch.zeros(8, 1, 1))
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        x = (x - self.mean) * self.scale
+        return self.conv(x) + self.bias, {tail}
+"""
+
+
+# A tensor in PyTorch order of unknown rank (offset, scale[:, :1]) may broadcast
+# against any axes: x goes to PyTorch order for it, and the image output back.
+@pytest.mark.parametrize("tail,transposes", [("x.sum()", 0), ("x + self.offset", 2),
+                                             ("x + self.scale[:, :1]", 4)])
+def test_buffers_that_shift_or_scale_activations_are_stored_channels_last(tail, transposes):
+    source = NORMALIZE.replace("{tail}", tail)
+    for io_layout in ["torch", "keras"]:
+        check(source, "Net()", [(2, 3, 7, 6)], io_layout=io_layout)
+    code = convert(source, "channels_last", "keras")
+    assert code.count("channels_last_rank=4") == (2 if "self.scale[" in tail else 3)
+    assert graph_transposes(source, "Net()", [(2, 3, 7, 6)]) == transposes
+
+
 # --- torchvision's Permute modules (ConvNeXt's blocks): a relabel of a
 # channels-last tensor becomes layers.Identity(), any other permute one
 # layers.Permute of the stored axes. torchvision is imported by `torch2keras

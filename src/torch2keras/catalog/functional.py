@@ -334,6 +334,14 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
     return ops.zeros(pytorch_size(size))
 
 
+@function("torch.tensor", layout="torch")
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64).
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad)
+    return ops.convert_to_tensor(data)
+
+
 @function("torch.full", layout="torch")
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     require(dtype is None, "`dtype={dtype}` is not supported yet")

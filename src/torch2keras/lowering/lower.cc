@@ -618,10 +618,12 @@ class Lowerer {
   bool scan_tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
   mutable std::map<std::pair<const ClassInfo*, std::string>, bool> tensor_attributes_;
   // `self.<attr>` of `cls` when it is a parameter made in one assignment
-  // `self.<attr> = nn.Parameter(v)` and every read of an attribute of that name in
-  // the module is an operand of + - * / (ConvNeXt's layer scale): it may be stored
-  // in the layout of the activations it meets (parameter_layouts_). Its
-  // nn.Parameter call; else null.
+  // `self.<attr> = nn.Parameter(v)`, or a buffer made in one
+  // `self.register_buffer("<attr>", v)` (persistent), and every read of an
+  // attribute of that name in the module is an operand of + - * / (ConvNeXt's
+  // layer scale, an input normalisation's mean and std): it may be stored in the
+  // layout of the activations it meets (parameter_layouts_). Its nn.Parameter or
+  // register_buffer call; else null.
   const ast::Call* broadcast_parameter(const ClassInfo* cls, std::string_view attr) const;
   mutable std::map<std::pair<const ClassInfo*, std::string>, const ast::Call*> broadcast_parameters_;
   // Broadcast parameters (by nn.Parameter call) and the rank of the channels-last
@@ -629,6 +631,9 @@ class Lowerer {
   // (PyTorch order): the other operand of the first operation decides.
   std::map<const ast::Call*, int> parameter_layouts_;
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
+  // Whether constructor code's `e` is a tensor the catalog makes: a catalog
+  // function's call (torch.ones(3)), or a catalog method of one (.view(1, 3, 1, 1)).
+  bool made_tensor(const ast::ExprNode* e) const;
   ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
   std::string factory(const Entry* entry);
@@ -4541,9 +4546,10 @@ std::optional<Fact> Lowerer::module_hint(const ClassInfo* cls, const ast::Functi
     ast::for_each_child(n, visit);  // arguments before the call that reads them
     auto* c = ast::as<ast::Call>(n);
     if (found || c == nullptr) return;
-    std::optional<std::size_t> arg;
+    std::optional<std::size_t> arg;  // the first argument computed from the value (`x * self.scale`)
     for (std::size_t i = 0; i < c->args.size() && !arg; ++i)
-      if (auto* a = ast::as<ast::Name>(c->args[i]); a && names.count(std::string(a->id))) arg = i;
+      for (const std::string& n : names)
+        if (!arg && reads(c->args[i], n)) arg = i;
     if (!arg) return;
     auto* a = ast::as<ast::Attribute>(c->func);
     auto* self = a != nullptr ? ast::as<ast::Name>(a->value) : nullptr;
@@ -4860,12 +4866,20 @@ const ast::Call* Lowerer::broadcast_parameter(const ClassInfo* cls, std::string_
   int stores = 0;
   bool other_reads = false;
   // The assignment, in the class.
+  int made_count = 0;
   std::function<void(ast::Node*)> find = [&](ast::Node* n) {
     if (auto* a = ast::as<ast::Assign>(n); a && a->targets.size() == 1)
       if (auto* t = ast::as<ast::Attribute>(a->targets[0]); t && t->attr == attr)
         if (auto* sn = ast::as<ast::Name>(t->value); sn && sn->id == "self")
           if (auto* call = ast::as<ast::Call>(a->value); call && resolve(call->func).value_or("") == "torch.nn.Parameter")
-            made = call;
+            made = call, ++made_count;
+    // self.register_buffer("attr", value): a persistent buffer is a weight too
+    // (pytorch_parameter); a non-persistent one stays a constant in PyTorch order.
+    if (auto* call = ast::as<ast::Call>(n); call && call->args.size() == 2 && call->keywords.empty())
+      if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "register_buffer")
+        if (auto* sn = ast::as<ast::Name>(m->value); sn && sn->id == "self")
+          if (ConstValue k = analysis::literal_value(call->args[0]); k.kind == ConstValue::Kind::Str && k.text == attr)
+            made = call, ++made_count;
     ast::for_each_child(n, find);
   };
   for (ast::StmtNode* st : cls->node->body) find(st);
@@ -4881,7 +4895,9 @@ const ast::Call* Lowerer::broadcast_parameter(const ClassInfo* cls, std::string_
     ast::for_each_child(n, [&](ast::Node* c) { scan(c, n); });
   };
   for (ast::StmtNode* st : module_->body) scan(st, nullptr);
-  const ast::Call* answer = made != nullptr && stores == 1 && !other_reads ? made : nullptr;
+  auto* registered = made != nullptr ? ast::as<ast::Attribute>(made->func) : nullptr;
+  bool buffer = registered != nullptr && registered->attr == "register_buffer";
+  const ast::Call* answer = made_count == 1 && stores == (buffer ? 0 : 1) && !other_reads ? made : nullptr;
   broadcast_parameters_[key] = answer;
   return answer;
 }
@@ -4893,6 +4909,7 @@ void Lowerer::place_parameter(const ast::ExprNode* source, Val& p, const Val& ot
   const ast::Call* made = broadcast_parameter(frame_->unit->cls, a->attr);
   if (made == nullptr) return;
   Fact of = resolved(other.fact);
+  if (std::optional<Fact> h = hint(of); h && h->kind == Fact::CL) of = *h;  // a parameter the caller passes so
   auto [it, first] = parameter_layouts_.emplace(made, 0);
   if (first && of.kind == Fact::CL && of.rank >= 3) it->second = of.rank;
   if (it->second == 0) return;
@@ -4974,6 +4991,14 @@ ast::ExprNode* Lowerer::sequential_layers(const std::vector<ast::ExprNode*>& arg
   return b_.list(args);
 }
 
+bool Lowerer::made_tensor(const ast::ExprNode* e) const {
+  auto* call = ast::as<ast::Call>(e);
+  if (call == nullptr) return false;
+  if (auto p = resolve(call->func)) return catalog_.find_function(*p) != nullptr;
+  auto* m = ast::as<ast::Attribute>(call->func);
+  return m != nullptr && catalog_.find_method(m->attr) != nullptr && made_tensor(m->value);
+}
+
 ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (e == nullptr) return e;
   if (auto* call = ast::as<ast::Call>(e)) {
@@ -5034,6 +5059,23 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         else result = b_.call("list", {args[0]});
       } else if (*p == "torch.nn.ModuleDict") {
         result = args.empty() ? static_cast<ast::ExprNode*>(b_.call("dict", {})) : b_.call("dict", {args[0]});
+      }
+    } else if (auto* m = ast::as<ast::Attribute>(call->func); m && made_tensor(m->value)) {
+      // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
+      if (const Entry* method = catalog_.find_method(m->attr)) {
+        InstantiateRequest req;
+        req.entry = method;
+        req.self = rewrite_ctor_expr(m->value);
+        req.args = args;
+        req.keywords = kws;
+        req.channels_last = opt_.channels_last;
+        InstantiateResult r = instantiate(req, b_);
+        if (r.expr == nullptr) {
+          error(diag::Kind::UnsupportedArgument, call, r.error);
+          return e;
+        }
+        for (auto& h : r.helpers) out_.helpers.insert(h);
+        result = r.expr;
       }
     }
     if (result == nullptr) {
@@ -5192,8 +5234,11 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
               if (a->attr == "register_buffer" && !(ast::is<ast::Constant>(value))) {
                 if (persistent) {
                   out_.helpers.insert("pytorch_parameter");
-                  made = b_.call(b_.name("pytorch_parameter"), {b_.name("self"), value},
-                                 {b_.keyword("requires_grad", b_.boolean(false))});
+                  std::vector<ast::Keyword*> kws{b_.keyword("requires_grad", b_.boolean(false))};
+                  // Stored as it broadcasts against channels-last activations (place_parameter).
+                  if (auto pl = parameter_layouts_.find(call); pl != parameter_layouts_.end() && pl->second > 0)
+                    kws.push_back(b_.keyword("channels_last_rank", b_.integer(pl->second)));
+                  made = b_.call(b_.name("pytorch_parameter"), {b_.name("self"), value}, kws);
                 } else {
                   made = b_.call("ops.convert_to_tensor", {value});
                 }
