@@ -106,6 +106,11 @@ class Net(nn.Module):
     # A view of x read later would have to follow x's change.
     ("v = x.view(2, -1)\n        x.relu_()\n        return x + v.sum()",
      "(a view sharing its memory) is read later"),
+    # ... through a chain of views (flatten, then transpose), either way round.
+    ("t = x.flatten(2).transpose(1, 2)\n        t.mul_(2.0)\n        return x",
+     "(a view sharing its memory) is read later"),
+    ("t = x.flatten(2).transpose(1, 2)\n        x[:, 1] = 0.0\n        return t",
+     "(a view sharing its memory) is read later"),
     ("self.scale.mul_(2)\n        return x * self.scale",
      "an in-place change of `self.scale` in forward code is not supported"),
     ("self.scale[0] = 2\n        return x",

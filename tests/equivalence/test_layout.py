@@ -915,6 +915,12 @@ class Net(nn.Module):
     check(tokens, "Net()", [(2, 3, 5, 7)])
     check(tokens, "Net()", [(2, 3, 5, 7)], io_layout="keras")
     assert graph_transposes(tokens, "Net()", [(2, 3, 5, 7)]) == 0
+    # A ViT patch embedding: flatten(2) merges the spatial axes as stored.
+    patches = tokens.replace("t = x.view(b, c, h * w).permute(0, 2, 1)", "t = x.flatten(2).transpose(1, 2)")
+    check(patches, "Net()", [(2, 3, 5, 7)])
+    check(patches, "Net()", [(2, 3, 5, 7)], io_layout="keras")
+    assert graph_transposes(patches, "Net()", [(2, 3, 5, 7)]) == 0
+    assert "pytorch_flatten(x, 1, 2)" in convert(patches, "channels_last", "keras")
     sequence = HEAD + """
 class Net(nn.Module):
     def __init__(self):
@@ -999,8 +1005,8 @@ def test_inputs_transformed_channel_by_channel_stay_channels_last(expr):
 
 
 def test_size_one_channel_axes_convert_by_reshape_and_broadcasts_forget_them():
-    # g = unsqueeze(y[:, 0], 1) has one channel: read in PyTorch order (flatten(2))
-    # it is reshaped, not transposed; g * y has y's 8 channels, so its flatten(2)
+    # g = unsqueeze(y[:, 0], 1) has one channel: read in PyTorch order (flatten(1))
+    # it is reshaped, not transposed; g * y has y's 8 channels, so its flatten(1)
     # transposes (a size-1 rule kept after the broadcast would drop 7 channels).
     source = HEAD + """
 class Net(nn.Module):
@@ -1015,12 +1021,66 @@ class Net(nn.Module):
         h = g
         for _ in range(2):
             h = torch.cat([h, -h], 1)
-        return g.flatten(2).sum(-1), m.flatten(2).sum(-1), h.flatten(2).amax(-1), y * g
+        return g.flatten(1).sum(-1), m.flatten(1).sum(-1), h.flatten(1).amax(-1), y * g
 """
     for io_layout in ["torch", "keras"]:
         check(source, "Net()", [(2, 3, 5, 7)], io_layout=io_layout)
     code = flat(convert(source, "channels_last", "keras"))
-    # g to PyTorch order for its flatten(2), and back for y * g: reshapes.
+    # g to PyTorch order for its flatten(1), and back for y * g: reshapes.
     assert "g = ops.expand_dims(g[..., 0], 1)" in code and "ops.expand_dims(g[:, 0], -1)" in code
-    # m and h (8 and 4 channels) transpose to PyTorch order for their flatten(2).
+    # m and h (8 and 4 channels) transpose to PyTorch order for their flatten(1).
     assert graph_transposes(source, "Net()", [(2, 3, 5, 7)]) == 2
+
+
+# --- Review of 2026-11-30: `@` of channels-last tensors, a size-1 channel axis
+# that a convolution widens, (N, L) -> (N, 1, L) into a Conv1d.
+
+def test_matrix_products_of_channels_last_tensors_read_pytorch_order():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return y @ y.transpose(-1, -2), torch.matmul(y.transpose(2, 3), y).sum(1)
+"""
+    for io_layout in ["torch", "keras"]:
+        check(source, "Net()", [(2, 3, 6, 10)], io_layout=io_layout)
+
+
+def test_size_one_channel_axes_widened_by_a_layer_are_transposed():
+    # y.unsqueeze(1) is (N, 1, C, L) with one channel; conv2 gives it two, so the
+    # output goes back to PyTorch order by a transpose, not by taking channel 0.
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(1)
+        self.conv2 = nn.Conv2d(1, 2, 1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        a = y.unsqueeze(-1) * 2.0
+        return self.conv2(self.bn(y.unsqueeze(1))), a
+"""
+    for io_layout in ["torch", "keras"]:
+        check(source, "Net()", [(2, 3, 20)], io_layout=io_layout)
+
+
+def test_unsqueezed_sequences_reach_a_conv1d_by_reshape():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 4, 5, padding=2)
+
+    def forward(self, x):
+        return self.conv(x.unsqueeze(1)).mean(-1)
+"""
+    for io_layout in ["torch", "keras"]:
+        check(source, "Net()", [(2, 30)], io_layout=io_layout)
+    assert graph_transposes(source, "Net()", [(2, 30)]) == 0
+    assert "ops.expand_dims(ops.expand_dims(x, 1)[:, 0], -1)" in flat(convert(source, "channels_last", "keras"))

@@ -715,6 +715,16 @@ class Lowerer {
   // target shape in the stored order and `x` to what is reshaped; the result's
   // fact, or nullopt.
   std::optional<Fact> regroup(const Entry& entry, const ast::Call* call, Val& x, InstantiateRequest& req);
+  // The variable whose storage `e` shares through views and aliases
+  // (y.flatten(2).transpose(1, 2), y[:, 0].detach()), setting `view` when a step
+  // is a view; null when a step makes a new tensor.
+  const ast::Name* view_root(const ast::ExprNode* e, bool& view);
+  // A Layout::Flatten call (start_dim, end_dim literals) on `x` (channels-last or
+  // permuted) whose merged axes are stored together in PyTorch's order: the same
+  // flatten of the stored axes (flatten(2) of a channels-last (N, C, H, W) is
+  // (N, H * W, C) as stored, channels-last of rank 3); `req` remaps the axes. The
+  // result's fact, or nullopt.
+  std::optional<Fact> regroup_flatten(const Entry& entry, const ast::Call* call, const Val& x, InstantiateRequest& req);
   // x[:, [0, 2]] (`s`, x lowered to `x` of fact `f`): a list of int literals as
   // the only index besides `:`s picks those entries of its axis, as
   // keras.ops.take (TensorFlow's indexing takes no list); nullopt otherwise.
@@ -917,7 +927,7 @@ Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
     return p;
   }
   if (f.kind == Fact::CL) return f;
-  if (f.kind == Fact::Torch && f.unit_channel && f.rank == rank) {
+  if (f.kind == Fact::Torch && f.unit_channel && (f.rank == rank || f.rank == 0)) {
     Fact to = Fact::cl(rank).with_spatial(f.spatial);
     to.unit_channel = true;
     expr = rebind(expr, unit_channel_map(expr, true), to);
@@ -1239,6 +1249,39 @@ std::optional<Fact> Lowerer::regroup(const Entry& entry, const ast::Call* call, 
   return out;
 }
 
+std::optional<Fact> Lowerer::regroup_flatten(const Entry& entry, const ast::Call* call, const Val& x,
+                                             InstantiateRequest& req) {
+  Fact f = resolved(x.fact);
+  if (!opt_.channels_last || (f.kind != Fact::CL && f.kind != Fact::Perm) || entry.dim_params.size() != 2) return std::nullopt;
+  ConstValue a = bound_literal(entry, *call, entry.dim_params[0]), b = bound_literal(entry, *call, entry.dim_params[1]);
+  if (a.kind != ConstValue::Kind::Int || b.kind != ConstValue::Kind::Int) return std::nullopt;
+  int r = f.rank;
+  int start = static_cast<int>(a.integer < 0 ? a.integer + r : a.integer);
+  int end = static_cast<int>(b.integer < 0 ? b.integer + r : b.integer);
+  if (start < 0 || end >= r || start >= end) return std::nullopt;
+  // The axes as symbols of their own (the merged one unknown): regroup_view's view.
+  std::vector<int> dims = f.dims;
+  if (static_cast<int>(dims.size()) != r) {
+    dims.clear();
+    for (int k = 0; k < r; ++k) dims.push_back(++next_sym_);
+  }
+  std::vector<int> target(dims.begin(), dims.begin() + start);
+  target.push_back(0);
+  target.insert(target.end(), dims.begin() + end + 1, dims.end());
+  std::vector<int> order = stored_order(f);
+  std::optional<RegroupedView> v = regroup_view(order, dims, target);
+  if (!v || !v->axes.empty()) return std::nullopt;  // a transpose first: PyTorch order is as cheap
+  auto stored = [&](int axis) { return std::find(order.begin(), order.end(), axis) - order.begin(); };
+  std::map<std::string, int64_t> axes{{entry.dim_params[0], stored(start)}, {entry.dim_params[1], stored(end)}};
+  req.remap = [this, axes](std::string_view param, ast::ExprNode*) -> ast::ExprNode* {
+    auto it = axes.find(std::string(param));
+    return it == axes.end() ? nullptr : b_.literal(ConstValue::int_value(it->second));
+  };
+  Fact out = fact_of_order(v->order);
+  out.dims = f.dims.empty() ? std::vector<int>{} : target;
+  return out;
+}
+
 std::optional<Lowerer::Val> Lowerer::take_index(const ast::Subscript* s, Fact f, ast::ExprNode* x) {
   std::vector<ast::ExprNode*> items;
   if (auto* t = ast::as<ast::Tuple>(s->slice)) items.assign(t->elts.begin(), t->elts.end());
@@ -1396,9 +1439,12 @@ std::string Lowerer::layout_need(const Entry& entry) {
     case Layout::Spatial: return "it works channels-last";
     case Layout::Features: return "it acts on the last PyTorch axis";
     case Layout::Flatten:
-    case Layout::Reshape:
       return "PyTorch orders the merged axes (C, H, W); the spatial size is not known at conversion time "
              "(a flatten of a known size read by a Linear needs no transpose)";
+    case Layout::Reshape:
+      return "a view works in PyTorch's axis order: this one splits or merges axes that are not stored "
+             "together, or its shape does not repeat the input's own sizes around them (b, c, h, w = "
+             "x.size() names them); a flatten of a known size read by a Linear needs no transpose";
     case Layout::Dim:
     case Layout::Reduce:
     case Layout::Shape: return "its axes are not compile-time constants, or it mixes layouts";
@@ -2139,6 +2185,9 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     ast::Call* c = relower_call(call, func, [&](std::size_t i, Val& v) {
       if (i == 0) {
         out = apply_desc(*d, v.fact, v.expr, call);
+        // A layer that may change the channels (a conv) makes a size-1 channel
+        // axis, or booleans, something else.
+        if (!layout_free(*d)) out.unit_channel = out.boolean = false;
         return;
       }
       // Further inputs of a model class: the layout its forward takes them in.
@@ -2484,6 +2533,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       } else {
         torch_all();
         out = Fact::torch(f.tensor() && f.rank > 0 ? f.rank + 1 : 0);
+        // (N, L) -> (N, 1, L): a Conv1d reading it reshapes it to channels-last.
+        Fact in = primary ? resolved(primary->fact) : Fact{};  // in PyTorch order now
+        out.unit_channel = in.kind == Fact::Torch && d.kind == ConstValue::Kind::Int &&
+                           (d.integer == 1 || (in.rank == 2 && d.integer == -2));
       }
       if (receiver != nullptr) receiver = recv_val.expr;
       break;
@@ -2523,9 +2576,9 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // (N, H, W, C) flattened in its own order: a Linear reading it gets its
         // weight rows permuted at load time instead of a transpose here.
         out = Fact::flat(f.spatial);
-      } else if (std::optional<Fact> g = entry->layout == Layout::Reshape && primary != nullptr
-                                             ? regroup(*entry, call, *primary, req)
-                                             : std::nullopt) {
+      } else if (std::optional<Fact> g = primary == nullptr ? std::nullopt
+                                         : entry->layout == Layout::Reshape ? regroup(*entry, call, *primary, req)
+                                                                            : regroup_flatten(*entry, call, *primary, req)) {
         out = *g;
       } else {
         torch_all();
@@ -2917,6 +2970,15 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       place_parameter(o->left, l, r);
       place_parameter(o->right, r, l);
       Fact lf = resolved(l.fact), rf = resolved(r.fact);
+      if (o->op == ast::OperatorKind::MatMult) {
+        // `a @ b` multiplies matrices of the last two PyTorch axes: PyTorch order.
+        Why why(this, "`@` multiplies matrices of the last two axes in PyTorch's order");
+        if (lf.tensor()) demand_torch(lf, l.expr);
+        if (rf.tensor()) demand_torch(rf, r.expr);
+        o->left = l.expr;
+        o->right = r.expr;
+        return {o, Fact::torch()};
+      }
       Fact out = lf.tensor() ? lf : rf;
       // A 0-d tensor goes with a tensor in any layout.
       if (lf.is_scalar() && rf.tensor()) out = rf, lf = rf;
@@ -3978,7 +4040,7 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
     return;
   }
   const ast::Name* source = nullptr;
-  bool view = false;
+  bool view = false, inner_view = false;
   if (auto* n = ast::as<ast::Name>(value)) {
     source = n;
     view = frame_->views.count(std::string(n->id)) > 0;
@@ -3990,13 +4052,12 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
     if (auto d = module_of(call->func); d && d->kind == ModuleDesc::Leaf && !call->args.empty()) {
       entry = d->entry;  // self.drop(y) in inference is y
       source = ast::as<ast::Name>(call->args[0]);
-    } else if (auto* a = ast::as<ast::Attribute>(call->func); a && ast::is<ast::Name>(a->value) &&
-                                                              !resolve(call->func)) {
+    } else if (auto* a = ast::as<ast::Attribute>(call->func); a && !resolve(call->func)) {
       entry = catalog_.find_method(a->attr);
-      source = ast::as<ast::Name>(a->value);
+      source = view_root(a->value, inner_view);  // y.flatten(2).transpose(1, 2) views y
     } else if (auto path = resolve(call->func); path && !call->args.empty()) {
       entry = catalog_.find_function(*path);
-      source = ast::as<ast::Name>(call->args[0]);
+      source = view_root(call->args[0], inner_view);
     }
     // A function, method or block of the input that may return its argument.
     const Unit* unit = entry == nullptr ? unit_called(call) : nullptr;
@@ -4009,7 +4070,7 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
         return;
       }
     }
-    view = entry != nullptr && entry->view;
+    view = entry != nullptr && (entry->view || (entry->alias && inner_view));
     bool alias = entry != nullptr && entry->alias;
     if (alias && source != nullptr && frame_->views.count(std::string(source->id))) view = true;
     if (!view && !alias) source = nullptr;
@@ -4021,6 +4082,35 @@ void Lowerer::record_binding(const std::string& target, const ast::ExprNode* val
   }
   if (view) frame_->views.insert(target);
   else frame_->views.erase(target);
+}
+
+const ast::Name* Lowerer::view_root(const ast::ExprNode* e, bool& view) {
+  if (auto* n = ast::as<ast::Name>(e)) {
+    view = view || frame_->views.count(std::string(n->id)) > 0;
+    return n;
+  }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    view = true;
+    return view_root(sub->value, view);
+  }
+  auto* call = ast::as<ast::Call>(e);
+  if (call == nullptr) return nullptr;
+  const Entry* entry = nullptr;
+  const ast::ExprNode* of = nullptr;
+  if (auto d = module_of(call->func)) {
+    if (d->kind != ModuleDesc::Leaf || call->args.empty()) return nullptr;
+    entry = d->entry;  // self.drop(y) in inference is y
+    of = call->args[0];
+  } else if (auto* a = ast::as<ast::Attribute>(call->func); a && !resolve(call->func)) {
+    entry = catalog_.find_method(a->attr);
+    of = a->value;
+  } else if (auto path = resolve(call->func); path && !call->args.empty()) {
+    entry = catalog_.find_function(*path);
+    of = call->args[0];
+  }
+  if (entry == nullptr || !(entry->view || entry->alias)) return nullptr;
+  view = view || entry->view;
+  return view_root(of, view);
 }
 
 // The lowered unit a call runs (a block's forward, a method, a module function).
@@ -5008,6 +5098,19 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     std::vector<ast::Keyword*> kws;
     for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
     ast::ExprNode* result = nullptr;
+    // A catalog function's or method's form (of `self`) for this call; null after an error.
+    auto made_by = [&](const Entry* entry, ast::ExprNode* self) -> ast::ExprNode* {
+      InstantiateRequest req;
+      req.entry = entry;
+      req.self = self;
+      req.args = args;
+      req.keywords = kws;
+      req.channels_last = opt_.channels_last;
+      InstantiateResult r = instantiate(req, b_);
+      if (r.expr == nullptr) error(diag::Kind::UnsupportedArgument, call, r.error);
+      for (auto& h : r.helpers) out_.helpers.insert(h);
+      return r.expr;
+    };
     if (p) {
       if (const Entry* entry = catalog_.find_module(*p)) {
         InstantiateRequest req;
@@ -5040,18 +5143,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         result = b_.call(b_.name("pytorch_parameter"), pargs, kws);
       } else if (const Entry* fn = catalog_.find_function(*p)) {
         // A tensor made in constructor code (torch.ones(c, 1, 1)): its catalog form.
-        InstantiateRequest req;
-        req.entry = fn;
-        req.args = args;
-        req.keywords = kws;
-        req.channels_last = opt_.channels_last;
-        InstantiateResult r = instantiate(req, b_);
-        if (r.expr == nullptr) {
-          error(diag::Kind::UnsupportedArgument, call, r.error);
-          return e;
-        }
-        for (auto& h : r.helpers) out_.helpers.insert(h);
-        result = r.expr;
+        if ((result = made_by(fn, nullptr)) == nullptr) return e;
       } else if (*p == "torch.nn.ModuleList") {
         // nn.ModuleList([...]) is the list itself; other iterables become a list.
         if (args.empty()) result = b_.list({});
@@ -5062,21 +5154,8 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       }
     } else if (auto* m = ast::as<ast::Attribute>(call->func); m && made_tensor(m->value)) {
       // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
-      if (const Entry* method = catalog_.find_method(m->attr)) {
-        InstantiateRequest req;
-        req.entry = method;
-        req.self = rewrite_ctor_expr(m->value);
-        req.args = args;
-        req.keywords = kws;
-        req.channels_last = opt_.channels_last;
-        InstantiateResult r = instantiate(req, b_);
-        if (r.expr == nullptr) {
-          error(diag::Kind::UnsupportedArgument, call, r.error);
-          return e;
-        }
-        for (auto& h : r.helpers) out_.helpers.insert(h);
-        result = r.expr;
-      }
+      if (const Entry* method = catalog_.find_method(m->attr))
+        if ((result = made_by(method, rewrite_ctor_expr(m->value))) == nullptr) return e;
     }
     if (result == nullptr) {
       auto* c = b_.clone(call);
