@@ -334,12 +334,44 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
     return ops.zeros(pytorch_size(size))
 
 
+@function("torch.nn.functional.embedding", layout="torch")
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    require(max_norm is None, "`max_norm={max_norm}` is not supported yet")
+    require(scale_grad_by_freq == False, "`scale_grad_by_freq=True` is not supported yet")
+    ignore(norm_type, sparse)
+    return pytorch_embedding(input, weight, padding_idx)
+
+
 @function("torch.tensor", layout="torch")
 def tensor(data, dtype=None, device=None, requires_grad=False):
     # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64).
     require(dtype is None, "`dtype={dtype}` is not supported yet")
     ignore(device, requires_grad)
     return ops.convert_to_tensor(data)
+
+
+@function("torch.randn", layout="torch")
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    # Keras' random generator, not PyTorch's: other values from the same
+    # distribution (a parameter's start, replaced by load_torch_state_dict).
+    require(generator is None, "`generator=` is not supported")
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad)
+    if len(size) > 1:
+        return keras.random.normal(size)
+    return keras.random.normal(pytorch_size(size))
+
+
+@function("torch.rand", layout="torch")
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    # Keras' random generator (see randn).
+    require(generator is None, "`generator=` is not supported")
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad)
+    if len(size) > 1:
+        return keras.random.uniform(size)
+    return keras.random.uniform(pytorch_size(size))
 
 
 @function("torch.full", layout="torch")

@@ -9,6 +9,9 @@ Facts (pitfalls.md):
 * P46: Dropout2d drops whole channels = SpatialDropout2D.
 * torchvision.ops.Permute(dims) permutes every axis, the batch axis included;
   keras.layers.Permute keeps the batch axis first and numbers the others from 1.
+* P28: Embedding's padding_idx row is zero when made and gets no gradient; the
+  lookup is the same (PyTorchEmbedding). Keras' mask_zero is not its translation.
+  The loader stores weight as Embedding's `embeddings` (same shape).
 """
 
 
@@ -149,3 +152,18 @@ def ReplicationPad1d(padding):
 @module("torch.nn.ReplicationPad2d", layout="torch")
 def ReplicationPad2d(padding):
     return PyTorchPad(padding, 2, "replicate")
+
+
+@module("torch.nn.Embedding", layout="torch")
+def Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
+              dtype=None):
+    require(max_norm is None,
+            "`max_norm={max_norm}` is not supported yet (PyTorch renormalises the rows it looks up, in place)")
+    require(scale_grad_by_freq == False, "`scale_grad_by_freq=True` is not supported yet")
+    require(_weight is None, "`_weight=` is not supported yet")
+    require(_freeze == False, "`_freeze=True` is not supported yet")
+    ignore(norm_type, sparse, device, dtype)
+    if padding_idx is None:
+        return layers.Embedding(num_embeddings, embedding_dim)
+    return PyTorchEmbedding(num_embeddings, embedding_dim, padding_idx=padding_idx)

@@ -254,6 +254,50 @@ class PyTorchAdaptiveMaxPooling2D(_PyTorchAdaptivePooling):
         super().__init__(2, "max", output_size, data_format, **kwargs)
 
 
+def pytorch_embedding(inputs, weight, padding_idx=None):
+    """Rows of `weight` looked up by the integer ids `inputs` (torch.nn.functional.
+    embedding). Row `padding_idx` (negative: from the end) gets no gradient, as in
+    PyTorch (P28); its value is whatever the weight holds. Keras' mask_zero is a
+    different feature (an implicit mask for later layers) and is not used."""
+    ids = inputs if keras.backend.standardize_dtype(inputs.dtype) in ("int32", "int64") else ops.cast(inputs, "int32")
+    if padding_idx is not None:
+        rows = ops.expand_dims(ops.arange(weight.shape[0]) == padding_idx % weight.shape[0], -1)
+        weight = ops.where(rows, ops.stop_gradient(weight), weight)
+    return ops.take(weight, ids, axis=0)
+
+
+class PyTorchEmbedding(layers.Embedding):
+    """torch.nn.Embedding with `padding_idx`: keras.layers.Embedding's lookup, with
+    that row zero when built and without gradient (pytorch_embedding)."""
+
+    def __init__(self, input_dim, output_dim, padding_idx=None, **kwargs):
+        super().__init__(input_dim, output_dim, **kwargs)
+        self.padding_idx = padding_idx
+        # The row is zeroed by the initializer: Keras may initialise variables after
+        # build() returns, so an assign there could be overwritten.
+        self._t2k_initializer = self.embeddings_initializer
+
+        def zero_padding_row(shape, dtype=None):
+            value = self._t2k_initializer(shape, dtype=dtype)
+            row = ops.expand_dims(ops.arange(shape[0]) == padding_idx % shape[0], -1)
+            return ops.where(row, ops.zeros_like(value), value)
+
+        self.embeddings_initializer = zero_padding_row
+
+    def call(self, inputs):
+        return pytorch_embedding(inputs, self.embeddings, self.padding_idx)
+
+    def get_config(self):
+        initializer = self.embeddings_initializer
+        self.embeddings_initializer = self._t2k_initializer
+        try:
+            config = super().get_config()
+        finally:
+            self.embeddings_initializer = initializer
+        config.update(padding_idx=self.padding_idx)
+        return config
+
+
 class PyTorchGELU(layers.Layer):
     """torch.nn.GELU(approximate="tanh"): keras.ops.gelu with approximate=True (P37)."""
 

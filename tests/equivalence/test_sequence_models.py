@@ -1,0 +1,90 @@
+"""Issue 6, sequence models: embeddings, recurrent layers, attention, transformers.
+
+Each option is checked against real PyTorch with random parameters and buffers
+(harness.check_calls: eagerly and inside tf.function); integer token ids include
+the padding index, so a padding rule that changed the numbers would show.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+
+from harness import assert_conversion_error, check_calls, convert, load_module, randomize
+
+HEAD = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+"""
+
+# --- Embedding (P28): padding_idx looks rows up as usual, is zero when made and
+# gets no gradient; F.embedding with a weight of the model's own.
+
+EMBEDDINGS = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 6, padding_idx=0)
+        self.last = nn.Embedding(20, 6, padding_idx=-1)
+        self.plain = nn.Embedding(20, 6)
+        self.table = nn.Parameter(torch.randn(20, 4))
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, ids):
+        h = self.emb(ids) + self.last(ids) * 0.5 + self.plain(ids)
+        return self.fc(h), F.embedding(ids, self.table, padding_idx=3)
+"""
+
+
+def ids(seed, shape=(3, 7)):
+    a = np.random.default_rng(seed).integers(0, 20, size=shape).astype("int64")
+    a[:, -2:] = 0  # padded batches
+    a[0, 0], a[1, 0], a[-1, 0] = 19, 3, 0
+    return a
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_embeddings_look_up_rows_as_pytorch(layout):
+    check_calls(EMBEDDINGS, "Net()", [((ids(1),), {}), ((ids(2, (2, 5)),), {})], layout=layout)
+
+
+def test_embedding_padding_rows_get_no_gradient():
+    torch_model = load_module(EMBEDDINGS, "torch_embeddings").Net()
+    randomize(torch_model, 0)
+    keras_ns = load_module(convert(EMBEDDINGS, "channels_last"), "keras_embeddings")
+    keras_model = keras_ns.Net()
+    x = ids(3)
+    keras_model(tf.constant(x))
+    keras_ns.load_torch_state_dict(keras_model, torch_model.state_dict())
+    weights = np.random.default_rng(4).normal(size=(3, 7, 3)).astype("float32")
+    out, _ = torch_model(torch.from_numpy(x))
+    (out * torch.from_numpy(weights)).sum().backward()
+    with tf.GradientTape() as tape:
+        got, _ = keras_model(tf.constant(x))
+        loss = tf.reduce_sum(got * weights)
+    layers = [keras_model.emb, keras_model.last, keras_model.plain]
+    grads = tape.gradient(loss, [layer.embeddings for layer in layers])
+    for layer, grad, ref in zip(layers, grads, [torch_model.emb, torch_model.last, torch_model.plain]):
+        grad = tf.convert_to_tensor(grad).numpy()
+        np.testing.assert_allclose(grad, ref.weight.grad.numpy(), atol=1e-5)
+    assert not grads[0].numpy()[0].any() and not tf.convert_to_tensor(grads[1]).numpy()[19].any()
+    assert tf.convert_to_tensor(grads[2]).numpy()[0].any()  # no padding row: row 0 learns
+
+
+def test_a_fresh_embedding_has_a_zero_padding_row():
+    keras_ns = load_module(convert(EMBEDDINGS, "channels_last"), "keras_embeddings_fresh")
+    model = keras_ns.Net()
+    model(tf.constant(ids(5)))
+    assert not model.emb.embeddings.numpy()[0].any() and not model.last.embeddings.numpy()[19].any()
+    assert model.plain.embeddings.numpy()[0].any()
+    config = model.emb.get_config()
+    assert config["padding_idx"] == 0 and type(model.emb).from_config(config).padding_idx == 0
+
+
+@pytest.mark.parametrize("arg,message", [
+    ("max_norm=1.0", "`max_norm=1.0` is not supported yet"),
+    ("scale_grad_by_freq=True", "`scale_grad_by_freq=True` is not supported yet"),
+])
+def test_embedding_options_without_an_exact_form_are_errors(arg, message):
+    assert_conversion_error(EMBEDDINGS.replace("nn.Embedding(20, 6)", f"nn.Embedding(20, 6, {arg})"), message)
