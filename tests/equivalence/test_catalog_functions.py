@@ -54,6 +54,19 @@ CASES = [
     ("x.chunk(4, dim=2)[-1]", (2, 3, 7, 5)),  # rows 2, 2, 2, 1
     ("torch.chunk(x, 3, 3)[1] * len(torch.chunk(x, 4, 1))", (2, 3, 5, 5)),  # 3 pieces, not 4
     ("x.data * 2 + x", (2, 3, 5, 5)),
+    # Reductions and functions the 2026-11-30 review found missing.
+    ("x.log_softmax(1)", (2, 3, 5, 6)),
+    ("x.var(1), torch.var(x, 2, unbiased=False)", (2, 3, 5, 6)),
+    ("x.std((2, 3), keepdim=True) * x.var(dim=1, correction=0, keepdim=True)", (2, 3, 5, 6)),
+    ("torch.std(x) + x", (2, 3, 5, 6)),
+    ("x.argmax(1), torch.argmax(x, dim=-1, keepdim=True)", (2, 3, 5, 6)),
+    ("torch.maximum(x, x.flip(3)) - torch.minimum(x, torch.roll(x, 1, 2))", (2, 3, 5, 6)),
+    ("torch.flip(x, (1, 2)) + x.roll(shifts=2, dims=3)", (2, 3, 5, 6)),
+    ("torch.bmm(x.flatten(2), x.flatten(2).transpose(1, 2))", (2, 3, 5, 6)),
+    ("x * x.numel()", (2, 3, 5, 6)),
+    ("F.normalize(x, dim=1) + F.normalize(x, p=1.0, dim=-1)", (2, 3, 5, 6)),
+    ("x.norm(dim=1) + x.norm()", (2, 3, 5, 6)),
+    ("F.rms_norm(x, (6,), eps=1e-5)", (2, 3, 5, 6)),
     # Boolean tensors in arithmetic: PyTorch's promotion (or, and, the other's type).
     ("(x > 0) + (x < 0.5)", (2, 3, 5, 5)),
     ("(x > 0) * (x < 0.5)", (2, 3, 5, 5)),
@@ -116,3 +129,14 @@ def test_reading_a_converted_layers_weights_is_an_error():
 
     assert_conversion_error(TEMPLATE.format(expr="x * self.conv.weight.sum()"),
                             "reading `self.conv.weight` of a converted `torch.nn.Conv2d` is not supported yet")
+
+
+@pytest.mark.parametrize("expr,message", [
+    ("x.argmax()", "`argmax()` without `dim` is not supported yet"),  # a flat index: order-dependent
+    ("torch.roll(x, 2)", "`roll` without `dims` rolls the flattened tensor"),
+    ("x.norm(dim=(1, 2))", "`norm` over several axes is not supported yet"),
+])
+def test_functions_without_an_exact_form_here_are_errors(expr, message):
+    from harness import assert_conversion_error
+
+    assert_conversion_error(TEMPLATE.format(expr=expr), message)

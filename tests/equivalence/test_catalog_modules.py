@@ -39,6 +39,9 @@ CASES = [
     ("nn.GroupNorm(2, 4)", (2, 4, 6, 6)),
     ("nn.InstanceNorm2d(4, affine=True)", (2, 4, 6, 6)),
     ("nn.LayerNorm(6)", (2, 3, 6)),
+    ("nn.LayerNorm([5, 6])", (2, 4, 5, 6)),  # over several trailing axes: PyTorchLayerNorm
+    ("nn.RMSNorm(6)", (2, 3, 6)),
+    ("nn.RMSNorm([5, 6], eps=1e-4)", (2, 4, 5, 6)),
     ("nn.MaxPool2d(3, stride=2)", (2, 4, 9, 9)),
     ("nn.MaxPool2d(3, stride=1, padding=1)", (2, 4, 8, 8)),  # Keras "same" is exact here
     ("nn.AvgPool2d(2)", (2, 4, 8, 8)),

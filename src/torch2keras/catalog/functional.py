@@ -343,6 +343,69 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     return pytorch_embedding(input, weight, padding_idx)
 
 
+@function("torch.var", layout="reduce", tensor="input", dims=("dim",))
+def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    # PyTorch divides by N - correction (default 1); keras.ops.var by N.
+    if given(correction):
+        return pytorch_var(input, dim, correction, keepdim)
+    if unbiased:
+        return pytorch_var(input, dim, 1, keepdim)
+    return pytorch_var(input, dim, 0, keepdim)
+
+
+@function("torch.std", layout="reduce", tensor="input", dims=("dim",))
+def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    if given(correction):
+        return pytorch_var(input, dim, correction, keepdim, std=True)
+    if unbiased:
+        return pytorch_var(input, dim, 1, keepdim, std=True)
+    return pytorch_var(input, dim, 0, keepdim, std=True)
+
+
+@function("torch.argmax", layout="reduce", tensor="input", dims=("dim",))
+def argmax(input, dim=None, keepdim=False):
+    require(given(dim), "`argmax()` without `dim` is not supported yet; flatten first: x.flatten().argmax(0)")
+    return ops.argmax(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.maximum", layout="any")
+def maximum(input, other):
+    return ops.maximum(input, other)
+
+
+@function("torch.minimum", layout="any")
+def minimum(input, other):
+    return ops.minimum(input, other)
+
+
+@function("torch.bmm", layout="torch")
+def bmm(input, mat2):
+    return ops.matmul(input, mat2)
+
+
+@function("torch.flip", layout="dim", tensor="input", dims=("dims",))
+def flip(input, dims):
+    return ops.flip(input, axis=dims)
+
+
+@function("torch.roll", layout="dim", tensor="input", dims=("dims",))
+def roll(input, shifts, dims=None):
+    require(given(dims), "`roll` without `dims` rolls the flattened tensor; not supported yet")
+    return ops.roll(input, shifts, axis=dims)
+
+
+@function("torch.nn.functional.normalize", layout="dim", tensor="input", dims=("dim",))
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    # input / max(||input||_p over dim, eps), as PyTorch computes it.
+    require(out is None, "`out=` is not supported")
+    return input / ops.maximum(ops.norm(input, ord=p, axis=dim, keepdims=True), eps)
+
+
+@function("torch.nn.functional.rms_norm", layout="torch")
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    return pytorch_rms_norm(input, normalized_shape, weight, eps)
+
+
 @function("torch.tensor", layout="torch")
 def tensor(data, dtype=None, device=None, requires_grad=False):
     # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64).

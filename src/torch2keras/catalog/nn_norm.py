@@ -53,10 +53,20 @@ def BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
 def LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None,
               dtype=None):
     ignore(device, dtype)
-    require(is_int(normalized_shape) or len(normalized_shape) == 1,
-            "`normalized_shape={normalized_shape}` must be an int or a 1-tuple for now")
-    return layers.LayerNormalization(axis=-1, epsilon=eps, center=elementwise_affine and bias,
-                                     scale=elementwise_affine)
+    if is_int(normalized_shape):
+        return layers.LayerNormalization(axis=-1, epsilon=eps, center=elementwise_affine and bias,
+                                         scale=elementwise_affine)
+    if len(normalized_shape) == 1:
+        return layers.LayerNormalization(axis=-1, epsilon=eps, center=elementwise_affine and bias,
+                                         scale=elementwise_affine)
+    # Over several trailing axes: PyTorch's weight and bias have their shape.
+    return PyTorchLayerNorm(normalized_shape, eps=eps, elementwise_affine=elementwise_affine, bias=bias)
+
+
+@module("torch.nn.RMSNorm", layout="torch")
+def RMSNorm(normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+    ignore(device, dtype)
+    return PyTorchRMSNorm(normalized_shape, eps=eps, elementwise_affine=elementwise_affine)
 
 
 @module("torch.nn.GroupNorm", layout="spatial", rank=4, spatial_size="input")

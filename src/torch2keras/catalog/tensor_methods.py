@@ -323,3 +323,69 @@ def item(self):
     require(False, "`x.item()` / `x.tolist()` read a tensor's value into Python, which a compiled "
             "graph cannot do; keep it a tensor (a tensor condition becomes keras.ops.cond)")
     return self
+
+
+@method("log_softmax", layout="dim", tensor="self", dims=("dim",))
+def log_softmax(self, dim, dtype=None):
+    require(dtype is None, "`dtype={dtype}` is not supported")
+    return ops.log_softmax(self, axis=dim)
+
+
+@method("var", layout="reduce", tensor="self", dims=("dim",))
+def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    # PyTorch divides by N - correction (default 1); keras.ops.var by N.
+    if given(correction):
+        return pytorch_var(self, dim, correction, keepdim)
+    if unbiased:
+        return pytorch_var(self, dim, 1, keepdim)
+    return pytorch_var(self, dim, 0, keepdim)
+
+
+@method("std", layout="reduce", tensor="self", dims=("dim",))
+def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    if given(correction):
+        return pytorch_var(self, dim, correction, keepdim, std=True)
+    if unbiased:
+        return pytorch_var(self, dim, 1, keepdim, std=True)
+    return pytorch_var(self, dim, 0, keepdim, std=True)
+
+
+@method("argmax", layout="reduce", tensor="self", dims=("dim",))
+def argmax(self, dim=None, keepdim=False):
+    # Without dim PyTorch indexes the flattened tensor, whose order a layout changes.
+    require(given(dim), "`argmax()` without `dim` is not supported yet; flatten first: x.flatten().argmax(0)")
+    return ops.argmax(self, axis=dim, keepdims=keepdim)
+
+
+@method("argmin", layout="reduce", tensor="self", dims=("dim",))
+def argmin(self, dim=None, keepdim=False):
+    require(given(dim), "`argmin()` without `dim` is not supported yet; flatten first: x.flatten().argmin(0)")
+    return ops.argmin(self, axis=dim, keepdims=keepdim)
+
+
+@method("flip", layout="dim", tensor="self", dims=("dims",))
+def flip(self, *dims):
+    return ops.flip(self, axis=dims)
+
+
+@method("roll", layout="dim", tensor="self", dims=("dims",))
+def roll(self, shifts, dims=None):
+    require(given(dims), "`roll` without `dims` rolls the flattened tensor; not supported yet")
+    return ops.roll(self, shifts, axis=dims)
+
+
+@method("numel", layout="value")
+def numel(self):
+    return pytorch_numel(self)
+
+
+@method("norm", layout="reduce", tensor="self", dims=("dim",))
+def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    require(dtype is None, "`dtype={dtype}` is not supported")
+    if dim is None:
+        require(p == "fro" or p == 2, "`norm(p={p})` over every axis is not supported yet")
+        return ops.sqrt(ops.sum(ops.square(self), keepdims=keepdim))
+    require(is_int(dim), "`norm` over several axes is not supported yet")
+    if p == "fro":  # over one axis: the 2-norm
+        return ops.norm(self, ord=2, axis=dim, keepdims=keepdim)
+    return ops.norm(self, ord=p, axis=dim, keepdims=keepdim)

@@ -119,6 +119,65 @@ def pytorch_layer_norm(inputs, normalized_shape, weight=None, bias=None, eps=1e-
     return outputs
 
 
+def pytorch_var(inputs, dim=None, correction=1, keepdim=False, std=False):
+    """torch.var / torch.std: the sum of squared deviations from the mean over
+    `dim` (every axis when None) divided by N - correction, N the number of
+    values reduced (PyTorch's default correction 1 is the sample variance;
+    keras.ops.var divides by N). The square root of it with `std`."""
+    axes = tuple(range(len(inputs.shape))) if dim is None else dim if isinstance(dim, (tuple, list)) else (dim,)
+    count = 1
+    for axis in axes:
+        count *= inputs.shape[axis]
+    mean = ops.mean(inputs, axis=axes, keepdims=True)
+    total = ops.sum(ops.square(inputs - mean), axis=axes, keepdims=keepdim)
+    variance = total / max(count - correction, 0)
+    return ops.sqrt(variance) if std else variance
+
+
+def pytorch_numel(inputs):
+    """x.numel(): a Python int when every size is known when traced (as in
+    PyTorch), else the number as a tensor."""
+    if all(size is not None for size in inputs.shape):
+        return int(np.prod(inputs.shape))
+    return ops.size(inputs)
+
+
+def pytorch_rms_norm(inputs, normalized_shape, weight=None, eps=None):
+    """torch.nn.functional.rms_norm: x / sqrt(mean(x^2) + eps) over the last
+    len(normalized_shape) axes, times `weight`; eps None is float32's machine
+    epsilon, as in PyTorch."""
+    n = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+    axes = tuple(range(-n, 0))
+    eps = 1.1920928955078125e-07 if eps is None else eps
+    outputs = inputs * ops.rsqrt(ops.mean(ops.square(inputs), axis=axes, keepdims=True) + eps)
+    return outputs * weight if weight is not None else outputs
+
+
+class PyTorchRMSNorm(layers.Layer):
+    """torch.nn.RMSNorm with PyTorch's `weight` of shape normalized_shape (see
+    pytorch_rms_norm)."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.weight = None
+        if elementwise_affine:
+            self.weight = self.add_weight(shape=self.normalized_shape, initializer="ones", name="weight")
+
+    def call(self, inputs):
+        return pytorch_rms_norm(inputs, self.normalized_shape, self.weight, self.eps)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(normalized_shape=self.normalized_shape, eps=self.eps,
+                      elementwise_affine=self.elementwise_affine)
+        return config
+
+
 class _PyTorchPooling(layers.Layer):
     """Max or average pooling over `rank` spatial axes with PyTorch's padding rules
     (see pytorch_pool)."""
