@@ -88,3 +88,45 @@ def test_a_fresh_embedding_has_a_zero_padding_row():
 ])
 def test_embedding_options_without_an_exact_form_are_errors(arg, message):
     assert_conversion_error(EMBEDDINGS.replace("nn.Embedding(20, 6)", f"nn.Embedding(20, 6, {arg})"), message)
+
+
+# --- F.scaled_dot_product_attention: a boolean attn_mask keeps the True scores
+# (the opposite of nn.MultiheadAttention's masks), a float one is added;
+# is_causal and scale.
+
+SDPA = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+        self.out = nn.Linear(8, 8)
+
+    def forward(self, x, mask):
+        b, n, _ = x.shape
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        q = q.view(b, n, 2, 4).transpose(1, 2)
+        k = k.view(b, n, 2, 4).transpose(1, 2)
+        v = v.view(b, n, 2, 4).transpose(1, 2)
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        c = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        d = F.scaled_dot_product_attention(q, k, v, attn_mask=mask.float() * -3.0, scale=0.3)
+        return self.out((a + c + d).transpose(1, 2).reshape(b, n, 8)), a
+"""
+
+
+def attention_mask(seed, b=2, n=5):
+    mask = np.random.default_rng(seed).random((b, 1, n, n)) > 0.5
+    mask[..., np.arange(n), np.arange(n)] = True  # every query keeps a key
+    return mask
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_scaled_dot_product_attention_masks_mean_what_pytorch_says(layout):
+    rng = np.random.default_rng(7)
+    calls = [((rng.normal(size=(2, 5, 8)).astype("float32"), attention_mask(s)), {}) for s in (1, 2)]
+    check_calls(SDPA, "Net()", calls, layout=layout)
+
+
+def test_grouped_query_attention_is_an_error_for_now():
+    assert_conversion_error(SDPA.replace("is_causal=True)", "is_causal=True, enable_gqa=True)"),
+                            "`enable_gqa=True` is not supported yet")

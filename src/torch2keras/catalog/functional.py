@@ -406,6 +406,14 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return pytorch_rms_norm(input, normalized_shape, weight, eps)
 
 
+@function("torch.nn.functional.scaled_dot_product_attention", layout="torch")
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None, enable_gqa=False):
+    # A boolean attn_mask keeps the True scores (runtime helper's docstring).
+    require(enable_gqa == False, "`enable_gqa=True` is not supported yet")
+    return pytorch_scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
+
+
 @function("torch.tensor", layout="torch")
 def tensor(data, dtype=None, device=None, requires_grad=False):
     # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64).

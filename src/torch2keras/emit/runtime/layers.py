@@ -134,6 +134,33 @@ def pytorch_var(inputs, dim=None, correction=1, keepdim=False, std=False):
     return ops.sqrt(variance) if std else variance
 
 
+def pytorch_scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                         is_causal=False, scale=None):
+    """torch.nn.functional.scaled_dot_product_attention on (..., L, E) queries and
+    (..., S, E) keys, (..., S, Ev) values: softmax(q k^T * scale + mask) v.
+
+    `scale` defaults to 1 / sqrt(E). A boolean `attn_mask` says which scores TAKE
+    PART (True = keep: the opposite of nn.MultiheadAttention's masks); a float one
+    is added to the scores. `is_causal` keeps key j <= query i (a lower-triangular
+    (L, S) mask). PyTorch applies dropout whenever dropout_p > 0, in eval mode
+    too: so does this.
+    """
+    scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
+    scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) * scale
+    if is_causal:
+        rows = ops.expand_dims(ops.arange(query.shape[-2]), -1)
+        scores = ops.where(rows >= ops.arange(key.shape[-2]), scores, float("-inf"))
+    if attn_mask is not None:
+        if keras.backend.standardize_dtype(attn_mask.dtype) == "bool":
+            scores = ops.where(attn_mask, scores, float("-inf"))
+        else:
+            scores = scores + ops.cast(attn_mask, scores.dtype)
+    weights = ops.softmax(scores, axis=-1)
+    if not (isinstance(dropout_p, (int, float)) and dropout_p == 0):
+        weights = keras.random.dropout(weights, dropout_p)
+    return ops.matmul(weights, value)
+
+
 def pytorch_numel(inputs):
     """x.numel(): a Python int when every size is known when traced (as in
     PyTorch), else the number as a tensor."""
