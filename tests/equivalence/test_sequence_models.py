@@ -130,3 +130,42 @@ def test_scaled_dot_product_attention_masks_mean_what_pytorch_says(layout):
 def test_grouped_query_attention_is_an_error_for_now():
     assert_conversion_error(SDPA.replace("is_causal=True)", "is_causal=True, enable_gqa=True)"),
                             "`enable_gqa=True` is not supported yet")
+
+
+# --- nn.MultiheadAttention (P29): PyTorch's packed in_proj parameters loaded as
+# they are; boolean masks' True entries are masked out (key_padding_mask,
+# attn_mask), float masks are added; weights averaged over heads or not.
+
+MHA = HEAD + """
+class Net(nn.Module):
+    def __init__(self, batch_first):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, dropout=0.1, batch_first=batch_first)
+
+    def forward(self, x, pad, causal):
+        out, w = self.attn(x, x, x, key_padding_mask=pad, attn_mask=causal)
+        out2, w2 = self.attn(x, x, x, need_weights=True, average_attn_weights=False)
+        out3, _ = self.attn(x, x, x, need_weights=False, attn_mask=causal.float() * -2.0)
+        return out, w, out2, w2, out3
+"""
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_multihead_attention_matches_pytorch_with_its_masks(batch_first):
+    rng = np.random.default_rng(11)
+    causal = np.triu(np.ones((5, 5), dtype=bool), 1)  # True: masked out
+    calls = []
+    for _ in range(2):
+        x = rng.normal(size=(2, 5, 8) if batch_first else (5, 2, 8)).astype("float32")
+        pad = rng.random((2, 5)) > 0.6
+        pad[:, 0] = False  # every query keeps a key
+        calls.append(((x, pad, causal), {}))
+    check_calls(MHA, f"Net({batch_first})", calls)
+
+
+@pytest.mark.parametrize("arg,message", [
+    ("add_bias_kv=True", "`add_bias_kv=True` is not supported yet"),
+    ("kdim=4", "`kdim=4` is not supported yet"),
+])
+def test_multihead_attention_options_without_a_form_are_errors(arg, message):
+    assert_conversion_error(MHA.replace("batch_first=batch_first)", f"batch_first=batch_first, {arg})"), message)

@@ -167,3 +167,17 @@ def Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, no
     if padding_idx is None:
         return layers.Embedding(num_embeddings, embedding_dim)
     return PyTorchEmbedding(num_embeddings, embedding_dim, padding_idx=padding_idx)
+
+
+@module("torch.nn.MultiheadAttention", layout="torch")
+def MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                       add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                       dtype=None):
+    # PyTorch's parameters under their names; masks keep PyTorch's meaning (P29).
+    require(add_bias_kv == False, "`add_bias_kv=True` is not supported yet")
+    require(add_zero_attn == False, "`add_zero_attn=True` is not supported yet")
+    require(kdim is None or kdim == embed_dim, "`kdim={kdim}` is not supported yet")
+    require(vdim is None or vdim == embed_dim, "`vdim={vdim}` is not supported yet")
+    ignore(device, dtype)
+    return PyTorchMultiheadAttention(embed_dim, num_heads, dropout=dropout, bias=bias,
+                                     batch_first=batch_first)

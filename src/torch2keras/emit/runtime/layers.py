@@ -161,6 +161,82 @@ def pytorch_scaled_dot_product_attention(query, key, value, attn_mask=None, drop
     return ops.matmul(weights, value)
 
 
+class PyTorchMultiheadAttention(layers.Layer):
+    """torch.nn.MultiheadAttention with PyTorch's parameters and their names
+    (in_proj_weight (3E, E) = [Wq; Wk; Wv], in_proj_bias (3E), out_proj a Dense),
+    so load_torch_state_dict copies them as they are (P29).
+
+    call(query, key, value, key_padding_mask=None, need_weights=True,
+    attn_mask=None, average_attn_weights=True, is_causal=False) returns
+    (attn_output, attn_weights) as PyTorch does: inputs (L, N, E), or (N, L, E)
+    with batch_first. Masks keep PyTorch's meaning: a boolean mask's True entries
+    are masked out (key_padding_mask (N, S), attn_mask (L, S) or (N * heads, L,
+    S)); a float mask is added to the scores. is_causal is PyTorch's hint that
+    attn_mask is the causal mask: the mask is what counts. The weights are
+    averaged over heads unless average_attn_weights is False; None without
+    need_weights. Dropout on the weights in training only.
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, **kwargs):
+        super().__init__(**kwargs)
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.dropout, self.bias, self.batch_first = dropout, bias, batch_first
+        self.in_proj_weight = self.add_weight(shape=(3 * embed_dim, embed_dim), initializer="glorot_uniform",
+                                              name="in_proj_weight")
+        self.in_proj_bias = self.add_weight(shape=(3 * embed_dim,), initializer="zeros",
+                                            name="in_proj_bias") if bias else None
+        self.out_proj = layers.Dense(embed_dim, use_bias=bias)
+
+    def _heads(self, x, weight, bias):
+        x = ops.matmul(x, ops.transpose(weight))
+        if bias is not None:
+            x = x + bias
+        n, length = ops.shape(x)[0], ops.shape(x)[1]
+        return ops.transpose(ops.reshape(x, (n, length, self.num_heads, -1)), (0, 2, 1, 3))
+
+    def call(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+             average_attn_weights=True, is_causal=False, training=None):
+        if not self.batch_first:
+            query, key, value = (ops.swapaxes(t, 0, 1) for t in (query, key, value))
+        e = self.embed_dim
+        w, b = self.in_proj_weight, self.in_proj_bias
+        q = self._heads(query, w[:e], None if b is None else b[:e])
+        k = self._heads(key, w[e:2 * e], None if b is None else b[e:2 * e])
+        v = self._heads(value, w[2 * e:], None if b is None else b[2 * e:])
+        scores = ops.matmul(q, ops.swapaxes(k, -1, -2)) / float(np.sqrt(e // self.num_heads))
+        n, length, source = ops.shape(scores)[0], ops.shape(scores)[2], ops.shape(scores)[3]
+        if attn_mask is not None:
+            mask = attn_mask
+            if len(mask.shape) == 3:  # (N * heads, L, S)
+                mask = ops.reshape(mask, (n, self.num_heads, length, source))
+            scores = self._masked(scores, mask)
+        if key_padding_mask is not None:
+            scores = self._masked(scores, ops.reshape(key_padding_mask, (n, 1, 1, source)))
+        weights = ops.softmax(scores, axis=-1)
+        dropped = weights
+        if training and self.dropout > 0:
+            dropped = keras.random.dropout(weights, self.dropout)
+        out = ops.reshape(ops.transpose(ops.matmul(dropped, v), (0, 2, 1, 3)), (n, length, e))
+        out = self.out_proj(out)
+        if not self.batch_first:
+            out = ops.swapaxes(out, 0, 1)
+        if not need_weights:
+            return out, None
+        return out, ops.mean(weights, axis=1) if average_attn_weights else weights
+
+    @staticmethod
+    def _masked(scores, mask):
+        if keras.backend.standardize_dtype(mask.dtype) == "bool":
+            return ops.where(mask, float("-inf"), scores)
+        return scores + ops.cast(mask, scores.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(embed_dim=self.embed_dim, num_heads=self.num_heads, dropout=self.dropout,
+                      bias=self.bias, batch_first=self.batch_first)
+        return config
+
+
 def pytorch_numel(inputs):
     """x.numel(): a Python int when every size is known when traced (as in
     PyTorch), else the number as a tensor."""
