@@ -169,3 +169,32 @@ def test_multihead_attention_matches_pytorch_with_its_masks(batch_first):
 ])
 def test_multihead_attention_options_without_a_form_are_errors(arg, message):
     assert_conversion_error(MHA.replace("batch_first=batch_first)", f"batch_first=batch_first, {arg})"), message)
+
+
+# --- nn.TransformerEncoderLayer: torch.nn's composition (post- or pre-norm, relu
+# or gelu), sublayers under PyTorch's names, PyTorch's masks.
+
+ENCODER_LAYER = HEAD + """
+class Net(nn.Module):
+    def __init__(self, norm_first, activation, batch_first):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.1,
+                                                activation=activation, batch_first=batch_first,
+                                                norm_first=norm_first, layer_norm_eps=1e-4)
+
+    def forward(self, x, pad, causal):
+        return self.layer(x, src_mask=causal, src_key_padding_mask=pad)
+"""
+
+
+@pytest.mark.parametrize("norm_first,activation,batch_first", [(False, "relu", True), (True, "gelu", False)])
+def test_transformer_encoder_layer_matches_pytorch(norm_first, activation, batch_first):
+    rng = np.random.default_rng(12)
+    causal = np.triu(np.ones((5, 5), dtype=bool), 1)
+    calls = []
+    for _ in range(2):
+        x = rng.normal(size=(2, 5, 8) if batch_first else (5, 2, 8)).astype("float32")
+        pad = rng.random((2, 5)) > 0.6
+        pad[:, 0] = False
+        calls.append(((x, pad, causal), {}))
+    check_calls(ENCODER_LAYER, f"Net({norm_first}, {activation!r}, {batch_first})", calls)

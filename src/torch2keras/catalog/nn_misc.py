@@ -181,3 +181,17 @@ def MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv
     ignore(device, dtype)
     return PyTorchMultiheadAttention(embed_dim, num_heads, dropout=dropout, bias=bias,
                                      batch_first=batch_first)
+
+
+@module("torch.nn.TransformerEncoderLayer", layout="torch")
+def TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                            layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True,
+                            device=None, dtype=None):
+    # torch.nn's own composition, sublayers under PyTorch's names (PyTorchTransformerEncoderLayer).
+    require(activation == "relu" or activation == "gelu",
+            "`activation={activation}` is not supported yet (\"relu\" or \"gelu\")")
+    ignore(device, dtype)
+    return PyTorchTransformerEncoderLayer(d_model, nhead, dim_feedforward=dim_feedforward,
+                                          dropout=dropout, activation=activation,
+                                          layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                                          norm_first=norm_first, bias=bias)

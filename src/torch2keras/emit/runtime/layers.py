@@ -237,6 +237,55 @@ class PyTorchMultiheadAttention(layers.Layer):
         return config
 
 
+class PyTorchTransformerEncoderLayer(layers.Layer):
+    """torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block,
+    each added to its input, with LayerNorm after (or before, norm_first) each,
+    PyTorch's sublayer names (self_attn, linear1, linear2, norm1, norm2) so the
+    state_dict loads as it is. call(src, src_mask=None, src_key_padding_mask=None,
+    is_causal=False) with PyTorch's masks (PyTorchMultiheadAttention)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
+        self.dropout_rate, self.activation, self.layer_norm_eps = dropout, activation, layer_norm_eps
+        self.batch_first, self.norm_first, self.bias = batch_first, norm_first, bias
+        self.self_attn = PyTorchMultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first)
+        self.linear1 = layers.Dense(dim_feedforward, use_bias=bias)
+        self.linear2 = layers.Dense(d_model, use_bias=bias)
+        self.norm1 = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias)
+        self.norm2 = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias)
+        self.dropout = layers.Dropout(dropout)
+        self.dropout1 = layers.Dropout(dropout)
+        self.dropout2 = layers.Dropout(dropout)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, training):
+        x = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, need_weights=False,
+                           attn_mask=attn_mask, training=training)[0]
+        return self.dropout1(x, training=training)
+
+    def _ff_block(self, x, training):
+        hidden = ops.gelu(self.linear1(x), approximate=False) if self.activation == "gelu" else ops.relu(self.linear1(x))
+        return self.dropout2(self.linear2(self.dropout(hidden, training=training)), training=training)
+
+    def call(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False, training=None):
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, training)
+            return x + self._ff_block(self.norm2(x), training)
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, training))
+        return self.norm2(x + self._ff_block(x, training))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(d_model=self.d_model, nhead=self.nhead, dim_feedforward=self.dim_feedforward,
+                      dropout=self.dropout_rate, activation=self.activation,
+                      layer_norm_eps=self.layer_norm_eps, batch_first=self.batch_first,
+                      norm_first=self.norm_first, bias=self.bias)
+        return config
+
+
 def pytorch_numel(inputs):
     """x.numel(): a Python int when every size is known when traced (as in
     PyTorch), else the number as a tensor."""
