@@ -198,3 +198,28 @@ def test_transformer_encoder_layer_matches_pytorch(norm_first, activation, batch
         pad[:, 0] = False
         calls.append(((x, pad, causal), {}))
     check_calls(ENCODER_LAYER, f"Net({norm_first}, {activation!r}, {batch_first})", calls)
+
+
+# --- Causal masks as models build them: torch.triu / tril (functions and methods)
+# and nn.Transformer.generate_square_subsequent_mask, in a buffer or in forward.
+
+CAUSAL = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("keep", torch.tril(torch.ones(5, 5)).view(1, 1, 5, 5))
+        self.proj = nn.Linear(4, 4)
+
+    def forward(self, x):
+        scores = self.proj(x) @ x.transpose(-2, -1)
+        a = scores.masked_fill(self.keep[0, 0] == 0, float("-inf")).softmax(-1)
+        b = (scores + nn.Transformer.generate_square_subsequent_mask(5)).softmax(-1)
+        c = scores.triu(1) + torch.triu(scores, diagonal=-1) + scores.tril()
+        return a, b, c
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_causal_masks_built_the_usual_ways(layout):
+    x = np.random.default_rng(13).normal(size=(2, 5, 4)).astype("float32")
+    check_calls(CAUSAL, "Net()", [((x,), {})], layout=layout)

@@ -414,6 +414,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return pytorch_scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
 
 
+@function("torch.triu", layout="torch")
+def triu(input, diagonal=0):
+    return ops.triu(input, k=diagonal)
+
+
+@function("torch.tril", layout="torch")
+def tril(input, diagonal=0):
+    return ops.tril(input, k=diagonal)
+
+
+@function("torch.nn.Transformer.generate_square_subsequent_mask", layout="torch")
+def generate_square_subsequent_mask(sz, device=None, dtype=None):
+    # A float (sz, sz) mask: -inf above the diagonal (later positions), 0 elsewhere.
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device)
+    return ops.where(ops.triu(ops.ones((sz, sz)), k=1) > 0, float("-inf"), 0.0)
+
+
 @function("torch.tensor", layout="torch")
 def tensor(data, dtype=None, device=None, requires_grad=False):
     # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64).

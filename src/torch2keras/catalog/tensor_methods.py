@@ -389,3 +389,13 @@ def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     if p == "fro":  # over one axis: the 2-norm
         return ops.norm(self, ord=2, axis=dim, keepdims=keepdim)
     return ops.norm(self, ord=p, axis=dim, keepdims=keepdim)
+
+
+@method("triu", layout="torch")
+def triu(self, diagonal=0):
+    return ops.triu(self, k=diagonal)
+
+
+@method("tril", layout="torch")
+def tril(self, diagonal=0):
+    return ops.tril(self, k=diagonal)
