@@ -150,17 +150,23 @@ class Net(nn.Module):
 """
 
 
-@pytest.mark.parametrize("batch_first", [True, False])
-def test_multihead_attention_matches_pytorch_with_its_masks(batch_first):
-    rng = np.random.default_rng(11)
-    causal = np.triu(np.ones((5, 5), dtype=bool), 1)  # True: masked out
+def masked_sequence_calls(seed, batch_first):
+    """Two calls (x, key padding mask, causal mask) for a batch of 2 sequences of 5
+    8-feature steps, masks in PyTorch's meaning (True: masked out)."""
+    rng = np.random.default_rng(seed)
+    causal = np.triu(np.ones((5, 5), dtype=bool), 1)
     calls = []
     for _ in range(2):
         x = rng.normal(size=(2, 5, 8) if batch_first else (5, 2, 8)).astype("float32")
         pad = rng.random((2, 5)) > 0.6
         pad[:, 0] = False  # every query keeps a key
         calls.append(((x, pad, causal), {}))
-    check_calls(MHA, f"Net({batch_first})", calls)
+    return calls
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_multihead_attention_matches_pytorch_with_its_masks(batch_first):
+    check_calls(MHA, f"Net({batch_first})", masked_sequence_calls(11, batch_first))
 
 
 @pytest.mark.parametrize("arg,message", [
@@ -189,15 +195,8 @@ class Net(nn.Module):
 
 @pytest.mark.parametrize("norm_first,activation,batch_first", [(False, "relu", True), (True, "gelu", False)])
 def test_transformer_encoder_layer_matches_pytorch(norm_first, activation, batch_first):
-    rng = np.random.default_rng(12)
-    causal = np.triu(np.ones((5, 5), dtype=bool), 1)
-    calls = []
-    for _ in range(2):
-        x = rng.normal(size=(2, 5, 8) if batch_first else (5, 2, 8)).astype("float32")
-        pad = rng.random((2, 5)) > 0.6
-        pad[:, 0] = False
-        calls.append(((x, pad, causal), {}))
-    check_calls(ENCODER_LAYER, f"Net({norm_first}, {activation!r}, {batch_first})", calls)
+    check_calls(ENCODER_LAYER, f"Net({norm_first}, {activation!r}, {batch_first})",
+                masked_sequence_calls(12, batch_first))
 
 
 # --- Causal masks as models build them: torch.triu / tril (functions and methods)

@@ -93,7 +93,6 @@ struct Fact {
   // TensorFlow's operators take no booleans (lower_boolean_arithmetic).
   bool boolean = false;
 
-
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
   static Fact list(Fact elem) { return {List, elem.rank, -1, elem.kind == CL}; }
@@ -222,12 +221,16 @@ Fact fact_of_order(std::vector<int> order) {
   return torch ? Fact::torch(r) : cl ? Fact::cl(r) : Fact::perm(std::move(order));
 }
 
+// Where a tensor stored in `order` (stored_order) keeps PyTorch axis `axis`.
+int64_t stored_position(const std::vector<int>& order, int64_t axis) {
+  return std::find(order.begin(), order.end(), axis) - order.begin();
+}
+
 // The transpose axes that bring data stored in `from` to `to` (both orders of the
 // same PyTorch axes): stored axis i of the result is stored axis axes[i] of the input.
 std::vector<int64_t> reorder_axes(const std::vector<int>& from, const std::vector<int>& to) {
   std::vector<int64_t> axes;
-  for (int a : to)
-    axes.push_back(std::find(from.begin(), from.end(), a) - from.begin());
+  for (int a : to) axes.push_back(stored_position(from, a));
   return axes;
 }
 
@@ -299,6 +302,11 @@ ast::ExprNode* transposed(Builder& b, ast::ExprNode* x, const std::vector<int64_
     if (axes[i] != static_cast<int64_t>(i)) moved.push_back(static_cast<int64_t>(i));
   if (moved.size() == 2) return b.call("ops.swapaxes", {x, b.integer(moved[0]), b.integer(moved[1])});
   return b.call("ops.transpose", {x, b.tuple(int_items(b, axes))});
+}
+
+// A permuted tensor `x` (Fact::Perm `f`) transposed to how `to` stores its axes.
+ast::ExprNode* restored(Builder& b, ast::ExprNode* x, const Fact& f, const Fact& to) {
+  return transposed(b, x, reorder_axes(f.order, stored_order(to)));
 }
 
 // layers.Permute running the transpose `axes` (batch axis first and kept):
@@ -916,7 +924,7 @@ Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
   f = resolved(f);
   if (f.kind == Fact::Flat) f = demand_torch(f, expr);
   if (f.kind == Fact::Perm && opt_.channels_last && rank >= 3 && f.rank == rank) {
-    expr = rebind(expr, transposed(b_, expr, reorder_axes(f.order, stored_order(Fact::cl(rank)))), Fact::cl(rank));
+    expr = rebind(expr, restored(b_, expr, f, Fact::cl(rank)), Fact::cl(rank));
     return Fact::cl(rank);
   }
   if (f.kind == Fact::Perm) f = demand_torch(f, expr);
@@ -1016,8 +1024,7 @@ Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
     return Fact::torch(2);
   }
   if (f.kind == Fact::Perm) {
-    expr = rebind(expr, transposed(b_, expr, reorder_axes(f.order, stored_order(Fact::torch(f.rank)))),
-                  Fact::torch(f.rank));
+    expr = rebind(expr, restored(b_, expr, f, Fact::torch(f.rank)), Fact::torch(f.rank));
     return Fact::torch(f.rank);
   }
   if (f.kind == Fact::List && f.elem_cl) {
@@ -1137,14 +1144,10 @@ std::optional<Lowerer::StoredPermute> Lowerer::stored_permute(const std::vector<
   if (f.kind == Fact::Pending && p == to_cl) f = demand_cl(f, r, expr);
   std::optional<StoredPermute> s;
   if (f.kind == Fact::CL && f.rank == r) {
-    if (p == to_cl) {
-      s = StoredPermute{{}, Fact::torch(r)};
-      s->out.relabel_spatial = f.spatial;
-    } else {
-      // PyTorch axis a of the input is stored at to_torch[a].
-      s = StoredPermute{{}, Fact::torch(r)};
+    s = StoredPermute{{}, Fact::torch(r)};
+    if (p == to_cl) s->out.relabel_spatial = f.spatial;
+    else  // PyTorch axis a of the input is stored at to_torch[a].
       for (int64_t axis : p) s->axes.push_back(to_torch[static_cast<std::size_t>(axis)]);
-    }
   } else if (f.kind == Fact::Torch && (f.rank == r || f.rank == 0) && p == to_torch) {
     s = StoredPermute{{}, Fact::cl(r).with_spatial(f.relabel_spatial)};
   } else if (f.kind == Fact::Perm && f.rank == r) {
@@ -1271,8 +1274,8 @@ std::optional<Fact> Lowerer::regroup_flatten(const Entry& entry, const ast::Call
   std::vector<int> order = stored_order(f);
   std::optional<RegroupedView> v = regroup_view(order, dims, target);
   if (!v || !v->axes.empty()) return std::nullopt;  // a transpose first: PyTorch order is as cheap
-  auto stored = [&](int axis) { return std::find(order.begin(), order.end(), axis) - order.begin(); };
-  std::map<std::string, int64_t> axes{{entry.dim_params[0], stored(start)}, {entry.dim_params[1], stored(end)}};
+  std::map<std::string, int64_t> axes{{entry.dim_params[0], stored_position(order, start)},
+                                      {entry.dim_params[1], stored_position(order, end)}};
   req.remap = [this, axes](std::string_view param, ast::ExprNode*) -> ast::ExprNode* {
     auto it = axes.find(std::string(param));
     return it == axes.end() ? nullptr : b_.literal(ConstValue::int_value(it->second));
@@ -1477,8 +1480,7 @@ void Lowerer::flush_flat(std::vector<ast::StmtNode*>& out) {
       Fact f = frame_->env[n];
       frame_->env[n] = Fact::torch(f.rank);  // demand_torch's rebind would hoist it
       note_layout(x, "is transposed to PyTorch's axis order");
-      out.push_back(b_.assign(b_.name(n, ast::ExprContext::Store),
-                              transposed(b_, x, reorder_axes(f.order, stored_order(Fact::torch(f.rank))))));
+      out.push_back(b_.assign(b_.name(n, ast::ExprContext::Store), restored(b_, x, f, Fact::torch(f.rank))));
       continue;
     }
     note_layout(b_.name(n), "has its features reordered from a channels-last flatten's (H, W, C) order to "
@@ -2626,10 +2628,9 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         bool ok = true;
         std::map<std::string, ast::ExprNode*> remapped;
         std::vector<int> reduced;
-        const std::vector<int> stored = f.kind == Fact::Perm ? f.order : f.kind == Fact::Shape ? f.order : std::vector<int>{};
         auto map_axis = [&](int64_t d) -> int64_t {
           if (d < 0) d += r;
-          if (!stored.empty()) return std::find(stored.begin(), stored.end(), d) - stored.begin();
+          if (!f.order.empty()) return stored_position(f.order, d);  // permuted (channels-last: none)
           if (d == 0) return 0;
           if (d == 1) return -1;
           return d - 1;
@@ -3042,7 +3043,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         if (i.kind == ConstValue::Kind::Int) {
           int64_t d = i.integer < 0 ? i.integer + f.rank : i.integer;
           int64_t m = d == 0 ? 0 : d == 1 ? f.rank - 1 : d - 1;
-          if (!f.order.empty()) m = std::find(f.order.begin(), f.order.end(), d) - f.order.begin();
+          if (!f.order.empty()) m = stored_position(f.order, d);
           s->value = v.expr;
           s->slice = b_.integer(m);
           return {s, {}};

@@ -101,14 +101,18 @@ def pytorch_pool(inputs, mode, pool_size, strides=None, padding=0, ceil_mode=Fal
     return sums / counts
 
 
+def _t2k_normalized_shape(normalized_shape):
+    """PyTorch's normalized_shape (an int or a sequence) as a tuple."""
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
 def pytorch_layer_norm(inputs, normalized_shape, weight=None, bias=None, eps=1e-5):
     """torch.nn.functional.layer_norm: normalise over the last len(normalized_shape) axes.
 
     Biased variance, eps inside the square root, as PyTorch computes it; `weight`
     and `bias` have the shape `normalized_shape`.
     """
-    n = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
-    axes = tuple(range(-n, 0))
+    axes = tuple(range(-len(_t2k_normalized_shape(normalized_shape)), 0))
     mean = ops.mean(inputs, axis=axes, keepdims=True)
     variance = ops.mean(ops.square(inputs - mean), axis=axes, keepdims=True)
     outputs = (inputs - mean) * ops.rsqrt(variance + eps)
@@ -298,8 +302,7 @@ def pytorch_rms_norm(inputs, normalized_shape, weight=None, eps=None):
     """torch.nn.functional.rms_norm: x / sqrt(mean(x^2) + eps) over the last
     len(normalized_shape) axes, times `weight`; eps None is float32's machine
     epsilon, as in PyTorch."""
-    n = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
-    axes = tuple(range(-n, 0))
+    axes = tuple(range(-len(_t2k_normalized_shape(normalized_shape)), 0))
     eps = 1.1920928955078125e-07 if eps is None else eps
     outputs = inputs * ops.rsqrt(ops.mean(ops.square(inputs), axis=axes, keepdims=True) + eps)
     return outputs * weight if weight is not None else outputs
@@ -311,9 +314,7 @@ class PyTorchRMSNorm(layers.Layer):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _t2k_normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.weight = None
@@ -465,6 +466,11 @@ class PyTorchAdaptiveMaxPooling2D(_PyTorchAdaptivePooling):
         super().__init__(2, "max", output_size, data_format, **kwargs)
 
 
+def _t2k_padding_row(rows, padding_idx):
+    """A (rows, 1) boolean mask of row `padding_idx` (negative: from the end)."""
+    return ops.expand_dims(ops.arange(rows) == padding_idx % rows, -1)
+
+
 def pytorch_embedding(inputs, weight, padding_idx=None):
     """Rows of `weight` looked up by the integer ids `inputs` (torch.nn.functional.
     embedding). Row `padding_idx` (negative: from the end) gets no gradient, as in
@@ -472,8 +478,7 @@ def pytorch_embedding(inputs, weight, padding_idx=None):
     different feature (an implicit mask for later layers) and is not used."""
     ids = inputs if keras.backend.standardize_dtype(inputs.dtype) in ("int32", "int64") else ops.cast(inputs, "int32")
     if padding_idx is not None:
-        rows = ops.expand_dims(ops.arange(weight.shape[0]) == padding_idx % weight.shape[0], -1)
-        weight = ops.where(rows, ops.stop_gradient(weight), weight)
+        weight = ops.where(_t2k_padding_row(weight.shape[0], padding_idx), ops.stop_gradient(weight), weight)
     return ops.take(weight, ids, axis=0)
 
 
@@ -490,8 +495,7 @@ class PyTorchEmbedding(layers.Embedding):
 
         def zero_padding_row(shape, dtype=None):
             value = self._t2k_initializer(shape, dtype=dtype)
-            row = ops.expand_dims(ops.arange(shape[0]) == padding_idx % shape[0], -1)
-            return ops.where(row, ops.zeros_like(value), value)
+            return ops.where(_t2k_padding_row(shape[0], padding_idx), ops.zeros_like(value), value)
 
         self.embeddings_initializer = zero_padding_row
 
@@ -749,9 +753,7 @@ class PyTorchLayerNorm(layers.Layer):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
                  dtype=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _t2k_normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.weight = None
