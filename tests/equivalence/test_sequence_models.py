@@ -169,12 +169,42 @@ def test_multihead_attention_matches_pytorch_with_its_masks(batch_first):
     check_calls(MHA, f"Net({batch_first})", masked_sequence_calls(11, batch_first))
 
 
-@pytest.mark.parametrize("arg,message", [
-    ("add_bias_kv=True", "`add_bias_kv=True` is not supported yet"),
-    ("kdim=4", "`kdim=4` is not supported yet"),
-])
-def test_multihead_attention_options_without_a_form_are_errors(arg, message):
-    assert_conversion_error(MHA.replace("batch_first=batch_first)", f"batch_first=batch_first, {arg})"), message)
+MHA_OPTIONS = HEAD + """
+class Net(nn.Module):
+    def __init__(self, batch_first):
+        super().__init__()
+        self.cross = nn.MultiheadAttention(8, 2, kdim=6, vdim=4, add_bias_kv=True,
+                                           batch_first=batch_first)
+        self.zero = nn.MultiheadAttention(8, 2, bias=False, add_bias_kv=True, add_zero_attn=True,
+                                          batch_first=batch_first)
+        self.plain = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+        self.batch_first = batch_first
+
+    def forward(self, x, keys, values, pad, causal):
+        a, wa = self.cross(x, keys, values, key_padding_mask=pad)
+        b, wb = self.zero(x, x, x, key_padding_mask=pad, attn_mask=causal,
+                          average_attn_weights=False)
+        c, _ = self.zero(x, x, x, attn_mask=causal, need_weights=False, is_causal=True)
+        single = x[0] if self.batch_first else x[:, 0]
+        d, wd = self.plain(single, single, single, key_padding_mask=pad[0])
+        return a, wa, b, wb, c, d, wd
+"""
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_multihead_attention_options_match_pytorch(batch_first):
+    """kdim/vdim (separate q/k/v_proj_weight), add_bias_kv (bias_k/bias_v appended
+    to the keys and values), add_zero_attn (a zero key and value per head), bias
+    False, is_causal with need_weights=False, unbatched (L, E) inputs."""
+    rng = np.random.default_rng(12)
+
+    def sequence(features):
+        return rng.normal(size=(2, 5, features) if batch_first else (5, 2, features)).astype("float32")
+
+    calls = []
+    for _, pad, causal in (args for args, _ in masked_sequence_calls(12, batch_first)):
+        calls.append(((sequence(8), sequence(6), sequence(4), pad, causal), {}))
+    check_calls(MHA_OPTIONS, f"Net({batch_first})", calls)
 
 
 # --- nn.TransformerEncoderLayer: torch.nn's composition (post- or pre-norm, relu
@@ -197,6 +227,113 @@ class Net(nn.Module):
 def test_transformer_encoder_layer_matches_pytorch(norm_first, activation, batch_first):
     check_calls(ENCODER_LAYER, f"Net({norm_first}, {activation!r}, {batch_first})",
                 masked_sequence_calls(12, batch_first))
+
+
+# --- TransformerDecoderLayer, TransformerEncoder / TransformerDecoder stacks and
+# nn.Transformer: torch.nn's compositions, PyTorch's state_dict names
+# (`layers.0.self_attn.in_proj_weight`, `norm.weight`), PyTorch's masks.
+
+
+def seq2seq_calls(seed, batch_first, aligned=True):
+    """Two calls (src (S=4), tgt (T=5), src padding, tgt padding, causal (T, T)) for
+    a batch of 3. With `aligned`, each source sequence keeps a prefix of its
+    positions (what PyTorch's nested-tensor path needs); the second call's
+    padding leaves a hole in one sequence otherwise."""
+    rng = np.random.default_rng(seed)
+    causal = np.triu(np.ones((5, 5), dtype=bool), 1)
+    calls = []
+    for hole in (False, not aligned):
+        src = rng.normal(size=(3, 4, 8) if batch_first else (4, 3, 8)).astype("float32")
+        tgt = rng.normal(size=(3, 5, 8) if batch_first else (5, 3, 8)).astype("float32")
+        src_pad = np.arange(4) >= np.array([[4], [2], [3]])
+        if hole:
+            src_pad[0, 1] = True
+        tgt_pad = rng.random((3, 5)) > 0.7
+        tgt_pad[:, 0] = False
+        calls.append(((src, tgt, src_pad, tgt_pad, causal), {}))
+    return calls
+
+
+DECODER_LAYER = HEAD + """
+class Net(nn.Module):
+    def __init__(self, norm_first, batch_first):
+        super().__init__()
+        self.layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, activation=ACTIVATION,
+                                                batch_first=batch_first, norm_first=norm_first,
+                                                layer_norm_eps=1e-4)
+
+    def forward(self, memory, x, memory_pad, pad, causal):
+        return self.layer(x, memory, tgt_mask=causal, tgt_key_padding_mask=pad,
+                          memory_key_padding_mask=memory_pad)
+"""
+
+
+@pytest.mark.parametrize("norm_first,activation,batch_first", [
+    (False, '"relu"', True), (True, '"gelu"', False), (False, "nn.GELU()", False)])
+def test_transformer_decoder_layer_matches_pytorch(norm_first, activation, batch_first):
+    check_calls(DECODER_LAYER.replace("ACTIVATION", activation),
+                f"Net({norm_first}, {batch_first})", seq2seq_calls(13, batch_first))
+
+
+ENCODER = HEAD + """
+class Net(nn.Module):
+    def __init__(self, batch_first, norm_first, nested, mask_check):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, activation=ACTIVATION,
+                                           batch_first=batch_first, norm_first=norm_first)
+        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8),
+                                             enable_nested_tensor=nested, mask_check=mask_check)
+
+    def forward(self, x, unused, pad, unused_pad, causal):
+        float_pad = pad.float() * -3.0
+        return (self.encoder(x, src_key_padding_mask=pad),
+                self.encoder(x, src_key_padding_mask=float_pad),
+                self.encoder(x, mask=causal[:4, :4]))
+"""
+
+
+@pytest.mark.parametrize("batch_first,norm_first,nested,mask_check,activation", [
+    (True, False, True, True, '"relu"'),     # PyTorch's nested-tensor path when aligned
+    (True, False, True, True, "nn.GELU()"),  # a GELU module qualifies too
+    (True, False, True, False, '"gelu"'),    # mask_check=False: first positions kept
+    (True, False, False, True, '"relu"'),    # enable_nested_tensor=False
+    (True, True, True, True, '"relu"'),      # norm_first: no nested path
+    (False, False, True, True, '"gelu"'),    # sequence first: no nested path
+])
+def test_transformer_encoder_matches_pytorch_padded_positions_included(
+        batch_first, norm_first, nested, mask_check, activation):
+    """In inference PyTorch's TransformerEncoder may run on a nested tensor that
+    leaves padded positions out: they come out 0 (then `norm`) and a float padding
+    mask's non-zero entries are left out rather than added. The second call's
+    padding has a hole, which mask_check sends down the ordinary path."""
+    check_calls(ENCODER.replace("ACTIVATION", activation),
+                f"Net({batch_first}, {norm_first}, {nested}, {mask_check})",
+                seq2seq_calls(14, batch_first, aligned=False))
+
+
+TRANSFORMER = HEAD + """
+class Net(nn.Module):
+    def __init__(self, batch_first, norm_first):
+        super().__init__()
+        self.transformer = nn.Transformer(8, 2, num_encoder_layers=2, num_decoder_layers=1,
+                                          dim_feedforward=16, batch_first=batch_first,
+                                          norm_first=norm_first, layer_norm_eps=1e-4)
+        layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, batch_first=batch_first)
+        self.decoder = nn.TransformerDecoder(layer, 2)
+
+    def forward(self, src, tgt, src_pad, tgt_pad, causal):
+        out = self.transformer(src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(5),
+                               src_key_padding_mask=src_pad, tgt_key_padding_mask=tgt_pad,
+                               memory_key_padding_mask=src_pad)
+        return out, self.decoder(tgt, src, tgt_mask=causal, tgt_is_causal=True,
+                                 memory_key_padding_mask=src_pad)
+"""
+
+
+@pytest.mark.parametrize("batch_first,norm_first", [(True, False), (False, True)])
+def test_transformer_and_decoder_stack_match_pytorch(batch_first, norm_first):
+    check_calls(TRANSFORMER, f"Net({batch_first}, {norm_first})",
+                seq2seq_calls(15, batch_first))
 
 
 # --- Causal masks as models build them: torch.triu / tril (functions and methods)

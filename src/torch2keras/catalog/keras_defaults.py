@@ -61,4 +61,21 @@ KERAS_DEFAULTS = {
     "ops.squeeze": dict(axis=None),
     "ops.concatenate": dict(axis=0),
     "ops.stack": dict(axis=0),
+    # The runtime classes torch2keras writes into the output (emit/runtime/layers.py):
+    # their own defaults, which are PyTorch's.
+    "PyTorchMultiheadAttention": dict(dropout=0.0, bias=True, add_bias_kv=False,
+                                      add_zero_attn=False, kdim=None, vdim=None,
+                                      batch_first=False),
+    "PyTorchTransformerEncoderLayer": dict(dim_feedforward=2048, dropout=0.1, activation="relu",
+                                           layer_norm_eps=1e-05, batch_first=False,
+                                           norm_first=False, bias=True),
+    "PyTorchTransformerDecoderLayer": dict(dim_feedforward=2048, dropout=0.1, activation="relu",
+                                           layer_norm_eps=1e-05, batch_first=False,
+                                           norm_first=False, bias=True),
+    "PyTorchTransformerEncoder": dict(norm=None, enable_nested_tensor=True, mask_check=True),
+    "PyTorchTransformerDecoder": dict(norm=None),
+    "PyTorchTransformer": dict(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+                               dim_feedforward=2048, dropout=0.1, activation="relu",
+                               custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-05,
+                               batch_first=False, norm_first=False, bias=True),
 }

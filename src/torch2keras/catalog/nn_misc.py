@@ -174,24 +174,61 @@ def MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv
                        add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                        dtype=None):
     # PyTorch's parameters under their names; masks keep PyTorch's meaning (P29).
-    require(add_bias_kv == False, "`add_bias_kv=True` is not supported yet")
-    require(add_zero_attn == False, "`add_zero_attn=True` is not supported yet")
-    require(kdim is None or kdim == embed_dim, "`kdim={kdim}` is not supported yet")
-    require(vdim is None or vdim == embed_dim, "`vdim={vdim}` is not supported yet")
     ignore(device, dtype)
     return PyTorchMultiheadAttention(embed_dim, num_heads, dropout=dropout, bias=bias,
-                                     batch_first=batch_first)
+                                     add_bias_kv=add_bias_kv, add_zero_attn=add_zero_attn,
+                                     kdim=kdim, vdim=vdim, batch_first=batch_first)
 
+
+# The transformer modules: torch.nn's own composition, sublayers under PyTorch's
+# names, `activation` "relu", "gelu" or a callable (a converted module).
 
 @module("torch.nn.TransformerEncoderLayer", layout="torch")
 def TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                             layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True,
                             device=None, dtype=None):
-    # torch.nn's own composition, sublayers under PyTorch's names (PyTorchTransformerEncoderLayer).
-    require(activation == "relu" or activation == "gelu",
-            "`activation={activation}` is not supported yet (\"relu\" or \"gelu\")")
     ignore(device, dtype)
     return PyTorchTransformerEncoderLayer(d_model, nhead, dim_feedforward=dim_feedforward,
                                           dropout=dropout, activation=activation,
                                           layer_norm_eps=layer_norm_eps, batch_first=batch_first,
                                           norm_first=norm_first, bias=bias)
+
+
+@module("torch.nn.TransformerDecoderLayer", layout="torch")
+def TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                            layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True,
+                            device=None, dtype=None):
+    ignore(device, dtype)
+    return PyTorchTransformerDecoderLayer(d_model, nhead, dim_feedforward=dim_feedforward,
+                                          dropout=dropout, activation=activation,
+                                          layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                                          norm_first=norm_first, bias=bias)
+
+
+@module("torch.nn.TransformerEncoder", layout="torch")
+def TransformerEncoder(encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
+                       mask_check=True):
+    # Inference with a padding mask zeroes the padded positions as PyTorch's
+    # nested-tensor path does (PyTorchTransformerEncoder).
+    return PyTorchTransformerEncoder(encoder_layer, num_layers, norm=norm,
+                                     enable_nested_tensor=enable_nested_tensor,
+                                     mask_check=mask_check)
+
+
+@module("torch.nn.TransformerDecoder", layout="torch")
+def TransformerDecoder(decoder_layer, num_layers, norm=None):
+    return PyTorchTransformerDecoder(decoder_layer, num_layers, norm=norm)
+
+
+@module("torch.nn.Transformer", layout="torch")
+def Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+                dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
+                custom_decoder=None, layer_norm_eps=1e-05, batch_first=False, norm_first=False,
+                bias=True, device=None, dtype=None):
+    ignore(device, dtype)
+    return PyTorchTransformer(d_model, nhead, num_encoder_layers=num_encoder_layers,
+                              num_decoder_layers=num_decoder_layers,
+                              dim_feedforward=dim_feedforward, dropout=dropout,
+                              activation=activation, custom_encoder=custom_encoder,
+                              custom_decoder=custom_decoder, layer_norm_eps=layer_norm_eps,
+                              batch_first=batch_first, norm_first=norm_first, bias=bias)

@@ -5630,7 +5630,12 @@ void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
     auto* e = static_cast<ast::ExprNode*>(n);
     if (auto p = resolve(e); p && is_torch_path(*p)) {
       found = true;
-      error(diag::Kind::UnsupportedOp, n, "`" + *p + "` is not supported yet (no catalog entry)");
+      if (catalog_.find_function(*p) != nullptr || catalog_.find_module(*p) != nullptr)
+        error(diag::Kind::UnsupportedOp, n,
+              "`" + *p + "` is converted where it is called; used as a value (a function or class "
+              "passed on, or inside a lambda) it is not supported yet");
+      else
+        error(diag::Kind::UnsupportedOp, n, "`" + *p + "` is not supported yet (no catalog entry)");
       return;
     }
     if (auto* name = ast::as<ast::Name>(n); name && dropped_names_.count(std::string(name->id))) {

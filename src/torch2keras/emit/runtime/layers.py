@@ -152,8 +152,7 @@ def pytorch_scaled_dot_product_attention(query, key, value, attn_mask=None, drop
     scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
     scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) * scale
     if is_causal:
-        rows = ops.expand_dims(ops.arange(query.shape[-2]), -1)
-        scores = ops.where(rows >= ops.arange(key.shape[-2]), scores, float("-inf"))
+        scores = _t2k_causal_scores(scores)
     if attn_mask is not None:
         if keras.backend.standardize_dtype(attn_mask.dtype) == "bool":
             scores = ops.where(attn_mask, scores, float("-inf"))
@@ -165,68 +164,134 @@ def pytorch_scaled_dot_product_attention(query, key, value, attn_mask=None, drop
     return ops.matmul(weights, value)
 
 
+def _t2k_with_key_column(mask):
+    """A mask with one more key column that masks nothing (False / 0.0): the key
+    that add_bias_kv or add_zero_attn appends (PyTorch pads its masks the same
+    way: F.pad(mask, (0, 1)) in multi_head_attention_forward)."""
+    return ops.concatenate([mask, ops.zeros_like(mask[..., :1])], axis=-1)
+
+
+def _t2k_causal_scores(scores):
+    """Scores (..., L, S) with key j > query i set to -inf: PyTorch's is_causal
+    (the top-left aligned lower triangle of scaled_dot_product_attention)."""
+    rows = ops.expand_dims(ops.arange(ops.shape(scores)[-2]), -1)
+    return ops.where(rows >= ops.arange(ops.shape(scores)[-1]), scores, float("-inf"))
+
+
 class PyTorchMultiheadAttention(layers.Layer):
-    """torch.nn.MultiheadAttention with PyTorch's parameters and their names
-    (in_proj_weight (3E, E) = [Wq; Wk; Wv], in_proj_bias (3E), out_proj a Dense),
-    so load_torch_state_dict copies them as they are (P29).
+    """torch.nn.MultiheadAttention with PyTorch's parameters and their names, so
+    load_torch_state_dict copies them as they are (P29): in_proj_weight (3E, E) =
+    [Wq; Wk; Wv], or q_proj_weight (E, E), k_proj_weight (E, kdim) and
+    v_proj_weight (E, vdim) when kdim or vdim differs from E; in_proj_bias (3E);
+    bias_k and bias_v (1, 1, E) with add_bias_kv; out_proj a Dense.
 
     call(query, key, value, key_padding_mask=None, need_weights=True,
     attn_mask=None, average_attn_weights=True, is_causal=False) returns
     (attn_output, attn_weights) as PyTorch does: inputs (L, N, E), or (N, L, E)
-    with batch_first. Masks keep PyTorch's meaning: a boolean mask's True entries
-    are masked out (key_padding_mask (N, S), attn_mask (L, S) or (N * heads, L,
-    S)); a float mask is added to the scores. is_causal is PyTorch's hint that
-    attn_mask is the causal mask: the mask is what counts. The weights are
-    averaged over heads unless average_attn_weights is False; None without
-    need_weights. Dropout on the weights in training only.
+    with batch_first, or unbatched (L, E). Masks keep PyTorch's meaning: a
+    boolean mask's True entries are masked out (key_padding_mask (N, S), attn_mask
+    (L, S) or (N * heads, L, S)); a float mask is added to the scores.
+    add_bias_kv appends the learned key/value bias_k/bias_v to the projected keys
+    and values, add_zero_attn a zero key and value per head; both add a key that
+    no mask masks. is_causal, PyTorch's hint that attn_mask is the causal mask,
+    replaces attn_mask by the causal mask when no key_padding_mask is given and
+    need_weights is False (torch.nn.functional.multi_head_attention_forward);
+    otherwise attn_mask is what counts. The weights are averaged over heads
+    unless average_attn_weights is False; None without need_weights. Dropout on
+    the weights in training only.
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, **kwargs):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, **kwargs):
         super().__init__(**kwargs)
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.dropout, self.bias, self.batch_first = dropout, bias, batch_first
-        self.in_proj_weight = self.add_weight(shape=(3 * embed_dim, embed_dim), initializer="glorot_uniform",
-                                              name="in_proj_weight")
-        self.in_proj_bias = self.add_weight(shape=(3 * embed_dim,), initializer="zeros",
+        self.add_bias_kv, self.add_zero_attn = add_bias_kv, add_zero_attn
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        e = embed_dim
+        if self.kdim == e and self.vdim == e:
+            self.in_proj_weight = self.add_weight(shape=(3 * e, e), initializer="glorot_uniform",
+                                                  name="in_proj_weight")
+        else:
+            self.q_proj_weight = self.add_weight(shape=(e, e), initializer="glorot_uniform",
+                                                 name="q_proj_weight")
+            self.k_proj_weight = self.add_weight(shape=(e, self.kdim), initializer="glorot_uniform",
+                                                 name="k_proj_weight")
+            self.v_proj_weight = self.add_weight(shape=(e, self.vdim), initializer="glorot_uniform",
+                                                 name="v_proj_weight")
+        self.in_proj_bias = self.add_weight(shape=(3 * e,), initializer="zeros",
                                             name="in_proj_bias") if bias else None
-        self.out_proj = layers.Dense(embed_dim, use_bias=bias)
+        if add_bias_kv:
+            self.bias_k = self.add_weight(shape=(1, 1, e), initializer="glorot_normal", name="bias_k")
+            self.bias_v = self.add_weight(shape=(1, 1, e), initializer="glorot_normal", name="bias_v")
+        self.out_proj = layers.Dense(e, use_bias=bias)
 
-    def _heads(self, x, weight, bias):
-        x = ops.matmul(x, ops.transpose(weight))
-        if bias is not None:
-            x = x + bias
+    def _projections(self, query, key, value):
+        """The projected (N, L, E) queries and (N, S, E) keys and values."""
+        e, b = self.embed_dim, self.in_proj_bias
+        if hasattr(self, "in_proj_weight"):
+            w = self.in_proj_weight
+            weights = (w[:e], w[e:2 * e], w[2 * e:])
+        else:
+            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        out = []
+        for i, (x, weight) in enumerate(zip((query, key, value), weights)):
+            x = ops.matmul(x, ops.transpose(weight))
+            out.append(x if b is None else x + b[i * e:(i + 1) * e])
+        return out
+
+    def _heads(self, x):
         n, length = ops.shape(x)[0], ops.shape(x)[1]
         return ops.transpose(ops.reshape(x, (n, length, self.num_heads, -1)), (0, 2, 1, 3))
 
     def call(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
              average_attn_weights=True, is_causal=False, training=None):
-        if not self.batch_first:
+        batched = len(query.shape) == 3
+        if not batched:  # (L, E): a batch of one
+            query, key, value = (ops.expand_dims(t, 0) for t in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = ops.expand_dims(key_padding_mask, 0)
+        elif not self.batch_first:
             query, key, value = (ops.swapaxes(t, 0, 1) for t in (query, key, value))
-        e = self.embed_dim
-        w, b = self.in_proj_weight, self.in_proj_bias
-        q = self._heads(query, w[:e], None if b is None else b[:e])
-        k = self._heads(key, w[e:2 * e], None if b is None else b[e:2 * e])
-        v = self._heads(value, w[2 * e:], None if b is None else b[2 * e:])
+        causal = is_causal and key_padding_mask is None and not need_weights
+        if causal:
+            attn_mask = None
+        q, k, v = self._projections(query, key, value)
+        e, n = self.embed_dim, ops.shape(q)[0]
+        if attn_mask is not None and len(attn_mask.shape) == 3:  # (N * heads, L, S)
+            attn_mask = ops.reshape(attn_mask, (n, self.num_heads) + tuple(attn_mask.shape[1:]))
+        if self.add_bias_kv:
+            k = ops.concatenate([k, ops.broadcast_to(self.bias_k, (n, 1, e))], axis=1)
+            v = ops.concatenate([v, ops.broadcast_to(self.bias_v, (n, 1, e))], axis=1)
+        q, k, v = self._heads(q), self._heads(k), self._heads(v)
+        if self.add_zero_attn:
+            k = ops.concatenate([k, ops.zeros_like(k[:, :, :1])], axis=2)
+            v = ops.concatenate([v, ops.zeros_like(v[:, :, :1])], axis=2)
+        for _ in range(int(self.add_bias_kv) + int(self.add_zero_attn)):
+            attn_mask = None if attn_mask is None else _t2k_with_key_column(attn_mask)
+            if key_padding_mask is not None:
+                key_padding_mask = _t2k_with_key_column(key_padding_mask)
         scores = ops.matmul(q, ops.swapaxes(k, -1, -2)) / float(np.sqrt(e // self.num_heads))
-        n, length, source = ops.shape(scores)[0], ops.shape(scores)[2], ops.shape(scores)[3]
+        if causal:
+            scores = _t2k_causal_scores(scores)
         if attn_mask is not None:
-            mask = attn_mask
-            if len(mask.shape) == 3:  # (N * heads, L, S)
-                mask = ops.reshape(mask, (n, self.num_heads, length, source))
-            scores = self._masked(scores, mask)
+            scores = self._masked(scores, attn_mask)
         if key_padding_mask is not None:
-            scores = self._masked(scores, ops.reshape(key_padding_mask, (n, 1, 1, source)))
+            scores = self._masked(scores, key_padding_mask[:, None, None, :])
         weights = ops.softmax(scores, axis=-1)
         dropped = weights
         if training and self.dropout > 0:
             dropped = keras.random.dropout(weights, self.dropout)
-        out = ops.reshape(ops.transpose(ops.matmul(dropped, v), (0, 2, 1, 3)), (n, length, e))
+        out = ops.reshape(ops.transpose(ops.matmul(dropped, v), (0, 2, 1, 3)), (n, -1, e))
         out = self.out_proj(out)
-        if not self.batch_first:
+        if not batched:
+            out, weights = out[0], weights[0]
+        elif not self.batch_first:
             out = ops.swapaxes(out, 0, 1)
         if not need_weights:
             return out, None
-        return out, ops.mean(weights, axis=1) if average_attn_weights else weights
+        return out, ops.mean(weights, axis=-3) if average_attn_weights else weights
 
     @staticmethod
     def _masked(scores, mask):
@@ -237,49 +302,78 @@ class PyTorchMultiheadAttention(layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(embed_dim=self.embed_dim, num_heads=self.num_heads, dropout=self.dropout,
-                      bias=self.bias, batch_first=self.batch_first)
+                      bias=self.bias, add_bias_kv=self.add_bias_kv,
+                      add_zero_attn=self.add_zero_attn, kdim=self.kdim, vdim=self.vdim,
+                      batch_first=self.batch_first)
         return config
 
 
-class PyTorchTransformerEncoderLayer(layers.Layer):
-    """torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block,
-    each added to its input, with LayerNorm after (or before, norm_first) each,
-    PyTorch's sublayer names (self_attn, linear1, linear2, norm1, norm2) so the
-    state_dict loads as it is. call(src, src_mask=None, src_key_padding_mask=None,
-    is_causal=False) with PyTorch's masks (PyTorchMultiheadAttention)."""
+def _t2k_relu_or_gelu(activation):
+    """PyTorch's TransformerEncoderLayer.activation_relu_or_gelu: "relu", "gelu",
+    F.relu, F.gelu, an nn.ReLU or an nn.GELU (as converted)."""
+    if isinstance(activation, str):
+        return activation in ("relu", "gelu")
+    if isinstance(activation, layers.ReLU):
+        return activation.max_value is None and not activation.negative_slope and not activation.threshold
+    if isinstance(activation, layers.Activation):
+        return activation.activation is keras.activations.gelu
+    return isinstance(activation, PyTorchGELU)
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, **kwargs):
+
+def _t2k_boolean_mask(mask):
+    """A PyTorch attention mask read as boolean (True = masked out): a float
+    mask's non-zero entries."""
+    if mask is None or keras.backend.standardize_dtype(mask.dtype) == "bool":
+        return mask
+    return ops.not_equal(mask, 0)
+
+
+def _t2k_activation(activation):
+    """A transformer layer's activation: PyTorch's "relu" / "gelu" (exact GELU,
+    approximate=False) or a callable (a converted module or function)."""
+    if activation == "relu":
+        return ops.relu
+    if activation == "gelu":
+        return lambda x: ops.gelu(x, approximate=False)
+    if isinstance(activation, str):
+        raise ValueError(f'activation should be "relu" or "gelu", not {activation!r}')
+    return activation
+
+
+class _PyTorchTransformerLayer(layers.Layer):
+    """What torch.nn.TransformerEncoderLayer and TransformerDecoderLayer share:
+    the feed-forward block linear2(dropout(activation(linear1(x)))), LayerNorms
+    norm1..norm{norms} without bias when bias is False, and PyTorch's sublayer
+    names, so the state_dict loads as it is."""
+
+    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                 batch_first, norm_first, bias, norms, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.dropout_rate, self.activation, self.layer_norm_eps = dropout, activation, layer_norm_eps
         self.batch_first, self.norm_first, self.bias = batch_first, norm_first, bias
-        self.self_attn = PyTorchMultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                   batch_first=batch_first)
+        self.self_attn = self._attention()
         self.linear1 = layers.Dense(dim_feedforward, use_bias=bias)
         self.linear2 = layers.Dense(d_model, use_bias=bias)
-        self.norm1 = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias)
-        self.norm2 = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias)
         self.dropout = layers.Dropout(dropout)
-        self.dropout1 = layers.Dropout(dropout)
-        self.dropout2 = layers.Dropout(dropout)
+        for i in range(1, norms + 1):
+            setattr(self, f"norm{i}", layers.LayerNormalization(epsilon=layer_norm_eps, center=bias))
+            setattr(self, f"dropout{i}", layers.Dropout(dropout))
+        self._activation = _t2k_activation(activation)
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, training):
-        x = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, need_weights=False,
-                           attn_mask=attn_mask, training=training)[0]
-        return self.dropout1(x, training=training)
+    def _attention(self):
+        return PyTorchMultiheadAttention(self.d_model, self.nhead, dropout=self.dropout_rate,
+                                         bias=self.bias, batch_first=self.batch_first)
 
-    def _ff_block(self, x, training):
-        hidden = ops.gelu(self.linear1(x), approximate=False) if self.activation == "gelu" else ops.relu(self.linear1(x))
-        return self.dropout2(self.linear2(self.dropout(hidden, training=training)), training=training)
+    def _attention_block(self, attention, dropout, x, memory, attn_mask, key_padding_mask,
+                         is_causal, training):
+        x = attention(x, memory, memory, key_padding_mask=key_padding_mask, need_weights=False,
+                      attn_mask=attn_mask, is_causal=is_causal, training=training)[0]
+        return dropout(x, training=training)
 
-    def call(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False, training=None):
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, training)
-            return x + self._ff_block(self.norm2(x), training)
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, training))
-        return self.norm2(x + self._ff_block(x, training))
+    def _ff_block(self, x, dropout, training):
+        hidden = self.dropout(self._activation(self.linear1(x)), training=training)
+        return dropout(self.linear2(hidden), training=training)
 
     def get_config(self):
         config = super().get_config()
@@ -288,6 +382,234 @@ class PyTorchTransformerEncoderLayer(layers.Layer):
                       layer_norm_eps=self.layer_norm_eps, batch_first=self.batch_first,
                       norm_first=self.norm_first, bias=self.bias)
         return config
+
+
+class PyTorchTransformerEncoderLayer(_PyTorchTransformerLayer):
+    """torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block,
+    each added to its input, with LayerNorm after (or before, norm_first) each;
+    sublayers self_attn, linear1, linear2, norm1, norm2. call(src, src_mask=None,
+    src_key_padding_mask=None, is_causal=False) on (S, N, E), (N, S, E) with
+    batch_first, or (S, E), with PyTorch's masks (PyTorchMultiheadAttention).
+    In inference PyTorch takes a fast path (torch/nn/modules/transformer.py;
+    under torch.no_grad) when batch_first, bias, a relu/gelu activation, an even
+    nhead and a batched input: it reads float masks as boolean (any non-zero
+    entry masked out), and so does this layer then."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, **kwargs):
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, norms=2, **kwargs)
+
+    def call(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False, training=None):
+        if (not training and len(src.shape) == 3 and self.batch_first and self.bias
+                and self.nhead % 2 == 0 and _t2k_relu_or_gelu(self.activation)):
+            # PyTorch's inference fast path (torch._transformer_encoder_layer_fwd)
+            # reads a float mask as boolean: any non-zero entry is masked out.
+            src_mask = _t2k_boolean_mask(src_mask)
+            src_key_padding_mask = _t2k_boolean_mask(src_key_padding_mask)
+
+        def sa_block(x):
+            return self._attention_block(self.self_attn, self.dropout1, x, x, src_mask,
+                                         src_key_padding_mask, is_causal, training)
+
+        x = src
+        if self.norm_first:
+            x = x + sa_block(self.norm1(x))
+            return x + self._ff_block(self.norm2(x), self.dropout2, training)
+        x = self.norm1(x + sa_block(x))
+        return self.norm2(x + self._ff_block(x, self.dropout2, training))
+
+
+class PyTorchTransformerDecoderLayer(_PyTorchTransformerLayer):
+    """torch.nn.TransformerDecoderLayer: self-attention, attention over the
+    encoder's output (memory) and a feed-forward block, each added to its input,
+    with LayerNorm after (or before, norm_first) each; sublayers self_attn,
+    multihead_attn, linear1, linear2, norm1, norm2, norm3. call(tgt, memory,
+    tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False)
+    on (T, N, E) and (S, N, E) (batch_first: (N, T, E), (N, S, E)), PyTorch's
+    masks (PyTorchMultiheadAttention)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, **kwargs):
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, norms=3, **kwargs)
+        self.multihead_attn = self._attention()
+
+    def call(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+             memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False,
+             training=None):
+        def sa_block(x):
+            return self._attention_block(self.self_attn, self.dropout1, x, x, tgt_mask,
+                                         tgt_key_padding_mask, tgt_is_causal, training)
+
+        def mha_block(x):
+            return self._attention_block(self.multihead_attn, self.dropout2, x, memory,
+                                         memory_mask, memory_key_padding_mask,
+                                         memory_is_causal, training)
+
+        x = tgt
+        if self.norm_first:
+            x = x + sa_block(self.norm1(x))
+            x = x + mha_block(self.norm2(x))
+            return x + self._ff_block(self.norm3(x), self.dropout3, training)
+        x = self.norm1(x + sa_block(x))
+        x = self.norm2(x + mha_block(x))
+        return self.norm3(x + self._ff_block(x, self.dropout3, training))
+
+
+def _t2k_clones(layer, num_layers):
+    """num_layers new layers configured as `layer` (PyTorch's _get_clones deep-
+    copies the module; the weights are loaded afterwards)."""
+    config = layer.get_config()
+    config.pop("name", None)
+    return [type(layer).from_config(dict(config)) for _ in range(num_layers)]
+
+
+class PyTorchTransformerEncoder(layers.Layer):
+    """torch.nn.TransformerEncoder: num_layers copies of encoder_layer (as
+    `layers.0`, `layers.1`, ... in the state_dict), then `norm` if given.
+    call(src, mask=None, src_key_padding_mask=None, is_causal=None).
+
+    In inference, PyTorch (torch/nn/modules/transformer.py, under torch.no_grad
+    or with no parameter requiring grad) runs the layers on a nested tensor that
+    leaves the padded positions out, and pads the result with zeros before
+    `norm`, when: enable_nested_tensor, the layer is a TransformerEncoderLayer
+    with batch_first, not norm_first, bias, a relu/gelu activation and an even
+    nhead; the input is batched; src_key_padding_mask is given, mask is not; and
+    (mask_check) every sequence's kept positions come first. Then a float
+    padding mask's non-zero entries are left out entirely. This layer computes
+    the same: padded positions come out 0 (then `norm`), and the rest is as the
+    padding mask says."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
+                 mask_check=True, **kwargs):
+        super().__init__(**kwargs)
+        self.layers = _t2k_clones(encoder_layer, num_layers)
+        self.num_layers, self.norm = num_layers, norm
+        self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        self.supports_masking = True  # `mask` is PyTorch's attention mask (compute_mask)
+        self.use_nested_tensor = (
+            enable_nested_tensor and isinstance(encoder_layer, PyTorchTransformerEncoderLayer)
+            and encoder_layer.batch_first and not encoder_layer.norm_first
+            and encoder_layer.bias and encoder_layer.nhead % 2 == 0
+            and _t2k_relu_or_gelu(encoder_layer.activation))
+
+    def call(self, src, mask=None, src_key_padding_mask=None, is_causal=None, training=None):
+        padding, dropped = src_key_padding_mask, None
+        if (self.use_nested_tensor and not training and len(src.shape) == 3
+                and padding is not None and mask is None):
+            padding, dropped = self._nested_padding(padding)
+        output = src
+        for layer in self.layers:
+            output = layer(output, src_mask=mask, src_key_padding_mask=padding,
+                           is_causal=bool(is_causal), training=training)
+        if dropped is not None:
+            output = ops.where(dropped[..., None], ops.zeros_like(output), output)
+        return output if self.norm is None else self.norm(output)
+
+    def compute_mask(self, inputs, previous_mask):
+        # `mask` is PyTorch's attention mask, not a Keras timestep mask: it marks
+        # nothing on the output.
+        return None
+
+    def _nested_padding(self, padding):
+        """(the padding mask the layers see, the positions that come out 0) when
+        PyTorch takes the nested-tensor path: each sequence keeps its first
+        `count of unmasked entries` positions (a bool mask's False entries, a float
+        mask's zeros); with mask_check only when those are exactly the unmasked
+        entries, else the mask as given and no position dropped."""
+        is_bool = keras.backend.standardize_dtype(padding.dtype) == "bool"
+        kept = ops.logical_not(_t2k_boolean_mask(padding))
+        lengths = ops.sum(ops.cast(kept, "int32"), axis=1, keepdims=True)
+        dropped = ops.arange(ops.shape(padding)[1]) >= lengths
+        if not self.mask_check:
+            aligned = True
+        else:
+            aligned = ops.all(ops.equal(dropped, ops.logical_not(kept)))
+            dropped = ops.logical_and(dropped, aligned)
+        nested = dropped if is_bool else ops.cast(ops.where(dropped, float("-inf"), 0.0), padding.dtype)
+        return ops.where(aligned, nested, padding), dropped
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_layers=self.num_layers, enable_nested_tensor=self.enable_nested_tensor,
+                      mask_check=self.mask_check)
+        return config
+class PyTorchTransformerDecoder(layers.Layer):
+    """torch.nn.TransformerDecoder: num_layers copies of decoder_layer (as
+    `layers.0`, `layers.1`, ... in the state_dict), then `norm` if given.
+    call(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False).
+    PyTorch's detection of a causal tgt_mask only chooses a kernel: the mask
+    gives the same scores."""
+
+    def __init__(self, decoder_layer, num_layers, norm=None, **kwargs):
+        super().__init__(**kwargs)
+        self.layers = _t2k_clones(decoder_layer, num_layers)
+        self.num_layers, self.norm = num_layers, norm
+
+    def call(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+             memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False,
+             training=None):
+        output = tgt
+        for layer in self.layers:
+            output = layer(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                           tgt_key_padding_mask=tgt_key_padding_mask,
+                           memory_key_padding_mask=memory_key_padding_mask,
+                           tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal,
+                           training=training)
+        return output if self.norm is None else self.norm(output)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_layers=self.num_layers)
+        return config
+
+
+class PyTorchTransformer(layers.Layer):
+    """torch.nn.Transformer: encoder (PyTorchTransformerEncoder with a final
+    LayerNorm, or custom_encoder) and decoder (likewise), PyTorch's names.
+    call(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+    src_key_padding_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+    memory_is_causal=False) returns the decoder's output, (T, N, E) or (N, T, E)
+    with batch_first."""
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+                 dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
+                 bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        options = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                       layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                       norm_first=norm_first, bias=bias)
+
+        def norm():
+            return layers.LayerNormalization(epsilon=layer_norm_eps, center=bias)
+
+        self.encoder = custom_encoder if custom_encoder is not None else PyTorchTransformerEncoder(
+            PyTorchTransformerEncoderLayer(d_model, nhead, **options), num_encoder_layers, norm())
+        self.decoder = custom_decoder if custom_decoder is not None else PyTorchTransformerDecoder(
+            PyTorchTransformerDecoderLayer(d_model, nhead, **options), num_decoder_layers, norm())
+
+    def call(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+             src_key_padding_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None,
+             src_is_causal=None, tgt_is_causal=None, memory_is_causal=False, training=None):
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal, training=training)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal,
+                            training=training)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz):
+        """nn.Transformer.generate_square_subsequent_mask: (sz, sz) float, -inf
+        above the diagonal, 0 elsewhere."""
+        return ops.triu(ops.full((sz, sz), float("-inf")), 1)
 
 
 def pytorch_numel(inputs):
