@@ -5,6 +5,8 @@ Each option is checked against real PyTorch with random parameters and buffers
 the padding index, so a padding rule that changed the numbers would show.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -359,3 +361,47 @@ class Net(nn.Module):
 def test_causal_masks_built_the_usual_ways(layout):
     x = np.random.default_rng(13).normal(size=(2, 5, 4)).astype("float32")
     check_calls(CAUSAL, "Net()", [((x,), {})], layout=layout)
+
+
+# --- examples/gpt_decoder.py: a GPT written the usual way (token + position
+# embeddings via torch.arange(dtype=torch.long), causal self-attention with a
+# `tril` buffer and masked_fill, GELU MLP, output head tied to the embedding).
+
+GPT_SOURCE = (Path(__file__).resolve().parents[2] / "examples" / "gpt_decoder.py").read_text()
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_gpt_example_matches_pytorch(layout):
+    rng = np.random.default_rng(20)
+    calls = [((rng.integers(0, 64, size=(2, t)).astype("int64"),), {}) for t in (16, 9)]
+    check_calls(GPT_SOURCE, "GPT()", calls, layout=layout)
+
+
+def test_tied_weights_are_one_keras_variable():
+    """`self.wte.weight = self.lm_head.weight`: PyTorch has one parameter for both
+    modules, and so has the Keras model (training updates both at once)."""
+    keras_ns = load_module(convert(GPT_SOURCE, "channels_last"), "gpt")
+    model = keras_ns.GPT()
+    model(np.zeros((1, 4), "int64"))
+    torch_ns = {}
+    exec(compile(GPT_SOURCE, "gpt_decoder.py", "exec"), torch_ns)
+    torch_model = torch_ns["GPT"]()
+    assert len(model.trainable_weights) == len(list(torch_model.parameters()))
+    assert sum(int(np.prod(v.shape)) for v in model.trainable_weights) == \
+        sum(p.numel() for p in torch_model.parameters())
+    assert model.lm_head.embedding is model.wte
+
+
+CASTS = HEAD + """
+class Net(nn.Module):
+    def forward(self, x):
+        steps = torch.arange(x.size(1), dtype=torch.float32)
+        odd = torch.arange(1, 9, 2)
+        return (x * steps, odd, (x > 0).long(), x.int(), x.bool(), x.double(),
+                torch.arange(0.5, 3.0, 0.5))
+"""
+
+
+def test_arange_and_dtype_casts_match_pytorch():
+    x = np.random.default_rng(21).normal(size=(2, 4)).astype("float32") * 3
+    check_calls(CASTS, "Net()", [((x,), {})])

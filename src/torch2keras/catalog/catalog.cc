@@ -85,6 +85,19 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         }
         continue;
       }
+      if (target != nullptr && target->id == "TORCH_DTYPES" && dict != nullptr) {
+        // "torch.long": "int64"
+        for (std::size_t i = 0; i < dict->keys.size(); ++i) {
+          auto* key = as_str(dict->keys[i]);
+          auto* value = as_str(dict->values[i]);
+          if (key == nullptr || value == nullptr) {
+            problems_.push_back(std::string(path) + ": TORCH_DTYPES entries are \"torch path\": \"keras dtype\"");
+            continue;
+          }
+          dtypes_[std::string(key->value.text)] = std::string(value->value.text);
+        }
+        continue;
+      }
       if (target == nullptr || target->id != "KERAS_DEFAULTS" || dict == nullptr) continue;
       for (std::size_t i = 0; i < dict->keys.size(); ++i) {
         auto* key = as_str(dict->keys[i]);
@@ -197,13 +210,18 @@ const Entry* Catalog::find_attribute(std::string_view name) const {
   return it == attributes_.end() ? nullptr : it->second;
 }
 
+const std::string* Catalog::find_dtype(std::string_view torch_path) const {
+  auto it = dtypes_.find(std::string(torch_path));
+  return it == dtypes_.end() ? nullptr : &it->second;
+}
+
 bool Catalog::knows_path(std::string_view path) const {
   static constexpr std::string_view kContainers[] = {
       "torch.nn.Module", "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict",
       "torch.nn.Parameter", "torch.nn.functional", "torch.nn.init"};
   for (std::string_view c : kContainers)
     if (path == c) return true;
-  return find_module(path) != nullptr || find_function(path) != nullptr;
+  return find_module(path) != nullptr || find_function(path) != nullptr || find_dtype(path) != nullptr;
 }
 
 const analysis::ConstValue* Catalog::keras_default(std::string_view callee,

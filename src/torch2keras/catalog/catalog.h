@@ -80,6 +80,8 @@ class Catalog {
   // the initializer of PyTorch parameter `torch_param` ("weight" ->
   // "kernel_initializer"); null when there is none (nn_init.py).
   const std::string* initializer_attribute(std::string_view keras_callee, std::string_view torch_param) const;
+  // The Keras dtype name of a torch dtype ("torch.long" -> "int64", dtypes.py), or null.
+  const std::string* find_dtype(std::string_view torch_path) const;
   // True when `path` names a torch.nn class or torch function the catalog maps,
   // or one of the containers (torch.nn.Sequential...): used for star imports.
   bool knows_path(std::string_view path) const;
@@ -100,6 +102,7 @@ class Catalog {
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, const Entry*> modules_, functions_, methods_, attributes_, initializers_;
   std::unordered_map<std::string, std::unordered_map<std::string, std::string>> initializer_attributes_;
+  std::unordered_map<std::string, std::string> dtypes_;
   std::unordered_map<std::string, std::unordered_map<std::string, analysis::ConstValue>>
       keras_defaults_;
   std::vector<std::string> problems_;

@@ -463,6 +463,19 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return keras.random.uniform(pytorch_size(size))
 
 
+@function("torch.arange", layout="torch")
+def arange(start, end=None, step=1, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False):
+    # torch.arange(end) counts from 0, as keras.ops.arange(stop) does. Without a
+    # dtype PyTorch makes int64 from ints and float32 otherwise; Keras int32 from
+    # ints: the same values.
+    require(out is None, "`out=` is not supported")
+    ignore(layout, device, requires_grad, pin_memory)
+    if given(end):
+        return ops.arange(start, end, step=step, dtype=dtype)
+    return ops.arange(start, dtype=dtype)
+
+
 @function("torch.full", layout="torch")
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     require(dtype is None, "`dtype={dtype}` is not supported yet")

@@ -158,6 +158,33 @@ def float(self):
     return ops.cast(self, "float32")
 
 
+# Casts to another dtype: new tensors (x.float() of a float32 tensor is x itself).
+
+@method("long", layout="any")
+def long(self):
+    return ops.cast(self, "int64")
+
+
+@method("int", layout="any")
+def int(self):
+    return ops.cast(self, "int32")
+
+
+@method("bool", layout="any")
+def bool(self):
+    return ops.cast(self, "bool")
+
+
+@method("double", layout="any")
+def double(self):
+    return ops.cast(self, "float64")
+
+
+@method("half", layout="any")
+def half(self):
+    return ops.cast(self, "float16")
+
+
 @attribute("data", alias=True, layout="any")
 def data(self):
     # The tensor outside autograd: the same values in inference code.

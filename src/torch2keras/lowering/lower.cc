@@ -622,6 +622,8 @@ class Lowerer {
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
   bool dict_of_modules(const ast::ExprNode* arg) const;
   bool empty_sequential_attribute(const ast::Assign* a) const;
+  std::string module_parameter_path(const ast::ExprNode* e);
+  ast::StmtNode* tied_parameters(const ast::Assign* a);
   bool tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
   bool scan_tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
   mutable std::map<std::pair<const ClassInfo*, std::string>, bool> tensor_attributes_;
@@ -2930,6 +2932,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         if (ast::Attribute* renamed = keras_attribute(a)) return {renamed, f};
         return {e, f};
       }
+      // torch.long, torch.float32: the Keras dtype name (catalog/dtypes.py).
+      if (auto p = resolve(e); p && is_torch_path(*p))
+        if (const std::string* dtype = catalog_.find_dtype(*p)) return {b_.string(*dtype), {}};
       // self.fc.weight, self.conv.stride: a converted layer keeps its weights and
       // settings under Keras' names and shapes (kernel is weight transposed).
       if (std::optional<ModuleDesc> d = module_of(a->value); d && d->kind == ModuleDesc::Leaf)
@@ -5017,6 +5022,37 @@ void Lowerer::place_parameter(const ast::ExprNode* source, Val& p, const Val& ot
 
 // `self.x = nn.Sequential()` that nothing adds to: PyTorch's identity module.
 // keras.Sequential() cannot be called empty, so it becomes layers.Identity().
+// "wte.weight" for self.wte.weight (a chain of attributes from `self`, two or
+// more deep, whose first attribute is a module of the class); "" otherwise.
+std::string Lowerer::module_parameter_path(const ast::ExprNode* e) {
+  std::vector<std::string_view> parts;
+  while (auto* a = ast::as<ast::Attribute>(e)) {
+    parts.push_back(a->attr);
+    e = a->value;
+  }
+  auto* self = ast::as<ast::Name>(e);
+  if (self == nullptr || self->id != "self" || parts.size() < 2 || current_class_ == nullptr) return "";
+  auto d = values_.attr(current_class_, parts.back());
+  if (!d || d->kind == ModuleDesc::Unknown || d->kind == ModuleDesc::None) return "";
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += (path.empty() ? "" : ".") + std::string(*it);
+  return path;
+}
+
+// Weight tying, `self.head.weight = self.emb.weight` between two modules' parameters:
+// pytorch_tie_weights(self, "head.weight", "emb.weight") makes one variable serve
+// both (the runtime knows which layer pairs can share). Null for other statements.
+ast::StmtNode* Lowerer::tied_parameters(const ast::Assign* a) {
+  if (a->targets.size() != 1) return nullptr;
+  std::string target = module_parameter_path(a->targets[0]);
+  std::string source = target.empty() ? "" : module_parameter_path(a->value);
+  if (source.empty()) return nullptr;
+  out_.helpers.insert("pytorch_tie_weights");
+  auto* st = b_.expr_stmt(b_.call("pytorch_tie_weights", {b_.name("self"), b_.string(target), b_.string(source)}));
+  st->loc = a->loc;
+  return st;
+}
+
 bool Lowerer::empty_sequential_attribute(const ast::Assign* a) const {
   auto* call = ast::as<ast::Call>(a->value);
   if (call == nullptr || !call->args.empty() || !call->keywords.empty() || a->targets.size() != 1) return false;
@@ -5371,6 +5407,10 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
       }
       case ast::NodeKind::Assign: {
         auto* a = static_cast<ast::Assign*>(s);
+        if (ast::StmtNode* tie = tied_parameters(a)) {
+          out.push_back(tie);
+          continue;
+        }
         auto* c = b_.clone(a);
         std::vector<ast::ExprNode*> targets;
         for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));

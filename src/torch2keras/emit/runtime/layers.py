@@ -835,6 +835,69 @@ class PyTorchEmbedding(layers.Embedding):
         return config
 
 
+class PyTorchTiedDense(layers.Layer):
+    """An nn.Linear whose weight is an nn.Embedding's (weight tying): y = x E^T + b
+    with E the embedding's (num_embeddings, embedding_dim) table, so one variable
+    serves both layers, in training too. load_torch_params takes the Linear's
+    `weight` (the same tensor as the embedding's in the state_dict) and `bias`."""
+
+    def __init__(self, embedding, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding, self.use_bias = embedding, use_bias
+
+    def build(self, input_shape):
+        if not self.embedding.built:
+            self.embedding.build()
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.embedding.input_dim,), initializer="zeros",
+                                        name="bias")
+
+    def call(self, inputs):
+        outputs = ops.matmul(inputs, ops.transpose(self.embedding.embeddings))
+        return outputs + self.bias if self.use_bias else outputs
+
+    def load_torch_params(self, params):
+        for name, value in params.items():
+            variable = {"weight": self.embedding.embeddings, "bias": getattr(self, "bias", None)}.get(name)
+            if variable is None or tuple(variable.shape) != value.shape:
+                raise ValueError(f"load_torch_state_dict: {name!r} of shape {value.shape} does not "
+                                 f"fit the tied Linear {self.name!r}")
+            variable.assign(value)
+
+
+def _t2k_parent(owner, path):
+    """(the object holding the last part of dotted `path`, that part)."""
+    *parts, last = path.split(".")
+    for part in parts:
+        owner = owner[part] if isinstance(owner, PyTorchModuleDict) else getattr(owner, part)
+    return owner, last
+
+
+def pytorch_tie_weights(owner, target, source):
+    """PyTorch weight tying, `self.<target> = self.<source>` in __init__ for two
+    parameter paths ("lm_head.weight", "wte.weight"): one variable serves both
+    modules afterwards. An nn.Linear's weight (out, in) and an nn.Embedding's
+    weight (num, dim) either way round: the Linear (a Dense) becomes a
+    PyTorchTiedDense reading the Embedding's table transposed. Raises ValueError
+    for other pairs."""
+    ends = []
+    for path in (target, source):
+        parent, name = _t2k_parent(owner, path.rsplit(".", 1)[0])
+        layer = parent[name] if isinstance(parent, PyTorchModuleDict) else getattr(parent, name)
+        ends.append((parent, name, layer, path.rsplit(".", 1)[1]))
+    dense = [end for end in ends if isinstance(end[2], layers.Dense)]
+    embedding = [end for end in ends if isinstance(end[2], layers.Embedding)]
+    if len(dense) != 1 or len(embedding) != 1 or {end[3] for end in ends} != {"weight"}:
+        raise ValueError(f"weight tying `{target} = {source}` is supported between an nn.Linear's "
+                         "and an nn.Embedding's weight only")
+    parent, name, layer, _ = dense[0]
+    tied = PyTorchTiedDense(embedding[0][2], use_bias=layer.use_bias, name=layer.name)
+    if isinstance(parent, PyTorchModuleDict):
+        parent[name] = tied
+    else:
+        setattr(parent, name, tied)
+
+
 class PyTorchGELU(layers.Layer):
     """torch.nn.GELU(approximate="tanh"): keras.ops.gelu with approximate=True (P37)."""
 
