@@ -405,3 +405,27 @@ class Net(nn.Module):
 def test_arange_and_dtype_casts_match_pytorch():
     x = np.random.default_rng(21).normal(size=(2, 4)).astype("float32") * 3
     check_calls(CASTS, "Net()", [((x,), {})])
+
+
+EXPAND = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.zeros(1, 1, 6))
+
+    def forward(self, x):
+        n, length, _ = x.shape
+        torch._assert(length == 4, "expected 4 positions")
+        token = self.class_token.expand(n, -1, -1)
+        return torch.cat([token, x], dim=1), x[:, :1].expand(n, length, 6), x[0, 0].expand(2, 3, 6)
+"""
+
+
+def test_expand_and_static_asserts_match_pytorch():
+    """ViT's class token: x.expand(n, -1, -1) keeps the -1 axes; torch._assert of
+    sizes checks them when the model is built."""
+    x = np.random.default_rng(22).normal(size=(3, 4, 6)).astype("float32")
+    check_calls(EXPAND, "Net()", [((x,), {})])
+    model = load_module(convert(EXPAND, "channels_last"), "expand").Net()
+    with pytest.raises(AssertionError, match="expected 4 positions"):
+        model(np.zeros((3, 5, 6), "float32"))

@@ -463,6 +463,13 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return keras.random.uniform(pytorch_size(size))
 
 
+@function("torch._assert", layout="value")
+def _assert(condition, message):
+    # A check of Python values (sizes known when the model is traced) raises as
+    # PyTorch does; a check of tensor values is left out (pytorch_assert).
+    return pytorch_assert(condition, message)
+
+
 @function("torch.arange", layout="torch")
 def arange(start, end=None, step=1, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):

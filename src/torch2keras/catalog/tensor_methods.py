@@ -29,6 +29,12 @@ def expand_as(self, other):
     return ops.broadcast_to(self, ops.shape(other))
 
 
+@method("expand", view=True, layout="torch")
+def expand(self, *size):
+    # -1 keeps an axis' size; new leading axes may be added (pytorch_expand).
+    return pytorch_expand(self, pytorch_size(size))
+
+
 @method("permute", view=True, layout="permute", tensor="self", dims=("dims",))
 def permute(self, *dims):
     return ops.transpose(self, dims)

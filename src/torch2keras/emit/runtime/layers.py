@@ -1060,6 +1060,22 @@ def pytorch_size(size):
     return tuple(size)
 
 
+def pytorch_expand(x, size):
+    """x.expand(*size): broadcast to `size`, where -1 keeps the size of that axis
+    of x (counted from the end; new leading axes may not be -1)."""
+    offset = len(size) - len(x.shape)
+    shape = [ops.shape(x)[i - offset] if n == -1 else n for i, n in enumerate(size)]
+    return ops.broadcast_to(x, shape)
+
+
+def pytorch_assert(condition, message):
+    """torch._assert: raises AssertionError(message) when `condition` is a Python
+    value that is false (sizes are Python ints when the model is built or traced
+    with static shapes); a tensor condition is not checked."""
+    if isinstance(condition, (bool, np.bool_)) and not condition:
+        raise AssertionError(message)
+
+
 def pytorch_parameter(layer, value, requires_grad=True, channels_last_rank=None):
     """`torch.nn.Parameter(value)` assigned to an attribute of `layer`: a Keras weight
     of `layer` with value's shape, initialised to value, trainable when
