@@ -478,9 +478,11 @@ def arange(start, end=None, step=1, out=None, dtype=None, layout=None, device=No
     # ints: the same values.
     require(out is None, "`out=` is not supported")
     ignore(layout, device, requires_grad, pin_memory)
-    if given(end):
-        return ops.arange(start, end, step=step, dtype=dtype)
-    return ops.arange(start, dtype=dtype)
+    if not given(end):
+        return ops.arange(start, dtype=dtype)
+    if step == 1:
+        return ops.arange(start, end, dtype=dtype)
+    return ops.arange(start, end, step, dtype=dtype)
 
 
 @function("torch.full", layout="torch")

@@ -57,7 +57,7 @@ KERAS_DEFAULTS = {
     "ops.elu": dict(alpha=1.0),
     "ops.softmax": dict(axis=-1),
     "ops.log_softmax": dict(axis=-1),
-    "ops.arange": dict(step=1, dtype=None),
+    "ops.arange": dict(dtype=None),
     "ops.split": dict(axis=0),
     "ops.squeeze": dict(axis=None),
     "ops.concatenate": dict(axis=0),
