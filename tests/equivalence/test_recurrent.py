@@ -9,7 +9,7 @@ compared as well as the output.
 import numpy as np
 import pytest
 
-from harness import assert_conversion_error, check, check_calls, convert, flat
+from harness import assert_conversion_error, check, check_calls, convert, flat, load_module
 
 HEAD = """
 import torch
@@ -56,3 +56,164 @@ def test_sequence_layers_return_output_and_states_as_pytorch(layer, batch_first)
         layer = layer[:-1] + ", batch_first=True)"
     shape = (N, L, H_IN) if batch_first else (L, N, H_IN)
     check(SEQUENCE.format(layer=layer), "Net()", [shape])
+
+
+# --- Written the usual ways: nested unpacking, initial states passed in, the
+# last layer's state (h_n[-1]), both directions' last states joined, `[0]` of
+# the result.
+
+TAGGER = HEAD + """
+class Net(nn.Module):
+    def __init__(self, batch_first):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=batch_first,
+                            dropout=0.1)
+        self.gru = nn.GRU(12, 5, batch_first=batch_first)
+        self.rnn = nn.RNN(4, 3, nonlinearity="relu", batch_first=batch_first)
+        self.fc = nn.Linear(12, 2)
+
+    def forward(self, x, h0, c0, g0):
+        output, (h_n, c_n) = self.lstm(x, (h0, c0))
+        out, h = self.gru(output, g0)
+        last = torch.cat((h_n[-2], h_n[-1]), dim=1)
+        seq = self.rnn(x)[0]
+        return self.fc(last), out, h, c_n[-1], seq
+"""
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_initial_states_and_the_usual_unpacking(batch_first):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(N, L, H_IN) if batch_first else (L, N, H_IN)).astype("float32")
+    h0, c0 = (rng.normal(size=(4, N, 6)).astype("float32") for _ in range(2))
+    g0 = rng.normal(size=(1, N, 5)).astype("float32")
+    check_calls(TAGGER, f"Net({batch_first})", [((x, h0, c0, g0), {})])
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_a_sequence_model_is_the_same_in_both_layouts(layout):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(N, L, H_IN)).astype("float32")
+    h0, c0 = (rng.normal(size=(4, N, 6)).astype("float32") for _ in range(2))
+    g0 = rng.normal(size=(1, N, 5)).astype("float32")
+    check_calls(TAGGER, "Net(True)", [((x, h0, c0, g0), {})], layout=layout)
+
+
+def test_the_usual_unpacking_reads_like_pytorch():
+    text = flat(convert(TAGGER, "channels_last"))
+    assert "self.lstm = PyTorchLSTM(4, 6, num_layers=2, batch_first=batch_first, dropout=0.1, bidirectional=True)" in text
+    assert "output, (h_n, c_n) = self.lstm(x, (h0, c0))" in text
+    assert "self.rnn = PyTorchRNN(4, 3, nonlinearity='relu', batch_first=batch_first)" in text
+    assert "seq = self.rnn(x)[0]" in text
+
+
+# --- Unbatched input: (L, H_in) in, unbatched results out, with and without hx.
+
+UNBATCHED = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True)
+        self.gru = nn.GRU(4, 5, batch_first=True)
+
+    def forward(self, x, h0):
+        out, (h, c) = self.lstm(x)
+        out2, h2 = self.gru(x, h0)
+        return out, h, c, out2, h2
+"""
+
+
+def test_unbatched_sequences_give_unbatched_results():
+    rng = np.random.default_rng(5)
+    calls = [((rng.normal(size=(L, H_IN)).astype("float32"),
+               rng.normal(size=(1, 5)).astype("float32")), {}) for _ in range(2)]
+    check_calls(UNBATCHED, "Net()", calls)
+
+
+# --- Cells: a loop over time steps, states given or not, unbatched input.
+
+CELLS = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTMCell(4, 6)
+        self.gru = nn.GRUCell(4, 5)
+        self.rnn = nn.RNNCell(4, 3, nonlinearity="relu")
+        self.tanh = nn.RNNCell(4, 3, bias=False)
+        self.plain = nn.LSTMCell(4, 2, bias=False)
+
+    def forward(self, x):
+        h = torch.zeros(x.size(0), 6)
+        c = torch.zeros(x.size(0), 6)
+        g = self.gru(x[:, 0])
+        r = self.rnn(x[:, 0])
+        for t in range(x.size(1)):
+            h, c = self.lstm(x[:, t], (h, c))
+            g = self.gru(x[:, t], g)
+            r = self.rnn(x[:, t], r)
+        first, carry = self.plain(x[:, 0])
+        return h, c, g, r, self.tanh(x[:, -1]), first, carry
+"""
+
+
+def test_cells_step_as_pytorch():
+    check(CELLS, "Net()", [(N, L, H_IN)])
+
+
+UNBATCHED_CELLS = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTMCell(4, 6)
+        self.gru = nn.GRUCell(4, 5)
+
+    def forward(self, x, h0):
+        h, c = self.lstm(x)
+        return h, c, self.gru(x, h0), self.gru(x)
+"""
+
+
+def test_cells_take_unbatched_input():
+    rng = np.random.default_rng(6)
+    check_calls(UNBATCHED_CELLS, "Net()",
+                [((rng.normal(size=(H_IN,)).astype("float32"),
+                   rng.normal(size=(5,)).astype("float32")), {})])
+
+
+# --- Dropout acts between layers and in training only: the first layer's final
+# state never sees it, the last layer's output does.
+
+DROPOUT = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 32, num_layers=2, dropout=0.5)
+
+    def forward(self, x):
+        return self.lstm(x)
+"""
+
+
+def test_dropout_between_layers_in_training_only():
+    model = load_module(convert(DROPOUT, "channels_last"), "keras_dropout").Net()
+    x = np.random.default_rng(7).normal(size=(L, N, H_IN)).astype("float32")
+    out, (h, c) = model(x, training=False)
+    out_t, (h_t, c_t) = model(x, training=True)
+    np.testing.assert_allclose(np.asarray(h_t)[0], np.asarray(h)[0], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(c_t)[0], np.asarray(c)[0], atol=1e-6)
+    assert np.abs(np.asarray(out_t) - np.asarray(out)).max() > 1e-3
+
+
+# --- Options without an exact form are errors.
+
+@pytest.mark.parametrize("layer,message", [
+    ("LSTM(4, 6, proj_size=3)", "`proj_size=3` is not supported yet"),
+    ("RNN(4, 6, nonlinearity='gelu')", "`nonlinearity='gelu'` is not supported"),
+])
+def test_options_without_an_exact_form_are_errors(layer, message):
+    assert_conversion_error(SEQUENCE.format(layer=layer), message)
+
+
+def test_cell_options_without_an_exact_form_are_errors():
+    assert_conversion_error(CELLS.replace('nonlinearity="relu"', 'nonlinearity="sigmoid"'),
+                            "`nonlinearity='sigmoid'` is not supported")
