@@ -16,6 +16,9 @@ import torch
 import torch.nn as nn
 """
 
+# PyTorch's CPU LSTM says it computes projections without oneDNN: not our concern.
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
+
 L, N, H_IN = 5, 3, 4  # sequence length, batch, input features
 
 
@@ -42,6 +45,8 @@ LAYERS = [
     "LSTM(4, 6, bidirectional=True)",
     "LSTM(4, 6, num_layers=3, bidirectional=True, dropout=0.2)",
     "LSTM(4, 6, bias=False, num_layers=2)",
+    "LSTM(4, 6, proj_size=3)",  # Keras's LSTM has no projection: PyTorchProjectedLSTM
+    "LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=2, bias=False)",
     "GRU(4, 6)",
     "GRU(4, 6, num_layers=2, dropout=0.5)",
     "GRU(4, 6, 2, bidirectional=True)",
@@ -105,6 +110,31 @@ def test_the_usual_unpacking_reads_like_pytorch():
     assert "output, (h_n, c_n) = self.lstm(x, (h0, c0))" in text
     assert "self.rnn = PyTorchRNN(4, 3, nonlinearity='relu', batch_first=batch_first)" in text
     assert "seq = self.rnn(x)[0]" in text
+
+
+# --- LSTM's projection (proj_size, which Keras's LSTM lacks): h has proj_size
+# features, c hidden_size; a proj_size known only when the model is built
+# (here a constructor argument, 0 included) takes the same runtime class.
+
+PROJECTED = HEAD + """
+class Net(nn.Module):
+    def __init__(self, proj):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=proj)
+
+    def forward(self, x, h0, c0):
+        output, (h_n, c_n) = self.lstm(x, (h0, c0))
+        return output, h_n, c_n
+"""
+
+
+@pytest.mark.parametrize("proj", [0, 3])
+def test_projected_lstm_with_initial_states(proj):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(L, N, H_IN)).astype("float32")
+    h0 = rng.normal(size=(4, N, proj or 6)).astype("float32")
+    c0 = rng.normal(size=(4, N, 6)).astype("float32")
+    check_calls(PROJECTED, f"Net({proj})", [((x, h0, c0), {})])
 
 
 # --- Unbatched input: (L, H_in) in, unbatched results out, with and without hx.
@@ -207,7 +237,6 @@ def test_dropout_between_layers_in_training_only():
 # --- Options without an exact form are errors.
 
 @pytest.mark.parametrize("layer,message", [
-    ("LSTM(4, 6, proj_size=3)", "`proj_size=3` is not supported yet"),
     ("RNN(4, 6, nonlinearity='gelu')", "`nonlinearity='gelu'` is not supported"),
 ])
 def test_options_without_an_exact_form_are_errors(layer, message):

@@ -15,7 +15,9 @@ Facts (pitfalls.md):
   bias (2, 3H) holds [b_ih; b_hh].
 * P26: dropout acts between layers (training only), not as Keras's `dropout=`
   (input dropout at every step); the reverse direction's weights are `*_reverse`.
-* LSTM proj_size (P26): Keras's LSTM has no projection.
+* LSTM proj_size (P26): Keras's LSTM has no projection; PyTorchLSTM then runs
+  keras.layers.RNN over PyTorchProjectedLSTMCell, an LSTMCell that projects h
+  (PyTorchProjectedLSTM).
 """
 
 
@@ -33,11 +35,13 @@ def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, b
 @module("torch.nn.LSTM", layout="torch")
 def LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
          bidirectional=False, proj_size=0, device=None, dtype=None):
-    require(proj_size == 0,
-            "`proj_size={proj_size}` is not supported yet (Keras's LSTM has no projection)")
     ignore(device, dtype)
-    return PyTorchLSTM(input_size, hidden_size, num_layers=num_layers, bias=bias,
-                       batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
+    if proj_size == 0:
+        return PyTorchLSTM(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                           batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
+    return PyTorchProjectedLSTM(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                                batch_first=batch_first, dropout=dropout,
+                                bidirectional=bidirectional, proj_size=proj_size)
 
 
 @module("torch.nn.GRU", layout="torch")
@@ -75,6 +79,8 @@ KERAS_DEFAULTS = {
                        dropout=0.0, bidirectional=False),
     "PyTorchLSTM": dict(num_layers=1, bias=True, batch_first=False, dropout=0.0,
                         bidirectional=False),
+    "PyTorchProjectedLSTM": dict(num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                                 bidirectional=False),
     "PyTorchGRU": dict(num_layers=1, bias=True, batch_first=False, dropout=0.0,
                        bidirectional=False),
     "PyTorchRNNCell": dict(bias=True, nonlinearity="tanh"),

@@ -1078,6 +1078,8 @@ class _PyTorchRecurrentWeights:
       Keras's reset_after=True bias (2, 3H) holds the input bias, then the
       recurrent one: [bias_ih; bias_hh].
     * RNN: one block, Keras's one bias = bias_ih + bias_hh.
+    * LSTM with proj_size: weight_hr{suffix} (P, H) is the projection (H, P)
+      transposed (PyTorchProjectedLSTMCell).
 
     A summed bias gives the same numbers in inference; under training PyTorch
     updates its two biases separately (both get the same gradient), where Keras
@@ -1115,17 +1117,13 @@ class _PyTorchRecurrentWeights:
                 expected.update(bias_ih=cell.kernel.shape[1:], bias_hh=cell.kernel.shape[1:])
             values = {}
             for name, shape in expected.items():
-                key = name + suffix
-                if key not in params:
-                    raise ValueError(f"load_torch_state_dict: no {key!r} for {self.name!r} "
-                                     f"({type(self).__name__}); it has {sorted(params)}")
-                value = np.asarray(params.pop(key), dtype="float32")
-                if value.shape != tuple(shape):
-                    raise ValueError(f"load_torch_state_dict: shape mismatch for {key!r}: "
-                                     f"PyTorch shape {value.shape}, {self.name!r} "
-                                     f"({type(self).__name__}) expects {tuple(shape)}")
+                value = self._t2k_param(params, name + suffix, shape)
                 gates = value.reshape((len(order), -1) + value.shape[1:])[order]
                 values[name] = gates.reshape(value.shape)
+            if getattr(cell, "projection", None) is not None:  # PyTorchProjectedLSTMCell
+                values["weight_hr"] = self._t2k_param(params, "weight_hr" + suffix,
+                                                      cell.projection.shape[::-1])
+                cell.projection.assign(values["weight_hr"].T)
             cell.kernel.assign(values["weight_ih"].T)
             cell.recurrent_kernel.assign(values["weight_hh"].T)
             if cell.use_bias and len(cell.bias.shape) == 2:  # GRU reset_after: [bias_ih; bias_hh]
@@ -1135,6 +1133,18 @@ class _PyTorchRecurrentWeights:
         if params:
             raise ValueError(f"load_torch_state_dict: {self.name!r} ({type(self).__name__}) "
                              f"has no parameter {sorted(params)[0]!r}")
+
+    def _t2k_param(self, params, key, shape):
+        """params[key] (removed from params) as float32, checked against `shape`."""
+        if key not in params:
+            raise ValueError(f"load_torch_state_dict: no {key!r} for {self.name!r} "
+                             f"({type(self).__name__}); it has {sorted(params)}")
+        value = np.asarray(params.pop(key), dtype="float32")
+        if value.shape != tuple(shape):
+            raise ValueError(f"load_torch_state_dict: shape mismatch for {key!r}: "
+                             f"PyTorch shape {value.shape}, {self.name!r} "
+                             f"({type(self).__name__}) expects {tuple(shape)}")
+        return value
 
 
 class _PyTorchRecurrent(_PyTorchRecurrentWeights, layers.Layer):
@@ -1149,7 +1159,12 @@ class _PyTorchRecurrent(_PyTorchRecurrentWeights, layers.Layer):
     H)), zeros when None; LSTM's hx is the pair (h_0, c_0). Returns
     (output, h_n), LSTM (output, (h_n, c_n)): output (L, N, D * H) ((N, L, D *
     H) with batch_first; (L, D * H) unbatched) and h_n, c_n shaped as hx, with
-    D = 2 if bidirectional else 1 (torch/nn/modules/rnn.py docstrings)."""
+    D = 2 if bidirectional else 1 (torch/nn/modules/rnn.py docstrings); H is
+    proj_size for an LSTM with a projection, hidden_size otherwise (c_n has
+    hidden_size features).
+    """
+
+    proj_size = 0  # LSTM only
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, **kwargs):
@@ -1168,7 +1183,9 @@ class _PyTorchRecurrent(_PyTorchRecurrentWeights, layers.Layer):
 
     def build(self, input_shape):
         for i, rnn in enumerate(self.rnns):
-            size = self.input_size if i < self.directions else self.directions * self.hidden_size
+            size = self.directions * (self.proj_size or self.hidden_size)
+            if i < self.directions:
+                size = self.input_size
             rnn.build((None, None, size))
         self.inter_layer_dropout.build(None)
         self.built = True
@@ -1233,9 +1250,34 @@ class PyTorchLSTM(_PyTorchRecurrent):
     """torch.nn.LSTM: keras.layers.LSTM per layer and direction (see
     _PyTorchRecurrent); hx and the returned state are the pair (h, c)."""
 
+    _state_pair = True
+
     def _keras_layer(self, **kwargs):
         return layers.LSTM(self.hidden_size, activation="tanh", recurrent_activation="sigmoid",
                            **kwargs)
+
+
+class PyTorchProjectedLSTM(PyTorchLSTM):
+    """torch.nn.LSTM with proj_size > 0, which Keras's LSTM lacks: a
+    keras.layers.RNN of PyTorchProjectedLSTMCell per layer and direction; h_n
+    and the output have proj_size features, c_n hidden_size (proj_size 0: as
+    PyTorchLSTM)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, **kwargs):
+        self.proj_size = proj_size
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                         batch_first=batch_first, dropout=dropout, bidirectional=bidirectional,
+                         **kwargs)
+
+    def _keras_layer(self, use_bias, **kwargs):
+        if not self.proj_size:
+            return super()._keras_layer(use_bias=use_bias, **kwargs)
+        return layers.RNN(PyTorchProjectedLSTMCell(self.hidden_size, self.proj_size,
+                                                   use_bias=use_bias), **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "proj_size": self.proj_size}
 
     _state_pair = True
 
@@ -1248,6 +1290,41 @@ class PyTorchGRU(_PyTorchRecurrent):
     def _keras_layer(self, **kwargs):
         return layers.GRU(self.hidden_size, activation="tanh", recurrent_activation="sigmoid",
                           reset_after=True, **kwargs)
+
+
+class PyTorchProjectedLSTMCell(layers.LSTMCell):
+    """keras.layers.LSTMCell with the projection of PyTorch's LSTM(proj_size=P)
+    (torch/nn/modules/rnn.py, LSTM docstring): h_t = (o_t * tanh(c_t)) W_hr^T,
+    so h has P features and c has `units`; the recurrent kernel reads h: (P, 4 *
+    units); `projection` (units, P) is W_hr transposed. Gates as LSTMCell."""
+
+    def __init__(self, units, proj_size, **kwargs):
+        super().__init__(units, activation="tanh", recurrent_activation="sigmoid", **kwargs)
+        self.proj_size = proj_size
+        self.state_size = [proj_size, units]
+        self.output_size = proj_size
+
+    def build(self, input_shape):
+        # LSTMCell.build would make a (units, 4 * units) recurrent kernel.
+        gates = 4 * self.units
+        self.kernel = self.add_weight(shape=(input_shape[-1], gates), name="kernel",
+                                      initializer=self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight(shape=(self.proj_size, gates),
+                                                name="recurrent_kernel",
+                                                initializer=self.recurrent_initializer)
+        self.bias = self.add_weight(shape=(gates,), name="bias", initializer="zeros") \
+            if self.use_bias else None
+        self.projection = self.add_weight(shape=(self.units, self.proj_size), name="projection",
+                                          initializer=self.kernel_initializer)
+        self.built = True
+
+    def call(self, inputs, states, training=False):
+        h, (_, c) = super().call(inputs, states, training=training)
+        h = ops.matmul(h, self.projection)
+        return h, [h, c]
+
+    def get_config(self):
+        return {**super().get_config(), "proj_size": self.proj_size}
 
 
 class _PyTorchRecurrentCell(_PyTorchRecurrentWeights, layers.Layer):
