@@ -6,6 +6,9 @@ a bias or a direction loaded wrongly shows; the returned states (h_n, c_n) are
 compared as well as the output.
 """
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -232,6 +235,54 @@ def test_dropout_between_layers_in_training_only():
     np.testing.assert_allclose(np.asarray(h_t)[0], np.asarray(h)[0], atol=1e-6)
     np.testing.assert_allclose(np.asarray(c_t)[0], np.asarray(c)[0], atol=1e-6)
     assert np.abs(np.asarray(out_t) - np.asarray(out)).max() > 1e-3
+
+
+# --- examples/lstm_tagger.py: embedding with a padding row, bidirectional
+# two-layer LSTM (batch_first), Linear, log_softmax; padded batches.
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def token_ids(seed, shape=(3, 9)):
+    ids = np.random.default_rng(seed).integers(1, 100, size=shape).astype("int64")
+    ids[-1, -2:] = 0  # right-padded
+    ids[0, -3:] = 0
+    return ids
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_example_lstm_tagger(layout):
+    source = (EXAMPLES / "lstm_tagger.py").read_text()
+    calls = [((token_ids(1),), {}), ((token_ids(2, (2, 4)),), {})]
+    check_calls(source, "LSTMTagger()", calls, layout=layout)
+
+
+def test_example_lstm_tagger_reads_like_keras():
+    text = flat(convert((EXAMPLES / "lstm_tagger.py").read_text(), "channels_last"))
+    assert ("self.lstm = PyTorchLSTM(embedding_dim, hidden_dim, num_layers=num_layers, "
+            "batch_first=True, dropout=dropout, bidirectional=True)") in text
+    assert "lstm_out, _ = self.lstm(embeds)" in text
+    assert "layers.LSTM(" in text  # made of Keras's own LSTM layers
+
+
+# --- The loader names the parameter that does not fit.
+
+@pytest.mark.parametrize("change,message", [
+    (lambda sd: sd.update({"rnn.weight_hh_l0": sd["rnn.weight_hh_l0"][:, :5]}),
+     "shape mismatch for 'weight_hh_l0': PyTorch shape (24, 5)"),
+    (lambda sd: sd.pop("rnn.bias_hh_l0_reverse"), "no 'bias_hh_l0_reverse'"),
+    (lambda sd: sd.update({"rnn.weight_hr_l0": sd["rnn.weight_hh_l0"]}), "no parameter 'weight_hr_l0'"),
+])
+def test_loading_a_state_dict_that_does_not_fit_names_the_parameter(change, message):
+    source = SEQUENCE.format(layer="LSTM(4, 6, bidirectional=True)")
+    torch_model = load_module(source, "torch_loader").Net()
+    keras_ns = load_module(convert(source, "channels_last"), "keras_loader")
+    model = keras_ns.Net()
+    model(np.zeros((L, N, H_IN), "float32"))
+    state_dict = {k: v.numpy() for k, v in torch_model.state_dict().items()}
+    change(state_dict)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        keras_ns.load_torch_state_dict(model, state_dict)
 
 
 # --- Options without an exact form are errors.
