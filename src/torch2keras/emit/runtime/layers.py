@@ -1190,6 +1190,10 @@ class _PyTorchRecurrent(_PyTorchRecurrentWeights, layers.Layer):
         self.inter_layer_dropout.build(None)
         self.built = True
 
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs its weights for cuDNN here (models call it
+        in forward); the numbers do not change."""
+
     def _torch_cells(self):
         return [(rnn.cell, f"_l{i // self.directions}" + ("_reverse" if i % self.directions else ""))
                 for i, rnn in enumerate(self.rnns)]
@@ -1279,8 +1283,6 @@ class PyTorchProjectedLSTM(PyTorchLSTM):
     def get_config(self):
         return {**super().get_config(), "proj_size": self.proj_size}
 
-    _state_pair = True
-
 
 class PyTorchGRU(_PyTorchRecurrent):
     """torch.nn.GRU: keras.layers.GRU(reset_after=True) per layer and direction
@@ -1312,8 +1314,10 @@ class PyTorchProjectedLSTMCell(layers.LSTMCell):
         self.recurrent_kernel = self.add_weight(shape=(self.proj_size, gates),
                                                 name="recurrent_kernel",
                                                 initializer=self.recurrent_initializer)
-        self.bias = self.add_weight(shape=(gates,), name="bias", initializer="zeros") \
-            if self.use_bias else None
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(gates,), name="bias",
+                                        initializer=self.bias_initializer)
         self.projection = self.add_weight(shape=(self.units, self.proj_size), name="projection",
                                           initializer=self.kernel_initializer)
         self.built = True
@@ -1383,11 +1387,11 @@ class PyTorchRNNCell(_PyTorchRecurrentCell):
 class PyTorchLSTMCell(_PyTorchRecurrentCell):
     """torch.nn.LSTMCell: keras.layers.LSTMCell; hx and the result are (h, c)."""
 
+    _state_pair = True
+
     def _keras_cell(self, **kwargs):
         return layers.LSTMCell(self.hidden_size, activation="tanh",
                                recurrent_activation="sigmoid", **kwargs)
-
-    _state_pair = True
 
 
 class PyTorchGRUCell(_PyTorchRecurrentCell):
