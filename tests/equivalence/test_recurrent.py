@@ -134,6 +134,30 @@ def test_projected_lstm_with_initial_states(proj):
     check_calls(PROJECTED, f"Net({proj})", [((x, h0, c0), {})])
 
 
+# --- A convolutional front end read as a sequence (CRNN): the image features
+# reach the LSTM in PyTorch's (W, N, C) order whatever the layout inside.
+
+CRNN = HEAD + """
+class CRNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                                 nn.MaxPool2d((4, 1)))
+        self.rnn = nn.LSTM(8, 10, bidirectional=True)
+        self.fc = nn.Linear(20, 5)
+
+    def forward(self, x):
+        features = self.cnn(x).squeeze(2).permute(2, 0, 1)  # (W, N, C)
+        out, _ = self.rnn(features)
+        return self.fc(out).log_softmax(2)
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_crnn_feeds_image_features_to_an_lstm(layout):
+    check(CRNN, "CRNN()", [(2, 1, 4, 7)], layout=layout)
+
+
 # --- Unbatched input: (L, H_in) in, unbatched results out, with and without hx.
 
 UNBATCHED = HEAD + """
