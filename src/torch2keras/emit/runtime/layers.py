@@ -1457,3 +1457,347 @@ def pytorch_interpolate(inputs, size=None, scale_factor=None, mode="nearest",
         size = (inputs.shape[first] * scale[0], inputs.shape[first + 1] * scale[1])
     return ops.image.resize(inputs, _t2k_tuple(size, 2), interpolation=mode,
                             data_format=data_format)
+
+
+# --- Recurrent layers (issue 6): nn.RNN / LSTM / GRU and their cells, made of
+# Keras's own SimpleRNN / LSTM / GRU layers and cells, with PyTorch's arguments,
+# axis order, return structure and parameter names (pitfalls.md P24-P26).
+
+
+class _PyTorchRecurrentWeights:
+    """load_torch_params for the recurrent layers: PyTorch's weight_ih{suffix}
+    (G * H, H_in), weight_hh{suffix} (G * H, H), bias_ih{suffix} and
+    bias_hh{suffix} (G * H,) into the Keras cell's kernel (H_in, G * H),
+    recurrent_kernel (H, G * H) and bias, the gate blocks re-ordered:
+
+    * LSTM: PyTorch's gates (i, f, g, o) (torch/nn/modules/rnn.py, LSTM
+      docstring) are Keras's (i, f, c, o) (keras/src/layers/rnn/lstm.py,
+      LSTMCell._compute_carry_and_output): the same order. Keras has one bias:
+      bias_ih + bias_hh.
+    * GRU: PyTorch's (r, z, n) (rnn.py, GRU docstring) are Keras's (z, r, h)
+      (keras/src/layers/rnn/gru.py, GRUCell.call: kernel[:, :units] is z).
+      Keras's reset_after=True bias (2, 3H) holds the input bias, then the
+      recurrent one: [bias_ih; bias_hh].
+    * RNN: one block, Keras's one bias = bias_ih + bias_hh.
+    * LSTM with proj_size: weight_hr{suffix} (P, H) is the projection (H, P)
+      transposed (PyTorchProjectedLSTMCell).
+
+    A summed bias gives the same numbers in inference; under training PyTorch
+    updates its two biases separately (both get the same gradient), where Keras
+    updates the one sum once, so a step with weight decay or Adam differs.
+    Raises ValueError naming the parameter on an unknown or missing name or a
+    shape that does not fit."""
+
+    _state_pair = False  # LSTM: hx and the returned state are the pair (h, c)
+
+    def _torch_cells(self):
+        """(Keras cell, PyTorch name suffix) pairs, in PyTorch's order."""
+        raise NotImplementedError
+
+    def _t2k_states(self, hx):
+        """hx as a list of state tensors (None: as many Nones)."""
+        if hx is None:
+            return [None] * (2 if self._state_pair else 1)
+        return list(hx) if self._state_pair else [hx]
+
+    def _t2k_result(self, states):
+        return tuple(states) if self._state_pair else states[0]
+
+    def load_torch_params(self, params):
+        if not self.built:
+            self.build(None)
+        params = dict(params)
+        for cell, suffix in self._torch_cells():
+            if isinstance(cell, layers.GRUCell):
+                order = [1, 0, 2]  # Keras (z, r, h) from PyTorch (r, z, n)
+            else:
+                order = list(range(cell.kernel.shape[1] // cell.units))
+            expected = {"weight_ih": cell.kernel.shape[::-1],
+                        "weight_hh": cell.recurrent_kernel.shape[::-1]}
+            if cell.use_bias:
+                expected.update(bias_ih=cell.kernel.shape[1:], bias_hh=cell.kernel.shape[1:])
+            values = {}
+            for name, shape in expected.items():
+                value = self._t2k_param(params, name + suffix, shape)
+                gates = value.reshape((len(order), -1) + value.shape[1:])[order]
+                values[name] = gates.reshape(value.shape)
+            if getattr(cell, "projection", None) is not None:  # PyTorchProjectedLSTMCell
+                values["weight_hr"] = self._t2k_param(params, "weight_hr" + suffix,
+                                                      cell.projection.shape[::-1])
+                cell.projection.assign(values["weight_hr"].T)
+            cell.kernel.assign(values["weight_ih"].T)
+            cell.recurrent_kernel.assign(values["weight_hh"].T)
+            if cell.use_bias and len(cell.bias.shape) == 2:  # GRU reset_after: [bias_ih; bias_hh]
+                cell.bias.assign(np.stack([values["bias_ih"], values["bias_hh"]]))
+            elif cell.use_bias:
+                cell.bias.assign(values["bias_ih"] + values["bias_hh"])
+        if params:
+            raise ValueError(f"load_torch_state_dict: {self.name!r} ({type(self).__name__}) "
+                             f"has no parameter {sorted(params)[0]!r}")
+
+    def _t2k_param(self, params, key, shape):
+        """params[key] (removed from params) as float32, checked against `shape`."""
+        if key not in params:
+            raise ValueError(f"load_torch_state_dict: no {key!r} for {self.name!r} "
+                             f"({type(self).__name__}); it has {sorted(params)}")
+        value = np.asarray(params.pop(key), dtype="float32")
+        if value.shape != tuple(shape):
+            raise ValueError(f"load_torch_state_dict: shape mismatch for {key!r}: "
+                             f"PyTorch shape {value.shape}, {self.name!r} "
+                             f"({type(self).__name__}) expects {tuple(shape)}")
+        return value
+
+
+class _PyTorchRecurrent(_PyTorchRecurrentWeights, layers.Layer):
+    """torch.nn.RNN / LSTM / GRU: one Keras SimpleRNN / LSTM / GRU layer per layer
+    and direction (self.rnns[layer * D + direction], PyTorch's order of h_n),
+    return_sequences and return_state; the reverse direction reads the sequence
+    backwards (go_backwards) and its outputs are flipped back to time order.
+    Dropout between layers (not after the last), in training only (P26).
+
+    call(input, hx=None): input (L, N, H_in), (N, L, H_in) with batch_first, or
+    unbatched (L, H_in); hx (D * num_layers, N, H) (unbatched: (D * num_layers,
+    H)), zeros when None; LSTM's hx is the pair (h_0, c_0). Returns
+    (output, h_n), LSTM (output, (h_n, c_n)): output (L, N, D * H) ((N, L, D *
+    H) with batch_first; (L, D * H) unbatched) and h_n, c_n shaped as hx, with
+    D = 2 if bidirectional else 1 (torch/nn/modules/rnn.py docstrings); H is
+    proj_size for an LSTM with a projection, hidden_size otherwise (c_n has
+    hidden_size features).
+    """
+
+    proj_size = 0  # LSTM only
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, **kwargs):
+        super().__init__(**kwargs)
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
+        self.bidirectional = bidirectional
+        self.directions = 2 if bidirectional else 1
+        self.rnns = [self._keras_layer(use_bias=bias, return_sequences=True, return_state=True,
+                                       go_backwards=i % self.directions == 1)
+                     for i in range(num_layers * self.directions)]
+        self.inter_layer_dropout = layers.Dropout(dropout)
+
+    def _keras_layer(self, **kwargs):
+        raise NotImplementedError
+
+    def build(self, input_shape):
+        for i, rnn in enumerate(self.rnns):
+            size = self.directions * (self.proj_size or self.hidden_size)
+            if i < self.directions:
+                size = self.input_size
+            rnn.build((None, None, size))
+        self.inter_layer_dropout.build(None)
+        self.built = True
+
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs its weights for cuDNN here (models call it
+        in forward); the numbers do not change."""
+
+    def _torch_cells(self):
+        return [(rnn.cell, f"_l{i // self.directions}" + ("_reverse" if i % self.directions else ""))
+                for i, rnn in enumerate(self.rnns)]
+
+    def call(self, input, hx=None, training=None):
+        batched = len(input.shape) == 3
+        if not batched:
+            x = ops.expand_dims(input, 0)
+        else:
+            x = input if self.batch_first else ops.swapaxes(input, 0, 1)
+        states = None
+        if hx is not None:
+            states = [s if batched else ops.expand_dims(s, 1) for s in self._t2k_states(hx)]
+        finals = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.directions):
+                i = layer * self.directions + direction
+                initial = None if states is None else [s[i] for s in states]
+                y, *last = self.rnns[i](x, initial_state=initial)
+                outputs.append(ops.flip(y, axis=1) if direction else y)
+                finals.append(last)
+            x = outputs[0] if self.directions == 1 else ops.concatenate(outputs, axis=-1)
+            if layer < self.num_layers - 1:
+                x = self.inter_layer_dropout(x, training=training)
+        finals = [ops.stack(s, axis=0) for s in zip(*finals)]
+        if not batched:
+            return x[0], self._t2k_result([s[:, 0] for s in finals])
+        return (x if self.batch_first else ops.swapaxes(x, 0, 1)), self._t2k_result(finals)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(input_size=self.input_size, hidden_size=self.hidden_size,
+                      num_layers=self.num_layers, bias=self.bias, batch_first=self.batch_first,
+                      dropout=self.dropout, bidirectional=self.bidirectional)
+        return config
+
+
+class PyTorchRNN(_PyTorchRecurrent):
+    """torch.nn.RNN (Elman, tanh or relu): keras.layers.SimpleRNN per layer and
+    direction (see _PyTorchRecurrent)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, **kwargs):
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                         batch_first=batch_first, dropout=dropout, bidirectional=bidirectional,
+                         **kwargs)
+
+    def _keras_layer(self, **kwargs):
+        return layers.SimpleRNN(self.hidden_size, activation=self.nonlinearity, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "nonlinearity": self.nonlinearity}
+
+
+class PyTorchLSTM(_PyTorchRecurrent):
+    """torch.nn.LSTM: keras.layers.LSTM per layer and direction (see
+    _PyTorchRecurrent); hx and the returned state are the pair (h, c)."""
+
+    _state_pair = True
+
+    def _keras_layer(self, **kwargs):
+        return layers.LSTM(self.hidden_size, activation="tanh", recurrent_activation="sigmoid",
+                           **kwargs)
+
+
+class PyTorchProjectedLSTM(PyTorchLSTM):
+    """torch.nn.LSTM with proj_size > 0, which Keras's LSTM lacks: a
+    keras.layers.RNN of PyTorchProjectedLSTMCell per layer and direction; h_n
+    and the output have proj_size features, c_n hidden_size (proj_size 0: as
+    PyTorchLSTM)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, **kwargs):
+        self.proj_size = proj_size
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                         batch_first=batch_first, dropout=dropout, bidirectional=bidirectional,
+                         **kwargs)
+
+    def _keras_layer(self, use_bias, **kwargs):
+        if not self.proj_size:
+            return super()._keras_layer(use_bias=use_bias, **kwargs)
+        return layers.RNN(PyTorchProjectedLSTMCell(self.hidden_size, self.proj_size,
+                                                   use_bias=use_bias), **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "proj_size": self.proj_size}
+
+
+class PyTorchGRU(_PyTorchRecurrent):
+    """torch.nn.GRU: keras.layers.GRU(reset_after=True) per layer and direction
+    (see _PyTorchRecurrent): PyTorch's n = tanh(W_in x + b_in + r * (W_hn h +
+    b_hn)) is Keras's reset_after form (P25)."""
+
+    def _keras_layer(self, **kwargs):
+        return layers.GRU(self.hidden_size, activation="tanh", recurrent_activation="sigmoid",
+                          reset_after=True, **kwargs)
+
+
+class PyTorchProjectedLSTMCell(layers.LSTMCell):
+    """keras.layers.LSTMCell with the projection of PyTorch's LSTM(proj_size=P)
+    (torch/nn/modules/rnn.py, LSTM docstring): h_t = (o_t * tanh(c_t)) W_hr^T,
+    so h has P features and c has `units`; the recurrent kernel reads h: (P, 4 *
+    units); `projection` (units, P) is W_hr transposed. Gates as LSTMCell."""
+
+    def __init__(self, units, proj_size, **kwargs):
+        super().__init__(units, activation="tanh", recurrent_activation="sigmoid", **kwargs)
+        self.proj_size = proj_size
+        self.state_size = [proj_size, units]
+        self.output_size = proj_size
+
+    def build(self, input_shape):
+        # LSTMCell.build would make a (units, 4 * units) recurrent kernel.
+        gates = 4 * self.units
+        self.kernel = self.add_weight(shape=(input_shape[-1], gates), name="kernel",
+                                      initializer=self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight(shape=(self.proj_size, gates),
+                                                name="recurrent_kernel",
+                                                initializer=self.recurrent_initializer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(gates,), name="bias",
+                                        initializer=self.bias_initializer)
+        self.projection = self.add_weight(shape=(self.units, self.proj_size), name="projection",
+                                          initializer=self.kernel_initializer)
+        self.built = True
+
+    def call(self, inputs, states, training=False):
+        h, (_, c) = super().call(inputs, states, training=training)
+        h = ops.matmul(h, self.projection)
+        return h, [h, c]
+
+    def get_config(self):
+        return {**super().get_config(), "proj_size": self.proj_size}
+
+
+class _PyTorchRecurrentCell(_PyTorchRecurrentWeights, layers.Layer):
+    """torch.nn.RNNCell / LSTMCell / GRUCell: one step of a Keras SimpleRNNCell /
+    LSTMCell / GRUCell. call(input, hx=None): input (N, H_in) or unbatched
+    (H_in,); hx (N, H) (LSTMCell: the pair (h, c)), zeros when None. Returns h'
+    (LSTMCell: (h', c')) shaped as hx. Parameters weight_ih, weight_hh,
+    bias_ih, bias_hh (torch/nn/modules/rnn.py, RNNCellBase)."""
+
+    def __init__(self, input_size, hidden_size, bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.cell = self._keras_cell(use_bias=bias)
+
+    def _keras_cell(self, **kwargs):
+        raise NotImplementedError
+
+    def build(self, input_shape):
+        self.cell.build((None, self.input_size))
+        self.built = True
+
+    def _torch_cells(self):
+        return [(self.cell, "")]
+
+    def call(self, input, hx=None):
+        batched = len(input.shape) == 2
+        x = input if batched else ops.expand_dims(input, 0)
+        if hx is None:
+            states = [ops.zeros((ops.shape(x)[0], self.hidden_size), dtype=x.dtype)
+                      for _ in self._t2k_states(None)]
+        else:
+            states = [s if batched else ops.expand_dims(s, 0) for s in self._t2k_states(hx)]
+        _, states = self.cell(x, states)
+        return self._t2k_result(states if batched else [s[0] for s in states])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(input_size=self.input_size, hidden_size=self.hidden_size, bias=self.bias)
+        return config
+
+
+class PyTorchRNNCell(_PyTorchRecurrentCell):
+    """torch.nn.RNNCell (tanh or relu): keras.layers.SimpleRNNCell."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", **kwargs):
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias=bias, **kwargs)
+
+    def _keras_cell(self, **kwargs):
+        return layers.SimpleRNNCell(self.hidden_size, activation=self.nonlinearity, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "nonlinearity": self.nonlinearity}
+
+
+class PyTorchLSTMCell(_PyTorchRecurrentCell):
+    """torch.nn.LSTMCell: keras.layers.LSTMCell; hx and the result are (h, c)."""
+
+    _state_pair = True
+
+    def _keras_cell(self, **kwargs):
+        return layers.LSTMCell(self.hidden_size, activation="tanh",
+                               recurrent_activation="sigmoid", **kwargs)
+
+
+class PyTorchGRUCell(_PyTorchRecurrentCell):
+    """torch.nn.GRUCell: keras.layers.GRUCell(reset_after=True) (P25)."""
+
+    def _keras_cell(self, **kwargs):
+        return layers.GRUCell(self.hidden_size, activation="tanh", recurrent_activation="sigmoid",
+                              reset_after=True, **kwargs)

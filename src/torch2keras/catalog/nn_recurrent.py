@@ -1,0 +1,89 @@
+"""Recurrent layers: RNN, LSTM, GRU and their cells.
+
+They work in PyTorch's axis order (layout="torch"): (L, N, H_in), or (N, L, H_in)
+with batch_first, or unbatched (L, H_in); states (D * num_layers, N, H_out). The
+runtime classes (PyTorchRNN, PyTorchLSTM, PyTorchGRU, PyTorchRNNCell,
+PyTorchLSTMCell, PyTorchGRUCell) take PyTorch's constructor arguments, return
+PyTorch's structure (`output, h_n`; LSTM `output, (h_n, c_n)`; cells `h'` or
+`(h', c')`) and are made of Keras's own SimpleRNN / LSTM / GRU layers and cells.
+
+Facts (pitfalls.md):
+* P24: PyTorch LSTM gates (i, f, g, o) are Keras's (i, f, c, o); the loader sums
+  bias_ih and bias_hh into Keras's one bias.
+* P25: PyTorch GRU gates (r, z, n) are Keras's (z, r, h) re-ordered; PyTorch's
+  n = tanh(W_in x + b_in + r * (W_hn h + b_hn)) is Keras's reset_after=True, whose
+  bias (2, 3H) holds [b_ih; b_hh].
+* P26: dropout acts between layers (training only), not as Keras's `dropout=`
+  (input dropout at every step); the reverse direction's weights are `*_reverse`.
+* LSTM proj_size (P26): Keras's LSTM has no projection; PyTorchLSTM then runs
+  keras.layers.RNN over PyTorchProjectedLSTMCell, an LSTMCell that projects h
+  (PyTorchProjectedLSTM).
+"""
+
+
+@module("torch.nn.RNN", layout="torch")
+def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+        dropout=0.0, bidirectional=False, device=None, dtype=None):
+    require(nonlinearity == "tanh" or nonlinearity == "relu",
+            "`nonlinearity={nonlinearity}` is not supported (PyTorch takes \"tanh\" or \"relu\")")
+    ignore(device, dtype)
+    return PyTorchRNN(input_size, hidden_size, num_layers=num_layers, nonlinearity=nonlinearity,
+                      bias=bias, batch_first=batch_first, dropout=dropout,
+                      bidirectional=bidirectional)
+
+
+@module("torch.nn.LSTM", layout="torch")
+def LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+         bidirectional=False, proj_size=0, device=None, dtype=None):
+    ignore(device, dtype)
+    if proj_size == 0:
+        return PyTorchLSTM(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                           batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
+    return PyTorchProjectedLSTM(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                                batch_first=batch_first, dropout=dropout,
+                                bidirectional=bidirectional, proj_size=proj_size)
+
+
+@module("torch.nn.GRU", layout="torch")
+def GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+        bidirectional=False, device=None, dtype=None):
+    ignore(device, dtype)
+    return PyTorchGRU(input_size, hidden_size, num_layers=num_layers, bias=bias,
+                      batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
+
+
+@module("torch.nn.RNNCell", layout="torch")
+def RNNCell(input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    require(nonlinearity == "tanh" or nonlinearity == "relu",
+            "`nonlinearity={nonlinearity}` is not supported (PyTorch takes \"tanh\" or \"relu\")")
+    ignore(device, dtype)
+    return PyTorchRNNCell(input_size, hidden_size, bias=bias, nonlinearity=nonlinearity)
+
+
+@module("torch.nn.LSTMCell", layout="torch")
+def LSTMCell(input_size, hidden_size, bias=True, device=None, dtype=None):
+    ignore(device, dtype)
+    return PyTorchLSTMCell(input_size, hidden_size, bias=bias)
+
+
+@module("torch.nn.GRUCell", layout="torch")
+def GRUCell(input_size, hidden_size, bias=True, device=None, dtype=None):
+    ignore(device, dtype)
+    return PyTorchGRUCell(input_size, hidden_size, bias=bias)
+
+
+# The runtime classes' own defaults (PyTorch's): a keyword left at its default is
+# not written (the catalog reads KERAS_DEFAULTS from every file).
+KERAS_DEFAULTS = {
+    "PyTorchRNN": dict(num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                       dropout=0.0, bidirectional=False),
+    "PyTorchLSTM": dict(num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                        bidirectional=False),
+    "PyTorchProjectedLSTM": dict(num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                                 bidirectional=False),
+    "PyTorchGRU": dict(num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                       bidirectional=False),
+    "PyTorchRNNCell": dict(bias=True, nonlinearity="tanh"),
+    "PyTorchLSTMCell": dict(bias=True),
+    "PyTorchGRUCell": dict(bias=True),
+}
