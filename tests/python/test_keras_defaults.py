@@ -1,4 +1,4 @@
-"""catalog/keras_defaults.py against the real callees: a keyword the generated code
+"""The catalog's KERAS_DEFAULTS (keras_defaults.py and any other catalog file) against the real callees: a keyword the generated code
 leaves out because it equals the default must equal the callee's actual default
 (Keras 3's layers, ops and initializers, and torch2keras's own runtime classes in
 emit/runtime/layers.py); otherwise leaving it out would change the value."""
@@ -19,11 +19,15 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "torch2keras"
 
 
 def _defaults():
-    tree = ast.parse((SOURCE / "catalog" / "keras_defaults.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and node.targets[0].id == "KERAS_DEFAULTS":
-            return eval(compile(ast.Expression(node.value), "keras_defaults.py", "eval"))  # noqa: S307
-    raise AssertionError("keras_defaults.py has no KERAS_DEFAULTS")
+    """Every catalog file's KERAS_DEFAULTS (the engine reads them all)."""
+    defaults = {}
+    for path in sorted((SOURCE / "catalog").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id == "KERAS_DEFAULTS"):
+                defaults.update(eval(compile(ast.Expression(node.value), path.name, "eval")))  # noqa: S307
+    assert "layers.Conv2D" in defaults, "keras_defaults.py has no KERAS_DEFAULTS"
+    return defaults
 
 
 def _runtime():
