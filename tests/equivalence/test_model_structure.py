@@ -566,7 +566,7 @@ class Widths:
 
     @classmethod
     def from_depth(cls, depth):
-        return cls(torch.arange(depth).tolist())
+        return cls(torch.logspace(0, 2, depth).tolist())
 
 
 class Net(nn.Module):
