@@ -322,13 +322,16 @@ class Net(nn.Module):
                                           norm_first=norm_first, layer_norm_eps=1e-4)
         layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, batch_first=batch_first)
         self.decoder = nn.TransformerDecoder(layer, 2)
+        self.batch_first = batch_first
 
     def forward(self, src, tgt, src_pad, tgt_pad, causal):
         out = self.transformer(src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(5),
                                src_key_padding_mask=src_pad, tgt_key_padding_mask=tgt_pad,
                                memory_key_padding_mask=src_pad)
-        return out, self.decoder(tgt, src, tgt_mask=causal, tgt_is_causal=True,
-                                 memory_key_padding_mask=src_pad)
+        size = tgt.size(1) if self.batch_first else tgt.size(0)
+        plain = self.transformer(src, tgt, tgt_mask=self.transformer.generate_square_subsequent_mask(size))
+        return out, plain, self.decoder(tgt, src, tgt_mask=causal, tgt_is_causal=True,
+                                        memory_key_padding_mask=src_pad)
 """
 
 

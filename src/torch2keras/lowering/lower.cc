@@ -5020,8 +5020,6 @@ void Lowerer::place_parameter(const ast::ExprNode* source, Val& p, const Val& ot
   p.fact = Fact::torch();
 }
 
-// `self.x = nn.Sequential()` that nothing adds to: PyTorch's identity module.
-// keras.Sequential() cannot be called empty, so it becomes layers.Identity().
 // "wte.weight" for self.wte.weight (a chain of attributes from `self`, two or
 // more deep, whose first attribute is a module of the class); "" otherwise.
 std::string Lowerer::module_parameter_path(const ast::ExprNode* e) {
@@ -5053,6 +5051,8 @@ ast::StmtNode* Lowerer::tied_parameters(const ast::Assign* a) {
   return st;
 }
 
+// `self.x = nn.Sequential()` that nothing adds to: PyTorch's identity module.
+// keras.Sequential() cannot be called empty, so it becomes layers.Identity().
 bool Lowerer::empty_sequential_attribute(const ast::Assign* a) const {
   auto* call = ast::as<ast::Call>(a->value);
   if (call == nullptr || !call->args.empty() || !call->keywords.empty() || a->targets.size() != 1) return false;

@@ -400,9 +400,16 @@ class PyTorchTransformerEncoderLayer(_PyTorchTransformerLayer):
         super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
                          batch_first, norm_first, bias, norms=2, **kwargs)
 
+    @property
+    def fast_path(self):
+        """Whether the configuration lets PyTorch take its inference fast path
+        (with an eval-mode, batched input): batch_first, bias, a relu/gelu
+        activation and an even nhead (TransformerEncoderLayer.forward)."""
+        return (self.batch_first and self.bias and self.nhead % 2 == 0
+                and _t2k_relu_or_gelu(self.activation))
+
     def call(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False, training=None):
-        if (not training and len(src.shape) == 3 and self.batch_first and self.bias
-                and self.nhead % 2 == 0 and _t2k_relu_or_gelu(self.activation)):
+        if not training and len(src.shape) == 3 and self.fast_path:
             # PyTorch's inference fast path (torch._transformer_encoder_layer_fwd)
             # reads a float mask as boolean: any non-zero entry is masked out.
             src_mask = _t2k_boolean_mask(src_mask)
@@ -491,9 +498,7 @@ class PyTorchTransformerEncoder(layers.Layer):
         self.supports_masking = True  # `mask` is PyTorch's attention mask (compute_mask)
         self.use_nested_tensor = (
             enable_nested_tensor and isinstance(encoder_layer, PyTorchTransformerEncoderLayer)
-            and encoder_layer.batch_first and not encoder_layer.norm_first
-            and encoder_layer.bias and encoder_layer.nhead % 2 == 0
-            and _t2k_relu_or_gelu(encoder_layer.activation))
+            and encoder_layer.fast_path and not encoder_layer.norm_first)
 
     def call(self, src, mask=None, src_key_padding_mask=None, is_causal=None, training=None):
         padding, dropped = src_key_padding_mask, None
@@ -519,23 +524,24 @@ class PyTorchTransformerEncoder(layers.Layer):
         `count of unmasked entries` positions (a bool mask's False entries, a float
         mask's zeros); with mask_check only when those are exactly the unmasked
         entries, else the mask as given and no position dropped."""
-        is_bool = keras.backend.standardize_dtype(padding.dtype) == "bool"
         kept = ops.logical_not(_t2k_boolean_mask(padding))
         lengths = ops.sum(ops.cast(kept, "int32"), axis=1, keepdims=True)
         dropped = ops.arange(ops.shape(padding)[1]) >= lengths
+        nested = dropped
+        if keras.backend.standardize_dtype(padding.dtype) != "bool":
+            nested = ops.cast(ops.where(dropped, float("-inf"), 0.0), padding.dtype)
         if not self.mask_check:
-            aligned = True
-        else:
-            aligned = ops.all(ops.equal(dropped, ops.logical_not(kept)))
-            dropped = ops.logical_and(dropped, aligned)
-        nested = dropped if is_bool else ops.cast(ops.where(dropped, float("-inf"), 0.0), padding.dtype)
-        return ops.where(aligned, nested, padding), dropped
+            return nested, dropped
+        aligned = ops.all(ops.equal(dropped, ops.logical_not(kept)))
+        return ops.where(aligned, nested, padding), ops.logical_and(dropped, aligned)
 
     def get_config(self):
         config = super().get_config()
         config.update(num_layers=self.num_layers, enable_nested_tensor=self.enable_nested_tensor,
                       mask_check=self.mask_check)
         return config
+
+
 class PyTorchTransformerDecoder(layers.Layer):
     """torch.nn.TransformerDecoder: num_layers copies of decoder_layer (as
     `layers.0`, `layers.1`, ... in the state_dict), then `norm` if given.
@@ -607,9 +613,10 @@ class PyTorchTransformer(layers.Layer):
 
     @staticmethod
     def generate_square_subsequent_mask(sz):
-        """nn.Transformer.generate_square_subsequent_mask: (sz, sz) float, -inf
-        above the diagonal, 0 elsewhere."""
-        return ops.triu(ops.full((sz, sz), float("-inf")), 1)
+        """nn.Transformer.generate_square_subsequent_mask called on the module: (sz,
+        sz) float, -inf above the diagonal, 0 elsewhere (the catalog's form for
+        the class's call)."""
+        return ops.where(ops.triu(ops.ones((sz, sz)), k=1) > 0, float("-inf"), 0.0)
 
 
 def pytorch_numel(inputs):
@@ -865,12 +872,8 @@ class PyTorchTiedDense(layers.Layer):
             variable.assign(value)
 
 
-def _t2k_parent(owner, path):
-    """(the object holding the last part of dotted `path`, that part)."""
-    *parts, last = path.split(".")
-    for part in parts:
-        owner = owner[part] if isinstance(owner, PyTorchModuleDict) else getattr(owner, part)
-    return owner, last
+def _t2k_child(parent, name):
+    return parent[name] if isinstance(parent, PyTorchModuleDict) else getattr(parent, name)
 
 
 def pytorch_tie_weights(owner, target, source):
@@ -880,11 +883,13 @@ def pytorch_tie_weights(owner, target, source):
     weight (num, dim) either way round: the Linear (a Dense) becomes a
     PyTorchTiedDense reading the Embedding's table transposed. Raises ValueError
     for other pairs."""
-    ends = []
+    ends = []  # (parent, name, layer, parameter) of each side
     for path in (target, source):
-        parent, name = _t2k_parent(owner, path.rsplit(".", 1)[0])
-        layer = parent[name] if isinstance(parent, PyTorchModuleDict) else getattr(parent, name)
-        ends.append((parent, name, layer, path.rsplit(".", 1)[1]))
+        *parents, name, parameter = path.split(".")
+        parent = owner
+        for part in parents:
+            parent = _t2k_child(parent, part)
+        ends.append((parent, name, _t2k_child(parent, name), parameter))
     dense = [end for end in ends if isinstance(end[2], layers.Dense)]
     embedding = [end for end in ends if isinstance(end[2], layers.Embedding)]
     if len(dense) != 1 or len(embedding) != 1 or {end[3] for end in ends} != {"weight"}:
