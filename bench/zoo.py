@@ -60,6 +60,10 @@ ZOO = [
      "CNBlockConfig(768, None, 3)], stochastic_depth_prob=0.1)", 224),
     ("googlenet", "googlenet.py", "GoogLeNet(aux_logits=False, init_weights=False)", 224),
     ("inception_v3", "inception.py", "Inception3(aux_logits=False, init_weights=False)", 299),
+    # vit_b_16's configuration (torchvision.models.vit_b_16 passes these).
+    ("vit_b_16", "vision_transformer.py",
+     "VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=12, hidden_dim=768, "
+     "mlp_dim=3072)", 224),
 ]
 LAYOUTS = ("channels_last", "channels_first")
 

@@ -70,3 +70,31 @@ def test_initializer_without_exact_keras_form_is_dropped():
     assert result.ok
     assert [d.code for d in result.diagnostics] == ["T2K104"]
     assert "initializer" not in result.code.split("class Net")[1].split("def call")[0]
+
+
+PARAMETER_START = """
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pos = nn.Parameter(torch.empty(1, 256, 64).normal_({args}))
+
+    def forward(self, x):
+        return x + self.pos
+"""
+
+
+@pytest.mark.parametrize("args", ["std=0.02", "0.5, 0.1", "mean=-1.0"])
+def test_parameter_started_with_normal_follows_pytorch_distribution(args):
+    # torchvision's ViT: nn.Parameter(torch.empty(...).normal_(std=0.02)).
+    source = PARAMETER_START.format(args=args)
+    expected = load_module(source, "torch_start").Net().pos.detach().numpy()
+    code = convert(source, "channels_last")
+    assert "keras.random.normal(" in code and "ops.empty((1, 256, 64))" in code
+    got = np.asarray(load_module(code, "keras_start").Net().pos)
+    assert got.shape == expected.shape
+    assert abs(got.mean() - expected.mean()) <= 0.05 * expected.std() + 1e-3
+    assert abs(got.std() - expected.std()) <= 0.05 * expected.std()

@@ -38,6 +38,10 @@ CASES = [
     # A subclass of nn.LayerNorm, nn.Parameter layer scales, Permute modules.
     ("convnext.py", "ConvNeXt([CNBlockConfig(96, 192, 3), CNBlockConfig(192, 384, 3), "
                     "CNBlockConfig(384, 768, 9), CNBlockConfig(768, None, 3)])", "channels_first"),
+    # vit_b_16's configuration: a subclass of torchvision.ops.MLP given nn.GELU as a
+    # class, initialisation blocks under isinstance tests, torch.empty(...).normal_().
+    ("vision_transformer.py", "VisionTransformer(image_size=224, patch_size=16, num_layers=12, "
+                              "num_heads=12, hidden_dim=768, mlp_dim=3072)", "channels_last"),
 ]
 
 
@@ -46,7 +50,7 @@ def test_torchvision_model_verifies(file, expr, layout):
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
     run = subprocess.run(
         [sys.executable, "-m", "torch2keras", "verify", str(MODELS / file), "--model", expr,
-         "--input-shape", "1,3,224,224", "--layout", layout, "--trials", "1"],
+         "--input-shape", "1,3,224,224", "--layout", layout, "--trials", "1", "--compiled"],
         capture_output=True, text=True, env=env, timeout=900)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report

@@ -71,6 +71,53 @@ def test_weight_initialisation_is_dropped_with_a_warning():
     assert "self.fc.bias_initializer = keras.initializers.Zeros()" in r.code
 
 
+def test_initialisation_block_under_if_is_dropped_whole():
+    # torchvision's ViT: the test names a torch class, a local feeds only the
+    # initializers. The block goes with one warning; a local read later keeps it.
+    r = convert("class N(nn.Module):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.proj = nn.Conv2d(3, 8, 2)\n"
+                "        if isinstance(self.proj, nn.Conv2d):\n"
+                "            fan_in = self.proj.in_channels * 4\n"
+                "            init.trunc_normal_(self.proj.weight, std=fan_in ** -0.5)\n"
+                "            if self.proj.bias is not None:\n"
+                "                init.zeros_(self.proj.bias)\n"
+                "        elif self.proj is None:\n"
+                "            pass\n"
+                "        fan_in = 2\n"
+                "        self.scale = fan_in\n"
+                "    def forward(self, x):\n"
+                "        return self.proj(x) * self.scale\n")
+    assert r.ok, [d.rendered for d in r.diagnostics]
+    assert codes(r) == ["T2K104"]
+    assert "dropped the weight-initialisation block `if isinstance(self.proj, nn.Conv2d):`" in r.diagnostics[0].message
+    assert "isinstance(self.proj" not in r.code and "fan_in = self" not in r.code
+    kept = convert("class N(nn.Module):\n"
+                   "    def __init__(self):\n"
+                   "        super().__init__()\n"
+                   "        self.fc = nn.Linear(2, 3)\n"
+                   "        if True:\n"
+                   "            n = 3\n"
+                   "            init.zeros_(self.fc.bias)\n"
+                   "        self.n = n\n"
+                   "    def forward(self, x):\n"
+                   "        return self.fc(x) * self.n\n")
+    assert kept.ok and "self.n = n" in kept.code and "n = 3" in kept.code
+
+
+def test_errors_inside_left_out_code_are_not_reported():
+    # A utility function that is not model code goes whole, whatever in it has no
+    # Keras form (torchvision's interpolate_embeddings).
+    r = convert("class N(nn.Module):\n"
+                "    def forward(self, x):\n"
+                "        return x\n\n\n"
+                "def resize(x, mode: str):\n"
+                "    return nn.functional.interpolate(x, scale_factor=2, mode=mode)\n")
+    assert r.ok, [d.rendered for d in r.diagnostics]
+    assert codes(r) == ["T2K106"] and "left out function `resize`" in r.diagnostics[0].message
+
+
 def test_telemetry_call_is_dropped_with_a_note():
     r = convert("class N(nn.Module):\n"
                 "    def __init__(self):\n"

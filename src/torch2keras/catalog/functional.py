@@ -334,6 +334,16 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
     return ops.zeros(pytorch_size(size))
 
 
+@function("torch.empty", layout="torch")
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
+    # Unset values in both (a parameter's start: `.normal_()` or the loader fills it).
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad, memory_format)
+    if len(size) > 1:
+        return ops.empty(size)
+    return ops.empty(pytorch_size(size))
+
+
 @function("torch.nn.functional.embedding", layout="torch")
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):

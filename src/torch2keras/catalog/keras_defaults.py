@@ -24,6 +24,7 @@ KERAS_DEFAULTS = {
     "layers.ZeroPadding2D": dict(data_format="channels_last"),
     "layers.ZeroPadding3D": dict(data_format="channels_last"),
     "layers.Dense": dict(use_bias=True),
+    "keras.random.normal": dict(mean=0.0, stddev=1.0),
     "layers.BatchNormalization": dict(axis=-1, momentum=0.99, epsilon=0.001, center=True,
                                       scale=True),
     "layers.LayerNormalization": dict(axis=-1, epsilon=0.001, center=True, scale=True),

@@ -326,6 +326,14 @@ def fill_(self, value):
     return ops.full_like(self, value)
 
 
+@method("normal_", layout="any")
+def normal_(self, mean=0.0, std=1.0, generator=None):
+    # Keras' random generator: the same distribution, other values (a parameter's
+    # start, replaced by load_torch_state_dict).
+    require(generator is None, "`generator=` is not supported")
+    return keras.random.normal(ops.shape(self), mean=mean, stddev=std)
+
+
 # Shapes that depend on the data (see functional.py): errors.
 @method("nonzero", "argwhere", layout="torch")
 def nonzero(self, as_tuple=False):

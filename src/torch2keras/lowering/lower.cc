@@ -427,6 +427,31 @@ bool reads_after(const ast::Node* n, const std::string& name, const ast::Loc& af
   return found;
 }
 
+// Whether the value `name` holds when `block` ends is read: a read after
+// `block` that no plain assignment (`name = ...`) before it rebinds.
+bool live_after(const ast::Node* n, const std::string& name, const ast::Loc& block) {
+  auto after = [&block](int32_t line, int32_t col) {
+    return line > block.end_lineno || (line == block.end_lineno && col >= block.end_col_offset);
+  };
+  auto earlier = [](int32_t l1, int32_t c1, int32_t l2, int32_t c2) { return l1 < l2 || (l1 == l2 && c1 < c2); };
+  std::optional<std::pair<int32_t, int32_t>> read, bound;
+  std::function<void(const ast::Node*)> walk = [&](const ast::Node* x) {
+    if (x == nullptr) return;
+    if (auto* v = ast::as<ast::Name>(x); v && v->ctx == ast::ExprContext::Load && v->id == name &&
+                                         after(v->loc.lineno, v->loc.col_offset))
+      if (!read || earlier(v->loc.lineno, v->loc.col_offset, read->first, read->second))
+        read = {v->loc.lineno, v->loc.col_offset};
+    if (auto* a = ast::as<ast::Assign>(x); a && after(a->loc.lineno, a->loc.col_offset))
+      for (const ast::ExprNode* t : a->targets)
+        if (auto* v = ast::as<ast::Name>(t); v && v->id == name)
+          if (!bound || earlier(a->loc.end_lineno, a->loc.end_col_offset, bound->first, bound->second))
+            bound = {a->loc.end_lineno, a->loc.end_col_offset};
+    ast::for_each_child(const_cast<ast::Node*>(x), walk);
+  };
+  walk(n);
+  return read && (!bound || earlier(read->first, read->second, bound->first, bound->second));
+}
+
 bool reads(const ast::Node* n, const std::string& name) {
   return reads_after(n, name, ast::Loc{});
 }
@@ -484,6 +509,14 @@ class Lowerer {
       d.end_col_offset = at->loc.end_col_offset;
     }
     out_.diagnostics.push_back(std::move(d));
+  }
+
+  // Forgets what was said about the code inside `n` (a definition left out of the
+  // Keras module: its unconverted parts no longer matter).
+  void forget_diagnostics_in(const ast::Node* n) {
+    std::erase_if(out_.diagnostics, [n](const diag::Diagnostic& d) {
+      return d.lineno >= n->loc.lineno && d.lineno <= n->loc.end_lineno;
+    });
   }
 
   // ---- pass 2: layout signatures and the forward path
@@ -648,6 +681,7 @@ class Lowerer {
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
   std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
+  bool initialization_only(ast::Seq<ast::StmtNode*> stmts, const ast::Node* block, bool& initializes);
   ast::FunctionDef* rewrite_function(const ast::FunctionDef* f, bool in_init, bool in_model);
   ast::ClassDef* lower_class(const ClassInfo& cls);
 
@@ -5329,6 +5363,13 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
               for (const std::string& bp : current_class_->base_paths) sequential_parent = sequential_parent || bp == "torch.nn.Sequential";
             if (!args.empty() && sequential_parent) args = {sequential_layers(args)};
             c->args = b_.seq(args);
+            std::vector<ast::Keyword*> kws;
+            for (ast::Keyword* kw : call->keywords) {
+              ast::Keyword* k = b_.clone(kw);
+              k->value = rewrite_ctor_expr(kw->value);
+              kws.push_back(k);
+            }
+            c->keywords = b_.seq(kws);
             auto* st = b_.expr_stmt(c);
             st->loc = s->loc;
             out.push_back(st);
@@ -5478,6 +5519,15 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
       }
       case ast::NodeKind::If: {
         auto* i = static_cast<ast::If*>(s);
+        // `if isinstance(self.conv, nn.Conv2d): nn.init...(self.conv.weight)`: the
+        // whole block goes (its test often names torch classes or attributes).
+        if (bool initializes = false; in_init && initialization_only(i->body, i, initializes) &&
+                                      initialization_only(i->orelse, i, initializes) && initializes) {
+          error(diag::Kind::DroppedInitialization, s,
+                "dropped the weight-initialisation block `if " + syntax::unparse(i->test) +
+                    ":`: load_torch_state_dict sets the weights");
+          continue;
+        }
         auto* c = b_.clone(i);
         c->test = rewrite_ctor_expr(i->test);
         c->body = b_.seq(rewrite_ctor_body(i->body, in_init));
@@ -5503,6 +5553,34 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
     }
   }
   return out;
+}
+
+// Whether `stmts` (inside `block`) only initialise weights: torch.nn.init calls,
+// `pass`, locals those read (`fan_in = ...`, not read after `block`) and `if`s
+// of the same. `initializes` is set when one of them calls torch.nn.init.
+bool Lowerer::initialization_only(ast::Seq<ast::StmtNode*> stmts, const ast::Node* block, bool& initializes) {
+  for (ast::StmtNode* s : stmts) {
+    if (ast::is<ast::Pass>(s)) continue;
+    if (auto* e = ast::as<ast::Expr>(s)) {
+      auto* call = ast::as<ast::Call>(e->value);
+      auto p = call ? resolve(call->func) : std::nullopt;
+      if (!p || !p->starts_with("torch.nn.init.")) return false;
+      initializes = true;
+      continue;
+    }
+    if (auto* i = ast::as<ast::If>(s)) {
+      if (!initialization_only(i->body, block, initializes) || !initialization_only(i->orelse, block, initializes))
+        return false;
+      continue;
+    }
+    auto* a = ast::as<ast::Assign>(s);
+    if (a == nullptr || current_function_ == nullptr) return false;
+    for (ast::ExprNode* t : a->targets) {
+      auto* name = ast::as<ast::Name>(t);
+      if (name == nullptr || live_after(current_function_, std::string(name->id), block->loc)) return false;
+    }
+  }
+  return true;
 }
 
 ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_init, bool) {
@@ -5655,10 +5733,12 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
     }
   }
   if (body.empty()) return nullptr;
-  for (const ast::FunctionDef* f : dropped)
+  for (const ast::FunctionDef* f : dropped) {
+    forget_diagnostics_in(f);
     error(diag::Kind::DroppedCode, f,
           "left out method `" + std::string(f->name) + "` of class `" + std::string(cd->name) +
               "`: it is not model code and uses PyTorch");
+  }
   auto* c = b_.clone(cd);
   c->body = b_.seq(body);
   return c;
@@ -5917,6 +5997,7 @@ LowerOutput Lowerer::run() {
       std::string what = ast::is<ast::FunctionDef>(s) ? "function `" + std::string(static_cast<ast::FunctionDef*>(s)->name) + "`"
                          : ast::is<ast::ClassDef>(s) ? "class `" + std::string(static_cast<ast::ClassDef*>(s)->name) + "`"
                                                      : std::string("this statement");
+      forget_diagnostics_in(s);
       error(diag::Kind::DroppedCode, s, "left out " + what + ": it is not model code and uses PyTorch");
       for (const std::string& n : defined_names(s)) {
         dropped_names_.insert(n);
@@ -5939,6 +6020,7 @@ LowerOutput Lowerer::run() {
       bool needed = false;
       for (const std::string& n : names) needed = needed || called.count(n) > 0;
       if (needed || !references_torch(s)) continue;
+      forget_diagnostics_in(origins[i]);
       error(diag::Kind::DroppedCode, origins[i],
             "left out `" + (names.empty() ? std::string("this statement") : names[0]) +
                 "`: it uses code that was left out");
