@@ -64,6 +64,10 @@ ZOO = [
     ("vit_b_16", "vision_transformer.py",
      "VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=12, hidden_dim=768, "
      "mlp_dim=3072)", 224),
+    # swin_t's configuration (torchvision.models.swin_t passes these).
+    ("swin_t", "swin_transformer.py",
+     "SwinTransformer(patch_size=[4, 4], embed_dim=96, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24], "
+     "window_size=[7, 7], stochastic_depth_prob=0.2)", 224),
 ]
 LAYOUTS = ("channels_last", "channels_first")
 

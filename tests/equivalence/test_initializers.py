@@ -93,7 +93,7 @@ def test_parameter_started_with_normal_follows_pytorch_distribution(args):
     source = PARAMETER_START.format(args=args)
     expected = load_module(source, "torch_start").Net().pos.detach().numpy()
     code = convert(source, "channels_last")
-    assert "keras.random.normal(" in code and "ops.empty((1, 256, 64))" in code
+    assert "keras.random.normal((1, 256, 64)" in code  # the shape of torch.empty(...)
     got = np.asarray(load_module(code, "keras_start").Net().pos)
     assert got.shape == expected.shape
     assert abs(got.mean() - expected.mean()) <= 0.05 * expected.std() + 1e-3

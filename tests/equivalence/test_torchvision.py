@@ -42,6 +42,12 @@ CASES = [
     # class, initialisation blocks under isinstance tests, torch.empty(...).normal_().
     ("vision_transformer.py", "VisionTransformer(image_size=224, patch_size=16, num_layers=12, "
                               "num_heads=12, hidden_dim=768, mlp_dim=3072)", "channels_last"),
+    # swin_t's configuration: Linear weights read by a function (F.linear), a
+    # relative position index built with in-place item updates in __init__, an
+    # integer buffer indexing a table, list parameters (`shift_size.copy()`).
+    ("swin_transformer.py", "SwinTransformer(patch_size=[4, 4], embed_dim=96, depths=[2, 2, 6, 2], "
+                            "num_heads=[3, 6, 12, 24], window_size=[7, 7], stochastic_depth_prob=0.2)",
+     "channels_first"),
 ]
 
 

@@ -126,6 +126,8 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
     else if (deco_name->id == "method") entry->kind = EntryKind::Method;
     else if (deco_name->id == "attribute") entry->kind = EntryKind::Attribute;
     else if (deco_name->id == "initializer") entry->kind = EntryKind::Initializer;
+    else if (deco_name->id == "parameter") entry->kind = EntryKind::Parameter;
+    else if (deco_name->id == "build") entry->kind = EntryKind::Build;
     else {
       problems_.push_back(where + "unknown decorator " + std::string(deco_name->id));
       continue;
@@ -169,6 +171,8 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
                   : entry->kind == EntryKind::Function ? functions_
                   : entry->kind == EntryKind::Method   ? methods_
                   : entry->kind == EntryKind::Initializer ? initializers_
+                  : entry->kind == EntryKind::Parameter   ? parameters_
+                  : entry->kind == EntryKind::Build       ? builds_
                                                        : attributes_;
     for (const std::string& key : entry->keys) {
       if (!index.emplace(key, entry.get()).second) problems_.push_back(where + "duplicate key " + key);
@@ -186,6 +190,16 @@ const Entry* Catalog::find_module(std::string_view torch_path) const {
 const Entry* Catalog::find_function(std::string_view torch_path) const {
   auto it = functions_.find(std::string(torch_path));
   return it == functions_.end() ? nullptr : it->second;
+}
+
+const Entry* Catalog::find_parameter(std::string_view keras_callee, std::string_view torch_param) const {
+  auto it = parameters_.find(std::string(keras_callee) + "." + std::string(torch_param));
+  return it == parameters_.end() ? nullptr : it->second;
+}
+
+const Entry* Catalog::find_build(std::string_view torch_path) const {
+  auto it = builds_.find(std::string(torch_path));
+  return it == builds_.end() ? nullptr : it->second;
 }
 
 const Entry* Catalog::find_method(std::string_view name) const {

@@ -35,7 +35,11 @@ const char* name(Layout layout);
 
 // Attribute: a tensor attribute (`x.requires_grad`); like a method without arguments.
 // Initializer: a torch.nn.init function; the form is the Keras initializer.
-enum class EntryKind : uint8_t { Module, Function, Method, Attribute, Initializer };
+// Parameter: a parameter or buffer of a converted layer read as a tensor
+// (`self.fc.weight`); keyed "<Keras callee>.<PyTorch name>", `self` is the layer.
+// Build: the input shape that builds the Keras layer of a torch.nn class from its
+// constructor's arguments, for a layer whose parameters are read before any call.
+enum class EntryKind : uint8_t { Module, Function, Method, Attribute, Initializer, Parameter, Build };
 
 struct Entry {
   EntryKind kind = EntryKind::Module;
@@ -76,6 +80,10 @@ class Catalog {
   const Entry* find_method(std::string_view name) const;
   const Entry* find_attribute(std::string_view name) const;
   const Entry* find_initializer(std::string_view torch_path) const;
+  // How to read PyTorch parameter `torch_param` ("weight") of the Keras layer
+  // `keras_callee` ("layers.Dense") in PyTorch's shape (parameters.py), or null.
+  const Entry* find_parameter(std::string_view keras_callee, std::string_view torch_param) const;
+  const Entry* find_build(std::string_view torch_path) const;
   // The attribute of the Keras layer `keras_callee` ("layers.Conv2D") that holds
   // the initializer of PyTorch parameter `torch_param` ("weight" ->
   // "kernel_initializer"); null when there is none (nn_init.py).
@@ -100,7 +108,8 @@ class Catalog {
 
   std::vector<std::unique_ptr<syntax::ParsedSource>> sources_;
   std::vector<std::unique_ptr<Entry>> entries_;
-  std::unordered_map<std::string, const Entry*> modules_, functions_, methods_, attributes_, initializers_;
+  std::unordered_map<std::string, const Entry*> modules_, functions_, methods_, attributes_, initializers_,
+      parameters_, builds_;
   std::unordered_map<std::string, std::unordered_map<std::string, std::string>> initializer_attributes_;
   std::unordered_map<std::string, std::string> dtypes_;
   std::unordered_map<std::string, std::unordered_map<std::string, analysis::ConstValue>>

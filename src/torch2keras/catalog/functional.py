@@ -76,6 +76,30 @@ def exp(input):
     return ops.exp(input)
 
 
+@function("torch.log", layout="any")
+def log(input):
+    return ops.log(input)
+
+
+@function("torch.log2", layout="any")
+def log2(input):
+    return ops.log2(input)
+
+
+@function("torch.sign", layout="any")
+def sign(input):
+    return ops.sign(input)
+
+
+@function("torch.clamp", "torch.clip", layout="any")
+def clamp(input, min=None, max=None):
+    if min is None:
+        return ops.minimum(input, max)
+    if max is None:
+        return ops.maximum(input, min)
+    return ops.clip(input, min, max)
+
+
 @function("torch.sqrt", layout="any")
 def sqrt(input):
     return ops.sqrt(input)
@@ -217,6 +241,12 @@ def stack(tensors, dim=0):
 @function("torch.matmul", layout="torch")
 def matmul(input, other):
     return ops.matmul(input, other)
+
+
+@function("torch.meshgrid", layout="torch", returns="list")
+def meshgrid(*tensors, indexing="ij"):
+    # PyTorch's default is "ij" (matrix indexing), Keras' "xy": always written.
+    return ops.meshgrid(*tensors, indexing=indexing)
 
 
 @function("torch.einsum", layout="torch")

@@ -276,6 +276,26 @@ def log(self):
     return ops.log(self)
 
 
+@method("log2", layout="any")
+def log2(self):
+    return ops.log2(self)
+
+
+@method("matmul", layout="torch")
+def matmul(self, other):
+    return ops.matmul(self, other)
+
+
+@method("new_zeros", layout="torch")
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    # A tensor of self's dtype (and device), shaped as given.
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(device, requires_grad, layout, pin_memory)
+    if len(size) > 1:
+        return ops.zeros(size, dtype=self.dtype)
+    return ops.zeros(pytorch_size(size), dtype=self.dtype)
+
+
 @method("sqrt", layout="any")
 def sqrt(self):
     return ops.sqrt(self)

@@ -87,7 +87,8 @@ class Instantiator {
     for (ast::Arg* p : a->args) positional.push_back(p);
     std::size_t first_default = positional.size() - a->defaults.size();
     std::vector<ast::ExprNode*> args;
-    if (req_.entry->kind == catalog::EntryKind::Method || req_.entry->kind == catalog::EntryKind::Attribute)
+    if (req_.entry->kind == catalog::EntryKind::Method || req_.entry->kind == catalog::EntryKind::Attribute ||
+        req_.entry->kind == catalog::EntryKind::Parameter)
       args.push_back(req_.self);
     for (ast::ExprNode* e : req_.args) args.push_back(e);
 
@@ -203,6 +204,9 @@ class Instantiator {
     e.lookup = [this](std::string_view name) -> ConstValue {
       auto it = bindings_.find(std::string(name));
       if (it != bindings_.end()) return it->second.value;
+      // Layout constants are known in conditions too.
+      if (name == "DATA_FORMAT") return ConstValue::str(req_.channels_last ? "channels_last" : "channels_first");
+      if (name == "CHANNEL_AXIS") return ConstValue::int_value(req_.channels_last ? -1 : 1);
       return ConstValue::unknown();
     };
     e.call = [](std::string_view fn, const std::vector<ConstValue>& args) -> std::optional<ConstValue> {
@@ -539,14 +543,26 @@ ast::ExprNode* fold(ast::ExprNode* e, Builder& b) {
         // f(*(x, y)) is f(x, y): a `*operands` form given its operands one by one.
         auto* star = ast::as<ast::Starred>(a);
         auto* items = star != nullptr ? ast::as<ast::Tuple>(star->value) : nullptr;
-        if (items == nullptr) {
+        auto* list = star != nullptr ? ast::as<ast::List>(star->value) : nullptr;
+        if (items == nullptr && list == nullptr) {
           args.push_back(fold(a, b));
           continue;
         }
-        for (ast::ExprNode* x : items->elts) args.push_back(fold(x, b));
+        for (ast::ExprNode* x : items ? items->elts : list->elts) args.push_back(fold(x, b));
       }
       c->args = b.seq(args);
       std::string callee = callee_path(c->func);
+      // Forms nested by substitution that undo each other: ops.transpose of a
+      // matrix's ops.transpose (F.linear of a Dense weight read), the shape of a
+      // fresh tensor of a given shape (torch.empty(s).normal_()).
+      if (auto* inner = args.size() == 1 && c->keywords.empty() ? ast::as<ast::Call>(args[0]) : nullptr;
+          inner && inner->keywords.empty() && inner->args.size() == 1) {
+        std::string inner_callee = callee_path(inner->func);
+        if (callee == "ops.transpose" && inner_callee == "ops.transpose") return inner->args[0];
+        if (callee == "ops.shape" && (inner_callee == "ops.empty" || inner_callee == "ops.zeros" ||
+                                      inner_callee == "ops.ones"))
+          return inner->args[0];
+      }
       const auto& catalog = catalog::Catalog::instance();
       std::vector<ast::Keyword*> kws;
       for (ast::Keyword* kw : c->keywords) {

@@ -21,6 +21,7 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "torch2keras/catalog/catalog.h"
 #include "torch2keras/lowering/instantiate.h"
@@ -353,6 +354,24 @@ bool acts_outside(const std::vector<ast::StmtNode*>& stmts, ast::NodeKind kind) 
   return false;
 }
 
+// Whether a parameter annotation names Python values only: bool, int, float,
+// str, and lists, tuples and Optionals of them (`shift_size: list[int]`).
+bool python_annotation(const ast::ExprNode* ann) {
+  if (auto* n = ast::as<ast::Name>(ann)) return n->id == "bool" || n->id == "int" || n->id == "float" || n->id == "str";
+  if (auto* c = ast::as<ast::Constant>(ann)) return c->value.kind == ast::ConstantValue::Kind::Ellipsis;
+  auto* sub = ast::as<ast::Subscript>(ann);
+  auto* outer = sub ? ast::as<ast::Name>(sub->value) : nullptr;
+  if (outer == nullptr) return false;
+  static const std::set<std::string_view> kContainers = {"list", "List", "tuple", "Tuple", "Sequence", "Optional"};
+  if (!kContainers.count(outer->id)) return false;
+  if (auto* t = ast::as<ast::Tuple>(sub->slice)) {
+    for (const ast::ExprNode* x : t->elts)
+      if (!python_annotation(x)) return false;
+    return true;
+  }
+  return python_annotation(sub->slice);
+}
+
 // The names `stmts` bind (assignment and loop targets), in order of first
 // binding; nested functions, lambdas and comprehensions have their own scopes.
 void stored_names(const ast::Node* n, std::vector<std::string>& names) {
@@ -673,15 +692,20 @@ class Lowerer {
   // activations they are stored for (pytorch_parameter's channels_last_rank), or 0
   // (PyTorch order): the other operand of the first operation decides.
   std::map<const ast::Call*, int> parameter_layouts_;
+  std::string keras_layer_callee(const ModuleDesc& d);
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   // Whether constructor code's `e` is a tensor the catalog makes: a catalog
   // function's call (torch.ones(3)), or a catalog method of one (.view(1, 3, 1, 1)).
   bool made_tensor(const ast::ExprNode* e) const;
+  void bind_ctor_tensor(const std::string& name, const ast::ExprNode* value);
+  ast::StmtNode* ctor_item_assign(const ast::Subscript* target, ast::ExprNode* value, const ast::StmtNode* at);
   ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
   std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
   bool initialization_only(ast::Seq<ast::StmtNode*> stmts, const ast::Node* block, bool& initializes);
+  ast::StmtNode* build_read_layer(const ast::Assign* a);
+  bool changes_layer_parameter(const ast::Call* call);
   ast::FunctionDef* rewrite_function(const ast::FunctionDef* f, bool in_init, bool in_model);
   ast::ClassDef* lower_class(const ClassInfo& cls);
 
@@ -933,6 +957,12 @@ class Lowerer {
   int dynamic_seqs_ = 0;  // nesting of Sequentials built in loops being folded
   const ClassInfo* current_class_ = nullptr;  // pass 3: the class being rewritten
   const ast::FunctionDef* current_function_ = nullptr;  // pass 3: the function being rewritten
+  // Constructor code: local names holding tensors made there (torch.arange(n),
+  // their methods and items), each with the name it is a view of ("" if none).
+  std::map<std::string, std::string> ctor_tensors_;
+  // Attributes holding converted layers whose parameters forward code reads
+  // (`self.qkv.weight`): their constructors build them (catalog @build).
+  std::set<std::string> read_parameters_;
   std::map<const Entry*, std::string> factories_;
   std::vector<ast::StmtNode*> factory_defs_;
   std::set<std::string> internal_classes_;  // passed as values: used inside other models
@@ -1859,6 +1889,17 @@ void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
     }
     return false;
   };
+  // `f(x, shift_size=self.shift_size)`: a keyword naming a parameter seeds it too.
+  const std::size_t first = u.cls != nullptr ? 1 : 0;
+  const ast::Arguments* params = u.def->args;
+  for (ast::Keyword* kw : call->keywords) {
+    if (kw->arg.data() == nullptr || !python_value(kw->value)) continue;
+    for (std::size_t i = first; i < params->args.size(); ++i)
+      if (params->args[i]->arg == kw->arg) {
+        if (u.python_seeds.size() <= i - first) u.python_seeds.resize(i - first + 1);
+        u.python_seeds[i - first] = true;
+      }
+  }
   for (std::size_t i = 0; i < call->args.size(); ++i) {
     if (auto* st = ast::as<ast::Starred>(call->args[i])) {
       if (auto f = fact_of(st->value)) u.vararg_seed = f;
@@ -2970,12 +3011,24 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       if (auto p = resolve(e); p && is_torch_path(*p))
         if (const std::string* dtype = catalog_.find_dtype(*p)) return {b_.string(*dtype), {}};
       // self.fc.weight, self.conv.stride: a converted layer keeps its weights and
-      // settings under Keras' names and shapes (kernel is weight transposed).
-      if (std::optional<ModuleDesc> d = module_of(a->value); d && d->kind == ModuleDesc::Leaf)
+      // settings under Keras' names and shapes (kernel is weight transposed); the
+      // catalog knows how to read some parameters in PyTorch's shape.
+      if (std::optional<ModuleDesc> d = module_of(a->value); d && d->kind == ModuleDesc::Leaf) {
+        if (const Entry* entry = catalog_.find_parameter(keras_layer_callee(*d), a->attr)) {
+          InstantiateRequest req;
+          req.entry = entry;
+          req.channels_last = opt_.channels_last;
+          req.self = lower_expr(a->value).expr;
+          InstantiateResult r = instantiate(req, b_);
+          if (auto* owner = ast::as<ast::Attribute>(a->value); owner && ast::is<ast::Name>(owner->value))
+            read_parameters_.insert(std::string(owner->attr));
+          if (r.expr != nullptr) return {r.expr, Fact::torch()};
+        }
         error(diag::Kind::UnsupportedConstruct, e,
               "reading `" + syntax::unparse(e) + "` of a converted `" + d->entry->keys[0] +
                   "` is not supported yet: its Keras layer keeps weights and settings under other names "
                   "and shapes (call the module instead, or use F.* functions with your own parameters)");
+      }
       Val v = lower_expr(a->value);
       // A tensor attribute with a catalog entry (`x.requires_grad`).
       if (const Entry* entry = v.fact.tensor() ? catalog_.find_attribute(a->attr) : nullptr) {
@@ -3124,6 +3177,14 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       s->slice = idx.expr;
       bool tensor_index = false;
       for (const Fact& g : idx.elts) tensor_index = tensor_index || g.kind == Fact::Torch || g.kind == Fact::CL;
+      // x[index] with an integer tensor `index` alone (Swin's relative position
+      // table): the rows it names, index.shape + x.shape[1:], as keras.ops.take
+      // along axis 0. A mask known to be boolean is an error below; one that is not
+      // known fails loudly in the gather.
+      if (Fact g = resolved(idx.fact); f.tensor() && g.tensor() && !g.boolean && !ast::is<ast::Tuple>(s->slice)) {
+        demand_torch(g, idx.expr);
+        return {b_.call("ops.take", {v.expr, idx.expr}, {b_.keyword("axis", b_.integer(0))}), Fact::torch()};
+      }
       if (Fact g = resolved(idx.fact); g.kind == Fact::Torch || g.kind == Fact::CL) tensor_index = true;
       if (f.tensor() && tensor_index)
         error(diag::Kind::UnsupportedConstruct, e,
@@ -4747,8 +4808,7 @@ void Lowerer::lower_unit(Unit& u) {
       ConstValue d = analysis::literal_value(a->defaults[i - first_default]);
       if (d.kind != ConstValue::Kind::None && d.kind != ConstValue::Kind::Unknown) f = Fact{};
     }
-    if (auto* ann = ast::as<ast::Name>(a->args[i]->annotation))
-      if (ann->id == "bool" || ann->id == "int" || ann->id == "float" || ann->id == "str") f = Fact{};
+    if (python_annotation(a->args[i]->annotation)) f = Fact{};
     if (i - first < u.seeds.size() && u.seeds[i - first].kind == Fact::List) f = u.seeds[i - first];
     if (i - first < u.python_seeds.size() && u.python_seeds[i - first]) f = Fact{};
     u.params.push_back(f.kind == Fact::Pending || f.kind == Fact::List ? f : Fact{});
@@ -4906,6 +4966,22 @@ std::string Lowerer::factory(const Entry* entry) {
   return name;
 }
 
+// The Keras layer class a converted module's constructor becomes ("layers.Dense"),
+// or "" when it is not one plain Keras layer call (a Sequential of several, a
+// factory decided at run time).
+std::string Lowerer::keras_layer_callee(const ModuleDesc& d) {
+  if (d.kind != ModuleDesc::Leaf || d.ctor == nullptr) return "";
+  InstantiateRequest made;
+  made.entry = d.entry;
+  made.args.assign(d.ctor->args.begin(), d.ctor->args.end());
+  made.keywords.assign(d.ctor->keywords.begin(), d.ctor->keywords.end());
+  made.channels_last = opt_.channels_last;
+  made.rank = d.entry->rank;
+  InstantiateResult layer_form = instantiate(made, b_);
+  auto* layer_call = layer_form.expr ? ast::as<ast::Call>(layer_form.expr) : nullptr;
+  return layer_call == nullptr ? "" : syntax::unparse(layer_call->func);
+}
+
 // `nn.init.kaiming_normal_(self.conv.weight, mode="fan_out")` in a constructor:
 // `self.conv.kernel_initializer = keras.initializers.VarianceScaling(...)`, set
 // before the layer is built. Null when that is not exact (the initializer has no
@@ -4919,19 +4995,10 @@ ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::
   auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
   if (self == nullptr || self->id != "self") return nullptr;
   auto d = values_.attr(current_class_, layer->attr);
-  if (!d || d->kind != ModuleDesc::Leaf || d->ctor == nullptr) return nullptr;
-  // What the layer's constructor becomes: one plain Keras layer call, or nothing.
-  InstantiateRequest made;
-  made.entry = d->entry;
-  made.args.assign(d->ctor->args.begin(), d->ctor->args.end());
-  made.keywords.assign(d->ctor->keywords.begin(), d->ctor->keywords.end());
-  made.channels_last = opt_.channels_last;
-  made.rank = d->entry->rank;
-  InstantiateResult layer_form = instantiate(made, b_);
-  auto* layer_call = layer_form.expr ? ast::as<ast::Call>(layer_form.expr) : nullptr;
-  if (layer_call == nullptr) return nullptr;
-  const std::string* attribute =
-      catalog_.initializer_attribute(syntax::unparse(layer_call->func), std::string(param->attr));
+  if (!d) return nullptr;
+  std::string callee = keras_layer_callee(*d);
+  if (callee.empty()) return nullptr;
+  const std::string* attribute = catalog_.initializer_attribute(callee, std::string(param->attr));
   if (attribute == nullptr) return nullptr;
   InstantiateRequest req;
   req.entry = init;
@@ -5153,11 +5220,72 @@ ast::ExprNode* Lowerer::sequential_layers(const std::vector<ast::ExprNode*>& arg
 }
 
 bool Lowerer::made_tensor(const ast::ExprNode* e) const {
+  if (auto* n = ast::as<ast::Name>(e)) return ctor_tensors_.count(std::string(n->id)) > 0;
+  if (auto* sub = ast::as<ast::Subscript>(e)) return made_tensor(sub->value);
+  if (auto* bo = ast::as<ast::BinOp>(e)) return made_tensor(bo->left) || made_tensor(bo->right);
+  if (auto* uo = ast::as<ast::UnaryOp>(e)) return made_tensor(uo->operand);
   auto* call = ast::as<ast::Call>(e);
   if (call == nullptr) return false;
   if (auto p = resolve(call->func)) return catalog_.find_function(*p) != nullptr;
   auto* m = ast::as<ast::Attribute>(call->func);
-  return m != nullptr && catalog_.find_method(m->attr) != nullptr && made_tensor(m->value);
+  return m != nullptr && made_tensor(m->value);
+}
+
+// Constructor code `t = <tensor>`: t holds a made tensor from here on, a view of
+// the variable the value reads through view/alias methods (`x.permute(...)`).
+void Lowerer::bind_ctor_tensor(const std::string& name, const ast::ExprNode* value) {
+  if (!made_tensor(value)) {
+    ctor_tensors_.erase(name);
+    return;
+  }
+  std::string base;
+  for (const ast::ExprNode* x = value;;) {
+    if (auto* n = ast::as<ast::Name>(x)) {
+      auto it = ctor_tensors_.find(std::string(n->id));
+      base = it == ctor_tensors_.end() ? "" : it->second.empty() ? std::string(n->id) : it->second;
+      break;
+    }
+    if (auto* sub = ast::as<ast::Subscript>(x)) {  // basic indexing is a view
+      x = sub->value;
+      continue;
+    }
+    auto* call = ast::as<ast::Call>(x);
+    if (call == nullptr) break;
+    if (auto p = resolve(call->func)) {  // torch.flatten(x, 1)
+      const Entry* entry = catalog_.find_function(*p);
+      if (entry == nullptr || !(entry->view || entry->alias) || call->args.empty()) break;
+      x = call->args[0];
+      continue;
+    }
+    auto* m = ast::as<ast::Attribute>(call->func);
+    const Entry* entry = m ? catalog_.find_method(m->attr) : nullptr;
+    if (entry == nullptr || !(entry->view || entry->alias)) break;
+    x = m->value;
+  }
+  ctor_tensors_[name] = base;
+}
+
+// Constructor code `t[index] = value` / `t[index] op= value` on a made tensor:
+// t = pytorch_setitem(t, index, value), as in forward code. A view whose base (or
+// a view of it) is read later would not see the change: an error.
+ast::StmtNode* Lowerer::ctor_item_assign(const ast::Subscript* target, ast::ExprNode* value, const ast::StmtNode* at) {
+  auto* n = ast::as<ast::Name>(target->value);
+  if (n == nullptr || !ctor_tensors_.count(std::string(n->id))) return nullptr;
+  std::string name(n->id);
+  const std::string& base = ctor_tensors_[name];
+  for (const auto& [other, other_base] : ctor_tensors_) {
+    bool shares = other != name && ((!base.empty() && (other == base || other_base == base)) || other_base == name);
+    if (shares && current_function_ != nullptr && live_after(current_function_, other, at->loc))
+      error(diag::Kind::UnsupportedConstruct, at,
+            "an in-place change of `" + name + "`, which shares its storage with `" + other +
+                "` (read later), is not supported in constructor code; change a copy (`.clone()`)");
+  }
+  ast::ExprNode* index = rewrite_ctor_expr(target->slice);
+  if (ast::is<ast::Slice>(index) || ast::is<ast::Tuple>(index)) index = b_.subscript(b_.dotted("np.s_"), index);
+  out_.helpers.insert("pytorch_setitem");
+  auto* assign = b_.assign(b_.name(name, ast::ExprContext::Store), b_.call("pytorch_setitem", {b_.name(name), index, value}));
+  assign->loc = at->loc;
+  return assign;
 }
 
 ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
@@ -5225,8 +5353,13 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       }
     } else if (auto* m = ast::as<ast::Attribute>(call->func); m && made_tensor(m->value)) {
       // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
-      if (const Entry* method = catalog_.find_method(m->attr))
+      if (const Entry* method = catalog_.find_method(m->attr)) {
         if ((result = made_by(method, rewrite_ctor_expr(m->value))) == nullptr) return e;
+      } else {
+        error(diag::Kind::UnsupportedOp, call,
+              "tensor method `." + std::string(m->attr) + "()` is not supported yet (no catalog entry)");
+        return e;
+      }
     }
     if (result == nullptr) {
       auto* c = b_.clone(call);
@@ -5271,6 +5404,8 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     // A torch.nn class used as a value (`norm_layer = nn.BatchNorm2d`): its factory.
     if (auto p = resolve(e)) {
       if (const Entry* entry = catalog_.find_module(*p)) return b_.name(factory(entry));
+      // torch.float32: the Keras dtype name (catalog/dtypes.py).
+      if (const std::string* dtype = is_torch_path(*p) ? catalog_.find_dtype(*p) : nullptr) return b_.string(*dtype);
     }
     return e;
   }
@@ -5452,12 +5587,24 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           out.push_back(tie);
           continue;
         }
+        if (auto* t = a->targets.size() == 1 ? ast::as<ast::Subscript>(a->targets[0]) : nullptr)
+          if (ast::StmtNode* st = ctor_item_assign(t, rewrite_ctor_expr(a->value), s)) {
+            out.push_back(st);
+            continue;
+          }
+        for (ast::ExprNode* t : a->targets)
+          if (auto* n = ast::as<ast::Name>(t)) bind_ctor_tensor(std::string(n->id), a->value);
         auto* c = b_.clone(a);
         std::vector<ast::ExprNode*> targets;
         for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));
         c->targets = b_.seq(targets);
         c->value = rewrite_ctor_expr(a->value);
         if (empty_sequential_attribute(a)) c->value = b_.call("layers.Identity", {});
+        if (ast::StmtNode* build = build_read_layer(a)) {
+          out.push_back(c);
+          out.push_back(build);
+          continue;
+        }
         // `self.norm = layer` in a Sequential subclass is one of its items, in
         // order: self.add(pytorch_named(layer, "norm")).
         if (auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
@@ -5493,6 +5640,22 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
       }
       case ast::NodeKind::AugAssign: {
         auto* a = static_cast<ast::AugAssign*>(s);
+        // t[i] += v on a made tensor: t = pytorch_setitem(t, i, t[i] + v).
+        if (auto* t = ast::as<ast::Subscript>(a->target); t && made_tensor(t->value)) {
+          auto* item = b_.clone(t);
+          item->value = rewrite_ctor_expr(t->value);
+          item->slice = rewrite_ctor_expr(t->slice);
+          item->ctx = ast::ExprContext::Load;
+          auto* op = b_.arena().make<ast::BinOp>();
+          op->kind = ast::NodeKind::BinOp;
+          op->left = item;
+          op->op = a->op;
+          op->right = rewrite_ctor_expr(a->value);
+          if (ast::StmtNode* st = ctor_item_assign(t, op, s)) {
+            out.push_back(st);
+            continue;
+          }
+        }
         auto* c = b_.clone(a);
         c->value = rewrite_ctor_expr(a->value);
         out.push_back(c);
@@ -5555,6 +5718,52 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
   return out;
 }
 
+// `self.qkv = nn.Linear(dim, 3 * dim)` where forward reads self.qkv.weight:
+// `self.qkv.build((dim,))` after it (the catalog's @build entry), so the Keras
+// variables exist before any call. Null otherwise.
+ast::StmtNode* Lowerer::build_read_layer(const ast::Assign* a) {
+  auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
+  auto* self = t ? ast::as<ast::Name>(t->value) : nullptr;
+  auto* call = ast::as<ast::Call>(a->value);
+  if (self == nullptr || self->id != "self" || call == nullptr || !read_parameters_.count(std::string(t->attr)))
+    return nullptr;
+  auto p = resolve(call->func);
+  const Entry* entry = p ? catalog_.find_build(*p) : nullptr;
+  if (entry == nullptr) return nullptr;
+  InstantiateRequest req;
+  req.entry = entry;
+  for (ast::ExprNode* x : call->args) req.args.push_back(rewrite_ctor_expr(x));
+  for (ast::Keyword* kw : call->keywords) req.keywords.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
+  req.channels_last = opt_.channels_last;
+  InstantiateResult r = instantiate(req, b_);
+  if (r.expr == nullptr) return nullptr;
+  std::vector<ast::ExprNode*> shape;
+  if (auto* c = ast::as<ast::Constant>(r.expr); !c || c->value.kind != ast::ConstantValue::Kind::None)
+    shape.push_back(r.expr);
+  auto* st = b_.expr_stmt(b_.call(b_.attr(rewrite_ctor_expr(b_.clone(t)), "build"), shape));
+  st->loc = a->loc;
+  return st;
+}
+
+// `self.qkv.bias[n:2 * n].data.zero_()`: an in-place method on (a part of) a
+// parameter of a converted layer, which the Keras layer holds under its own names.
+bool Lowerer::changes_layer_parameter(const ast::Call* call) {
+  auto* m = ast::as<ast::Attribute>(call->func);
+  if (m == nullptr || !m->attr.ends_with("_") || m->attr.ends_with("__") || current_class_ == nullptr) return false;
+  const ast::ExprNode* x = m->value;
+  while (true) {
+    if (auto* d = ast::as<ast::Attribute>(x); d && d->attr == "data") x = d->value;
+    else if (auto* sub = ast::as<ast::Subscript>(x)) x = sub->value;
+    else break;
+  }
+  auto* param = ast::as<ast::Attribute>(x);
+  auto* layer = param ? ast::as<ast::Attribute>(param->value) : nullptr;
+  auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
+  if (self == nullptr || self->id != "self") return false;
+  auto d = values_.attr(current_class_, layer->attr);
+  return d && d->kind == ModuleDesc::Leaf;
+}
+
 // Whether `stmts` (inside `block`) only initialise weights: torch.nn.init calls,
 // `pass`, locals those read (`fan_in = ...`, not read after `block`) and `if`s
 // of the same. `initializes` is set when one of them calls torch.nn.init.
@@ -5564,9 +5773,11 @@ bool Lowerer::initialization_only(ast::Seq<ast::StmtNode*> stmts, const ast::Nod
     if (auto* e = ast::as<ast::Expr>(s)) {
       auto* call = ast::as<ast::Call>(e->value);
       auto p = call ? resolve(call->func) : std::nullopt;
-      if (!p || !p->starts_with("torch.nn.init.")) return false;
-      initializes = true;
-      continue;
+      if ((p && p->starts_with("torch.nn.init.")) || (call && changes_layer_parameter(call))) {
+        initializes = true;
+        continue;
+      }
+      return false;
     }
     if (auto* i = ast::as<ast::If>(s)) {
       if (!initialization_only(i->body, block, initializes) || !initialization_only(i->orelse, block, initializes))
@@ -5586,6 +5797,7 @@ bool Lowerer::initialization_only(ast::Seq<ast::StmtNode*> stmts, const ast::Nod
 ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_init, bool) {
   const ast::FunctionDef* saved_function = current_function_;
   current_function_ = f;
+  std::map<std::string, std::string> saved_tensors = std::exchange(ctor_tensors_, {});
   struct Restore {
     const ast::FunctionDef*& slot;
     const ast::FunctionDef* value;
@@ -5604,6 +5816,7 @@ ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_i
   }
   c->decorator_list = b_.seq(decorators);
   c->body = b_.seq(rewrite_ctor_body(f->body, in_init));
+  ctor_tensors_ = std::move(saved_tensors);
   return c;
 }
 

@@ -1091,13 +1091,20 @@ def pytorch_parameter(layer, value, requires_grad=True, channels_last_rank=None)
     (C, 1, 1)): it is stored as it broadcasts against them, (1, 1, 1, C) for r = 4
     (_t2k_channels_last_broadcast), and load_torch_state_dict stores PyTorch's
     value the same way."""
-    value = ops.convert_to_tensor(value, dtype="float32")
+    # Integer and boolean buffers keep their dtype (Swin's relative position
+    # index is int64); floating ones are float32, PyTorch's default dtype.
+    value = ops.convert_to_tensor(value)
+    value_dtype = keras.backend.standardize_dtype(value.dtype)
+    if not (value_dtype.startswith(("int", "uint")) or value_dtype == "bool"):
+        value_dtype = "float32"
+        value = ops.cast(value, value_dtype)
     torch_shape = tuple(value.shape)
     if channels_last_rank is not None:
         value = ops.convert_to_tensor(_t2k_channels_last_broadcast(ops.convert_to_numpy(value), channels_last_rank))
     variable = layer.add_weight(
         shape=tuple(value.shape),
-        initializer=lambda shape, dtype=None: ops.cast(value, dtype or "float32"),
+        initializer=lambda shape, dtype=None: ops.cast(value, dtype or value_dtype),
+        dtype=value_dtype,
         trainable=bool(requires_grad),
     )
     if channels_last_rank is not None:
