@@ -92,6 +92,174 @@ def test_embedding_options_without_an_exact_form_are_errors(arg, message):
     assert_conversion_error(EMBEDDINGS.replace("nn.Embedding(20, 6)", f"nn.Embedding(20, 6, {arg})"), message)
 
 
+# --- EmbeddingBag (P65): bags of rows summed, averaged or maxed. Padding ids
+# are left out of their bag (not counted by mean, not candidates for max), an
+# empty bag is zeros, include_last_offset takes B + 1 offsets. randomize gives
+# the padding rows random values, so a padding id that counted would show.
+
+EMBEDDING_BAGS = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.sum = nn.EmbeddingBag(20, 6, mode="sum")
+        self.mean = nn.EmbeddingBag(20, 6, padding_idx=0, sparse=True)  # a gradient's storage
+        self.max = nn.EmbeddingBag(20, 6, mode="max", padding_idx=-1)
+        self.plain_max = nn.EmbeddingBag(20, 6, mode="max", norm_type=1.0)  # max_norm's p
+        self.weighted = nn.EmbeddingBag(20, 6, mode="sum", padding_idx=3)
+        self.csr = nn.EmbeddingBag(20, 6, mode="mean", include_last_offset=True, padding_idx=0)
+        self.csr_max = nn.EmbeddingBag(20, 6, mode="max", include_last_offset=True)
+        self.table = nn.Parameter(torch.randn(20, 4))
+
+    def forward(self, ids, offsets, weights):
+        starts = offsets[:-1]  # offsets: B + 1 entries, the last len(ids) (CSR)
+        return (self.sum(ids, starts), self.mean(ids, starts), self.max(ids, starts),
+                self.plain_max(ids, starts),
+                self.weighted(ids, starts, per_sample_weights=weights),
+                self.csr(ids, offsets), self.csr_max(ids, offsets),
+                self.mean(ids, offsets),  # offsets[-1] == len(ids): an empty last bag
+                F.embedding_bag(ids, self.table, starts, mode="max", padding_idx=3),
+                F.embedding_bag(ids, self.table, offsets, None, 2, False, "mean", False, None,
+                                True, 19),
+                F.embedding_bag(ids, self.table, starts, per_sample_weights=weights, mode="sum"))
+"""
+
+
+def bag_call(seed, lengths):
+    """(ids, offsets, per-sample weights) for bags of the given lengths: offsets
+    has len(lengths) + 1 entries, the last len(ids). Bag 1 is all 0 and a bag of
+    one id is 19 (padding only, for the bags padded by 0 or by 19); bags of 3 or
+    more mix other ids with 0, 3 and 19."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, 19, size=sum(lengths)).astype("int64")
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
+    for i, (start, n) in enumerate(zip(offsets, lengths)):
+        if i == 1:
+            ids[start:start + n] = 0
+        elif n == 1:
+            ids[start] = 19
+        elif n >= 3:
+            ids[start:start + 3] = rng.permutation([0, 3, 19])
+    weights = rng.normal(size=ids.shape).astype("float32")
+    return (ids, offsets, weights), {}
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_embedding_bags_of_offsets_reduce_as_pytorch(layout):
+    # Empty bags first, in the middle and last; bags of one id; long bags.
+    calls = [bag_call(1, [4, 2, 0, 5, 1, 3]), bag_call(2, [0, 3, 6, 0]),
+             bag_call(3, [7, 1, 4, 4, 5])]
+    check_calls(EMBEDDING_BAGS, "Net()", calls, layout=layout)
+
+
+EMBEDDING_BAGS_2D = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.sum = nn.EmbeddingBag(20, 6, mode="sum", include_last_offset=True)  # 2-D: no offsets
+        self.mean = nn.EmbeddingBag(20, 6)
+        self.padded_mean = nn.EmbeddingBag(20, 6, mode="mean", padding_idx=0)
+        self.max = nn.EmbeddingBag(20, 6, mode="max")
+        self.padded_max = nn.EmbeddingBag(20, 6, mode="max", padding_idx=0)
+        self.weighted = nn.EmbeddingBag(20, 6, mode="sum", padding_idx=-1)
+        self.table = nn.Parameter(torch.randn(20, 4))
+
+    def forward(self, ids, weights):
+        return (self.sum(ids), self.mean(ids), self.padded_mean(ids), self.max(ids),
+                self.padded_max(ids), self.weighted(ids, per_sample_weights=weights),
+                F.embedding_bag(ids, self.table, mode="max", padding_idx=-20),
+                F.embedding_bag(ids, self.table, padding_idx=3),
+                F.embedding_bag(ids, self.table, per_sample_weights=weights, mode="sum",
+                                padding_idx=0))
+"""
+
+
+def bag_rows(seed, shape):
+    """2-D ids: rows padded with 0 at the end, row 1 all padding, 3 and 19 about."""
+    a = ids(seed, shape)
+    a[1] = 0
+    a[0, 1], a[-1, 1] = 19, 3
+    return (a, np.random.default_rng(seed).normal(size=shape).astype("float32")), {}
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_embedding_bags_of_rows_reduce_as_pytorch(layout):
+    check_calls(EMBEDDING_BAGS_2D, "Net()", [bag_rows(1, (3, 7)), bag_rows(2, (4, 5))], layout=layout)
+
+
+def test_embedding_bag_gradients_skip_padding_ids():
+    """Training: a padding id adds no gradient to its row (left out of the bag); a
+    max bag's gradient goes to the row that gave the max, as in PyTorch."""
+    torch_model = load_module(EMBEDDING_BAGS, "torch_embedding_bags").Net()
+    randomize(torch_model, 0)
+    keras_ns = load_module(convert(EMBEDDING_BAGS, "channels_last"), "keras_embedding_bags")
+    keras_model = keras_ns.Net()
+    (x, offsets, weights), _ = bag_call(5, [4, 2, 0, 5, 1, 3])
+    tensors = [tf.constant(v) for v in (x, offsets, weights)]
+    keras_model(*tensors)
+    keras_ns.load_torch_state_dict(keras_model, torch_model.state_dict())
+    outs = torch_model(*[torch.from_numpy(v) for v in (x, offsets, weights)])
+    rng = np.random.default_rng(6)
+    scales = [rng.normal(size=tuple(o.shape)).astype("float32") for o in outs]
+    sum((o * torch.from_numpy(s)).sum() for o, s in zip(outs, scales)).backward()
+    names = ["sum", "mean", "max", "plain_max", "weighted", "csr", "csr_max"]
+    with tf.GradientTape() as tape:
+        loss = sum(tf.reduce_sum(o * s) for o, s in zip(keras_model(*tensors), scales))
+    variables = [getattr(keras_model, n).weight for n in names] + [keras_model.table]
+    grads = tape.gradient(loss, variables)
+    refs = [getattr(torch_model, n).weight.grad for n in names] + [torch_model.table.grad]
+    for name, grad, ref in zip(names + ["table"], grads, refs):
+        ref = ref.to_dense() if ref.is_sparse else ref  # sparse=True: same values
+        np.testing.assert_allclose(tf.convert_to_tensor(grad).numpy(), ref.numpy(), atol=1e-5,
+                                   err_msg=name)
+    assert not tf.convert_to_tensor(grads[1]).numpy()[0].any()  # mean's padding row 0
+
+
+def test_a_fresh_embedding_bag_has_a_zero_padding_row():
+    keras_ns = load_module(convert(EMBEDDING_BAGS, "channels_last"), "keras_embedding_bags_fresh")
+    model = keras_ns.Net()
+    assert not model.mean.weight.numpy()[0].any() and not model.max.weight.numpy()[19].any()
+    assert model.sum.weight.numpy()[0].any() and model.max.padding_idx == 19
+    config = model.csr.get_config()
+    assert config["include_last_offset"] and config["mode"] == "mean"
+    assert type(model.csr).from_config(config).padding_idx == 0
+
+
+def test_per_sample_weights_need_mode_sum_in_both():
+    """PyTorch raises at the call for per_sample_weights with mode "mean"; so
+    does the converted model (the forward cannot be equivalent otherwise)."""
+    source = EMBEDDING_BAGS.replace('mode="sum", padding_idx=3', 'mode="mean", padding_idx=3')
+    (x, offsets, weights), _ = bag_call(1, [4, 2, 3])
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        load_module(source, "torch_embedding_bags_mean").Net()(
+            *[torch.from_numpy(v) for v in (x, offsets, weights)])
+    keras_model = load_module(convert(source, "channels_last"), "keras_embedding_bags_mean").Net()
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        keras_model(*[tf.constant(v) for v in (x, offsets, weights)])
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ('6, mode="sum")', '6, mode="sum", max_norm=1.0)', "`max_norm=1.0` is not supported yet"),
+    ('6, mode="sum")', '6, mode="sum", scale_grad_by_freq=True)',
+     "`scale_grad_by_freq=True` is not supported yet"),
+    ('starts, mode="max", padding_idx=3)', 'starts, max_norm=2.0, mode="max")',
+     "`max_norm=2.0` is not supported yet"),
+    ('starts, mode="max", padding_idx=3)', 'starts, scale_grad_by_freq=True)',
+     "`scale_grad_by_freq=True` is not supported yet"),
+])
+def test_embedding_bag_options_without_an_exact_form_are_errors(old, new, message):
+    assert EMBEDDING_BAGS.count(old) == 1
+    assert_conversion_error(EMBEDDING_BAGS.replace(old, new), message)
+
+
+def test_an_embedding_bag_given_a_weight_tensor_fails_when_made():
+    """`_weight=` with a tensor is no compile-time constant: the converted code
+    checks it when the model is made, and says what is not supported."""
+    source = EMBEDDING_BAGS.replace('6, mode="sum")', '6, mode="sum", _weight=torch.zeros(20, 6))')
+    keras_ns = load_module(convert(source, "channels_last"), "keras_embedding_bags_weight")
+    with pytest.raises(ValueError, match="`_weight=` is not supported yet"):
+        keras_ns.Net()
+
+
 # --- F.scaled_dot_product_attention: a boolean attn_mask keeps the True scores
 # (the opposite of nn.MultiheadAttention's masks), a float one is added;
 # is_causal and scale.

@@ -383,6 +383,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     return pytorch_embedding(input, weight, padding_idx)
 
 
+@function("torch.nn.functional.embedding_bag", layout="torch")
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    # As nn.EmbeddingBag (nn_misc.py); the tensors offsets and per_sample_weights pass through.
+    require(max_norm is None, "`max_norm={max_norm}` is not supported yet")
+    require(scale_grad_by_freq == False, "`scale_grad_by_freq=True` is not supported yet")
+    ignore(norm_type, sparse)
+    return pytorch_embedding_bag(input, weight, offsets, mode=mode,
+                                 per_sample_weights=per_sample_weights,
+                                 include_last_offset=include_last_offset, padding_idx=padding_idx)
+
+
 @function("torch.var", layout="reduce", tensor="input", dims=("dim",))
 def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     # PyTorch divides by N - correction (default 1); keras.ops.var by N.

@@ -12,6 +12,9 @@ Facts (pitfalls.md):
 * P28: Embedding's padding_idx row is zero when made and gets no gradient; the
   lookup is the same (PyTorchEmbedding). Keras' mask_zero is not its translation.
   The loader stores weight as Embedding's `embeddings` (same shape).
+* P65: EmbeddingBag has no Keras layer: PyTorchEmbeddingBag keeps PyTorch's
+  `weight` and reduces bags with keras.ops segment sums/maxima (padding ids
+  left out, empty bags zero; see pytorch_embedding_bag).
 """
 
 
@@ -167,6 +170,21 @@ def Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, no
     if padding_idx is None:
         return layers.Embedding(num_embeddings, embedding_dim)
     return PyTorchEmbedding(num_embeddings, embedding_dim, padding_idx=padding_idx)
+
+
+@module("torch.nn.EmbeddingBag", layout="torch")
+def EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
+                 include_last_offset=False, padding_idx=None, device=None, dtype=None):
+    require(max_norm is None,
+            "`max_norm={max_norm}` is not supported yet (PyTorch renormalises the rows it looks up, in place)")
+    # Like nn.Embedding's: it changes only the gradients, but training would differ.
+    require(scale_grad_by_freq == False, "`scale_grad_by_freq=True` is not supported yet")
+    require(_weight is None, "`_weight=` is not supported yet")
+    # norm_type counts only with max_norm; sparse changes only the gradient's storage.
+    ignore(norm_type, sparse, device, dtype)
+    return PyTorchEmbeddingBag(num_embeddings, embedding_dim, mode=mode,
+                               include_last_offset=include_last_offset, padding_idx=padding_idx)
 
 
 @module("torch.nn.MultiheadAttention", layout="torch")

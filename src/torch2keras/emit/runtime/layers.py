@@ -842,6 +842,123 @@ class PyTorchEmbedding(layers.Embedding):
         return config
 
 
+def pytorch_embedding_bag(inputs, weight, offsets=None, mode="mean", per_sample_weights=None,
+                          include_last_offset=False, padding_idx=None):
+    """torch.nn.functional.embedding_bag: the sum, mean or max of each bag of rows
+    of `weight` (num_embeddings, embedding_dim); returns (B, embedding_dim).
+
+    Bags (nn.EmbeddingBag docs): `inputs` (B, N) is B bags of N ids, `offsets`
+    must be None; `inputs` (N,) is the bags one after another, bag i from
+    offsets[i] to offsets[i + 1] (the last one to N), or, with
+    `include_last_offset`, B + 1 offsets whose last ends bag B - 1 and should
+    be N (pytorch/pytorch#52851: for a smaller one PyTorch's CPU kernel stops a
+    "sum" there but divides a "mean" by the count to N and takes a "max" to N;
+    here every mode stops there). PyTorch raises when offsets[0] != 0 or an
+    offset is past N; those are data, not checked here. `per_sample_weights`
+    (the shape of `inputs`; mode "sum" only, as in PyTorch) scales each row.
+    Ids equal to `padding_idx` (negative: from the end, as PyTorch's C++ kernel
+    takes it) are left out of their bag: not summed, not counted by "mean", not
+    candidates for "max", so row padding_idx gets no gradient. An empty bag, or
+    one of padding ids only, is zeros in every mode.
+
+    The 1-D form reduces segments: position j is in bag (number of offsets <= j)
+    - 1 (searchsorted); positions in no bag go to one extra segment, dropped.
+    segment_max gives -inf or the lowest value for an empty segment; the bag's
+    count replaces that by 0. Shapes decide the path, so it traces once under
+    tf.function or jit; the number of bags is static when offsets' shape is.
+    """
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights is only supported for "
+                                  f"mode='sum' (got mode={mode!r}), as in PyTorch")
+    ids = inputs if keras.backend.standardize_dtype(inputs.dtype) in ("int32", "int64") else ops.cast(inputs, "int32")
+    rows = ops.take(weight, ids, axis=0)
+    if per_sample_weights is not None:
+        rows = rows * ops.expand_dims(ops.cast(per_sample_weights, rows.dtype), -1)
+    keep = None if padding_idx is None else ops.not_equal(ids, padding_idx % weight.shape[0])
+    if len(ids.shape) == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: if input is 2D, then offsets has to be None")
+        if keep is None:  # every id counts: a plain reduction over each row
+            return {"sum": ops.sum, "mean": ops.mean, "max": ops.max}[mode](rows, axis=1)
+        mask = ops.expand_dims(keep, -1)
+        count = ops.sum(ops.cast(mask, rows.dtype), axis=1)
+        if mode == "max":
+            total = ops.max(ops.where(mask, rows, float("-inf")), axis=1)
+        else:
+            total = ops.sum(ops.where(mask, rows, ops.zeros_like(rows)), axis=1)
+    elif len(ids.shape) == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
+        offsets = ops.cast(offsets, "int32")
+        bags = offsets.shape[0] if offsets.shape[0] is not None else ops.shape(offsets)[0]
+        if include_last_offset:
+            bags = bags - 1
+        positions = ops.arange(ops.shape(ids)[0], dtype="int32")
+        segments = ops.cast(ops.searchsorted(offsets, positions, side="right"), "int32") - 1
+        in_bag = segments < bags
+        if keep is not None:
+            in_bag = ops.logical_and(in_bag, keep)
+        segments = ops.where(in_bag, segments, bags)
+        count = ops.segment_sum(ops.cast(in_bag, rows.dtype), segments, num_segments=bags + 1)
+        count = ops.expand_dims(count[:bags], -1)
+        reduce = ops.segment_max if mode == "max" else ops.segment_sum
+        total = reduce(rows, segments, num_segments=bags + 1)[:bags]
+    else:
+        raise ValueError(f"embedding_bag: input has to be 1D or 2D, got shape {ids.shape}")
+    if mode == "mean":
+        return total / ops.maximum(count, 1)
+    if mode == "max":
+        return ops.where(count > 0, total, ops.zeros_like(total))
+    return total
+
+
+class PyTorchEmbeddingBag(layers.Layer):
+    """torch.nn.EmbeddingBag: PyTorch's `weight` (num_embeddings, embedding_dim)
+    under its name, so load_torch_state_dict copies it as it is; drawn from
+    N(0, 1) with row `padding_idx` zero, as PyTorch makes it (P28).
+
+    call(inputs, offsets=None, per_sample_weights=None) -> (B, embedding_dim):
+    `inputs` (B, N) ids, or (N,) ids with `offsets` (B,) or, with
+    `include_last_offset`, (B + 1,); see pytorch_embedding_bag for the bags,
+    `mode` ("sum", "mean" or "max"), the padding rule and empty bags.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, mode="mean", include_last_offset=False,
+                 padding_idx=None, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError("EmbeddingBag: padding_idx must be within num_embeddings")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.mode, self.include_last_offset = mode, include_last_offset
+        # Stored from 0 up, as nn.EmbeddingBag stores it.
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        normal = keras.initializers.RandomNormal(0.0, 1.0)
+
+        def initializer(shape, dtype=None):
+            value = normal(shape, dtype=dtype)
+            if padding_idx is None:
+                return value
+            return ops.where(_t2k_padding_row(shape[0], padding_idx), ops.zeros_like(value), value)
+
+        self.weight = self.add_weight(shape=(num_embeddings, embedding_dim), initializer=initializer,
+                                      name="weight")
+
+    def call(self, inputs, offsets=None, per_sample_weights=None):
+        return pytorch_embedding_bag(inputs, self.weight, offsets, self.mode, per_sample_weights,
+                                     self.include_last_offset, self.padding_idx)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_embeddings=self.num_embeddings, embedding_dim=self.embedding_dim,
+                      mode=self.mode, include_last_offset=self.include_last_offset,
+                      padding_idx=self.padding_idx)
+        return config
+
+
 class PyTorchTiedDense(layers.Layer):
     """An nn.Linear whose weight is an nn.Embedding's (weight tying): y = x E^T + b
     with E the embedding's (num_embeddings, embedding_dim) table, so one variable
