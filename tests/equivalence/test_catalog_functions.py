@@ -91,6 +91,11 @@ CASES = [
     ("torch.clamp(x, max=0.2) + torch.clamp(x, min=-0.1) + torch.clip(x, -0.3, 0.3)", (2, 3, 5, 6)),
     ("x.matmul(x.transpose(2, 3))", (2, 3, 5, 6)),
     ("x + x.new_zeros((5, 6)) + x.new_zeros(2, 4, 1, 1)", (2, 3, 5, 6)),
+    # x.to(device / dtype / tensor): a device is no change, a dtype a cast.
+    ("x.to(x.device) + x.to(torch.float64).float() + x.to(x) + x.cpu() + x.to('cpu', torch.float32) "
+     "+ x.to(dtype=torch.float16).to(x.dtype) + torch.zeros(5, 6, device=x.device).to(torch.device('cpu'))",
+     (2, 3, 5, 6)),
+    ("(x > 0).to(x.dtype) * 2 + x.to(torch.long).to(x)", (2, 3, 5, 6)),
     # meshgrid: PyTorch's default indexing is "ij", Keras' "xy".
     ("x * torch.stack(torch.meshgrid(torch.arange(5.0), torch.arange(6.0)))[0] + "
      "torch.meshgrid([torch.arange(5.0), torch.arange(6.0)], indexing='xy')[1].transpose(0, 1)",
@@ -131,6 +136,14 @@ def test_boolean_arithmetic_without_an_exact_form_is_an_error(expr, message):
     from harness import assert_conversion_error
 
     assert_conversion_error(TEMPLATE.format(expr=expr), message)
+
+
+def test_to_with_an_argument_of_unknown_kind_is_an_error():
+    from harness import assert_conversion_error
+
+    # A dtype or a device in a variable the converter cannot see through.
+    assert_conversion_error(TEMPLATE.format(expr="x.to(self.target)"),
+                            "cannot tell whether `self.target` is a device, a dtype or a tensor")
 
 
 def test_reading_a_converted_layers_settings_is_an_error():

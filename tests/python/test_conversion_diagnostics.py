@@ -118,6 +118,19 @@ def test_errors_inside_left_out_code_are_not_reported():
     assert codes(r) == ["T2K106"] and "left out function `resize`" in r.diagnostics[0].message
 
 
+def test_state_dict_hook_methods_are_left_out():
+    r = convert("class N(nn.Module):\n"
+                "    def forward(self, x):\n"
+                "        return x\n"
+                "    def _load_from_state_dict(self, state_dict, prefix, *args):\n"
+                "        # renames legacy keys\n"
+                "        state_dict[prefix + 'w'] = state_dict.pop(prefix + 'old')\n"
+                "        super()._load_from_state_dict(state_dict, prefix, *args)\n")
+    assert r.ok and codes(r) == ["T2K106"]
+    assert "left out method `_load_from_state_dict` of class `N`: a PyTorch state_dict hook" in r.diagnostics[0].message
+    assert "_load_from_state_dict" not in r.code and "legacy keys" not in r.code
+
+
 def test_telemetry_call_is_dropped_with_a_note():
     r = convert("class N(nn.Module):\n"
                 "    def __init__(self):\n"

@@ -265,6 +265,10 @@ ConstValue const_eval(const ast::ExprNode* expr, const ConstEnv& env) {
       auto* c = static_cast<const ast::Call*>(expr);
       auto* f = ast::as<ast::Name>(c->func);
       if (f == nullptr || !c->keywords.empty()) return ConstValue::unknown();
+      if (env.call_exprs) {
+        std::vector<const ast::ExprNode*> exprs(c->args.begin(), c->args.end());
+        if (auto r = env.call_exprs(f->id, exprs)) return *r;
+      }
       std::vector<ConstValue> args;
       for (ast::ExprNode* a : c->args) {
         if (ast::is<ast::Starred>(a)) return ConstValue::unknown();

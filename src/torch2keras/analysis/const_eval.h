@@ -52,6 +52,10 @@ struct ConstEnv {
   std::function<std::optional<ConstValue>(std::string_view name,
                                           const std::vector<ConstValue>& args)>
       call;
+  // Tried first for a call of a plain name, with the argument expressions as
+  // written (predicates about what an argument is, not its value).
+  std::function<std::optional<ConstValue>(std::string_view name, const std::vector<const ast::ExprNode*>& args)>
+      call_exprs;
 };
 
 ConstValue const_eval(const ast::ExprNode* expr, const ConstEnv& env);

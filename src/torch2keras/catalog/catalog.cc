@@ -159,6 +159,10 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
       } else if (kw->arg == "spatial_size") {
         if (auto* s = as_str(kw->value)) entry->spatial_size = std::string(s->value.text);
         else problems_.push_back(where + "spatial_size= takes a string");
+      } else if (kw->arg == "settings") {
+        auto v = analysis::literal_value(kw->value);
+        if (v.kind != analysis::ConstValue::Kind::Tuple) problems_.push_back(where + "settings= takes a tuple of names");
+        for (auto& item : v.items) entry->settings.push_back(item.text);
       } else if (kw->arg == "dims") {
         auto v = analysis::literal_value(kw->value);
         for (auto& item : v.items) entry->dim_params.push_back(item.text);
@@ -195,6 +199,12 @@ const Entry* Catalog::find_function(std::string_view torch_path) const {
 const Entry* Catalog::find_parameter(std::string_view keras_callee, std::string_view torch_param) const {
   auto it = parameters_.find(std::string(keras_callee) + "." + std::string(torch_param));
   return it == parameters_.end() ? nullptr : it->second;
+}
+
+bool Catalog::is_dtype_name(std::string_view name) const {
+  for (const auto& [path, dtype] : dtypes_)
+    if (dtype == name) return true;
+  return false;
 }
 
 const Entry* Catalog::find_build(std::string_view torch_path) const {

@@ -53,6 +53,9 @@ struct Entry {
   // Module: the runtime class (emit/runtime/layers.py) a subclass of this torch.nn
   // class derives from, with PyTorch's attributes ("PyTorchLayerNorm"); "" if none.
   std::string subclass_base;
+  // Module: PyTorch attributes the Keras layer keeps under the same names and
+  // values (`settings=("hidden_size", ...)`): forward code may read them.
+  std::vector<std::string> settings;
   // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
   bool returns_list = false;
   // Function/Method: PyTorch returns a view sharing the input's storage
@@ -90,6 +93,8 @@ class Catalog {
   const std::string* initializer_attribute(std::string_view keras_callee, std::string_view torch_param) const;
   // The Keras dtype name of a torch dtype ("torch.long" -> "int64", dtypes.py), or null.
   const std::string* find_dtype(std::string_view torch_path) const;
+  // Whether `name` is a Keras dtype name some torch dtype maps to ("float32").
+  bool is_dtype_name(std::string_view name) const;
   // True when `path` names a torch.nn class or torch function the catalog maps,
   // or one of the containers (torch.nn.Sequential...): used for star imports.
   bool knows_path(std::string_view path) const;

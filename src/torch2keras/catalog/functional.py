@@ -516,6 +516,14 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return keras.random.uniform(pytorch_size(size))
 
 
+@function("torch.device", layout="value")
+def device(type, index=None):
+    # A device names where tensors live: the string is all `.to(...)` reads (Keras
+    # places tensors itself).
+    ignore(index)
+    return type
+
+
 @function("torch._assert", layout="value")
 def _assert(condition, message):
     # A check of Python values (sizes known when the model is traced) raises as

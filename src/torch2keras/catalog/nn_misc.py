@@ -172,7 +172,8 @@ def Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, no
     return PyTorchEmbedding(num_embeddings, embedding_dim, padding_idx=padding_idx)
 
 
-@module("torch.nn.EmbeddingBag", layout="torch")
+@module("torch.nn.EmbeddingBag", layout="torch",
+        settings=("num_embeddings", "embedding_dim", "mode", "include_last_offset", "padding_idx"))
 def EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
@@ -187,7 +188,8 @@ def EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                                include_last_offset=include_last_offset, padding_idx=padding_idx)
 
 
-@module("torch.nn.MultiheadAttention", layout="torch")
+@module("torch.nn.MultiheadAttention", layout="torch",
+        settings=("embed_dim", "num_heads", "dropout", "batch_first", "kdim", "vdim"))
 def MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                        add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                        dtype=None):
@@ -238,7 +240,7 @@ def TransformerDecoder(decoder_layer, num_layers, norm=None):
     return PyTorchTransformerDecoder(decoder_layer, num_layers, norm=norm)
 
 
-@module("torch.nn.Transformer", layout="torch")
+@module("torch.nn.Transformer", layout="torch", settings=("d_model", "nhead", "batch_first"))
 def Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                 dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
                 custom_decoder=None, layer_norm_eps=1e-05, batch_first=False, norm_first=False,

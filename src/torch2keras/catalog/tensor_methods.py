@@ -197,6 +197,37 @@ def data(self):
     return self
 
 
+@attribute("device", layout="value")
+def device(self):
+    # Where the tensor lives; only ever passed on to `.to(...)` / `device=` (ignored).
+    return self.device
+
+
+@method("to", alias=True, layout="any")
+def to(self, target=None, dtype=None, non_blocking=False, copy=False, memory_format=None, device=None):
+    # PyTorch's three forms: x.to(device[, dtype]), x.to(dtype), x.to(other) (other's
+    # dtype and device). Keras places tensors itself: a device is no change. A
+    # target that is none of these at conversion time is an error, never a guess.
+    ignore(non_blocking, copy, memory_format, device)
+    if is_dtype(target):
+        return ops.cast(self, target)
+    if is_tensor(target):
+        return ops.cast(self, target.dtype)
+    require(not given(target) or is_device(target),
+            "cannot tell whether `{target}` is a device, a dtype or a tensor; write "
+            "`device=` or `dtype=`")
+    if given(dtype):
+        return ops.cast(self, dtype)
+    return self
+
+
+@method("cuda", "cpu", alias=True, layout="any")
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    # Keras places tensors itself.
+    ignore(device, non_blocking, memory_format)
+    return self
+
+
 @attribute("requires_grad", layout="value")
 def requires_grad(self):
     # Keras tensors carry no autograd flag; gradients are taken with a GradientTape /

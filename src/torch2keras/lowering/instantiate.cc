@@ -212,6 +212,23 @@ class Instantiator {
     e.call = [](std::string_view fn, const std::vector<ConstValue>& args) -> std::optional<ConstValue> {
       return predicate(fn, args);
     };
+    // is_tensor(x), is_dtype(x), is_device(x): what the argument bound to x is.
+    e.call_exprs = [this](std::string_view fn,
+                          const std::vector<const ast::ExprNode*>& args) -> std::optional<ConstValue> {
+      if (fn != "is_tensor" && fn != "is_dtype" && fn != "is_device") return std::nullopt;
+      auto* n = args.size() == 1 ? ast::as<ast::Name>(args[0]) : nullptr;
+      auto it = n != nullptr ? bindings_.find(std::string(n->id)) : bindings_.end();
+      if (it == bindings_.end() || it->second.expr == nullptr) return ConstValue::unknown();
+      const ast::ExprNode* x = it->second.expr;
+      ConstValue v = it->second.value;
+      // A torch dtype (lowered to its Keras name) or a `.dtype` (`x.dtype`).
+      auto* attr = ast::as<ast::Attribute>(x);
+      bool dtype = (v.kind == ConstValue::Kind::Str && catalog::Catalog::instance().is_dtype_name(v.text)) ||
+                   (attr != nullptr && attr->attr == "dtype");
+      if (fn == "is_dtype") return ConstValue::boolean(dtype);
+      if (fn == "is_tensor") return ConstValue::boolean(req_.is_tensor && req_.is_tensor(x));
+      return ConstValue::boolean(!dtype && req_.is_device && req_.is_device(x));
+    };
     return e;
   }
 

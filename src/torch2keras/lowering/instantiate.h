@@ -39,6 +39,9 @@ struct InstantiateRequest {
   // Whether an argument is a sequence of sizes (`x.size()`, lowered to
   // ops.shape(x)): alone, it is the whole `*shape`, as in x.view(y.size()).
   std::function<bool(const ast::ExprNode*)> is_sequence;
+  // Whether an argument names a device (`x.device`, "cuda", a `device` variable):
+  // the catalog's is_device(x). May be empty (never a device).
+  std::function<bool(const ast::ExprNode*)> is_device;
   bool channels_last = true;
   int rank = 0;  // the tensor rank, for SPATIAL_AXES
 };

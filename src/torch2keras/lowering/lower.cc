@@ -2844,6 +2844,18 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     auto* c = ast::as<ast::Call>(e);
     return c != nullptr && syntax::unparse(c->func) == "ops.shape";
   };
+  // A device: a string (PyTorch takes dtypes only as torch.* objects, which are
+  // lowered to their Keras names and excluded by the catalog), `<tensor>.device`,
+  // or a variable named for one (`device`, `self.device`, `dev`).
+  req.is_device = [&args](const ast::ExprNode* e) {
+    for (const Val& v : args)
+      if (v.expr == e && v.fact.tensor()) return false;
+    if (auto* c = ast::as<ast::Constant>(e)) return c->value.kind == ast::ConstantValue::Kind::Str;
+    std::string_view name;
+    if (auto* n = ast::as<ast::Name>(e)) name = n->id;
+    if (auto* a = ast::as<ast::Attribute>(e)) name = a->attr;
+    return name == "dev" || name.ends_with("device");
+  };
   for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   req.rank = rank;
   InstantiateResult r = instantiate(req, b_);
@@ -3014,6 +3026,12 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       // settings under Keras' names and shapes (kernel is weight transposed); the
       // catalog knows how to read some parameters in PyTorch's shape.
       if (std::optional<ModuleDesc> d = module_of(a->value); d && d->kind == ModuleDesc::Leaf) {
+        // A setting the Keras layer keeps under PyTorch's name (self.lstm.hidden_size).
+        if (std::find(d->entry->settings.begin(), d->entry->settings.end(), a->attr) != d->entry->settings.end()) {
+          auto* c = b_.clone(a);
+          c->value = lower_expr(a->value).expr;
+          return {c, {}};
+        }
         if (const Entry* entry = catalog_.find_parameter(keras_layer_callee(*d), a->attr)) {
           InstantiateRequest req;
           req.entry = entry;
@@ -5889,6 +5907,17 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
     }
     if (f->name == "forward") {
       body.push_back(unit(&cls, f).lowered);
+      continue;
+    }
+    // PyTorch's state_dict hooks (torchvision's MLPBlock renames legacy keys): Keras
+    // never calls them; load_torch_state_dict reads the keys the model has now.
+    if (f->name == "_load_from_state_dict" || f->name == "_save_to_state_dict") {
+      forget_diagnostics_in(f);
+      error(diag::Kind::DroppedCode, f,
+            "left out method `" + std::string(f->name) + "` of class `" + std::string(cls.node->name) +
+                "`: a PyTorch state_dict hook, which Keras never calls (load_torch_state_dict reads the "
+                "state_dict keys of the current model)");
+      out_.left_out.emplace_back(f->loc.lineno - 1, f->loc.end_lineno);  // its comments go too
       continue;
     }
     body.push_back(rewrite_function(f, f->name == "__init__", true));
