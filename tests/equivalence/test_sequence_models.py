@@ -469,6 +469,9 @@ class Net(nn.Module):
     (True, False, False, True, '"relu"'),    # enable_nested_tensor=False
     (True, True, True, True, '"relu"'),      # norm_first: no nested path
     (False, False, True, True, '"gelu"'),    # sequence first: no nested path
+    (True, False, True, True, "F.gelu"),     # PyTorch's F.gelu / F.relu qualify as values
+    (True, False, True, True, "F.relu"),
+    (True, False, True, True, "torch.relu"),  # torch.relu is not F.relu: no nested path
 ])
 def test_transformer_encoder_matches_pytorch_padded_positions_included(
         batch_first, norm_first, nested, mask_check, activation):

@@ -11,10 +11,16 @@ Facts (pitfalls.md):
 """
 
 
-@function("torch.relu", "torch.nn.functional.relu",
-          layout="any")
+@function("torch.nn.functional.relu", layout="any")
 def relu(input, inplace=False):
     ignore(inplace)
+    return ops.relu(input)
+
+
+# Its own entry: a function value of its own (F.relu passed as an activation takes
+# PyTorch's transformer fast path, torch.relu does not).
+@function("torch.relu", layout="any")
+def torch_relu(input):
     return ops.relu(input)
 
 

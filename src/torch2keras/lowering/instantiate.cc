@@ -435,7 +435,11 @@ class Instantiator {
     if (def->args->kwarg) bind_name(def->args->kwarg);
     std::string torch_path = req_.entry->keys.empty() ? std::string(def->name) : req_.entry->keys[0];
     std::vector<ast::StmtNode*> body;
-    body.push_back(b_.expr_stmt(b_.string("`" + torch_path + "` with PyTorch's arguments, as a Keras layer.")));
+    // The first words name the torch function or class: the runtime recognises
+    // F.relu / F.gelu passed as values by them (_t2k_relu_or_gelu).
+    bool module = req_.entry->kind == catalog::EntryKind::Module;
+    body.push_back(b_.expr_stmt(b_.string("`" + torch_path + "` with PyTorch's arguments, " +
+                                          (module ? "as a Keras layer." : "in Keras."))));
     for (ast::StmtNode* stmt : def->body) {
       if (auto* e = ast::as<ast::Expr>(stmt)) {
         auto* call = ast::as<ast::Call>(e->value);

@@ -5422,6 +5422,9 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     // A torch.nn class used as a value (`norm_layer = nn.BatchNorm2d`): its factory.
     if (auto p = resolve(e)) {
       if (const Entry* entry = catalog_.find_module(*p)) return b_.name(factory(entry));
+      // A torch function used as a value (`activation=F.gelu`): its catalog entry
+      // as a function with PyTorch's signature.
+      if (const Entry* entry = catalog_.find_function(*p)) return b_.name(factory(entry));
       // torch.float32: the Keras dtype name (catalog/dtypes.py).
       if (const std::string* dtype = is_torch_path(*p) ? catalog_.find_dtype(*p) : nullptr) return b_.string(*dtype);
     }

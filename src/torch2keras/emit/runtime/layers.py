@@ -313,6 +313,11 @@ def _t2k_relu_or_gelu(activation):
     F.relu, F.gelu, an nn.ReLU or an nn.GELU (as converted)."""
     if isinstance(activation, str):
         return activation in ("relu", "gelu")
+    # F.relu / F.gelu passed as values are converted to functions whose docstring
+    # names them first (the engine's factories for torch functions).
+    doc = getattr(activation, "__doc__", None) or ""
+    if doc.startswith(("`torch.nn.functional.relu`", "`torch.nn.functional.gelu`")):
+        return True
     if isinstance(activation, layers.ReLU):
         return activation.max_value is None and not activation.negative_slope and not activation.threshold
     if isinstance(activation, layers.Activation):
