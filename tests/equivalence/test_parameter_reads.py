@@ -146,3 +146,20 @@ def test_constructor_tensor_method_without_entry_is_an_error():
     result = torch2keras.convert(source, filename="model.py")
     assert not result.ok
     assert any("tensor method `.cumprod()` is not supported yet" in d.message for d in result.diagnostics)
+
+
+def test_reading_a_converted_layer_in_constructor_code_is_an_error():
+    # Outside a weight-initialisation block (dropped whole), the value is used.
+    source = READS.replace("        self.ln = nn.LayerNorm(5)\n",
+                           "        self.ln = nn.LayerNorm(5)\n        self.width = self.fc.out_features * 2\n")
+    result = torch2keras.convert(source, filename="model.py")
+    assert not result.ok
+    assert any("reading `self.fc.out_features` of a converted `torch.nn.Linear` in constructor code" in d.message
+               for d in result.diagnostics), [d.message for d in result.diagnostics]
+    # A declared setting of a runtime layer is read as it is.
+    kept = torch2keras.convert(WINDOW.replace("self.heads = heads\n", "self.heads = heads\n        self.n = 1\n")
+                               .replace("self.qkv = nn.Linear(dim, dim * 3)",
+                                        "self.qkv = nn.Linear(dim, dim * 3)\n        self.gru = nn.GRU(dim, 3)\n"
+                                        "        self.n = self.gru.hidden_size"), filename="model.py")
+    assert kept.ok, [d.message for d in kept.diagnostics]
+    assert "self.n = self.gru.hidden_size" in kept.code

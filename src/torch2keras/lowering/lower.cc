@@ -5413,6 +5413,16 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     return result;
   }
   if (auto* a = ast::as<ast::Attribute>(e)) {
+    // self.fc.in_features, self.qkv.bias in constructor code: a converted layer
+    // keeps its settings and weights under Keras' names (its declared settings aside).
+    if (auto* owner = ast::as<ast::Attribute>(a->value); owner && current_class_ != nullptr && a->ctx == ast::ExprContext::Load)
+      if (auto* self = ast::as<ast::Name>(owner->value); self && self->id == "self")
+        if (auto d = values_.attr(current_class_, owner->attr); d && d->kind == ModuleDesc::Leaf && d->entry != nullptr &&
+            std::find(d->entry->settings.begin(), d->entry->settings.end(), a->attr) == d->entry->settings.end())
+          error(diag::Kind::UnsupportedConstruct, e,
+                "reading `" + syntax::unparse(e) + "` of a converted `" + d->entry->keys[0] +
+                    "` in constructor code is not supported yet: its Keras layer keeps weights and settings "
+                    "under other names and shapes");
     if (ast::Attribute* c = keras_attribute(a)) {
       bool seen = false;
       for (auto& r : out_.renames) seen = seen || r.first == a->attr;
