@@ -64,8 +64,19 @@ TEST(Wrap, HeadersWrapTheirParameters) {
             "    pass\n");
 }
 
+TEST(Wrap, TrailingCommentFollowsTheClosingBracket) {
+  // As black does: the code wraps, the comment ends its last line.
+  EXPECT_EQ(wrap("x = function_with_a_long_name(argument_one, argument_two)  # note\n", 40),
+            "x = function_with_a_long_name(\n"
+            "    argument_one, argument_two\n"
+            ")  # note\n");
+  // Code that fits without its comment stays on its line.
+  std::string fits = "x = f(argument_one, argument_two)  # a comment that makes the line long\n";
+  EXPECT_EQ(wrap(fits, 40), fits);
+}
+
 TEST(Wrap, CommentsStringsAndBracketlessLinesStay) {
-  std::string commented = "x = function_with_a_long_name(argument_one, argument_two)  # keep\n";
+  std::string commented = "x = function_with_a_long_name(\n    # own line\n    argument_one, argument_two)\n";
   EXPECT_EQ(wrap(commented, 20), commented);
   std::string doc = "'''a long docstring line (with brackets, and commas) that is long'''\n";
   EXPECT_EQ(wrap(doc, 20), doc);

@@ -2,6 +2,7 @@
 #include "torch2keras/syntax/wrap.h"
 
 #include <cstddef>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -93,8 +94,14 @@ std::string wrap_long_lines(std::string_view source, int width) {
   lexer.tokenize(tokens, &comments);
   if (tokens.empty() || tokens.back().kind == TokenKind::ERRORTOKEN) return std::string(source);
 
+  // Lines with a comment: a trailing one moves to the end of the wrapped code (as
+  // black does); a line holding another is left as it is.
+  std::map<int32_t, std::string_view> trailing;
   std::set<int32_t> commented;
-  for (const Comment& c : comments) commented.insert(c.lineno);
+  for (const Comment& c : comments) {
+    if (c.own_line) commented.insert(c.lineno);
+    else trailing[c.lineno] = c.text;
+  }
   // Physical lines: where each starts.
   std::vector<std::size_t> line_start{0};
   for (std::size_t k = 0; k < source.size(); ++k)
@@ -136,7 +143,19 @@ std::string wrap_long_lines(std::string_view source, int width) {
     }
     const std::vector<Tok>& toks = wrap[next].second;
     int indent = static_cast<int>(toks.front().begin - line_start[l]);
+    auto comment = trailing.find(number);
+    // Without its comment the line may fit.
+    if (comment != trailing.end() && toks.back().end - line_start[l] <= static_cast<std::size_t>(width)) {
+      out += physical;
+      continue;
+    }
     wrapper.emit(toks, 0, toks.size(), indent, "");
+    if (comment != trailing.end()) {
+      out.pop_back();  // the newline
+      out += "  ";
+      out += comment->second;
+      out += '\n';
+    }
   }
   return out;
 }
