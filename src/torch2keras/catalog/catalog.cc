@@ -149,7 +149,9 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
       } else if (kw->arg == "returns") {
         auto* v = as_str(kw->value);
         entry->returns_list = v != nullptr && v->value.text == "list";
-        if (!entry->returns_list) problems_.push_back(where + "returns= takes \"list\"");
+        entry->returns_bool = v != nullptr && v->value.text == "bool";
+        if (!entry->returns_list && !entry->returns_bool)
+          problems_.push_back(where + "returns= takes \"list\" or \"bool\"");
       } else if (kw->arg == "view") {
         entry->view = analysis::literal_value(kw->value).truth().value_or(false);
       } else if (kw->arg == "alias") {

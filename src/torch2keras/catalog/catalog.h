@@ -58,6 +58,9 @@ struct Entry {
   std::vector<std::string> settings;
   // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
   bool returns_list = false;
+  // Function/Method: the value is a boolean tensor (`x.bool()`, comparisons),
+  // `returns="bool"`: PyTorch promotes it in arithmetic, TensorFlow does not.
+  bool returns_bool = false;
   // Function/Method: PyTorch returns a view sharing the input's storage
   // (`view=True`: view, permute, x[...]); an in-place change of one changes the
   // other (P48).

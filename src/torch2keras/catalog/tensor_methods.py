@@ -176,7 +176,7 @@ def int(self):
     return ops.cast(self, "int32")
 
 
-@method("bool", layout="any")
+@method("bool", layout="any", returns="bool")
 def bool(self):
     return ops.cast(self, "bool")
 
@@ -211,7 +211,7 @@ def to(self, target=None, dtype=None, non_blocking=False, copy=False, memory_for
     ignore(non_blocking, copy, memory_format, device)
     if is_dtype(target):
         return ops.cast(self, target)
-    if is_tensor(target):
+    if is_tensor(target) and not is_device(target):
         return ops.cast(self, target.dtype)
     require(not given(target) or is_device(target),
             "cannot tell whether `{target}` is a device, a dtype or a tensor; write "

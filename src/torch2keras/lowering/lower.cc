@@ -544,8 +544,16 @@ class Lowerer {
   Fact apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
   Fact fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
   Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
-  Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr);
-  Fact demand_torch(Fact f, ast::ExprNode*& expr);
+  // The tensor `expr` (fact f) in the layout asked for, converting it if needed;
+  // the result keeps f's dtype facts (boolean).
+  Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr) { return same_dtype(f, demand_cl_layout(f, rank, expr)); }
+  Fact demand_torch(Fact f, ast::ExprNode*& expr) { return same_dtype(f, demand_torch_layout(f, expr)); }
+  Fact same_dtype(const Fact& from, Fact to) {
+    if (to.tensor()) to.boolean = resolved(from).boolean;
+    return to;
+  }
+  Fact demand_cl_layout(Fact f, int rank, ast::ExprNode*& expr);
+  Fact demand_torch_layout(Fact f, ast::ExprNode*& expr);
   // --io-layout keras: the outer model takes and returns image-like tensors (3 to 5
   // axes, as verify counts them) channels-last (with --layout channels_first too).
   bool keras_io() const { return frame_ != nullptr && frame_->top_level && !opt_.io_torch; }
@@ -963,6 +971,8 @@ class Lowerer {
   // Attributes holding converted layers whose parameters forward code reads
   // (`self.qkv.weight`): their constructors build them (catalog @build).
   std::set<std::string> read_parameters_;
+  // Methods only `self.apply(...)` runs (weight initialisation): left out.
+  std::set<std::string> init_only_methods_;
   std::map<const Entry*, std::string> factories_;
   std::vector<ast::StmtNode*> factory_defs_;
   std::set<std::string> internal_classes_;  // passed as values: used inside other models
@@ -986,7 +996,7 @@ Fact Lowerer::resolved(Fact f) const {
   return r;
 }
 
-Fact Lowerer::demand_cl(Fact f, int rank, ast::ExprNode*& expr) {
+Fact Lowerer::demand_cl_layout(Fact f, int rank, ast::ExprNode*& expr) {
   f = resolved(f);
   if (f.kind == Fact::Flat) f = demand_torch(f, expr);
   if (f.kind == Fact::Perm && opt_.channels_last && rank >= 3 && f.rank == rank) {
@@ -1065,7 +1075,7 @@ Fact Lowerer::demand_as(const Fact& want, Fact f, ast::ExprNode*& expr) {
   return want.kind == Fact::CL ? demand_cl(f, want.rank, expr) : demand_torch(f, expr);
 }
 
-Fact Lowerer::demand_torch(Fact f, ast::ExprNode*& expr) {
+Fact Lowerer::demand_torch_layout(Fact f, ast::ExprNode*& expr) {
   f = resolved(f);
   if (f.kind == Fact::Pending) {
     frame_->unit->params[static_cast<std::size_t>(f.param)] = Fact::torch();
@@ -2847,9 +2857,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   // A device: a string (PyTorch takes dtypes only as torch.* objects, which are
   // lowered to their Keras names and excluded by the catalog), `<tensor>.device`,
   // or a variable named for one (`device`, `self.device`, `dev`).
-  req.is_device = [&args](const ast::ExprNode* e) {
+  req.is_device = [&args, this](const ast::ExprNode* e) {
+    // A known tensor is not a device; a parameter whose kind is open may be one.
     for (const Val& v : args)
-      if (v.expr == e && v.fact.tensor()) return false;
+      if (Fact f = resolved(v.fact); v.expr == e && (f.kind == Fact::Torch || f.kind == Fact::CL)) return false;
     if (auto* c = ast::as<ast::Constant>(e)) return c->value.kind == ast::ConstantValue::Kind::Str;
     std::string_view name;
     if (auto* n = ast::as<ast::Name>(e)) name = n->id;
@@ -2864,7 +2875,10 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     return {call, out};
   }
   for (auto& h : r.helpers) out_.helpers.insert(h);
-  out.boolean = false;  // what a catalog form returns is not known to be boolean
+  // A boolean result: the entry says so, or a view (same dtype) or the input
+  // itself (`.contiguous()`, `.to(device)`) of a boolean tensor.
+  out.boolean = entry->returns_bool ||
+                (primary != nullptr && resolved(primary->fact).boolean && (entry->view || r.expr == primary->expr));
   // Size symbols: a view's result has the ones regroup gave it, an alias its input's.
   if (entry->alias && primary != nullptr && out.tensor()) out.dims = resolved(primary->fact).dims;
   else if (entry->layout != Layout::Reshape) out.dims.clear();
@@ -3169,7 +3183,10 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         return {s, ast::is<ast::Slice>(s->slice) ? f : f.element()};
       }
       if (f.tensor()) {
-        if (std::optional<Val> picked = take_index(s, f, v.expr)) return *picked;
+        if (std::optional<Val> picked = take_index(s, f, v.expr)) {
+          picked->fact.boolean = f.boolean;  // items keep the dtype
+          return *picked;
+        }
         bool listed = ast::is<ast::List>(s->slice);
         if (auto* t = ast::as<ast::Tuple>(s->slice))
           for (const ast::ExprNode* i : t->elts) listed = listed || ast::is<ast::List>(i);
@@ -3186,6 +3203,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         // x[:, c], x[:, a:b, ::2]: the channel index moves last (x[..., c]).
         if (std::optional<Fact> g = index_channels_last(s, f.rank)) {
           s->value = v.expr;
+          g->boolean = f.boolean;
           return {s, *g};
         }
       }
@@ -3201,7 +3219,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       // known fails loudly in the gather.
       if (Fact g = resolved(idx.fact); f.tensor() && g.tensor() && !g.boolean && !ast::is<ast::Tuple>(s->slice)) {
         demand_torch(g, idx.expr);
-        return {b_.call("ops.take", {v.expr, idx.expr}, {b_.keyword("axis", b_.integer(0))}), Fact::torch()};
+        Fact rows = Fact::torch();
+        rows.boolean = f.boolean;
+        return {b_.call("ops.take", {v.expr, idx.expr}, {b_.keyword("axis", b_.integer(0))}), rows};
       }
       if (Fact g = resolved(idx.fact); g.kind == Fact::Torch || g.kind == Fact::CL) tensor_index = true;
       if (f.tensor() && tensor_index)
@@ -3209,7 +3229,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
               "indexing a tensor with a tensor is not supported: a boolean mask gives a shape that depends "
               "on the data, which a compiled graph cannot hold (use torch.where(mask, x, y)), and an index "
               "tensor is a gather (torch.index_select / torch.gather)");
-      return {s, f.tensor() ? Fact::torch() : Fact{}};
+      Fact item = f.tensor() ? Fact::torch() : Fact{};
+      item.boolean = f.tensor() && f.boolean;  // items keep the dtype
+      return {s, item};
     }
     case ast::NodeKind::Tuple:
     case ast::NodeKind::List: {
@@ -5509,6 +5531,26 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
                   "dropped `" + *p + "(...)`: load_torch_state_dict sets the weights");
             continue;
           }
+          // `self.fc.bias.data.zero_()`: an in-place start value for a converted
+          // layer's parameter, which load_torch_state_dict sets.
+          if (changes_layer_parameter(call)) {
+            error(diag::Kind::DroppedInitialization, s,
+                  "dropped `" + syntax::unparse(call) + "`: load_torch_state_dict sets the weights");
+            continue;
+          }
+          // self.apply(self._init_weights): PyTorch's per-module initialisation;
+          // the method it names goes too (it reads PyTorch's module classes).
+          if (auto* m = ast::as<ast::Attribute>(call->func);
+              m && m->attr == "apply" && call->args.size() == 1 && ast::is<ast::Name>(m->value) &&
+              ast::as<ast::Name>(m->value)->id == "self") {
+            error(diag::Kind::DroppedInitialization, s,
+                  "dropped the weight initialisation `" + syntax::unparse(call) +
+                      "`: load_torch_state_dict sets the weights");
+            if (auto* fn = ast::as<ast::Attribute>(call->args[0]);
+                fn && ast::is<ast::Name>(fn->value) && ast::as<ast::Name>(fn->value)->id == "self")
+              init_only_methods_.insert(std::string(fn->attr));
+            continue;
+          }
           auto* fname = ast::as<ast::Name>(call->func);
           if ((p && p->ends_with("_log_api_usage_once")) || (fname && fname->id == "_log_api_usage_once")) {
             error(diag::Kind::DroppedTelemetry, s, "dropped the PyTorch telemetry call `_log_api_usage_once`");
@@ -5920,6 +5962,14 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
     }
     if (f->name == "forward") {
       body.push_back(unit(&cls, f).lowered);
+      continue;
+    }
+    if (init_only_methods_.count(std::string(f->name))) {
+      forget_diagnostics_in(f);
+      error(diag::Kind::DroppedInitialization, f,
+            "left out method `" + std::string(f->name) + "` of class `" + std::string(cls.node->name) +
+                "`: only `self.apply(...)` runs it (weight initialisation; load_torch_state_dict sets the weights)");
+      out_.left_out.emplace_back(f->loc.lineno - 1, f->loc.end_lineno);
       continue;
     }
     // PyTorch's state_dict hooks (torchvision's MLPBlock renames legacy keys): Keras

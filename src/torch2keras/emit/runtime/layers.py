@@ -1191,7 +1191,9 @@ def pytorch_expand(x, size):
     """x.expand(*size): broadcast to `size`, where -1 keeps the size of that axis
     of x (counted from the end; new leading axes may not be -1)."""
     offset = len(size) - len(x.shape)
-    shape = [ops.shape(x)[i - offset] if n == -1 else n for i, n in enumerate(size)]
+    # A size read from a shape may be a symbolic tensor (an unknown batch size):
+    # only a Python -1 keeps an axis.
+    shape = [ops.shape(x)[i - offset] if isinstance(n, int) and n == -1 else n for i, n in enumerate(size)]
     return ops.broadcast_to(x, shape)
 
 
