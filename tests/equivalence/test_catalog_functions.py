@@ -105,6 +105,42 @@ CASES = [
     ("x * torch.stack(torch.meshgrid(torch.arange(5.0), torch.arange(6.0)))[0] + "
      "torch.meshgrid([torch.arange(5.0), torch.arange(6.0)], indexing='xy')[1].transpose(0, 1)",
      (2, 3, 5, 6)),
+    # dtype= on factories and reductions (a torch dtype is its Keras name). A boolean
+    # result is compared dtype and all; an int cast truncates (values differ if left out).
+    ("torch.ones_like(x, dtype=torch.bool), torch.zeros(2, 3, dtype=torch.bool), "
+     "torch.full((2, 3), 2.7, dtype=torch.long), torch.full_like(x, 3.9, dtype=torch.int32), "
+     "torch.tensor([1.7, -2.2], dtype=torch.long), torch.zeros_like(torch.empty(2, 3, dtype=torch.bool))",
+     (2, 3, 5, 6)),
+    # Float32 asked of int-valued factories: TensorFlow adds no int32 to a float32.
+    # (Not added to the conv output: TF's channels_first conv + add of a (6,) tensor
+    # fails inside tf.function.)
+    ("torch.arange(6, dtype=torch.float32) + torch.ones(6, dtype=torch.float32) + torch.eye(5, 6, dtype=torch.float32), "
+     "torch.zeros_like(x, dtype=torch.float32) + torch.full_like(x, 2.5), torch.tensor([1, 2], dtype=torch.float32) + 0.5",
+     (2, 3, 5, 6)),
+    ("(x * 10).sum(1, dtype=torch.long), torch.sum(x * 10, 2, dtype=torch.int32), x.mean(-1, dtype=torch.float64), "
+     "torch.mean(x, 1, True, dtype=torch.float64)", (2, 3, 5, 6)),
+    ("x.softmax(1, dtype=torch.float64), F.softmax(x, dim=-1, dtype=torch.float64), "
+     "F.log_softmax(x, 1, dtype=torch.float64), x.log_softmax(2, dtype=torch.float64)", (2, 3, 5, 6)),
+    ("x.new_ones(5, 6) + x.new_full((5, 6), 0.5) + x.new_tensor([1.5] * 6) + x.new_zeros(6), "
+     "x.new_ones((2, 2), dtype=torch.bool), x.new_zeros(3, dtype=torch.bool)", (2, 3, 5, 6)),
+    # Functions and methods sequence models use.
+    ("torch.sin(x) * torch.cos(x) + torch.rsqrt(x.abs() + 1)", (2, 3, 5, 6)),
+    ("torch.cumsum(x, 1) + x.cumsum(dim=-1) + torch.cumsum(x, dim=2)", (2, 3, 5, 6)),
+    ("F.glu(x, 1), F.glu(x, dim=-1), F.glu(x[:, :, :4], 2)", (2, 3, 5, 6)),
+    ("torch.outer(x[0, 0, 0], x[1, 1, :, 2]) + torch.eye(6, 5) + torch.eye(6)[:, :5]", (2, 3, 5, 6)),
+    ("x.flatten(1).t(), x[0, 0].t(), x[0, 0, 0].t(), torch.t(x[1, 2])", (2, 3, 5, 6)),
+    ("x.type_as(x[0, 0, 0] > 0), x.type(torch.float64), x.type(torch.bool)", (2, 3, 5, 6)),
+    ("x.eq(x.flip(1)), x.ne(0.1), x.lt(x[:, :1]), x.le(0.2), x.gt(-0.1), x.ge(x.roll(1, 2)), "
+     "torch.eq(x, x.flip(3)), torch.gt(x, 0.1), torch.le(x, x.flip(2)), x.gt(0).float() * x", (2, 3, 5, 6)),
+    ("x.repeat_interleave(2, dim=1), x.repeat_interleave(3, -1), torch.repeat_interleave(x, 2), "
+     "torch.repeat_interleave(x, 2, dim=2)", (2, 3, 5, 6)),
+    ("x.unbind(1)[0], torch.unbind(x, dim=-1)[2], len(x.unbind(2)) * x.unbind()[1]", (2, 3, 5, 6)),
+    ("torch.stack(x.unbind(1)[::-1], 1) + x.requires_grad_(False) + x.requires_grad_()", (2, 3, 5, 6)),
+    ("x.index_select(1, torch.tensor([2, 0, 2])), torch.index_select(x, -1, torch.arange(3)), "
+     "torch.index_select(x, 2, torch.tensor([4, 1]))", (2, 3, 5, 6)),
+    ("F.max_pool1d(x.flatten(2), 3), F.max_pool1d(x.flatten(2), 3, stride=2, padding=1), "
+     "F.avg_pool1d(x.flatten(2), 2), F.avg_pool1d(x.flatten(2), 3, stride=2, padding=1, count_include_pad=False)",
+     (2, 3, 5, 6)),
 ]
 
 
@@ -165,6 +201,54 @@ def test_reading_a_converted_layers_settings_is_an_error():
     ("x.norm(dim=(1, 2))", "`norm` over several axes is not supported yet"),
 ])
 def test_functions_without_an_exact_form_here_are_errors(expr, message):
+    from harness import assert_conversion_error
+
+    assert_conversion_error(TEMPLATE.format(expr=expr), message)
+
+
+# Functions of integer ids (gather, index_select, one_hot): a float tensor and ids.
+# one_hot is int64 in PyTorch: TensorFlow adds no float32 one-hot to int64 ids.
+GATHER = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x, ids, rows):
+        # out[b][t][k] = x[b][t][ids[b][t][k]] (dim=-1); x[b][rows[b][t][f]][f] (dim=1)
+        picked = torch.gather(x, -1, ids) * 2 + x.gather(2, ids)
+        by_row = torch.gather(x, 1, rows)
+        flat = ids.flatten()
+        return (picked, by_row, torch.index_select(x, 1, flat[:3]), x.index_select(-1, flat),
+                F.one_hot(ids, 6) + ids.unsqueeze(-1), F.one_hot(flat, num_classes=7).float() * 0.5)
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_gather_index_select_and_one_hot_match_pytorch(layout):
+    from harness import check_calls
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+
+    def call(b):
+        x = rng.normal(size=(b, 5, 6)).astype("float32")
+        ids = rng.integers(0, 6, size=(b, 5, 3)).astype("int64")
+        rows = rng.integers(0, 5, size=(b, 4, 6)).astype("int64")
+        return (x, ids, rows), {}
+
+    check_calls(GATHER, "Net()", [call(2), call(3)], layout=layout)
+
+
+@pytest.mark.parametrize("expr,message", [
+    ("F.one_hot(x.argmax(1))", "`one_hot` needs a known `num_classes`"),
+    ("F.one_hot(x.argmax(1), -1)", "`one_hot` needs a known `num_classes`"),
+    ("x.type()", "`x.type()` converts only with a torch dtype argument"),
+    ("x.type('torch.DoubleTensor')", "converts only with a torch dtype"),
+    ("x.max(1)[0]", "`x.max(dim)` (values and indices) is not supported yet"),
+])
+def test_new_entries_without_an_exact_form_are_errors(expr, message):
     from harness import assert_conversion_error
 
     assert_conversion_error(TEMPLATE.format(expr=expr), message)

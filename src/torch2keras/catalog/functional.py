@@ -77,6 +77,21 @@ def tanh(input):
     return ops.tanh(input)
 
 
+@function("torch.sin", layout="any")
+def sin(input):
+    return ops.sin(input)
+
+
+@function("torch.cos", layout="any")
+def cos(input):
+    return ops.cos(input)
+
+
+@function("torch.rsqrt", layout="any")
+def rsqrt(input):
+    return ops.rsqrt(input)
+
+
 @function("torch.exp", layout="any")
 def exp(input):
     return ops.exp(input)
@@ -121,7 +136,8 @@ def abs(input):
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     ignore(_stacklevel)
     require(dim is not None, "`softmax` without `dim` uses PyTorch's implicit dim; pass `dim`")
-    require(dtype is None, "`dtype={dtype}` is not supported")
+    if given(dtype):  # PyTorch casts the input first
+        return ops.softmax(ops.cast(input, dtype), axis=dim)
     return ops.softmax(input, axis=dim)
 
 
@@ -130,7 +146,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     ignore(_stacklevel)
     require(dim is not None, "`log_softmax` without `dim` uses PyTorch's implicit dim; pass `dim`")
-    require(dtype is None, "`dtype={dtype}` is not supported")
+    if given(dtype):  # PyTorch casts the input first
+        return ops.log_softmax(ops.cast(input, dtype), axis=dim)
     return ops.log_softmax(input, axis=dim)
 
 
@@ -166,6 +183,28 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         return ops.max_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
     return pytorch_pool(input, "max", kernel_size, strides=stride, padding=padding,
                         ceil_mode=ceil_mode, data_format=DATA_FORMAT)
+
+
+@function("torch.nn.functional.max_pool1d", layout="spatial", rank=3)
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    # As max_pool2d over the one spatial axis of (N, C, L).
+    require(all_equal(dilation, 1), "`dilation={dilation}` is not supported in pooling yet")
+    require(return_indices == False, "`return_indices=True` is not supported")
+    if all_equal(padding, 0) and ceil_mode == False:
+        return ops.max_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+    return pytorch_pool(input, "max", kernel_size, strides=stride, padding=padding,
+                        ceil_mode=ceil_mode, data_format=DATA_FORMAT)
+
+
+@function("torch.nn.functional.avg_pool1d", layout="spatial", rank=3)
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    if all_equal(padding, 0) and ceil_mode == False:
+        return ops.average_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
+    return pytorch_pool(input, "avg", kernel_size, strides=stride, padding=padding,
+                        ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                        data_format=DATA_FORMAT)
 
 
 @function("torch.nn.functional.avg_pool2d", layout="spatial", rank=4)
@@ -255,6 +294,42 @@ def meshgrid(*tensors, indexing="ij"):
     return ops.meshgrid(*tensors, indexing=indexing)
 
 
+@function("torch.outer", "torch.ger", layout="torch")
+def outer(input, vec2):
+    return ops.outer(input, vec2)
+
+
+@function("torch.eye", layout="torch")
+def eye(n, m=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    require(out is None, "`out=` is not supported")
+    ignore(layout, device, requires_grad)
+    if m is None:
+        return ops.eye(n, dtype=dtype)
+    return ops.eye(n, m, dtype=dtype)
+
+
+@function("torch.t", view=True, layout="torch")
+def t(input):
+    # A 2-D tensor transposed; one of fewer dimensions is itself (as ops.transpose
+    # leaves it).
+    return ops.transpose(input)
+
+
+@function("torch.unbind", layout="torch", returns="list")
+def unbind(input, dim=0):
+    # Each item lacks the `dim` axis (PyTorch order: the items of a channels-last
+    # tensor would need a layout of their own).
+    return ops.unstack(input, axis=dim)
+
+
+@function("torch.repeat_interleave", layout="dim", tensor="input", dims=("dim",))
+def repeat_interleave(input, repeats=None, dim=None, output_size=None):
+    # P35: ops.repeat; without dim both repeat the flattened tensor (PyTorch order).
+    require(given(repeats), "`torch.repeat_interleave(repeats)` (counts from a tensor) is not supported")
+    ignore(output_size)
+    return ops.repeat(input, repeats, axis=dim)
+
+
 @function("torch.einsum", layout="torch")
 def einsum(equation, *operands):
     return ops.einsum(equation, *operands)
@@ -287,13 +362,15 @@ def reshape(input, shape):
 
 @function("torch.mean", layout="reduce", tensor="input", dims=("dim",))
 def mean(input, dim=None, keepdim=False, dtype=None):
-    require(dtype is None, "`dtype={dtype}` is not supported")
+    if given(dtype):  # PyTorch casts the input first
+        return ops.mean(ops.cast(input, dtype), axis=dim, keepdims=keepdim)
     return ops.mean(input, axis=dim, keepdims=keepdim)
 
 
 @function("torch.sum", layout="reduce", tensor="input", dims=("dim",))
 def sum(input, dim=None, keepdim=False, dtype=None):
-    require(dtype is None, "`dtype={dtype}` is not supported")
+    if given(dtype):  # PyTorch casts the input first
+        return ops.sum(ops.cast(input, dtype), axis=dim, keepdims=keepdim)
     return ops.sum(input, axis=dim, keepdims=keepdim)
 
 
@@ -330,6 +407,45 @@ def chunk(input, chunks, dim=0):
     return pytorch_chunk(input, chunks, axis=dim)
 
 
+@function("torch.cumsum", layout="dim", tensor="input", dims=("dim",))
+def cumsum(input, dim, dtype=None, out=None):
+    # PyTorch sums integers and booleans as int64, Keras (TensorFlow) as int32: the
+    # same values below 2**31.
+    require(out is None, "`out=` is not supported")
+    return ops.cumsum(input, axis=dim, dtype=dtype)
+
+
+@function("torch.nn.functional.glu", layout="dim", tensor="input", dims=("dim",))
+def glu(input, dim=-1):
+    # Both: the first half times the sigmoid of the second.
+    return ops.glu(input, axis=dim)
+
+
+@function("torch.index_select", layout="dim", tensor="input", dims=("dim",))
+def index_select(input, dim, index, out=None):
+    require(out is None, "`out=` is not supported")
+    return ops.take(input, index, axis=dim)
+
+
+@function("torch.gather", layout="torch")
+def gather(input, dim, index, sparse_grad=False, out=None):
+    # out[i][j] = input[index[i][j]][j] (dim=0): take_along_axis for an index of
+    # the input's rank and, off `dim`, its sizes (PyTorch also takes smaller ones,
+    # where Keras broadcasts or fails).
+    require(out is None, "`out=` is not supported")
+    ignore(sparse_grad)
+    return ops.take_along_axis(input, index, axis=dim)
+
+
+@function("torch.nn.functional.one_hot", layout="torch")
+def one_hot(tensor, num_classes=-1):
+    # num_classes=-1 takes the largest id in the data plus one: a shape that depends
+    # on the data. PyTorch's result is int64.
+    require(num_classes > 0, "`one_hot` needs a known `num_classes` (a positive int); "
+            "-1 gives a shape that depends on the data")
+    return ops.one_hot(tensor, num_classes, dtype="int64")
+
+
 @function("torch.nn.functional.linear", layout="features")
 def linear(input, weight, bias=None):
     if bias is None:
@@ -340,44 +456,43 @@ def linear(input, weight, bias=None):
 # Tensors made in constructor code (nn.Parameter values, buffers) and forward code.
 @function("torch.zeros_like", layout="any")
 def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    # No dtype: the input's, in both.
     ignore(device, requires_grad, memory_format)
-    return ops.zeros_like(input)
+    return ops.zeros_like(input, dtype=dtype)
 
 
 @function("torch.ones_like", layout="any")
 def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    # No dtype: the input's, in both.
     ignore(device, requires_grad, memory_format)
-    return ops.ones_like(input)
+    return ops.ones_like(input, dtype=dtype)
 
 
 @function("torch.ones", layout="torch")
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    # No dtype: float32 in both (PyTorch's default dtype, Keras' floatx).
     ignore(device, requires_grad)
     if len(size) > 1:  # torch.ones(2, n): the sizes as they are
-        return ops.ones(size)
-    return ops.ones(pytorch_size(size))
+        return ops.ones(size, dtype=dtype)
+    return ops.ones(pytorch_size(size), dtype=dtype)
 
 
 @function("torch.zeros", layout="torch")
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    # No dtype: float32 in both (PyTorch's default dtype, Keras' floatx).
     ignore(device, requires_grad)
     if len(size) > 1:  # torch.zeros(2, n): the sizes as they are
-        return ops.zeros(size)
-    return ops.zeros(pytorch_size(size))
+        return ops.zeros(size, dtype=dtype)
+    return ops.zeros(pytorch_size(size), dtype=dtype)
 
 
 @function("torch.empty", layout="torch")
 def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
     # Unset values in both (a parameter's start: `.normal_()` or the loader fills it).
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
     ignore(device, requires_grad, memory_format)
     if len(size) > 1:
-        return ops.empty(size)
-    return ops.empty(pytorch_size(size))
+        return ops.empty(size, dtype=dtype)
+    return ops.empty(pytorch_size(size), dtype=dtype)
 
 
 @function("torch.nn.functional.embedding", layout="torch")
@@ -493,10 +608,10 @@ def generate_square_subsequent_mask(sz, device=None, dtype=None):
 
 @function("torch.tensor", layout="torch")
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64).
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64)
+    # unless a dtype is given.
     ignore(device, requires_grad)
-    return ops.convert_to_tensor(data)
+    return ops.convert_to_tensor(data, dtype=dtype)
 
 
 @function("torch.randn", layout="torch")
@@ -554,9 +669,48 @@ def arange(start, end=None, step=1, out=None, dtype=None, layout=None, device=No
 
 @function("torch.full", layout="torch")
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    # Without a dtype PyTorch takes fill_value's type (an int: int64), Keras float32.
     ignore(device, requires_grad)
-    return ops.full(size, fill_value)
+    return ops.full(size, fill_value, dtype=dtype)
+
+
+@function("torch.full_like", layout="any")
+def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    # No dtype: the input's, in both (a float fill of an int tensor is truncated).
+    ignore(layout, device, requires_grad, memory_format)
+    return ops.full_like(input, fill_value, dtype=dtype)
+
+
+# Comparisons as functions (the operators `x > y` are lowered as such).
+@function("torch.eq", layout="any")
+def eq(input, other):
+    return ops.equal(input, other)
+
+
+@function("torch.ne", "torch.not_equal", layout="any")
+def ne(input, other):
+    return ops.not_equal(input, other)
+
+
+@function("torch.lt", "torch.less", layout="any")
+def lt(input, other):
+    return ops.less(input, other)
+
+
+@function("torch.le", "torch.less_equal", layout="any")
+def le(input, other):
+    return ops.less_equal(input, other)
+
+
+@function("torch.gt", "torch.greater", layout="any")
+def gt(input, other):
+    return ops.greater(input, other)
+
+
+@function("torch.ge", "torch.greater_equal", layout="any")
+def ge(input, other):
+    return ops.greater_equal(input, other)
 
 
 @function("torch.where", layout="any")

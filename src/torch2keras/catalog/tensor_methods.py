@@ -65,13 +65,15 @@ def dim(self):
 
 @method("mean", layout="reduce", tensor="self", dims=("dim",))
 def mean(self, dim=None, keepdim=False, dtype=None):
-    require(dtype is None, "`dtype={dtype}` is not supported")
+    if given(dtype):  # PyTorch casts the tensor first
+        return ops.mean(ops.cast(self, dtype), axis=dim, keepdims=keepdim)
     return ops.mean(self, axis=dim, keepdims=keepdim)
 
 
 @method("sum", layout="reduce", tensor="self", dims=("dim",))
 def sum(self, dim=None, keepdim=False, dtype=None):
-    require(dtype is None, "`dtype={dtype}` is not supported")
+    if given(dtype):  # PyTorch casts the tensor first
+        return ops.sum(ops.cast(self, dtype), axis=dim, keepdims=keepdim)
     return ops.sum(self, axis=dim, keepdims=keepdim)
 
 
@@ -129,7 +131,9 @@ def tanh(self):
 
 
 @method("softmax", layout="dim", tensor="self", dims=("dim",))
-def softmax(self, dim):
+def softmax(self, dim, dtype=None):
+    if given(dtype):  # PyTorch casts the tensor first
+        return ops.softmax(ops.cast(self, dtype), axis=dim)
     return ops.softmax(self, axis=dim)
 
 
@@ -319,12 +323,41 @@ def matmul(self, other):
 
 @method("new_zeros", layout="torch")
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    # A tensor of self's dtype (and device), shaped as given.
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    # A tensor of self's dtype (and device) unless dtype is given, shaped as given.
     ignore(device, requires_grad, layout, pin_memory)
+    if given(dtype):
+        return ops.zeros(pytorch_size(size), dtype=dtype)
     if len(size) > 1:
         return ops.zeros(size, dtype=self.dtype)
     return ops.zeros(pytorch_size(size), dtype=self.dtype)
+
+
+@method("new_ones", layout="torch")
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    ignore(device, requires_grad, layout, pin_memory)
+    if given(dtype):
+        return ops.ones(pytorch_size(size), dtype=dtype)
+    if len(size) > 1:
+        return ops.ones(size, dtype=self.dtype)
+    return ops.ones(pytorch_size(size), dtype=self.dtype)
+
+
+@method("new_full", layout="torch")
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False):
+    ignore(device, requires_grad, layout, pin_memory)
+    if given(dtype):
+        return ops.full(size, fill_value, dtype=dtype)
+    return ops.full(size, fill_value, dtype=self.dtype)
+
+
+@method("new_tensor", layout="torch")
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False):
+    ignore(device, requires_grad, layout, pin_memory)
+    if given(dtype):
+        return ops.convert_to_tensor(data, dtype=dtype)
+    return ops.convert_to_tensor(data, dtype=self.dtype)
 
 
 @method("sqrt", layout="any")
@@ -419,7 +452,8 @@ def item(self):
 
 @method("log_softmax", layout="dim", tensor="self", dims=("dim",))
 def log_softmax(self, dim, dtype=None):
-    require(dtype is None, "`dtype={dtype}` is not supported")
+    if given(dtype):  # PyTorch casts the tensor first
+        return ops.log_softmax(ops.cast(self, dtype), axis=dim)
     return ops.log_softmax(self, axis=dim)
 
 
@@ -491,3 +525,91 @@ def triu(self, diagonal=0):
 @method("tril", layout="torch")
 def tril(self, diagonal=0):
     return ops.tril(self, k=diagonal)
+
+
+@method("cumsum", layout="dim", tensor="self", dims=("dim",))
+def cumsum(self, dim, dtype=None):
+    # PyTorch sums integers and booleans as int64, Keras (TensorFlow) as int32.
+    return ops.cumsum(self, axis=dim, dtype=dtype)
+
+
+@method("t", view=True, layout="torch")
+def t(self):
+    # A 2-D tensor transposed; one of fewer dimensions is itself.
+    return ops.transpose(self)
+
+
+@method("type_as", layout="any")
+def type_as(self, other):
+    return ops.cast(self, other.dtype)
+
+
+@method("type", layout="any")
+def type(self, dtype=None, non_blocking=False):
+    # x.type() without a dtype is the type's name ("torch.FloatTensor"), a string.
+    ignore(non_blocking)
+    require(is_dtype(dtype), "`x.type()` converts only with a torch dtype argument (torch.float32, ...)")
+    return ops.cast(self, dtype)
+
+
+# Comparisons as methods (the operators `x > y` are lowered as such).
+@method("eq", layout="any")
+def eq(self, other):
+    return ops.equal(self, other)
+
+
+@method("ne", "not_equal", layout="any")
+def ne(self, other):
+    return ops.not_equal(self, other)
+
+
+@method("lt", "less", layout="any")
+def lt(self, other):
+    return ops.less(self, other)
+
+
+@method("le", "less_equal", layout="any")
+def le(self, other):
+    return ops.less_equal(self, other)
+
+
+@method("gt", "greater", layout="any")
+def gt(self, other):
+    return ops.greater(self, other)
+
+
+@method("ge", "greater_equal", layout="any")
+def ge(self, other):
+    return ops.greater_equal(self, other)
+
+
+@method("repeat_interleave", layout="dim", tensor="self", dims=("dim",))
+def repeat_interleave(self, repeats, dim=None, output_size=None):
+    # P35: ops.repeat; without dim both repeat the flattened tensor (PyTorch order).
+    ignore(output_size)
+    return ops.repeat(self, repeats, axis=dim)
+
+
+@method("unbind", layout="torch", returns="list")
+def unbind(self, dim=0):
+    # Each item lacks the `dim` axis (PyTorch order, as torch.unbind).
+    return ops.unstack(self, axis=dim)
+
+
+@method("gather", layout="torch")
+def gather(self, dim, index, sparse_grad=False):
+    # As torch.gather (functional.py): an index of self's sizes off `dim`.
+    ignore(sparse_grad)
+    return ops.take_along_axis(self, index, axis=dim)
+
+
+@method("index_select", layout="dim", tensor="self", dims=("dim",))
+def index_select(self, dim, index):
+    return ops.take(self, index, axis=dim)
+
+
+@method("requires_grad_", alias=True, layout="any")
+def requires_grad_(self, requires_grad=True):
+    # Autograd's flag: no meaning in Keras inference (see the attribute).
+    ignore(requires_grad)
+    return self
