@@ -77,6 +77,7 @@ CASES = [
     ("x * (x[:, 0] > 0).unsqueeze(1) + x * (x > 0.1)[:, :1]", (2, 3, 5, 5)),
     ("x * ~(x < 0).contiguous() + x * (x > 0).flatten(2).view(x.shape) * 2", (2, 3, 5, 5)),
     ("x * (x > 0).to(x.device)[:, :, None, 0, :]", (2, 3, 5, 5)),
+    ("x * x.gt(0) + x.le(0.1) * 2.0 + torch.ne(x, 0).unsqueeze(1) * x[:, :1]", (2, 3, 5, 5)),
     # A list of ints as the only index besides `:`s: keras.ops.take on its axis.
     ("x[:, [2, 0]] * 2", (2, 3, 5, 5)),
     ("x[:, :, [0, 3, 3]].mean(2)", (2, 3, 5, 6)),

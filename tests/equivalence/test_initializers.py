@@ -98,3 +98,52 @@ def test_parameter_started_with_normal_follows_pytorch_distribution(args):
     assert got.shape == expected.shape
     assert abs(got.mean() - expected.mean()) <= 0.05 * expected.std() + 1e-3
     assert abs(got.std() - expected.std()) <= 0.05 * expected.std()
+
+
+INIT_CODE = """
+import torch
+import torch.nn as nn
+
+
+class RNNModel(nn.Module):
+    def __init__(self, ntoken, nhid):
+        super().__init__()
+        self.encoder = nn.Embedding(ntoken, nhid)
+        self.rnn = nn.GRU(nhid, nhid, batch_first=True)
+        self.decoder = nn.Linear(nhid, ntoken)
+        self.init_weights()
+        self.apply(self._init_weights)
+
+    def init_weights(self):
+        initrange = 0.1
+        self.encoder.weight.data.uniform_(-initrange, initrange)
+        self.decoder.bias.data.zero_()
+        self.decoder.weight.data.uniform_(-initrange, initrange)
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Linear):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def init_hidden(self, bsz, device):
+        return torch.zeros(1, bsz, self.rnn.hidden_size).to(device)
+
+    def forward(self, x):
+        h = self.init_hidden(x.size(0), x.device)
+        out, _ = self.rnn(self.encoder(x), h)
+        return self.decoder(out)
+"""
+
+
+def test_tutorial_initialisation_through_data_and_apply_is_dropped():
+    # pytorch/examples' word language model and nanoGPT's self.apply(self._init_weights).
+    import torch2keras
+    from harness import check_calls
+
+    result = torch2keras.convert(INIT_CODE, filename="model.py")
+    assert result.ok, [d.rendered for d in result.diagnostics]
+    messages = [d.message for d in result.diagnostics]
+    assert [d.code for d in result.diagnostics] == ["T2K104"] * 5, messages
+    assert any("left out method `_init_weights`" in m for m in messages)
+    assert ".data" not in result.code.split("class RNNModel")[1].split("# ---")[0]
+    ids = np.random.default_rng(0).integers(0, 11, size=(2, 6))
+    check_calls(INIT_CODE, "RNNModel(11, 8)", [((ids,), {})])

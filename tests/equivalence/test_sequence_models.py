@@ -603,3 +603,30 @@ def test_expand_and_static_asserts_match_pytorch():
     model = load_module(convert(EXPAND, "channels_last"), "expand").Net()
     with pytest.raises(AssertionError, match="expected 4 positions"):
         model(np.zeros((3, 5, 6), "float32"))
+
+
+CLASS_TOKEN = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
+
+    def forward(self, x):
+        n = x.shape[0]
+        return torch.cat([self.cls_token.expand(n, -1, -1), x], dim=1)
+"""
+
+
+def test_class_token_expand_with_an_unknown_batch_size():
+    # ViT's class token: in a functional model or a SavedModel signature the batch
+    # size is a symbolic tensor, which `expand`'s -1 test must not compare.
+    import keras
+
+    x = np.random.default_rng(0).normal(size=(3, 5, 8)).astype("float32")
+    check_calls(CLASS_TOKEN, "Net()", [((x,), {})])
+    model = load_module(convert(CLASS_TOKEN, "channels_last"), "keras_class_token").Net()
+    out = model(keras.Input((5, 8)))
+    assert tuple(out.shape) == (None, 6, 8)
+    spec = tf.TensorSpec([None, 5, 8], tf.float32)
+    traced = tf.function(lambda t: model(t), input_signature=[spec]).get_concrete_function()
+    assert traced.structured_outputs.shape.as_list() == [None, 6, 8]

@@ -683,32 +683,32 @@ def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_
 
 
 # Comparisons as functions (the operators `x > y` are lowered as such).
-@function("torch.eq", layout="any")
+@function("torch.eq", layout="any", returns="bool")
 def eq(input, other):
     return ops.equal(input, other)
 
 
-@function("torch.ne", "torch.not_equal", layout="any")
+@function("torch.ne", "torch.not_equal", layout="any", returns="bool")
 def ne(input, other):
     return ops.not_equal(input, other)
 
 
-@function("torch.lt", "torch.less", layout="any")
+@function("torch.lt", "torch.less", layout="any", returns="bool")
 def lt(input, other):
     return ops.less(input, other)
 
 
-@function("torch.le", "torch.less_equal", layout="any")
+@function("torch.le", "torch.less_equal", layout="any", returns="bool")
 def le(input, other):
     return ops.less_equal(input, other)
 
 
-@function("torch.gt", "torch.greater", layout="any")
+@function("torch.gt", "torch.greater", layout="any", returns="bool")
 def gt(input, other):
     return ops.greater(input, other)
 
 
-@function("torch.ge", "torch.greater_equal", layout="any")
+@function("torch.ge", "torch.greater_equal", layout="any", returns="bool")
 def ge(input, other):
     return ops.greater_equal(input, other)
 

@@ -553,32 +553,32 @@ def type(self, dtype=None, non_blocking=False):
 
 
 # Comparisons as methods (the operators `x > y` are lowered as such).
-@method("eq", layout="any")
+@method("eq", layout="any", returns="bool")
 def eq(self, other):
     return ops.equal(self, other)
 
 
-@method("ne", "not_equal", layout="any")
+@method("ne", "not_equal", layout="any", returns="bool")
 def ne(self, other):
     return ops.not_equal(self, other)
 
 
-@method("lt", "less", layout="any")
+@method("lt", "less", layout="any", returns="bool")
 def lt(self, other):
     return ops.less(self, other)
 
 
-@method("le", "less_equal", layout="any")
+@method("le", "less_equal", layout="any", returns="bool")
 def le(self, other):
     return ops.less_equal(self, other)
 
 
-@method("gt", "greater", layout="any")
+@method("gt", "greater", layout="any", returns="bool")
 def gt(self, other):
     return ops.greater(self, other)
 
 
-@method("ge", "greater_equal", layout="any")
+@method("ge", "greater_equal", layout="any", returns="bool")
 def ge(self, other):
     return ops.greater_equal(self, other)
 

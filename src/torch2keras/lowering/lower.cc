@@ -2872,7 +2872,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   InstantiateResult r = instantiate(req, b_);
   if (r.expr == nullptr) {
     error(diag::Kind::UnsupportedArgument, call, r.error);
-    return {call, out};
+    // The call with its arguments lowered: their torch names (torch.float16) are
+    // not reported again as unconverted.
+    auto* kept = b_.clone(call);
+    kept->args = b_.seq(req.args);
+    kept->keywords = b_.seq(req.keywords);
+    return {kept, out};
   }
   for (auto& h : r.helpers) out_.helpers.insert(h);
   // A boolean result: the entry says so, or a view (same dtype) or the input
