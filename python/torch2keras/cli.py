@@ -271,8 +271,9 @@ def _verify(args: argparse.Namespace) -> int:
             rtol=args.rtol,
             seed=args.seed,
             trials=args.trials,
-            input_dtype=args.input_dtype,
+            input_dtype=args.input_dtype or "float32",
             compiled=args.compiled,
+            int_high=args.int_high,
         )
     except VerifyUsageError as e:
         print(f"torch2keras verify: error: {e}", file=sys.stderr)
@@ -391,7 +392,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N,C,H,W",
         help="PyTorch shape of one positional input (repeat for several inputs)",
     )
-    ver.add_argument("--input-dtype", default="float32")
+    ver.add_argument(
+        "--input-dtype",
+        action="append",
+        metavar="DTYPE",
+        help="dtype of the inputs (float32 by default): once for all, or once per --input-shape, in order",
+    )
+    ver.add_argument(
+        "--int-high",
+        type=int,
+        default=10,
+        help="integer inputs are drawn from [0, INT_HIGH) (default 10)",
+    )
     ver.add_argument("--atol", type=float, default=1e-4)
     ver.add_argument("--rtol", type=float, default=1e-4)
     _add_layout_options(ver)

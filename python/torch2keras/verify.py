@@ -250,13 +250,27 @@ def _compare(row: OutputComparison, ref, got, atol: float, rtol: float) -> None:
         row.ok = False
 
 
-def _random_inputs(shapes, dtype: str, rng):
+def _input_dtypes(dtypes, count: int):
+    """One dtype per input: a single dtype applies to every input."""
+    if isinstance(dtypes, str):
+        return [dtypes] * count
+    dtypes = list(dtypes)
+    if len(dtypes) == 1:
+        return dtypes * count
+    if len(dtypes) != count:
+        raise VerifyUsageError(
+            f"{len(dtypes)} input dtypes for {count} input shapes: give one dtype, or one per input"
+        )
+    return dtypes
+
+
+def _random_inputs(shapes, dtypes, rng, int_high: int = 10):
     import numpy as np
 
     inputs = []
-    for shape in shapes:
+    for shape, dtype in zip(shapes, _input_dtypes(dtypes, len(shapes))):
         if np.issubdtype(np.dtype(dtype), np.integer):
-            inputs.append(rng.integers(0, 10, size=shape).astype(dtype))
+            inputs.append(rng.integers(0, int_high, size=shape).astype(dtype))
         elif np.dtype(dtype) == np.bool_:
             inputs.append(rng.integers(0, 2, size=shape).astype(bool))
         else:
@@ -275,8 +289,9 @@ def verify(
     rtol: float = 1e-4,
     seed: int = 0,
     trials: int = 3,
-    input_dtype: str = "float32",
+    input_dtype="float32",
     compiled: bool = False,
+    int_high: int = 10,
     return_models: bool = False,
 ) -> VerifyReport:
     """Converts ``path`` and compares the Keras model with the PyTorch one.
@@ -284,8 +299,9 @@ def verify(
     ``model_expr`` (e.g. ``"ResNet(Bottleneck, [3, 4, 6, 3])"``) is evaluated in
     the namespace of the imported input and of the generated module.
     ``input_shapes``: one PyTorch-layout shape per positional input (NCHW for
-    images); inputs are normal random numbers (integers in [0, 10) for integer
-    dtypes) seeded from ``seed``, one set per trial. With ``io_layout="keras"``,
+    images); ``input_dtype`` is one dtype for every input or one per input;
+    inputs are normal random numbers (integers in [0, ``int_high``) for integer
+    dtypes, random booleans for bool) seeded from ``seed``, one set per trial. With ``io_layout="keras"``,
     inputs and outputs of rank 3 to 5 are moved to/from channels_last at the
     boundary; outputs are always reported in PyTorch layout. The PyTorch model's
     parameters and buffers are randomised first (see
@@ -306,6 +322,9 @@ def verify(
         raise VerifyUsageError(f"invalid layout {layout!r} or io_layout {io_layout!r}")
     if trials < 1:
         raise VerifyUsageError("trials must be at least 1")
+    if int_high < 1:
+        raise VerifyUsageError("int_high must be at least 1")
+    input_dtype = _input_dtypes(input_dtype, len(input_shapes))
     path = Path(path)
     report = VerifyReport(str(path), model_expr, layout, io_layout, atol, rtol, trials)
     try:
@@ -360,7 +379,7 @@ def verify(
         raise VerifyUsageError(f"verify needs keras: {e}") from None
 
     rngs = [np.random.default_rng([seed, 1 + t]) for t in range(trials)]
-    trial_inputs = [_random_inputs(input_shapes, input_dtype, rng) for rng in rngs]
+    trial_inputs = [_random_inputs(input_shapes, input_dtype, rng, int_high) for rng in rngs]
 
     def keras_inputs(inputs):
         return [_channels_last(x) if io_layout == "keras" else x for x in inputs]

@@ -213,6 +213,36 @@ def test_verify_unknown_model_expression_is_a_usage_error():
     assert "NoSuchModel" in r.stderr
 
 
+MASKED_TAGGER = """
+import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(40, 8)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, ids, keep):
+        return torch.where(keep.unsqueeze(-1), self.fc(self.emb(ids)), 0.0)
+"""
+
+
+def test_verify_inputs_of_several_dtypes(tmp_path):
+    # Token ids over the whole table (--int-high) and a boolean mask.
+    src = tmp_path / "tagger.py"
+    src.write_text(MASKED_TAGGER)
+    r = run_cli("verify", src, "--model", "Tagger()", "--input-shape", "2,5", "--input-dtype", "int64",
+                "--input-shape", "2,5", "--input-dtype", "bool", "--int-high", "40", "--compiled")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.rstrip().endswith("OK")
+    r = run_cli("verify", src, "--model", "Tagger()", "--input-shape", "2,5", "--input-shape", "2,5",
+                "--input-dtype", "int64", "--input-dtype", "bool", "--input-dtype", "bool")
+    assert r.returncode == 2
+    assert "3 input dtypes for 2 input shapes" in r.stderr
+
+
 # -------------------------------------------------------------------------- Python API
 
 
