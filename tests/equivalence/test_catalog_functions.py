@@ -253,3 +253,26 @@ def test_new_entries_without_an_exact_form_are_errors(expr, message):
     from harness import assert_conversion_error
 
     assert_conversion_error(TEMPLATE.format(expr=expr), message)
+
+
+ATTENTION_POOL = """
+import torch
+import torch.nn as nn
+
+
+class AttentionPool(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(6, 6)
+        self.context = nn.Parameter(torch.randn(6))
+
+    def forward(self, h):
+        scores = torch.tanh(self.proj(h)) @ self.context  # (B, T): a vector operand
+        weights = torch.softmax(scores, dim=1)
+        return (h * weights.unsqueeze(-1)).sum(1) + self.context @ h.transpose(1, 2) @ h
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_matmul_operator_with_a_vector_operand(layout):
+    check(ATTENTION_POOL, "AttentionPool()", [(2, 5, 6)], layout=layout)

@@ -315,3 +315,66 @@ def test_options_without_an_exact_form_are_errors(layer, message):
 def test_cell_options_without_an_exact_form_are_errors():
     assert_conversion_error(CELLS.replace('nonlinearity="relu"', 'nonlinearity="sigmoid"'),
                             "`nonlinearity='sigmoid'` is not supported")
+
+
+NESTED_STATE = """
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 16, num_layers=2, bidirectional=True, batch_first=True)
+
+    def forward(self, x):
+        # The usual way to take the last layer's final states of both directions.
+        _, (h_n, c_n) = self.lstm(x)
+        h_n = h_n.view(2, 2, x.size(0), 16)[-1]
+        return torch.cat([h_n[0], h_n[1]], dim=1) + c_n.sum(0).repeat(1, 2)
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_states_unpacked_in_a_nested_tuple_are_tensors(layout):
+    x = np.random.default_rng(3).normal(size=(3, 5, 6)).astype("float32")
+    check_calls(NESTED_STATE, "Net()", [((x,), {})], layout=layout)
+
+
+WORD_LM = """
+import torch
+import torch.nn as nn
+
+
+class RNNModel(nn.Module):
+    def __init__(self, ntoken, nhid, nlayers):
+        super().__init__()
+        self.nhid, self.nlayers = nhid, nlayers
+        self.encoder = nn.Embedding(ntoken, nhid)
+        self.rnn = nn.LSTM(nhid, nhid, nlayers)
+        self.decoder = nn.Linear(nhid, ntoken)
+
+    def forward(self, input, h, c):
+        output, (h, c) = self.rnn(self.encoder(input), (h, c))
+        return self.decoder(output), h, c
+
+    def init_hidden(self, bsz):
+        # pytorch/examples' word language model: the states get the weights' dtype.
+        weight = next(self.parameters())
+        return (weight.new_zeros(self.nlayers, bsz, self.nhid),
+                weight.new_zeros(self.nlayers, bsz, self.nhid))
+"""
+
+
+def test_init_hidden_made_from_the_parameters_dtype():
+    import keras
+
+    # Called before the first forward, as a training loop does.
+    keras_model = load_module(convert(WORD_LM, "channels_last"), "keras_word_lm").RNNModel(11, 8, 2)
+    h, c = keras_model.init_hidden(3)
+    torch_h, _ = load_module(WORD_LM, "torch_word_lm").RNNModel(11, 8, 2).init_hidden(3)
+    assert tuple(h.shape) == tuple(torch_h.shape) and keras.backend.standardize_dtype(h.dtype) == "float32"
+    assert not np.asarray(h).any() and not np.asarray(c).any()
+    ids = np.random.default_rng(4).integers(0, 11, size=(5, 3))
+    zeros = np.zeros((2, 3, 8), "float32")
+    check_calls(WORD_LM, "RNNModel(11, 8, 2)", [((ids, zeros, zeros + 0.5), {})])

@@ -3105,6 +3105,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         Why why(this, "`@` multiplies matrices of the last two axes in PyTorch's order");
         if (lf.tensor()) demand_torch(lf, l.expr);
         if (rf.tensor()) demand_torch(rf, r.expr);
+        // keras.ops.matmul, not TensorFlow's `@`, which refuses a 1-D operand
+        // (torch.matmul's vector rules: `h @ context` with context of shape (D,)).
+        if (lf.tensor() || rf.tensor()) return {b_.call("ops.matmul", {l.expr, r.expr}), Fact::torch()};
         o->left = l.expr;
         o->right = r.expr;
         return {o, Fact::torch()};
@@ -3405,12 +3408,19 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
 }
 
 void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
-  auto bind_target = [&](ast::ExprNode* target, Fact f) {
-    if (auto* n = ast::as<ast::Name>(target)) frame_->env[std::string(n->id)] = f;
-    else if (auto* t = ast::as<ast::Tuple>(target))
-      for (ast::ExprNode* x : t->elts)
-        if (auto* n = ast::as<ast::Name>(x))
-          frame_->env[std::string(n->id)] = f.kind == Fact::Shape ? Fact{} : f.kind == Fact::List ? f.element() : f;
+  // `a, (b, c) = value`: each name gets the fact of the item it unpacks (the
+  // items of a list of tensors, nested as deep as the targets are).
+  std::function<void(ast::ExprNode*, Fact)> bind_target = [&](ast::ExprNode* target, Fact f) {
+    if (auto* n = ast::as<ast::Name>(target)) {
+      frame_->env[std::string(n->id)] = f;
+      return;
+    }
+    auto* t = ast::as<ast::Tuple>(target);
+    auto* l = ast::as<ast::List>(target);
+    if (t == nullptr && l == nullptr) return;
+    Fact item = f.kind == Fact::Shape ? Fact{} : f.kind == Fact::List ? f.element() : f;
+    for (ast::ExprNode* x : t ? t->elts : l->elts)
+      if (ast::is<ast::Name>(x) || ast::is<ast::Tuple>(x) || ast::is<ast::List>(x)) bind_target(x, item);
   };
   switch (s->kind) {
     case ast::NodeKind::Expr: {
@@ -3423,7 +3433,10 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       c->value = lower_expr(e->value).expr;
       // `x.relu_()`: the rebinding of x was written before (or x is not read
       // again): nothing is left.
-      if (ast::is<ast::Call>(e->value) && (ast::is<ast::Name>(c->value) || c->value == inplace_unused_)) return;
+      // `x[a:b].zero_()`: the change was written; what is left reads a part of x.
+      if (ast::is<ast::Call>(e->value) &&
+          (ast::is<ast::Name>(c->value) || ast::is<ast::Subscript>(c->value) || c->value == inplace_unused_))
+        return;
       out.push_back(c);
       return;
     }
@@ -5264,7 +5277,20 @@ ast::ExprNode* Lowerer::sequential_layers(const std::vector<ast::ExprNode*>& arg
   return b_.list(args);
 }
 
+// `next(self.parameters())`: PyTorch's idiom for "a tensor with the model's dtype
+// and device" (pytorch/examples' init_hidden: weight.new_zeros(...)).
+bool first_parameter(const ast::ExprNode* e) {
+  auto* call = ast::as<ast::Call>(e);
+  auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+  if (fn == nullptr || fn->id != "next" || call->args.size() != 1) return false;
+  auto* inner = ast::as<ast::Call>(call->args[0]);
+  auto* m = inner ? ast::as<ast::Attribute>(inner->func) : nullptr;
+  auto* self = m ? ast::as<ast::Name>(m->value) : nullptr;
+  return self != nullptr && self->id == "self" && m->attr == "parameters" && inner->args.empty();
+}
+
 bool Lowerer::made_tensor(const ast::ExprNode* e) const {
+  if (first_parameter(e)) return true;
   if (auto* n = ast::as<ast::Name>(e)) return ctor_tensors_.count(std::string(n->id)) > 0;
   if (auto* sub = ast::as<ast::Subscript>(e)) return made_tensor(sub->value);
   if (auto* bo = ast::as<ast::BinOp>(e)) return made_tensor(bo->left) || made_tensor(bo->right);
@@ -5335,6 +5361,10 @@ ast::StmtNode* Lowerer::ctor_item_assign(const ast::Subscript* target, ast::Expr
 
 ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (e == nullptr) return e;
+  // A 0-d tensor of the layer's weight dtype stands for it (only its dtype and
+  // device are read; the Keras weights may not exist before the first call).
+  if (first_parameter(e))
+    return b_.call("ops.zeros", {b_.tuple({})}, {b_.keyword("dtype", b_.attr(b_.name("self"), "variable_dtype"))});
   if (auto* call = ast::as<ast::Call>(e)) {
     auto p = resolve(call->func);
     std::vector<ast::ExprNode*> args;
@@ -6381,6 +6411,11 @@ LowerOutput Lowerer::run() {
                       u.lineno == d.lineno && u.col_offset == d.col_offset);
     if (!seen) unique.push_back(std::move(d));
   }
+  // In source order, as a compiler reports; file-level ones (line 0) last.
+  std::stable_sort(unique.begin(), unique.end(), [](const diag::Diagnostic& a, const diag::Diagnostic& b) {
+    auto line = [](const diag::Diagnostic& d) { return d.lineno > 0 ? d.lineno : std::numeric_limits<int32_t>::max(); };
+    return line(a) < line(b) || (line(a) == line(b) && a.col_offset < b.col_offset);
+  });
   out_.diagnostics = std::move(unique);
   for (auto& [attr, renamed] : out_.renames)
     error(diag::Kind::RenamedAttribute, nullptr,
