@@ -204,10 +204,7 @@ class Instantiator {
     e.lookup = [this](std::string_view name) -> ConstValue {
       auto it = bindings_.find(std::string(name));
       if (it != bindings_.end()) return it->second.value;
-      // Layout constants are known in conditions too.
-      if (name == "DATA_FORMAT") return ConstValue::str(req_.channels_last ? "channels_last" : "channels_first");
-      if (name == "CHANNEL_AXIS") return ConstValue::int_value(req_.channels_last ? -1 : 1);
-      return ConstValue::unknown();
+      return layout_constant(name);  // known in conditions too
     };
     e.call = [](std::string_view fn, const std::vector<ConstValue>& args) -> std::optional<ConstValue> {
       return predicate(fn, args);
@@ -233,6 +230,14 @@ class Instantiator {
   }
 
   ConstValue eval(const ast::ExprNode* expr) { return analysis::const_eval(expr, env()); }
+
+  // DATA_FORMAT ("channels_last" / "channels_first") and CHANNEL_AXIS (-1 / 1);
+  // unknown for other names.
+  ConstValue layout_constant(std::string_view name) const {
+    if (name == "DATA_FORMAT") return ConstValue::str(req_.channels_last ? "channels_last" : "channels_first");
+    if (name == "CHANNEL_AXIS") return ConstValue::int_value(req_.channels_last ? -1 : 1);
+    return ConstValue::unknown();
+  }
 
   // The catalog's predicates (catalog/README.md).
   static std::optional<ConstValue> predicate(std::string_view fn, const std::vector<ConstValue>& args) {
@@ -328,8 +333,7 @@ class Instantiator {
         auto* n = static_cast<ast::Name*>(e);
         auto it = bindings_.find(std::string(n->id));
         if (it != bindings_.end()) return it->second.expr;
-        if (n->id == "DATA_FORMAT") return b_.string(req_.channels_last ? "channels_last" : "channels_first");
-        if (n->id == "CHANNEL_AXIS") return b_.literal(ConstValue::int_value(req_.channels_last ? -1 : 1));
+        if (ConstValue v = layout_constant(n->id); v.known()) return b_.literal(v);
         if (n->id == "SPATIAL_AXES") {
           std::vector<ast::ExprNode*> axes;
           int rank = req_.rank > 0 ? req_.rank : 4;

@@ -354,6 +354,12 @@ bool acts_outside(const std::vector<ast::StmtNode*>& stmts, ast::NodeKind kind) 
   return false;
 }
 
+// Whether the Keras layer of converted module `d` keeps PyTorch's setting `attr`
+// under its name (the catalog entry's `settings=`: self.lstm.hidden_size).
+bool keeps_setting(const ModuleDesc& d, std::string_view attr) {
+  return d.entry != nullptr && std::find(d.entry->settings.begin(), d.entry->settings.end(), attr) != d.entry->settings.end();
+}
+
 // Whether a parameter annotation names Python values only: bool, int, float,
 // str, and lists, tuples and Optionals of them (`shift_size: list[int]`).
 bool python_annotation(const ast::ExprNode* ann) {
@@ -701,11 +707,13 @@ class Lowerer {
   // (PyTorch order): the other operand of the first operation decides.
   std::map<const ast::Call*, int> parameter_layouts_;
   std::string keras_layer_callee(const ModuleDesc& d);
+  std::optional<ModuleDesc> ctor_layer(const ast::ExprNode* e);
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   // Whether constructor code's `e` is a tensor the catalog makes: a catalog
   // function's call (torch.ones(3)), or a catalog method of one (.view(1, 3, 1, 1)).
   bool made_tensor(const ast::ExprNode* e) const;
   void bind_ctor_tensor(const std::string& name, const ast::ExprNode* value);
+  bool ctor_tensor_item(const ast::Subscript* target) const;
   ast::StmtNode* ctor_item_assign(const ast::Subscript* target, ast::ExprNode* value, const ast::StmtNode* at);
   ast::ClassDef* rewrite_plain_class(const ast::ClassDef* cd);
   ast::ExprNode* sequential_layers(const std::vector<ast::ExprNode*>& args);
@@ -3046,7 +3054,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       // catalog knows how to read some parameters in PyTorch's shape.
       if (std::optional<ModuleDesc> d = module_of(a->value); d && d->kind == ModuleDesc::Leaf) {
         // A setting the Keras layer keeps under PyTorch's name (self.lstm.hidden_size).
-        if (std::find(d->entry->settings.begin(), d->entry->settings.end(), a->attr) != d->entry->settings.end()) {
+        if (keeps_setting(*d, a->attr)) {
           auto* c = b_.clone(a);
           c->value = lower_expr(a->value).expr;
           return {c, {}};
@@ -5024,6 +5032,17 @@ std::string Lowerer::factory(const Entry* entry) {
   return name;
 }
 
+// Constructor code's `self.fc` holding a converted layer (a catalog module): its
+// description; nullopt for anything else.
+std::optional<ModuleDesc> Lowerer::ctor_layer(const ast::ExprNode* e) {
+  auto* layer = ast::as<ast::Attribute>(e);
+  auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
+  if (self == nullptr || self->id != "self" || current_class_ == nullptr) return std::nullopt;
+  auto d = values_.attr(current_class_, layer->attr);
+  if (!d || d->kind != ModuleDesc::Leaf || d->entry == nullptr) return std::nullopt;
+  return d;
+}
+
 // The Keras layer class a converted module's constructor becomes ("layers.Dense"),
 // or "" when it is not one plain Keras layer call (a Sequential of several, a
 // factory decided at run time).
@@ -5049,10 +5068,7 @@ ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::
   const Entry* init = catalog_.find_initializer(path);
   if (init == nullptr || call->args.empty() || current_class_ == nullptr) return nullptr;
   auto* param = ast::as<ast::Attribute>(call->args[0]);
-  auto* layer = param ? ast::as<ast::Attribute>(param->value) : nullptr;
-  auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
-  if (self == nullptr || self->id != "self") return nullptr;
-  auto d = values_.attr(current_class_, layer->attr);
+  auto d = param ? ctor_layer(param->value) : std::nullopt;
   if (!d) return nullptr;
   std::string callee = keras_layer_callee(*d);
   if (callee.empty()) return nullptr;
@@ -5065,7 +5081,7 @@ ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::
   req.channels_last = opt_.channels_last;
   InstantiateResult r = instantiate(req, b_);
   if (r.expr == nullptr) return nullptr;
-  return b_.assign(b_.attr(b_.clone(layer), *attribute), r.expr);
+  return b_.assign(b_.attr(b_.clone(static_cast<ast::Attribute*>(param->value)), *attribute), r.expr);  // ctor_layer: self.<layer>
 }
 
 // Whether `self.<attr>` of `cls` (or a base model class) holds a tensor: an
@@ -5336,13 +5352,17 @@ void Lowerer::bind_ctor_tensor(const std::string& name, const ast::ExprNode* val
   ctor_tensors_[name] = base;
 }
 
-// Constructor code `t[index] = value` / `t[index] op= value` on a made tensor:
-// t = pytorch_setitem(t, index, value), as in forward code. A view whose base (or
-// a view of it) is read later would not see the change: an error.
-ast::StmtNode* Lowerer::ctor_item_assign(const ast::Subscript* target, ast::ExprNode* value, const ast::StmtNode* at) {
+// Whether constructor code's `t[index]` is an item of a variable holding a made tensor.
+bool Lowerer::ctor_tensor_item(const ast::Subscript* target) const {
   auto* n = ast::as<ast::Name>(target->value);
-  if (n == nullptr || !ctor_tensors_.count(std::string(n->id))) return nullptr;
-  std::string name(n->id);
+  return n != nullptr && ctor_tensors_.count(std::string(n->id)) > 0;
+}
+
+// Constructor code `t[index] = value` / `t[index] op= value` on a made tensor
+// (ctor_tensor_item): t = pytorch_setitem(t, index, value), as in forward code. A
+// view whose base (or a view of it) is read later would not see the change: an error.
+ast::StmtNode* Lowerer::ctor_item_assign(const ast::Subscript* target, ast::ExprNode* value, const ast::StmtNode* at) {
+  std::string name(ast::as<ast::Name>(target->value)->id);
   const std::string& base = ctor_tensors_[name];
   for (const auto& [other, other_base] : ctor_tensors_) {
     bool shares = other != name && ((!base.empty() && (other == base || other_base == base)) || other_base == name);
@@ -5472,14 +5492,11 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (auto* a = ast::as<ast::Attribute>(e)) {
     // self.fc.in_features, self.qkv.bias in constructor code: a converted layer
     // keeps its settings and weights under Keras' names (its declared settings aside).
-    if (auto* owner = ast::as<ast::Attribute>(a->value); owner && current_class_ != nullptr && a->ctx == ast::ExprContext::Load)
-      if (auto* self = ast::as<ast::Name>(owner->value); self && self->id == "self")
-        if (auto d = values_.attr(current_class_, owner->attr); d && d->kind == ModuleDesc::Leaf && d->entry != nullptr &&
-            std::find(d->entry->settings.begin(), d->entry->settings.end(), a->attr) == d->entry->settings.end())
-          error(diag::Kind::UnsupportedConstruct, e,
-                "reading `" + syntax::unparse(e) + "` of a converted `" + d->entry->keys[0] +
-                    "` in constructor code is not supported yet: its Keras layer keeps weights and settings "
-                    "under other names and shapes");
+    if (auto d = a->ctx == ast::ExprContext::Load ? ctor_layer(a->value) : std::nullopt; d && !keeps_setting(*d, a->attr))
+      error(diag::Kind::UnsupportedConstruct, e,
+            "reading `" + syntax::unparse(e) + "` of a converted `" + d->entry->keys[0] +
+                "` in constructor code is not supported yet: its Keras layer keeps weights and settings "
+                "under other names and shapes");
     if (ast::Attribute* c = keras_attribute(a)) {
       bool seen = false;
       for (auto& r : out_.renames) seen = seen || r.first == a->attr;
@@ -5695,11 +5712,11 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           out.push_back(tie);
           continue;
         }
-        if (auto* t = a->targets.size() == 1 ? ast::as<ast::Subscript>(a->targets[0]) : nullptr)
-          if (ast::StmtNode* st = ctor_item_assign(t, rewrite_ctor_expr(a->value), s)) {
-            out.push_back(st);
-            continue;
-          }
+        if (auto* t = a->targets.size() == 1 ? ast::as<ast::Subscript>(a->targets[0]) : nullptr;
+            t && ctor_tensor_item(t)) {
+          out.push_back(ctor_item_assign(t, rewrite_ctor_expr(a->value), s));
+          continue;
+        }
         for (ast::ExprNode* t : a->targets)
           if (auto* n = ast::as<ast::Name>(t)) bind_ctor_tensor(std::string(n->id), a->value);
         auto* c = b_.clone(a);
@@ -5749,7 +5766,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
       case ast::NodeKind::AugAssign: {
         auto* a = static_cast<ast::AugAssign*>(s);
         // t[i] += v on a made tensor: t = pytorch_setitem(t, i, t[i] + v).
-        if (auto* t = ast::as<ast::Subscript>(a->target); t && made_tensor(t->value)) {
+        if (auto* t = ast::as<ast::Subscript>(a->target); t && ctor_tensor_item(t)) {
           auto* item = b_.clone(t);
           item->value = rewrite_ctor_expr(t->value);
           item->slice = rewrite_ctor_expr(t->slice);
@@ -5759,10 +5776,8 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           op->left = item;
           op->op = a->op;
           op->right = rewrite_ctor_expr(a->value);
-          if (ast::StmtNode* st = ctor_item_assign(t, op, s)) {
-            out.push_back(st);
-            continue;
-          }
+          out.push_back(ctor_item_assign(t, op, s));
+          continue;
         }
         auto* c = b_.clone(a);
         c->value = rewrite_ctor_expr(a->value);
@@ -5857,7 +5872,7 @@ ast::StmtNode* Lowerer::build_read_layer(const ast::Assign* a) {
 // parameter of a converted layer, which the Keras layer holds under its own names.
 bool Lowerer::changes_layer_parameter(const ast::Call* call) {
   auto* m = ast::as<ast::Attribute>(call->func);
-  if (m == nullptr || !m->attr.ends_with("_") || m->attr.ends_with("__") || current_class_ == nullptr) return false;
+  if (m == nullptr || !m->attr.ends_with("_") || m->attr.ends_with("__")) return false;
   const ast::ExprNode* x = m->value;
   while (true) {
     if (auto* d = ast::as<ast::Attribute>(x); d && d->attr == "data") x = d->value;
@@ -5865,11 +5880,7 @@ bool Lowerer::changes_layer_parameter(const ast::Call* call) {
     else break;
   }
   auto* param = ast::as<ast::Attribute>(x);
-  auto* layer = param ? ast::as<ast::Attribute>(param->value) : nullptr;
-  auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
-  if (self == nullptr || self->id != "self") return false;
-  auto d = values_.attr(current_class_, layer->attr);
-  return d && d->kind == ModuleDesc::Leaf;
+  return param != nullptr && ctor_layer(param->value).has_value();
 }
 
 // Whether `stmts` (inside `block`) only initialise weights: torch.nn.init calls,
@@ -5999,23 +6010,23 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
       body.push_back(unit(&cls, f).lowered);
       continue;
     }
-    if (init_only_methods_.count(std::string(f->name))) {
+    // A method Keras never runs goes with its comments; what was said about it too.
+    auto leave_out = [&](diag::Kind kind, const std::string& why) {
       forget_diagnostics_in(f);
-      error(diag::Kind::DroppedInitialization, f,
-            "left out method `" + std::string(f->name) + "` of class `" + std::string(cls.node->name) +
-                "`: only `self.apply(...)` runs it (weight initialisation; load_torch_state_dict sets the weights)");
+      error(kind, f, "left out method `" + std::string(f->name) + "` of class `" + std::string(cls.node->name) + "`: " + why);
       out_.left_out.emplace_back(f->loc.lineno - 1, f->loc.end_lineno);
+    };
+    if (init_only_methods_.count(std::string(f->name))) {
+      leave_out(diag::Kind::DroppedInitialization,
+                "only `self.apply(...)` runs it (weight initialisation; load_torch_state_dict sets the weights)");
       continue;
     }
     // PyTorch's state_dict hooks (torchvision's MLPBlock renames legacy keys): Keras
     // never calls them; load_torch_state_dict reads the keys the model has now.
     if (f->name == "_load_from_state_dict" || f->name == "_save_to_state_dict") {
-      forget_diagnostics_in(f);
-      error(diag::Kind::DroppedCode, f,
-            "left out method `" + std::string(f->name) + "` of class `" + std::string(cls.node->name) +
-                "`: a PyTorch state_dict hook, which Keras never calls (load_torch_state_dict reads the "
+      leave_out(diag::Kind::DroppedCode,
+                "a PyTorch state_dict hook, which Keras never calls (load_torch_state_dict reads the "
                 "state_dict keys of the current model)");
-      out_.left_out.emplace_back(f->loc.lineno - 1, f->loc.end_lineno);  // its comments go too
       continue;
     }
     body.push_back(rewrite_function(f, f->name == "__init__", true));
