@@ -1000,7 +1000,8 @@ def test_inputs_transformed_channel_by_channel_stay_channels_last(expr):
     assert graph_transposes(TRANSFORM_INPUT, expr, [(2, 3, 7, 9)]) == 0
     assert graph_transposes(TRANSFORM_INPUT, expr, [(2, 3, 7, 9)], io_layout="torch") == 1
     code = flat(convert(TRANSFORM_INPUT, "channels_last", "keras"))
-    assert "ops.expand_dims(x[..., 0], -1) * (0.229 / 0.5)" in code
+    # x may be any dtype (uint8 images): PyTorch promotes it, keras.ops does too.
+    assert "ops.multiply(ops.expand_dims(x[..., 0], -1), 0.229 / 0.5)" in code
     assert "ops.concatenate((x_ch0, x_ch1, x_ch2), axis=-1)" in code
 
 

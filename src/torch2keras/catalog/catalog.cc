@@ -148,10 +148,23 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         if (auto* s = as_str(kw->value)) entry->tensor_param = std::string(s->value.text);
       } else if (kw->arg == "returns") {
         auto* v = as_str(kw->value);
-        entry->returns_list = v != nullptr && v->value.text == "list";
-        entry->returns_bool = v != nullptr && v->value.text == "bool";
-        if (!entry->returns_list && !entry->returns_bool)
-          problems_.push_back(where + "returns= takes \"list\" or \"bool\"");
+        std::string_view r = v != nullptr ? std::string_view(v->value.text) : "";
+        entry->returns_list = r == "list";
+        if (r == "bool") entry->returns_dtype = ResultDType::Bool;
+        else if (r == "int") entry->returns_dtype = ResultDType::Int;
+        else if (r == "float") entry->returns_dtype = ResultDType::Float;
+        else if (r == "number") entry->returns_dtype = ResultDType::Number;
+        else if (r == "sum") entry->returns_dtype = ResultDType::Sum;
+        else if (r == "cast") entry->returns_dtype = ResultDType::Cast;
+        else if (r != "list")
+          problems_.push_back(where + "returns= takes \"list\", \"bool\", \"int\", \"float\", \"number\", \"sum\" or \"cast\"");
+      } else if (kw->arg == "input") {
+        auto* v = as_str(kw->value);
+        std::string_view r = v != nullptr ? std::string_view(v->value.text) : "";
+        entry->input_dtype = r == "int" ? ResultDType::Int : r == "float" ? ResultDType::Float : ResultDType::Same;
+        if (entry->input_dtype == ResultDType::Same ||
+            (entry->kind != EntryKind::Module && entry->kind != EntryKind::Function && entry->kind != EntryKind::Method))
+          problems_.push_back(where + "input= takes \"int\" or \"float\", on a @module, @function or @method");
       } else if (kw->arg == "view") {
         entry->view = analysis::literal_value(kw->value).truth().value_or(false);
       } else if (kw->arg == "alias") {

@@ -39,6 +39,9 @@ const char* name(Layout layout);
 // (`self.fc.weight`); keyed "<Keras callee>.<PyTorch name>", `self` is the layer.
 // Build: the input shape that builds the Keras layer of a torch.nn class from its
 // constructor's arguments, for a layer whose parameters are read before any call.
+// The dtype class of an op's value (Entry::returns_dtype).
+enum class ResultDType : uint8_t { Same, Bool, Int, Float, Number, Sum, Cast };
+
 enum class EntryKind : uint8_t { Module, Function, Method, Attribute, Initializer, Parameter, Build };
 
 struct Entry {
@@ -58,9 +61,20 @@ struct Entry {
   std::vector<std::string> settings;
   // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
   bool returns_list = false;
-  // Function/Method: the value is a boolean tensor (`x.bool()`, comparisons),
-  // `returns="bool"`: PyTorch promotes it in arithmetic, TensorFlow does not.
-  bool returns_bool = false;
+  // Function/Method: the dtype class of the value (`returns="bool"`, "int",
+  // "float"; "number": int when every number argument is an int, as torch.arange
+  // makes int64 from ints and float32 otherwise; "sum": torch.sum's rule, booleans
+  // and ints sum to int64, floats keep their type; "cast": the dtype the form
+  // names, x.to(dtype), unknown when it names none). Same: the primary tensor's
+  // (element-wise ops, views, reductions), or float for a factory without one.
+  // PyTorch promotes mixed operands of arithmetic; TensorFlow's operators do not.
+  ResultDType returns_dtype = ResultDType::Same;
+  // Module/Function/Method: the dtype class PyTorch requires of the layer's
+  // input, the function's first argument or the method's tensor (`input="int"`:
+  // Embedding's indices; "float": x.mean(),
+  // Linear, convolutions, norms, RNNs), Same when it takes any. A model input
+  // passed to it has that dtype (Lowerer::param_dtype).
+  ResultDType input_dtype = ResultDType::Same;
   // Function/Method: PyTorch returns a view sharing the input's storage
   // (`view=True`: view, permute, x[...]); an in-place change of one changes the
   // other (P48).

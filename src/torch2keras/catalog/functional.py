@@ -67,42 +67,42 @@ def hardsigmoid(input, inplace=False):
     return ops.hard_sigmoid(input)
 
 
-@function("torch.sigmoid", "torch.nn.functional.sigmoid", layout="any")
+@function("torch.sigmoid", "torch.nn.functional.sigmoid", layout="any", returns="float")
 def sigmoid(input):
     return ops.sigmoid(input)
 
 
-@function("torch.tanh", "torch.nn.functional.tanh", layout="any")
+@function("torch.tanh", "torch.nn.functional.tanh", layout="any", returns="float")
 def tanh(input):
     return ops.tanh(input)
 
 
-@function("torch.sin", layout="any")
+@function("torch.sin", layout="any", returns="float")
 def sin(input):
     return ops.sin(input)
 
 
-@function("torch.cos", layout="any")
+@function("torch.cos", layout="any", returns="float")
 def cos(input):
     return ops.cos(input)
 
 
-@function("torch.rsqrt", layout="any")
+@function("torch.rsqrt", layout="any", returns="float")
 def rsqrt(input):
     return ops.rsqrt(input)
 
 
-@function("torch.exp", layout="any")
+@function("torch.exp", layout="any", returns="float")
 def exp(input):
     return ops.exp(input)
 
 
-@function("torch.log", layout="any")
+@function("torch.log", layout="any", returns="float")
 def log(input):
     return ops.log(input)
 
 
-@function("torch.log2", layout="any")
+@function("torch.log2", layout="any", returns="float")
 def log2(input):
     return ops.log2(input)
 
@@ -121,7 +121,7 @@ def clamp(input, min=None, max=None):
     return ops.clip(input, min, max)
 
 
-@function("torch.sqrt", layout="any")
+@function("torch.sqrt", layout="any", returns="float")
 def sqrt(input):
     return ops.sqrt(input)
 
@@ -131,8 +131,8 @@ def abs(input):
     return ops.abs(input)
 
 
-@function("torch.nn.functional.softmax", "torch.softmax", layout="dim", tensor="input",
-          dims=("dim",))
+@function("torch.nn.functional.softmax", "torch.softmax", input="float", layout="dim", tensor="input",
+          dims=("dim",), returns="float")
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     ignore(_stacklevel)
     require(dim is not None, "`softmax` without `dim` uses PyTorch's implicit dim; pass `dim`")
@@ -141,8 +141,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return ops.softmax(input, axis=dim)
 
 
-@function("torch.nn.functional.log_softmax", "torch.log_softmax", layout="dim", tensor="input",
-          dims=("dim",))
+@function("torch.nn.functional.log_softmax", "torch.log_softmax", input="float", layout="dim", tensor="input",
+          dims=("dim",), returns="float")
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     ignore(_stacklevel)
     require(dim is not None, "`log_softmax` without `dim` uses PyTorch's implicit dim; pass `dim`")
@@ -151,7 +151,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return ops.log_softmax(input, axis=dim)
 
 
-@function("torch.nn.functional.adaptive_avg_pool2d", layout="spatial", rank=4, spatial_size="output_size")
+@function("torch.nn.functional.adaptive_avg_pool2d", input="float", layout="spatial", rank=4, spatial_size="output_size")
 def adaptive_avg_pool2d(input, output_size):
     if all_equal(output_size, 1):
         return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
@@ -197,7 +197,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                         ceil_mode=ceil_mode, data_format=DATA_FORMAT)
 
 
-@function("torch.nn.functional.avg_pool1d", layout="spatial", rank=3)
+@function("torch.nn.functional.avg_pool1d", input="float", layout="spatial", rank=3)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     if all_equal(padding, 0) and ceil_mode == False:
@@ -207,7 +207,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                         data_format=DATA_FORMAT)
 
 
-@function("torch.nn.functional.avg_pool2d", layout="spatial", rank=4)
+@function("torch.nn.functional.avg_pool2d", input="float", layout="spatial", rank=4)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     require(divisor_override is None, "`divisor_override={divisor_override}` is not supported")
@@ -241,7 +241,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return keras.random.dropout(input, p) if training else input
 
 
-@function("torch.nn.functional.layer_norm", layout="torch", spatial_size="input")
+@function("torch.nn.functional.layer_norm", input="float", layout="torch", spatial_size="input")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     return pytorch_layer_norm(input, normalized_shape, weight, bias, eps)
 
@@ -360,14 +360,14 @@ def reshape(input, shape):
     return ops.reshape(input, shape)
 
 
-@function("torch.mean", layout="reduce", tensor="input", dims=("dim",))
+@function("torch.mean", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
 def mean(input, dim=None, keepdim=False, dtype=None):
     if given(dtype):  # PyTorch casts the input first
         return ops.mean(ops.cast(input, dtype), axis=dim, keepdims=keepdim)
     return ops.mean(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.sum", layout="reduce", tensor="input", dims=("dim",))
+@function("torch.sum", layout="reduce", tensor="input", dims=("dim",), returns="sum")
 def sum(input, dim=None, keepdim=False, dtype=None):
     if given(dtype):  # PyTorch casts the input first
         return ops.sum(ops.cast(input, dtype), axis=dim, keepdims=keepdim)
@@ -407,7 +407,7 @@ def chunk(input, chunks, dim=0):
     return pytorch_chunk(input, chunks, axis=dim)
 
 
-@function("torch.cumsum", layout="dim", tensor="input", dims=("dim",))
+@function("torch.cumsum", layout="dim", tensor="input", dims=("dim",), returns="sum")
 def cumsum(input, dim, dtype=None, out=None):
     # PyTorch sums integers and booleans as int64, Keras (TensorFlow) as int32: the
     # same values below 2**31.
@@ -446,7 +446,7 @@ def one_hot(tensor, num_classes=-1):
     return ops.one_hot(tensor, num_classes, dtype="int64")
 
 
-@function("torch.nn.functional.linear", layout="features")
+@function("torch.nn.functional.linear", input="float", layout="features")
 def linear(input, weight, bias=None):
     if bias is None:
         return ops.matmul(input, ops.transpose(weight))
@@ -495,7 +495,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=Non
     return ops.empty(pytorch_size(size), dtype=dtype)
 
 
-@function("torch.nn.functional.embedding", layout="torch")
+@function("torch.nn.functional.embedding", input="int", layout="torch")
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     require(max_norm is None, "`max_norm={max_norm}` is not supported yet")
@@ -504,7 +504,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     return pytorch_embedding(input, weight, padding_idx)
 
 
-@function("torch.nn.functional.embedding_bag", layout="torch")
+@function("torch.nn.functional.embedding_bag", input="int", layout="torch")
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
                   mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
                   padding_idx=None):
@@ -517,7 +517,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                                  include_last_offset=include_last_offset, padding_idx=padding_idx)
 
 
-@function("torch.var", layout="reduce", tensor="input", dims=("dim",))
+@function("torch.var", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
 def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     # PyTorch divides by N - correction (default 1); keras.ops.var by N.
     if given(correction):
@@ -527,7 +527,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return pytorch_var(input, dim, 0, keepdim)
 
 
-@function("torch.std", layout="reduce", tensor="input", dims=("dim",))
+@function("torch.std", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     if given(correction):
         return pytorch_var(input, dim, correction, keepdim, std=True)
@@ -536,7 +536,7 @@ def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return pytorch_var(input, dim, 0, keepdim, std=True)
 
 
-@function("torch.argmax", layout="reduce", tensor="input", dims=("dim",))
+@function("torch.argmax", layout="reduce", tensor="input", dims=("dim",), returns="int")
 def argmax(input, dim=None, keepdim=False):
     require(given(dim), "`argmax()` without `dim` is not supported yet; flatten first: x.flatten().argmax(0)")
     return ops.argmax(input, axis=dim, keepdims=keepdim)
@@ -575,12 +575,12 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / ops.maximum(ops.norm(input, ord=p, axis=dim, keepdims=True), eps)
 
 
-@function("torch.nn.functional.rms_norm", layout="torch")
+@function("torch.nn.functional.rms_norm", input="float", layout="torch")
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     return pytorch_rms_norm(input, normalized_shape, weight, eps)
 
 
-@function("torch.nn.functional.scaled_dot_product_attention", layout="torch")
+@function("torch.nn.functional.scaled_dot_product_attention", input="float", layout="torch")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None, enable_gqa=False):
     # A boolean attn_mask keeps the True scores (runtime helper's docstring).
@@ -606,7 +606,7 @@ def generate_square_subsequent_mask(sz, device=None, dtype=None):
     return ops.where(ops.triu(ops.ones((sz, sz)), k=1) > 0, float("-inf"), 0.0)
 
 
-@function("torch.tensor", layout="torch")
+@function("torch.tensor", layout="torch", returns="number")
 def tensor(data, dtype=None, device=None, requires_grad=False):
     # Python floats become float32 tensors as in PyTorch, ints int32 (PyTorch: int64)
     # unless a dtype is given.
@@ -652,7 +652,7 @@ def _assert(condition, message):
     return pytorch_assert(condition, message)
 
 
-@function("torch.arange", layout="torch")
+@function("torch.arange", layout="torch", returns="number")
 def arange(start, end=None, step=1, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):
     # torch.arange(end) counts from 0, as keras.ops.arange(stop) does. Without a
@@ -722,7 +722,7 @@ def where(condition, input=None, other=None):
 
 # Ops whose output shape depends on the data: a compiled Keras graph (XLA,
 # tf.function with static shapes, jax.jit) cannot hold them, so they are errors.
-@function("torch.nonzero", "torch.argwhere", layout="torch")
+@function("torch.nonzero", "torch.argwhere", layout="torch", returns="int")
 def nonzero(input, as_tuple=False):
     require(False, "`torch.nonzero` gives a shape that depends on the data, which a compiled graph "
             "cannot hold; use a mask with torch.where(mask, x, y)")

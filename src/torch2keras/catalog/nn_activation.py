@@ -97,13 +97,13 @@ def Softplus(beta=1.0, threshold=20.0):
     return PyTorchSoftplus(beta=beta)
 
 
-@module("torch.nn.Softmax", layout="dim", tensor="input", dims=("dim",))
+@module("torch.nn.Softmax", input="float", layout="dim", tensor="input", dims=("dim",))
 def Softmax(dim=None):
     require(dim is not None, "`nn.Softmax()` without `dim` uses PyTorch's implicit dim; pass `dim`")
     return layers.Softmax(axis=dim)
 
 
-@module("torch.nn.PReLU", layout="torch")
+@module("torch.nn.PReLU", input="float", layout="torch")
 def PReLU(num_parameters=1, init=0.25, device=None, dtype=None):
     ignore(device, dtype)
     return PyTorchPReLU(num_parameters, init)
@@ -136,7 +136,7 @@ def Threshold(threshold, value, inplace=False):
     return PyTorchThreshold(threshold, value)
 
 
-@module("torch.nn.LogSoftmax", layout="dim", tensor="input", dims=("dim",))
+@module("torch.nn.LogSoftmax", input="float", layout="dim", tensor="input", dims=("dim",))
 def LogSoftmax(dim=None):
     require(dim is not None, "`nn.LogSoftmax()` without `dim` uses PyTorch's implicit dim; pass `dim`")
     return PyTorchLogSoftmax(axis=dim)

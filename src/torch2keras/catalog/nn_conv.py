@@ -14,7 +14,7 @@ Facts (../../../../shared/reference/pitfalls.md):
 """
 
 
-@module("torch.nn.Conv1d", layout="spatial", rank=3)
+@module("torch.nn.Conv1d", input="float", layout="spatial", rank=3)
 def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
     ignore(device, dtype)
@@ -53,7 +53,7 @@ def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
     ])
 
 
-@module("torch.nn.Conv2d", layout="spatial", rank=4)
+@module("torch.nn.Conv2d", input="float", layout="spatial", rank=4)
 def Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
     ignore(device, dtype)
@@ -92,7 +92,7 @@ def Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
     ])
 
 
-@module("torch.nn.Conv3d", layout="spatial", rank=5)
+@module("torch.nn.Conv3d", input="float", layout="spatial", rank=5)
 def Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
     ignore(in_channels, device, dtype)
@@ -112,7 +112,7 @@ def Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
     ])
 
 
-@module("torch.nn.ConvTranspose2d", layout="spatial", rank=4)
+@module("torch.nn.ConvTranspose2d", input="float", layout="spatial", rank=4)
 def ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
                     output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                     device=None, dtype=None):
@@ -128,7 +128,7 @@ def ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
                                   data_format=DATA_FORMAT)
 
 
-@module("torch.nn.ConvTranspose1d", layout="spatial", rank=3)
+@module("torch.nn.ConvTranspose1d", input="float", layout="spatial", rank=3)
 def ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
                     output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                     device=None, dtype=None):
@@ -144,7 +144,7 @@ def ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
                                   data_format=DATA_FORMAT)
 
 
-@module("torch.nn.ConvTranspose3d", layout="spatial", rank=5)
+@module("torch.nn.ConvTranspose3d", input="float", layout="spatial", rank=5)
 def ConvTranspose3d(in_channels, out_channels, kernel_size, stride=1, padding=0,
                     output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                     device=None, dtype=None):

@@ -18,7 +18,7 @@ Facts (pitfalls.md):
 """
 
 
-@module("torch.nn.Linear", layout="features")
+@module("torch.nn.Linear", input="float", layout="features")
 def Linear(in_features, out_features, bias=True, device=None, dtype=None):
     ignore(in_features, device, dtype)
     return layers.Dense(out_features, use_bias=bias)
@@ -157,7 +157,7 @@ def ReplicationPad2d(padding):
     return PyTorchPad(padding, 2, "replicate")
 
 
-@module("torch.nn.Embedding", layout="torch")
+@module("torch.nn.Embedding", layout="torch", input="int")
 def Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
               dtype=None):
@@ -172,7 +172,7 @@ def Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, no
     return PyTorchEmbedding(num_embeddings, embedding_dim, padding_idx=padding_idx)
 
 
-@module("torch.nn.EmbeddingBag", layout="torch",
+@module("torch.nn.EmbeddingBag", layout="torch", input="int",
         settings=("num_embeddings", "embedding_dim", "mode", "include_last_offset", "padding_idx"))
 def EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
@@ -188,7 +188,7 @@ def EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                                include_last_offset=include_last_offset, padding_idx=padding_idx)
 
 
-@module("torch.nn.MultiheadAttention", layout="torch",
+@module("torch.nn.MultiheadAttention", input="float", layout="torch",
         settings=("embed_dim", "num_heads", "dropout", "batch_first", "kdim", "vdim"))
 def MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                        add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
@@ -203,7 +203,7 @@ def MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv
 # The transformer modules: torch.nn's own composition, sublayers under PyTorch's
 # names, `activation` "relu", "gelu" or a callable (a converted module).
 
-@module("torch.nn.TransformerEncoderLayer", layout="torch")
+@module("torch.nn.TransformerEncoderLayer", input="float", layout="torch")
 def TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                             layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True,
                             device=None, dtype=None):
@@ -214,7 +214,7 @@ def TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, a
                                           norm_first=norm_first, bias=bias)
 
 
-@module("torch.nn.TransformerDecoderLayer", layout="torch")
+@module("torch.nn.TransformerDecoderLayer", input="float", layout="torch")
 def TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                             layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True,
                             device=None, dtype=None):
@@ -225,7 +225,7 @@ def TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, a
                                           norm_first=norm_first, bias=bias)
 
 
-@module("torch.nn.TransformerEncoder", layout="torch")
+@module("torch.nn.TransformerEncoder", input="float", layout="torch")
 def TransformerEncoder(encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                        mask_check=True):
     # Inference with a padding mask zeroes the padded positions as PyTorch's
@@ -235,12 +235,12 @@ def TransformerEncoder(encoder_layer, num_layers, norm=None, enable_nested_tenso
                                      mask_check=mask_check)
 
 
-@module("torch.nn.TransformerDecoder", layout="torch")
+@module("torch.nn.TransformerDecoder", input="float", layout="torch")
 def TransformerDecoder(decoder_layer, num_layers, norm=None):
     return PyTorchTransformerDecoder(decoder_layer, num_layers, norm=norm)
 
 
-@module("torch.nn.Transformer", layout="torch", settings=("d_model", "nhead", "batch_first"))
+@module("torch.nn.Transformer", input="float", layout="torch", settings=("d_model", "nhead", "batch_first"))
 def Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                 dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
                 custom_decoder=None, layer_norm_eps=1e-05, batch_first=False, norm_first=False,

@@ -10,7 +10,7 @@ Facts (pitfalls.md):
 """
 
 
-@module("torch.nn.BatchNorm1d", layout="channel", rank=3)
+@module("torch.nn.BatchNorm1d", input="float", layout="channel", rank=3)
 def BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
                 device=None, dtype=None):
     ignore(num_features, device, dtype)
@@ -23,7 +23,7 @@ def BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.BatchNorm2d", layout="spatial", rank=4, spatial_size="input")
+@module("torch.nn.BatchNorm2d", input="float", layout="spatial", rank=4, spatial_size="input")
 def BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
                 device=None, dtype=None):
     ignore(num_features, device, dtype)
@@ -36,7 +36,7 @@ def BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.BatchNorm3d", layout="spatial", rank=5, spatial_size="input")
+@module("torch.nn.BatchNorm3d", input="float", layout="spatial", rank=5, spatial_size="input")
 def BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
                 device=None, dtype=None):
     ignore(num_features, device, dtype)
@@ -49,7 +49,7 @@ def BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.LayerNorm", layout="torch", base="PyTorchLayerNorm")
+@module("torch.nn.LayerNorm", input="float", layout="torch", base="PyTorchLayerNorm")
 def LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None,
               dtype=None):
     ignore(device, dtype)
@@ -63,20 +63,20 @@ def LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, d
     return PyTorchLayerNorm(normalized_shape, eps=eps, elementwise_affine=elementwise_affine, bias=bias)
 
 
-@module("torch.nn.RMSNorm", layout="torch")
+@module("torch.nn.RMSNorm", input="float", layout="torch")
 def RMSNorm(normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
     ignore(device, dtype)
     return PyTorchRMSNorm(normalized_shape, eps=eps, elementwise_affine=elementwise_affine)
 
 
-@module("torch.nn.GroupNorm", layout="spatial", rank=4, spatial_size="input")
+@module("torch.nn.GroupNorm", input="float", layout="spatial", rank=4, spatial_size="input")
 def GroupNorm(num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None):
     ignore(num_channels, device, dtype)
     return layers.GroupNormalization(groups=num_groups, axis=CHANNEL_AXIS, epsilon=eps,
                                      center=affine, scale=affine)
 
 
-@module("torch.nn.InstanceNorm2d", layout="spatial", rank=4, spatial_size="input")
+@module("torch.nn.InstanceNorm2d", input="float", layout="spatial", rank=4, spatial_size="input")
 def InstanceNorm2d(num_features, eps=1e-05, momentum=0.1, affine=False,
                    track_running_stats=False, device=None, dtype=None):
     ignore(num_features, momentum, device, dtype)
@@ -86,7 +86,7 @@ def InstanceNorm2d(num_features, eps=1e-05, momentum=0.1, affine=False,
                                      scale=affine)
 
 
-@module("torch.nn.InstanceNorm1d", layout="spatial", rank=3, spatial_size="input")
+@module("torch.nn.InstanceNorm1d", input="float", layout="spatial", rank=3, spatial_size="input")
 def InstanceNorm1d(num_features, eps=1e-05, momentum=0.1, affine=False,
                    track_running_stats=False, device=None, dtype=None):
     ignore(num_features, momentum, device, dtype)
@@ -96,6 +96,6 @@ def InstanceNorm1d(num_features, eps=1e-05, momentum=0.1, affine=False,
                                      scale=affine)
 
 
-@module("torch.nn.LocalResponseNorm", layout="torch")
+@module("torch.nn.LocalResponseNorm", input="float", layout="torch")
 def LocalResponseNorm(size, alpha=0.0001, beta=0.75, k=1.0):
     return PyTorchLocalResponseNorm(size, alpha, beta, k)

@@ -50,7 +50,7 @@ def MaxPool3d(kernel_size, stride=None, padding=0, dilation=1, return_indices=Fa
     return layers.MaxPooling3D(kernel_size, strides=stride, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AvgPool1d", layout="spatial", rank=3)
+@module("torch.nn.AvgPool1d", input="float", layout="spatial", rank=3)
 def AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     if all_equal(padding, 0) and ceil_mode == False:
         return layers.AveragePooling1D(kernel_size, strides=stride, data_format=DATA_FORMAT)
@@ -59,7 +59,7 @@ def AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False, count_includ
                                    data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AvgPool2d", layout="spatial", rank=4)
+@module("torch.nn.AvgPool2d", input="float", layout="spatial", rank=4)
 def AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
               divisor_override=None):
     require(divisor_override is None, "`divisor_override={divisor_override}` is not supported")
@@ -75,7 +75,7 @@ def AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_includ
                                    data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AvgPool3d", layout="spatial", rank=5)
+@module("torch.nn.AvgPool3d", input="float", layout="spatial", rank=5)
 def AvgPool3d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
               divisor_override=None):
     require(divisor_override is None, "`divisor_override={divisor_override}` is not supported")
@@ -85,14 +85,14 @@ def AvgPool3d(kernel_size, stride=None, padding=0, ceil_mode=False, count_includ
     return layers.AveragePooling3D(kernel_size, strides=stride, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AdaptiveAvgPool1d", layout="spatial", rank=3, spatial_size="output_size")
+@module("torch.nn.AdaptiveAvgPool1d", input="float", layout="spatial", rank=3, spatial_size="output_size")
 def AdaptiveAvgPool1d(output_size):
     if all_equal(output_size, 1):
         return layers.GlobalAveragePooling1D(keepdims=True, data_format=DATA_FORMAT)
     return layers.AdaptiveAveragePooling1D(output_size, data_format=DATA_FORMAT)
 
 
-@module("torch.nn.AdaptiveAvgPool2d", layout="spatial", rank=4, spatial_size="output_size")
+@module("torch.nn.AdaptiveAvgPool2d", input="float", layout="spatial", rank=4, spatial_size="output_size")
 def AdaptiveAvgPool2d(output_size):
     if all_equal(output_size, 1):
         return layers.GlobalAveragePooling2D(keepdims=True, data_format=DATA_FORMAT)

@@ -21,7 +21,7 @@ Facts (pitfalls.md):
 """
 
 
-@module("torch.nn.RNN", layout="torch",
+@module("torch.nn.RNN", input="float", layout="torch",
         settings=("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"))
 def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
         dropout=0.0, bidirectional=False, device=None, dtype=None):
@@ -33,7 +33,7 @@ def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, b
                       bidirectional=bidirectional)
 
 
-@module("torch.nn.LSTM", layout="torch",
+@module("torch.nn.LSTM", input="float", layout="torch",
         settings=("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"))
 def LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
          bidirectional=False, proj_size=0, device=None, dtype=None):
@@ -46,7 +46,7 @@ def LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dr
                                 bidirectional=bidirectional, proj_size=proj_size)
 
 
-@module("torch.nn.GRU", layout="torch",
+@module("torch.nn.GRU", input="float", layout="torch",
         settings=("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"))
 def GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
         bidirectional=False, device=None, dtype=None):
@@ -55,7 +55,7 @@ def GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dro
                       batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
 
 
-@module("torch.nn.RNNCell", layout="torch", settings=("input_size", "hidden_size", "bias"))
+@module("torch.nn.RNNCell", input="float", layout="torch", settings=("input_size", "hidden_size", "bias"))
 def RNNCell(input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
     require(nonlinearity == "tanh" or nonlinearity == "relu",
             "`nonlinearity={nonlinearity}` is not supported (PyTorch takes \"tanh\" or \"relu\")")
@@ -63,13 +63,13 @@ def RNNCell(input_size, hidden_size, bias=True, nonlinearity="tanh", device=None
     return PyTorchRNNCell(input_size, hidden_size, bias=bias, nonlinearity=nonlinearity)
 
 
-@module("torch.nn.LSTMCell", layout="torch", settings=("input_size", "hidden_size", "bias"))
+@module("torch.nn.LSTMCell", input="float", layout="torch", settings=("input_size", "hidden_size", "bias"))
 def LSTMCell(input_size, hidden_size, bias=True, device=None, dtype=None):
     ignore(device, dtype)
     return PyTorchLSTMCell(input_size, hidden_size, bias=bias)
 
 
-@module("torch.nn.GRUCell", layout="torch", settings=("input_size", "hidden_size", "bias"))
+@module("torch.nn.GRUCell", input="float", layout="torch", settings=("input_size", "hidden_size", "bias"))
 def GRUCell(input_size, hidden_size, bias=True, device=None, dtype=None):
     ignore(device, dtype)
     return PyTorchGRUCell(input_size, hidden_size, bias=bias)

@@ -63,14 +63,14 @@ def dim(self):
     return ops.ndim(self)
 
 
-@method("mean", layout="reduce", tensor="self", dims=("dim",))
+@method("mean", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
 def mean(self, dim=None, keepdim=False, dtype=None):
     if given(dtype):  # PyTorch casts the tensor first
         return ops.mean(ops.cast(self, dtype), axis=dim, keepdims=keepdim)
     return ops.mean(self, axis=dim, keepdims=keepdim)
 
 
-@method("sum", layout="reduce", tensor="self", dims=("dim",))
+@method("sum", layout="reduce", tensor="self", dims=("dim",), returns="sum")
 def sum(self, dim=None, keepdim=False, dtype=None):
     if given(dtype):  # PyTorch casts the tensor first
         return ops.sum(ops.cast(self, dtype), axis=dim, keepdims=keepdim)
@@ -120,17 +120,17 @@ def relu(self):
     return ops.relu(self)
 
 
-@method("sigmoid", layout="any")
+@method("sigmoid", layout="any", returns="float")
 def sigmoid(self):
     return ops.sigmoid(self)
 
 
-@method("tanh", layout="any")
+@method("tanh", layout="any", returns="float")
 def tanh(self):
     return ops.tanh(self)
 
 
-@method("softmax", layout="dim", tensor="self", dims=("dim",))
+@method("softmax", input="float", layout="dim", tensor="self", dims=("dim",), returns="float")
 def softmax(self, dim, dtype=None):
     if given(dtype):  # PyTorch casts the tensor first
         return ops.softmax(ops.cast(self, dtype), axis=dim)
@@ -163,19 +163,19 @@ def clone(self, memory_format=None):
     return self
 
 
-@method("float", alias=True, layout="any")
+@method("float", alias=True, layout="any", returns="float")
 def float(self):
     return ops.cast(self, "float32")
 
 
 # Casts to another dtype: new tensors (x.float() of a float32 tensor is x itself).
 
-@method("long", layout="any")
+@method("long", layout="any", returns="int")
 def long(self):
     return ops.cast(self, "int64")
 
 
-@method("int", layout="any")
+@method("int", layout="any", returns="int")
 def int(self):
     return ops.cast(self, "int32")
 
@@ -185,12 +185,12 @@ def bool(self):
     return ops.cast(self, "bool")
 
 
-@method("double", layout="any")
+@method("double", layout="any", returns="float")
 def double(self):
     return ops.cast(self, "float64")
 
 
-@method("half", layout="any")
+@method("half", layout="any", returns="float")
 def half(self):
     return ops.cast(self, "float16")
 
@@ -207,7 +207,7 @@ def device(self):
     return self.device
 
 
-@method("to", alias=True, layout="any")
+@method("to", alias=True, layout="any", returns="cast")
 def to(self, target=None, dtype=None, non_blocking=False, copy=False, memory_format=None, device=None):
     # PyTorch's three forms: x.to(device[, dtype]), x.to(dtype), x.to(other) (other's
     # dtype and device). Keras places tensors itself: a device is no change. A
@@ -301,17 +301,17 @@ def neg(self):
     return ops.negative(self)
 
 
-@method("exp", layout="any")
+@method("exp", layout="any", returns="float")
 def exp(self):
     return ops.exp(self)
 
 
-@method("log", layout="any")
+@method("log", layout="any", returns="float")
 def log(self):
     return ops.log(self)
 
 
-@method("log2", layout="any")
+@method("log2", layout="any", returns="float")
 def log2(self):
     return ops.log2(self)
 
@@ -360,12 +360,12 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     return ops.convert_to_tensor(data, dtype=self.dtype)
 
 
-@method("sqrt", layout="any")
+@method("sqrt", layout="any", returns="float")
 def sqrt(self):
     return ops.sqrt(self)
 
 
-@method("rsqrt", layout="any")
+@method("rsqrt", layout="any", returns="float")
 def rsqrt(self):
     return ops.rsqrt(self)
 
@@ -375,12 +375,12 @@ def square(self):
     return ops.square(self)
 
 
-@method("sin", layout="any")
+@method("sin", layout="any", returns="float")
 def sin(self):
     return ops.sin(self)
 
 
-@method("cos", layout="any")
+@method("cos", layout="any", returns="float")
 def cos(self):
     return ops.cos(self)
 
@@ -419,7 +419,7 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
 
 
 # Shapes that depend on the data (see functional.py): errors.
-@method("nonzero", "argwhere", layout="torch")
+@method("nonzero", "argwhere", layout="torch", returns="int")
 def nonzero(self, as_tuple=False):
     require(False, "`x.nonzero()` gives a shape that depends on the data, which a compiled graph "
             "cannot hold; use a mask with torch.where(mask, x, y)")
@@ -450,14 +450,14 @@ def item(self):
     return self
 
 
-@method("log_softmax", layout="dim", tensor="self", dims=("dim",))
+@method("log_softmax", input="float", layout="dim", tensor="self", dims=("dim",), returns="float")
 def log_softmax(self, dim, dtype=None):
     if given(dtype):  # PyTorch casts the tensor first
         return ops.log_softmax(ops.cast(self, dtype), axis=dim)
     return ops.log_softmax(self, axis=dim)
 
 
-@method("var", layout="reduce", tensor="self", dims=("dim",))
+@method("var", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
 def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
     # PyTorch divides by N - correction (default 1); keras.ops.var by N.
     if given(correction):
@@ -467,7 +467,7 @@ def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return pytorch_var(self, dim, 0, keepdim)
 
 
-@method("std", layout="reduce", tensor="self", dims=("dim",))
+@method("std", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
 def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
     if given(correction):
         return pytorch_var(self, dim, correction, keepdim, std=True)
@@ -476,14 +476,14 @@ def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return pytorch_var(self, dim, 0, keepdim, std=True)
 
 
-@method("argmax", layout="reduce", tensor="self", dims=("dim",))
+@method("argmax", layout="reduce", tensor="self", dims=("dim",), returns="int")
 def argmax(self, dim=None, keepdim=False):
     # Without dim PyTorch indexes the flattened tensor, whose order a layout changes.
     require(given(dim), "`argmax()` without `dim` is not supported yet; flatten first: x.flatten().argmax(0)")
     return ops.argmax(self, axis=dim, keepdims=keepdim)
 
 
-@method("argmin", layout="reduce", tensor="self", dims=("dim",))
+@method("argmin", layout="reduce", tensor="self", dims=("dim",), returns="int")
 def argmin(self, dim=None, keepdim=False):
     require(given(dim), "`argmin()` without `dim` is not supported yet; flatten first: x.flatten().argmin(0)")
     return ops.argmin(self, axis=dim, keepdims=keepdim)
@@ -505,7 +505,7 @@ def numel(self):
     return pytorch_numel(self)
 
 
-@method("norm", layout="reduce", tensor="self", dims=("dim",))
+@method("norm", layout="reduce", tensor="self", dims=("dim",), returns="float")
 def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     require(dtype is None, "`dtype={dtype}` is not supported")
     if dim is None:
@@ -527,7 +527,7 @@ def tril(self, diagonal=0):
     return ops.tril(self, k=diagonal)
 
 
-@method("cumsum", layout="dim", tensor="self", dims=("dim",))
+@method("cumsum", layout="dim", tensor="self", dims=("dim",), returns="sum")
 def cumsum(self, dim, dtype=None):
     # PyTorch sums integers and booleans as int64, Keras (TensorFlow) as int32.
     return ops.cumsum(self, axis=dim, dtype=dtype)
@@ -539,12 +539,12 @@ def t(self):
     return ops.transpose(self)
 
 
-@method("type_as", layout="any")
+@method("type_as", layout="any", returns="cast")
 def type_as(self, other):
     return ops.cast(self, other.dtype)
 
 
-@method("type", layout="any")
+@method("type", layout="any", returns="cast")
 def type(self, dtype=None, non_blocking=False):
     # x.type() without a dtype is the type's name ("torch.FloatTensor"), a string.
     ignore(non_blocking)

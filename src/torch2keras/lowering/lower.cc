@@ -39,6 +39,91 @@ using catalog::Layout;
 // ---------------------------------------------------------------------------
 // Layout facts.
 
+// The dtype class of a tensor as far as the converter can tell, for PyTorch's type
+// promotion (torch docs, "Tensor Attributes: type promotion"): an integer or
+// boolean tensor with a float is promoted to the float's type, an integer true
+// division is float, a boolean with an int is int. TensorFlow's operators do not
+// promote: they refuse mixed operands (int32 * 0.5, int32 < int64), and a boolean
+// operand casts the other one to bool (tf.constant([1.5]) * tf.constant([True]) is
+// [True]); keras.ops functions promote as PyTorch does for these operands.
+// Float: layer outputs, torch.zeros, x.float(); Int: torch.arange of ints,
+// argmax, x.long(); Bool: comparisons; Unknown: a model input nothing tells
+// about (lower_unit), or a value computed from one.
+enum class DType : uint8_t { Unknown, Bool, Int, Float };
+
+// The dtype class of a Keras dtype name ("int64" -> Int), Unknown for others.
+DType dtype_class(std::string_view keras_dtype) {
+  if (keras_dtype == "bool") return DType::Bool;
+  if (keras_dtype.starts_with("int") || keras_dtype.starts_with("uint")) return DType::Int;
+  if (keras_dtype.starts_with("float") || keras_dtype.starts_with("bfloat")) return DType::Float;
+  return DType::Unknown;
+}
+
+// The keras.ops function of an arithmetic operator (`+`: ops.add), or null.
+const char* keras_operator(ast::OperatorKind op) {
+  using Op = ast::OperatorKind;
+  switch (op) {
+    case Op::Add: return "ops.add";
+    case Op::Sub: return "ops.subtract";
+    case Op::Mult: return "ops.multiply";
+    case Op::Div: return "ops.divide";
+    case Op::FloorDiv: return "ops.floor_divide";
+    case Op::Mod: return "ops.mod";
+    case Op::Pow: return "ops.power";
+    default: return nullptr;
+  }
+}
+
+// The keras.ops function of a comparison (`<`: ops.less), or null.
+const char* keras_comparison(ast::CmpOpKind op) {
+  using Op = ast::CmpOpKind;
+  switch (op) {
+    case Op::Eq: return "ops.equal";
+    case Op::NotEq: return "ops.not_equal";
+    case Op::Lt: return "ops.less";
+    case Op::LtE: return "ops.less_equal";
+    case Op::Gt: return "ops.greater";
+    case Op::GtE: return "ops.greater_equal";
+    default: return nullptr;
+  }
+}
+
+// An operand of arithmetic or a comparison as type promotion sees it: a tensor
+// of a dtype class, or a Python number (Int: an int literal or a size, Float: a
+// float literal, Unknown: a value not known here).
+struct Operand {
+  bool tensor = false;
+  DType dtype = DType::Unknown;
+};
+
+// PyTorch's promotion of `l op r` where one operand is a tensor: the result's
+// dtype class, and whether TensorFlow's operator could differ (keras.ops is then
+// written). TensorFlow's agrees for float tensors with each other or with any
+// Python number, and for an int tensor with an int (true division aside: it
+// makes float64 of int32). A tensor of unknown dtype with a Python int keeps
+// TensorFlow's operator, which is right for floats and ints and fails loudly
+// for booleans (bool == 0); with a float it would fail for ints (int32 * 0.5),
+// with another tensor silently compute in bool (float * bool). `comparison`:
+// the result is boolean.
+struct Promotion {
+  DType dtype = DType::Unknown;
+  bool keras_op = false;
+};
+Promotion promote(bool true_division, bool comparison, Operand l, Operand r) {
+  auto agrees = [&](Operand a, Operand b) {
+    if (!a.tensor) return false;
+    if (a.dtype == DType::Float) return !b.tensor || b.dtype == DType::Float;
+    if (a.dtype == DType::Unknown) return !b.tensor && b.dtype == DType::Int && !true_division;
+    return a.dtype == DType::Int && !b.tensor && b.dtype == DType::Int && !true_division;
+  };
+  Promotion p;
+  p.keras_op = !agrees(l, r) && !agrees(r, l);
+  if (comparison) p.dtype = DType::Bool;
+  else if (true_division || l.dtype == DType::Float || r.dtype == DType::Float) p.dtype = DType::Float;
+  else if (l.dtype == DType::Int && r.dtype == DType::Int) p.dtype = DType::Int;
+  return p;
+}
+
 struct Fact {
   enum Kind : uint8_t {
     NonTensor,  // a Python value, a module, a container
@@ -90,9 +175,10 @@ struct Fact {
   // and (N, H, W, 1) hold their values in one order, so a conversion is a reshape.
   // Element-wise ops among such tensors and numbers keep it; anything else forgets it.
   bool unit_channel = false;
-  // A tensor of booleans (a comparison's): PyTorch promotes it in arithmetic,
-  // TensorFlow's operators take no booleans (lower_boolean_arithmetic).
-  bool boolean = false;
+  // A tensor: its dtype class (DType); arithmetic that PyTorch promotes and
+  // TensorFlow does not is written with keras.ops (lower_binop).
+  DType dtype = DType::Float;
+  bool boolean() const { return dtype == DType::Bool; }
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
@@ -108,7 +194,12 @@ struct Fact {
   bool is_scalar() const { return kind == Torch && rank == -1; }
   Fact element() const { return elem_cl ? cl(rank) : torch(rank); }
   bool tensor() const { return kind == Torch || kind == CL || kind == Pending || kind == Flat || kind == Perm; }
-  bool operator==(const Fact&) const = default;
+  // The same layout facts; the dtype class is not a layout fact (meet joins it).
+  bool operator==(const Fact& o) const {
+    return kind == o.kind && rank == o.rank && param == o.param && elem_cl == o.elem_cl && spatial == o.spatial &&
+           relabel_spatial == o.relabel_spatial && order == o.order && dims == o.dims && sym == o.sym &&
+           unit_channel == o.unit_channel;
+  }
   // The same layout, whatever each knows of the spatial size.
   bool same_axes(const Fact& o) const {
     return kind == o.kind && rank == o.rank && param == o.param && elem_cl == o.elem_cl && order == o.order;
@@ -121,7 +212,7 @@ struct Fact {
     if (dims != o.dims) f.dims.clear();
     if (sym != o.sym) f.sym = 0;
     if (unit_channel != o.unit_channel) f.unit_channel = false;
-    if (boolean != o.boolean) f.boolean = false;
+    if (dtype != o.dtype) f.dtype = DType::Unknown;
     return f;
   }
   // The same value with its size symbols forgotten.
@@ -162,6 +253,9 @@ struct Unit {
   // layout a use that works in either decides (a list display): the caller's own
   // layout costs that caller nothing.
   std::vector<Fact> hints;
+  // The dtype classes of the tensors the first call passes (per positional
+  // parameter after self), for a parameter whose own uses tell nothing (param_dtype).
+  std::vector<std::optional<DType>> caller_dtypes;
   Fact ret;
   // Parameters (index after self) whose tensor this function changes in place:
   // the caller's variable changes too.
@@ -551,11 +645,11 @@ class Lowerer {
   Fact fold_seq(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, const ast::Node* at);
   Fact probe_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& probe, const ast::Node* at);
   // The tensor `expr` (fact f) in the layout asked for, converting it if needed;
-  // the result keeps f's dtype facts (boolean).
+  // the result keeps f's dtype class.
   Fact demand_cl(Fact f, int rank, ast::ExprNode*& expr) { return same_dtype(f, demand_cl_layout(f, rank, expr)); }
   Fact demand_torch(Fact f, ast::ExprNode*& expr) { return same_dtype(f, demand_torch_layout(f, expr)); }
   Fact same_dtype(const Fact& from, Fact to) {
-    if (to.tensor()) to.boolean = resolved(from).boolean;
+    if (to.tensor()) to.dtype = resolved(from).dtype;
     return to;
   }
   Fact demand_cl_layout(Fact f, int rank, ast::ExprNode*& expr);
@@ -692,6 +786,14 @@ class Lowerer {
   ast::StmtNode* tied_parameters(const ast::Assign* a);
   bool tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
   bool scan_tensor_attribute(const ClassInfo* cls, std::string_view attr) const;
+  // The dtype class of parameter or buffer `self.<attr>` of `cls`, from the
+  // value its constructor code gives it (source_dtype); Unknown when not known.
+  DType tensor_attribute_dtype(const ClassInfo* cls, std::string_view attr) const;
+  // The dtype class of PyTorch expression `e` in function `fn` (constructor
+  // code), read from the source as result_dtype reads lowered code: dtype=
+  // arguments, casts, the catalog's returns=, literals; a local name by its
+  // assignments in `fn`.
+  DType source_dtype(const ast::ExprNode* e, const ast::FunctionDef* fn, int depth = 0) const;
   mutable std::map<std::pair<const ClassInfo*, std::string>, bool> tensor_attributes_;
   // `self.<attr>` of `cls` when it is a parameter made in one assignment
   // `self.<attr> = nn.Parameter(v)`, or a buffer made in one
@@ -841,6 +943,15 @@ class Lowerer {
   const ast::ExprNode* inplace_unused_ = nullptr;  // an in-place op's value no one reads
   void check_mutated_args(const ast::Call* call, const Unit& u);
   Val lower_expr(ast::ExprNode* e);
+  // A lowered operand as type promotion sees it (Operand).
+  Operand operand(const Val& v) const;
+  // The dtype class of a catalog op's value `form` (Entry::returns_dtype): a
+  // dtype the form names at its top (`ops.cast(x, "int64")`, `dtype="int64"`:
+  // casts, dtype= arguments), else the entry's declaration, else the primary
+  // tensor's (promoted with the other tensor arguments of an element-wise op),
+  // else float (a factory: PyTorch's default dtype).
+  DType result_dtype(const Entry& entry, const ast::ExprNode* form, const Val* primary, const std::vector<Val>& args,
+                     const std::vector<std::pair<ast::Keyword*, Val>>& kws) const;
   // `p` (lowered from `source`), an operand of `other` in + - * /: a broadcast
   // parameter in its stored layout when `other` is channels-last of that rank,
   // else read in PyTorch's shape (pytorch_parameter_value).
@@ -899,6 +1010,24 @@ class Lowerer {
   }
   void lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
   std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
+  // What `self.<attr>` or `self.<attr>[i]` holds in class `cls` (module_of's part
+  // that needs no frame), nullopt for a method or another callee.
+  std::optional<ModuleDesc> self_module(const ClassInfo* cls, const ast::ExprNode* callee);
+  // The dtype class parameter `name` of `def` (a method of `cls`) has, as its
+  // uses tell (Fact::dtype): where it is the first argument of a module call
+  // before it is assigned again, the dtype that module requires of its input
+  // (input_dtype); the first such use decides. Unknown when none is seen.
+  // PyTorch refuses other dtypes there, so a model PyTorch runs agrees.
+  DType param_dtype(const ClassInfo* cls, const ast::FunctionDef* def, std::string_view name, int depth = 0);
+  // Whether source expression `e` has the dtype of the variables `names` whatever
+  // it is (for a module requiring floats): one of them, an item, a view or
+  // element-wise op of it that keeps the dtype (a catalog entry declaring no
+  // other, given no dtype=: F.relu(x), x.permute(...)), one of them with an int.
+  bool keeps_dtype_of(const ast::ExprNode* e, const std::set<std::string>& names) const;
+  // The dtype class module `d` requires of its first input: its catalog entry's
+  // (Entry::input_dtype), a Sequential's first item's, a model class's forward's
+  // first parameter's; Unknown otherwise.
+  DType input_dtype(const ModuleDesc& d, int depth);
   ModuleDesc any_item(const ModuleDesc& container);
   std::optional<ModuleDesc> loop_modules(const ast::ExprNode* iter, bool& pairs);
   bool bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* target);
@@ -976,6 +1105,30 @@ class Lowerer {
   // Constructor code: local names holding tensors made there (torch.arange(n),
   // their methods and items), each with the name it is a view of ("" if none).
   std::map<std::string, std::string> ctor_tensors_;
+  // Constructor code's dtype classes (Fact::dtype): of the names holding made
+  // tensors, and of rewritten expressions computing one (catalog calls, arithmetic).
+  std::map<std::string, DType> ctor_dtypes_;
+  std::map<const ast::ExprNode*, DType> ctor_expr_dtypes_;
+  // A rewritten constructor expression as a Val: a tensor (of its dtype class)
+  // when `source` makes one (made_tensor).
+  Val ctor_val(ast::ExprNode* rewritten, const ast::ExprNode* source) const {
+    if (!made_tensor(source)) return {rewritten, Fact{}};
+    Fact f = Fact::torch();
+    f.dtype = DType::Unknown;
+    if (auto* n = ast::as<ast::Name>(rewritten); n && ctor_dtypes_.count(std::string(n->id)))
+      f.dtype = ctor_dtypes_.at(std::string(n->id));
+    for (const ast::ExprNode* x = rewritten; x != nullptr;) {
+      if (auto it = ctor_expr_dtypes_.find(x); it != ctor_expr_dtypes_.end()) {
+        f.dtype = it->second;
+        break;
+      }
+      auto* sub = ast::as<ast::Subscript>(x);  // items keep the dtype
+      x = sub ? sub->value : nullptr;
+      if (auto* n = ast::as<ast::Name>(x); n && ctor_dtypes_.count(std::string(n->id)))
+        f.dtype = ctor_dtypes_.at(std::string(n->id));
+    }
+    return {rewritten, f};
+  }
   // Attributes holding converted layers whose parameters forward code reads
   // (`self.qkv.weight`): their constructors build them (catalog @build).
   std::set<std::string> read_parameters_;
@@ -1001,6 +1154,7 @@ Fact Lowerer::resolved(Fact f) const {
   if (p.kind == Fact::Pending) return f;
   Fact r = p;
   r.dims = f.dims;  // named for this variable's value
+  r.dtype = f.dtype;
   return r;
 }
 
@@ -1397,20 +1551,78 @@ std::optional<Lowerer::Val> Lowerer::take_index(const ast::Subscript* s, Fact f,
   return Val{picked, f};
 }
 
+DType Lowerer::result_dtype(const Entry& entry, const ast::ExprNode* form, const Val* primary,
+                            const std::vector<Val>& args, const std::vector<std::pair<ast::Keyword*, Val>>& kws) const {
+  if (auto* call = ast::as<ast::Call>(form)) {
+    const ast::ExprNode* named = nullptr;
+    if (syntax::unparse(call->func) == "ops.cast" && call->args.size() == 2) named = call->args[1];
+    for (const ast::Keyword* kw : call->keywords)
+      if (kw->arg == "dtype") named = kw->value;
+    if (auto* c = ast::as<ast::Constant>(named); c && c->value.kind == ast::ConstantValue::Kind::Str)
+      if (DType d = dtype_class(c->value.text); d != DType::Unknown) return d;
+  }
+  // The input itself (`x.to(device)`, `x.float()` of a float): its dtype.
+  if (primary != nullptr && form == primary->expr && resolved(primary->fact).tensor()) return resolved(primary->fact).dtype;
+  using catalog::ResultDType;
+  switch (entry.returns_dtype) {
+    case ResultDType::Bool: return DType::Bool;
+    case ResultDType::Int: return DType::Int;
+    case ResultDType::Float: return DType::Float;
+    case ResultDType::Number:
+      // torch.arange: int64 from ints, float32 when a number is a float. A
+      // number not known here counts as an int: taken for an int, a float
+      // tensor only gets keras.ops where its operators would do.
+      for (const Val& v : args)
+        if (Operand o = operand(v); o.tensor || o.dtype == DType::Float) return DType::Float;
+      return DType::Int;
+    case ResultDType::Cast: return DType::Unknown;
+    case ResultDType::Sum:
+      if (primary != nullptr && resolved(primary->fact).dtype == DType::Bool) return DType::Int;
+      break;
+    case ResultDType::Same: break;
+  }
+  if (primary == nullptr || !resolved(primary->fact).tensor()) return DType::Float;
+  DType d = resolved(primary->fact).dtype;
+  if (entry.layout != Layout::Any) return d;
+  // Element-wise over several tensors (torch.maximum(a, b)): promoted.
+  auto join = [&](const Val& v) {
+    Fact g = resolved(v.fact);
+    if (&v == primary || !g.tensor() || g.dtype == d) return;
+    d = d == DType::Float || g.dtype == DType::Float ? DType::Float : DType::Unknown;
+  };
+  for (const Val& v : args) join(v);
+  for (const auto& [kw, v] : kws) join(v);
+  return d;
+}
+
+Operand Lowerer::operand(const Val& v) const {
+  Fact f = resolved(v.fact);
+  if (f.tensor()) return {true, f.dtype};
+  ConstValue c = analysis::literal_value(v.expr);
+  if (c.kind == ConstValue::Kind::Int || c.kind == ConstValue::Kind::Bool || f.sym != 0) return {false, DType::Int};
+  if (c.kind == ConstValue::Kind::Float) return {false, DType::Float};
+  // A size: ops.shape(x)[i].
+  if (auto* s = ast::as<ast::Subscript>(v.expr)) {
+    auto* shape = ast::as<ast::Call>(s->value);
+    if (shape != nullptr && syntax::unparse(shape->func) == "ops.shape") return {false, DType::Int};
+  }
+  return {false, DType::Unknown};
+}
+
 Lowerer::Val Lowerer::lower_boolean_arithmetic(ast::BinOp* o, const Val& l, const Val& r, Fact out) {
   using Op = ast::OperatorKind;
   Fact lf = resolved(l.fact), rf = resolved(r.fact);
   if (o->op == Op::BitAnd || o->op == Op::BitOr || o->op == Op::BitXor) {
-    out.boolean = lf.boolean && rf.boolean;
+    out.dtype = lf.boolean() && rf.boolean() ? DType::Bool : DType::Unknown;
     return {o, out};
   }
-  out.boolean = false;
-  if (lf.boolean && rf.boolean) {
+  if (lf.boolean() && rf.boolean()) {
     if (o->op == Op::Add || o->op == Op::Mult) {
-      out.boolean = true;
+      out.dtype = DType::Bool;
       return {b_.call(o->op == Op::Add ? "ops.logical_or" : "ops.logical_and", {o->left, o->right}), out};
     }
     if (o->op == Op::Div) {
+      out.dtype = DType::Float;
       o->left = b_.call("ops.cast", {o->left, b_.string("float32")});
       o->right = b_.call("ops.cast", {o->right, b_.string("float32")});
       return {o, out};
@@ -1421,20 +1633,25 @@ Lowerer::Val Lowerer::lower_boolean_arithmetic(ast::BinOp* o, const Val& l, cons
     return {o, out};
   }
   // One boolean: the type of the other operand.
-  bool left = lf.boolean;
+  bool left = lf.boolean();
   ast::ExprNode*& boolean = left ? o->left : o->right;
   ast::ExprNode*& other = left ? o->right : o->left;
   ConstValue v = analysis::literal_value(other);
   ast::ExprNode* dtype = nullptr;
+  Fact g = resolved((left ? r : l).fact);
   if (v.kind == ConstValue::Kind::Int) {
     dtype = b_.string("int32");
+    out.dtype = DType::Int;
   } else if (v.kind == ConstValue::Kind::Float) {
     dtype = b_.string("float32");
-  } else if (Fact g = resolved((left ? r : l).fact); g.tensor() && !g.boolean) {
+    out.dtype = DType::Float;
+  } else if (g.tensor()) {
     if (!ast::is<ast::Name>(other) && frame_->hoist != nullptr) other = into_temp(other);  // read twice
     dtype = b_.attr(other, "dtype");
-  }
-  if (dtype == nullptr) {
+    out.dtype = g.dtype;
+  } else {
+    // A Python value whose type is not known here: PyTorch gives an int for an
+    // int, a float for a float, and keeps booleans with a bool (self.training).
     error(diag::Kind::UnsupportedConstruct, o,
           "arithmetic between a boolean tensor and `" + syntax::unparse(other) +
               "`, whose type is not known here: PyTorch promotes the boolean to it; write .float() or .long()");
@@ -1695,6 +1912,7 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
       Unit* up = &units_[{d.cls, fwd}];
       if (!up->done && !up->busy && resolved(in).kind == Fact::List) up->seeds = {resolved(in)};
       if (!up->done && !up->busy) up->hints = {resolved(in)};
+      if (!up->done && !up->busy && resolved(in).tensor()) up->caller_dtypes = {resolved(in).dtype};
       Unit& u = unit(d.cls, fwd);
       if (u.busy) return demand_torch(in, arg);  // recursion: PyTorch layout at the boundary
       Fact want = u.params.empty() ? Fact::torch() : u.params[0];
@@ -1937,12 +2155,22 @@ void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
         if (u.hints.size() <= i) u.hints.resize(i + 1);
         Fact f = resolved(it->second).unsized();
         u.hints[i] = hint(f).value_or(f);  // a parameter of the caller: its own hint
+        if (u.caller_dtypes.size() <= i) u.caller_dtypes.resize(i + 1);
+        u.caller_dtypes[i] = f.dtype;
       }
   }
 }
 
 std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
-  const ClassInfo* cls = frame_->unit->cls;
+  if (auto d = self_module(frame_->unit->cls, callee)) return d;
+  if (auto* n = ast::as<ast::Name>(callee)) {
+    auto it = frame_->module_vars.find(std::string(n->id));
+    if (it != frame_->module_vars.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+std::optional<ModuleDesc> Lowerer::self_module(const ClassInfo* cls, const ast::ExprNode* callee) {
   if (auto* a = ast::as<ast::Attribute>(callee)) {
     auto* self = ast::as<ast::Name>(a->value);
     if (self && self->id == "self" && cls != nullptr) {
@@ -1954,7 +2182,7 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
     }
   }
   if (auto* s = ast::as<ast::Subscript>(callee)) {
-    if (auto d = module_of(s->value)) {
+    if (auto d = self_module(cls, s->value)) {
       if ((d->kind == ModuleDesc::Seq || d->kind == ModuleDesc::List) && !d->items.empty()) {
         ConstValue i = analysis::literal_value(s->slice);
         if (i.kind == ConstValue::Kind::Int && !d->dynamic) {
@@ -1967,11 +2195,162 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
       return ModuleDesc{};
     }
   }
-  if (auto* n = ast::as<ast::Name>(callee)) {
-    auto it = frame_->module_vars.find(std::string(n->id));
-    if (it != frame_->module_vars.end()) return it->second;
-  }
   return std::nullopt;
+}
+
+bool Lowerer::keeps_dtype_of(const ast::ExprNode* e, const std::set<std::string>& name) const {
+  if (auto* n = ast::as<ast::Name>(e)) return name.count(std::string(n->id)) > 0;
+  if (auto* s = ast::as<ast::Subscript>(e)) return keeps_dtype_of(s->value, name);
+  if (auto* u = ast::as<ast::UnaryOp>(e)) return u->op == ast::UnaryOpKind::USub && keeps_dtype_of(u->operand, name);
+  if (auto* b = ast::as<ast::BinOp>(e)) {
+    using Op = ast::OperatorKind;
+    if (b->op != Op::Add && b->op != Op::Sub && b->op != Op::Mult && b->op != Op::FloorDiv) return false;
+    auto int_literal = [](const ast::ExprNode* x) { return analysis::literal_value(x).kind == ConstValue::Kind::Int; };
+    return (keeps_dtype_of(b->left, name) && int_literal(b->right)) ||
+           (keeps_dtype_of(b->right, name) && int_literal(b->left));
+  }
+  auto* call = ast::as<ast::Call>(e);
+  if (call == nullptr) return false;
+  for (const ast::Keyword* kw : call->keywords)
+    if (kw->arg == "dtype") return false;
+  const Entry* entry = nullptr;
+  const ast::ExprNode* input = nullptr;
+  // In-place forms (F.relu_(x), x.add_(1)) as theirs.
+  auto plain = [](std::string_view n) { return n.ends_with("_") && !n.ends_with("__") ? n.substr(0, n.size() - 1) : n; };
+  if (auto p = resolve(call->func)) {
+    entry = catalog_.find_function(*p);
+    if (entry == nullptr) entry = catalog_.find_function(plain(*p));
+    if (!call->args.empty()) input = call->args[0];
+  } else if (auto* m = ast::as<ast::Attribute>(call->func)) {
+    entry = catalog_.find_method(m->attr);
+    if (entry == nullptr) entry = catalog_.find_method(plain(m->attr));
+    input = m->value;
+  }
+  return entry != nullptr && input != nullptr && entry->returns_dtype == catalog::ResultDType::Same &&
+         !entry->returns_list && keeps_dtype_of(input, name);
+}
+
+DType Lowerer::param_dtype(const ClassInfo* cls, const ast::FunctionDef* def, std::string_view name, int depth) {
+  std::optional<DType> found;
+  // The variables holding the parameter's dtype: it, and what keeps it (x = F.pad(input, p)).
+  std::set<std::string> holders{std::string(name)};
+  // What a call that takes the variable as positional argument `i` requires of it.
+  auto required = [&](const ast::Call* call, std::size_t i) -> DType {
+    if (depth > 4) return DType::Unknown;
+    if (i == 0)
+      if (std::optional<ModuleDesc> d = self_module(cls, call->func)) return input_dtype(*d, depth);
+    if (auto p = resolve(call->func)) {
+      const Entry* fn = catalog_.find_function(*p);
+      if (fn != nullptr && i == 0)
+        return fn->input_dtype == catalog::ResultDType::Int     ? DType::Int
+               : fn->input_dtype == catalog::ResultDType::Float ? DType::Float
+                                                                : DType::Unknown;
+    }
+    // A method of this class or a function of the input: its parameter's uses.
+    const ast::FunctionDef* callee = nullptr;
+    const ClassInfo* owner = nullptr;
+    std::size_t skip = 0;
+    if (auto* a = ast::as<ast::Attribute>(call->func); a && cls != nullptr && ast::is<ast::Name>(a->value) &&
+                                                       ast::as<ast::Name>(a->value)->id == "self") {
+      callee = method(cls, a->attr), owner = cls, skip = 1;
+    } else if (auto* f = ast::as<ast::Name>(call->func)) {
+      callee = values_.module_function(f->id);
+    }
+    if (callee == nullptr || i + skip >= callee->args->args.size()) return DType::Unknown;
+    return param_dtype(owner, callee, callee->args->args[i + skip]->arg, depth + 1);
+  };
+  std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
+    if (found || holders.empty()) return;
+    // A tensor method requiring a dtype of its tensor (x.mean()).
+    if (auto* call = ast::as<ast::Call>(n)) {
+      auto* m = ast::as<ast::Attribute>(call->func);
+      const Entry* entry = m != nullptr && !resolve(call->func) ? catalog_.find_method(m->attr) : nullptr;
+      if (entry != nullptr && entry->input_dtype != catalog::ResultDType::Same && keeps_dtype_of(m->value, holders))
+        found = entry->input_dtype == catalog::ResultDType::Int ? DType::Int : DType::Float;
+    }
+    if (auto* call = ast::as<ast::Call>(n); call != nullptr && !found) {
+      for (std::size_t i = 0; i < call->args.size() && !found; ++i)
+        if (keeps_dtype_of(call->args[i], holders))
+          if (DType t = required(call, i); t != DType::Unknown) found = t;
+    }
+    ast::for_each_child(n, scan);
+  };
+  // Statements in order; a statement's expressions before the statements it holds.
+  std::function<void(ast::Node*)> walk = [&](ast::Node* st) {
+    std::vector<ast::Node*> inner;
+    ast::for_each_child(st, [&](ast::Node* c) {
+      if (ast::category(c->kind) == ast::Category::Stmt) inner.push_back(c);
+      else scan(c);
+    });
+    for (ast::Node* c : inner) walk(c);
+    // An assignment ends what a holder's uses tell of the parameter, unless the
+    // value has its dtype (x = F.relu(x)); a name assigned such a value holds it.
+    std::set<std::string> assigned;
+    auto targets = [&](ast::Node* t) { ast::collect_names(t, assigned); };
+    if (auto* a = ast::as<ast::Assign>(st)) {
+      if (keeps_dtype_of(a->value, holders)) {
+        for (ast::ExprNode* t : a->targets)
+          if (auto* n = ast::as<ast::Name>(t)) holders.insert(std::string(n->id));
+      } else {
+        for (ast::ExprNode* t : a->targets) targets(t);
+      }
+    }
+    if (auto* a = ast::as<ast::AugAssign>(st);
+        a && !(analysis::literal_value(a->value).kind == ConstValue::Kind::Int &&
+               (a->op == ast::OperatorKind::Add || a->op == ast::OperatorKind::Sub || a->op == ast::OperatorKind::Mult)))
+      targets(a->target);
+    if (auto* a = ast::as<ast::AnnAssign>(st)) targets(a->target);
+    if (auto* f = ast::as<ast::For>(st)) targets(f->target);
+    for (const std::string& n : assigned) holders.erase(n);
+  };
+  for (ast::StmtNode* st : def->body) {
+    if (found || holders.empty()) break;
+    walk(st);
+  }
+  return found.value_or(DType::Unknown);
+}
+
+DType Lowerer::input_dtype(const ModuleDesc& d, int depth) {
+  if (depth > 4) return DType::Unknown;
+  switch (d.kind) {
+    case ModuleDesc::Leaf:
+      return d.entry->input_dtype == catalog::ResultDType::Int     ? DType::Int
+             : d.entry->input_dtype == catalog::ResultDType::Float ? DType::Float
+                                                                   : DType::Unknown;
+    case ModuleDesc::User: {
+      if (d.cls->torch_base == analysis::TorchBase::Sequential)
+        return input_dtype(values_.self_items(d.cls), depth + 1);
+      const ast::FunctionDef* fwd = method(d.cls, "forward");
+      if (fwd == nullptr || fwd->args->args.size() < 2) return DType::Unknown;
+      return param_dtype(d.cls, fwd, fwd->args->args[1]->arg, depth + 1);
+    }
+    case ModuleDesc::Seq: {
+      // The first item that requires a dtype, after items that keep it (an
+      // activation, dropout); built by appends, any item may be first: those
+      // that require one must agree.
+      std::optional<DType> t;
+      for (const ModuleDesc& i : d.items) {
+        DType u = input_dtype(i, depth + 1);
+        bool keeps = i.kind == ModuleDesc::Leaf && (i.entry->layout == Layout::Any || i.entry->alias || i.entry->view);
+        if (u == DType::Unknown && keeps) continue;
+        if (u == DType::Unknown || (t && *t != u)) return DType::Unknown;
+        if (!d.dynamic) return u;
+        t = u;
+      }
+      return t.value_or(DType::Unknown);
+    }
+    case ModuleDesc::Union: {
+      // Every alternative must agree.
+      std::optional<DType> t;
+      for (const ModuleDesc& i : d.items) {
+        DType u = input_dtype(i, depth + 1);
+        if (t && *t != u) return DType::Unknown;
+        t = u;
+      }
+      return t.value_or(DType::Unknown);
+    }
+    default: return DType::Unknown;
+  }
 }
 
 // Any one of a container's items (the union of them).
@@ -2283,8 +2662,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       if (i == 0) {
         out = apply_desc(*d, v.fact, v.expr, call);
         // A layer that may change the channels (a conv) makes a size-1 channel
-        // axis, or booleans, something else.
-        if (!layout_free(*d)) out.unit_channel = out.boolean = false;
+        // axis something else, and floats of any input.
+        if (!layout_free(*d)) out.unit_channel = false, out.dtype = DType::Float;
         return;
       }
       // Further inputs of a model class: the layout its forward takes them in.
@@ -2888,10 +3267,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     return {kept, out};
   }
   for (auto& h : r.helpers) out_.helpers.insert(h);
-  // A boolean result: the entry says so, or a view (same dtype) or the input
-  // itself (`.contiguous()`, `.to(device)`) of a boolean tensor.
-  out.boolean = entry->returns_bool ||
-                (primary != nullptr && resolved(primary->fact).boolean && (entry->view || r.expr == primary->expr));
+  out.dtype = result_dtype(*entry, r.expr, primary, args, kws);
   // Size symbols: a view's result has the ones regroup gave it, an alias its input's.
   if (entry->alias && primary != nullptr && out.tensor()) out.dims = resolved(primary->fact).dims;
   else if (entry->layout != Layout::Reshape) out.dims.clear();
@@ -2965,8 +3341,8 @@ Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
       return {chain, TestKind::Tensor};
     }
     // `if (y > 0).sum():` tests a number: true when it is not zero, as bool() is.
-    bool boolean = ast::is<ast::Compare>(v.expr);
-    if (auto* call = ast::as<ast::Call>(v.expr)) {
+    bool boolean = ast::is<ast::Compare>(v.expr) || f.boolean();
+    if (auto* call = ast::as<ast::Call>(v.expr); call != nullptr && !boolean) {
       std::string callee = syntax::unparse(call->func);
       boolean = callee.starts_with("ops.logical_") || callee == "ops.isnan" || callee == "ops.isinf" ||
                 callee == "ops.isfinite" || callee == "ops.any" || callee == "ops.all";
@@ -3043,6 +3419,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         // A parameter or buffer is a tensor in PyTorch's axis order.
         Fact f = frame_->unit->cls != nullptr && tensor_attribute(frame_->unit->cls, a->attr) ? Fact::torch()
                                                                                                 : Fact{};
+        if (f.tensor()) f.dtype = tensor_attribute_dtype(frame_->unit->cls, a->attr);
         if (ast::Attribute* renamed = keras_attribute(a)) return {renamed, f};
         return {e, f};
       }
@@ -3142,7 +3519,12 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       }
       o->left = l.expr;
       o->right = r.expr;
-      if (resolved(l.fact).boolean || resolved(r.fact).boolean) return lower_boolean_arithmetic(o, l, r, out);
+      if (resolved(l.fact).boolean() || resolved(r.fact).boolean()) return lower_boolean_arithmetic(o, l, r, out);
+      if (const char* op = keras_operator(o->op); op != nullptr && (lf.tensor() || rf.tensor())) {
+        Promotion p = promote(o->op == ast::OperatorKind::Div, false, operand(l), operand(r));
+        out.dtype = p.dtype;
+        if (p.keras_op) return {b_.call(op, {l.expr, r.expr}), out};
+      }
       return {o, out};
     }
     case ast::NodeKind::UnaryOp: {
@@ -3200,7 +3582,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       }
       if (f.tensor()) {
         if (std::optional<Val> picked = take_index(s, f, v.expr)) {
-          picked->fact.boolean = f.boolean;  // items keep the dtype
+          picked->fact.dtype = f.dtype;  // items keep the dtype
           return *picked;
         }
         bool listed = ast::is<ast::List>(s->slice);
@@ -3219,7 +3601,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         // x[:, c], x[:, a:b, ::2]: the channel index moves last (x[..., c]).
         if (std::optional<Fact> g = index_channels_last(s, f.rank)) {
           s->value = v.expr;
-          g->boolean = f.boolean;
+          g->dtype = f.dtype;
           return {s, *g};
         }
       }
@@ -3233,10 +3615,10 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       // table): the rows it names, index.shape + x.shape[1:], as keras.ops.take
       // along axis 0. A mask known to be boolean is an error below; one that is not
       // known fails loudly in the gather.
-      if (Fact g = resolved(idx.fact); f.tensor() && g.tensor() && !g.boolean && !ast::is<ast::Tuple>(s->slice)) {
+      if (Fact g = resolved(idx.fact); f.tensor() && g.tensor() && !g.boolean() && !ast::is<ast::Tuple>(s->slice)) {
         demand_torch(g, idx.expr);
         Fact rows = Fact::torch();
-        rows.boolean = f.boolean;
+        rows.dtype = f.dtype;
         return {b_.call("ops.take", {v.expr, idx.expr}, {b_.keyword("axis", b_.integer(0))}), rows};
       }
       if (Fact g = resolved(idx.fact); g.kind == Fact::Torch || g.kind == Fact::CL) tensor_index = true;
@@ -3246,7 +3628,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
               "on the data, which a compiled graph cannot hold (use torch.where(mask, x, y)), and an index "
               "tensor is a gather (torch.index_select / torch.gather)");
       Fact item = f.tensor() ? Fact::torch() : Fact{};
-      item.boolean = f.tensor() && f.boolean;  // items keep the dtype
+      item.dtype = f.dtype;  // items keep the dtype
       return {s, item};
     }
     case ast::NodeKind::Tuple:
@@ -3327,7 +3709,12 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       for (std::size_t i = 1; i < vals.size(); ++i) cs.push_back(vals[i].expr);
       c->comparators = b_.seq(cs);
       Fact out = any_tensor && !identity ? (common ? *common : Fact::scalar()) : Fact{};
-      out.boolean = out.tensor();
+      if (!out.tensor()) return {c, out};
+      out.dtype = DType::Bool;
+      // A single comparison PyTorch promotes and TensorFlow does not (Promotion).
+      if (const char* op = c->ops.size() == 1 ? keras_comparison(c->ops[0]) : nullptr;
+          op != nullptr && promote(false, true, operand(vals[0]), operand(vals[1])).keras_op)
+        return {b_.call(op, {vals[0].expr, vals[1].expr}), out};
       return {c, out};
     }
     case ast::NodeKind::Slice: {
@@ -4877,6 +5264,11 @@ void Lowerer::lower_unit(Unit& u) {
     if (python_annotation(a->args[i]->annotation)) f = Fact{};
     if (i - first < u.seeds.size() && u.seeds[i - first].kind == Fact::List) f = u.seeds[i - first];
     if (i - first < u.python_seeds.size() && u.python_seeds[i - first]) f = Fact{};
+    if (f.kind == Fact::Pending) {
+      f.dtype = param_dtype(u.cls, u.def, a->args[i]->arg);
+      if (std::size_t k = i - first; f.dtype == DType::Unknown && k < u.caller_dtypes.size() && u.caller_dtypes[k])
+        f.dtype = *u.caller_dtypes[k];
+    }
     u.params.push_back(f.kind == Fact::Pending || f.kind == Fact::List ? f : Fact{});
     if (std::size_t k = i - first; f.kind == Fact::Pending && (k >= u.hints.size() || u.hints[k].kind != Fact::CL))
       if (std::optional<Fact> h = module_hint(u.cls, u.def, k)) {
@@ -5128,6 +5520,121 @@ bool Lowerer::scan_tensor_attribute(const ClassInfo* cls, std::string_view attr)
     c = base;
   }
   return false;
+}
+
+DType Lowerer::tensor_attribute_dtype(const ClassInfo* cls, std::string_view attr) const {
+  std::optional<DType> d;
+  auto join = [&](DType t) { d = !d || *d == t ? t : DType::Unknown; };
+  for (const ClassInfo* c = cls; c != nullptr;) {
+    for (ast::StmtNode* st : c->node->body) {
+      auto* fn = ast::as<ast::FunctionDef>(st);
+      if (fn == nullptr) continue;
+      std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
+        if (auto* a = ast::as<ast::Assign>(n))
+          for (ast::ExprNode* t : a->targets)
+            if (auto* at = ast::as<ast::Attribute>(t); at && at->attr == attr && ast::is<ast::Name>(at->value) &&
+                                                       ast::as<ast::Name>(at->value)->id == "self")
+              join(source_dtype(a->value, fn));
+        if (auto* call = ast::as<ast::Call>(n)) {
+          auto* m = ast::as<ast::Attribute>(call->func);
+          auto* sn = m ? ast::as<ast::Name>(m->value) : nullptr;
+          if (sn && sn->id == "self" && (m->attr == "register_buffer" || m->attr == "register_parameter") &&
+              call->args.size() >= 2)
+            if (ConstValue k = analysis::literal_value(call->args[0]); k.kind == ConstValue::Kind::Str && k.text == attr)
+              join(source_dtype(call->args[1], fn));
+        }
+        ast::for_each_child(n, scan);
+      };
+      scan(fn);
+    }
+    const ClassInfo* base = nullptr;
+    for (ast::ExprNode* b : c->node->bases)
+      if (auto* bn = ast::as<ast::Name>(b); bn && model_class(bn->id)) base = model_class(bn->id);
+    c = base;
+  }
+  return d.value_or(DType::Unknown);
+}
+
+DType Lowerer::source_dtype(const ast::ExprNode* e, const ast::FunctionDef* fn, int depth) const {
+  if (depth > 8 || e == nullptr) return DType::Unknown;
+  using catalog::ResultDType;
+  if (auto* n = ast::as<ast::Name>(e)) {
+    // Every assignment of the name in fn (item assignments keep the dtype).
+    std::optional<DType> d;
+    std::function<void(const ast::Node*)> scan = [&](const ast::Node* x) {
+      if (auto* a = ast::as<ast::Assign>(x))
+        for (ast::ExprNode* t : a->targets)
+          if (auto* tn = ast::as<ast::Name>(t); tn && tn->id == n->id) {
+            DType t2 = source_dtype(a->value, fn, depth + 1);
+            d = !d || *d == t2 ? t2 : DType::Unknown;
+          }
+      ast::for_each_child(const_cast<ast::Node*>(x), scan);
+    };
+    for (ast::StmtNode* st : fn->body) scan(st);
+    return d.value_or(DType::Unknown);
+  }
+  if (auto* s = ast::as<ast::Subscript>(e)) return source_dtype(s->value, fn, depth + 1);
+  if (auto* u = ast::as<ast::UnaryOp>(e)) return source_dtype(u->operand, fn, depth + 1);
+  auto literal_class = [](const ast::ExprNode* x) {
+    ConstValue c = analysis::literal_value(x);
+    return c.kind == ConstValue::Kind::Int || c.kind == ConstValue::Kind::Bool ? DType::Int
+           : c.kind == ConstValue::Kind::Float                                  ? DType::Float
+                                                                                : DType::Unknown;
+  };
+  // A tensor as far as the source tells (constructor code runs after forward
+  // code is lowered: made_tensor does not know its names yet).
+  auto tensorish = [&](const ast::ExprNode* x) {
+    return literal_class(x) == DType::Unknown && (made_tensor(x) || source_dtype(x, fn, depth + 1) != DType::Unknown);
+  };
+  if (auto* b = ast::as<ast::BinOp>(e)) {
+    auto side = [&](const ast::ExprNode* x) {
+      Operand o{tensorish(x), DType::Unknown};
+      o.dtype = o.tensor ? source_dtype(x, fn, depth + 1) : literal_class(x);
+      return o;
+    };
+    if (b->op == ast::OperatorKind::MatMult) return source_dtype(b->left, fn, depth + 1);
+    return promote(b->op == ast::OperatorKind::Div, false, side(b->left), side(b->right)).dtype;
+  }
+  if (auto* c = ast::as<ast::Compare>(e); c && tensorish(c->left)) return DType::Bool;
+  auto* call = ast::as<ast::Call>(e);
+  if (call == nullptr) return DType::Unknown;
+  for (const ast::Keyword* kw : call->keywords)
+    if (kw->arg == "dtype")
+      if (auto p = resolve(kw->value))
+        if (const std::string* d = catalog_.find_dtype(*p)) return dtype_class(*d);
+  const Entry* entry = nullptr;
+  const ast::ExprNode* input = nullptr;
+  auto p = resolve(call->func);
+  if (p && *p == "torch.nn.Parameter") return call->args.empty() ? DType::Float : source_dtype(call->args[0], fn, depth + 1);
+  if (p) {
+    entry = catalog_.find_function(*p);
+    if (!call->args.empty()) input = call->args[0];
+  } else if (auto* m = ast::as<ast::Attribute>(call->func); m && tensorish(m->value)) {
+    entry = catalog_.find_method(m->attr);
+    input = m->value;
+    // x.to(torch.long), x.type(torch.bool): the dtype named.
+    if (entry != nullptr && entry->returns_dtype == ResultDType::Cast && !call->args.empty())
+      if (auto q = resolve(call->args[0]))
+        if (const std::string* d = catalog_.find_dtype(*q)) return dtype_class(*d);
+  }
+  if (entry == nullptr) return DType::Unknown;
+  switch (entry->returns_dtype) {
+    case ResultDType::Bool: return DType::Bool;
+    case ResultDType::Int: return DType::Int;
+    case ResultDType::Float: return DType::Float;
+    case ResultDType::Cast: return DType::Unknown;
+    case ResultDType::Number:
+      for (const ast::ExprNode* a : call->args)
+        if (literal_class(a) == DType::Float || tensorish(a)) return DType::Float;
+      return DType::Int;
+    case ResultDType::Sum:
+    case ResultDType::Same: {
+      if (input == nullptr || !tensorish(input)) return DType::Float;  // a factory: PyTorch's default dtype
+      DType d = source_dtype(input, fn, depth + 1);
+      return entry->returns_dtype == ResultDType::Sum && d == DType::Bool ? DType::Int : d;
+    }
+  }
+  return DType::Unknown;
 }
 
 const ast::Call* Lowerer::broadcast_parameter(const ClassInfo* cls, std::string_view attr) const {
@@ -5393,7 +5900,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
     ast::ExprNode* result = nullptr;
     // A catalog function's or method's form (of `self`) for this call; null after an error.
-    auto made_by = [&](const Entry* entry, ast::ExprNode* self) -> ast::ExprNode* {
+    auto made_by = [&](const Entry* entry, ast::ExprNode* self, const ast::ExprNode* self_source) -> ast::ExprNode* {
       InstantiateRequest req;
       req.entry = entry;
       req.self = self;
@@ -5403,6 +5910,15 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       InstantiateResult r = instantiate(req, b_);
       if (r.expr == nullptr) error(diag::Kind::UnsupportedArgument, call, r.error);
       for (auto& h : r.helpers) out_.helpers.insert(h);
+      if (r.expr != nullptr) {
+        std::vector<Val> vals;
+        for (std::size_t i = 0; i < args.size(); ++i) vals.push_back(ctor_val(args[i], call->args[i]));
+        std::vector<std::pair<ast::Keyword*, Val>> kw_vals;
+        for (std::size_t i = 0; i < kws.size(); ++i) kw_vals.push_back({kws[i], ctor_val(kws[i]->value, call->keywords[i]->value)});
+        Val self_val = self != nullptr ? ctor_val(self, self_source) : Val{nullptr, {}};
+        const Val* primary = self != nullptr ? &self_val : vals.empty() ? nullptr : &vals[0];
+        ctor_expr_dtypes_[r.expr] = result_dtype(*entry, r.expr, primary, vals, kw_vals);
+      }
       return r.expr;
     };
     if (p) {
@@ -5437,7 +5953,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         result = b_.call(b_.name("pytorch_parameter"), pargs, kws);
       } else if (const Entry* fn = catalog_.find_function(*p)) {
         // A tensor made in constructor code (torch.ones(c, 1, 1)): its catalog form.
-        if ((result = made_by(fn, nullptr)) == nullptr) return e;
+        if ((result = made_by(fn, nullptr, nullptr)) == nullptr) return e;
       } else if (*p == "torch.nn.ModuleList") {
         // nn.ModuleList([...]) is the list itself; other iterables become a list.
         if (args.empty()) result = b_.list({});
@@ -5449,7 +5965,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     } else if (auto* m = ast::as<ast::Attribute>(call->func); m && made_tensor(m->value)) {
       // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
       if (const Entry* method = catalog_.find_method(m->attr)) {
-        if ((result = made_by(method, rewrite_ctor_expr(m->value))) == nullptr) return e;
+        if ((result = made_by(method, rewrite_ctor_expr(m->value), m->value)) == nullptr) return e;
       } else {
         error(diag::Kind::UnsupportedOp, call,
               "tensor method `." + std::string(m->attr) + "()` is not supported yet (no catalog entry)");
@@ -5548,7 +6064,15 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     auto* c = b_.clone(bo);
     c->left = rewrite_ctor_expr(bo->left);
     c->right = rewrite_ctor_expr(bo->right);
-    return c;
+    // Arithmetic on made tensors PyTorch promotes and TensorFlow does not, as in
+    // forward code (Promotion): torch.arange(0, d, 2) * -0.5.
+    const char* op = keras_operator(bo->op);
+    if (op == nullptr || !(made_tensor(bo->left) || made_tensor(bo->right))) return c;
+    Promotion p = promote(bo->op == ast::OperatorKind::Div, false, operand(ctor_val(c->left, bo->left)),
+                          operand(ctor_val(c->right, bo->right)));
+    ast::ExprNode* result = p.keras_op ? static_cast<ast::ExprNode*>(b_.call(op, {c->left, c->right})) : c;
+    ctor_expr_dtypes_[result] = p.dtype;
+    return result;
   }
   if (auto* lc = ast::as<ast::ListComp>(e)) {
     auto* c = b_.clone(lc);
@@ -5717,13 +6241,16 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           out.push_back(ctor_item_assign(t, rewrite_ctor_expr(a->value), s));
           continue;
         }
-        for (ast::ExprNode* t : a->targets)
-          if (auto* n = ast::as<ast::Name>(t)) bind_ctor_tensor(std::string(n->id), a->value);
         auto* c = b_.clone(a);
+        c->value = rewrite_ctor_expr(a->value);
+        for (ast::ExprNode* t : a->targets)
+          if (auto* n = ast::as<ast::Name>(t)) {
+            bind_ctor_tensor(std::string(n->id), a->value);
+            ctor_dtypes_[std::string(n->id)] = ctor_val(c->value, a->value).fact.dtype;
+          }
         std::vector<ast::ExprNode*> targets;
         for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));
         c->targets = b_.seq(targets);
-        c->value = rewrite_ctor_expr(a->value);
         if (empty_sequential_attribute(a)) c->value = b_.call("layers.Identity", {});
         if (ast::StmtNode* build = build_read_layer(a)) {
           out.push_back(c);
