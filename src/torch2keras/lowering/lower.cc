@@ -2154,26 +2154,14 @@ std::string statement_keyword(ast::NodeKind kind) {
   return name;
 }
 
-// How often parameter `param` of `entry` appears in one of its forms (the most).
-int uses_of(const Entry* entry, std::string_view param) {
-  int most = 0;
-  for (const ast::StmtNode* st : entry->def->body) {
-    std::vector<const ast::Return*> returns;
-    if (auto* r = ast::as<ast::Return>(st)) returns.push_back(r);
-    if (auto* i = ast::as<ast::If>(st))
-      for (const ast::StmtNode* b : i->body)
-        if (auto* r = ast::as<ast::Return>(b)) returns.push_back(r);
-    for (const ast::Return* r : returns) {
-      int n = 0;
-      std::function<void(const ast::Node*)> count = [&](const ast::Node* x) {
-        if (auto* nm = ast::as<ast::Name>(x); nm && nm->id == param) ++n;
-        ast::for_each_child(const_cast<ast::Node*>(x), [&](ast::Node* c) { count(c); });
-      };
-      if (r->value) count(r->value);
-      most = std::max(most, n);
-    }
-  }
-  return most;
+// How many times the node `x` itself is in the tree `e` (a catalog form puts the
+// argument it substitutes in each place the parameter is named).
+int occurrences(const ast::Node* e, const ast::Node* x) {
+  if (e == nullptr) return 0;
+  if (e == x) return 1;
+  int n = 0;
+  ast::for_each_child(const_cast<ast::Node*>(e), [&](ast::Node* c) { n += occurrences(c, x); });
+  return n;
 }
 
 // Whether `name` is a class or a value the input defines at module level (a
@@ -2837,22 +2825,14 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value &&
       entry->layout != Layout::Flatten && entry->layout != Layout::Reshape && entry->layout != Layout::Unsqueeze)
     torch_all();
-  // A computed argument the entry's form uses twice (`self.bn(x).flatten(1)` is
-  // ops.reshape(t, (ops.shape(t)[0], -1))) is computed once, into a variable.
-  auto once = [&](std::string_view param, ast::ExprNode*& expr) {
-    if (expr == nullptr || ast::is<ast::Name>(expr) || ast::is<ast::Constant>(expr) || frame_->hoist == nullptr) return;
-    if (uses_of(entry, param) < 2) return;
-    expr = into_temp(expr);
+  auto pass_arguments = [&] {
+    req.self = receiver != nullptr ? recv_val.expr : nullptr;
+    req.args.clear();
+    for (Val& v : args) req.args.push_back(v.expr);
+    req.keywords.clear();
+    for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   };
-  if (receiver != nullptr) once("self", recv_val.expr);
-  {
-    const ast::Arguments* sig = entry->def->args;
-    std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
-    for (std::size_t i = 0; i < args.size() && i + offset < sig->args.size(); ++i)
-      once(sig->args[i + offset]->arg, args[i].expr);
-  }
-  req.self = receiver != nullptr ? recv_val.expr : nullptr;
-  for (Val& v : args) req.args.push_back(v.expr);
+  pass_arguments();
   req.is_tensor = [&args](const ast::ExprNode* e) {
     for (const Val& v : args)
       if (v.expr == e) return v.fact.tensor();
@@ -2875,9 +2855,27 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     if (auto* a = ast::as<ast::Attribute>(e)) name = a->attr;
     return name == "dev" || name.ends_with("device");
   };
-  for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   req.rank = rank;
   InstantiateResult r = instantiate(req, b_);
+  // A computed argument the chosen form uses twice (`self.bn(x).flatten(1)` is
+  // ops.reshape(t, (ops.shape(t)[0], -1)), x.max(1) reads x for the values and
+  // the indices) is computed once, into a variable, and the form made again.
+  if (r.expr != nullptr && frame_->hoist != nullptr) {
+    bool hoisted = false;
+    auto once = [&](ast::ExprNode*& expr) {
+      if (expr == nullptr || ast::is<ast::Name>(expr) || ast::is<ast::Constant>(expr)) return;
+      if (occurrences(r.expr, expr) < 2) return;
+      expr = into_temp(expr);
+      hoisted = true;
+    };
+    if (receiver != nullptr) once(recv_val.expr);
+    for (Val& v : args) once(v.expr);
+    for (auto& [kw, v] : kws) once(v.expr);
+    if (hoisted) {
+      pass_arguments();
+      r = instantiate(req, b_);
+    }
+  }
   if (r.expr == nullptr) {
     error(diag::Kind::UnsupportedArgument, call, r.error);
     // The call with its arguments lowered: their torch names (torch.float16) are
