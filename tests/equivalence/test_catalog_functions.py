@@ -128,6 +128,8 @@ CASES = [
     ("torch.sin(x) * torch.cos(x) + torch.rsqrt(x.abs() + 1)", (2, 3, 5, 6)),
     ("torch.cumsum(x, 1) + x.cumsum(dim=-1) + torch.cumsum(x, dim=2)", (2, 3, 5, 6)),
     ("F.glu(x, 1), F.glu(x, dim=-1), F.glu(x[:, :, :4], 2)", (2, 3, 5, 6)),
+    # An axis left to its int default is remapped like a given one (glu's last, cat's 0).
+    ("F.glu(x), torch.cat([x, x * 2]), x.softmax(-1) + torch.cat((x, x), 1)[:, 2:6]", (2, 3, 5, 6)),
     ("torch.outer(x[0, 0, 0], x[1, 1, :, 2]) + torch.eye(6, 5) + torch.eye(6)[:, :5]", (2, 3, 5, 6)),
     ("x.flatten(1).t(), x[0, 0].t(), x[0, 0, 0].t(), torch.t(x[1, 2])", (2, 3, 5, 6)),
     ("x.type_as(x[0, 0, 0] > 0), x.type(torch.float64), x.type(torch.bool)", (2, 3, 5, 6)),

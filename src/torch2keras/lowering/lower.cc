@@ -2726,8 +2726,11 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             if (sig->args[i]->arg == p && i >= offset && i - offset < args.size()) given = args[i - offset].expr;
           for (auto& [kw, v] : kws)
             if (kw->arg == p) given = v.expr;
-          if (given == nullptr) {
-            // Reduce: the default is every axis, whatever their order (a scalar).
+          // An axis left to an int default (sort's and topk's dim=-1) is remapped
+          // as if given.
+          ConstValue v = given != nullptr ? analysis::literal_value(given) : bound_literal(*entry, *call, p);
+          if (given == nullptr && v.kind != ConstValue::Kind::Int) {
+            // Reduce: no axis is every axis, whatever their order (a scalar).
             if (entry->layout == Layout::Reduce) {
               reduced.clear();
               for (int d = 0; d < r; ++d) reduced.push_back(d);
@@ -2736,7 +2739,6 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             ok = false;  // no axis: PyTorch order is simplest
             break;
           }
-          ConstValue v = analysis::literal_value(given);
           if (v.kind == ConstValue::Kind::Int) {
             int64_t m = map_axis(v.integer);
             reduced.push_back(static_cast<int>(v.integer < 0 ? v.integer + r : v.integer));
@@ -2798,9 +2800,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // x.mean() of a tensor in PyTorch order: a 0-d tensor.
         if (entry->layout == Layout::Reduce && f.tensor()) {
           bool everything = true;
-          for (const std::string& p : entry->dim_params)
-            if (const ast::ExprNode* d = bound_expr(*entry, *call, p); d && analysis::literal_value(d).kind != ConstValue::Kind::None)
+          for (const std::string& p : entry->dim_params) {
+            // No axis (None, or amax's ()), not an int default (kthvalue's dim=-1).
+            ConstValue d = bound_literal(*entry, *call, p);
+            if (d.kind != ConstValue::Kind::None && !(d.kind == ConstValue::Kind::Tuple && d.items.empty()))
               everything = false;
+          }
           if (const ast::ExprNode* k = bound_expr(*entry, *call, "keepdim"); k && analysis::literal_value(k).truth().value_or(true))
             everything = false;
           if (everything) out = Fact::scalar();
