@@ -249,7 +249,6 @@ def test_gather_index_select_and_one_hot_match_pytorch(layout):
     ("F.one_hot(x.argmax(1), -1)", "`one_hot` needs a known `num_classes`"),
     ("x.type()", "`x.type()` converts only with a torch dtype argument"),
     ("x.type('torch.DoubleTensor')", "converts only with a torch dtype"),
-    ("x.max(1)[0]", "`x.max(dim)` (values and indices) is not supported yet"),
 ])
 def test_new_entries_without_an_exact_form_are_errors(expr, message):
     from harness import assert_conversion_error

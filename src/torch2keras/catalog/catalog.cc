@@ -146,12 +146,20 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         entry->rank = static_cast<int>(v.integer);
       } else if (kw->arg == "tensor") {
         if (auto* s = as_str(kw->value)) entry->tensor_param = std::string(s->value.text);
+      } else if (kw->arg == "returns" && ast::is<ast::Tuple>(kw->value)) {
+        // The fields of the named tuple the entry's tuple forms return.
+        auto v = analysis::literal_value(kw->value);
+        for (auto& item : v.items) {
+          if (item.kind != analysis::ConstValue::Kind::Str)
+            problems_.push_back(where + "returns= fields are names");
+          entry->fields.push_back(item.text);
+        }
       } else if (kw->arg == "returns") {
         auto* v = as_str(kw->value);
         entry->returns_list = v != nullptr && v->value.text == "list";
         entry->returns_bool = v != nullptr && v->value.text == "bool";
         if (!entry->returns_list && !entry->returns_bool)
-          problems_.push_back(where + "returns= takes \"list\" or \"bool\"");
+          problems_.push_back(where + "returns= takes \"list\", \"bool\" or a tuple of field names");
       } else if (kw->arg == "view") {
         entry->view = analysis::literal_value(kw->value).truth().value_or(false);
       } else if (kw->arg == "alias") {

@@ -58,6 +58,11 @@ struct Entry {
   std::vector<std::string> settings;
   // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
   bool returns_list = false;
+  // Function/Method: PyTorch returns a named tuple of tensors with these fields
+  // (`returns=("values", "indices")`: x.max(dim), sort, topk) from the forms whose
+  // value is a tuple; its other forms return a tensor (x.max() without dim).
+  // Which forms give a tuple is decided per form (lowering/instantiate.h).
+  std::vector<std::string> fields;
   // Function/Method: the value is a boolean tensor (`x.bool()`, comparisons),
   // `returns="bool"`: PyTorch promotes it in arithmetic, TensorFlow does not.
   bool returns_bool = false;

@@ -93,6 +93,9 @@ struct Fact {
   // A tensor of booleans (a comparison's): PyTorch promotes it in arithmetic,
   // TensorFlow's operators take no booleans (lower_boolean_arithmetic).
   bool boolean = false;
+  // List: PyTorch's named tuple (x.max(dim) is (values, indices)): the names of its
+  // items, the catalog entry's `returns=` fields; `r.values` reads r[0]. Null otherwise.
+  const std::vector<std::string>* fields = nullptr;
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
@@ -122,6 +125,7 @@ struct Fact {
     if (sym != o.sym) f.sym = 0;
     if (unit_channel != o.unit_channel) f.unit_channel = false;
     if (boolean != o.boolean) f.boolean = false;
+    if (fields != o.fields) f.fields = nullptr;
     return f;
   }
   // The same value with its size symbols forgotten.
@@ -1112,11 +1116,21 @@ Fact Lowerer::demand_torch_layout(Fact f, ast::ExprNode*& expr) {
     return Fact::torch(f.rank);
   }
   if (f.kind == Fact::List && f.elem_cl) {
-    // A list of channels-last tensors: each one converted.
+    // A list of channels-last tensors: each one converted (each item of a tuple
+    // form's display: values and indices).
     note_layout(expr, "has each of its tensors transposed to PyTorch's axis order");
+    Fact to = Fact::list(Fact::torch(f.rank));
+    to.fields = f.fields;
+    if (auto* items = ast::as<ast::Tuple>(expr)) {
+      std::vector<ast::ExprNode*> converted;
+      for (ast::ExprNode* x : items->elts)
+        converted.push_back(b_.call("ops.transpose", {x, b_.tuple(perm_to_torch(b_, f.rank))}));
+      expr = b_.tuple(converted);
+      return to;
+    }
     ast::ExprNode* t = b_.call("ops.transpose", {b_.name("t"), b_.tuple(perm_to_torch(b_, f.rank))});
     expr = b_.list_comp(t, "t", expr);
-    return Fact::list(Fact::torch(f.rank));
+    return to;
   }
   return f;
 }
@@ -2164,6 +2178,17 @@ int occurrences(const ast::Node* e, const ast::Node* x) {
   return n;
 }
 
+// Item `index` of a tuple display (a tuple form's lowered value: x.max(1) is
+// (ops.max(x, axis=1), ops.argmax(x, axis=1))), or null. The items are ops
+// without side effects: the others need not be computed.
+ast::ExprNode* tuple_item(ast::ExprNode* e, const ConstValue& index) {
+  auto* t = ast::as<ast::Tuple>(e);
+  if (t == nullptr || index.kind != ConstValue::Kind::Int) return nullptr;
+  auto n = static_cast<int64_t>(t->elts.size());
+  int64_t i = index.integer < 0 ? index.integer + n : index.integer;
+  return i >= 0 && i < n ? t->elts[static_cast<std::size_t>(i)] : nullptr;
+}
+
 // Whether `name` is a class or a value the input defines at module level (a
 // namedtuple or dataclass of outputs): calling it packs the tensors it is given,
 // which go in PyTorch order.
@@ -2535,6 +2560,25 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   } else if (!args.empty()) {
     primary = &args[0];
   }
+  // A reduction given a second tensor is element-wise (torch.max(a, b), x.min(y):
+  // PyTorch's overload with `other`); the entry's forms tell them apart by
+  // is_tensor / given. A parameter whose kind is open (`def forward(self, x, dim)`)
+  // is that tensor only when its first caller passes one: otherwise it is the axis.
+  Layout layout = entry->layout;
+  auto operand = [&](Val& v) {
+    Fact g = resolved(v.fact);
+    std::optional<Fact> h = hint(g);
+    bool passed = h && h->tensor() && h->kind != Fact::Pending;
+    return &v != primary && g.tensor() && (g.kind != Fact::Pending || passed);
+  };
+  if (layout == Layout::Reduce) {
+    for (Val& v : args)
+      if (operand(v)) layout = Layout::Any;
+    for (auto& [kw, v] : kws)
+      if (operand(v)) layout = Layout::Any;
+  }
+  // A reduction's other arguments are tensors only when it is element-wise.
+  const bool operands = entry->layout != Layout::Reduce || layout == Layout::Any;
   Fact out = Fact::torch();
   int rank = 0;
   auto torch_all = [&] {
@@ -2560,7 +2604,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     }
     return Fact{};
   };
-  if (entry->layout == Layout::Permute && primary != nullptr) {
+  if (layout == Layout::Permute && primary != nullptr) {
     // ConvNeXt's LayerNorm2d: x.permute(0, 2, 3, 1) of a channels-last x writes nothing.
     Fact f = resolved(primary->fact);
     if (auto s = stored_permute(literal_permutation(*entry, call, f.rank), f, primary->expr)) {
@@ -2569,7 +2613,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       return {result, s->out};
     }
   }
-  switch (entry->layout) {
+  switch (layout) {
     case Layout::Any: {
       // Element-wise: every tensor argument in the primary's layout.
       Fact f = primary ? resolved(primary->fact) : Fact{};
@@ -2651,7 +2695,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // In PyTorch order, with the size 1 known: a channels-last use reshapes it.
         if (f.kind == Fact::CL) demand_torch(f, primary->expr);
         out = Fact::torch(static_cast<int>(target.size())).with_spatial(1);
-      } else if (f.kind == Fact::CL && f.spatial == 1 && entry->layout == Layout::Reshape) {
+      } else if (f.kind == Fact::CL && f.spatial == 1 && layout == Layout::Reshape) {
         // (N, 1, 1, C) holds its values in the order (N, C, 1, 1) does: any view of it
         // reads them as PyTorch does.
         out = Fact::torch(static_cast<int>(target.size()));
@@ -2662,7 +2706,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // weight rows permuted at load time instead of a transpose here.
         out = Fact::flat(f.spatial);
       } else if (std::optional<Fact> g = primary == nullptr ? std::nullopt
-                                         : entry->layout == Layout::Reshape ? regroup(*entry, call, *primary, req)
+                                         : layout == Layout::Reshape ? regroup(*entry, call, *primary, req)
                                                                             : regroup_flatten(*entry, call, *primary, req)) {
         out = *g;
       } else {
@@ -2731,7 +2775,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           ConstValue v = given != nullptr ? analysis::literal_value(given) : bound_literal(*entry, *call, p);
           if (given == nullptr && v.kind != ConstValue::Kind::Int) {
             // Reduce: no axis is every axis, whatever their order (a scalar).
-            if (entry->layout == Layout::Reduce) {
+            if (layout == Layout::Reduce) {
               reduced.clear();
               for (int d = 0; d < r; ++d) reduced.push_back(d);
               continue;
@@ -2763,8 +2807,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           // Axes 0 and 1 (batch, channels) leave the spatial size as it is.
           bool spatial_axes = false;
           for (int d : reduced) spatial_axes = spatial_axes || d >= 2;
-          if (entry->layout == Layout::Dim) out = spatial_axes ? f.with_spatial(0) : f;
-          else if (entry->layout == Layout::Shape) out = Fact{};
+          if (layout == Layout::Dim) out = spatial_axes ? f.with_spatial(0) : f;
+          else if (layout == Layout::Shape) out = Fact{};
           else {
             // Reduce: keepdim keeps the layout; otherwise see which axes remain.
             bool keep = false;
@@ -2793,12 +2837,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           } else {
             demand_torch(f, primary->expr);
           }
-          out = entry->layout == Layout::Shape ? Fact{} : Fact::torch();
+          out = layout == Layout::Shape ? Fact{} : Fact::torch();
         }
       } else {
-        out = entry->layout == Layout::Shape ? Fact{} : Fact::torch();
+        out = layout == Layout::Shape ? Fact{} : Fact::torch();
         // x.mean() of a tensor in PyTorch order: a 0-d tensor.
-        if (entry->layout == Layout::Reduce && f.tensor()) {
+        if (layout == Layout::Reduce && f.tensor()) {
           bool everything = true;
           for (const std::string& p : entry->dim_params) {
             // No axis (None, or amax's ()), not an int default (kthvalue's dim=-1).
@@ -2823,12 +2867,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       break;
   }
   // Only shape-keeping ops (element-wise, the one above) keep a relabelled tensor's size.
-  if (entry->layout != Layout::Any && !(entry->layout == Layout::Torch && entry->spatial_size == "input"))
+  if (layout != Layout::Any && !(layout == Layout::Torch && entry->spatial_size == "input"))
     out.relabel_spatial = 0;
-  if (entry->layout != Layout::Any && entry->layout != Layout::Unsqueeze) out.unit_channel = false;
-  if (entry->layout != Layout::Any && entry->layout != Layout::Spatial && entry->layout != Layout::Dim &&
-      entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value &&
-      entry->layout != Layout::Flatten && entry->layout != Layout::Reshape && entry->layout != Layout::Unsqueeze)
+  if (layout != Layout::Any && layout != Layout::Unsqueeze) out.unit_channel = false;
+  if (layout != Layout::Any && layout != Layout::Spatial && layout != Layout::Dim &&
+      layout != Layout::Reduce && layout != Layout::Shape && layout != Layout::Value &&
+      layout != Layout::Flatten && layout != Layout::Reshape && layout != Layout::Unsqueeze)
     torch_all();
   auto pass_arguments = [&] {
     req.self = receiver != nullptr ? recv_val.expr : nullptr;
@@ -2838,9 +2882,11 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   };
   pass_arguments();
-  req.is_tensor = [&args](const ast::ExprNode* e) {
+  req.is_tensor = [&args, &kws, primary, operands](const ast::ExprNode* e) {
     for (const Val& v : args)
-      if (v.expr == e) return v.fact.tensor();
+      if (v.expr == e) return v.fact.tensor() && (operands || &v == primary);
+    for (const auto& [kw, v] : kws)
+      if (v.expr == e) return v.fact.tensor() && (operands || &v == primary);
     return false;
   };
   req.is_sequence = [](const ast::ExprNode* e) {
@@ -2897,10 +2943,14 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
                 (primary != nullptr && resolved(primary->fact).boolean && (entry->view || r.expr == primary->expr));
   // Size symbols: a view's result has the ones regroup gave it, an alias its input's.
   if (entry->alias && primary != nullptr && out.tensor()) out.dims = resolved(primary->fact).dims;
-  else if (entry->layout != Layout::Reshape) out.dims.clear();
+  else if (layout != Layout::Reshape) out.dims.clear();
   if (!out.dims.empty()) sized_result_ = r.expr;
-  // chunk/split give a list of tensors, each in the layout computed for the input.
-  if (entry->returns_list && out.tensor()) out = Fact::list(out);
+  // chunk/split give a list of tensors, and a tuple form (x.max(dim): values and
+  // indices) a tuple of them, each in the layout computed for the input.
+  if ((entry->returns_list || r.tuple) && out.tensor()) {
+    out = Fact::list(out);
+    if (r.tuple && !entry->fields.empty()) out.fields = &entry->fields;
+  }
   if (inplace_target != nullptr) return mutate(inplace_target, {r.expr, out}, call);
   return {r.expr, out};
 }
@@ -3078,6 +3128,16 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
                   "and shapes (call the module instead, or use F.* functions with your own parameters)");
       }
       Val v = lower_expr(a->value);
+      // A field of PyTorch's named tuple (x.max(1).values): its item.
+      if (Fact f = resolved(v.fact); f.kind == Fact::List && f.fields != nullptr) {
+        auto field = std::find(f.fields->begin(), f.fields->end(), a->attr);
+        if (field != f.fields->end()) {
+          auto i = static_cast<int64_t>(field - f.fields->begin());
+          if (ast::ExprNode* item = tuple_item(v.expr, ConstValue::int_value(i)))
+            return {item, f.element()};
+          return {b_.subscript(v.expr, b_.integer(i)), f.element()};
+        }
+      }
       // A tensor attribute with a catalog entry (`x.requires_grad`).
       if (const Entry* entry = v.fact.tensor() ? catalog_.find_attribute(a->attr) : nullptr) {
         InstantiateRequest req;
@@ -3195,7 +3255,10 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       }
       if (f.kind == Fact::List) {
         // An item of a list of tensors (x.chunk(2, 1)[0]) has the items' layout; a
-        // slice is a list like it.
+        // slice is a list like it. An item of a tuple form is its expression
+        // (x.max(1)[0] is ops.max(x, axis=1)).
+        if (ast::ExprNode* item = tuple_item(v.expr, analysis::literal_value(s->slice)))
+          return {item, f.element()};
         s->value = v.expr;
         Val idx = lower_expr(s->slice);
         s->slice = idx.expr;
