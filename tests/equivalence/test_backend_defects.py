@@ -45,3 +45,26 @@ def test_tf_onednn_fused_conv_add_leaky_relu_defect_is_still_present():
     reference = np.where(c > 0, c, 0.1 * c)
     assert np.abs(np.asarray(block(x)) - reference).max() < 1e-5
     assert np.abs(np.asarray(tf.function(block)(x)) - reference).max() > 1e-2
+
+
+def test_tf_onednn_conv_maximum_of_a_multiple_defect_is_still_present():
+    """TF 2.21 (oneDNN on CPU) rewrites `maximum(y, a * y)` after a Conv2D with bias
+    inside tf.function into a fused LeakyReLU of slope `a`, which is that maximum
+    only for a <= 1: with a = 2 the compiled graph gives min(y, 2y) for positive
+    y. Eager and TF_ENABLE_ONEDNN_OPTS=0 are right. `torch.max(y, 2 * y)` (or
+    torch.maximum) of a convolution's output meets it; README "Known limits" says
+    so. When this test fails, TF fixed it: drop the README note."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 6, 3)).astype("float32")
+    conv = keras.layers.Conv2D(4, 3, padding="same")
+    conv(x)
+    conv.bias.assign(rng.normal(size=4).astype("float32"))
+
+    def block(t):
+        y = conv(t)
+        return keras.ops.maximum(y, y * 2)
+
+    y = np.asarray(conv(x))
+    reference = np.maximum(y, 2 * y)
+    assert np.abs(np.asarray(block(x)) - reference).max() < 1e-5
+    assert np.abs(np.asarray(tf.function(block)(x)) - reference).max() > 1e-2

@@ -146,6 +146,14 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         entry->rank = static_cast<int>(v.integer);
       } else if (kw->arg == "tensor") {
         if (auto* s = as_str(kw->value)) entry->tensor_param = std::string(s->value.text);
+      } else if (kw->arg == "returns" && ast::is<ast::Tuple>(kw->value)) {
+        // The fields of the named tuple the entry's tuple forms return.
+        auto v = analysis::literal_value(kw->value);
+        for (auto& item : v.items) {
+          if (item.kind != analysis::ConstValue::Kind::Str)
+            problems_.push_back(where + "returns= fields are names");
+          entry->fields.push_back(item.text);
+        }
       } else if (kw->arg == "returns") {
         auto* v = as_str(kw->value);
         std::string_view r = v != nullptr ? std::string_view(v->value.text) : "";
@@ -157,7 +165,7 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         else if (r == "sum") entry->returns_dtype = ResultDType::Sum;
         else if (r == "cast") entry->returns_dtype = ResultDType::Cast;
         else if (r != "list")
-          problems_.push_back(where + "returns= takes \"list\", \"bool\", \"int\", \"float\", \"number\", \"sum\" or \"cast\"");
+          problems_.push_back(where + "returns= takes \"list\", \"bool\", \"int\", \"float\", \"number\", \"sum\", \"cast\" or a tuple of field names");
       } else if (kw->arg == "input") {
         auto* v = as_str(kw->value);
         std::string_view r = v != nullptr ? std::string_view(v->value.text) : "";

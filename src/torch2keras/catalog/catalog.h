@@ -61,6 +61,11 @@ struct Entry {
   std::vector<std::string> settings;
   // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
   bool returns_list = false;
+  // Function/Method: PyTorch returns a named tuple of tensors with these fields
+  // (`returns=("values", "indices")`: x.max(dim), sort, topk) from the forms whose
+  // value is a tuple; its other forms return a tensor (x.max() without dim).
+  // Which forms give a tuple is decided per form (lowering/instantiate.h).
+  std::vector<std::string> fields;
   // Function/Method: the dtype class of the value (`returns="bool"`, "int",
   // "float"; "number": int when every number argument is an int, as torch.arange
   // makes int64 from ints and float32 otherwise; "sum": torch.sum's rule, booleans

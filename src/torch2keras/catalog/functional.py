@@ -388,18 +388,84 @@ def amin(input, dim=(), keepdim=False):
     return ops.min(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.max", layout="reduce", tensor="input", dims=("dim",))
-def max(input, dim=None, keepdim=False):
-    require(dim is None, "`torch.max(x, dim)` (values and indices) is not supported yet; "
-            "`torch.amax(x, dim)` gives the values")
-    return ops.max(input)
+# PyTorch's overloads: max(input), a 0-d tensor; max(input, dim, keepdim), the
+# named tuple (values, indices); max(input, other), element-wise (a tensor where
+# `dim` is, or `other=`: the engine then treats the call as layout "any"). Among
+# equal maxima both give the first index (PyTorch documents it; TensorFlow's
+# argmax does it, though its documentation does not promise it). A NaN is the
+# maximum in PyTorch, not in TensorFlow.
+@function("torch.max", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    require(out is None, "`out=` is not supported")
+    if is_tensor(dim):
+        return ops.maximum(input, dim)
+    if given(other):
+        return ops.maximum(input, other)
+    if dim is None:
+        return ops.max(input)
+    return (ops.max(input, axis=dim, keepdims=keepdim), ops.argmax(input, axis=dim, keepdims=keepdim))
 
 
-@function("torch.min", layout="reduce", tensor="input", dims=("dim",))
-def min(input, dim=None, keepdim=False):
-    require(dim is None, "`torch.min(x, dim)` (values and indices) is not supported yet; "
-            "`torch.amin(x, dim)` gives the values")
-    return ops.min(input)
+@function("torch.min", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    require(out is None, "`out=` is not supported")
+    if is_tensor(dim):
+        return ops.minimum(input, dim)
+    if given(other):
+        return ops.minimum(input, other)
+    if dim is None:
+        return ops.min(input)
+    return (ops.min(input, axis=dim, keepdims=keepdim), ops.argmin(input, axis=dim, keepdims=keepdim))
+
+
+# TensorFlow's sort is stable (equal values keep their order, TensorFlow's top_k
+# puts the lower index first), which PyTorch promises only with stable=True: with
+# PyTorch's default the indices of equal values may differ. Descending is the
+# ascending sort of -input (stable too; not for unsigned or boolean tensors).
+# NaNs sort last in PyTorch, not in TensorFlow.
+@function("torch.sort", layout="dim", tensor="input", dims=("dim",), returns=("values", "indices"))
+def sort(input, dim=-1, descending=False, *, stable=False, out=None):
+    require(out is None, "`out=` is not supported")
+    require(descending == True or descending == False,
+            "`descending={descending}` must be True or False")
+    ignore(stable)
+    if descending:
+        return (-ops.sort(-input, axis=dim), ops.argsort(-input, axis=dim))
+    return (ops.sort(input, axis=dim), ops.argsort(input, axis=dim))
+
+
+# PyTorch's dim=None is the last axis (written -1 here, so that it is remapped).
+# keras.ops.top_k takes the largest along the last axis; pytorch_topk moves the
+# axis and negates for largest=False. Among equal values the lower index comes
+# first (TensorFlow's top_k; PyTorch documents no order). Both return sorted
+# values; with sorted=False PyTorch's order is unspecified (Keras': sorted).
+@function("torch.topk", layout="dim", tensor="input", dims=("dim",), returns=("values", "indices"))
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    require(out is None, "`out=` is not supported")
+    ignore(sorted)
+    if dim == -1 and largest == True:
+        return tuple(ops.top_k(input, k))
+    return tuple(pytorch_topk(input, k, axis=dim, largest=largest))
+
+
+# PyTorch's median is the lower of the two middle values of an even count (numpy's
+# and keras.ops.median average them): quantile 0.5 with method "lower". With dim,
+# the named tuple (values, indices); PyTorch documents no index among equal values
+# (pytorch_median: the first in a stable sort).
+@function("torch.median", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+def median(input, dim=None, keepdim=False, *, out=None):
+    require(out is None, "`out=` is not supported")
+    if dim is None:
+        return ops.quantile(input, 0.5, method="lower")
+    return tuple(pytorch_median(input, axis=dim, keepdims=keepdim))
+
+
+# The k-th smallest value (k from 1) along dim and its index (kthvalue's dim
+# defaults to the last axis).
+@function("torch.kthvalue", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    require(out is None, "`out=` is not supported")
+    return tuple(pytorch_kthvalue(input, k, axis=dim, keepdims=keepdim))
 
 
 @function("torch.chunk", view=True, layout="dim", tensor="input", dims=("dim",), returns="list")

@@ -91,18 +91,61 @@ def amin(self, dim=(), keepdim=False):
     return ops.min(self, axis=dim, keepdims=keepdim)
 
 
-@method("max", layout="reduce", tensor="self", dims=("dim",))
-def max(self, dim=None, keepdim=False):
-    require(dim is None, "`x.max(dim)` (values and indices) is not supported yet; "
-            "`x.amax(dim)` gives the values")
-    return ops.max(self)
+# As torch.max / torch.min (functional.py): x.max() is a 0-d tensor, x.max(dim)
+# the named tuple (values, indices), x.max(other) element-wise.
+@method("max", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+def max(self, dim=None, keepdim=False, *, other=None):
+    if is_tensor(dim):
+        return ops.maximum(self, dim)
+    if given(other):
+        return ops.maximum(self, other)
+    if dim is None:
+        return ops.max(self)
+    return (ops.max(self, axis=dim, keepdims=keepdim), ops.argmax(self, axis=dim, keepdims=keepdim))
 
 
-@method("min", layout="reduce", tensor="self", dims=("dim",))
-def min(self, dim=None, keepdim=False):
-    require(dim is None, "`x.min(dim)` (values and indices) is not supported yet; "
-            "`x.amin(dim)` gives the values")
-    return ops.min(self)
+@method("min", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+def min(self, dim=None, keepdim=False, *, other=None):
+    if is_tensor(dim):
+        return ops.minimum(self, dim)
+    if given(other):
+        return ops.minimum(self, other)
+    if dim is None:
+        return ops.min(self)
+    return (ops.min(self, axis=dim, keepdims=keepdim), ops.argmin(self, axis=dim, keepdims=keepdim))
+
+
+# As torch.sort, torch.topk, torch.median, torch.kthvalue (functional.py, where
+# their tie and NaN behaviour is described); x.topk's and x.kthvalue's dim=None is
+# the last axis.
+@method("sort", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"))
+def sort(self, dim=-1, descending=False, *, stable=False):
+    require(descending == True or descending == False,
+            "`descending={descending}` must be True or False")
+    ignore(stable)
+    if descending:
+        return (-ops.sort(-self, axis=dim), ops.argsort(-self, axis=dim))
+    return (ops.sort(self, axis=dim), ops.argsort(self, axis=dim))
+
+
+@method("topk", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"))
+def topk(self, k, dim=-1, largest=True, sorted=True):
+    ignore(sorted)
+    if dim == -1 and largest == True:
+        return tuple(ops.top_k(self, k))
+    return tuple(pytorch_topk(self, k, axis=dim, largest=largest))
+
+
+@method("median", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+def median(self, dim=None, keepdim=False):
+    if dim is None:
+        return ops.quantile(self, 0.5, method="lower")
+    return tuple(pytorch_median(self, axis=dim, keepdims=keepdim))
+
+
+@method("kthvalue", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+def kthvalue(self, k, dim=-1, keepdim=False):
+    return tuple(pytorch_kthvalue(self, k, axis=dim, keepdims=keepdim))
 
 
 @method("chunk", view=True, layout="dim", tensor="self", dims=("dim",), returns="list")

@@ -321,8 +321,21 @@ class Instantiator {
   }
 
   InstantiateResult finish(ast::ExprNode* form, InstantiateResult& result) {
-    result.expr = fold(substitute(form, result), b_);
+    result.expr = fold(substitute(tuple_form(form, result.tuple), result), b_);
     return result;
+  }
+
+  // `form` without the catalog's `tuple(...)` mark of a call returning a tuple of
+  // tensors; `tuple` tells whether the form's value is such a tuple (instantiate.h).
+  static ast::ExprNode* tuple_form(ast::ExprNode* form, bool& tuple) {
+    auto* c = ast::as<ast::Call>(form);
+    auto* fn = c != nullptr ? ast::as<ast::Name>(c->func) : nullptr;
+    if (fn != nullptr && fn->id == "tuple" && c->args.size() == 1 && c->keywords.empty()) {
+      tuple = true;
+      return c->args[0];
+    }
+    tuple = ast::is<ast::Tuple>(form);
+    return form;
   }
 
   // A copy of the template `e` with parameters and layout constants replaced.
@@ -456,11 +469,14 @@ class Instantiator {
       if (auto* i = ast::as<ast::If>(stmt)) {
         auto* r = i->body.empty() ? nullptr : ast::as<ast::Return>(i->body.back());
         if (r == nullptr) continue;
-        body.push_back(b_.if_stmt(runtime(i->test, result), {b_.return_stmt(fold(substitute(r->value, result), b_))}));
+        bool tuple = false;
+        ast::ExprNode* form = fold(substitute(tuple_form(r->value, tuple), result), b_);
+        body.push_back(b_.if_stmt(runtime(i->test, result), {b_.return_stmt(form)}));
         continue;
       }
       if (auto* r = ast::as<ast::Return>(stmt)) {
-        body.push_back(b_.return_stmt(fold(substitute(r->value, result), b_)));
+        bool tuple = false;
+        body.push_back(b_.return_stmt(fold(substitute(tuple_form(r->value, tuple), result), b_)));
         break;
       }
     }

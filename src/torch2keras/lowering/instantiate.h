@@ -53,6 +53,12 @@ struct InstantiateResult {
   // The error is only that the form depends on values not known at compile time:
   // a call of the entry's factory (make_factory) converts the call instead.
   bool undecided = false;
+  // The chosen form's value is a tuple of tensors (PyTorch's named tuple, the
+  // entry's `returns=` fields): a tuple display `(ops.max(x, axis=1),
+  // ops.argmax(x, axis=1))`, or `tuple(CALL)` in the catalog for a call that
+  // returns one (`tuple(ops.top_k(x, k))`, written as the call). The entry's
+  // other forms may return a tensor (`x.max()`): the result kind is the form's.
+  bool tuple = false;
 };
 
 InstantiateResult instantiate(const InstantiateRequest& request, Builder& builder);

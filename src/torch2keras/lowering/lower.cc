@@ -179,6 +179,9 @@ struct Fact {
   // TensorFlow does not is written with keras.ops (lower_binop).
   DType dtype = DType::Float;
   bool boolean() const { return dtype == DType::Bool; }
+  // List: PyTorch's named tuple (x.max(dim) is (values, indices)): the names of its
+  // items, the catalog entry's `returns=` fields; `r.values` reads r[0]. Null otherwise.
+  const std::vector<std::string>* fields = nullptr;
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
@@ -198,7 +201,7 @@ struct Fact {
   bool operator==(const Fact& o) const {
     return kind == o.kind && rank == o.rank && param == o.param && elem_cl == o.elem_cl && spatial == o.spatial &&
            relabel_spatial == o.relabel_spatial && order == o.order && dims == o.dims && sym == o.sym &&
-           unit_channel == o.unit_channel;
+           unit_channel == o.unit_channel && fields == o.fields;
   }
   // The same layout, whatever each knows of the spatial size.
   bool same_axes(const Fact& o) const {
@@ -213,6 +216,7 @@ struct Fact {
     if (sym != o.sym) f.sym = 0;
     if (unit_channel != o.unit_channel) f.unit_channel = false;
     if (dtype != o.dtype) f.dtype = DType::Unknown;
+    if (fields != o.fields) f.fields = nullptr;
     return f;
   }
   // The same value with its size symbols forgotten.
@@ -1266,11 +1270,21 @@ Fact Lowerer::demand_torch_layout(Fact f, ast::ExprNode*& expr) {
     return Fact::torch(f.rank);
   }
   if (f.kind == Fact::List && f.elem_cl) {
-    // A list of channels-last tensors: each one converted.
+    // A list of channels-last tensors: each one converted (each item of a tuple
+    // form's display: values and indices).
     note_layout(expr, "has each of its tensors transposed to PyTorch's axis order");
+    Fact to = Fact::list(Fact::torch(f.rank));
+    to.fields = f.fields;
+    if (auto* items = ast::as<ast::Tuple>(expr)) {
+      std::vector<ast::ExprNode*> converted;
+      for (ast::ExprNode* x : items->elts)
+        converted.push_back(b_.call("ops.transpose", {x, b_.tuple(perm_to_torch(b_, f.rank))}));
+      expr = b_.tuple(converted);
+      return to;
+    }
     ast::ExprNode* t = b_.call("ops.transpose", {b_.name("t"), b_.tuple(perm_to_torch(b_, f.rank))});
     expr = b_.list_comp(t, "t", expr);
-    return Fact::list(Fact::torch(f.rank));
+    return to;
   }
   return f;
 }
@@ -2533,26 +2547,25 @@ std::string statement_keyword(ast::NodeKind kind) {
   return name;
 }
 
-// How often parameter `param` of `entry` appears in one of its forms (the most).
-int uses_of(const Entry* entry, std::string_view param) {
-  int most = 0;
-  for (const ast::StmtNode* st : entry->def->body) {
-    std::vector<const ast::Return*> returns;
-    if (auto* r = ast::as<ast::Return>(st)) returns.push_back(r);
-    if (auto* i = ast::as<ast::If>(st))
-      for (const ast::StmtNode* b : i->body)
-        if (auto* r = ast::as<ast::Return>(b)) returns.push_back(r);
-    for (const ast::Return* r : returns) {
-      int n = 0;
-      std::function<void(const ast::Node*)> count = [&](const ast::Node* x) {
-        if (auto* nm = ast::as<ast::Name>(x); nm && nm->id == param) ++n;
-        ast::for_each_child(const_cast<ast::Node*>(x), [&](ast::Node* c) { count(c); });
-      };
-      if (r->value) count(r->value);
-      most = std::max(most, n);
-    }
-  }
-  return most;
+// How many times the node `x` itself is in the tree `e` (a catalog form puts the
+// argument it substitutes in each place the parameter is named).
+int occurrences(const ast::Node* e, const ast::Node* x) {
+  if (e == nullptr) return 0;
+  if (e == x) return 1;
+  int n = 0;
+  ast::for_each_child(const_cast<ast::Node*>(e), [&](ast::Node* c) { n += occurrences(c, x); });
+  return n;
+}
+
+// Item `index` of a tuple display (a tuple form's lowered value: x.max(1) is
+// (ops.max(x, axis=1), ops.argmax(x, axis=1))), or null. The items are ops
+// without side effects: the others need not be computed.
+ast::ExprNode* tuple_item(ast::ExprNode* e, const ConstValue& index) {
+  auto* t = ast::as<ast::Tuple>(e);
+  if (t == nullptr || index.kind != ConstValue::Kind::Int) return nullptr;
+  auto n = static_cast<int64_t>(t->elts.size());
+  int64_t i = index.integer < 0 ? index.integer + n : index.integer;
+  return i >= 0 && i < n ? t->elts[static_cast<std::size_t>(i)] : nullptr;
 }
 
 // Whether `name` is a class or a value the input defines at module level (a
@@ -2926,6 +2939,25 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   } else if (!args.empty()) {
     primary = &args[0];
   }
+  // A reduction given a second tensor is element-wise (torch.max(a, b), x.min(y):
+  // PyTorch's overload with `other`); the entry's forms tell them apart by
+  // is_tensor / given. A parameter whose kind is open (`def forward(self, x, dim)`)
+  // is that tensor only when its first caller passes one: otherwise it is the axis.
+  Layout layout = entry->layout;
+  auto operand = [&](Val& v) {
+    Fact g = resolved(v.fact);
+    std::optional<Fact> h = hint(g);
+    bool passed = h && h->tensor() && h->kind != Fact::Pending;
+    return &v != primary && g.tensor() && (g.kind != Fact::Pending || passed);
+  };
+  if (layout == Layout::Reduce) {
+    for (Val& v : args)
+      if (operand(v)) layout = Layout::Any;
+    for (auto& [kw, v] : kws)
+      if (operand(v)) layout = Layout::Any;
+  }
+  // A reduction's other arguments are tensors only when it is element-wise.
+  const bool operands = entry->layout != Layout::Reduce || layout == Layout::Any;
   Fact out = Fact::torch();
   int rank = 0;
   auto torch_all = [&] {
@@ -2951,7 +2983,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     }
     return Fact{};
   };
-  if (entry->layout == Layout::Permute && primary != nullptr) {
+  if (layout == Layout::Permute && primary != nullptr) {
     // ConvNeXt's LayerNorm2d: x.permute(0, 2, 3, 1) of a channels-last x writes nothing.
     Fact f = resolved(primary->fact);
     if (auto s = stored_permute(literal_permutation(*entry, call, f.rank), f, primary->expr)) {
@@ -2960,7 +2992,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       return {result, s->out};
     }
   }
-  switch (entry->layout) {
+  switch (layout) {
     case Layout::Any: {
       // Element-wise: every tensor argument in the primary's layout.
       Fact f = primary ? resolved(primary->fact) : Fact{};
@@ -3042,7 +3074,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // In PyTorch order, with the size 1 known: a channels-last use reshapes it.
         if (f.kind == Fact::CL) demand_torch(f, primary->expr);
         out = Fact::torch(static_cast<int>(target.size())).with_spatial(1);
-      } else if (f.kind == Fact::CL && f.spatial == 1 && entry->layout == Layout::Reshape) {
+      } else if (f.kind == Fact::CL && f.spatial == 1 && layout == Layout::Reshape) {
         // (N, 1, 1, C) holds its values in the order (N, C, 1, 1) does: any view of it
         // reads them as PyTorch does.
         out = Fact::torch(static_cast<int>(target.size()));
@@ -3053,7 +3085,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         // weight rows permuted at load time instead of a transpose here.
         out = Fact::flat(f.spatial);
       } else if (std::optional<Fact> g = primary == nullptr ? std::nullopt
-                                         : entry->layout == Layout::Reshape ? regroup(*entry, call, *primary, req)
+                                         : layout == Layout::Reshape ? regroup(*entry, call, *primary, req)
                                                                             : regroup_flatten(*entry, call, *primary, req)) {
         out = *g;
       } else {
@@ -3117,9 +3149,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             if (sig->args[i]->arg == p && i >= offset && i - offset < args.size()) given = args[i - offset].expr;
           for (auto& [kw, v] : kws)
             if (kw->arg == p) given = v.expr;
-          if (given == nullptr) {
-            // Reduce: the default is every axis, whatever their order (a scalar).
-            if (entry->layout == Layout::Reduce) {
+          // An axis left to an int default (sort's and topk's dim=-1) is remapped
+          // as if given.
+          ConstValue v = given != nullptr ? analysis::literal_value(given) : bound_literal(*entry, *call, p);
+          if (given == nullptr && v.kind != ConstValue::Kind::Int) {
+            // Reduce: no axis is every axis, whatever their order (a scalar).
+            if (layout == Layout::Reduce) {
               reduced.clear();
               for (int d = 0; d < r; ++d) reduced.push_back(d);
               continue;
@@ -3127,7 +3162,6 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             ok = false;  // no axis: PyTorch order is simplest
             break;
           }
-          ConstValue v = analysis::literal_value(given);
           if (v.kind == ConstValue::Kind::Int) {
             int64_t m = map_axis(v.integer);
             reduced.push_back(static_cast<int>(v.integer < 0 ? v.integer + r : v.integer));
@@ -3152,8 +3186,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           // Axes 0 and 1 (batch, channels) leave the spatial size as it is.
           bool spatial_axes = false;
           for (int d : reduced) spatial_axes = spatial_axes || d >= 2;
-          if (entry->layout == Layout::Dim) out = spatial_axes ? f.with_spatial(0) : f;
-          else if (entry->layout == Layout::Shape) out = Fact{};
+          if (layout == Layout::Dim) out = spatial_axes ? f.with_spatial(0) : f;
+          else if (layout == Layout::Shape) out = Fact{};
           else {
             // Reduce: keepdim keeps the layout; otherwise see which axes remain.
             bool keep = false;
@@ -3182,16 +3216,19 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
           } else {
             demand_torch(f, primary->expr);
           }
-          out = entry->layout == Layout::Shape ? Fact{} : Fact::torch();
+          out = layout == Layout::Shape ? Fact{} : Fact::torch();
         }
       } else {
-        out = entry->layout == Layout::Shape ? Fact{} : Fact::torch();
+        out = layout == Layout::Shape ? Fact{} : Fact::torch();
         // x.mean() of a tensor in PyTorch order: a 0-d tensor.
-        if (entry->layout == Layout::Reduce && f.tensor()) {
+        if (layout == Layout::Reduce && f.tensor()) {
           bool everything = true;
-          for (const std::string& p : entry->dim_params)
-            if (const ast::ExprNode* d = bound_expr(*entry, *call, p); d && analysis::literal_value(d).kind != ConstValue::Kind::None)
+          for (const std::string& p : entry->dim_params) {
+            // No axis (None, or amax's ()), not an int default (kthvalue's dim=-1).
+            ConstValue d = bound_literal(*entry, *call, p);
+            if (d.kind != ConstValue::Kind::None && !(d.kind == ConstValue::Kind::Tuple && d.items.empty()))
               everything = false;
+          }
           if (const ast::ExprNode* k = bound_expr(*entry, *call, "keepdim"); k && analysis::literal_value(k).truth().value_or(true))
             everything = false;
           if (everything) out = Fact::scalar();
@@ -3209,32 +3246,26 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       break;
   }
   // Only shape-keeping ops (element-wise, the one above) keep a relabelled tensor's size.
-  if (entry->layout != Layout::Any && !(entry->layout == Layout::Torch && entry->spatial_size == "input"))
+  if (layout != Layout::Any && !(layout == Layout::Torch && entry->spatial_size == "input"))
     out.relabel_spatial = 0;
-  if (entry->layout != Layout::Any && entry->layout != Layout::Unsqueeze) out.unit_channel = false;
-  if (entry->layout != Layout::Any && entry->layout != Layout::Spatial && entry->layout != Layout::Dim &&
-      entry->layout != Layout::Reduce && entry->layout != Layout::Shape && entry->layout != Layout::Value &&
-      entry->layout != Layout::Flatten && entry->layout != Layout::Reshape && entry->layout != Layout::Unsqueeze)
+  if (layout != Layout::Any && layout != Layout::Unsqueeze) out.unit_channel = false;
+  if (layout != Layout::Any && layout != Layout::Spatial && layout != Layout::Dim &&
+      layout != Layout::Reduce && layout != Layout::Shape && layout != Layout::Value &&
+      layout != Layout::Flatten && layout != Layout::Reshape && layout != Layout::Unsqueeze)
     torch_all();
-  // A computed argument the entry's form uses twice (`self.bn(x).flatten(1)` is
-  // ops.reshape(t, (ops.shape(t)[0], -1))) is computed once, into a variable.
-  auto once = [&](std::string_view param, ast::ExprNode*& expr) {
-    if (expr == nullptr || ast::is<ast::Name>(expr) || ast::is<ast::Constant>(expr) || frame_->hoist == nullptr) return;
-    if (uses_of(entry, param) < 2) return;
-    expr = into_temp(expr);
+  auto pass_arguments = [&] {
+    req.self = receiver != nullptr ? recv_val.expr : nullptr;
+    req.args.clear();
+    for (Val& v : args) req.args.push_back(v.expr);
+    req.keywords.clear();
+    for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   };
-  if (receiver != nullptr) once("self", recv_val.expr);
-  {
-    const ast::Arguments* sig = entry->def->args;
-    std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
-    for (std::size_t i = 0; i < args.size() && i + offset < sig->args.size(); ++i)
-      once(sig->args[i + offset]->arg, args[i].expr);
-  }
-  req.self = receiver != nullptr ? recv_val.expr : nullptr;
-  for (Val& v : args) req.args.push_back(v.expr);
-  req.is_tensor = [&args](const ast::ExprNode* e) {
+  pass_arguments();
+  req.is_tensor = [&args, &kws, primary, operands](const ast::ExprNode* e) {
     for (const Val& v : args)
-      if (v.expr == e) return v.fact.tensor();
+      if (v.expr == e) return v.fact.tensor() && (operands || &v == primary);
+    for (const auto& [kw, v] : kws)
+      if (v.expr == e) return v.fact.tensor() && (operands || &v == primary);
     return false;
   };
   req.is_sequence = [](const ast::ExprNode* e) {
@@ -3254,9 +3285,27 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     if (auto* a = ast::as<ast::Attribute>(e)) name = a->attr;
     return name == "dev" || name.ends_with("device");
   };
-  for (auto& [kw, v] : kws) req.keywords.push_back(b_.keyword(kw->arg, v.expr));
   req.rank = rank;
   InstantiateResult r = instantiate(req, b_);
+  // A computed argument the chosen form uses twice (`self.bn(x).flatten(1)` is
+  // ops.reshape(t, (ops.shape(t)[0], -1)), x.max(1) reads x for the values and
+  // the indices) is computed once, into a variable, and the form made again.
+  if (r.expr != nullptr && frame_->hoist != nullptr) {
+    bool hoisted = false;
+    auto once = [&](ast::ExprNode*& expr) {
+      if (expr == nullptr || ast::is<ast::Name>(expr) || ast::is<ast::Constant>(expr)) return;
+      if (occurrences(r.expr, expr) < 2) return;
+      expr = into_temp(expr);
+      hoisted = true;
+    };
+    if (receiver != nullptr) once(recv_val.expr);
+    for (Val& v : args) once(v.expr);
+    for (auto& [kw, v] : kws) once(v.expr);
+    if (hoisted) {
+      pass_arguments();
+      r = instantiate(req, b_);
+    }
+  }
   if (r.expr == nullptr) {
     error(diag::Kind::UnsupportedArgument, call, r.error);
     // The call with its arguments lowered: their torch names (torch.float16) are
@@ -3270,10 +3319,14 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   out.dtype = result_dtype(*entry, r.expr, primary, args, kws);
   // Size symbols: a view's result has the ones regroup gave it, an alias its input's.
   if (entry->alias && primary != nullptr && out.tensor()) out.dims = resolved(primary->fact).dims;
-  else if (entry->layout != Layout::Reshape) out.dims.clear();
+  else if (layout != Layout::Reshape) out.dims.clear();
   if (!out.dims.empty()) sized_result_ = r.expr;
-  // chunk/split give a list of tensors, each in the layout computed for the input.
-  if (entry->returns_list && out.tensor()) out = Fact::list(out);
+  // chunk/split give a list of tensors, and a tuple form (x.max(dim): values and
+  // indices) a tuple of them, each in the layout computed for the input.
+  if ((entry->returns_list || r.tuple) && out.tensor()) {
+    out = Fact::list(out);
+    if (r.tuple && !entry->fields.empty()) out.fields = &entry->fields;
+  }
   if (inplace_target != nullptr) return mutate(inplace_target, {r.expr, out}, call);
   return {r.expr, out};
 }
@@ -3452,6 +3505,16 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
                   "and shapes (call the module instead, or use F.* functions with your own parameters)");
       }
       Val v = lower_expr(a->value);
+      // A field of PyTorch's named tuple (x.max(1).values): its item.
+      if (Fact f = resolved(v.fact); f.kind == Fact::List && f.fields != nullptr) {
+        auto field = std::find(f.fields->begin(), f.fields->end(), a->attr);
+        if (field != f.fields->end()) {
+          auto i = static_cast<int64_t>(field - f.fields->begin());
+          if (ast::ExprNode* item = tuple_item(v.expr, ConstValue::int_value(i)))
+            return {item, f.element()};
+          return {b_.subscript(v.expr, b_.integer(i)), f.element()};
+        }
+      }
       // A tensor attribute with a catalog entry (`x.requires_grad`).
       if (const Entry* entry = v.fact.tensor() ? catalog_.find_attribute(a->attr) : nullptr) {
         InstantiateRequest req;
@@ -3574,7 +3637,10 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       }
       if (f.kind == Fact::List) {
         // An item of a list of tensors (x.chunk(2, 1)[0]) has the items' layout; a
-        // slice is a list like it.
+        // slice is a list like it. An item of a tuple form is its expression
+        // (x.max(1)[0] is ops.max(x, axis=1)).
+        if (ast::ExprNode* item = tuple_item(v.expr, analysis::literal_value(s->slice)))
+          return {item, f.element()};
         s->value = v.expr;
         Val idx = lower_expr(s->slice);
         s->slice = idx.expr;

@@ -1581,6 +1581,46 @@ def pytorch_chunk(inputs, chunks, axis=0):
     return pytorch_split(inputs, -(-length // chunks), axis)
 
 
+def pytorch_topk(inputs, k, axis=-1, largest=True):
+    """torch.topk: the `k` largest (or, with largest=False, smallest) values along
+    `axis`, sorted, and their indices, as (values, indices). keras.ops.top_k takes
+    the largest along the last axis only: the axis is moved last and back, and the
+    smallest are the largest of -inputs. Among equal values the lower index comes
+    first (TensorFlow's top_k); PyTorch documents no order for them."""
+    if axis is None:  # PyTorch's default: the last axis
+        axis = -1
+    moved = axis not in (-1, len(inputs.shape) - 1)
+    x = ops.moveaxis(inputs, axis, -1) if moved else inputs
+    values, indices = ops.top_k(x if largest else -x, k)
+    if not largest:
+        values = -values
+    if moved:
+        values, indices = ops.moveaxis(values, -1, axis), ops.moveaxis(indices, -1, axis)
+    return values, indices
+
+
+def pytorch_kthvalue(inputs, k, axis=-1, keepdims=False):
+    """torch.kthvalue: the `k`-th smallest value along `axis` (k counts from 1) and
+    its index, as (values, indices). The sort is stable: among equal values the
+    first one's index (PyTorch documents no choice)."""
+    if axis is None:  # PyTorch's default: the last axis
+        axis = -1
+    order = ops.argsort(inputs, axis=axis)
+    indices = ops.take(order, k - 1, axis=axis)
+    values = ops.take_along_axis(inputs, ops.expand_dims(indices, axis), axis=axis)
+    if keepdims:
+        return values, ops.expand_dims(indices, axis)
+    return ops.squeeze(values, axis), indices
+
+
+def pytorch_median(inputs, axis=-1, keepdims=False):
+    """torch.median(x, dim): the lower of the two middle values along `axis` (numpy
+    and keras.ops.median average them) and its index, as (values, indices): the
+    ((n + 1) // 2)-th smallest of n."""
+    n = ops.shape(inputs)[axis]
+    return pytorch_kthvalue(inputs, (n + 1) // 2, axis, keepdims)
+
+
 def pytorch_interpolate(inputs, size=None, scale_factor=None, mode="nearest",
                         data_format="channels_last"):
     """torch.nn.functional.interpolate of an image batch (nearest or bilinear,
