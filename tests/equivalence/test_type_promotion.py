@@ -225,3 +225,30 @@ def test_buffer_dtypes_read_as_written():
     # bool one with a float: keras.ops and a cast.
     assert "x * ops.cast(self.keep, x.dtype) + self.pe + ops.multiply(self.steps, 0.5)" in code
     assert "self.steps // 2" in code
+
+
+# --- Items of lists and named tuples: chunks keep the input's dtype, a
+# (values, indices) tuple's indices are int64 whatever the values are.
+ITEMS = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x, ids):
+        x = self.fc(x)
+        values, indices = x.max(1)
+        a, b = self.fc(ids.float()).chunk(2, 1)
+        low, high = (ids + 1).chunk(2, 1)
+        return values * 2.0, indices * 0.5, x.max(1).indices / 2, a * b, low * 0.5 + high / 2
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_item_dtypes(layout):
+    ids = RNG.integers(0, 9, size=(3, 4)).astype("int64")
+    check_calls(ITEMS, "Net()", [((floats(3, 4), ids), {})], layout=layout)

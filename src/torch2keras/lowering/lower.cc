@@ -185,7 +185,12 @@ struct Fact {
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
-  static Fact list(Fact elem) { return {List, elem.rank, -1, elem.kind == CL}; }
+  // A list of tensors like `elem` (the list's dtype is its elements').
+  static Fact list(Fact elem) {
+    Fact f{List, elem.rank, -1, elem.kind == CL};
+    f.dtype = elem.dtype;
+    return f;
+  }
   static Fact flat(int spatial) { return {Flat, 2, -1, false, spatial}; }
   static Fact perm(std::vector<int> order) {
     Fact f{Perm, static_cast<int>(order.size())};
@@ -195,7 +200,16 @@ struct Fact {
   // A 0-d tensor (a reduction over every axis): it broadcasts in any layout.
   static Fact scalar() { return {Torch, -1}; }
   bool is_scalar() const { return kind == Torch && rank == -1; }
-  Fact element() const { return elem_cl ? cl(rank) : torch(rank); }
+  // An element of a List (item `index` when known): PyTorch's named tuples hold
+  // int64 `indices` beside values of the input's dtype.
+  Fact element(int64_t index = -1) const {
+    Fact e = elem_cl ? cl(rank) : torch(rank);
+    e.dtype = dtype;
+    if (fields != nullptr && index >= 0 && static_cast<std::size_t>(index) < fields->size() &&
+        (*fields)[static_cast<std::size_t>(index)] == "indices")
+      e.dtype = DType::Int;
+    return e;
+  }
   bool tensor() const { return kind == Torch || kind == CL || kind == Pending || kind == Flat || kind == Perm; }
   // The same layout facts; the dtype class is not a layout fact (meet joins it).
   bool operator==(const Fact& o) const {
@@ -3511,8 +3525,8 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         if (field != f.fields->end()) {
           auto i = static_cast<int64_t>(field - f.fields->begin());
           if (ast::ExprNode* item = tuple_item(v.expr, ConstValue::int_value(i)))
-            return {item, f.element()};
-          return {b_.subscript(v.expr, b_.integer(i)), f.element()};
+            return {item, f.element(i)};
+          return {b_.subscript(v.expr, b_.integer(i)), f.element(i)};
         }
       }
       // A tensor attribute with a catalog entry (`x.requires_grad`).
@@ -3639,12 +3653,14 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         // An item of a list of tensors (x.chunk(2, 1)[0]) has the items' layout; a
         // slice is a list like it. An item of a tuple form is its expression
         // (x.max(1)[0] is ops.max(x, axis=1)).
-        if (ast::ExprNode* item = tuple_item(v.expr, analysis::literal_value(s->slice)))
-          return {item, f.element()};
+        ConstValue index = analysis::literal_value(s->slice);
+        int64_t at = index.kind == ConstValue::Kind::Int ? index.integer : -1;
+        if (at < 0 && f.fields != nullptr) at += static_cast<int64_t>(f.fields->size());
+        if (ast::ExprNode* item = tuple_item(v.expr, index)) return {item, f.element(at)};
         s->value = v.expr;
         Val idx = lower_expr(s->slice);
         s->slice = idx.expr;
-        return {s, ast::is<ast::Slice>(s->slice) ? f : f.element()};
+        return {s, ast::is<ast::Slice>(s->slice) ? f : f.element(at)};
       }
       if (f.tensor()) {
         if (std::optional<Val> picked = take_index(s, f, v.expr)) {
@@ -3879,9 +3895,12 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     auto* t = ast::as<ast::Tuple>(target);
     auto* l = ast::as<ast::List>(target);
     if (t == nullptr && l == nullptr) return;
-    Fact item = f.kind == Fact::Shape ? Fact{} : f.kind == Fact::List ? f.element() : f;
-    for (ast::ExprNode* x : t ? t->elts : l->elts)
+    int64_t k = 0;
+    for (ast::ExprNode* x : t ? t->elts : l->elts) {
+      Fact item = f.kind == Fact::Shape ? Fact{} : f.kind == Fact::List ? f.element(k) : f;
       if (ast::is<ast::Name>(x) || ast::is<ast::Tuple>(x) || ast::is<ast::List>(x)) bind_target(x, item);
+      ++k;
+    }
   };
   switch (s->kind) {
     case ast::NodeKind::Expr: {
