@@ -119,6 +119,13 @@ ast::List* Builder::list(std::vector<ast::ExprNode*> elts) {
   return n;
 }
 
+ast::Dict* Builder::dict(std::vector<ast::ExprNode*> keys, std::vector<ast::ExprNode*> values) {
+  auto* n = make_node<ast::Dict>(arena_);
+  n->keys = seq(keys);
+  n->values = seq(values);
+  return n;
+}
+
 ast::Subscript* Builder::subscript(ast::ExprNode* value, ast::ExprNode* index) {
   auto* n = make_node<ast::Subscript>(arena_);
   n->value = value;

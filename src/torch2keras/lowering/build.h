@@ -44,6 +44,8 @@ class Builder {
   ast::Slice* full_slice();     // `:`
   ast::Tuple* tuple(std::vector<ast::ExprNode*> elts);
   ast::List* list(std::vector<ast::ExprNode*> elts);
+  // {k: v, ...}; a null key is `**v`.
+  ast::Dict* dict(std::vector<ast::ExprNode*> keys, std::vector<ast::ExprNode*> values);
   // [elt for target in iter]
   ast::ListComp* list_comp(ast::ExprNode* elt, std::string_view target, ast::ExprNode* iter);
   ast::Subscript* subscript(ast::ExprNode* value, ast::ExprNode* index);

@@ -708,6 +708,7 @@ class Lowerer {
   std::map<const ast::Call*, int> parameter_layouts_;
   std::string keras_layer_callee(const ModuleDesc& d);
   std::optional<ModuleDesc> ctor_layer(const ast::ExprNode* e);
+  std::optional<ModuleDesc> ctor_module(const ast::ExprNode* e);
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   // Whether constructor code's `e` is a tensor the catalog makes: a catalog
   // function's call (torch.ones(3)), or a catalog method of one (.view(1, 3, 1, 1)).
@@ -899,12 +900,15 @@ class Lowerer {
   }
   void lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
   std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
+  std::optional<ModuleDesc> module_member(const ModuleDesc& owner, std::string_view attr);
+  ModuleDesc module_item(const ModuleDesc& container, const ast::ExprNode* index);
+  bool check_dict_key(const ModuleDesc& owner, const ast::ExprNode* dict, std::string_view key, const ast::Node* at);
   ModuleDesc any_item(const ModuleDesc& container);
   std::optional<ModuleDesc> loop_modules(const ast::ExprNode* iter, bool& pairs);
   bool bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* target);
   bool keras_sequential(const ast::ExprNode* e);
   ast::ExprNode* containers_as_lists(ast::ExprNode* e);
-  ast::ExprNode* renamed_self_attributes(ast::ExprNode* e);
+  ast::ExprNode* module_paths_for_keras(ast::ExprNode* e);
   ast::Attribute* keras_attribute(const ast::Attribute* a);
   ast::ExprNode* with_args(ast::ExprNode* e, const std::function<ast::ExprNode*(ast::ExprNode*)>& rewrite);
   ast::ExprNode* strip_annotation(ast::ExprNode* a);
@@ -1952,20 +1956,10 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
       }
       return ModuleDesc{};
     }
+    if (auto owner = module_of(a->value)) return module_member(*owner, a->attr);
   }
   if (auto* s = ast::as<ast::Subscript>(callee)) {
-    if (auto d = module_of(s->value)) {
-      if ((d->kind == ModuleDesc::Seq || d->kind == ModuleDesc::List) && !d->items.empty()) {
-        ConstValue i = analysis::literal_value(s->slice);
-        if (i.kind == ConstValue::Kind::Int && !d->dynamic) {
-          int64_t n = static_cast<int64_t>(d->items.size());
-          int64_t k = i.integer < 0 ? i.integer + n : i.integer;
-          if (k >= 0 && k < n) return d->items[static_cast<std::size_t>(k)];
-        }
-        return any_item(*d);
-      }
-      return ModuleDesc{};
-    }
+    if (auto d = module_of(s->value)) return module_item(*d, s->slice);
   }
   if (auto* n = ast::as<ast::Name>(callee)) {
     auto it = frame_->module_vars.find(std::string(n->id));
@@ -1974,11 +1968,70 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
   return std::nullopt;
 }
 
-// Any one of a container's items (the union of them).
+// ModuleDict's own methods: `self.blocks.items` is the method, whatever the keys.
+bool module_dict_method(std::string_view attr) {
+  static const std::set<std::string_view> kMethods = {"keys", "values", "items", "update", "pop", "clear"};
+  return kMethods.count(attr) > 0;
+}
+
+// What `owner.<attr>` holds: a module of a ModuleDict (`self.transformer.wte`,
+// Unknown for a key it does not have), an attribute of a model class's instance
+// (`self.encoder.proj`); nullopt when that is no module (a method, a layer's
+// weight).
+std::optional<ModuleDesc> Lowerer::module_member(const ModuleDesc& owner, std::string_view attr) {
+  if (module_dict(owner)) {
+    if (module_dict_method(attr)) return std::nullopt;
+    return dict_item(owner, attr).value_or(ModuleDesc{});
+  }
+  if (owner.kind == ModuleDesc::User && owner.cls != nullptr && method(owner.cls, attr) == nullptr)
+    return values_.attr(owner.cls, attr).value_or(ModuleDesc{});
+  return std::nullopt;
+}
+
+// What `container[index]` holds: the module under a constant key of a
+// ModuleDict, the item at a constant index of a list with a fixed layout, else
+// any item (Unknown when none can be told).
+ModuleDesc Lowerer::module_item(const ModuleDesc& container, const ast::ExprNode* index) {
+  ConstValue i = analysis::literal_value(index);
+  if (module_dict(container)) {
+    if (i.kind == ConstValue::Kind::Str) return dict_item(container, i.text).value_or(ModuleDesc{});
+    return any_item(container);
+  }
+  if ((container.kind == ModuleDesc::Seq || container.kind == ModuleDesc::List) && !container.items.empty()) {
+    if (i.kind == ConstValue::Kind::Int && !container.dynamic) {
+      int64_t n = static_cast<int64_t>(container.items.size());
+      int64_t k = i.integer < 0 ? i.integer + n : i.integer;
+      if (k >= 0 && k < n) return container.items[static_cast<std::size_t>(k)];
+    }
+    return any_item(container);
+  }
+  return ModuleDesc{};
+}
+
+// `self.transformer.nope` / `self.transformer["nope"]` on a ModuleDict whose keys
+// are all known, none of them `nope`: an error, as in PyTorch. True when the key
+// may be there.
+bool Lowerer::check_dict_key(const ModuleDesc& owner, const ast::ExprNode* dict, std::string_view key,
+                             const ast::Node* at) {
+  if (!module_dict(owner) || dict_item(owner, key)) return true;
+  std::vector<std::string> keys;
+  for (const ModuleDesc* alt : owner.alternatives())
+    for (const std::string& k : alt->keys)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  std::string listed;
+  for (const std::string& k : keys) listed += (listed.empty() ? "`" : ", `") + k + "`";
+  error(diag::Kind::UnsupportedConstruct, at,
+        "`" + std::string(key) + "` is not a module of the nn.ModuleDict `" + syntax::unparse(dict) + "`" +
+            (listed.empty() ? std::string(" (it is empty)") : " (its keys: " + listed + ")"));
+  return false;
+}
+
+// Any one of a container's items (the union of them, over each alternative).
 ModuleDesc Lowerer::any_item(const ModuleDesc& container) {
   ModuleDesc u;
   u.kind = ModuleDesc::Union;
-  for (const ModuleDesc& i : container.items) u = join(std::move(u), i);
+  for (const ModuleDesc* alt : container.alternatives())
+    for (const ModuleDesc& i : alt->items) u = join(std::move(u), i);
   return u.kind == ModuleDesc::Union && u.items.empty() ? ModuleDesc{} : u;
 }
 
@@ -2001,6 +2054,8 @@ std::optional<ModuleDesc> Lowerer::loop_modules(const ast::ExprNode* iter, bool&
   // self.blocks[1:]: some of the items.
   if (auto* sub = ast::as<ast::Subscript>(container); sub && ast::is<ast::Slice>(sub->slice)) container = sub->value;
   auto d = module_of(container);
+  // A ModuleDict iterates over its keys (`for k in self.heads`), a union of them too.
+  if (d && module_dict(*d)) return container == iter ? std::nullopt : std::optional<ModuleDesc>(any_item(*d));
   if (!d || (d->kind != ModuleDesc::List && d->kind != ModuleDesc::Seq)) return std::nullopt;
   return any_item(*d);
 }
@@ -2086,25 +2141,43 @@ ast::ExprNode* Lowerer::with_args(ast::ExprNode* e, const std::function<ast::Exp
   return c;
 }
 
-// `e` with `self.<attr>` renamed where the attribute clashes with Keras, as
-// lower_expr does (an iterable that is not lowered: `for layer in self.layers`).
-ast::ExprNode* Lowerer::renamed_self_attributes(ast::ExprNode* e) {
+// `e` with `self.<attr>` renamed where the attribute clashes with Keras and a
+// ModuleDict's module read by key, as lower_expr does (an iterable that is not
+// lowered: `for layer in self.layers`, `for block in self.transformer.h`).
+ast::ExprNode* Lowerer::module_paths_for_keras(ast::ExprNode* e) {
   if (auto* a = ast::as<ast::Attribute>(e)) {
     if (ast::Attribute* renamed = keras_attribute(a)) return renamed;
-    ast::ExprNode* v = renamed_self_attributes(a->value);
+    if (auto owner = module_dict_method(a->attr) ? std::nullopt : module_of(a->value); owner && module_dict(*owner)) {
+      check_dict_key(*owner, a->value, a->attr, e);
+      return b_.subscript(module_paths_for_keras(a->value), b_.string(a->attr));
+    }
+    ast::ExprNode* v = module_paths_for_keras(a->value);
     if (v == a->value) return e;
     auto* c = b_.clone(a);
     c->value = v;
     return c;
   }
   if (auto* sub = ast::as<ast::Subscript>(e)) {
-    ast::ExprNode* v = renamed_self_attributes(sub->value);
+    ast::ExprNode* v = module_paths_for_keras(sub->value);
     if (v == sub->value) return e;
     auto* c = b_.clone(sub);
     c->value = v;
     return c;
   }
-  if (ast::is<ast::Call>(e)) return with_args(e, [this](ast::ExprNode* a) { return renamed_self_attributes(a); });
+  if (auto* call = ast::as<ast::Call>(e)) {
+    // self.transformer.blocks.items(): the method's receiver too.
+    auto* c = ast::as<ast::Call>(with_args(e, [this](ast::ExprNode* a) { return module_paths_for_keras(a); }));
+    if (auto* m = ast::as<ast::Attribute>(call->func)) {
+      ast::ExprNode* receiver = module_paths_for_keras(m->value);
+      if (receiver != m->value) {
+        auto* method = b_.clone(m);
+        method->value = receiver;
+        c = c == call ? b_.clone(call) : c;
+        c->func = method;
+      }
+    }
+    return c;
+  }
   return e;
 }
 
@@ -3046,6 +3119,13 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         if (ast::Attribute* renamed = keras_attribute(a)) return {renamed, f};
         return {e, f};
       }
+      // self.transformer.wte: a module of a ModuleDict, which the Keras model holds
+      // in a dict: self.transformer["wte"].
+      if (std::optional<ModuleDesc> owner = module_dict_method(a->attr) ? std::nullopt : module_of(a->value);
+          owner && module_dict(*owner)) {
+        check_dict_key(*owner, a->value, a->attr, e);
+        return {b_.subscript(lower_expr(a->value).expr, b_.string(a->attr)), {}};
+      }
       // torch.long, torch.float32: the Keras dtype name (catalog/dtypes.py).
       if (auto p = resolve(e); p && is_torch_path(*p))
         if (const std::string* dtype = catalog_.find_dtype(*p)) return {b_.string(*dtype), {}};
@@ -3153,6 +3233,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
     }
     case ast::NodeKind::Subscript: {
       auto* s = b_.clone(static_cast<ast::Subscript*>(e));
+      if (std::optional<ModuleDesc> owner = module_of(s->value); owner && module_dict(*owner))
+        if (ConstValue k = analysis::literal_value(s->slice); k.kind == ConstValue::Kind::Str)
+          check_dict_key(*owner, s->value, k.text, e);
       Val v{nullptr, {}};
       // x.shape[1] of a channels-last x: its shape, entry remapped below.
       // The receiver is lowered once, whatever it holds.
@@ -3787,7 +3870,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       // `for layer in self.layers:` binds a module variable (also through
       // enumerate(...) and zip(...)).
       if (bind_loop_modules(f->iter, f->target)) {
-        c->iter = renamed_self_attributes(containers_as_lists(f->iter));
+        c->iter = module_paths_for_keras(containers_as_lists(f->iter));
       } else {
         Val it = lower_expr(f->iter);
         c->iter = it.expr;
@@ -5032,13 +5115,11 @@ std::string Lowerer::factory(const Entry* entry) {
   return name;
 }
 
-// Constructor code's `self.fc` holding a converted layer (a catalog module): its
-// description; nullopt for anything else.
+// Constructor code's `self.fc` (or `self.transformer.wte`, a ModuleDict's)
+// holding a converted layer (a catalog module): its description; nullopt for
+// anything else.
 std::optional<ModuleDesc> Lowerer::ctor_layer(const ast::ExprNode* e) {
-  auto* layer = ast::as<ast::Attribute>(e);
-  auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
-  if (self == nullptr || self->id != "self" || current_class_ == nullptr) return std::nullopt;
-  auto d = values_.attr(current_class_, layer->attr);
+  auto d = ctor_module(e);
   if (!d || d->kind != ModuleDesc::Leaf || d->entry == nullptr) return std::nullopt;
   return d;
 }
@@ -5081,7 +5162,7 @@ ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::
   req.channels_last = opt_.channels_last;
   InstantiateResult r = instantiate(req, b_);
   if (r.expr == nullptr) return nullptr;
-  return b_.assign(b_.attr(b_.clone(static_cast<ast::Attribute*>(param->value)), *attribute), r.expr);  // ctor_layer: self.<layer>
+  return b_.assign(b_.attr(rewrite_ctor_expr(param->value), *attribute), r.expr);
 }
 
 // Whether `self.<attr>` of `cls` (or a base model class) holds a tensor: an
@@ -5195,18 +5276,20 @@ void Lowerer::place_parameter(const ast::ExprNode* source, Val& p, const Val& ot
   p.fact = Fact::torch();
 }
 
-// "wte.weight" for self.wte.weight (a chain of attributes from `self`, two or
-// more deep, whose first attribute is a module of the class); "" otherwise.
+// "wte.weight" for self.wte.weight, "transformer.wte.weight" for
+// self.transformer.wte.weight (a chain of attributes from `self` whose last but
+// one reaches a module: of the class, of a ModuleDict, of a block); "" otherwise.
 std::string Lowerer::module_parameter_path(const ast::ExprNode* e) {
+  auto* param = ast::as<ast::Attribute>(e);
+  auto owner = param != nullptr ? ctor_module(param->value) : std::nullopt;
+  if (!owner || owner->kind == ModuleDesc::Unknown || owner->kind == ModuleDesc::None) return "";
   std::vector<std::string_view> parts;
   while (auto* a = ast::as<ast::Attribute>(e)) {
     parts.push_back(a->attr);
     e = a->value;
   }
   auto* self = ast::as<ast::Name>(e);
-  if (self == nullptr || self->id != "self" || parts.size() < 2 || current_class_ == nullptr) return "";
-  auto d = values_.attr(current_class_, parts.back());
-  if (!d || d->kind == ModuleDesc::Unknown || d->kind == ModuleDesc::None) return "";
+  if (self == nullptr || self->id != "self") return "";  // through an item: not supported
   std::string path;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += (path.empty() ? "" : ".") + std::string(*it);
   return path;
@@ -5444,7 +5527,21 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         else if (ast::is<ast::List>(args[0]) || ast::is<ast::ListComp>(args[0])) result = args[0];
         else result = b_.call("list", {args[0]});
       } else if (*p == "torch.nn.ModuleDict") {
-        result = args.empty() ? static_cast<ast::ExprNode*>(b_.call("dict", {})) : b_.call("dict", {args[0]});
+        // A dict of layers (Keras tracks their weights): nn.ModuleDict(dict(wte=...))
+        // is that dict(...), nn.ModuleDict({...}) that {...} (and an OrderedDict made
+        // there that OrderedDict); a mapping made elsewhere or (key, module) pairs
+        // are copied into one.
+        const ast::ExprNode* given = call->args.empty() ? nullptr : call->args[0];
+        ast::ExprNode* modules = args.empty() ? nullptr : args[0];
+        for (std::size_t i = 0; i < kws.size(); ++i)
+          if (kws[i]->arg == "modules") given = call->keywords[i]->value, modules = kws[i]->value;
+        auto* given_call = ast::as<ast::Call>(given);
+        auto* given_func = given_call ? ast::as<ast::Name>(given_call->func) : nullptr;
+        bool made_here = ast::is<ast::Dict>(given) || (given_func && given_func->id == "dict") ||
+                         (given_call && resolve(given_call->func).value_or("") == "collections.OrderedDict");
+        if (modules == nullptr) result = b_.dict({}, {});
+        else if (made_here) result = modules;
+        else result = b_.call("dict", {modules});
       }
     } else if (auto* m = ast::as<ast::Attribute>(call->func); m && made_tensor(m->value)) {
       // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
@@ -5502,6 +5599,23 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       for (auto& r : out_.renames) seen = seen || r.first == a->attr;
       if (!seen) out_.renames.emplace_back(std::string(a->attr), std::string(a->attr) + "_");
       return c;
+    }
+    // self.transformer.wte, a module of a ModuleDict: self.transformer["wte"] (read
+    // or assigned), the dict's item.
+    if (auto owner = module_dict_method(a->attr) ? std::nullopt : ctor_module(a->value); owner && module_dict(*owner)) {
+      check_dict_key(*owner, a->value, a->attr, e);
+      auto* item = b_.subscript(rewrite_ctor_expr(a->value), b_.string(a->attr));
+      item->ctx = a->ctx;
+      return item;
+    }
+    // self.transformer.h[0].attn: the path from self, rewritten where it reads a ModuleDict.
+    if (ctor_module(a->value)) {
+      ast::ExprNode* value = rewrite_ctor_expr(a->value);
+      if (value != a->value) {
+        auto* c = b_.clone(a);
+        c->value = value;
+        return c;
+      }
     }
     // A torch.nn class used as a value (`norm_layer = nn.BatchNorm2d`): its factory.
     if (auto p = resolve(e)) {
@@ -5561,7 +5675,38 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     c->orelse = rewrite_ctor_expr(ie->orelse);
     return c;
   }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    // self.transformer.h[0], self.heads["a"]: the path from self, rewritten where it
+    // reads a ModuleDict (an unknown key is an error).
+    if (auto owner = ctor_module(sub->value)) {
+      if (ConstValue k = analysis::literal_value(sub->slice); k.kind == ConstValue::Kind::Str)
+        check_dict_key(*owner, sub->value, k.text, e);
+      auto* c = b_.clone(sub);
+      c->value = rewrite_ctor_expr(sub->value);
+      return c;
+    }
+  }
   return e;
+}
+
+// Constructor code's path from self to a module (`self.fc`, `self.transformer.wte`,
+// `self.blocks[0]`): what it holds; nullopt when `e` is no such path.
+std::optional<ModuleDesc> Lowerer::ctor_module(const ast::ExprNode* e) {
+  if (current_class_ == nullptr) return std::nullopt;
+  if (auto* a = ast::as<ast::Attribute>(e)) {
+    if (auto* self = ast::as<ast::Name>(a->value); self && self->id == "self") {
+      if (method(current_class_, a->attr) != nullptr) return std::nullopt;
+      return values_.attr(current_class_, a->attr);
+    }
+    auto owner = ctor_module(a->value);
+    return owner ? module_member(*owner, a->attr) : std::nullopt;
+  }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    auto owner = ctor_module(sub->value);
+    if (owner && (owner->kind == ModuleDesc::List || owner->kind == ModuleDesc::Seq || module_dict(*owner)))
+      return module_item(*owner, sub->slice);
+  }
+  return std::nullopt;
 }
 
 std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init) {
@@ -5679,6 +5824,15 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
                 auto* add = b_.clone(owner);
                 auto* st = b_.expr_stmt(b_.call(b_.attr(add, "add"),
                                                 {b_.call("pytorch_named", {rewrite_ctor_expr(call->args[1]), call->args[0]})}));
+                st->loc = s->loc;
+                out.push_back(st);
+                continue;
+              }
+              // On a ModuleDict (a dict of layers): self.heads["name"] = m.
+              if (d && module_dict(*d)) {
+                auto* item = b_.subscript(rewrite_ctor_expr(owner), call->args[0]);
+                item->ctx = ast::ExprContext::Store;
+                auto* st = b_.assign(item, rewrite_ctor_expr(call->args[1]));
                 st->loc = s->loc;
                 out.push_back(st);
                 continue;
