@@ -1983,9 +1983,16 @@ std::optional<ModuleDesc> Lowerer::module_member(const ModuleDesc& owner, std::s
     if (module_dict_method(attr)) return std::nullopt;
     return dict_item(owner, attr).value_or(ModuleDesc{});
   }
-  if (owner.kind == ModuleDesc::User && owner.cls != nullptr && method(owner.cls, attr) == nullptr)
-    return values_.attr(owner.cls, attr).value_or(ModuleDesc{});
-  return std::nullopt;
+  // Blocks (one of several: `stage.proj` in a loop over blocks): what each holds.
+  std::vector<const ModuleDesc*> blocks = owner.alternatives();
+  if (blocks.empty()) return std::nullopt;
+  ModuleDesc held;
+  held.kind = ModuleDesc::Union;
+  for (const ModuleDesc* b : blocks) {
+    if (b->kind != ModuleDesc::User || b->cls == nullptr || method(b->cls, attr) != nullptr) return std::nullopt;
+    held = join(std::move(held), values_.attr(b->cls, attr).value_or(ModuleDesc{}));
+  }
+  return held;
 }
 
 // What `container[index]` holds: the module under a constant key of a
@@ -2477,6 +2484,39 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
                 }),
                 Fact{}};
       }
+    }
+  }
+  // 2d. A method of a block of the input (`self.backbone.forward_features(x)`,
+  // `block.split(q)` in a loop over blocks of one class): lowered as a method of
+  // that class; the block's `forward` is a call of the block. A method of blocks
+  // of several classes is not followed: an error when it is given tensors.
+  if (auto* a = ast::as<ast::Attribute>(call->func)) {
+    std::optional<ModuleDesc> owner = module_of(a->value);
+    std::vector<const ModuleDesc*> alts = owner ? owner->alternatives() : std::vector<const ModuleDesc*>{};
+    std::set<const ClassInfo*> classes;
+    bool blocks = !alts.empty();
+    for (const ModuleDesc* alt : alts) {
+      blocks = blocks && alt->kind == ModuleDesc::User && alt->cls != nullptr;
+      classes.insert(alt->cls);
+    }
+    if (blocks && classes.size() == 1) {
+      const ClassInfo* cls = *classes.begin();
+      if (a->attr == "forward") {
+        auto* plain = b_.clone(call);
+        plain->func = a->value;
+        return lower_call(plain);
+      }
+      if (const ast::FunctionDef* m = method(cls, a->attr)) {
+        Frame* saved = frame_;
+        Unit& u = unit(cls, m, call);
+        frame_ = saved;
+        return call_unit(call, lower_expr(call->func).expr, u);
+      }
+    } else if (blocks && method(alts[0]->cls, a->attr) != nullptr && may_pass_tensors(call)) {
+      error(diag::Kind::UnsupportedConstruct, call,
+            "cannot tell what `" + syntax::unparse(call->func) + "` does with the tensors it is given (a "
+            "method of blocks of several classes); call the blocks themselves");
+      return {call, Fact::torch()};
     }
   }
   // 3. A catalog function or tensor method.
