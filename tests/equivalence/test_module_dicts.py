@@ -224,6 +224,28 @@ def test_tied_linear_inside_a_module_dict_matches_pytorch(layout):
     assert model.heads["out"].embedding is model.emb
 
 
+# --- Parameters of a ModuleDict's layers read in forward code (F.linear with a
+# tied or own weight), one of them never called: its constructor builds it.
+
+PARAMETER_READS = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.transformer = nn.ModuleDict(dict(wte=nn.Embedding(20, 8), proj=nn.Linear(8, 8)))
+
+    def forward(self, idx):
+        x = self.transformer.wte(idx)
+        y = F.linear(x, self.transformer.proj.weight, self.transformer["proj"].bias)
+        return F.linear(y, self.transformer.wte.weight)
+"""
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_module_dict_layer_parameters_read_in_forward(layout):
+    check_calls(PARAMETER_READS, "Net()", [((ids(9),), {})], layout=layout)
+    assert "self.transformer['proj'].build((8,))" in convert(PARAMETER_READS, layout)
+
+
 # --- Errors stay loud: a key the ModuleDict does not have, in forward and in
 # constructor code (PyTorch raises too).
 

@@ -721,7 +721,7 @@ class Lowerer {
   std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
   bool initialization_only(ast::Seq<ast::StmtNode*> stmts, const ast::Node* block, bool& initializes);
-  ast::StmtNode* build_read_layer(const ast::Assign* a);
+  std::vector<ast::StmtNode*> build_read_layers(const ast::Assign* a);
   bool changes_layer_parameter(const ast::Call* call);
   ast::FunctionDef* rewrite_function(const ast::FunctionDef* f, bool in_init, bool in_model);
   ast::ClassDef* lower_class(const ClassInfo& cls);
@@ -980,8 +980,9 @@ class Lowerer {
   // Constructor code: local names holding tensors made there (torch.arange(n),
   // their methods and items), each with the name it is a view of ("" if none).
   std::map<std::string, std::string> ctor_tensors_;
-  // Attributes holding converted layers whose parameters forward code reads
-  // (`self.qkv.weight`): their constructors build them (catalog @build).
+  // Converted layers whose parameters forward code reads (`self.qkv.weight`,
+  // `self.transformer.proj.weight`), by path from self ("qkv", "transformer.proj"):
+  // their constructors build them (catalog @build).
   std::set<std::string> read_parameters_;
   // Methods only `self.apply(...)` runs (weight initialisation): left out.
   std::set<std::string> init_only_methods_;
@@ -1966,6 +1967,29 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
     if (it != frame_->module_vars.end()) return it->second;
   }
   return std::nullopt;
+}
+
+// "qkv" for self.qkv, "transformer.proj" for self.transformer.proj or
+// self.transformer["proj"] (a ModuleDict's layer); "" for other expressions.
+std::string self_module_path(const ast::ExprNode* e) {
+  std::vector<std::string> parts;
+  while (!ast::is<ast::Name>(e)) {
+    if (auto* a = ast::as<ast::Attribute>(e)) {
+      parts.emplace_back(a->attr);
+      e = a->value;
+    } else if (auto* s = ast::as<ast::Subscript>(e)) {
+      ConstValue k = analysis::literal_value(s->slice);
+      if (k.kind != ConstValue::Kind::Str) return "";
+      parts.push_back(k.text);
+      e = s->value;
+    } else {
+      return "";
+    }
+  }
+  if (static_cast<const ast::Name*>(e)->id != "self" || parts.empty()) return "";
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += (path.empty() ? "" : ".") + *it;
+  return path;
 }
 
 // ModuleDict's own methods: `self.blocks.items` is the method, whatever the keys.
@@ -3185,8 +3209,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
           req.channels_last = opt_.channels_last;
           req.self = lower_expr(a->value).expr;
           InstantiateResult r = instantiate(req, b_);
-          if (auto* owner = ast::as<ast::Attribute>(a->value); owner && ast::is<ast::Name>(owner->value))
-            read_parameters_.insert(std::string(owner->attr));
+          if (std::string layer = self_module_path(a->value); !layer.empty()) read_parameters_.insert(layer);
           if (r.expr != nullptr) return {r.expr, Fact::torch()};
         }
         error(diag::Kind::UnsupportedConstruct, e,
@@ -5919,9 +5942,9 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         c->targets = b_.seq(targets);
         c->value = rewrite_ctor_expr(a->value);
         if (empty_sequential_attribute(a)) c->value = b_.call("layers.Identity", {});
-        if (ast::StmtNode* build = build_read_layer(a)) {
+        if (std::vector<ast::StmtNode*> builds = build_read_layers(a); !builds.empty()) {
           out.push_back(c);
-          out.push_back(build);
+          out.insert(out.end(), builds.begin(), builds.end());
           continue;
         }
         // `self.norm = layer` in a Sequential subclass is one of its items, in
@@ -6037,29 +6060,53 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
 
 // `self.qkv = nn.Linear(dim, 3 * dim)` where forward reads self.qkv.weight:
 // `self.qkv.build((dim,))` after it (the catalog's @build entry), so the Keras
-// variables exist before any call. Null otherwise.
-ast::StmtNode* Lowerer::build_read_layer(const ast::Assign* a) {
+// variables exist before any call; the same for a layer of a ModuleDict made in
+// the assignment (`self.transformer["proj"].build((8,))`). Nothing otherwise.
+std::vector<ast::StmtNode*> Lowerer::build_read_layers(const ast::Assign* a) {
+  std::vector<ast::StmtNode*> out;
   auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
   auto* self = t ? ast::as<ast::Name>(t->value) : nullptr;
-  auto* call = ast::as<ast::Call>(a->value);
-  if (self == nullptr || self->id != "self" || call == nullptr || !read_parameters_.count(std::string(t->attr)))
-    return nullptr;
-  auto p = resolve(call->func);
-  const Entry* entry = p ? catalog_.find_build(*p) : nullptr;
-  if (entry == nullptr) return nullptr;
-  InstantiateRequest req;
-  req.entry = entry;
-  for (ast::ExprNode* x : call->args) req.args.push_back(rewrite_ctor_expr(x));
-  for (ast::Keyword* kw : call->keywords) req.keywords.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
-  req.channels_last = opt_.channels_last;
-  InstantiateResult r = instantiate(req, b_);
-  if (r.expr == nullptr) return nullptr;
-  std::vector<ast::ExprNode*> shape;
-  if (auto* c = ast::as<ast::Constant>(r.expr); !c || c->value.kind != ast::ConstantValue::Kind::None)
-    shape.push_back(r.expr);
-  auto* st = b_.expr_stmt(b_.call(b_.attr(rewrite_ctor_expr(b_.clone(t)), "build"), shape));
-  st->loc = a->loc;
-  return st;
+  if (self == nullptr || self->id != "self") return out;
+  // `layer.build(...)` for the layer `call` makes, with its arguments.
+  auto build = [&](const ast::Call* call, ast::ExprNode* layer) {
+    auto p = resolve(call->func);
+    const Entry* entry = p ? catalog_.find_build(*p) : nullptr;
+    if (entry == nullptr) return;
+    InstantiateRequest req;
+    req.entry = entry;
+    for (ast::ExprNode* x : call->args) req.args.push_back(rewrite_ctor_expr(x));
+    for (ast::Keyword* kw : call->keywords) req.keywords.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
+    req.channels_last = opt_.channels_last;
+    InstantiateResult r = instantiate(req, b_);
+    if (r.expr == nullptr) return;
+    std::vector<ast::ExprNode*> shape;
+    if (auto* c = ast::as<ast::Constant>(r.expr); !c || c->value.kind != ast::ConstantValue::Kind::None)
+      shape.push_back(r.expr);
+    auto* st = b_.expr_stmt(b_.call(b_.attr(layer, "build"), shape));
+    st->loc = a->loc;
+    out.push_back(st);
+  };
+  if (auto* call = ast::as<ast::Call>(a->value); call && read_parameters_.count(std::string(t->attr)))
+    build(call, rewrite_ctor_expr(b_.clone(t)));
+  std::string prefix = std::string(t->attr) + ".";
+  for (const std::string& path : read_parameters_) {
+    if (!path.starts_with(prefix)) continue;
+    ast::ExprNode* layer = b_.attr(b_.name("self"), t->attr);  // self.transformer.proj
+    for (std::size_t from = prefix.size(), dot; from <= path.size(); from = dot + 1) {
+      dot = std::min(path.find('.', from), path.size());
+      layer = b_.attr(layer, path.substr(from, dot - from));
+    }
+    auto d = ctor_module(layer);
+    bool made_here = false;  // its constructor's arguments are in scope
+    std::function<void(const ast::Node*)> find = [&](const ast::Node* n) {
+      if (n == nullptr || made_here) return;
+      made_here = d && n == d->ctor;
+      ast::for_each_child(const_cast<ast::Node*>(n), find);
+    };
+    if (d && d->kind == ModuleDesc::Leaf) find(a->value);
+    if (made_here) build(d->ctor, rewrite_ctor_expr(layer));
+  }
+  return out;
 }
 
 // `self.qkv.bias[n:2 * n].data.zero_()`: an in-place method on (a part of) a
