@@ -180,6 +180,8 @@ class Net(nn.Module):
         if "c" in self.heads and "z" not in self.heads:
             x = x * len(self.heads)
         x = self.heads.d(self.heads.c(x))
+        if hasattr(self.heads, "c") and not hasattr(self.heads, "z"):
+            x = getattr(self.heads, "c")(x)
         return self.more.proj(x), torch.cat(outs, -1)
 """
 
@@ -198,6 +200,7 @@ def test_module_dict_filled_after_it_is_made_reads_as_a_dict():
     assert "self.heads['d'] = layers.Dense(6)" in code
     assert "self.more.update({'proj': layers.Dense(3)})" in code
     assert "x = self.heads['d'](self.heads['c'](x))" in code
+    assert "if 'c' in self.heads and 'z' not in self.heads: x = self.heads['c'](x)" in code
 
 
 # --- Tying where the Linear is the ModuleDict's: it becomes a PyTorchTiedDense
@@ -272,3 +275,8 @@ class Net(nn.Module):
 def test_unknown_module_dict_key_is_an_error(forward, init):
     assert_conversion_error(unknown_key(forward, init),
                             "`wpe` is not a module of the nn.ModuleDict `self.transformer` (its keys: `wte`, `ln_f`)")
+
+
+def test_setattr_on_a_module_dict_is_an_error():
+    assert_conversion_error(unknown_key("setattr(self.transformer, 'ln_f', self.head)\n        return idx"),
+                            "`setattr` on the nn.ModuleDict `self.transformer` is not supported")

@@ -230,6 +230,15 @@ ast::ListComp* Builder::list_comp(ast::ExprNode* elt, std::string_view target, a
   return n;
 }
 
+ast::Compare* Builder::compare(ast::ExprNode* left, ast::CmpOpKind op, ast::ExprNode* right) {
+  auto* n = make_node<ast::Compare>(arena_);
+  n->left = left;
+  ast::CmpOpKind ops[] = {op};
+  n->ops = ast::Seq<ast::CmpOpKind>(arena_.copy(std::span<const ast::CmpOpKind>(ops, 1)));
+  n->comparators = seq(std::vector<ast::ExprNode*>{right});
+  return n;
+}
+
 ast::ExprNode* Builder::not_(ast::ExprNode* operand) {
   // `not a == b` reads better as `a != b` (same for is / is not, in / not in);
   // orderings are not inverted (NaN compares false both ways).

@@ -62,6 +62,8 @@ class Builder {
   // `def name(params...):` with `body`, no defaults, decorators or annotations.
   ast::FunctionDef* function_def(std::string_view name, const std::vector<std::string>& params,
                                  std::vector<ast::StmtNode*> body);
+  // `left op right`.
+  ast::Compare* compare(ast::ExprNode* left, ast::CmpOpKind op, ast::ExprNode* right);
   // `not operand`, as the inverse comparison where there is one (`a != b`).
   ast::ExprNode* not_(ast::ExprNode* operand);
 

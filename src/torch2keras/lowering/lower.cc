@@ -1962,6 +1962,12 @@ std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
   if (auto* s = ast::as<ast::Subscript>(callee)) {
     if (auto d = module_of(s->value)) return module_item(*d, s->slice);
   }
+  // getattr(self.heads, name) of a ModuleDict: its item (lower_call writes it so).
+  if (auto* c = ast::as<ast::Call>(callee); c && c->args.size() == 2 && c->keywords.empty()) {
+    auto* fn = ast::as<ast::Name>(c->func);
+    auto d = fn && fn->id == "getattr" && !frame_->env.count("getattr") ? module_of(c->args[0]) : std::nullopt;
+    if (d && module_dict(*d)) return module_item(*d, c->args[1]);
+  }
   if (auto* n = ast::as<ast::Name>(callee)) {
     auto it = frame_->module_vars.find(std::string(n->id));
     if (it != frame_->module_vars.end()) return it->second;
@@ -2543,6 +2549,27 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       return {call, Fact::torch()};
     }
   }
+  // getattr(self.heads, name) and hasattr(self.heads, name) of a ModuleDict, a
+  // dict in Keras: self.heads[name] and name in self.heads. setattr, delattr and
+  // a getattr default are refused (the dict's attributes are not its layers).
+  if (auto* n = ast::as<ast::Name>(call->func);
+      n && !call->args.empty() && !frame_->env.count(std::string(n->id)) &&
+      (n->id == "getattr" || n->id == "hasattr" || n->id == "setattr" || n->id == "delattr")) {
+    if (std::optional<ModuleDesc> owner = module_of(call->args[0]); owner && module_dict(*owner)) {
+      if (call->args.size() != 2 || !call->keywords.empty() || n->id == "setattr" || n->id == "delattr") {
+        error(diag::Kind::UnsupportedConstruct, call,
+              "`" + std::string(n->id) + "` on the nn.ModuleDict `" + syntax::unparse(call->args[0]) +
+                  "` is not supported (in Keras it is a dict of layers); index it by key");
+        return {call, Fact{}};
+      }
+      ast::ExprNode* dict = lower_expr(call->args[0]).expr;
+      ast::ExprNode* key = lower_expr(call->args[1]).expr;
+      if (n->id == "hasattr") return {b_.compare(key, ast::CmpOpKind::In, dict), Fact{}};
+      if (ConstValue k = analysis::literal_value(call->args[1]); k.kind == ConstValue::Kind::Str)
+        check_dict_key(*owner, call->args[0], k.text, call);
+      return {b_.subscript(dict, key), Fact{}};
+    }
+  }
   // 3. A catalog function or tensor method.
   const Entry* entry = nullptr;
   ast::ExprNode* receiver = nullptr;
@@ -3080,6 +3107,8 @@ Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
   if (auto* u = ast::as<ast::UnaryOp>(test); u && u->op == ast::UnaryOpKind::Not) {
     Test t = lower_test(u->operand);
     if (t.kind != TestKind::Static) return {b_.call("ops.logical_not", {t.expr}), t.kind};
+    // `not hasattr(self.heads, "c")` written as a comparison: `"c" not in self.heads`.
+    if (ast::is<ast::Call>(u->operand) && ast::is<ast::Compare>(t.expr)) return {b_.not_(t.expr), t.kind};
     auto* c = b_.clone(u);
     c->operand = t.expr;
     return {c, t.kind};
@@ -3291,6 +3320,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
     case ast::NodeKind::UnaryOp: {
       auto* o = b_.clone(static_cast<ast::UnaryOp*>(e));
       Val v = lower_expr(o->operand);
+      // `not hasattr(self.heads, "c")` written as a comparison: `"c" not in self.heads`.
+      if (o->op == ast::UnaryOpKind::Not && ast::is<ast::Call>(o->operand) && ast::is<ast::Compare>(v.expr))
+        return {b_.not_(v.expr), v.fact};
       o->operand = v.expr;
       return {o, v.fact};
     }
