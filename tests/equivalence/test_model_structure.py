@@ -866,3 +866,58 @@ def test_comprehension_over_modules_is_an_error():
     result = torch2keras.convert(source, filename="model.py")
     assert not result.ok
     assert any("comprehensions over tensors or modules" in d.message for d in result.diagnostics)
+
+
+
+# A block's own layers and methods called from outside it (`self.encoder.proj(x)`,
+# `self.encoder.encode(x)`, also through a loop variable): the layer it holds, with
+# its layout rules (the channel mean after a channels-last conv is over the last
+# axis), and the method lowered as one of the block's class.
+BLOCK_ATTRIBUTES = '''
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(3, 4, 3, padding=1)
+        self.norm = nn.BatchNorm2d(4)
+
+    def encode(self, x, scale: float):
+        return self.norm(self.proj(x)) * scale
+
+    def forward(self, x):
+        return self.encode(x, 1.0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.stages = nn.ModuleList([Encoder(), Encoder()])
+
+    def forward(self, x):
+        y = self.encoder.norm(self.encoder.proj(x)).mean(1, keepdim=True)
+        for stage in self.stages:
+            y = y + stage.proj(x) + stage.encode(x, 0.5)
+        return y.flatten(1) + self.encoder.encode(x, 2.0).flatten(1) + self.encoder.forward(x).flatten(1)
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_layers_and_methods_of_blocks_called_from_outside(layout):
+    check(BLOCK_ATTRIBUTES, "Net()", [(2, 3, 6, 5)], layout=layout)
+    code = flat(convert(BLOCK_ATTRIBUTES, "channels_last"))
+    assert "ops.mean(self.encoder.norm(self.encoder.proj(x)), axis=-1, keepdims=True)" in code
+    assert "self.encoder.encode(x, 2.0)" in code and "self.encoder(x)" in code
+
+
+def test_method_of_one_of_several_blocks_is_an_error():
+    source = BLOCK_ATTRIBUTES.replace(
+        "self.stages = nn.ModuleList([Encoder(), Encoder()])",
+        "self.stages = nn.ModuleList([Encoder(), Other()])").replace(
+        "class Net(nn.Module):",
+        "class Other(Encoder):\n    def encode(self, x, scale: float):\n        return self.proj(x)\n\n\n"
+        "class Net(nn.Module):")
+    assert_conversion_error(source, "cannot tell what `stage.encode` does with the tensors it is given")

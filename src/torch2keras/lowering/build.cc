@@ -119,6 +119,13 @@ ast::List* Builder::list(std::vector<ast::ExprNode*> elts) {
   return n;
 }
 
+ast::Dict* Builder::dict(std::vector<ast::ExprNode*> keys, std::vector<ast::ExprNode*> values) {
+  auto* n = make_node<ast::Dict>(arena_);
+  n->keys = seq(keys);
+  n->values = seq(values);
+  return n;
+}
+
 ast::Subscript* Builder::subscript(ast::ExprNode* value, ast::ExprNode* index) {
   auto* n = make_node<ast::Subscript>(arena_);
   n->value = value;
@@ -220,6 +227,15 @@ ast::ListComp* Builder::list_comp(ast::ExprNode* elt, std::string_view target, a
   n->elt = elt;
   ast::Comprehension* gens[] = {g};
   n->generators = ast::Seq<ast::Comprehension*>(arena_.copy(std::span<ast::Comprehension* const>(gens, 1)));
+  return n;
+}
+
+ast::Compare* Builder::compare(ast::ExprNode* left, ast::CmpOpKind op, ast::ExprNode* right) {
+  auto* n = make_node<ast::Compare>(arena_);
+  n->left = left;
+  ast::CmpOpKind ops[] = {op};
+  n->ops = ast::Seq<ast::CmpOpKind>(arena_.copy(std::span<const ast::CmpOpKind>(ops, 1)));
+  n->comparators = seq(std::vector<ast::ExprNode*>{right});
   return n;
 }
 

@@ -44,6 +44,8 @@ class Builder {
   ast::Slice* full_slice();     // `:`
   ast::Tuple* tuple(std::vector<ast::ExprNode*> elts);
   ast::List* list(std::vector<ast::ExprNode*> elts);
+  // {k: v, ...}; a null key is `**v`.
+  ast::Dict* dict(std::vector<ast::ExprNode*> keys, std::vector<ast::ExprNode*> values);
   // [elt for target in iter]
   ast::ListComp* list_comp(ast::ExprNode* elt, std::string_view target, ast::ExprNode* iter);
   ast::Subscript* subscript(ast::ExprNode* value, ast::ExprNode* index);
@@ -60,6 +62,8 @@ class Builder {
   // `def name(params...):` with `body`, no defaults, decorators or annotations.
   ast::FunctionDef* function_def(std::string_view name, const std::vector<std::string>& params,
                                  std::vector<ast::StmtNode*> body);
+  // `left op right`.
+  ast::Compare* compare(ast::ExprNode* left, ast::CmpOpKind op, ast::ExprNode* right);
   // `not operand`, as the inverse comparison where there is one (`a != b`).
   ast::ExprNode* not_(ast::ExprNode* operand);
 

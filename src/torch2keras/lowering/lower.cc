@@ -828,6 +828,7 @@ class Lowerer {
   std::map<const ast::Call*, int> parameter_layouts_;
   std::string keras_layer_callee(const ModuleDesc& d);
   std::optional<ModuleDesc> ctor_layer(const ast::ExprNode* e);
+  std::optional<ModuleDesc> ctor_module(const ast::ExprNode* e);
   ast::StmtNode* translate_initializer(const ast::Call* call, const std::string& path);
   // Whether constructor code's `e` is a tensor the catalog makes: a catalog
   // function's call (torch.ones(3)), or a catalog method of one (.view(1, 3, 1, 1)).
@@ -840,7 +841,7 @@ class Lowerer {
   std::string factory(const Entry* entry);
   std::vector<ast::StmtNode*> rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init);
   bool initialization_only(ast::Seq<ast::StmtNode*> stmts, const ast::Node* block, bool& initializes);
-  ast::StmtNode* build_read_layer(const ast::Assign* a);
+  std::vector<ast::StmtNode*> build_read_layers(const ast::Assign* a);
   bool changes_layer_parameter(const ast::Call* call);
   ast::FunctionDef* rewrite_function(const ast::FunctionDef* f, bool in_init, bool in_model);
   ast::ClassDef* lower_class(const ClassInfo& cls);
@@ -1031,6 +1032,9 @@ class Lowerer {
   // What `self.<attr>` or `self.<attr>[i]` holds in class `cls` (module_of's part
   // that needs no frame), nullopt for a method or another callee.
   std::optional<ModuleDesc> self_module(const ClassInfo* cls, const ast::ExprNode* callee);
+  // module_of's work: with `in_frame`, names of the frame (loop variables,
+  // getattr) too.
+  std::optional<ModuleDesc> module_at(const ClassInfo* cls, const ast::ExprNode* callee, bool in_frame);
   // The dtype class parameter `name` of `def` (a method of `cls`) has, as its
   // uses tell (Fact::dtype): where it is the first argument of a module call
   // before it is assigned again, the dtype that module requires of its input
@@ -1046,12 +1050,15 @@ class Lowerer {
   // (Entry::input_dtype), a Sequential's first item's, a model class's forward's
   // first parameter's; Unknown otherwise.
   DType input_dtype(const ModuleDesc& d, int depth);
+  std::optional<ModuleDesc> module_member(const ModuleDesc& owner, std::string_view attr);
+  ModuleDesc module_item(const ModuleDesc& container, const ast::ExprNode* index);
+  bool check_dict_key(const ModuleDesc& owner, const ast::ExprNode* dict, std::string_view key, const ast::Node* at);
   ModuleDesc any_item(const ModuleDesc& container);
   std::optional<ModuleDesc> loop_modules(const ast::ExprNode* iter, bool& pairs);
   bool bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* target);
   bool keras_sequential(const ast::ExprNode* e);
   ast::ExprNode* containers_as_lists(ast::ExprNode* e);
-  ast::ExprNode* renamed_self_attributes(ast::ExprNode* e);
+  ast::ExprNode* module_paths_for_keras(ast::ExprNode* e);
   ast::Attribute* keras_attribute(const ast::Attribute* a);
   ast::ExprNode* with_args(ast::ExprNode* e, const std::function<ast::ExprNode*(ast::ExprNode*)>& rewrite);
   ast::ExprNode* strip_annotation(ast::ExprNode* a);
@@ -1147,8 +1154,9 @@ class Lowerer {
     }
     return {rewritten, f};
   }
-  // Attributes holding converted layers whose parameters forward code reads
-  // (`self.qkv.weight`): their constructors build them (catalog @build).
+  // Converted layers whose parameters forward code reads (`self.qkv.weight`,
+  // `self.transformer.proj.weight`), by path from self ("qkv", "transformer.proj"):
+  // their constructors build them (catalog @build).
   std::set<std::string> read_parameters_;
   // Methods only `self.apply(...)` runs (weight initialisation): left out.
   std::set<std::string> init_only_methods_;
@@ -2190,15 +2198,14 @@ void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
 }
 
 std::optional<ModuleDesc> Lowerer::module_of(const ast::ExprNode* callee) {
-  if (auto d = self_module(frame_->unit->cls, callee)) return d;
-  if (auto* n = ast::as<ast::Name>(callee)) {
-    auto it = frame_->module_vars.find(std::string(n->id));
-    if (it != frame_->module_vars.end()) return it->second;
-  }
-  return std::nullopt;
+  return module_at(frame_->unit->cls, callee, true);
 }
 
 std::optional<ModuleDesc> Lowerer::self_module(const ClassInfo* cls, const ast::ExprNode* callee) {
+  return module_at(cls, callee, false);
+}
+
+std::optional<ModuleDesc> Lowerer::module_at(const ClassInfo* cls, const ast::ExprNode* callee, bool in_frame) {
   if (auto* a = ast::as<ast::Attribute>(callee)) {
     auto* self = ast::as<ast::Name>(a->value);
     if (self && self->id == "self" && cls != nullptr) {
@@ -2208,20 +2215,21 @@ std::optional<ModuleDesc> Lowerer::self_module(const ClassInfo* cls, const ast::
       }
       return ModuleDesc{};
     }
+    if (auto owner = module_at(cls, a->value, in_frame)) return module_member(*owner, a->attr);
   }
   if (auto* s = ast::as<ast::Subscript>(callee)) {
-    if (auto d = self_module(cls, s->value)) {
-      if ((d->kind == ModuleDesc::Seq || d->kind == ModuleDesc::List) && !d->items.empty()) {
-        ConstValue i = analysis::literal_value(s->slice);
-        if (i.kind == ConstValue::Kind::Int && !d->dynamic) {
-          int64_t n = static_cast<int64_t>(d->items.size());
-          int64_t k = i.integer < 0 ? i.integer + n : i.integer;
-          if (k >= 0 && k < n) return d->items[static_cast<std::size_t>(k)];
-        }
-        return any_item(*d);
-      }
-      return ModuleDesc{};
-    }
+    if (auto d = module_at(cls, s->value, in_frame)) return module_item(*d, s->slice);
+  }
+  if (!in_frame) return std::nullopt;
+  // getattr(self.heads, name) of a ModuleDict: its item (lower_call writes it so).
+  if (auto* c = ast::as<ast::Call>(callee); c && c->args.size() == 2 && c->keywords.empty()) {
+    auto* fn = ast::as<ast::Name>(c->func);
+    auto d = fn && fn->id == "getattr" && !frame_->env.count("getattr") ? module_of(c->args[0]) : std::nullopt;
+    if (d && module_dict(*d)) return module_item(*d, c->args[1]);
+  }
+  if (auto* n = ast::as<ast::Name>(callee)) {
+    auto it = frame_->module_vars.find(std::string(n->id));
+    if (it != frame_->module_vars.end()) return it->second;
   }
   return std::nullopt;
 }
@@ -2381,11 +2389,100 @@ DType Lowerer::input_dtype(const ModuleDesc& d, int depth) {
   }
 }
 
-// Any one of a container's items (the union of them).
+// "qkv" for self.qkv, "transformer.proj" for self.transformer.proj or
+// self.transformer["proj"] (a ModuleDict's layer); "" for other expressions.
+std::string self_module_path(const ast::ExprNode* e) {
+  std::vector<std::string> parts;
+  while (!ast::is<ast::Name>(e)) {
+    if (auto* a = ast::as<ast::Attribute>(e)) {
+      parts.emplace_back(a->attr);
+      e = a->value;
+    } else if (auto* s = ast::as<ast::Subscript>(e)) {
+      ConstValue k = analysis::literal_value(s->slice);
+      if (k.kind != ConstValue::Kind::Str) return "";
+      parts.push_back(k.text);
+      e = s->value;
+    } else {
+      return "";
+    }
+  }
+  if (static_cast<const ast::Name*>(e)->id != "self" || parts.empty()) return "";
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += (path.empty() ? "" : ".") + *it;
+  return path;
+}
+
+// ModuleDict's own methods: `self.blocks.items` is the method, whatever the keys.
+bool module_dict_method(std::string_view attr) {
+  static const std::set<std::string_view> kMethods = {"keys", "values", "items", "update", "pop", "clear"};
+  return kMethods.count(attr) > 0;
+}
+
+// What `owner.<attr>` holds: a module of a ModuleDict (`self.transformer.wte`,
+// Unknown for a key it does not have), an attribute of a model class's instance
+// (`self.encoder.proj`); nullopt when that is no module (a method, a layer's
+// weight).
+std::optional<ModuleDesc> Lowerer::module_member(const ModuleDesc& owner, std::string_view attr) {
+  if (module_dict(owner)) {
+    if (module_dict_method(attr)) return std::nullopt;
+    return dict_item(owner, attr).value_or(ModuleDesc{});
+  }
+  // Blocks (one of several: `stage.proj` in a loop over blocks): what each holds.
+  std::vector<const ModuleDesc*> blocks = owner.alternatives();
+  if (blocks.empty()) return std::nullopt;
+  ModuleDesc held;
+  held.kind = ModuleDesc::Union;
+  for (const ModuleDesc* b : blocks) {
+    if (b->kind != ModuleDesc::User || b->cls == nullptr || method(b->cls, attr) != nullptr) return std::nullopt;
+    held = join(std::move(held), values_.attr(b->cls, attr).value_or(ModuleDesc{}));
+  }
+  return held;
+}
+
+// What `container[index]` holds: the module under a constant key of a
+// ModuleDict, the item at a constant index of a list with a fixed layout, else
+// any item (Unknown when none can be told).
+ModuleDesc Lowerer::module_item(const ModuleDesc& container, const ast::ExprNode* index) {
+  ConstValue i = analysis::literal_value(index);
+  if (module_dict(container)) {
+    if (i.kind == ConstValue::Kind::Str) return dict_item(container, i.text).value_or(ModuleDesc{});
+    return any_item(container);
+  }
+  if ((container.kind == ModuleDesc::Seq || container.kind == ModuleDesc::List) && !container.items.empty()) {
+    if (i.kind == ConstValue::Kind::Int && !container.dynamic) {
+      int64_t n = static_cast<int64_t>(container.items.size());
+      int64_t k = i.integer < 0 ? i.integer + n : i.integer;
+      if (k >= 0 && k < n) return container.items[static_cast<std::size_t>(k)];
+    }
+    return any_item(container);
+  }
+  return ModuleDesc{};
+}
+
+// `self.transformer.nope` / `self.transformer["nope"]` on a ModuleDict whose keys
+// are all known, none of them `nope`: an error, as in PyTorch. True when the key
+// may be there.
+bool Lowerer::check_dict_key(const ModuleDesc& owner, const ast::ExprNode* dict, std::string_view key,
+                             const ast::Node* at) {
+  if (!module_dict(owner) || dict_item(owner, key)) return true;
+  std::vector<std::string> keys;
+  for (const ModuleDesc* alt : owner.alternatives())
+    for (const std::string& k : alt->keys)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  std::string listed;
+  for (const std::string& k : keys) listed += (listed.empty() ? "`" : ", `") + k + "`";
+  error(diag::Kind::UnsupportedConstruct, at,
+        "`" + std::string(key) + "` is not a module of the nn.ModuleDict `" + syntax::unparse(dict) + "`" +
+            (listed.empty() ? std::string(" (it is empty)") : " (its keys: " + listed + ")"));
+  return false;
+}
+
+// Any one of a container's items (the union of them, over each alternative).
 ModuleDesc Lowerer::any_item(const ModuleDesc& container) {
   ModuleDesc u;
   u.kind = ModuleDesc::Union;
-  for (const ModuleDesc& i : container.items) u = join(std::move(u), i);
+  for (const ModuleDesc* alt : container.alternatives())
+    for (const ModuleDesc& i : alt->items) u = join(std::move(u), i);
   return u.kind == ModuleDesc::Union && u.items.empty() ? ModuleDesc{} : u;
 }
 
@@ -2408,6 +2505,8 @@ std::optional<ModuleDesc> Lowerer::loop_modules(const ast::ExprNode* iter, bool&
   // self.blocks[1:]: some of the items.
   if (auto* sub = ast::as<ast::Subscript>(container); sub && ast::is<ast::Slice>(sub->slice)) container = sub->value;
   auto d = module_of(container);
+  // A ModuleDict iterates over its keys (`for k in self.heads`), a union of them too.
+  if (d && module_dict(*d)) return container == iter ? std::nullopt : std::optional<ModuleDesc>(any_item(*d));
   if (!d || (d->kind != ModuleDesc::List && d->kind != ModuleDesc::Seq)) return std::nullopt;
   return any_item(*d);
 }
@@ -2493,25 +2592,43 @@ ast::ExprNode* Lowerer::with_args(ast::ExprNode* e, const std::function<ast::Exp
   return c;
 }
 
-// `e` with `self.<attr>` renamed where the attribute clashes with Keras, as
-// lower_expr does (an iterable that is not lowered: `for layer in self.layers`).
-ast::ExprNode* Lowerer::renamed_self_attributes(ast::ExprNode* e) {
+// `e` with `self.<attr>` renamed where the attribute clashes with Keras and a
+// ModuleDict's module read by key, as lower_expr does (an iterable that is not
+// lowered: `for layer in self.layers`, `for block in self.transformer.h`).
+ast::ExprNode* Lowerer::module_paths_for_keras(ast::ExprNode* e) {
   if (auto* a = ast::as<ast::Attribute>(e)) {
     if (ast::Attribute* renamed = keras_attribute(a)) return renamed;
-    ast::ExprNode* v = renamed_self_attributes(a->value);
+    if (auto owner = module_dict_method(a->attr) ? std::nullopt : module_of(a->value); owner && module_dict(*owner)) {
+      check_dict_key(*owner, a->value, a->attr, e);
+      return b_.subscript(module_paths_for_keras(a->value), b_.string(a->attr));
+    }
+    ast::ExprNode* v = module_paths_for_keras(a->value);
     if (v == a->value) return e;
     auto* c = b_.clone(a);
     c->value = v;
     return c;
   }
   if (auto* sub = ast::as<ast::Subscript>(e)) {
-    ast::ExprNode* v = renamed_self_attributes(sub->value);
+    ast::ExprNode* v = module_paths_for_keras(sub->value);
     if (v == sub->value) return e;
     auto* c = b_.clone(sub);
     c->value = v;
     return c;
   }
-  if (ast::is<ast::Call>(e)) return with_args(e, [this](ast::ExprNode* a) { return renamed_self_attributes(a); });
+  if (auto* call = ast::as<ast::Call>(e)) {
+    // self.transformer.blocks.items(): the method's receiver too.
+    auto* c = ast::as<ast::Call>(with_args(e, [this](ast::ExprNode* a) { return module_paths_for_keras(a); }));
+    if (auto* m = ast::as<ast::Attribute>(call->func)) {
+      ast::ExprNode* receiver = module_paths_for_keras(m->value);
+      if (receiver != m->value) {
+        auto* method = b_.clone(m);
+        method->value = receiver;
+        c = c == call ? b_.clone(call) : c;
+        c->func = method;
+      }
+    }
+    return c;
+  }
   return e;
 }
 
@@ -2810,6 +2927,60 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
                 }),
                 Fact{}};
       }
+    }
+  }
+  // 2d. A method of a block of the input (`self.backbone.forward_features(x)`,
+  // `block.split(q)` in a loop over blocks of one class): lowered as a method of
+  // that class; the block's `forward` is a call of the block. A method of blocks
+  // of several classes is not followed: an error when it is given tensors.
+  if (auto* a = ast::as<ast::Attribute>(call->func)) {
+    std::optional<ModuleDesc> owner = module_of(a->value);
+    std::vector<const ModuleDesc*> alts = owner ? owner->alternatives() : std::vector<const ModuleDesc*>{};
+    std::set<const ClassInfo*> classes;
+    bool blocks = !alts.empty();
+    for (const ModuleDesc* alt : alts) {
+      blocks = blocks && alt->kind == ModuleDesc::User && alt->cls != nullptr;
+      classes.insert(alt->cls);
+    }
+    if (blocks && classes.size() == 1) {
+      const ClassInfo* cls = *classes.begin();
+      if (a->attr == "forward") {
+        auto* plain = b_.clone(call);
+        plain->func = a->value;
+        return lower_call(plain);
+      }
+      if (const ast::FunctionDef* m = method(cls, a->attr)) {
+        Frame* saved = frame_;
+        Unit& u = unit(cls, m, call);
+        frame_ = saved;
+        return call_unit(call, lower_expr(call->func).expr, u);
+      }
+    } else if (blocks && method(alts[0]->cls, a->attr) != nullptr && may_pass_tensors(call)) {
+      error(diag::Kind::UnsupportedConstruct, call,
+            "cannot tell what `" + syntax::unparse(call->func) + "` does with the tensors it is given (a "
+            "method of blocks of several classes); call the blocks themselves");
+      return {call, Fact::torch()};
+    }
+  }
+  // getattr(self.heads, name) and hasattr(self.heads, name) of a ModuleDict, a
+  // dict in Keras: self.heads[name] and name in self.heads. setattr, delattr and
+  // a getattr default are refused (the dict's attributes are not its layers).
+  if (auto* n = ast::as<ast::Name>(call->func);
+      n && !call->args.empty() && !frame_->env.count(std::string(n->id)) &&
+      (n->id == "getattr" || n->id == "hasattr" || n->id == "setattr" || n->id == "delattr")) {
+    if (std::optional<ModuleDesc> owner = module_of(call->args[0]); owner && module_dict(*owner)) {
+      if (call->args.size() != 2 || !call->keywords.empty() || n->id == "setattr" || n->id == "delattr") {
+        error(diag::Kind::UnsupportedConstruct, call,
+              "`" + std::string(n->id) + "` on the nn.ModuleDict `" + syntax::unparse(call->args[0]) +
+                  "` is not supported (in Keras it is a dict of layers); index it by key");
+        return {call, Fact{}};
+      }
+      ast::ExprNode* dict = lower_expr(call->args[0]).expr;
+      ast::ExprNode* key = lower_expr(call->args[1]).expr;
+      if (n->id == "hasattr") return {b_.compare(key, ast::CmpOpKind::In, dict), Fact{}};
+      if (ConstValue k = analysis::literal_value(call->args[1]); k.kind == ConstValue::Kind::Str)
+        check_dict_key(*owner, call->args[0], k.text, call);
+      return {b_.subscript(dict, key), Fact{}};
     }
   }
   // 3. A catalog function or tensor method.
@@ -3386,6 +3557,8 @@ Lowerer::Test Lowerer::lower_test(ast::ExprNode* test) {
   if (auto* u = ast::as<ast::UnaryOp>(test); u && u->op == ast::UnaryOpKind::Not) {
     Test t = lower_test(u->operand);
     if (t.kind != TestKind::Static) return {b_.call("ops.logical_not", {t.expr}), t.kind};
+    // `not hasattr(self.heads, "c")` written as a comparison: `"c" not in self.heads`.
+    if (ast::is<ast::Call>(u->operand) && ast::is<ast::Compare>(t.expr)) return {b_.not_(t.expr), t.kind};
     auto* c = b_.clone(u);
     c->operand = t.expr;
     return {c, t.kind};
@@ -3490,6 +3663,13 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         if (ast::Attribute* renamed = keras_attribute(a)) return {renamed, f};
         return {e, f};
       }
+      // self.transformer.wte: a module of a ModuleDict, which the Keras model holds
+      // in a dict: self.transformer["wte"].
+      if (std::optional<ModuleDesc> owner = module_dict_method(a->attr) ? std::nullopt : module_of(a->value);
+          owner && module_dict(*owner)) {
+        check_dict_key(*owner, a->value, a->attr, e);
+        return {b_.subscript(lower_expr(a->value).expr, b_.string(a->attr)), {}};
+      }
       // torch.long, torch.float32: the Keras dtype name (catalog/dtypes.py).
       if (auto p = resolve(e); p && is_torch_path(*p))
         if (const std::string* dtype = catalog_.find_dtype(*p)) return {b_.string(*dtype), {}};
@@ -3509,8 +3689,7 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
           req.channels_last = opt_.channels_last;
           req.self = lower_expr(a->value).expr;
           InstantiateResult r = instantiate(req, b_);
-          if (auto* owner = ast::as<ast::Attribute>(a->value); owner && ast::is<ast::Name>(owner->value))
-            read_parameters_.insert(std::string(owner->attr));
+          if (std::string layer = self_module_path(a->value); !layer.empty()) read_parameters_.insert(layer);
           if (r.expr != nullptr) return {r.expr, Fact::torch()};
         }
         error(diag::Kind::UnsupportedConstruct, e,
@@ -3607,11 +3786,17 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
     case ast::NodeKind::UnaryOp: {
       auto* o = b_.clone(static_cast<ast::UnaryOp*>(e));
       Val v = lower_expr(o->operand);
+      // `not hasattr(self.heads, "c")` written as a comparison: `"c" not in self.heads`.
+      if (o->op == ast::UnaryOpKind::Not && ast::is<ast::Call>(o->operand) && ast::is<ast::Compare>(v.expr))
+        return {b_.not_(v.expr), v.fact};
       o->operand = v.expr;
       return {o, v.fact};
     }
     case ast::NodeKind::Subscript: {
       auto* s = b_.clone(static_cast<ast::Subscript*>(e));
+      if (std::optional<ModuleDesc> owner = module_of(s->value); owner && module_dict(*owner))
+        if (ConstValue k = analysis::literal_value(s->slice); k.kind == ConstValue::Kind::Str)
+          check_dict_key(*owner, s->value, k.text, e);
       Val v{nullptr, {}};
       // x.shape[1] of a channels-last x: its shape, entry remapped below.
       // The receiver is lowered once, whatever it holds.
@@ -4259,7 +4444,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
       // `for layer in self.layers:` binds a module variable (also through
       // enumerate(...) and zip(...)).
       if (bind_loop_modules(f->iter, f->target)) {
-        c->iter = renamed_self_attributes(containers_as_lists(f->iter));
+        c->iter = module_paths_for_keras(containers_as_lists(f->iter));
       } else {
         Val it = lower_expr(f->iter);
         c->iter = it.expr;
@@ -5509,13 +5694,11 @@ std::string Lowerer::factory(const Entry* entry) {
   return name;
 }
 
-// Constructor code's `self.fc` holding a converted layer (a catalog module): its
-// description; nullopt for anything else.
+// Constructor code's `self.fc` (or `self.transformer.wte`, a ModuleDict's)
+// holding a converted layer (a catalog module): its description; nullopt for
+// anything else.
 std::optional<ModuleDesc> Lowerer::ctor_layer(const ast::ExprNode* e) {
-  auto* layer = ast::as<ast::Attribute>(e);
-  auto* self = layer ? ast::as<ast::Name>(layer->value) : nullptr;
-  if (self == nullptr || self->id != "self" || current_class_ == nullptr) return std::nullopt;
-  auto d = values_.attr(current_class_, layer->attr);
+  auto d = ctor_module(e);
   if (!d || d->kind != ModuleDesc::Leaf || d->entry == nullptr) return std::nullopt;
   return d;
 }
@@ -5558,7 +5741,7 @@ ast::StmtNode* Lowerer::translate_initializer(const ast::Call* call, const std::
   req.channels_last = opt_.channels_last;
   InstantiateResult r = instantiate(req, b_);
   if (r.expr == nullptr) return nullptr;
-  return b_.assign(b_.attr(b_.clone(static_cast<ast::Attribute*>(param->value)), *attribute), r.expr);  // ctor_layer: self.<layer>
+  return b_.assign(b_.attr(rewrite_ctor_expr(param->value), *attribute), r.expr);
 }
 
 // Whether `self.<attr>` of `cls` (or a base model class) holds a tensor: an
@@ -5787,18 +5970,20 @@ void Lowerer::place_parameter(const ast::ExprNode* source, Val& p, const Val& ot
   p.fact = Fact::torch();
 }
 
-// "wte.weight" for self.wte.weight (a chain of attributes from `self`, two or
-// more deep, whose first attribute is a module of the class); "" otherwise.
+// "wte.weight" for self.wte.weight, "transformer.wte.weight" for
+// self.transformer.wte.weight (a chain of attributes from `self` whose last but
+// one reaches a module: of the class, of a ModuleDict, of a block); "" otherwise.
 std::string Lowerer::module_parameter_path(const ast::ExprNode* e) {
+  auto* param = ast::as<ast::Attribute>(e);
+  auto owner = param != nullptr ? ctor_module(param->value) : std::nullopt;
+  if (!owner || owner->kind == ModuleDesc::Unknown || owner->kind == ModuleDesc::None) return "";
   std::vector<std::string_view> parts;
   while (auto* a = ast::as<ast::Attribute>(e)) {
     parts.push_back(a->attr);
     e = a->value;
   }
   auto* self = ast::as<ast::Name>(e);
-  if (self == nullptr || self->id != "self" || parts.size() < 2 || current_class_ == nullptr) return "";
-  auto d = values_.attr(current_class_, parts.back());
-  if (!d || d->kind == ModuleDesc::Unknown || d->kind == ModuleDesc::None) return "";
+  if (self == nullptr || self->id != "self") return "";  // through an item: not supported
   std::string path;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += (path.empty() ? "" : ".") + std::string(*it);
   return path;
@@ -6045,7 +6230,21 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         else if (ast::is<ast::List>(args[0]) || ast::is<ast::ListComp>(args[0])) result = args[0];
         else result = b_.call("list", {args[0]});
       } else if (*p == "torch.nn.ModuleDict") {
-        result = args.empty() ? static_cast<ast::ExprNode*>(b_.call("dict", {})) : b_.call("dict", {args[0]});
+        // A dict of layers (Keras tracks their weights): nn.ModuleDict(dict(wte=...))
+        // is that dict(...), nn.ModuleDict({...}) that {...} (and an OrderedDict made
+        // there that OrderedDict); a mapping made elsewhere or (key, module) pairs
+        // are copied into one.
+        const ast::ExprNode* given = call->args.empty() ? nullptr : call->args[0];
+        ast::ExprNode* modules = args.empty() ? nullptr : args[0];
+        for (std::size_t i = 0; i < kws.size(); ++i)
+          if (kws[i]->arg == "modules") given = call->keywords[i]->value, modules = kws[i]->value;
+        auto* given_call = ast::as<ast::Call>(given);
+        auto* given_func = given_call ? ast::as<ast::Name>(given_call->func) : nullptr;
+        bool made_here = ast::is<ast::Dict>(given) || (given_func && given_func->id == "dict") ||
+                         (given_call && resolve(given_call->func).value_or("") == "collections.OrderedDict");
+        if (modules == nullptr) result = b_.dict({}, {});
+        else if (made_here) result = modules;
+        else result = b_.call("dict", {modules});
       }
     } else if (auto* m = ast::as<ast::Attribute>(call->func); m && made_tensor(m->value)) {
       // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
@@ -6103,6 +6302,23 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       for (auto& r : out_.renames) seen = seen || r.first == a->attr;
       if (!seen) out_.renames.emplace_back(std::string(a->attr), std::string(a->attr) + "_");
       return c;
+    }
+    // self.transformer.wte, a module of a ModuleDict: self.transformer["wte"] (read
+    // or assigned), the dict's item.
+    if (auto owner = module_dict_method(a->attr) ? std::nullopt : ctor_module(a->value); owner && module_dict(*owner)) {
+      check_dict_key(*owner, a->value, a->attr, e);
+      auto* item = b_.subscript(rewrite_ctor_expr(a->value), b_.string(a->attr));
+      item->ctx = a->ctx;
+      return item;
+    }
+    // self.transformer.h[0].attn: the path from self, rewritten where it reads a ModuleDict.
+    if (ctor_module(a->value)) {
+      ast::ExprNode* value = rewrite_ctor_expr(a->value);
+      if (value != a->value) {
+        auto* c = b_.clone(a);
+        c->value = value;
+        return c;
+      }
     }
     // A torch.nn class used as a value (`norm_layer = nn.BatchNorm2d`): its factory.
     if (auto p = resolve(e)) {
@@ -6170,7 +6386,38 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     c->orelse = rewrite_ctor_expr(ie->orelse);
     return c;
   }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    // self.transformer.h[0], self.heads["a"]: the path from self, rewritten where it
+    // reads a ModuleDict (an unknown key is an error).
+    if (auto owner = ctor_module(sub->value)) {
+      if (ConstValue k = analysis::literal_value(sub->slice); k.kind == ConstValue::Kind::Str)
+        check_dict_key(*owner, sub->value, k.text, e);
+      auto* c = b_.clone(sub);
+      c->value = rewrite_ctor_expr(sub->value);
+      return c;
+    }
+  }
   return e;
+}
+
+// Constructor code's path from self to a module (`self.fc`, `self.transformer.wte`,
+// `self.blocks[0]`): what it holds; nullopt when `e` is no such path.
+std::optional<ModuleDesc> Lowerer::ctor_module(const ast::ExprNode* e) {
+  if (current_class_ == nullptr) return std::nullopt;
+  if (auto* a = ast::as<ast::Attribute>(e)) {
+    if (auto* self = ast::as<ast::Name>(a->value); self && self->id == "self") {
+      if (method(current_class_, a->attr) != nullptr) return std::nullopt;
+      return values_.attr(current_class_, a->attr);
+    }
+    auto owner = ctor_module(a->value);
+    return owner ? module_member(*owner, a->attr) : std::nullopt;
+  }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    auto owner = ctor_module(sub->value);
+    if (owner && (owner->kind == ModuleDesc::List || owner->kind == ModuleDesc::Seq || module_dict(*owner)))
+      return module_item(*owner, sub->slice);
+  }
+  return std::nullopt;
 }
 
 std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init) {
@@ -6292,6 +6539,15 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
                 out.push_back(st);
                 continue;
               }
+              // On a ModuleDict (a dict of layers): self.heads["name"] = m.
+              if (d && module_dict(*d)) {
+                auto* item = b_.subscript(rewrite_ctor_expr(owner), call->args[0]);
+                item->ctx = ast::ExprContext::Store;
+                auto* st = b_.assign(item, rewrite_ctor_expr(call->args[1]));
+                st->loc = s->loc;
+                out.push_back(st);
+                continue;
+              }
             }
           }
           // self.add_module("name", m) -> setattr(self, "name", m); in a Sequential
@@ -6337,9 +6593,9 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));
         c->targets = b_.seq(targets);
         if (empty_sequential_attribute(a)) c->value = b_.call("layers.Identity", {});
-        if (ast::StmtNode* build = build_read_layer(a)) {
+        if (std::vector<ast::StmtNode*> builds = build_read_layers(a); !builds.empty()) {
           out.push_back(c);
-          out.push_back(build);
+          out.insert(out.end(), builds.begin(), builds.end());
           continue;
         }
         // `self.norm = layer` in a Sequential subclass is one of its items, in
@@ -6455,29 +6711,53 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
 
 // `self.qkv = nn.Linear(dim, 3 * dim)` where forward reads self.qkv.weight:
 // `self.qkv.build((dim,))` after it (the catalog's @build entry), so the Keras
-// variables exist before any call. Null otherwise.
-ast::StmtNode* Lowerer::build_read_layer(const ast::Assign* a) {
+// variables exist before any call; the same for a layer of a ModuleDict made in
+// the assignment (`self.transformer["proj"].build((8,))`). Nothing otherwise.
+std::vector<ast::StmtNode*> Lowerer::build_read_layers(const ast::Assign* a) {
+  std::vector<ast::StmtNode*> out;
   auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
   auto* self = t ? ast::as<ast::Name>(t->value) : nullptr;
-  auto* call = ast::as<ast::Call>(a->value);
-  if (self == nullptr || self->id != "self" || call == nullptr || !read_parameters_.count(std::string(t->attr)))
-    return nullptr;
-  auto p = resolve(call->func);
-  const Entry* entry = p ? catalog_.find_build(*p) : nullptr;
-  if (entry == nullptr) return nullptr;
-  InstantiateRequest req;
-  req.entry = entry;
-  for (ast::ExprNode* x : call->args) req.args.push_back(rewrite_ctor_expr(x));
-  for (ast::Keyword* kw : call->keywords) req.keywords.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
-  req.channels_last = opt_.channels_last;
-  InstantiateResult r = instantiate(req, b_);
-  if (r.expr == nullptr) return nullptr;
-  std::vector<ast::ExprNode*> shape;
-  if (auto* c = ast::as<ast::Constant>(r.expr); !c || c->value.kind != ast::ConstantValue::Kind::None)
-    shape.push_back(r.expr);
-  auto* st = b_.expr_stmt(b_.call(b_.attr(rewrite_ctor_expr(b_.clone(t)), "build"), shape));
-  st->loc = a->loc;
-  return st;
+  if (self == nullptr || self->id != "self") return out;
+  // `layer.build(...)` for the layer `call` makes, with its arguments.
+  auto build = [&](const ast::Call* call, ast::ExprNode* layer) {
+    auto p = resolve(call->func);
+    const Entry* entry = p ? catalog_.find_build(*p) : nullptr;
+    if (entry == nullptr) return;
+    InstantiateRequest req;
+    req.entry = entry;
+    for (ast::ExprNode* x : call->args) req.args.push_back(rewrite_ctor_expr(x));
+    for (ast::Keyword* kw : call->keywords) req.keywords.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
+    req.channels_last = opt_.channels_last;
+    InstantiateResult r = instantiate(req, b_);
+    if (r.expr == nullptr) return;
+    std::vector<ast::ExprNode*> shape;
+    if (auto* c = ast::as<ast::Constant>(r.expr); !c || c->value.kind != ast::ConstantValue::Kind::None)
+      shape.push_back(r.expr);
+    auto* st = b_.expr_stmt(b_.call(b_.attr(layer, "build"), shape));
+    st->loc = a->loc;
+    out.push_back(st);
+  };
+  if (auto* call = ast::as<ast::Call>(a->value); call && read_parameters_.count(std::string(t->attr)))
+    build(call, rewrite_ctor_expr(b_.clone(t)));
+  std::string prefix = std::string(t->attr) + ".";
+  for (const std::string& path : read_parameters_) {
+    if (!path.starts_with(prefix)) continue;
+    ast::ExprNode* layer = b_.attr(b_.name("self"), t->attr);  // self.transformer.proj
+    for (std::size_t from = prefix.size(), dot; from <= path.size(); from = dot + 1) {
+      dot = std::min(path.find('.', from), path.size());
+      layer = b_.attr(layer, path.substr(from, dot - from));
+    }
+    auto d = ctor_module(layer);
+    bool made_here = false;  // its constructor's arguments are in scope
+    std::function<void(const ast::Node*)> find = [&](const ast::Node* n) {
+      if (n == nullptr || made_here) return;
+      made_here = d && n == d->ctor;
+      ast::for_each_child(const_cast<ast::Node*>(n), find);
+    };
+    if (d && d->kind == ModuleDesc::Leaf) find(a->value);
+    if (made_here) build(d->ctor, rewrite_ctor_expr(layer));
+  }
+  return out;
 }
 
 // `self.qkv.bias[n:2 * n].data.zero_()`: an in-place method on (a part of) a

@@ -70,9 +70,31 @@ ModuleDesc make_union(std::vector<ModuleDesc> alts) {
   return u;
 }
 
+// A ModuleDict key written as a string literal; "" (no constant key) otherwise.
+std::string string_key(const ast::ExprNode* e) {
+  ConstValue k = analysis::literal_value(e);
+  return k.kind == ConstValue::Kind::Str ? k.text : std::string();
+}
+
+// Adds the items of dict of modules `more` to `d` (also a dict), after its own.
+void add_keyed(ModuleDesc& d, const ModuleDesc& more) {
+  d.items.insert(d.items.end(), more.items.begin(), more.items.end());
+  d.keys.insert(d.keys.end(), more.keys.begin(), more.keys.end());
+  d.dynamic = d.dynamic || more.dynamic;
+}
+
 bool is_self(const ast::ExprNode* e) {
   auto* n = ast::as<ast::Name>(e);
   return n != nullptr && n->id == "self";
+}
+
+// `self.a`, `self.a.b`, `self.a[0].b`: a path of attributes and items from self.
+bool rooted_at_self(const ast::ExprNode* e) {
+  while (true) {
+    if (auto* a = ast::as<ast::Attribute>(e)) e = a->value;
+    else if (auto* s = ast::as<ast::Subscript>(e)) e = s->value;
+    else return is_self(e);
+  }
 }
 
 // Calls `visit(name, value, fn)` for each `self.<name> = value` (plain or
@@ -132,8 +154,8 @@ std::vector<const ModuleDesc*> ModuleDesc::alternatives() const {
 }
 
 bool ModuleDesc::same_structure(const ModuleDesc& o) const {
-  if (kind != o.kind || entry != o.entry || cls != o.cls || dynamic != o.dynamic ||
-      items.size() != o.items.size())
+  if (kind != o.kind || entry != o.entry || cls != o.cls || dynamic != o.dynamic || dict != o.dict ||
+      keys != o.keys || items.size() != o.items.size())
     return false;
   if ((kind == Leaf || kind == User) && ctor != o.ctor) return false;
   for (std::size_t i = 0; i < items.size(); ++i)
@@ -163,6 +185,24 @@ ModuleDesc join(ModuleDesc a, const ModuleDesc& b) {
   }
   if (a.items.size() == 1) return a.items[0];
   return a;
+}
+
+bool module_dict(const ModuleDesc& d) {
+  std::vector<const ModuleDesc*> alts = d.alternatives();
+  if (alts.empty()) return false;
+  for (const ModuleDesc* a : alts)
+    if (a->kind != ModuleDesc::List || !a->dict) return false;
+  return true;
+}
+
+std::optional<ModuleDesc> dict_item(const ModuleDesc& d, std::string_view key) {
+  if (!module_dict(d)) return unknown();
+  std::vector<ModuleDesc> found;
+  for (const ModuleDesc* a : d.alternatives())
+    for (std::size_t i = 0; i < a->items.size(); ++i)
+      if (i >= a->keys.size() || a->keys[i] == key || a->keys[i].empty()) found.push_back(a->items[i]);
+  if (found.empty()) return std::nullopt;
+  return make_union(std::move(found));
 }
 
 ModuleValues::ModuleValues(const ast::Module* module, const analysis::ImportScope& scope,
@@ -266,6 +306,14 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
       if (is_self(a->value) && ctx.cls != nullptr) {
         if (auto d = attr(ctx.cls, a->attr)) return *d;
       }
+      // self.transformer.wte: a module of a ModuleDict; self.encoder.proj: an
+      // attribute of a model class's instance. Else (self.cfg.block) a field.
+      if (rooted_at_self(a->value) && !is_self(a->value)) {
+        ModuleDesc owner = eval(a->value, inner);
+        if (module_dict(owner)) return dict_item(owner, a->attr).value_or(unknown());
+        if (owner.kind == ModuleDesc::User && owner.cls != nullptr && method(owner.cls, a->attr) == nullptr)
+          return attr(owner.cls, a->attr).value_or(unknown());
+      }
       if (!is_self(a->value)) return field_values(a->attr, inner);
       return unknown();
     }
@@ -296,10 +344,21 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
       return d;
     }
     case ast::NodeKind::Dict: {
-      // {"seg": nn.Conv2d(...), ...} (a ModuleDict's argument): its values.
+      // {"seg": nn.Conv2d(...), **more} (a ModuleDict's argument): its values, by key.
+      auto* dict = static_cast<const ast::Dict*>(e);
       ModuleDesc d;
       d.kind = ModuleDesc::List;
-      for (ast::ExprNode* v : static_cast<const ast::Dict*>(e)->values) d.items.push_back(eval(v, inner));
+      d.dict = true;
+      for (std::size_t i = 0; i < dict->values.size(); ++i) {
+        if (dict->keys[i] == nullptr) {
+          ModuleDesc more = eval(dict->values[i], inner);
+          if (more.kind != ModuleDesc::List || !more.dict) return unknown();
+          add_keyed(d, more);
+          continue;
+        }
+        d.items.push_back(eval(dict->values[i], inner));
+        d.keys.push_back(string_key(dict->keys[i]));
+      }
       return d;
     }
     case ast::NodeKind::ListComp: {
@@ -325,6 +384,8 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
       auto* sub = static_cast<const ast::Subscript*>(e);
       ModuleDesc container = eval(sub->value, inner);
       ConstValue index = analysis::literal_value(sub->slice);
+      if (index.kind == ConstValue::Kind::Str && module_dict(container))
+        return dict_item(container, index.text).value_or(unknown());
       std::vector<ModuleDesc> alts;
       for (const ModuleDesc* c : container.alternatives()) {
         if (c->kind != ModuleDesc::List && c->kind != ModuleDesc::Seq) return unknown();
@@ -418,36 +479,8 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
       if (call->args.empty()) return unknown();
       return eval(call->args[0], ctx);
     }
-    if (*p == "collections.OrderedDict") {
-      // OrderedDict([("conv", nn.Conv2d(...)), ...]): the second element of each pair.
-      if (call->args.empty()) {
-        ModuleDesc d;
-        d.kind = ModuleDesc::List;
-        return d;
-      }
-      ModuleDesc pairs = eval(call->args[0], ctx);
-      if (pairs.kind != ModuleDesc::List) return unknown();
-      auto* l = ast::as<ast::List>(call->args[0]);
-      if (l == nullptr) {
-        // A list of (name, module) pairs built elsewhere: the modules.
-        ModuleDesc d = pairs;
-        for (ModuleDesc& item : d.items) {
-          if (item.kind != ModuleDesc::List || item.items.size() != 2) return unknown();
-          ModuleDesc module = item.items[1];
-          item = std::move(module);
-        }
-        return d;
-      }
-      ModuleDesc d;
-      d.kind = ModuleDesc::List;
-      for (ast::ExprNode* x : l->elts) {
-        auto* t = ast::as<ast::Tuple>(x);
-        if (t == nullptr || t->elts.size() != 2) return unknown();
-        d.items.push_back(eval(t->elts[1], ctx));
-      }
-      return d;
-    }
-    if (*p == "torch.nn.Sequential" || *p == "torch.nn.ModuleList" || *p == "torch.nn.ModuleDict") {
+    if (*p == "collections.OrderedDict") return keyed_call(call, ctx);  // OrderedDict([("conv", m), ...])
+    if (*p == "torch.nn.Sequential" || *p == "torch.nn.ModuleList") {
       ModuleDesc d;
       d.kind = *p == "torch.nn.Sequential" ? ModuleDesc::Seq : ModuleDesc::List;
       d.ctor = call;
@@ -466,16 +499,29 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
           d.items.push_back(item);
         }
       }
-      if (*p == "torch.nn.ModuleDict")
-        for (ModuleDesc& item : d.items)  // (name, module) pairs: the modules
-          if (item.kind == ModuleDesc::List && item.items.size() == 2) {
-            ModuleDesc module = item.items[1];
-            item = std::move(module);
-          }
+      return d;
+    }
+    if (*p == "torch.nn.ModuleDict") {
+      // ModuleDict(dict(wte=...)), ModuleDict({"wte": ...}), ModuleDict([("wte", ...)]).
+      const ast::ExprNode* modules = call->args.empty() ? nullptr : call->args[0];
+      for (ast::Keyword* kw : call->keywords)
+        if (kw->arg == "modules") modules = kw->value;
+      ModuleDesc d;
+      d.kind = ModuleDesc::List;
+      d.dict = true;
+      d.ctor = call;
+      if (call->args.size() > 1 || (modules != nullptr && ast::is<ast::Starred>(modules))) return unknown();
+      if (modules != nullptr) {
+        ModuleDesc given = keyed_modules(modules, ctx);
+        if (given.kind != ModuleDesc::List) return unknown();
+        add_keyed(d, given);
+      }
       return d;
     }
     if ((p->starts_with("torch.") || *p == "torch") && catalog_.find_module(*p) == nullptr) return unknown();
   }
+  if (auto* n = ast::as<ast::Name>(call->func); n && n->id == "dict" && !model_class(n->id) && !module_function(n->id))
+    return keyed_call(call, ctx);  // dict(wte=nn.Embedding(...), ...)
   // self.method(...) of this class: what it returns for these arguments.
   if (auto* a = ast::as<ast::Attribute>(call->func); a && is_self(a->value) && ctx.cls != nullptr) {
     if (const ast::FunctionDef* m = method(ctx.cls, a->attr)) return call_function(m, ctx.cls, call, ctx, true);
@@ -484,6 +530,54 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
     if (const ast::FunctionDef* f = module_function(n->id)) return call_function(f, nullptr, call, ctx, false);
   }
   return instantiate(eval(call->func, ctx), call, ctx);
+}
+
+// A dict of modules given to dict(), OrderedDict(), ModuleDict() or .update():
+// a dict of modules itself, or (key, module) pairs, keys read where they are
+// string literals (`[("conv", nn.Conv2d(...)), ...]`). Unknown for anything else.
+ModuleDesc ModuleValues::keyed_modules(const ast::ExprNode* arg, const Ctx& ctx) {
+  ModuleDesc given = eval(arg, ctx);
+  if (given.kind != ModuleDesc::List) return unknown();
+  if (given.dict) return given;
+  ModuleDesc d;
+  d.kind = ModuleDesc::List;
+  d.dict = true;
+  d.dynamic = given.dynamic;
+  const ast::List* literal = ast::as<ast::List>(arg);
+  if (literal != nullptr && literal->elts.size() != given.items.size()) literal = nullptr;  // *pairs
+  for (std::size_t i = 0; i < given.items.size(); ++i) {
+    const ModuleDesc& pair = given.items[i];
+    if (pair.kind != ModuleDesc::List || pair.items.size() != 2) return unknown();
+    auto* t = literal ? ast::as<ast::Tuple>(literal->elts[i]) : nullptr;
+    d.items.push_back(pair.items[1]);
+    d.keys.push_back(t != nullptr && t->elts.size() == 2 ? string_key(t->elts[0]) : std::string());
+  }
+  return d;
+}
+
+// dict(...) or OrderedDict(...) of modules: a mapping or pairs, then keywords.
+ModuleDesc ModuleValues::keyed_call(const ast::Call* call, const Ctx& ctx) {
+  ModuleDesc d;
+  d.kind = ModuleDesc::List;
+  d.dict = true;
+  if (call->args.size() > 1) return unknown();
+  if (call->args.size() == 1) {
+    if (ast::is<ast::Starred>(call->args[0])) return unknown();
+    ModuleDesc given = keyed_modules(call->args[0], ctx);
+    if (given.kind != ModuleDesc::List) return unknown();
+    add_keyed(d, given);
+  }
+  for (ast::Keyword* kw : call->keywords) {
+    if (kw->arg.data() == nullptr || kw->arg.empty()) {  // **mapping
+      ModuleDesc more = eval(kw->value, ctx);
+      if (more.kind != ModuleDesc::List || !more.dict) return unknown();
+      add_keyed(d, more);
+      continue;
+    }
+    d.items.push_back(eval(kw->value, ctx));
+    d.keys.emplace_back(kw->arg);
+  }
+  return d;
 }
 
 // The instance a call of a class value makes (each alternative of a union).
@@ -869,7 +963,7 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
         is_list = true;
         add_all(a->value, true);
       } else if (n && n->id == name && is_dict(a->value)) {
-        is_list = true;
+        is_list = d.dict = true;
       }
       auto* sub = a->targets.size() == 1 ? ast::as<ast::Subscript>(a->targets[0]) : nullptr;
       auto* dn = sub ? ast::as<ast::Name>(sub->value) : nullptr;
@@ -877,6 +971,7 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
         ModuleDesc item = eval(a->value, ctx);
         if (is_bottom(item)) return;
         d.items.push_back(item);
+        if (d.dict) d.keys.push_back(string_key(sub->slice));
         d.dynamic = d.dynamic || nested;
       }
     } else if (auto* a = ast::as<ast::AnnAssign>(s)) {
@@ -885,7 +980,7 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
         is_list = true;
         add_all(a->value, true);
       } else if (n && n->id == name && a->value && is_dict(a->value)) {
-        is_list = true;
+        is_list = d.dict = true;
       }
     } else if (auto* a = ast::as<ast::AugAssign>(s)) {
       auto* n = ast::as<ast::Name>(a->target);
@@ -914,6 +1009,7 @@ ModuleDesc ModuleValues::list_value(std::string_view name, const Ctx& ctx, bool&
   });
   found = is_list;
   if (unknown_part) return unknown();
+  if (d.dict) d.keys.resize(d.items.size());  // items added otherwise: keys not known
   return d;
 }
 
@@ -1035,22 +1131,30 @@ std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_v
       });
       ModuleDesc d = make_union(std::move(alts));
       // self.features.add_module("denseblock1", block) / .append(m) after the
-      // Sequential was made: its later items.
+      // Sequential was made: its later items; self.heads["a"] = m, self.heads.a = m,
+      // .update({...}) on a ModuleDict.
       if (d.kind == ModuleDesc::Seq || d.kind == ModuleDesc::List) {
+        auto add = [&d](ModuleDesc item, std::string key, bool nested) {
+          d.items.push_back(std::move(item));
+          if (d.dict) d.keys.push_back(std::move(key));
+          d.dynamic = d.dynamic || nested;
+        };
         for (ast::StmtNode* st : c->node->body) {
           auto* f = ast::as<ast::FunctionDef>(st);
           if (f == nullptr) continue;
           for_each_stmt(f->body, [&](const ast::StmtNode* x, bool nested) {
-            // self.heads[name] = m on a ModuleDict attribute (on a Sequential,
-            // item assignment replaces an item: version patching, not structure).
+            // self.heads[name] = m on a ModuleDict or list attribute (on a Sequential,
+            // item assignment replaces an item: version patching, not structure);
+            // self.heads.name = m registers a module of a ModuleDict too.
             if (auto* a = ast::as<ast::Assign>(x); a && a->targets.size() == 1) {
               auto* sub = ast::as<ast::Subscript>(a->targets[0]);
-              auto* owner = sub ? ast::as<ast::Attribute>(sub->value) : nullptr;
-              if (owner && is_self(owner->value) && owner->attr == name && d.kind == ModuleDesc::List) {
+              auto* set = ast::as<ast::Attribute>(a->targets[0]);
+              auto* owner = ast::as<ast::Attribute>(sub ? sub->value : set ? set->value : nullptr);
+              if (owner && is_self(owner->value) && owner->attr == name && d.kind == ModuleDesc::List &&
+                  (sub != nullptr || d.dict)) {
                 ModuleDesc item = eval(a->value, {f, c, nullptr, 0});
                 if (is_bottom(item)) return;
-                d.items.push_back(item);
-                d.dynamic = d.dynamic || nested;
+                add(std::move(item), sub ? string_key(sub->slice) : std::string(set->attr), nested);
               }
               return;
             }
@@ -1059,12 +1163,15 @@ std::optional<ModuleDesc> ModuleValues::attr(const ClassInfo* cls, std::string_v
             auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
             auto* owner = m ? ast::as<ast::Attribute>(m->value) : nullptr;
             if (owner == nullptr || !is_self(owner->value) || owner->attr != name) return;
-            const ast::ExprNode* added = nullptr;
-            if (m->attr == "add_module" && call->args.size() == 2) added = call->args[1];
-            else if (m->attr == "append" && call->args.size() == 1) added = call->args[0];
-            if (added == nullptr) return;
-            d.items.push_back(eval(added, {f, c, nullptr, 0}));
-            d.dynamic = d.dynamic || nested;
+            if (m->attr == "add_module" && call->args.size() == 2) {
+              add(eval(call->args[1], {f, c, nullptr, 0}), string_key(call->args[0]), nested);
+            } else if (m->attr == "append" && call->args.size() == 1) {
+              add(eval(call->args[0], {f, c, nullptr, 0}), "", nested);
+            } else if (m->attr == "update" && call->args.size() == 1 && d.dict) {
+              ModuleDesc more = keyed_modules(call->args[0], {f, c, nullptr, 0});
+              if (more.kind != ModuleDesc::List) return add(unknown(), "", nested);  // any key, any module
+              for (std::size_t i = 0; i < more.items.size(); ++i) add(more.items[i], more.keys[i], nested);
+            }
           });
         }
       }

@@ -54,6 +54,11 @@ struct ModuleDesc {
   // Seq/List: built by appends in loops or branches, so the items' order and
   // count are not the textual ones.
   bool dynamic = false;
+  // List: a ModuleDict (or a dict of modules), whose items are read by key
+  // (`self.blocks.wte`, `self.blocks["wte"]`) and iterate as keys. keys[i] is the
+  // key of items[i], "" where it is not a constant (ModuleDict refuses "").
+  bool dict = false;
+  std::vector<std::string> keys;
 
   // The non-union alternatives (this one when it is not a union), None left out.
   std::vector<const ModuleDesc*> alternatives() const;
@@ -108,6 +113,8 @@ class ModuleValues {
   ModuleDesc parameter(const ast::FunctionDef* fn, const analysis::ClassInfo* cls, std::size_t index,
                        const Ctx& ctx);
   ModuleDesc list_value(std::string_view name, const Ctx& ctx, bool& found);
+  ModuleDesc keyed_modules(const ast::ExprNode* arg, const Ctx& ctx);
+  ModuleDesc keyed_call(const ast::Call* call, const Ctx& ctx);
   ModuleDesc returns(const ast::FunctionDef* fn, const Ctx& ctx);
   ModuleDesc self_items(const analysis::ClassInfo* cls, const Bindings* bound, int depth);
   Bindings bind(const ast::FunctionDef* fn, bool skip_self, const ast::Call* call,
@@ -154,5 +161,13 @@ bool is_super_init(const ast::Call* call);
 
 // The union of `a` and `b` (flattened; Unknown absorbs everything).
 ModuleDesc join(ModuleDesc a, const ModuleDesc& b);
+
+// Whether every alternative of `d` is a ModuleDict (a dict of modules).
+bool module_dict(const ModuleDesc& d);
+
+// What ModuleDict value `d` holds under `key`: in each alternative, the items
+// assigned under that key and those whose key is not a constant. nullopt when no
+// item can have that key; Unknown when `d` is not a ModuleDict.
+std::optional<ModuleDesc> dict_item(const ModuleDesc& d, std::string_view key);
 
 }  // namespace t2k::lowering

@@ -995,7 +995,8 @@ class PyTorchTiedDense(layers.Layer):
 
 
 def _t2k_child(parent, name):
-    return parent[name] if isinstance(parent, PyTorchModuleDict) else getattr(parent, name)
+    # A ModuleDict is a dict of layers (or a PyTorchModuleDict subclass): by key.
+    return parent[name] if isinstance(parent, (dict, PyTorchModuleDict)) else getattr(parent, name)
 
 
 def pytorch_tie_weights(owner, target, source):
@@ -1019,7 +1020,7 @@ def pytorch_tie_weights(owner, target, source):
                          "and an nn.Embedding's weight only")
     parent, name, layer, _ = dense[0]
     tied = PyTorchTiedDense(embedding[0][2], use_bias=layer.use_bias, name=layer.name)
-    if isinstance(parent, PyTorchModuleDict):
+    if isinstance(parent, (dict, PyTorchModuleDict)):
         parent[name] = tied
     else:
         setattr(parent, name, tied)
