@@ -235,10 +235,10 @@ def _compare(row: OutputComparison, ref, got, atol: float, rtol: float) -> None:
         return
     ref = ref.astype(np.float64)
     got = got.astype(np.float64)
-    diff = np.abs(got - ref)
-    both_nan = np.isnan(ref) & np.isnan(got)
-    diff = np.where(both_nan, 0.0, diff)
-    bad = ~(diff <= atol + rtol * np.abs(ref))
+    # NaN where PyTorch has NaN, and the same infinity, are equal (0 / 0 in both).
+    same = (got == ref) | (np.isnan(ref) & np.isnan(got))
+    diff = np.where(same, 0.0, np.abs(got - ref))
+    bad = ~(same | (np.isfinite(diff) & (diff <= atol + rtol * np.abs(ref))))
     if diff.size:
         row.max_abs = max(
             row.max_abs, float(np.nanmax(np.where(np.isnan(diff), np.inf, diff)))

@@ -857,16 +857,49 @@ def test_outputs_blocks_and_module_dicts(layout):
     check(OUTPUTS_AND_BLOCKS, "Base()", [(2, 3, 10, 6)], layout=layout)  # the base is a model too
 
 
-def test_comprehension_over_modules_is_an_error():
-    import torch2keras
+# Comprehensions over modules or tensors in forward code: the loops they stand
+# for (a list built by appends), whose layouts the lowering follows; a
+# generator expression a call consumes counts too.
+COMPREHENSIONS = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
-    source = ("import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
-              "        super().__init__()\n        self.members = nn.ModuleList([nn.Conv2d(3, 3, 1) for _ in range(2)])\n\n"
-              "    def forward(self, x):\n        return torch.stack([m(x) for m in self.members], 0).mean(0)\n")
-    result = torch2keras.convert(source, filename="model.py")
-    assert not result.ok
-    assert any("comprehensions over tensors or modules" in d.message for d in result.diagnostics)
 
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.members = nn.ModuleList([nn.Conv2d(3, 4, k, padding=k // 2) for k in (1, 3)])
+        self.heads = nn.ModuleList([nn.Linear(4, 2) for _ in range(3)])
+
+    def forward(self, x):
+        ensemble = torch.stack([m(x) for m in self.members], 0).mean(0)
+        feats = [F.relu(m(x)).mean((2, 3)) for i, m in enumerate(self.members) if i > 0]
+        pooled = [f * 2 for f in feats]
+        logits = torch.cat([head(pooled[0]) for head in self.heads], 1)
+        total = torch.cat(tuple(head(feats[0]) for head in self.heads), 1)
+        return ensemble, logits, total
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_comprehensions_over_modules_and_tensors(layout):
+    check(COMPREHENSIONS, "Net()", [(2, 3, 6, 5)], layout=layout)
+
+
+def test_comprehensions_read_as_loops():
+    code = flat(convert(COMPREHENSIONS, "channels_last"))
+    assert "m_outputs = [] for m in self.members: m_outputs.append(m(x))" in code
+    assert "total = ops.concatenate(tuple(head_outputs2), axis=1)" in code
+    assert "feats = [] for i, m in enumerate(self.members): if i > 0: feats.append(" in code
+    assert "head_outputs = [] for head in self.heads: head_outputs.append(head(pooled[0]))" in code
+
+
+def test_comprehension_rebinding_a_variable_in_use_is_an_error():
+    # m holds a module read after the comprehension, which a loop would rebind.
+    source = COMPREHENSIONS.replace("feats = [F.relu(m(x))", "m = self.members[0]\n        feats = [F.relu(m(x))")
+    source = source.replace("return ensemble, logits, total", "return ensemble, logits, total, m(x)")
+    assert_conversion_error(source, "written as a loop, which binds `m`, a name read after it")
 
 
 # A block's own layers and methods called from outside it (`self.encoder.proj(x)`,

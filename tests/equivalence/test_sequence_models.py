@@ -630,3 +630,25 @@ def test_class_token_expand_with_an_unknown_batch_size():
     spec = tf.TensorSpec([None, 5, 8], tf.float32)
     traced = tf.function(lambda t: model(t), input_signature=[spec]).get_concrete_function()
     assert traced.structured_outputs.shape.as_list() == [None, 6, 8]
+
+
+def test_a_mask_cached_in_an_attribute_by_forward_is_an_error():
+    # The PyTorch word-language-model tutorial caches its causal mask in
+    # self.src_mask; a Keras layer's call cannot keep a tensor between calls.
+    source = '''
+import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1)
+        self.src_mask = None
+
+    def forward(self, src):
+        if self.src_mask is None or self.src_mask.size(0) != len(src):
+            self.src_mask = nn.Transformer.generate_square_subsequent_mask(len(src))
+        return self.encoder(src, mask=self.src_mask)
+'''
+    assert_conversion_error(source, "forward code keeping a tensor in `self.src_mask` between calls")

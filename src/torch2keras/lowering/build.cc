@@ -189,6 +189,14 @@ ast::If* Builder::if_stmt(ast::ExprNode* test, std::vector<ast::StmtNode*> body)
   return n;
 }
 
+ast::For* Builder::for_stmt(ast::ExprNode* target, ast::ExprNode* iter, std::vector<ast::StmtNode*> body) {
+  auto* n = make_node<ast::For>(arena_);
+  n->target = target;
+  n->iter = iter;
+  n->body = seq(body);
+  return n;
+}
+
 ast::Lambda* Builder::lambda(ast::ExprNode* body) {
   auto* n = make_node<ast::Lambda>(arena_);
   n->args = make_node<ast::Arguments>(arena_);

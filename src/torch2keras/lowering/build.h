@@ -56,6 +56,8 @@ class Builder {
   ast::Expr* expr_stmt(ast::ExprNode* value);
   ast::Return* return_stmt(ast::ExprNode* value);
   ast::If* if_stmt(ast::ExprNode* test, std::vector<ast::StmtNode*> body);
+  // `for target in iter:` with `body`, no else.
+  ast::For* for_stmt(ast::ExprNode* target, ast::ExprNode* iter, std::vector<ast::StmtNode*> body);
   ast::Raise* raise_stmt(ast::ExprNode* exc);
   // `lambda: body` (no parameters).
   ast::Lambda* lambda(ast::ExprNode* body);

@@ -564,6 +564,28 @@ bool reads_after(const ast::Node* n, const std::string& name, const ast::Loc& af
   return found;
 }
 
+// Whether `n` reads `name` after `after` ends, outside comprehensions that
+// bind `name` themselves (their variable is their own).
+bool read_outside_comprehensions(const ast::Node* n, const std::string& name, const ast::Loc& after) {
+  if (n == nullptr) return false;
+  auto binds = [&](ast::Seq<ast::Comprehension*> gens) {
+    std::set<std::string> targets;
+    for (const ast::Comprehension* g : gens) ast::collect_names(g->target, targets);
+    return targets.count(name) > 0;
+  };
+  if (auto* c = ast::as<ast::ListComp>(n); c && binds(c->generators)) return false;
+  if (auto* c = ast::as<ast::GeneratorExp>(n); c && binds(c->generators)) return false;
+  if (auto* c = ast::as<ast::SetComp>(n); c && binds(c->generators)) return false;
+  if (auto* c = ast::as<ast::DictComp>(n); c && binds(c->generators)) return false;
+  if (auto* x = ast::as<ast::Name>(n); x && x->ctx == ast::ExprContext::Load && x->id == name)
+    return x->loc.lineno > after.end_lineno ||
+           (x->loc.lineno == after.end_lineno && x->loc.col_offset >= after.end_col_offset);
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n),
+                      [&](ast::Node* c) { found = found || read_outside_comprehensions(c, name, after); });
+  return found;
+}
+
 // Whether the value `name` holds when `block` ends is read: a read after
 // `block` that no plain assignment (`name = ...`) before it rebinds.
 bool live_after(const ast::Node* n, const std::string& name, const ast::Loc& block) {
@@ -1024,6 +1046,20 @@ class Lowerer {
   ast::Call* relower_call(ast::Call* call, ast::ExprNode* func,
                           const std::function<void(std::size_t, Val&)>& place);
   std::vector<ast::StmtNode*> lower_stmts(ast::Seq<ast::StmtNode*> body);
+  // Forward code's `[f(m, x) for m in self.blocks]` (over modules or tensors:
+  // names of `self` or of tensors) in statement `s`: the loop it stands for,
+  // which the lowering follows as written by hand,
+  //     m_outputs = []              (the name assigned, for `name = [...]`)
+  //     for m in self.blocks:
+  //         m_outputs.append(f(m, x))
+  // then `s` with that name in the comprehension's place. A generator
+  // expression counts where a call takes it (torch.cat(f(m) for m in ...)).
+  // nullopt when `s` holds none, or its variables hold values read after it
+  // (the loop would rebind them).
+  std::optional<std::vector<ast::StmtNode*>> comprehension_loop(ast::StmtNode* s);
+  // A copy of `node` with `target` (a node of its subtree) replaced by
+  // `replacement`: the nodes on the way are copied, the rest shared.
+  ast::Node* replaced(ast::Node* node, const ast::Node* target, ast::Node* replacement);
   std::vector<ast::StmtNode*> lower_stmts(const std::vector<ast::StmtNode*>& body) {
     return lower_stmts(b_.seq(body));
   }
@@ -1133,6 +1169,9 @@ class Lowerer {
   // Constructor code's dtype classes (Fact::dtype): of the names holding made
   // tensors, and of rewritten expressions computing one (catalog calls, arithmetic).
   std::map<std::string, DType> ctor_dtypes_;
+  // Input expressions kept as they are after an error about the whole of them
+  // (a comprehension): their parts are not reported again.
+  std::set<const ast::Node*> refused_;
   std::map<const ast::ExprNode*, DType> ctor_expr_dtypes_;
   // A rewritten constructor expression as a Val: a tensor (of its dtype class)
   // when `source` makes one (made_tensor).
@@ -4022,10 +4061,28 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         tensors = tensors || n == "self" || (it != frame_->env.end() && (resolved(it->second).tensor() ||
                                                                            resolved(it->second).kind == Fact::List));
       }
-      if (tensors)
+      if (tensors) {
+        // comprehension_loop writes them as loops, unless a variable of theirs is read after.
+        std::string used;
+        auto gens = ast::is<ast::ListComp>(e)       ? static_cast<ast::ListComp*>(e)->generators
+                    : ast::is<ast::GeneratorExp>(e) ? static_cast<ast::GeneratorExp*>(e)->generators
+                                                    : ast::Seq<ast::Comprehension*>{};
+        for (ast::Comprehension* g : gens) {
+          std::set<std::string> targets;
+          ast::collect_names(g->target, targets);
+          for (const std::string& t : targets)
+            if (used.empty() && frame_->stmt != nullptr &&
+                read_outside_comprehensions(frame_->unit->def, t, frame_->stmt->loc))
+              used = t;
+        }
+        refused_.insert(e);
         error(diag::Kind::UnsupportedConstruct, e,
-              "comprehensions over tensors or modules in forward code are not supported yet; "
-              "write a `for` loop");
+              !used.empty()
+                  ? "this comprehension over tensors or modules would be written as a loop, which binds `" + used +
+                        "`, a name read after it; rename the comprehension's variable"
+                  : std::string("comprehensions over tensors or modules are converted in a list display or "
+                                "a call's argument; write a `for` loop"));
+      }
       return {e, {}};
     }
     case ast::NodeKind::BoolOp: {
@@ -4186,7 +4243,19 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         accept_flat_ = a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]) && frame_->depth == 1;
         accept_perm_ = accept_flat_;
         Val v = lower_expr(a->value);
-        for (ast::ExprNode* t : a->targets) bind_target(t, v.fact);
+        for (ast::ExprNode* t : a->targets) {
+          bind_target(t, v.fact);
+          // `self.src_mask = mask` (a cache): Keras layers keep no tensors between calls.
+          auto* at = ast::as<ast::Attribute>(t);
+          if (Fact f = resolved(v.fact); at && ast::is<ast::Name>(at->value) &&
+                                         ast::as<ast::Name>(at->value)->id == "self" &&
+                                         (f.tensor() || f.kind == Fact::List))
+            error(diag::Kind::UnsupportedConstruct, s,
+                  "forward code keeping a tensor in `" + syntax::unparse(t) +
+                      "` between calls is not supported: a Keras layer's call keeps no state in attributes "
+                      "(in a compiled graph a tensor belongs to one trace); compute it in each call, in a "
+                      "local variable");
+        }
         c->value = v.expr;
       }
       // An in-place op's value is its target itself (`y = self.relu(out)` with an
@@ -4538,11 +4607,133 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
   }
 }
 
-std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> body) {
+namespace {
+template <class T>
+struct SeqItems {
+  using type = void;
+};
+template <class T>
+struct SeqItems<ast::Seq<T>> {
+  using type = T;
+};
+
+bool contains(ast::Node* node, const ast::Node* target) {
+  if (node == target) return true;
+  bool found = false;
+  ast::for_each_child(node, [&](ast::Node* c) { found = found || contains(c, target); });
+  return found;
+}
+}  // namespace
+
+ast::Node* Lowerer::replaced(ast::Node* node, const ast::Node* target, ast::Node* replacement) {
+  if (node == target) return replacement;
+  if (node == nullptr || !contains(node, target)) return node;
+  auto field = [&]<class F>(F& f) {
+    if constexpr (std::is_pointer_v<F>) {
+      if constexpr (std::is_base_of_v<ast::Node, std::remove_pointer_t<F>>)
+        f = static_cast<F>(replaced(f, target, replacement));
+    } else {
+      using T = typename SeqItems<F>::type;
+      if constexpr (std::is_pointer_v<T> && std::is_base_of_v<ast::Node, std::remove_pointer_t<T>>) {
+        std::vector<T> items;
+        for (T x : f) items.push_back(static_cast<T>(replaced(x, target, replacement)));
+        f = b_.seq(items);
+      }
+    }
+  };
+  switch (node->kind) {
+#define T2K_NODE(category, name, has_attributes, fields) \
+  case ast::NodeKind::name: {                            \
+    [[maybe_unused]] auto* n = b_.clone(static_cast<ast::name*>(node)); \
+    fields                                               \
+    return n;                                            \
+  }
+#define T2K_FIELD(arity, asdl_type, field_name) field(n->field_name);
+#include "torch2keras/syntax/ast_nodes.def"
+  }
+  return node;
+}
+
+std::optional<std::vector<ast::StmtNode*>> Lowerer::comprehension_loop(ast::StmtNode* s) {
+  // The first comprehension over modules or tensors among the statement's own
+  // expressions (not those of statements it holds, not nested functions).
+  auto over_model = [&](ast::Node* comp) {
+    std::set<std::string> names;
+    ast::collect_names(comp, names);
+    for (const std::string& n : names) {
+      auto it = frame_->env.find(n);
+      if (n == "self" || (it != frame_->env.end() && (resolved(it->second).tensor() ||
+                                                      resolved(it->second).kind == Fact::List)))
+        return true;
+    }
+    return false;
+  };
+  ast::ExprNode* comp = nullptr;
+  std::function<void(ast::Node*, bool)> find = [&](ast::Node* n, bool consumed) {
+    if (comp != nullptr || ast::is<ast::Lambda>(n) || ast::is<ast::FunctionDef>(n) || ast::is<ast::ClassDef>(n)) return;
+    if (n != s && ast::category(n->kind) == ast::Category::Stmt) return;
+    if ((ast::is<ast::ListComp>(n) || (consumed && ast::is<ast::GeneratorExp>(n))) && over_model(n)) {
+      comp = static_cast<ast::ExprNode*>(n);
+      return;
+    }
+    bool call = ast::is<ast::Call>(n);
+    ast::for_each_child(n, [&](ast::Node* c) { find(c, call); });
+  };
+  find(s, false);
+  if (comp == nullptr) return std::nullopt;
+  ast::ExprNode* elt = ast::is<ast::ListComp>(comp) ? static_cast<ast::ListComp*>(comp)->elt
+                                                    : static_cast<ast::GeneratorExp*>(comp)->elt;
+  ast::Seq<ast::Comprehension*> gens = ast::is<ast::ListComp>(comp) ? static_cast<ast::ListComp*>(comp)->generators
+                                                                    : static_cast<ast::GeneratorExp*>(comp)->generators;
+  // Its variables must be free here: the loop binds them in the function.
+  for (ast::Comprehension* g : gens) {
+    std::set<std::string> targets;
+    ast::collect_names(g->target, targets);
+    for (const std::string& t : targets)
+      if (g->is_async || read_outside_comprehensions(frame_->unit->def, t, s->loc)) return std::nullopt;
+  }
+  // The list's name: the one assigned, or one after the loop variable.
+  std::string list;
+  auto* a = ast::as<ast::Assign>(s);
+  bool whole = a != nullptr && a->value == comp && a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]);
+  if (whole) {
+    list = std::string(ast::as<ast::Name>(a->targets[0])->id);
+  } else {
+    auto* first = ast::as<ast::Name>(gens[0]->target);
+    std::string base = (first != nullptr ? std::string(first->id) : std::string("item")) + "_outputs";
+    list = base;
+    for (int i = 2; frame_->names.count(list) || frame_->env.count(list); ++i) list = base + std::to_string(i);
+    frame_->names.insert(list);
+  }
+  std::vector<ast::StmtNode*> body{b_.expr_stmt(b_.call(b_.attr(b_.name(list), "append"), {elt}))};
+  for (std::size_t i = gens.size(); i-- > 0;) {
+    for (std::size_t j = gens[i]->ifs.size(); j-- > 0;) body = {b_.if_stmt(gens[i]->ifs[j], body)};
+    body = {b_.for_stmt(gens[i]->target, gens[i]->iter, body)};
+  }
+  std::vector<ast::StmtNode*> out{b_.assign(b_.name(list, ast::ExprContext::Store), b_.list({}))};
+  out.push_back(body[0]);
+  if (!whole) {
+    auto* rest = static_cast<ast::StmtNode*>(replaced(s, comp, b_.name(list)));
+    if (contains(rest, comp)) return std::nullopt;
+    out.push_back(rest);
+  }
+  for (ast::StmtNode* x : out) x->loc = s->loc;
+  return out;
+}
+
+std::vector<ast::StmtNode*> Lowerer::lower_stmts(ast::Seq<ast::StmtNode*> seq) {
   std::vector<ast::StmtNode*> out;
   ++frame_->depth;
+  std::vector<ast::StmtNode*> body(seq.begin(), seq.end());
   for (std::size_t k = 0; k < body.size(); ++k) {
     ast::StmtNode* s = body[k];
+    // A comprehension over modules or tensors: the loop it stands for, lowered
+    // statement by statement.
+    if (auto loop = comprehension_loop(s)) {
+      body.erase(body.begin() + static_cast<std::ptrdiff_t>(k));
+      body.insert(body.begin() + static_cast<std::ptrdiff_t>(k), loop->begin(), loop->end());
+      s = body[k];
+    }
     switch (s->kind) {
       case ast::NodeKind::Assign:
       case ast::NodeKind::AugAssign:
@@ -6989,6 +7180,10 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
 
 void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
   if (n == nullptr) return;
+  if (refused_.count(n)) {  // reported as a whole
+    found = true;
+    return;
+  }
   if (ast::is<ast::Name>(n) || ast::is<ast::Attribute>(n)) {
     auto* e = static_cast<ast::ExprNode*>(n);
     if (auto p = resolve(e); p && is_torch_path(*p)) {
