@@ -158,14 +158,17 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         auto* v = as_str(kw->value);
         std::string_view r = v != nullptr ? std::string_view(v->value.text) : "";
         entry->returns_list = r == "list";
+        entry->returns_packed = r == "packed";
         if (r == "bool") entry->returns_dtype = ResultDType::Bool;
         else if (r == "int") entry->returns_dtype = ResultDType::Int;
         else if (r == "float") entry->returns_dtype = ResultDType::Float;
         else if (r == "number") entry->returns_dtype = ResultDType::Number;
         else if (r == "sum") entry->returns_dtype = ResultDType::Sum;
         else if (r == "cast") entry->returns_dtype = ResultDType::Cast;
-        else if (r != "list")
-          problems_.push_back(where + "returns= takes \"list\", \"bool\", \"int\", \"float\", \"number\", \"sum\", \"cast\" or a tuple of field names");
+        else if (r != "list" && (r != "packed" || entry->kind != EntryKind::Function))
+          problems_.push_back(where +
+                              "returns= takes \"list\", \"bool\", \"int\", \"float\", \"number\", \"sum\", "
+                              "\"cast\", \"packed\" (a @function) or a tuple of field names");
       } else if (kw->arg == "input") {
         auto* v = as_str(kw->value);
         std::string_view r = v != nullptr ? std::string_view(v->value.text) : "";
@@ -173,6 +176,23 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         if (entry->input_dtype == ResultDType::Same ||
             (entry->kind != EntryKind::Module && entry->kind != EntryKind::Function && entry->kind != EntryKind::Method))
           problems_.push_back(where + "input= takes \"int\" or \"float\", on a @module, @function or @method");
+      } else if (kw->arg == "items") {
+        auto v = analysis::literal_value(kw->value);
+        for (auto& item : v.items) {
+          std::string_view r = item.kind == analysis::ConstValue::Kind::Str ? std::string_view(item.text) : "";
+          ResultDType d = r == "bool" ? ResultDType::Bool : r == "int" ? ResultDType::Int
+                          : r == "float" ? ResultDType::Float : ResultDType::Same;
+          if (d == ResultDType::Same && r != "same")
+            problems_.push_back(where + "items= takes \"same\", \"bool\", \"int\" or \"float\" per item");
+          entry->item_dtypes.push_back(d);
+        }
+        if (v.kind != analysis::ConstValue::Kind::Tuple) problems_.push_back(where + "items= takes a tuple");
+      } else if (kw->arg == "packed") {
+        auto* v = as_str(kw->value);
+        if (v != nullptr) entry->packed_param = std::string(v->value.text);
+        bool ok = v != nullptr && (entry->kind == EntryKind::Function ||
+                                   (entry->kind == EntryKind::Module && entry->packed_param == "input"));
+        if (!ok) problems_.push_back(where + "packed= names a parameter of a @function, or is \"input\" on a @module");
       } else if (kw->arg == "view") {
         entry->view = analysis::literal_value(kw->value).truth().value_or(false);
       } else if (kw->arg == "alias") {

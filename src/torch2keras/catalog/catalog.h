@@ -61,6 +61,14 @@ struct Entry {
   std::vector<std::string> settings;
   // Function/Method: the value is a list of tensors (chunk, split), `returns="list"`.
   bool returns_list = false;
+  // Function: the value is a PackedSequence (torch.nn.utils.rnn, `returns="packed"`:
+  // pack_padded_sequence), which only the parameters named by `packed_param` take.
+  bool returns_packed = false;
+  // `packed=`: Function: the parameter that takes a PackedSequence, and nothing
+  // else (pad_packed_sequence's "sequence"). Module: "input", the first argument
+  // of its call, which may be a PackedSequence; the first item of its result is
+  // then one too (an RNN's output). "" when the entry takes none.
+  std::string packed_param;
   // Function/Method: PyTorch returns a named tuple of tensors with these fields
   // (`returns=("values", "indices")`: x.max(dim), sort, topk) from the forms whose
   // value is a tuple; its other forms return a tensor (x.max() without dim).
@@ -74,6 +82,10 @@ struct Entry {
   // (element-wise ops, views, reductions), or float for a factory without one.
   // PyTorch promotes mixed operands of arithmetic; TensorFlow's operators do not.
   ResultDType returns_dtype = ResultDType::Same;
+  // Function/Method with a tuple form: the dtype class of each item of the tuple
+  // (`items=("same", "int")`: pad_packed_sequence's padded output and its int64
+  // lengths); Same is the value's (returns_dtype). Empty: every item the value's.
+  std::vector<ResultDType> item_dtypes;
   // Module/Function/Method: the dtype class PyTorch requires of the layer's
   // input, the function's first argument or the method's tensor (`input="int"`:
   // Embedding's indices; "float": x.mean(),

@@ -394,7 +394,7 @@ def amin(input, dim=(), keepdim=False):
 # equal maxima both give the first index (PyTorch documents it; TensorFlow's
 # argmax does it, though its documentation does not promise it). A NaN is the
 # maximum in PyTorch, not in TensorFlow.
-@function("torch.max", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+@function("torch.max", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def max(input, dim=None, keepdim=False, *, other=None, out=None):
     require(out is None, "`out=` is not supported")
     if is_tensor(dim):
@@ -406,7 +406,7 @@ def max(input, dim=None, keepdim=False, *, other=None, out=None):
     return (ops.max(input, axis=dim, keepdims=keepdim), ops.argmax(input, axis=dim, keepdims=keepdim))
 
 
-@function("torch.min", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+@function("torch.min", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def min(input, dim=None, keepdim=False, *, other=None, out=None):
     require(out is None, "`out=` is not supported")
     if is_tensor(dim):
@@ -423,7 +423,7 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
 # PyTorch's default the indices of equal values may differ. Descending is the
 # ascending sort of -input (stable too; not for unsigned or boolean tensors).
 # NaNs sort last in PyTorch, not in TensorFlow.
-@function("torch.sort", layout="dim", tensor="input", dims=("dim",), returns=("values", "indices"))
+@function("torch.sort", layout="dim", tensor="input", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     require(out is None, "`out=` is not supported")
     require(descending == True or descending == False,
@@ -439,7 +439,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):
 # axis and negates for largest=False. Among equal values the lower index comes
 # first (TensorFlow's top_k; PyTorch documents no order). Both return sorted
 # values; with sorted=False PyTorch's order is unspecified (Keras': sorted).
-@function("torch.topk", layout="dim", tensor="input", dims=("dim",), returns=("values", "indices"))
+@function("torch.topk", layout="dim", tensor="input", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     require(out is None, "`out=` is not supported")
     ignore(sorted)
@@ -452,7 +452,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 # and keras.ops.median average them): quantile 0.5 with method "lower". With dim,
 # the named tuple (values, indices); PyTorch documents no index among equal values
 # (pytorch_median: the first in a stable sort).
-@function("torch.median", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+@function("torch.median", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def median(input, dim=None, keepdim=False, *, out=None):
     require(out is None, "`out=` is not supported")
     if dim is None:
@@ -462,7 +462,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
 
 # The k-th smallest value (k from 1) along dim and its index (kthvalue's dim
 # defaults to the last axis).
-@function("torch.kthvalue", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"))
+@function("torch.kthvalue", layout="reduce", tensor="input", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     require(out is None, "`out=` is not supported")
     return tuple(pytorch_kthvalue(input, k, axis=dim, keepdims=keepdim))

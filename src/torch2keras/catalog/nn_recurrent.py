@@ -18,10 +18,17 @@ Facts (pitfalls.md):
 * LSTM proj_size (P26): Keras's LSTM has no projection; PyTorchLSTM then runs
   keras.layers.RNN over PyTorchProjectedLSTMCell, an LSTMCell that projects h
   (PyTorchProjectedLSTM).
+* P27, packed sequences: pack_padded_sequence makes a PyTorchPackedSequence
+  (the padded batch, batch-major, and the lengths); the sequence layers take
+  one as `input` (`packed="input"`) and run each sequence masked to its length,
+  so h_n and c_n are the states at each sequence's last valid step and a
+  reverse direction starts there; pad_packed_sequence writes the padding value
+  past each length. A PackedSequence goes nowhere else (an error: its `.data`
+  is laid out by time step, which the converted model does not build).
 """
 
 
-@module("torch.nn.RNN", input="float", layout="torch",
+@module("torch.nn.RNN", input="float", layout="torch", packed="input",
         settings=("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"))
 def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
         dropout=0.0, bidirectional=False, device=None, dtype=None):
@@ -33,7 +40,7 @@ def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, b
                       bidirectional=bidirectional)
 
 
-@module("torch.nn.LSTM", input="float", layout="torch",
+@module("torch.nn.LSTM", input="float", layout="torch", packed="input",
         settings=("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"))
 def LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
          bidirectional=False, proj_size=0, device=None, dtype=None):
@@ -46,7 +53,7 @@ def LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dr
                                 bidirectional=bidirectional, proj_size=proj_size)
 
 
-@module("torch.nn.GRU", input="float", layout="torch",
+@module("torch.nn.GRU", input="float", layout="torch", packed="input",
         settings=("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"))
 def GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
         bidirectional=False, device=None, dtype=None):
@@ -75,6 +82,23 @@ def GRUCell(input_size, hidden_size, bias=True, device=None, dtype=None):
     return PyTorchGRUCell(input_size, hidden_size, bias=bias)
 
 
+@function("torch.nn.utils.rnn.pack_padded_sequence", layout="torch", returns="packed")
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+    # enforce_sorted=True only makes PyTorch refuse lengths that do not decrease;
+    # the converted model needs no order, and computes for any lengths what
+    # enforce_sorted=False gives.
+    ignore(enforce_sorted)
+    return pytorch_pack_padded_sequence(input, lengths, batch_first=batch_first)
+
+
+@function("torch.nn.utils.rnn.pad_packed_sequence", layout="torch", packed="sequence",
+          items=("same", "int"))
+def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+    return tuple(pytorch_pad_packed_sequence(sequence, batch_first=batch_first,
+                                             padding_value=padding_value,
+                                             total_length=total_length))
+
+
 # The runtime classes' own defaults (PyTorch's): a keyword left at its default is
 # not written (the catalog reads KERAS_DEFAULTS from every file).
 KERAS_DEFAULTS = {
@@ -89,4 +113,6 @@ KERAS_DEFAULTS = {
     "PyTorchRNNCell": dict(bias=True, nonlinearity="tanh"),
     "PyTorchLSTMCell": dict(bias=True),
     "PyTorchGRUCell": dict(bias=True),
+    "pytorch_pack_padded_sequence": dict(batch_first=False),
+    "pytorch_pad_packed_sequence": dict(batch_first=False, padding_value=0.0, total_length=None),
 }

@@ -93,7 +93,7 @@ def amin(self, dim=(), keepdim=False):
 
 # As torch.max / torch.min (functional.py): x.max() is a 0-d tensor, x.max(dim)
 # the named tuple (values, indices), x.max(other) element-wise.
-@method("max", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+@method("max", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def max(self, dim=None, keepdim=False, *, other=None):
     if is_tensor(dim):
         return ops.maximum(self, dim)
@@ -104,7 +104,7 @@ def max(self, dim=None, keepdim=False, *, other=None):
     return (ops.max(self, axis=dim, keepdims=keepdim), ops.argmax(self, axis=dim, keepdims=keepdim))
 
 
-@method("min", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+@method("min", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def min(self, dim=None, keepdim=False, *, other=None):
     if is_tensor(dim):
         return ops.minimum(self, dim)
@@ -118,7 +118,7 @@ def min(self, dim=None, keepdim=False, *, other=None):
 # As torch.sort, torch.topk, torch.median, torch.kthvalue (functional.py, where
 # their tie and NaN behaviour is described); x.topk's and x.kthvalue's dim=None is
 # the last axis.
-@method("sort", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"))
+@method("sort", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def sort(self, dim=-1, descending=False, *, stable=False):
     require(descending == True or descending == False,
             "`descending={descending}` must be True or False")
@@ -128,7 +128,7 @@ def sort(self, dim=-1, descending=False, *, stable=False):
     return (ops.sort(self, axis=dim), ops.argsort(self, axis=dim))
 
 
-@method("topk", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"))
+@method("topk", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def topk(self, k, dim=-1, largest=True, sorted=True):
     ignore(sorted)
     if dim == -1 and largest == True:
@@ -136,14 +136,14 @@ def topk(self, k, dim=-1, largest=True, sorted=True):
     return tuple(pytorch_topk(self, k, axis=dim, largest=largest))
 
 
-@method("median", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+@method("median", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def median(self, dim=None, keepdim=False):
     if dim is None:
         return ops.quantile(self, 0.5, method="lower")
     return tuple(pytorch_median(self, axis=dim, keepdims=keepdim))
 
 
-@method("kthvalue", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"))
+@method("kthvalue", layout="reduce", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def kthvalue(self, k, dim=-1, keepdim=False):
     return tuple(pytorch_kthvalue(self, k, axis=dim, keepdims=keepdim))
 

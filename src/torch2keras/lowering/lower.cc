@@ -145,6 +145,11 @@ struct Fact {
     // views and transposes, which relabel or regroup it; anything else reads it
     // transposed (lower_expr).
     Perm,
+    // A PackedSequence (torch.nn.utils.rnn): the runtime's PyTorchPackedSequence,
+    // made by an entry with returns="packed". Only what takes one (`packed=` of
+    // the catalog: an RNN module's input, pad_packed_sequence) and assignments
+    // read it; any other use is an error (lower_expr).
+    Packed,
   };
   Kind kind = NonTensor;
   int rank = 0;
@@ -182,6 +187,13 @@ struct Fact {
   // List: PyTorch's named tuple (x.max(dim) is (values, indices)): the names of its
   // items, the catalog entry's `returns=` fields; `r.values` reads r[0]. Null otherwise.
   const std::vector<std::string>* fields = nullptr;
+  // List: the result of a module given a PackedSequence (an RNN's `(output, h_n)`):
+  // its first item is a PackedSequence (Packed), the others tensors. Read as a
+  // whole by anything but an unpacking or `[0]`, it is an error (lower_expr).
+  bool packed_first = false;
+  // List from a tuple form whose entry gives its items' dtype classes (catalog
+  // `items=`): item i's; empty: the items' dtype is not known apart.
+  std::vector<DType> item_dtypes;
 
   static Fact torch(int rank = 0) { return {Torch, rank}; }
   static Fact cl(int rank) { return {CL, rank}; }
@@ -199,15 +211,26 @@ struct Fact {
   }
   // A 0-d tensor (a reduction over every axis): it broadcasts in any layout.
   static Fact scalar() { return {Torch, -1}; }
+  static Fact packed() { return {Packed}; }
+  // What a module given a PackedSequence returns (packed_first).
+  static Fact packed_result() {
+    Fact f = list(torch());
+    f.packed_first = true;
+    return f;
+  }
+  bool holds_packed() const { return kind == Packed || (kind == List && packed_first); }
+  // Item `i` of a List (or of a tuple unpacked from one).
+  Fact item(std::size_t i) const {
+    if (packed_first && i == 0) return packed();
+    Fact f = element();
+    if (i < item_dtypes.size()) f.dtype = item_dtypes[i];
+    return f;
+  }
   bool is_scalar() const { return kind == Torch && rank == -1; }
-  // An element of a List (item `index` when known): PyTorch's named tuples hold
-  // int64 `indices` beside values of the input's dtype.
-  Fact element(int64_t index = -1) const {
+  // An element of a List: the list's dtype class is its elements'.
+  Fact element() const {
     Fact e = elem_cl ? cl(rank) : torch(rank);
     e.dtype = dtype;
-    if (fields != nullptr && index >= 0 && static_cast<std::size_t>(index) < fields->size() &&
-        (*fields)[static_cast<std::size_t>(index)] == "indices")
-      e.dtype = DType::Int;
     return e;
   }
   bool tensor() const { return kind == Torch || kind == CL || kind == Pending || kind == Flat || kind == Perm; }
@@ -215,7 +238,8 @@ struct Fact {
   bool operator==(const Fact& o) const {
     return kind == o.kind && rank == o.rank && param == o.param && elem_cl == o.elem_cl && spatial == o.spatial &&
            relabel_spatial == o.relabel_spatial && order == o.order && dims == o.dims && sym == o.sym &&
-           unit_channel == o.unit_channel && fields == o.fields;
+           unit_channel == o.unit_channel && fields == o.fields && packed_first == o.packed_first &&
+           item_dtypes == o.item_dtypes;
   }
   // The same layout, whatever each knows of the spatial size.
   bool same_axes(const Fact& o) const {
@@ -231,6 +255,7 @@ struct Fact {
     if (unit_channel != o.unit_channel) f.unit_channel = false;
     if (dtype != o.dtype) f.dtype = DType::Unknown;
     if (fields != o.fields) f.fields = nullptr;
+    if (item_dtypes != o.item_dtypes) f.item_dtypes.clear();
     return f;
   }
   // The same value with its size symbols forgotten.
@@ -1141,6 +1166,10 @@ class Lowerer {
   // The expression lowered next may be a Fact::Perm (a view or transpose reading
   // it, or a variable of the outer block holding it).
   bool accept_perm_ = false;
+  // The expression lowered next may hold a PackedSequence (Fact::holds_packed): it
+  // is assigned, unpacked or indexed, or it is what a catalog entry's `packed=`
+  // parameter takes (accept_packed_first_arg_: a module call's first argument).
+  bool accept_packed_ = false, accept_packed_first_arg_ = false;
   // The value a call returned with the size symbols it set (Fact::dims), which
   // lower_expr keeps; every other expression's it forgets.
   const ast::ExprNode* sized_result_ = nullptr;
@@ -2682,9 +2711,11 @@ ast::Call* Lowerer::relower_call(ast::Call* call, ast::ExprNode* func,
   auto* c = b_.clone(call);
   c->func = func;
   bool accept_first = std::exchange(accept_first_arg_, false);
+  bool packed_first = std::exchange(accept_packed_first_arg_, false);
   std::vector<ast::ExprNode*> args;
   for (std::size_t i = 0; i < call->args.size(); ++i) {
     accept_flat_ = i == 0 && accept_first;
+    accept_packed_ = i == 0 && packed_first;
     Val v = lower_expr(call->args[i]);
     place(i, v);
     args.push_back(v.expr);
@@ -2841,7 +2872,13 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     Fact out = Fact::torch();
     ast::ExprNode* func = lower_expr(call->func).expr;
     accept_first_arg_ = takes_flat(*d, accepting);  // a Linear reads a flatten as it is
+    // An RNN takes a PackedSequence (catalog `packed="input"`) and returns one first.
+    accept_packed_first_arg_ = d->kind == ModuleDesc::Leaf && d->entry->packed_param == "input";
     ast::Call* c = relower_call(call, func, [&](std::size_t i, Val& v) {
+      if (i == 0 && v.fact.kind == Fact::Packed) {
+        out = Fact::packed_result();
+        return;
+      }
       if (i == 0) {
         out = apply_desc(*d, v.fact, v.expr, call);
         // A layer that may change the channels (a conv) makes a size-1 channel
@@ -3138,16 +3175,30 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   if (tensor_param.empty() && entry->kind == catalog::EntryKind::Function && !entry->def->args->args.empty())
     tensor_param = entry->def->args->args[0]->arg;
   bool permuted_ok = entry->kind == catalog::EntryKind::Function && reads_permuted(entry);
+  // The parameter that takes a PackedSequence (pad_packed_sequence's `sequence`)
+  // takes nothing else: a tensor there is an error in PyTorch too.
+  auto takes_packed = [&](std::string_view param, const ast::ExprNode* arg, const Val& v) {
+    if (param.empty() || param != entry->packed_param || v.fact.kind == Fact::Packed) return;
+    error(diag::Kind::UnsupportedConstruct, arg,
+          "`" + syntax::unparse(arg) + "` is not a PackedSequence made in this function (by "
+              "`pack_padded_sequence`, or an RNN given one); `" + entry->keys[0] + "` takes only one");
+  };
   std::vector<Val> args;
   for (std::size_t i = 0; i < call->args.size(); ++i) {
     const auto& sig = entry->def->args->args;
+    std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
+    std::string_view param = i + offset < sig.size() ? std::string_view(sig[i + offset]->arg) : std::string_view();
     accept_perm_ = permuted_ok && i < sig.size() && sig[i]->arg == tensor_param;
+    accept_packed_ = !param.empty() && param == entry->packed_param;
     args.push_back(lower_expr(call->args[i]));
+    takes_packed(param, call->args[i], args.back());
   }
   std::vector<std::pair<ast::Keyword*, Val>> kws;
   for (ast::Keyword* kw : call->keywords) {
     accept_perm_ = permuted_ok && kw->arg == tensor_param;
+    accept_packed_ = !entry->packed_param.empty() && kw->arg == entry->packed_param;
     kws.push_back({kw, lower_expr(kw->value)});
+    takes_packed(kw->arg, kw->value, kws.back().second);
   }
 
   // The primary tensor: the receiver, the `tensor` parameter, or the first argument.
@@ -3545,11 +3596,18 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   if (entry->alias && primary != nullptr && out.tensor()) out.dims = resolved(primary->fact).dims;
   else if (layout != Layout::Reshape) out.dims.clear();
   if (!out.dims.empty()) sized_result_ = r.expr;
+  if (entry->returns_packed) return {r.expr, Fact::packed()};
   // chunk/split give a list of tensors, and a tuple form (x.max(dim): values and
   // indices) a tuple of them, each in the layout computed for the input.
   if ((entry->returns_list || r.tuple) && out.tensor()) {
+    DType value = out.dtype;
     out = Fact::list(out);
     if (r.tuple && !entry->fields.empty()) out.fields = &entry->fields;
+    for (catalog::ResultDType d : r.tuple ? entry->item_dtypes : std::vector<catalog::ResultDType>{})
+      out.item_dtypes.push_back(d == catalog::ResultDType::Bool    ? DType::Bool
+                                : d == catalog::ResultDType::Int   ? DType::Int
+                                : d == catalog::ResultDType::Float ? DType::Float
+                                                                   : value);
   }
   if (inplace_target != nullptr) return mutate(inplace_target, {r.expr, out}, call);
   return {r.expr, out};
@@ -3650,6 +3708,7 @@ void Lowerer::note_maybe_tensor(const Test& t, const ast::Node* at, std::string_
 Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
   bool accept = std::exchange(accept_flat_, false);
   bool accept_perm = std::exchange(accept_perm_, false);
+  bool accept_packed = std::exchange(accept_packed_, false);
   accepting_ = accept && e != nullptr && e->kind == ast::NodeKind::Call;
   if (e != nullptr) expr_stack_.push_back(e);
   Val v = lower_node(e);
@@ -3661,6 +3720,15 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
   if (v.fact.kind == Fact::Flat && !accept) v.fact = demand_torch(v.fact, v.expr);
   // A permuted tensor read by anything but a view or a transpose: in PyTorch order.
   if (v.fact.kind == Fact::Perm && !accept_perm) v.fact = demand_torch(v.fact, v.expr);
+  // A PackedSequence read by anything but what takes one.
+  if (v.fact.holds_packed() && !accept_packed) {
+    std::string what = "`" + syntax::unparse(e) + "`";
+    what += v.fact.kind == Fact::Packed ? " is a PackedSequence" : " holds a PackedSequence (its first item)";
+    error(diag::Kind::UnsupportedConstruct, e,
+          what + "; the converter passes one only to an RNN, LSTM or GRU module and to "
+                 "`pad_packed_sequence`: pad it with `pad_packed_sequence` before other uses");
+    v.fact = Fact{};
+  }
   if (e->kind != ast::NodeKind::Name && (sized == nullptr || v.expr != sized)) v.fact = v.fact.unsized();
   switch (e->kind) {
     case ast::NodeKind::Name:
@@ -3736,15 +3804,23 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
                   "` is not supported yet: its Keras layer keeps weights and settings under other names "
                   "and shapes (call the module instead, or use F.* functions with your own parameters)");
       }
+      accept_packed_ = true;
       Val v = lower_expr(a->value);
+      if (v.fact.holds_packed()) {
+        error(diag::Kind::UnsupportedConstruct, e,
+              "reading `" + syntax::unparse(e) + "` of a PackedSequence is not supported: PyTorch lays out "
+              "its fields (data, batch_sizes, sorted_indices) by time step, which the converted model does "
+              "not build; pad it with `pad_packed_sequence` first");
+        return {e, Fact{}};
+      }
       // A field of PyTorch's named tuple (x.max(1).values): its item.
       if (Fact f = resolved(v.fact); f.kind == Fact::List && f.fields != nullptr) {
         auto field = std::find(f.fields->begin(), f.fields->end(), a->attr);
         if (field != f.fields->end()) {
           auto i = static_cast<int64_t>(field - f.fields->begin());
           if (ast::ExprNode* item = tuple_item(v.expr, ConstValue::int_value(i)))
-            return {item, f.element(i)};
-          return {b_.subscript(v.expr, b_.integer(i)), f.element(i)};
+            return {item, f.item(static_cast<std::size_t>(i))};
+          return {b_.subscript(v.expr, b_.integer(i)), f.item(static_cast<std::size_t>(i))};
         }
       }
       // A tensor attribute with a catalog entry (`x.requires_grad`).
@@ -3857,10 +3933,29 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
           v = {attr, {}};
         }
       } else {
+        accept_packed_ = true;  // an RNN's result indexed: `self.lstm(packed)[0]`
         v = lower_expr(s->value);
         if (keras_sequential(s->value)) v.expr = b_.attr(v.expr, "layers");  // self.features[:4]
       }
       Fact f = resolved(v.fact);
+      if (f.holds_packed()) {
+        // Item 0 of an RNN's result given a PackedSequence is one; its other items
+        // are tensors. PyTorch's PackedSequence is a tuple too, but its items
+        // (data, batch_sizes...) are laid out by time step.
+        ConstValue i = analysis::literal_value(s->slice);
+        if (f.kind == Fact::List && i.kind == ConstValue::Kind::Int && i.integer >= 0) {
+          s->value = v.expr;
+          return {s, f.item(static_cast<std::size_t>(i.integer))};
+        }
+        error(diag::Kind::UnsupportedConstruct, e,
+              f.kind == Fact::Packed
+                  ? "indexing the PackedSequence `" + syntax::unparse(s->value) + "` is not supported: PyTorch "
+                        "lays out its fields (data, batch_sizes...) by time step, which the converted model "
+                        "does not build; pad it with `pad_packed_sequence` first"
+                  : "`" + syntax::unparse(s->value) + "` holds a PackedSequence first: index it with a "
+                        "non-negative int literal, or unpack it");
+        return {e, Fact{}};
+      }
       if (f.kind == Fact::Shape) {
         ConstValue i = analysis::literal_value(s->slice);
         if (i.kind == ConstValue::Kind::Int) {
@@ -3878,13 +3973,14 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         // slice is a list like it. An item of a tuple form is its expression
         // (x.max(1)[0] is ops.max(x, axis=1)).
         ConstValue index = analysis::literal_value(s->slice);
-        int64_t at = index.kind == ConstValue::Kind::Int ? index.integer : -1;
-        if (at < 0 && f.fields != nullptr) at += static_cast<int64_t>(f.fields->size());
-        if (ast::ExprNode* item = tuple_item(v.expr, index)) return {item, f.element(at)};
+        Fact item = index.kind == ConstValue::Kind::Int && index.integer >= 0
+                        ? f.item(static_cast<std::size_t>(index.integer))
+                        : f.element();
+        if (ast::ExprNode* x = tuple_item(v.expr, index)) return {x, item};
         s->value = v.expr;
         Val idx = lower_expr(s->slice);
         s->slice = idx.expr;
-        return {s, ast::is<ast::Slice>(s->slice) ? f : f.element(at)};
+        return {s, ast::is<ast::Slice>(s->slice) ? f : item};
       }
       if (f.tensor()) {
         if (std::optional<Val> picked = take_index(s, f, v.expr)) {
@@ -4137,11 +4233,13 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     auto* t = ast::as<ast::Tuple>(target);
     auto* l = ast::as<ast::List>(target);
     if (t == nullptr && l == nullptr) return;
-    int64_t k = 0;
+    // After a starred target, items are counted from the end: they get the element's fact.
+    std::optional<std::size_t> i = 0;
     for (ast::ExprNode* x : t ? t->elts : l->elts) {
-      Fact item = f.kind == Fact::Shape ? Fact{} : f.kind == Fact::List ? f.element(k) : f;
+      if (ast::is<ast::Starred>(x)) i.reset();
+      Fact item = f.kind == Fact::Shape ? Fact{} : f.kind != Fact::List ? f : i ? f.item(*i) : f.element();
       if (ast::is<ast::Name>(x) || ast::is<ast::Tuple>(x) || ast::is<ast::List>(x)) bind_target(x, item);
-      ++k;
+      if (i) ++*i;
     }
   };
   switch (s->kind) {
@@ -4242,6 +4340,11 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         // `x = torch.flatten(x, 1)` in the function body may keep a channels-last flatten.
         accept_flat_ = a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]) && frame_->depth == 1;
         accept_perm_ = accept_flat_;
+        // A variable may hold a PackedSequence (what reads it decides); an attribute
+        // or an item may not.
+        accept_packed_ = true;
+        for (const ast::ExprNode* t : a->targets)
+          accept_packed_ = accept_packed_ && (ast::is<ast::Name>(t) || ast::is<ast::Tuple>(t) || ast::is<ast::List>(t));
         Val v = lower_expr(a->value);
         for (ast::ExprNode* t : a->targets) {
           bind_target(t, v.fact);
@@ -4306,6 +4409,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     case ast::NodeKind::AnnAssign: {
       auto* a = static_cast<ast::AnnAssign*>(s);
       if (a->value == nullptr) return;
+      accept_packed_ = ast::is<ast::Name>(a->target);
       Val v = lower_expr(a->value);
       bind_target(a->target, v.fact);
       out.push_back(b_.assign(a->target, v.expr));

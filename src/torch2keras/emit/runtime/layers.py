@@ -1740,6 +1740,11 @@ class _PyTorchRecurrent(_PyTorchRecurrentWeights, layers.Layer):
     D = 2 if bidirectional else 1 (torch/nn/modules/rnn.py docstrings); H is
     proj_size for an LSTM with a projection, hidden_size otherwise (c_n has
     hidden_size features).
+
+    A PyTorchPackedSequence input (pytorch_pack_padded_sequence) gives a
+    PyTorchPackedSequence output, as PyTorch's PackedSequence does: each
+    sequence runs over its own length only (_t2k_layers), and batch_first does
+    not apply to it.
     """
 
     proj_size = 0  # LSTM only
@@ -1777,30 +1782,44 @@ class _PyTorchRecurrent(_PyTorchRecurrentWeights, layers.Layer):
                 for i, rnn in enumerate(self.rnns)]
 
     def call(self, input, hx=None, training=None):
+        states = None if hx is None else self._t2k_states(hx)
+        # A PyTorchPackedSequence (named by its type, so that a model without one
+        # does not copy the class): (N, T, H_in) and the lengths.
+        if isinstance(input, tuple):
+            output, finals = self._t2k_layers(input.data, states, training, mask=input.mask())
+            return type(input)(output, input.lengths), self._t2k_result(finals)
         batched = len(input.shape) == 3
         if not batched:
             x = ops.expand_dims(input, 0)
+            states = None if states is None else [ops.expand_dims(s, 1) for s in states]
         else:
             x = input if self.batch_first else ops.swapaxes(input, 0, 1)
-        states = None
-        if hx is not None:
-            states = [s if batched else ops.expand_dims(s, 1) for s in self._t2k_states(hx)]
+        x, finals = self._t2k_layers(x, states, training)
+        if not batched:
+            return x[0], self._t2k_result([s[:, 0] for s in finals])
+        return (x if self.batch_first else ops.swapaxes(x, 0, 1)), self._t2k_result(finals)
+
+    def _t2k_layers(self, x, states, training, mask=None):
+        """Runs the layers on batch-major x (N, L, H_in) from `states` (the list of
+        hx's tensors, or None: zeros): the output (N, L, D * H) and the list of
+        final states, each (D * num_layers, N, H). With a mask (N, L), each
+        sequence runs over its own steps only: Keras's RNN keeps the state
+        through a masked step, so a sequence's final state is its state at its
+        last valid step, and a reverse direction (go_backwards, which reverses
+        the mask too) starts at that step, as PyTorch runs a packed sequence."""
         finals = []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self.directions):
                 i = layer * self.directions + direction
                 initial = None if states is None else [s[i] for s in states]
-                y, *last = self.rnns[i](x, initial_state=initial)
+                y, *last = self.rnns[i](x, initial_state=initial, mask=mask)
                 outputs.append(ops.flip(y, axis=1) if direction else y)
                 finals.append(last)
             x = outputs[0] if self.directions == 1 else ops.concatenate(outputs, axis=-1)
             if layer < self.num_layers - 1:
                 x = self.inter_layer_dropout(x, training=training)
-        finals = [ops.stack(s, axis=0) for s in zip(*finals)]
-        if not batched:
-            return x[0], self._t2k_result([s[:, 0] for s in finals])
-        return (x if self.batch_first else ops.swapaxes(x, 0, 1)), self._t2k_result(finals)
+        return x, [ops.stack(s, axis=0) for s in zip(*finals)]
 
     def get_config(self):
         config = super().get_config()
@@ -1907,6 +1926,75 @@ class PyTorchProjectedLSTMCell(layers.LSTMCell):
 
     def get_config(self):
         return {**super().get_config(), "proj_size": self.proj_size}
+
+
+class PyTorchPackedSequence(tuple):
+    """torch.nn.utils.rnn.PackedSequence as a converted model holds it: the
+    padded batch `data`, batch-major (N, T, *), and `lengths` (N,) int64, in
+    the batch's own order. PyTorch packs the valid steps of sequences sorted by
+    length (enforce_sorted=False sorts them and keeps the permutation); the
+    recurrent layers here instead run every sequence masked to its length, so
+    neither sorting nor the permutation is needed and h_n is in the batch's
+    order, as PyTorch returns it. Values of `data` past a sequence's length are
+    never read: pytorch_pad_packed_sequence writes the padding value there.
+
+    It follows the namedtuple protocol (_fields, _make, _asdict), as PyTorch's
+    PackedSequence does, so that a Keras layer call takes it as a structure of
+    tensors (Keras takes only tensors positionally)."""
+
+    __slots__ = ()
+    _fields = ("data", "lengths")
+
+    def __new__(cls, data, lengths):
+        return tuple.__new__(cls, (data, lengths))
+
+    @classmethod
+    def _make(cls, iterable):
+        return cls(*iterable)
+
+    def _asdict(self):
+        return dict(zip(self._fields, self))
+
+    @property
+    def data(self):
+        return self[0]
+
+    @property
+    def lengths(self):
+        return self[1]
+
+    def mask(self):
+        """(N, T) boolean: True at each sequence's first `length` steps."""
+        steps = ops.arange(ops.shape(self.data)[1])
+        return ops.less(ops.expand_dims(steps, 0), ops.expand_dims(self.lengths, 1))
+
+
+def pytorch_pack_padded_sequence(input, lengths, batch_first=False):
+    """torch.nn.utils.rnn.pack_padded_sequence: `input` (T, N, *) ((N, T, *) with
+    batch_first), right-padded, and the sequences' lengths (a tensor or a list)
+    as a PyTorchPackedSequence. PyTorch requires 1 <= length <= T."""
+    data = input if batch_first else ops.swapaxes(input, 0, 1)
+    return PyTorchPackedSequence(data, ops.cast(lengths, "int64"))
+
+
+def pytorch_pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+    """torch.nn.utils.rnn.pad_packed_sequence: the PyTorchPackedSequence
+    `sequence` as (padded, lengths): padded (T, N, *) ((N, T, *) with
+    batch_first) holds `padding_value` past each sequence's length; T is the
+    longest length, or `total_length` (PyTorch requires it to be at least the
+    longest length). lengths is int64, in the batch's order."""
+    data, lengths = sequence
+    if total_length is None:
+        data = data[:, : ops.max(lengths)]
+    else:
+        extra = ops.maximum(total_length - ops.shape(data)[1], 0)
+        data = ops.pad(data, [(0, 0), (0, extra)] + [(0, 0)] * (len(data.shape) - 2))
+        data = data[:, :total_length]
+    mask = PyTorchPackedSequence(data, lengths).mask()
+    for _ in range(len(data.shape) - 2):
+        mask = ops.expand_dims(mask, -1)
+    padded = ops.where(mask, data, ops.cast(padding_value, data.dtype))
+    return (padded if batch_first else ops.swapaxes(padded, 0, 1)), lengths
 
 
 class _PyTorchRecurrentCell(_PyTorchRecurrentWeights, layers.Layer):
