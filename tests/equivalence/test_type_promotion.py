@@ -252,3 +252,33 @@ class Net(nn.Module):
 def test_item_dtypes(layout):
     ids = RNG.integers(0, 9, size=(3, 4)).astype("int64")
     check_calls(ITEMS, "Net()", [((floats(3, 4), ids), {})], layout=layout)
+
+
+# --- The translation tutorial's positional encoding: a negated int arange, math.log.
+TRANSLATION_PE = '''
+import math
+import torch
+import torch.nn as nn
+
+
+class PositionalEncoding(nn.Module):
+    def __init__(self, emb_size=8, maxlen=12):
+        super().__init__()
+        den = torch.exp(- torch.arange(0, emb_size, 2) * math.log(10000) / emb_size)
+        pos = torch.arange(0, maxlen).reshape(maxlen, 1)
+        pos_embedding = torch.zeros((maxlen, emb_size))
+        pos_embedding[:, 0::2] = torch.sin(pos * den)
+        pos_embedding[:, 1::2] = torch.cos(pos * den)
+        pos_embedding = pos_embedding.unsqueeze(-2)
+        self.register_buffer("pos_embedding", pos_embedding)
+
+    def forward(self, token_embedding):
+        return token_embedding + self.pos_embedding[: token_embedding.size(0), :]
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_negated_int_arange_in_constructor_code(layout):
+    check_calls(TRANSLATION_PE, "PositionalEncoding()", [((floats(7, 2, 8),), {})], layout=layout)
+    code = flat(convert(TRANSLATION_PE, "channels_last"))
+    assert "ops.exp(ops.multiply(-ops.arange(0, emb_size, 2), math.log(10000)) / emb_size)" in code

@@ -1705,6 +1705,16 @@ Operand Lowerer::operand(const Val& v) const {
   ConstValue c = analysis::literal_value(v.expr);
   if (c.kind == ConstValue::Kind::Int || c.kind == ConstValue::Kind::Bool || f.sym != 0) return {false, DType::Int};
   if (c.kind == ConstValue::Kind::Float) return {false, DType::Float};
+  // Python's float-valued functions and constants (math.log(10000.0), math.pi), float() and int().
+  if (auto* call = ast::as<ast::Call>(v.expr)) {
+    std::string fn = syntax::unparse(call->func);
+    if (fn == "float" || (fn.starts_with("math.") && fn != "math.floor" && fn != "math.ceil" && fn != "math.prod" &&
+                          fn != "math.gcd" && fn != "math.comb" && fn != "math.perm" && fn != "math.isqrt"))
+      return {false, DType::Float};
+    if (fn == "int" || fn == "len") return {false, DType::Int};
+  }
+  if (std::string s = syntax::unparse(v.expr); s == "math.pi" || s == "math.e" || s == "math.inf" || s == "math.tau")
+    return {false, DType::Float};
   // A size: ops.shape(x)[i].
   if (auto* s = ast::as<ast::Subscript>(v.expr)) {
     auto* shape = ast::as<ast::Call>(s->value);
@@ -6677,6 +6687,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   }
   if (auto* ie = ast::as<ast::IfExp>(e)) {
     auto* c = b_.clone(ie);
+    c->test = rewrite_ctor_expr(ie->test);
     c->body = rewrite_ctor_expr(ie->body);
     c->orelse = rewrite_ctor_expr(ie->orelse);
     return c;
@@ -6691,6 +6702,30 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       c->value = rewrite_ctor_expr(sub->value);
       return c;
     }
+    auto* c = b_.clone(sub);  // an item of a made tensor: torch.arange(n)[None]
+    c->value = rewrite_ctor_expr(sub->value);
+    c->slice = rewrite_ctor_expr(sub->slice);
+    return c;
+  }
+  if (auto* u = ast::as<ast::UnaryOp>(e)) {  // -torch.arange(0, d, 2)
+    auto* c = b_.clone(u);
+    c->operand = rewrite_ctor_expr(u->operand);
+    return c;
+  }
+  if (auto* cmp = ast::as<ast::Compare>(e)) {
+    auto* c = b_.clone(cmp);
+    c->left = rewrite_ctor_expr(cmp->left);
+    std::vector<ast::ExprNode*> rest;
+    for (ast::ExprNode* x : cmp->comparators) rest.push_back(rewrite_ctor_expr(x));
+    c->comparators = b_.seq(rest);
+    return c;
+  }
+  if (auto* bo = ast::as<ast::BoolOp>(e)) {
+    auto* c = b_.clone(bo);
+    std::vector<ast::ExprNode*> values;
+    for (ast::ExprNode* x : bo->values) values.push_back(rewrite_ctor_expr(x));
+    c->values = b_.seq(values);
+    return c;
   }
   return e;
 }
