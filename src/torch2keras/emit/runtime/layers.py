@@ -1024,6 +1024,13 @@ def pytorch_tie_weights(owner, target, source):
         parent[name] = tied
     else:
         setattr(parent, name, tied)
+    # The replaced Dense is no sublayer any more: Keras' trackers (which an
+    # attribute assignment only adds to) would keep it, unbuilt, and Keras would
+    # warn of "unbuilt state" when the model is built.
+    for sublayer in owner._flatten_layers(include_self=True):
+        tracker = getattr(sublayer, "_tracker", None)
+        if tracker is not None:
+            tracker.untrack(layer)
 
 
 class PyTorchGELU(layers.Layer):
