@@ -282,3 +282,31 @@ def test_negated_int_arange_in_constructor_code(layout):
     check_calls(TRANSLATION_PE, "PositionalEncoding()", [((floats(7, 2, 8),), {})], layout=layout)
     code = flat(convert(TRANSLATION_PE, "channels_last"))
     assert "ops.exp(ops.multiply(-ops.arange(0, emb_size, 2), math.log(10000)) / emb_size)" in code
+
+
+# --- Hugging Face's additive attention mask: an int64 mask cast to the scores'
+# dtype, scaled by torch.finfo(dtype).min (numpy's finfo has the same limits).
+HF_MASK = '''
+import torch
+import torch.nn as nn
+
+
+class Scores(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.query = nn.Linear(4, 6)
+
+    def forward(self, x, attention_mask):
+        scores = self.query(x)
+        extended = attention_mask[:, None, :].to(dtype=scores.dtype)
+        extended = (1.0 - extended) * torch.finfo(scores.dtype).min
+        return (scores + extended).softmax(-1), torch.iinfo(torch.int32).max - attention_mask
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_finfo_min_additive_mask(layout):
+    mask = np.ones((3, 6), "int64")
+    mask[1, 4:] = 0
+    mask[2, 2:] = 0
+    check_calls(HF_MASK, "Scores()", [((floats(3, 5, 4), mask), {})], layout=layout)

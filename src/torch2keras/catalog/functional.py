@@ -810,3 +810,17 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
             "cannot hold")
     ignore(sorted, return_inverse, return_counts, dim)
     return input
+
+
+# A dtype's limits (Hugging Face's additive masks: torch.finfo(dtype).min): numpy's
+# finfo/iinfo give the same IEEE and integer limits (min, max, eps, tiny, bits).
+@function("torch.finfo", layout="value")
+def finfo(type=None):
+    if not given(type):  # PyTorch's default dtype
+        return np.finfo("float32")
+    return np.finfo(keras.backend.standardize_dtype(type))
+
+
+@function("torch.iinfo", layout="value")
+def iinfo(type):
+    return np.iinfo(keras.backend.standardize_dtype(type))
