@@ -659,3 +659,50 @@ class Model(nn.Module):
         return self.encoder(src, mask=self.src_mask)
 '''
     assert_conversion_error(source, "forward code keeping a tensor in `self.src_mask` between calls")
+
+
+# A converted class's attribute renamed for Keras (`self.layers` is Keras'
+# `layers` property: `layers_`) is renamed for that class only: a
+# TransformerEncoder in the same file keeps PyTorch's `layers` for its loader.
+RENAMED_LAYERS = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, batch_first=True), 1,
+                                         enable_nested_tensor=False)
+        self.stack = Stack()
+
+    def forward(self, x):
+        return self.stack(self.enc(x))
+
+
+class Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(16, 16) for _ in range(2)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+'''
+
+
+def test_renamed_attribute_leaves_runtime_layers_alone():
+    x = np.random.default_rng(3).normal(size=(2, 5, 16)).astype("float32")
+    check_calls(RENAMED_LAYERS, "Net()", [((x,), {})])
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_scaled_dot_product_attention_fully_masked_query_is_zero(layout):
+    # PyTorch's safe softmax: a query whose every key is masked out (a left-padded
+    # position) gets 0, not NaN, which would spread into the next layer.
+    rng = np.random.default_rng(9)
+    mask = attention_mask(3)
+    mask[0, 0, 2, :] = False
+    mask[1, 0, 0, :] = False
+    check_calls(SDPA, "Net()", [((rng.normal(size=(2, 5, 8)).astype("float32"), mask), {})], layout=layout)

@@ -310,3 +310,30 @@ def test_finfo_min_additive_mask(layout):
     mask[1, 4:] = 0
     mask[2, 2:] = 0
     check_calls(HF_MASK, "Scores()", [((floats(3, 5, 4), mask), {})], layout=layout)
+
+
+# --- A dtype class through an `if` that only one branch assigns (Hugging Face's
+# default mask: torch.ones_like(ids) of int64 ids when no mask is given).
+DEFAULT_MASK = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 4)
+
+    def forward(self, ids, attention_mask=None):
+        if attention_mask is None:
+            attention_mask = torch.ones_like(ids)
+        return self.emb(ids) + (1 - attention_mask[:, :, None]) * -1e4
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_dtype_joined_over_branches(layout):
+    ids = RNG.integers(0, 20, size=(2, 6)).astype("int64")
+    mask = np.ones((2, 6), "int64")
+    mask[1, 3:] = 0
+    check_calls(DEFAULT_MASK, "Net()", [((ids,), {}), ((ids, mask), {})], layout=layout)

@@ -4602,6 +4602,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           orelse.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), x));
         }
         it->second = a.tensor() || bf.tensor() ? Fact::torch() : Fact{};
+        // The dtype class both branches agree on (None in one of them: the other's).
+        it->second.dtype = !a.tensor() ? bf.dtype : !bf.tensor() || a.dtype == bf.dtype ? a.dtype : DType::Unknown;
       }
       frame_->hoist = saved_hoist;
       c->body = b_.seq(body);
@@ -5090,6 +5092,8 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
       };
       Fact a = fact_in(then_env), bf = fact_in(else_env);
       Fact joined = a.same_axes(bf) ? a.meet(bf) : Fact::torch();
+      if (!a.same_axes(bf))
+        joined.dtype = !a.tensor() ? bf.dtype : !bf.tensor() || a.dtype == bf.dtype ? a.dtype : DType::Unknown;
       Why why(this, "the branches leave it in different layouts");
       if (!a.same_axes(bf)) {
         if (a.kind == Fact::CL) {

@@ -146,8 +146,9 @@ def pytorch_scaled_dot_product_attention(query, key, value, attn_mask=None, drop
     `scale` defaults to 1 / sqrt(E). A boolean `attn_mask` says which scores TAKE
     PART (True = keep: the opposite of nn.MultiheadAttention's masks); a float one
     is added to the scores. `is_causal` keeps key j <= query i (a lower-triangular
-    (L, S) mask). PyTorch applies dropout whenever dropout_p > 0, in eval mode
-    too: so does this.
+    (L, S) mask). A query whose every key is masked out gets 0, as PyTorch's
+    safe softmax gives. PyTorch applies dropout whenever dropout_p > 0, in eval
+    mode too: so does this.
     """
     scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
     scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) * scale
@@ -159,6 +160,11 @@ def pytorch_scaled_dot_product_attention(query, key, value, attn_mask=None, drop
         else:
             scores = scores + ops.cast(attn_mask, scores.dtype)
     weights = ops.softmax(scores, axis=-1)
+    if attn_mask is not None:
+        # PyTorch's safe softmax (2.5+): a query whose every key is masked out gets
+        # zero weights, so its output is 0, not NaN (left-padded batches).
+        alive = ops.max(scores, axis=-1, keepdims=True) > float("-inf")
+        weights = ops.where(alive, weights, ops.zeros_like(weights))
     if not (isinstance(dropout_p, (int, float)) and dropout_p == 0):
         weights = keras.random.dropout(weights, dropout_p)
     return ops.matmul(weights, value)

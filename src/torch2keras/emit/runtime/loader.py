@@ -138,6 +138,17 @@ def _t2k_unwrap(obj):
     return obj
 
 
+def _t2k_attribute(obj, name):
+    """``obj``'s attribute for the PyTorch name ``name``: under its rename where the
+    converter renamed it in a converted class (``layers`` -> ``layers_``), else
+    under ``name`` (runtime classes keep PyTorch's names: a TransformerEncoder's
+    ``layers``). None when there is neither."""
+    renamed = _TORCH_ATTRIBUTE_RENAMES.get(name)
+    if renamed is not None and hasattr(obj, renamed):
+        return getattr(obj, renamed)
+    return getattr(obj, name, None)
+
+
 def _t2k_walk(obj, path):
     """The object that ``path`` (a list of key parts) reaches, or None."""
     for part in path:
@@ -151,7 +162,7 @@ def _t2k_walk(obj, path):
             # nn.Sequential(OrderedDict(...)) / add_module: layers named as in PyTorch.
             obj = next((layer for layer in obj.layers if layer.name == part), None)
         else:
-            obj = getattr(obj, _TORCH_ATTRIBUTE_RENAMES.get(part, part), None)
+            obj = _t2k_attribute(obj, part)
         if obj is None:
             return None
     return _t2k_unwrap(obj)
@@ -303,7 +314,7 @@ def _t2k_load_layer(layer, params, assigned, unexpected):
                 continue
             _t2k_assign(key, value, transform, variable, layer, assigned)
             continue
-        variable = getattr(layer, _TORCH_ATTRIBUTE_RENAMES.get(name, name), None)
+        variable = _t2k_attribute(layer, name)
         if isinstance(variable, keras.Variable):
             # A parameter stored channels-last (pytorch_parameter) says how.
             transform = getattr(variable, "_pytorch_load_transform", _t2k_same)
