@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import torch2keras
-from harness import check, convert, load_module
+from harness import check, check_calls, convert, load_module
 
 LAYOUTS = ["channels_last", "channels_first"]
 
@@ -163,3 +163,28 @@ def test_reading_a_converted_layer_in_constructor_code_is_an_error():
                                         "        self.n = self.gru.hidden_size"), filename="model.py")
     assert kept.ok, [d.message for d in kept.diagnostics]
     assert "self.n = self.gru.hidden_size" in kept.code
+
+
+# x.T (every axis reversed) and x.mT (the last two swapped), of parameters and of
+# a converted layer's weight read in PyTorch's shape.
+DOT_T = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, vocab=30, d=8):
+        super().__init__()
+        self.tok_emb = nn.Embedding(vocab, d)
+        self.W = nn.Parameter(torch.randn(6, d))
+
+    def forward(self, idx):
+        x = self.tok_emb(idx)
+        return x @ self.tok_emb.weight.T, x @ self.W.T, (x.mT @ x).sum(-1)
+'''
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_transpose_attributes(layout):
+    idx = np.random.default_rng(4).integers(0, 30, size=(2, 5)).astype("int64")
+    check_calls(DOT_T, "Net()", [((idx,), {})], layout=layout)

@@ -244,6 +244,18 @@ def data(self):
     return self
 
 
+@attribute("T", layout="torch")
+def T(self):
+    # Every axis reversed (PyTorch deprecates it for other than 2-D; same values).
+    return ops.transpose(self)
+
+
+@attribute("mT", layout="torch")
+def mT(self):
+    # The last two axes swapped (a batch of matrices transposed).
+    return ops.swapaxes(self, -1, -2)
+
+
 @attribute("device", layout="value")
 def device(self):
     # Where the tensor lives; only ever passed on to `.to(...)` / `device=` (ignored).

@@ -3838,8 +3838,16 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         InstantiateRequest req;
         req.entry = entry;
         req.channels_last = opt_.channels_last;
+        // A tensor-valued attribute in PyTorch's axis order (x.T, x.mT).
+        Fact torch_fact;
+        if (entry->layout == Layout::Torch) torch_fact = demand_torch(v.fact, v.expr);
         req.self = v.expr;
         InstantiateResult r = instantiate(req, b_);
+        if (r.expr != nullptr && entry->layout == Layout::Torch) {
+          Fact out = Fact::torch();
+          out.dtype = torch_fact.dtype;
+          return {r.expr, out};
+        }
         // x.data is x; other attributes are Python values (x.requires_grad).
         if (r.expr != nullptr) return {r.expr, entry->layout == Layout::Any ? v.fact : Fact{}};
         error(diag::Kind::UnsupportedArgument, e, r.error);
