@@ -59,6 +59,14 @@ DType dtype_class(std::string_view keras_dtype) {
   return DType::Unknown;
 }
 
+// The dtype class a catalog entry's `input=` requires (Entry::input_dtype);
+// Unknown when it takes any.
+DType required_dtype(const Entry& entry) {
+  return entry.input_dtype == catalog::ResultDType::Int     ? DType::Int
+         : entry.input_dtype == catalog::ResultDType::Float ? DType::Float
+                                                           : DType::Unknown;
+}
+
 // The keras.ops function of an arithmetic operator (`+`: ops.add), or null.
 const char* keras_operator(ast::OperatorKind op) {
   using Op = ast::OperatorKind;
@@ -257,6 +265,12 @@ struct Fact {
     if (fields != o.fields) f.fields = nullptr;
     if (item_dtypes != o.item_dtypes) f.item_dtypes.clear();
     return f;
+  }
+  // The dtype class after branches leaving `a` and `b` (a non-tensor, None in
+  // one branch: the other's).
+  static DType joined_dtype(const Fact& a, const Fact& b) {
+    if (!a.tensor()) return b.dtype;
+    return !b.tensor() || a.dtype == b.dtype ? a.dtype : DType::Unknown;
   }
   // The same value with its size symbols forgotten.
   Fact unsized() const {
@@ -860,6 +874,8 @@ class Lowerer {
   // assignments in `fn`.
   DType source_dtype(const ast::ExprNode* e, const ast::FunctionDef* fn, int depth = 0) const;
   mutable std::map<std::pair<const ClassInfo*, std::string>, bool> tensor_attributes_;
+  mutable std::map<std::pair<const ClassInfo*, std::string>, DType> tensor_attribute_dtypes_;
+  DType scan_tensor_attribute_dtype(const ClassInfo* cls, std::string_view attr) const;
   // `self.<attr>` of `cls` when it is a parameter made in one assignment
   // `self.<attr> = nn.Parameter(v)`, or a buffer made in one
   // `self.register_buffer("<attr>", v)` (persistent), and every read of an
@@ -2355,10 +2371,7 @@ DType Lowerer::param_dtype(const ClassInfo* cls, const ast::FunctionDef* def, st
       if (std::optional<ModuleDesc> d = self_module(cls, call->func)) return input_dtype(*d, depth);
     if (auto p = resolve(call->func)) {
       const Entry* fn = catalog_.find_function(*p);
-      if (fn != nullptr && i == 0)
-        return fn->input_dtype == catalog::ResultDType::Int     ? DType::Int
-               : fn->input_dtype == catalog::ResultDType::Float ? DType::Float
-                                                                : DType::Unknown;
+      if (fn != nullptr && i == 0) return required_dtype(*fn);
     }
     // A method of this class or a function of the input: its parameter's uses.
     const ast::FunctionDef* callee = nullptr;
@@ -2379,8 +2392,8 @@ DType Lowerer::param_dtype(const ClassInfo* cls, const ast::FunctionDef* def, st
     if (auto* call = ast::as<ast::Call>(n)) {
       auto* m = ast::as<ast::Attribute>(call->func);
       const Entry* entry = m != nullptr && !resolve(call->func) ? catalog_.find_method(m->attr) : nullptr;
-      if (entry != nullptr && entry->input_dtype != catalog::ResultDType::Same && keeps_dtype_of(m->value, holders))
-        found = entry->input_dtype == catalog::ResultDType::Int ? DType::Int : DType::Float;
+      if (entry != nullptr && required_dtype(*entry) != DType::Unknown && keeps_dtype_of(m->value, holders))
+        found = required_dtype(*entry);
     }
     if (auto* call = ast::as<ast::Call>(n); call != nullptr && !found) {
       for (std::size_t i = 0; i < call->args.size() && !found; ++i)
@@ -2428,9 +2441,7 @@ DType Lowerer::input_dtype(const ModuleDesc& d, int depth) {
   if (depth > 4) return DType::Unknown;
   switch (d.kind) {
     case ModuleDesc::Leaf:
-      return d.entry->input_dtype == catalog::ResultDType::Int     ? DType::Int
-             : d.entry->input_dtype == catalog::ResultDType::Float ? DType::Float
-                                                                   : DType::Unknown;
+      return required_dtype(*d.entry);
     case ModuleDesc::User: {
       if (d.cls->torch_base == analysis::TorchBase::Sequential)
         return input_dtype(values_.self_items(d.cls), depth + 1);
@@ -4611,7 +4622,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         }
         it->second = a.tensor() || bf.tensor() ? Fact::torch() : Fact{};
         // The dtype class both branches agree on (None in one of them: the other's).
-        it->second.dtype = !a.tensor() ? bf.dtype : !bf.tensor() || a.dtype == bf.dtype ? a.dtype : DType::Unknown;
+        it->second.dtype = Fact::joined_dtype(a, bf);
       }
       frame_->hoist = saved_hoist;
       c->body = b_.seq(body);
@@ -5101,7 +5112,7 @@ void Lowerer::lower_tensor_if(ast::If* i, const Test& t, std::vector<ast::StmtNo
       Fact a = fact_in(then_env), bf = fact_in(else_env);
       Fact joined = a.same_axes(bf) ? a.meet(bf) : Fact::torch();
       if (!a.same_axes(bf))
-        joined.dtype = !a.tensor() ? bf.dtype : !bf.tensor() || a.dtype == bf.dtype ? a.dtype : DType::Unknown;
+        joined.dtype = Fact::joined_dtype(a, bf);
       Why why(this, "the branches leave it in different layouts");
       if (!a.same_axes(bf)) {
         if (a.kind == Fact::CL) {
@@ -6108,6 +6119,13 @@ bool Lowerer::scan_tensor_attribute(const ClassInfo* cls, std::string_view attr)
 }
 
 DType Lowerer::tensor_attribute_dtype(const ClassInfo* cls, std::string_view attr) const {
+  // Asked at every `self.<attr>` read in forward code: the class scan is done once.
+  auto key = std::make_pair(cls, std::string(attr));
+  if (auto it = tensor_attribute_dtypes_.find(key); it != tensor_attribute_dtypes_.end()) return it->second;
+  return tensor_attribute_dtypes_[key] = scan_tensor_attribute_dtype(cls, attr);
+}
+
+DType Lowerer::scan_tensor_attribute_dtype(const ClassInfo* cls, std::string_view attr) const {
   std::optional<DType> d;
   auto join = [&](DType t) { d = !d || *d == t ? t : DType::Unknown; };
   for (const ClassInfo* c = cls; c != nullptr;) {
