@@ -183,7 +183,9 @@ def check_calls(source: str, expr: str, calls, *, layout: str = "channels_last",
             else:  # a Python value, or a tensor after one: by name
                 assert i < varargs, "Keras takes only tensors positionally: no Python value in *args"
                 keywords[names[i]] = v
-        keywords = {k: tf.constant(v) if isinstance(v, np.ndarray) else v
+        # A forward's `mask` is `mask_` in the Keras call (Keras fills `mask` itself).
+        keywords = {("mask_" if k == "mask" and "mask" not in names else k):
+                    tf.constant(v) if isinstance(v, np.ndarray) else v
                     for k, v in keywords.items()}
         return tensors, keywords
 

@@ -153,6 +153,33 @@ def test_function_matches_pytorch(expr, shape, layout):
     check(TEMPLATE.format(expr=expr), "Net()", [shape], layout=layout)
 
 
+# interpolate keeps its input's rank: 1 and 3 spatial axes too, of a rank the
+# converter knows (after a Conv1d: channels-last) or does not (PyTorch's order).
+ANY_RANK = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(3, 4, 3, padding=1)
+        self.conv3 = nn.Conv3d(2, 3, 1)
+
+    def forward(self, x, v, w):
+        y = self.conv1(x)
+        return (F.interpolate(y, scale_factor=3, mode="linear"), F.interpolate(y, size=9, mode="linear"),
+                F.interpolate(y, scale_factor=2), self.conv3(F.interpolate(v, scale_factor=2)),
+                F.interpolate(w, scale_factor=2), F.interpolate(w, size=7, mode="linear"))
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_interpolate_of_any_rank_matches_pytorch(layout):
+    check(ANY_RANK, "Net()", [(2, 3, 5), (2, 2, 3, 4, 5), (2, 3, 4)], layout=layout)
+
+
 @pytest.mark.parametrize("expr", [
     "F.interpolate(x, scale_factor=1.5)",  # PyTorch's nearest rounds differently
     "F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)",

@@ -97,6 +97,11 @@ CASES = [
     ("nn.ChannelShuffle(2)", (2, 4, 3, 3)),
     ("nn.Upsample(scale_factor=2)", (2, 3, 4, 5)),
     ("nn.Upsample(scale_factor=3, mode='bilinear')", (2, 3, 4, 5)),
+    ("nn.Upsample(size=(7, 3), mode='bilinear')", (2, 3, 4, 5)),
+    # One Upsample for every rank, as PyTorch's.
+    ("nn.Upsample(scale_factor=2)", (2, 3, 5)),
+    ("nn.Upsample(size=8, mode='linear')", (2, 3, 5)),
+    ("nn.Upsample(scale_factor=2)", (2, 2, 3, 4, 5)),
     ("nn.ZeroPad1d(2)", (2, 3, 5)),
     ("nn.ZeroPad2d((1, 2, 0, 3))", (2, 3, 4, 5)),
     ("nn.ConstantPad1d((0, 2), -1.0)", (2, 3, 5)),

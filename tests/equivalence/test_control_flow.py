@@ -83,7 +83,7 @@ def test_tensor_conditions_take_each_branch(layout):
 
 def test_tensor_conditions_read_like_keras():
     text = flat(convert(GATE, "channels_last"))
-    assert "y, z = ops.cond(mask is not None and ops.mean(x) > 0, true_fn, false_fn)" in text
+    assert "y, z = ops.cond(mask_ is not None and ops.mean(x) > 0, true_fn, false_fn)" in text
     assert "ops.logical_not(" in text
     assert "s = ops.cond(ops.amax" in text or "s = ops.cond(ops.max(" in text
     # `if t: return a` then more code: the code after is the other branch.

@@ -188,3 +188,38 @@ class Net(nn.Module):
 def test_transpose_attributes(layout):
     idx = np.random.default_rng(4).integers(0, 30, size=(2, 5)).astype("int64")
     check_calls(DOT_T, "Net()", [((idx,), {})], layout=layout)
+
+
+# Other tensor attributes: dtype (compared with torch dtypes and cast to), ndim,
+# is_cuda (the plain path: a converted model has no CUDA-only branch).
+ATTRIBUTES = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if y.is_cuda:
+            y = y * 100
+        if y.dtype == torch.float32:
+            y = y + 1
+        return y * y.ndim + x.mean().to(y.dtype)
+'''
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_tensor_attributes_with_catalog_entries(layout):
+    check(ATTRIBUTES, "Net()", [(2, 3, 6, 7)], layout=layout)  # not width 4 (test_backend_defects)
+
+
+@pytest.mark.parametrize("attribute", ["H", "grad", "is_leaf", "real"])
+def test_other_tensor_attributes_are_errors(attribute):
+    r = torch2keras.convert(ATTRIBUTES.replace("y * y.ndim", f"y * y.{attribute}"), filename="m.py")
+    assert not r.ok
+    assert [d.code for d in r.diagnostics] == ["T2K102"]
+    assert f"tensor attribute `.{attribute}` (in `y.{attribute}`) is not in the catalog" in r.diagnostics[0].message

@@ -706,3 +706,44 @@ def test_scaled_dot_product_attention_fully_masked_query_is_zero(layout):
     mask[0, 0, 2, :] = False
     mask[1, 0, 0, :] = False
     check_calls(SDPA, "Net()", [((rng.normal(size=(2, 5, 8)).astype("float32"), mask), {})], layout=layout)
+
+
+# Keras fills a `call` parameter named `mask` itself (from the input's Keras mask)
+# when it is None and only one tensor is passed: `block(x, None)` would fail with
+# "multiple values for argument 'mask'". A forward's `mask` is `mask_` in `call`.
+MASK_PARAMETER = HEAD + """
+class Attention(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.q = nn.Linear(d, d)
+
+    def forward(self, x, mask=None):
+        s = self.q(x) @ x.transpose(1, 2)
+        if mask is not None:
+            s = s.masked_fill(mask, -1e9)
+        return s.softmax(-1) @ x
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = Attention(8)
+        layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+    def forward(self, x, mask):
+        causal = torch.triu(torch.ones(5, 5, dtype=torch.bool), diagonal=1)
+        return (self.attn(x, None), self.attn(x, mask), self.attn(x, mask=mask),
+                self.encoder(x, None), self.encoder(x, mask=causal), self.encoder(x, causal))
+"""
+
+
+def test_a_forward_parameter_named_mask_is_passed_as_pytorch_passes_it():
+    code = convert(MASK_PARAMETER)
+    assert "def call(self, x, mask_=None, training=None):" in code
+    assert "self.attn(x, mask_=mask_)" in code and "self.encoder(x, mask_=causal)" in code
+    rng = np.random.default_rng(3)
+    mask = rng.random((2, 5, 5)) < 0.3
+    mask[:, :, 0] = False  # every query keeps a key
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    check_calls(MASK_PARAMETER, "Net()", [((x, mask), {})])

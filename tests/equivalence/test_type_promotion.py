@@ -148,7 +148,7 @@ def test_inputs_of_other_dtypes(layout, name, make):
 def test_inputs_of_unknown_dtype_get_keras_ops():
     code = flat(convert(MASKS, "channels_last"))
     assert "ops.less(ops.arange(ops.shape(x)[1])[None, :], lengths[:, None])" in code
-    assert "ops.subtract(1.0, mask[:, None, :])" in code
+    assert "ops.subtract(1.0, mask_[:, None, :])" in code
     assert "ops.divide(ids, 4)" in code
 
 

@@ -176,3 +176,19 @@ def test_cli_writes_nothing_for_an_unsupported_op(tmp_path):
     assert r.returncode == 1
     assert "bad.py:8:16: error: `torch.frobnicate` is not supported yet" in r.stderr
     assert not out.exists()
+
+
+def test_a_spatial_module_given_another_rank_is_an_error():
+    # A Conv2d reading a Conv1d's (N, C, L): channels-last, its axes would be read
+    # wrongly; PyTorch's unbatched (C, H, W) inputs are refused the same way.
+    r = convert("class N(nn.Module):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.c1 = nn.Conv1d(3, 4, 3)\n"
+                "        self.c2 = nn.Conv2d(4, 4, 1)\n"
+                "    def forward(self, x):\n"
+                "        return self.c2(self.c1(x))\n")
+    assert not r.ok and codes(r) == ["T2K103"]
+    d = r.diagnostics[0]
+    assert d.line == 12 and "`torch.nn.Conv2d` takes a batch of 4 axes" in d.message
+    assert "this input has 3" in d.message

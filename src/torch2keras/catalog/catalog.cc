@@ -143,7 +143,9 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
           problems_.push_back(where + "bad layout");
       } else if (kw->arg == "rank") {
         auto v = analysis::literal_value(kw->value);
-        entry->rank = static_cast<int>(v.integer);
+        if (v.kind == analysis::ConstValue::Kind::Str && v.text == "input") entry->rank = Entry::kRankOfInput;
+        else if (v.kind == analysis::ConstValue::Kind::Int && v.integer >= 1) entry->rank = static_cast<int>(v.integer);
+        else problems_.push_back(where + "rank= is an int or \"input\"");
       } else if (kw->arg == "tensor") {
         if (auto* s = as_str(kw->value)) entry->tensor_param = std::string(s->value.text);
       } else if (kw->arg == "returns" && ast::is<ast::Tuple>(kw->value)) {

@@ -50,7 +50,11 @@ struct Entry {
   std::string file;                        // "catalog/nn_conv.py"
   std::vector<std::string> keys;           // torch paths, or method names
   Layout layout = Layout::Torch;
-  int rank = 0;                            // Spatial/Channel: the input rank (N, C, spatial...)
+  // Spatial/Channel: the input rank (N, C, spatial...); kRankOfInput (`rank="input"`):
+  // any rank from 3 to 5, the input's (4 when the engine does not know it), as
+  // PyTorch's interpolate and Upsample take.
+  static constexpr int kRankOfInput = -1;
+  int rank = 0;
   std::string tensor_param;                // Dim/Reduce/Shape: the tensor parameter
   std::vector<std::string> dim_params;     // Dim/Reduce/Shape: the axis parameters
   // Module: the runtime class (emit/runtime/layers.py) a subclass of this torch.nn

@@ -218,18 +218,18 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                         data_format=DATA_FORMAT)
 
 
-@function("torch.nn.functional.interpolate", layout="spatial", rank=4)
+@function("torch.nn.functional.interpolate", layout="spatial", rank="input")
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     ignore(recompute_scale_factor)
-    require(mode == "nearest" or mode == "bilinear",
-            "`mode={mode}` is not supported yet (nearest, bilinear)")
+    require(mode == "nearest" or mode == "linear" or mode == "bilinear",
+            "`mode={mode}` is not supported yet (nearest, linear, bilinear)")
     require(align_corners is None or align_corners == False, "`align_corners=True` is not supported yet")
     require(antialias == False, "`antialias=True` is not supported yet")
     # PyTorch's nearest rounds source positions down, Keras' from pixel centres: equal
     # for integer upscaling only; bilinear uses the given scale in its coordinates.
-    require((size is None and is_int(scale_factor)) or (mode == "bilinear" and scale_factor is None),
-            "`interpolate` converts with an integer scale_factor, or a size for bilinear, only yet")
+    require((size is None and is_int(scale_factor)) or (mode != "nearest" and scale_factor is None),
+            "`interpolate` converts with an integer scale_factor, or a size for linear and bilinear, only yet")
     return pytorch_interpolate(input, size, scale_factor, mode, DATA_FORMAT)
 
 

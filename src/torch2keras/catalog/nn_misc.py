@@ -102,17 +102,18 @@ def ChannelShuffle(groups):
     return PyTorchChannelShuffle(groups)
 
 
-@module("torch.nn.Upsample", layout="spatial", rank=4)
+@module("torch.nn.Upsample", layout="spatial", rank="input")
 def Upsample(size=None, scale_factor=None, mode="nearest", align_corners=None,
              recompute_scale_factor=None):
     ignore(recompute_scale_factor)
-    require(size is None and scale_factor is not None and is_int(scale_factor),
-            "`nn.Upsample` converts with an integer `scale_factor` only yet")
-    require(mode == "nearest" or mode == "bilinear",
-            "`mode={mode}` is not supported yet (nearest, bilinear)")
+    require(mode == "nearest" or mode == "linear" or mode == "bilinear",
+            "`mode={mode}` is not supported yet (nearest, linear, bilinear)")
     require(align_corners is None or align_corners == False,
             "`align_corners=True` is not supported yet")
-    return layers.UpSampling2D(size=scale_factor, interpolation=mode, data_format=DATA_FORMAT)
+    # The rules of F.interpolate (catalog/functional.py).
+    require((size is None and is_int(scale_factor)) or (mode != "nearest" and scale_factor is None),
+            "`nn.Upsample` converts with an integer scale_factor, or a size for linear and bilinear, only yet")
+    return PyTorchUpsample(size=size, scale_factor=scale_factor, mode=mode, data_format=DATA_FORMAT)
 
 
 # Padding modules work in PyTorch axis order: `padding` lists (before, after) pairs

@@ -262,6 +262,28 @@ def device(self):
     return self.device
 
 
+@attribute("dtype", layout="value")
+def dtype(self):
+    # The Keras tensor's dtype: compares equal to the dtype names torch.float32 and
+    # friends convert to (catalog/dtypes.py), and `ops.cast` takes it.
+    return self.dtype
+
+
+@attribute("ndim", layout="value")
+def ndim(self):
+    # The number of axes: the same in either layout.
+    return ops.ndim(self)
+
+
+@attribute("is_cuda", layout="value")
+def is_cuda(self):
+    # The converted model runs where Keras places it; model code reads this to
+    # choose a fused GPU kernel or the plain path, which compute the same values:
+    # the plain path is taken.
+    ignore(self)
+    return False
+
+
 @method("to", alias=True, layout="any", returns="cast")
 def to(self, target=None, dtype=None, non_blocking=False, copy=False, memory_format=None, device=None):
     # PyTorch's three forms: x.to(device[, dtype]), x.to(dtype), x.to(other) (other's

@@ -788,6 +788,15 @@ class Lowerer {
   // The spatial size of what `entry` (a spatial op) returns for `call` on an
   // input of fact `in` (Fact::spatial).
   static int result_spatial(const Entry& entry, const Fact& in, const ast::Call* call);
+  // The input rank a Spatial `entry` runs at for an input of fact `in`: its declared
+  // rank, or with rank="input" the input's (3 to 5; 4 when unknown). An input whose
+  // known rank differs from a declared one (a Conv2d given (N, C, L), or an
+  // unbatched (C, H, W)) is an error at `at`: a channels-last op of another rank
+  // would run on the wrong axes.
+  int spatial_rank(const Entry& entry, const Fact& in, const ast::Node* at);
+  // Whether the rank of a tensor of fact `in` is known (a parameter's: from the
+  // first caller's argument).
+  bool known_rank(const Fact& in) const;
   // Whether `call` of a Flatten/Reshape entry merges every axis after the batch
   // axis of a rank-`rank` tensor: flatten(x, 1), x.view(x.size(0), -1).
   static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
@@ -1143,6 +1152,13 @@ class Lowerer {
 
   void check_leftover_torch(ast::Node* n, bool& found);
   void rename_reserved_names();
+  // Keras' Layer.__call__ fills a `call` parameter named `mask` itself (from the
+  // input's Keras mask) when it is None and the call has one tensor argument, so
+  // `block(x, None)` fails with "multiple values for argument 'mask'": a forward
+  // parameter `mask` is `mask_` in the converted `call`, and module calls pass
+  // `mask=` as `mask_=` (the runtime TransformerEncoder's is `mask_` too).
+  void rename_mask_parameters();
+  std::set<const ClassInfo*> mask_renamed_;  // classes whose forward takes `mask`
   bool references_torch(ast::Node* n);
 
   const ast::Module* module_;
@@ -1175,6 +1191,10 @@ class Lowerer {
     std::optional<std::vector<int64_t>> stored;
   };
   std::map<const ast::Call*, PermuteLayer> permute_layers_;
+  // Layers of any rank (catalog rank="input", by constructor call): true when the
+  // first call gave a tensor of unknown rank, so the layer runs in PyTorch's axis
+  // order (made with data_format channels_first) in either layout.
+  std::map<const ast::Call*, bool> torch_order_layers_;
   // Fact::Flat hand-over: lower_expr's caller takes a flattened value as it is
   // (accept_flat_), passed to the call being lowered (accepting_) or to the first
   // argument of a module call (accept_first_arg_).
@@ -1868,6 +1888,26 @@ void Lowerer::note_layout(const ast::ExprNode* value, std::string_view change, c
   error(diag::Kind::LayoutChange, at, std::move(message));
 }
 
+bool Lowerer::known_rank(const Fact& in) const {
+  Fact f = resolved(in);
+  if (std::optional<Fact> h = hint(f)) f = *h;  // a parameter: what the first caller passed
+  return (f.kind == Fact::Torch || f.kind == Fact::CL || f.kind == Fact::Perm) && f.rank > 0;
+}
+
+int Lowerer::spatial_rank(const Entry& entry, const Fact& in, const ast::Node* at) {
+  Fact f = resolved(in);
+  if (std::optional<Fact> h = hint(f)) f = *h;
+  bool known = known_rank(f);
+  if (entry.rank == Entry::kRankOfInput) return known && f.rank >= 3 && f.rank <= 5 ? f.rank : 4;
+  if (known && f.rank != entry.rank)
+    error(diag::Kind::UnsupportedConstruct, at,
+          "`" + entry.keys[0] + "` takes a batch of " + std::to_string(entry.rank) +
+              " axes (N, C, ...) here, but this input has " + std::to_string(f.rank) +
+              " (PyTorch's unbatched inputs are not supported; a tensor of another rank would be read on the "
+              "wrong axes)");
+  return entry.rank;
+}
+
 std::string Lowerer::layout_need(const Entry& entry) {
   switch (entry.layout) {
     case Layout::Spatial: return "it works channels-last";
@@ -1974,7 +2014,18 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
         case Layout::Any: return resolved(in);
         case Layout::Spatial: {
           Fact f = resolved(in);
-          return demand_cl(f, e->rank, arg).with_spatial(result_spatial(*e, f, d.ctor));
+          if (e->rank == Entry::kRankOfInput && d.ctor != nullptr) {
+            // A layer of any rank (nn.Upsample): the first call decides its data
+            // format; given a tensor of unknown rank, PyTorch's axis order, right
+            // whatever the rank turns out to be.
+            auto [it, first] = torch_order_layers_.emplace(d.ctor, !known_rank(f) && opt_.channels_last);
+            if (it->second) {
+              Fact out = Fact::torch(f.kind == Fact::Torch ? f.rank : 0);
+              out.dtype = demand_torch(f, arg).dtype;
+              return out;
+            }
+          }
+          return demand_cl(f, spatial_rank(*e, f, at), arg).with_spatial(result_spatial(*e, f, d.ctor));
         }
         case Layout::Flatten: {
           // A flatten of a spatial size 1 tensor (N, 1, 1, C) is already in PyTorch order.
@@ -2929,6 +2980,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
               "arguments) that changes `" + std::string(n->id) + "`, which is read later; not supported");
     }
     if (d->kind == ModuleDesc::Seq && !call->args.empty()) follow_leading_inplace(*d, c, call->args[0], call);
+    if (d->kind == ModuleDesc::Leaf || (d->kind == ModuleDesc::User && mask_renamed_.count(d->cls))) {
+      std::vector<ast::Keyword*> kws;
+      for (ast::Keyword* kw : c->keywords)
+        kws.push_back(kw->arg == "mask" ? b_.keyword("mask_", kw->value) : kw);
+      c->keywords = b_.seq(kws);
+    }
     if (const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr)
       if (auto u = units_.find({d->cls, fwd}); u != units_.end()) check_mutated_args(call, u->second);
     return {c, out};
@@ -3345,13 +3402,22 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       if (receiver != nullptr) receiver = recv_val.expr;
       break;
     }
-    case Layout::Spatial:
-      if (primary) {
-        Fact f = resolved(primary->fact);
-        out = demand_cl(f, entry->rank, primary->expr).with_spatial(result_spatial(*entry, f, call));
+    case Layout::Spatial: {
+      Fact f = primary ? resolved(primary->fact) : Fact{};
+      rank = spatial_rank(*entry, f, call);
+      if (primary && entry->rank == Entry::kRankOfInput && !known_rank(f)) {
+        // A function of any rank (F.interpolate) given a tensor of unknown rank:
+        // run it in PyTorch's axis order (data_format channels_first), right
+        // whatever the rank turns out to be.
+        out = Fact::torch().with_spatial(0);
+        out.dtype = demand_torch(f, primary->expr).dtype;
+        req.channels_last = false;
+        rank = 0;
+      } else if (primary) {
+        out = demand_cl(f, rank, primary->expr).with_spatial(result_spatial(*entry, f, call));
       }
-      rank = entry->rank;
       break;
+    }
     case Layout::Flatten:
     case Layout::Reshape: {
       // A flatten of a spatial size 1 tensor (N, 1, 1, C) is already in PyTorch order.
@@ -3869,6 +3935,15 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         // constant entry of a channels-last shape is remapped instead (Subscript).
         demand_torch(v.fact, v.expr);
         return {b_.call("ops.shape", {v.expr}), {}};
+      }
+      // Any other attribute of a tensor (x.H, x.grad, x.is_leaf) has no catalog
+      // entry: passed on, it would fail at run time or mean something else. (A
+      // parameter whose layout is undecided may be any value: `cfg.size`.)
+      if (Fact f = resolved(v.fact); f.tensor() && f.kind != Fact::Pending) {
+        error(diag::Kind::UnsupportedOp, e,
+              "tensor attribute `." + std::string(a->attr) + "` (in `" + syntax::unparse(e) +
+                  "`) is not in the catalog: it has no Keras translation yet");
+        return {e, {}};
       }
       if (v.expr != a->value) {
         auto* c = b_.clone(a);
@@ -6532,7 +6607,8 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         req.entry = entry;
         req.args = args;
         req.keywords = kws;
-        req.channels_last = opt_.channels_last;
+        auto torch_order = torch_order_layers_.find(call);
+        req.channels_last = opt_.channels_last && (torch_order == torch_order_layers_.end() || !torch_order->second);
         req.rank = entry->rank;
         InstantiateResult r = instantiate(req, b_);
         if (r.undecided) {
@@ -7419,8 +7495,32 @@ void Lowerer::rename_reserved_names() {
   walk(const_cast<ast::Module*>(module_));
 }
 
+void Lowerer::rename_mask_parameters() {
+  for (const ClassInfo& c : classes_) {
+    if (c.torch_base == analysis::TorchBase::None) continue;
+    const ast::FunctionDef* fwd = nullptr;
+    for (ast::StmtNode* st : c.node->body)
+      if (auto* f = ast::as<ast::FunctionDef>(st); f && f->name == "forward") fwd = f;
+    if (fwd == nullptr) continue;
+    bool takes = false;
+    for (const auto* list : {&fwd->args->posonlyargs, &fwd->args->args, &fwd->args->kwonlyargs})
+      for (const ast::Arg* a : *list) takes = takes || a->arg == "mask";
+    if (!takes) continue;
+    mask_renamed_.insert(&c);
+    // Every `mask` of the method is the parameter (or a variable of a nested
+    // function, renamed alike: the same program).
+    std::function<void(ast::Node*)> walk = [&](ast::Node* n) {
+      if (auto* name = ast::as<ast::Name>(n); name && name->id == "mask") name->id = "mask_";
+      if (auto* arg = ast::as<ast::Arg>(n); arg && arg->arg == "mask") arg->arg = "mask_";
+      ast::for_each_child(n, walk);
+    };
+    walk(const_cast<ast::FunctionDef*>(fwd));
+  }
+}
+
 LowerOutput Lowerer::run() {
   rename_reserved_names();
+  rename_mask_parameters();
   for (ast::StmtNode* s : module_->body) {
     if (auto* from = ast::as<ast::ImportFrom>(s); from && from->level > 0) {
       for (ast::Alias* a : from->names)

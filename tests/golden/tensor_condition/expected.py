@@ -22,13 +22,13 @@ class Gate(keras.Model):
         self.conv2 = layers.Conv2D(8, 5, padding='same')
         self.threshold = threshold
 
-    def call(self, x, mask=None, training=None):
+    def call(self, x, mask_=None, training=None):
         # A static test (a constructor value, `is None`) stays a Python `if`.
         x = ops.transpose(x, (0, 2, 3, 1))
         if self.threshold > 1:
             x = x * 2
         y = ops.cond(
-            mask is not None and ops.mean(x) > self.threshold,
+            mask_ is not None and ops.mean(x) > self.threshold,
             lambda: self.conv1(x),
             lambda: ops.cond(
                 ops.sum(x) < -20, lambda: self.conv2(x), lambda: ops.zeros_like(self.conv1(x))

@@ -487,7 +487,9 @@ def _t2k_clones(layer, num_layers):
 class PyTorchTransformerEncoder(layers.Layer):
     """torch.nn.TransformerEncoder: num_layers copies of encoder_layer (as
     `layers.0`, `layers.1`, ... in the state_dict), then `norm` if given.
-    call(src, mask=None, src_key_padding_mask=None, is_causal=None).
+    call(src, mask_=None, src_key_padding_mask=None, is_causal=None): PyTorch's
+    `mask` is `mask_`, as in converted classes (Keras fills a call parameter
+    named `mask` itself; a converted `encoder(src, mask=m)` passes `mask_=m`).
 
     In inference, PyTorch (torch/nn/modules/transformer.py, under torch.no_grad
     or with no parameter requiring grad) runs the layers on a nested tensor that
@@ -506,26 +508,26 @@ class PyTorchTransformerEncoder(layers.Layer):
         self.layers = _t2k_clones(encoder_layer, num_layers)
         self.num_layers, self.norm = num_layers, norm
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
-        self.supports_masking = True  # `mask` is PyTorch's attention mask (compute_mask)
+        self.supports_masking = True  # no Keras mask comes out (compute_mask)
         self.use_nested_tensor = (
             enable_nested_tensor and isinstance(encoder_layer, PyTorchTransformerEncoderLayer)
             and encoder_layer.fast_path and not encoder_layer.norm_first)
 
-    def call(self, src, mask=None, src_key_padding_mask=None, is_causal=None, training=None):
+    def call(self, src, mask_=None, src_key_padding_mask=None, is_causal=None, training=None):
         padding, dropped = src_key_padding_mask, None
         if (self.use_nested_tensor and not training and len(src.shape) == 3
-                and padding is not None and mask is None):
+                and padding is not None and mask_ is None):
             padding, dropped = self._nested_padding(padding)
         output = src
         for layer in self.layers:
-            output = layer(output, src_mask=mask, src_key_padding_mask=padding,
+            output = layer(output, src_mask=mask_, src_key_padding_mask=padding,
                            is_causal=bool(is_causal), training=training)
         if dropped is not None:
             output = ops.where(dropped[..., None], ops.zeros_like(output), output)
         return output if self.norm is None else self.norm(output)
 
     def compute_mask(self, inputs, previous_mask):
-        # `mask` is PyTorch's attention mask, not a Keras timestep mask: it marks
+        # PyTorch's masks are attention masks, not Keras timestep masks: they mark
         # nothing on the output.
         return None
 
@@ -614,7 +616,7 @@ class PyTorchTransformer(layers.Layer):
     def call(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
              src_key_padding_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None,
              src_is_causal=None, tgt_is_causal=None, memory_is_causal=False, training=None):
-        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+        memory = self.encoder(src, mask_=src_mask, src_key_padding_mask=src_key_padding_mask,
                               is_causal=src_is_causal, training=training)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                             tgt_key_padding_mask=tgt_key_padding_mask,
@@ -1637,16 +1639,58 @@ def pytorch_median(inputs, axis=-1, keepdims=False):
 
 def pytorch_interpolate(inputs, size=None, scale_factor=None, mode="nearest",
                         data_format="channels_last"):
-    """torch.nn.functional.interpolate of an image batch (nearest or bilinear,
-    align_corners=False): the output size is `size`, or the input size times an
-    integer `scale_factor`; keras.ops.image.resize samples at pixel centres, as
-    PyTorch does for these cases."""
+    """torch.nn.functional.interpolate (align_corners=False) of a batch with 1 to 3
+    spatial axes, (N, C, *spatial) or channels-last (N, *spatial, C).
+
+    The output size is `size`, or the input size times an integer `scale_factor`.
+    "nearest" takes an integer scale and repeats each value that many times along
+    each spatial axis (PyTorch's nearest reads source index floor(i / scale));
+    "linear" (1 spatial axis) and "bilinear" (2) resize with keras.ops.image.resize,
+    which samples at pixel centres as PyTorch does with align_corners=False.
+    Raises ValueError, as PyTorch does, for a mode that does not fit the rank."""
+    spatial = len(inputs.shape) - 2
     first = 1 if data_format == "channels_last" else 2
+    axes = tuple(range(first, first + spatial))
+    if mode == "nearest":
+        scale = _t2k_tuple(scale_factor, spatial)
+        for axis, repeats in zip(axes, scale):
+            inputs = ops.repeat(inputs, repeats, axis=axis)
+        return inputs
+    wanted = {"linear": 1, "bilinear": 2}.get(mode)
+    if wanted != spatial:
+        raise ValueError(
+            f"interpolate: mode={mode!r} needs {wanted} spatial axes, the input has {spatial}"
+        )
     if size is None:
-        scale = _t2k_tuple(scale_factor, 2)
-        size = (inputs.shape[first] * scale[0], inputs.shape[first + 1] * scale[1])
-    return ops.image.resize(inputs, _t2k_tuple(size, 2), interpolation=mode,
-                            data_format=data_format)
+        scale = _t2k_tuple(scale_factor, spatial)
+        size = tuple(inputs.shape[a] * s for a, s in zip(axes, scale))
+    size = _t2k_tuple(size, spatial)
+    if spatial == 2:
+        return ops.image.resize(inputs, size, interpolation="bilinear",
+                                data_format=data_format)
+    # linear: a bilinear resize of (N, L, 1, C) to (size, 1) (a width of 1 kept as it is).
+    x = ops.expand_dims(inputs, axis=first + 1)
+    x = ops.image.resize(x, (size[0], 1), interpolation="bilinear", data_format=data_format)
+    return ops.squeeze(x, axis=first + 1)
+
+
+class PyTorchUpsample(layers.Layer):
+    """torch.nn.Upsample(size, scale_factor, mode) of a batch with 1 to 3 spatial
+    axes (one layer for every rank, as PyTorch's): pytorch_interpolate."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest",
+                 data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.data_format = data_format
+
+    def call(self, inputs):
+        return pytorch_interpolate(inputs, self.size, self.scale_factor, self.mode,
+                                   self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "scale_factor": self.scale_factor,
+                "mode": self.mode, "data_format": self.data_format}
 
 
 # --- Recurrent layers (issue 6): nn.RNN / LSTM / GRU and their cells, made of
