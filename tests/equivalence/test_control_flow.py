@@ -436,3 +436,37 @@ def test_int_counter_carried_by_a_tensor_while(layout):
     calls = [((image(15, (2, 3, 4, 5)) * s,), {}) for s in (0.1, 20.0)]
     check_calls(COUNTER, "Count()", calls, layout=layout)
     assert "n = float(n)" in convert(COUNTER, layout)
+
+
+# Greedy decoding: an int64 token tensor carried by a tensor `while` becomes
+# argmax's int32 in the body (ops.while_loop wants one dtype: cast back), and the
+# test combines a Python counter, a tensor inside the loop, with `and`.
+GREEDY = '''
+import torch
+import torch.nn as nn
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.fc = nn.Linear(4, 10)
+
+    def forward(self, x, limit):
+        tok = torch.zeros(x.size(0), dtype=torch.long)
+        n = 0
+        while n < x.size(1) and tok.sum() < limit.sum():
+            tok = self.fc(self.emb(tok) + x[:, n]).argmax(-1)
+            n += 1
+        return tok, tok + n
+'''
+
+
+def test_integer_tensor_carried_by_a_tensor_while_keeps_its_dtype():
+    code = convert(GREEDY, "channels_last")
+    assert "return ops.cast(tok, tok_dtype), n" in code
+    assert "ops.logical_and(n < ops.shape(x)[1]" in code
+    x = image(3, (2, 6, 4))
+    # A limit that stops the loop early, one that never does.
+    check_calls(GREEDY, "Decoder()", [((x, np.array([2.0], "float32")), {}),
+                                      ((x, np.array([1000.0], "float32")), {})])

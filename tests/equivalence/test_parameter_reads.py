@@ -223,3 +223,33 @@ def test_other_tensor_attributes_are_errors(attribute):
     assert not r.ok
     assert [d.code for d in r.diagnostics] == ["T2K102"]
     assert f"tensor attribute `.{attribute}` (in `y.{attribute}`) is not in the catalog" in r.diagnostics[0].message
+
+
+# Constructor code reading a buffer registered before (Hugging Face's BERT
+# embeddings: token_type_ids zeros shaped like position_ids), and a None buffer.
+BUFFER_READS = '''
+import torch
+import torch.nn as nn
+
+
+class Embeddings(nn.Module):
+    def __init__(self, n=8):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.register_buffer("position_ids", torch.arange(n).expand((1, -1)), persistent=False)
+        self.register_buffer("token_type_ids", torch.zeros(self.position_ids.size(), dtype=torch.long),
+                             persistent=False)
+        self.register_buffer("extra", None)
+
+    def forward(self, x):
+        y = self.fc(x) + self.token_type_ids[:, : x.size(1), None]
+        if self.extra is not None:
+            y = y + self.extra
+        return y + self.position_ids[:, : x.size(1), None] * 0.5
+'''
+
+
+def test_constructor_code_reads_buffers_registered_before():
+    code = convert(BUFFER_READS, "channels_last")
+    assert "ops.shape(self.position_ids)" in code
+    check(BUFFER_READS, "Embeddings()", [(2, 5, 4)])

@@ -739,7 +739,7 @@ class Net(nn.Module):
 
 
 def test_a_forward_parameter_named_mask_is_passed_as_pytorch_passes_it():
-    code = convert(MASK_PARAMETER)
+    code = convert(MASK_PARAMETER, "channels_last")
     assert "def call(self, x, mask_=None, training=None):" in code
     assert "self.attn(x, mask_=mask_)" in code and "self.encoder(x, mask_=causal)" in code
     rng = np.random.default_rng(3)
@@ -747,3 +747,33 @@ def test_a_forward_parameter_named_mask_is_passed_as_pytorch_passes_it():
     mask[:, :, 0] = False  # every query keeps a key
     x = rng.normal(size=(2, 5, 8)).astype("float32")
     check_calls(MASK_PARAMETER, "Net()", [((x, mask), {})])
+
+
+# A tensor unpacked along its first axis (timm's `q, k, v = qkv`, `for row in x`):
+# a graph tensor cannot be iterated in Python, so the converted code unstacks it.
+UNPACKED = HEAD + """
+class Attention(nn.Module):
+    def __init__(self, d=8, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv
+        first, *rest = qkv.unbind(0)
+        a = (q @ k.transpose(-2, -1)).softmax(-1)
+        y = self.proj((a @ v).transpose(1, 2).reshape(B, N, C))
+        rows = []
+        for row in y:
+            rows.append(row.sum(0))
+        return y, torch.stack(rows), first * rest[1]
+"""
+
+
+def test_a_tensor_unpacked_along_its_first_axis_matches_pytorch():
+    code = convert(UNPACKED, "channels_last")
+    assert "q, k, v = ops.unstack(qkv, num=3)" in code and "for row in ops.unstack(y):" in code
+    check_calls(UNPACKED, "Attention()", [((np.random.default_rng(5).normal(size=(2, 5, 8)).astype("float32"),), {})])

@@ -1071,6 +1071,19 @@ class Lowerer {
   struct TracedLoop {
     std::vector<ast::StmtNode*> body;
     std::vector<std::string> carried;
+    // Carried integer tensors -> the variable holding their dtype at entry: the
+    // body returns them cast to it (a loop value must keep its dtype, and an
+    // int64 PyTorch index becomes int32 where Keras computes one: argmax).
+    std::map<std::string, std::string> entry_dtypes;
+    // What the body function returns: the carried values, cast where needed.
+    ast::ExprNode* returned(Builder& b) const {
+      std::vector<ast::ExprNode*> values;
+      for (const std::string& n : carried) {
+        auto it = entry_dtypes.find(n);
+        values.push_back(it == entry_dtypes.end() ? static_cast<ast::ExprNode*>(b.name(n)) : b.call("ops.cast", {b.name(n), b.name(it->second)}));
+      }
+      return values.size() == 1 ? values[0] : b.tuple(values);
+    }
   };
   std::optional<TracedLoop> lower_traced_loop(const ast::StmtNode* loop, const std::vector<ast::StmtNode*>& src,
                                               const ast::Seq<ast::StmtNode*>& orelse, const ast::ExprNode* head,
@@ -4450,6 +4463,26 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         for (const ast::ExprNode* t : a->targets)
           accept_packed_ = accept_packed_ && (ast::is<ast::Name>(t) || ast::is<ast::Tuple>(t) || ast::is<ast::List>(t));
         Val v = lower_expr(a->value);
+        // (A catalog module's result is a tensor fact even where the module returns
+        // a tuple, MultiheadAttention's (output, weights): left as it is.)
+        std::optional<ModuleDesc> called;
+        if (auto* call = ast::as<ast::Call>(a->value)) called = module_of(call->func);
+        if (Fact f = resolved(v.fact); f.tensor() && f.kind != Fact::Packed && (!called || called->kind == ModuleDesc::User))
+          for (ast::ExprNode* t : a->targets)
+            if (ast::is<ast::Tuple>(t) || ast::is<ast::List>(t)) {
+              // `q, k, v = qkv`: a tensor unpacked along its first axis in PyTorch's
+              // order, as ops.unstack (a graph tensor cannot be iterated in Python),
+              // with the count the targets give (the first axis may be unknown).
+              Fact item = Fact::torch(f.rank > 0 ? f.rank - 1 : 0);
+              item.dtype = demand_torch(f, v.expr).dtype;
+              const auto& elts = ast::is<ast::Tuple>(t) ? ast::as<ast::Tuple>(t)->elts : ast::as<ast::List>(t)->elts;
+              bool starred = false;
+              for (const ast::ExprNode* x : elts) starred = starred || ast::is<ast::Starred>(x);
+              std::vector<ast::Keyword*> num;
+              if (!starred) num.push_back(b_.keyword("num", b_.integer(static_cast<int64_t>(elts.size()))));
+              v = {b_.call("ops.unstack", {v.expr}, num), Fact::list(item)};
+              break;
+            }
         for (ast::ExprNode* t : a->targets) {
           bind_target(t, v.fact);
           // `self.src_mask = mask` (a cache): Keras layers keep no tensors between calls.
@@ -4726,6 +4759,13 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         c->iter = module_paths_for_keras(containers_as_lists(f->iter));
       } else {
         Val it = lower_expr(f->iter);
+        if (Fact t = resolved(it.fact); t.tensor() && t.kind != Fact::Packed) {
+          // `for row in x:` over a tensor's first axis in PyTorch's order: its
+          // slices, as ops.unstack (a graph tensor cannot be iterated in Python).
+          Fact item = Fact::torch(t.rank > 0 ? t.rank - 1 : 0);
+          item.dtype = demand_torch(t, it.expr).dtype;
+          it = {b_.call("ops.unstack", {it.expr}), Fact::list(item)};
+        }
         c->iter = it.expr;
         std::vector<std::string> targets;
         stored_names(f->target, targets);
@@ -5702,9 +5742,16 @@ std::optional<Lowerer::TracedLoop> Lowerer::lower_traced_loop(const ast::StmtNod
             "`" + n + "` is first bound inside this loop and read after it; give it a value before the loop (" +
                 std::string(op) + " carries only values bound before it)");
   std::set<std::string> ints = frame_->int_vars;  // before the body rebinds them
-  TracedLoop traced{lower_loop_body(loop, src, head), {}};
+  auto entry = frame_->env;
+  TracedLoop traced{lower_loop_body(loop, src, head), {}, {}};
   for (const std::string& n : stored_names(traced.body))
     if (n != index && defined_before.count(n)) traced.carried.push_back(n);
+  for (const std::string& n : traced.carried)
+    if (Fact f = resolved(entry[n]); f.tensor() && f.dtype == DType::Int) {
+      std::string dtype = fresh_name(n + "_dtype");
+      out.push_back(b_.assign(b_.name(dtype, ast::ExprContext::Store), b_.attr(b_.name(n), "dtype")));
+      traced.entry_dtypes[n] = dtype;
+    }
   if (traced.carried.empty()) {
     fail(index.empty() ? "its body rebinds no variable, so the loop would never end"
                        : "its body rebinds no variable, so it computes nothing");
@@ -5745,6 +5792,14 @@ void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out
   // Conversions the test needs are local to cond_fn.
   std::vector<ast::StmtNode*> cond_body;
   auto entry = frame_->env;
+  // In cond_fn the carried values are tensors (`n < size and t.sum() < k` is
+  // ops.logical_and of them, not Python's `and`).
+  for (const std::string& n : traced->carried)
+    if (Fact f = resolved(frame_->env[n]); !f.tensor() && f.kind != Fact::List) {
+      Fact carried = Fact::torch(0);
+      if (frame_->int_vars.count(n)) carried.dtype = DType::Int;
+      frame_->env[n] = carried;
+    }
   auto* saved_hoist = frame_->hoist;
   frame_->hoist = &cond_body;
   Test t = lower_test(w->test);
@@ -5753,7 +5808,7 @@ void Lowerer::lower_tensor_while(ast::While* w, std::vector<ast::StmtNode*>& out
   cond_body.push_back(b_.return_stmt(t.expr));
   note_maybe_tensor(t, w->test, "keras.ops.while_loop");
   bind_carried(traced->carried);
-  traced->body.push_back(b_.return_stmt(names_expr(traced->carried, ast::ExprContext::Load)));
+  traced->body.push_back(b_.return_stmt(traced->returned(b_)));
   std::string cond_name = fresh_name("cond_fn"), body_name = fresh_name("body_fn");
   out.push_back(b_.function_def(cond_name, traced->carried, cond_body));
   out.push_back(b_.function_def(body_name, traced->carried, traced->body));
@@ -5813,7 +5868,7 @@ void Lowerer::lower_tensor_for(ast::For* f, ast::Call* range, std::vector<ast::S
     body.insert(body.begin(), b_.assign(names_expr(carried, ast::ExprContext::Store), b_.name(carry)));
     body.front()->loc.lineno = body.front()->loc.end_lineno = f->loc.lineno;  // no blank line after it
   }
-  body.push_back(b_.return_stmt(names_expr(carried, ast::ExprContext::Load)));
+  body.push_back(b_.return_stmt(traced->returned(b_)));
   std::string body_name = fresh_name("body_fn");
   out.push_back(b_.function_def(body_name, params, body));
   out.push_back(b_.assign(names_expr(carried, ast::ExprContext::Store),
@@ -6498,6 +6553,10 @@ bool Lowerer::made_tensor(const ast::ExprNode* e) const {
   if (auto* sub = ast::as<ast::Subscript>(e)) return made_tensor(sub->value);
   if (auto* bo = ast::as<ast::BinOp>(e)) return made_tensor(bo->left) || made_tensor(bo->right);
   if (auto* uo = ast::as<ast::UnaryOp>(e)) return made_tensor(uo->operand);
+  // A parameter or buffer registered before (`self.position_ids.size()`).
+  if (auto* a = ast::as<ast::Attribute>(e); a && current_class_ != nullptr && ast::is<ast::Name>(a->value) &&
+                                            ast::as<ast::Name>(a->value)->id == "self")
+    return tensor_attribute(current_class_, a->attr);
   auto* call = ast::as<ast::Call>(e);
   if (call == nullptr) return false;
   if (auto p = resolve(call->func)) return catalog_.find_function(*p) != nullptr;
