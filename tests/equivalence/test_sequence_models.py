@@ -777,3 +777,57 @@ def test_a_tensor_unpacked_along_its_first_axis_matches_pytorch():
     code = convert(UNPACKED, "channels_last")
     assert "q, k, v = ops.unstack(qkv, num=3)" in code and "for row in ops.unstack(y):" in code
     check_calls(UNPACKED, "Attention()", [((np.random.default_rng(5).normal(size=(2, 5, 8)).astype("float32"),), {})])
+
+
+# nanoGPT's model file as written: the loss in forward when targets are given
+# (F.cross_entropy, ignore_index), a parameter count printed by the constructor,
+# and methods the Keras model never runs (configure_optimizers, generate) that have
+# no Keras form: left out with warnings, the model converted.
+NANOGPT_EXTRAS = HEAD + """
+class GPT(nn.Module):
+    def __init__(self, vocab=20, d=8):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.head = nn.Linear(d, vocab, bias=False)
+        print("number of parameters: %.2fM" % (self.get_num_params() / 1e6,))
+
+    def get_num_params(self):
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, idx, targets=None):
+        logits = self.head(self.wte(idx))
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+            smooth = F.cross_entropy(logits.transpose(1, 2), targets.clamp(min=0), label_smoothing=0.1,
+                                     reduction="sum")
+            soft = F.cross_entropy(logits, logits.detach().softmax(-1) * 0.5, reduction="none")
+            return logits, loss, smooth, soft
+        return logits, None
+
+    def configure_optimizers(self, learning_rate):
+        return torch.optim.AdamW(self.parameters(), lr=learning_rate)
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens):
+        for _ in range(max_new_tokens):
+            logits, _ = self(idx)
+            idx_next = torch.multinomial(F.softmax(logits[:, -1, :], dim=-1), num_samples=1)
+            idx = torch.cat((idx, idx_next), dim=1)
+        return idx
+"""
+
+
+def test_nanogpt_loss_in_forward_and_methods_keras_never_runs():
+    import torch2keras
+
+    result = torch2keras.convert(NANOGPT_EXTRAS, filename="model.py")
+    assert result.ok
+    warnings = [d.message for d in result.diagnostics if d.severity == "warning"]
+    assert any("left out `print(...)`: it calls `self.get_num_params()`" in w for w in warnings)
+    assert any("left out method `configure_optimizers`" in w and "torch.optim.AdamW" in w for w in warnings)
+    assert any("left out method `generate`" in w and "torch.multinomial" in w for w in warnings)
+    rng = np.random.default_rng(8)
+    idx = rng.integers(0, 20, size=(2, 6)).astype("int64")
+    targets = rng.integers(0, 20, size=(2, 6)).astype("int64")
+    targets[0, :2] = -1  # ignored positions
+    check_calls(NANOGPT_EXTRAS, "GPT()", [((idx, targets), {})])

@@ -711,6 +711,38 @@ class Lowerer {
 
   // Forgets what was said about the code inside `n` (a definition left out of the
   // Keras module: its unconverted parts no longer matter).
+  // The first call of a method of self inside `e` (`self.get_num_params()`), or null.
+  static const ast::Call* self_method_call(const ast::Node* e) {
+    const ast::Call* found = nullptr;
+    std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
+      if (found != nullptr || n == nullptr) return;
+      if (auto* c = ast::as<ast::Call>(n))
+        if (auto* a = ast::as<ast::Attribute>(c->func);
+            a && ast::is<ast::Name>(a->value) && ast::as<ast::Name>(a->value)->id == "self")
+          found = c;
+      ast::for_each_child(const_cast<ast::Node*>(n), walk);
+    };
+    for (const ast::ExprNode* a : ast::as<ast::Call>(e)->args) walk(a);
+    return found;
+  }
+  std::size_t error_count() const {
+    return static_cast<std::size_t>(std::count_if(out_.diagnostics.begin(), out_.diagnostics.end(),
+                                                  [](const diag::Diagnostic& d) { return d.severity == diag::Severity::Error; }));
+  }
+  // Whether a method of any class of the file reads `self.<name>` (a subclass may
+  // call a base's method; a same-named method of another class counts too).
+  bool called_in_class(std::string_view name) const {
+    bool found = false;
+    std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
+      if (found || n == nullptr) return;
+      if (auto* a = ast::as<ast::Attribute>(n); a && a->attr == name && ast::is<ast::Name>(a->value) &&
+                                                ast::as<ast::Name>(a->value)->id == "self")
+        found = true;
+      ast::for_each_child(const_cast<ast::Node*>(n), walk);
+    };
+    for (const ClassInfo& c : classes_) walk(c.node);
+    return found;
+  }
   void forget_diagnostics_in(const ast::Node* n) {
     std::erase_if(out_.diagnostics, [n](const diag::Diagnostic& d) {
       return d.lineno >= n->loc.lineno && d.lineno <= n->loc.end_lineno;
@@ -6955,6 +6987,17 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
             continue;
           }
           auto* fname = ast::as<ast::Name>(call->func);
+          // print(... self.get_num_params() ...) in a constructor: a Keras model has
+          // no weights before its first call, so what the method counts or reads is
+          // not there yet (nanoGPT prints its parameter count).
+          if (const ast::Call* m = fname && fname->id == "print" && !scope_.binding("print") ? self_method_call(call)
+                                                                                          : nullptr) {
+            error(diag::Kind::DroppedCode, s,
+                  "left out `print(...)`: it calls `" + syntax::unparse(m->func) +
+                      "()` in the constructor, where the Keras model has no weights yet (Keras makes them at "
+                      "the first call)");
+            continue;
+          }
           if ((p && p->ends_with("_log_api_usage_once")) || (fname && fname->id == "_log_api_usage_once")) {
             error(diag::Kind::DroppedTelemetry, s, "dropped the PyTorch telemetry call `_log_api_usage_once`");
             continue;
@@ -7416,7 +7459,26 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
                 "state_dict keys of the current model)");
       continue;
     }
-    body.push_back(rewrite_function(f, f->name == "__init__", true));
+    // A method nothing in the class calls (nanoGPT's generate and
+    // configure_optimizers, called by the user's own code) is converted where it
+    // can be; one with no Keras form is left out with a warning instead of failing
+    // the model.
+    std::size_t errors_before = error_count();
+    ast::FunctionDef* rewritten = rewrite_function(f, f->name == "__init__", true);
+    bool unused = f->name != "__init__" && !called_in_class(f->name);
+    bool leftover = false;
+    if (unused) check_leftover_torch(rewritten, leftover);
+    if (unused && error_count() > errors_before) {
+      std::string first;
+      for (const diag::Diagnostic& d : out_.diagnostics)
+        if (d.severity == diag::Severity::Error && d.lineno >= f->loc.lineno && d.lineno <= f->loc.end_lineno) {
+          first = d.message;
+          break;
+        }
+      leave_out(diag::Kind::DroppedCode, "nothing in the class calls it and it has no Keras form (" + first + ")");
+      continue;
+    }
+    body.push_back(rewritten);
   }
   // An inherited forward lowered differently for this class (it is the top-level
   // model, its base a block): its own `call`.

@@ -1674,6 +1674,40 @@ def pytorch_interpolate(inputs, size=None, scale_factor=None, mode="nearest",
     return ops.squeeze(x, axis=first + 1)
 
 
+def pytorch_cross_entropy(input, target, ignore_index=-100, reduction="mean",
+                          label_smoothing=0.0):
+    """torch.nn.functional.cross_entropy (no class weights) in PyTorch's axis order.
+
+    input: logits (N, C) or (N, C, d1, ...), classes on axis 1. target: class
+    indices (N,) / (N, d1, ...), an integer tensor, or class probabilities shaped
+    like input, a float tensor. An index equal to `ignore_index` adds nothing, and
+    "mean" divides by the number of the other entries (0/0 is NaN, as PyTorch's);
+    probabilities average over all entries. label_smoothing eps mixes the target
+    with the uniform distribution: (1 - eps) * target + eps / C."""
+    log_probs = ops.log_softmax(input, axis=1)
+    classes = input.shape[1]
+    eps = float(label_smoothing)
+    if "int" in keras.backend.standardize_dtype(target.dtype):
+        valid = ops.not_equal(target, ignore_index)
+        picked = ops.one_hot(ops.where(valid, target, 0), classes, axis=1, dtype=log_probs.dtype)
+        loss = -ops.sum(picked * log_probs, axis=1)
+        if eps:
+            loss = (1.0 - eps) * loss - eps * ops.mean(log_probs, axis=1)
+        loss = ops.where(valid, loss, ops.zeros_like(loss))
+        count = ops.sum(ops.cast(valid, loss.dtype))
+    else:
+        probs = ops.cast(target, log_probs.dtype)
+        if eps:
+            probs = (1.0 - eps) * probs + eps / classes
+        loss = -ops.sum(probs * log_probs, axis=1)
+        count = ops.cast(ops.size(loss), loss.dtype)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return ops.sum(loss)
+    return ops.sum(loss) / count
+
+
 class PyTorchUpsample(layers.Layer):
     """torch.nn.Upsample(size, scale_factor, mode) of a batch with 1 to 3 spatial
     axes (one layer for every rank, as PyTorch's): pytorch_interpolate."""
