@@ -280,3 +280,36 @@ def test_unknown_module_dict_key_is_an_error(forward, init):
 def test_setattr_on_a_module_dict_is_an_error():
     assert_conversion_error(unknown_key("setattr(self.transformer, 'ln_f', self.head)\n        return idx"),
                             "`setattr` on the nn.ModuleDict `self.transformer` is not supported")
+
+
+# minGPT's Block: the MLP as a ModuleDict read through a constructor alias in a
+# lambda kept in an attribute (`self.mlpf = lambda x: m.dropout(m.c_proj(...))`),
+# and a forward that names the ModuleDict locally (`m = self.mlp; m.c_fc(x)`).
+MINGPT_BLOCK = HEAD + """
+class Block(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.ln_2 = nn.LayerNorm(d)
+        self.mlp = nn.ModuleDict(dict(
+            c_fc=nn.Linear(d, 4 * d),
+            c_proj=nn.Linear(4 * d, d),
+            act=nn.GELU(),
+            dropout=nn.Dropout(0.1),
+        ))
+        m = self.mlp
+        self.mlpf = lambda x: m.dropout(m.c_proj(m.act(m.c_fc(x))))  # MLP forward
+
+    def forward(self, x):
+        x = x + self.mlpf(self.ln_2(x))
+        m = self.mlp
+        return x + m.c_proj(m.act(m.c_fc(x)))
+"""
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_mingpt_lambda_and_local_module_dict_alias_match_pytorch(layout):
+    code = convert(MINGPT_BLOCK, layout)
+    assert "lambda" not in code.split("class Block")[1].split("# --- Weight loader")[0]
+    assert "m['c_proj'](m['act'](m['c_fc'](x)))" in code
+    x = np.random.default_rng(2).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(MINGPT_BLOCK, "Block()", [((x,), {})], layout=layout)

@@ -711,6 +711,14 @@ class Lowerer {
 
   // Forgets what was said about the code inside `n` (a definition left out of the
   // Keras module: its unconverted parts no longer matter).
+  // `self.f(args)` where the constructor assigned `self.f = lambda params: body`
+  // (at the top level of __init__): the body with each parameter replaced by its
+  // argument and each constructor alias of a self attribute (`m = self.mlp`) by
+  // that attribute; null when `call` is not one. A parameter read twice is given
+  // a temporary (an argument runs once). Lambdas with defaults, *args or
+  // keywords in the call are not inlined.
+  ast::ExprNode* inline_ctor_lambda(const ast::Call* call);
+  std::set<std::pair<const ClassInfo*, std::string>> inlined_lambdas_;  // left out of the constructor
   // The first call of a method of self inside `e` (`self.get_num_params()`), or null.
   static const ast::Call* self_method_call(const ast::Node* e) {
     const ast::Call* found = nullptr;
@@ -2984,6 +2992,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   auto in_torch_layout = [this](std::size_t, Val& v) {
     if (v.fact.tensor() || v.fact.kind == Fact::List) demand_torch(v.fact, v.expr);
   };
+  // 0. A lambda the constructor keeps in an attribute (minGPT's
+  // `self.mlpf = lambda x: m.c_proj(m.act(m.c_fc(x)))`): its body, inlined.
+  if (ast::ExprNode* inlined = inline_ctor_lambda(call)) {
+    accepting_ = accepting;
+    return lower_expr(inlined);
+  }
   // 1. A module call: self.conv(x), self.layers[0](x), `layer(x)` in a loop.
   if (auto d = module_of(call->func)) {
     Fact out = Fact::torch();
@@ -4494,6 +4508,18 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
         accept_packed_ = true;
         for (const ast::ExprNode* t : a->targets)
           accept_packed_ = accept_packed_ && (ast::is<ast::Name>(t) || ast::is<ast::Tuple>(t) || ast::is<ast::List>(t));
+        // `m = self.mlp`: a local name for a module or container, read as it is
+        // (`m.c_fc(x)` of a ModuleDict is m["c_fc"](x)).
+        if (auto* n = a->targets.size() == 1 ? ast::as<ast::Name>(a->targets[0]) : nullptr) {
+          std::optional<ModuleDesc> d;
+          if (ast::is<ast::Attribute>(a->value) || ast::is<ast::Subscript>(a->value) || ast::is<ast::Name>(a->value))
+            d = module_of(a->value);
+          if (d && d->kind != ModuleDesc::Unknown && d->kind != ModuleDesc::None && d->kind != ModuleDesc::LeafClass &&
+              d->kind != ModuleDesc::UserClass)
+            frame_->module_vars[std::string(n->id)] = *d;
+          else
+            frame_->module_vars.erase(std::string(n->id));
+        }
         Val v = lower_expr(a->value);
         // (A catalog module's result is a tensor fact even where the module returns
         // a tuple, MultiheadAttention's (output, weights): left as it is.)
@@ -4906,6 +4932,66 @@ bool contains(ast::Node* node, const ast::Node* target) {
   return found;
 }
 }  // namespace
+
+ast::ExprNode* Lowerer::inline_ctor_lambda(const ast::Call* call) {
+  auto* a = ast::as<ast::Attribute>(call->func);
+  auto* self = a != nullptr ? ast::as<ast::Name>(a->value) : nullptr;
+  const ClassInfo* cls = frame_ != nullptr && frame_->unit != nullptr ? frame_->unit->cls : nullptr;
+  if (self == nullptr || self->id != "self" || cls == nullptr || !call->keywords.empty()) return nullptr;
+  const ast::FunctionDef* init = method(cls, "__init__");
+  if (init == nullptr) return nullptr;
+  const ast::Lambda* lambda = nullptr;
+  std::map<std::string, ast::ExprNode*> names;  // constructor aliases of self attributes
+  for (ast::StmtNode* st : init->body) {
+    auto* as = ast::as<ast::Assign>(st);
+    if (as == nullptr || as->targets.size() != 1) continue;
+    auto* target = ast::as<ast::Attribute>(as->targets[0]);
+    if (target != nullptr && target->attr == a->attr && ast::is<ast::Name>(target->value) &&
+        ast::as<ast::Name>(target->value)->id == "self")
+      lambda = ast::as<ast::Lambda>(as->value);
+    if (auto* n = ast::as<ast::Name>(as->targets[0]); n && lambda == nullptr) {
+      auto* v = ast::as<ast::Attribute>(as->value);
+      if (v != nullptr && ast::is<ast::Name>(v->value) && ast::as<ast::Name>(v->value)->id == "self")
+        names[std::string(n->id)] = as->value;
+      else
+        names.erase(std::string(n->id));
+    }
+  }
+  if (lambda == nullptr) return nullptr;
+  const ast::Arguments* params = lambda->args;
+  if (!params->posonlyargs.empty() || params->vararg != nullptr || params->kwarg != nullptr ||
+      !params->kwonlyargs.empty() || !params->defaults.empty() || params->args.size() != call->args.size())
+    return nullptr;
+  for (std::size_t i = 0; i < params->args.size(); ++i) {
+    std::string p(params->args[i]->arg);
+    ast::ExprNode* arg = call->args[i];
+    std::size_t reads = 0;
+    std::function<void(const ast::Node*)> count = [&](const ast::Node* n) {
+      if (auto* x = ast::as<ast::Name>(n); x && x->id == p) ++reads;
+      ast::for_each_child(const_cast<ast::Node*>(n), count);
+    };
+    count(lambda->body);
+    if (reads > 1 && !ast::is<ast::Name>(arg) && frame_->hoist != nullptr) {
+      Val v = lower_expr(arg);
+      ast::Name* t = into_temp(v.expr);
+      frame_->env[std::string(t->id)] = v.fact;
+      arg = t;
+    }
+    names[p] = arg;
+  }
+  // Every free name of the body that the map gives, replaced (inner lambdas and
+  // comprehensions binding the same name aside: not handled, rare in practice).
+  ast::Node* body = lambda->body;
+  std::vector<const ast::Name*> uses;
+  std::function<void(const ast::Node*)> collect = [&](const ast::Node* n) {
+    if (auto* x = ast::as<ast::Name>(n); x && names.count(std::string(x->id))) uses.push_back(x);
+    ast::for_each_child(const_cast<ast::Node*>(n), collect);
+  };
+  collect(body);
+  for (const ast::Name* x : uses) body = replaced(body, x, names.at(std::string(x->id)));
+  inlined_lambdas_.emplace(cls, std::string(a->attr));
+  return static_cast<ast::ExprNode*>(body);
+}
 
 ast::Node* Lowerer::replaced(ast::Node* node, const ast::Node* target, ast::Node* replacement) {
   if (node == target) return replacement;
@@ -7120,6 +7206,10 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           out.push_back(ctor_item_assign(t, rewrite_ctor_expr(a->value), s));
           continue;
         }
+        // `self.mlpf = lambda x: ...`: forward runs its body inlined.
+        if (auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
+            in_init && t && ast::is<ast::Lambda>(a->value) && inlined_lambdas_.count({current_class_, std::string(t->attr)}))
+          continue;
         auto* c = b_.clone(a);
         c->value = rewrite_ctor_expr(a->value);
         for (ast::ExprNode* t : a->targets)
