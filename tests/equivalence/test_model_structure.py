@@ -954,3 +954,86 @@ def test_method_of_one_of_several_blocks_is_an_error():
         "class Other(Encoder):\n    def encode(self, x, scale: float):\n        return self.proj(x)\n\n\n"
         "class Net(nn.Module):")
     assert_conversion_error(source, "cannot tell what `stage.encode` does with the tensors it is given")
+
+
+# A block whose forward takes Python values after the input, passed positionally
+# in PyTorch (`self.head(x, 2, 0.5)`): Keras takes only tensors positionally, so
+# the converted call names them.
+PYTHON_ARGUMENTS = '''
+import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, x, n_steps, scale=1.0):
+        for _ in range(n_steps):
+            x = self.fc(x) * scale
+        return x
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = Head(4)
+
+    def forward(self, x):
+        return self.head(x, 2, 0.5) + self.head(x, 1) + self.head(x, n_steps=3)
+'''
+
+
+def test_python_values_passed_positionally_to_a_block_match_pytorch():
+    code = convert(PYTHON_ARGUMENTS, "channels_last")
+    assert "self.head(x, n_steps=2, scale=0.5)" in code and "self.head(x, n_steps=1)" in code
+    check(PYTHON_ARGUMENTS, "Net()", [(2, 5, 4)])
+
+
+# A subclass replacing a module its base class made (fine-tuning heads, a deeper
+# stack): Keras keeps tracking what an attribute held, so the old blocks' buffers
+# (variables made at construction) would be left in model.weights and a strict
+# load would report them missing.
+REPLACED_SUBMODULES = '''
+import torch
+import torch.nn as nn
+
+
+class Attn(nn.Module):
+    def __init__(self, n=8):
+        super().__init__()
+        self.register_buffer("bias", torch.tril(torch.ones(n, n)).view(1, n, n))
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x) * self.bias[0, : x.size(1), :4].sum(0)
+
+
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.h = nn.ModuleList([Attn() for _ in range(2)])
+        self.head = Attn()
+        self.scale = 2.0
+
+    def forward(self, x):
+        for b in self.h:
+            x = b(x)
+        return self.head(x) * self.scale
+
+
+class Tuned(Base):
+    def __init__(self):
+        super().__init__()
+        self.h = nn.ModuleList([Attn(6) for _ in range(3)])
+        self.head = Attn(5)
+        self.scale = 0.5
+'''
+
+
+def test_a_subclass_replacing_its_base_modules_leaves_no_stale_weights():
+    code = convert(REPLACED_SUBMODULES, "channels_last")
+    assert "pytorch_untrack(self, 'h')" in code and "pytorch_untrack(self, 'head')" in code
+    assert "pytorch_untrack(self, 'scale')" not in code
+    check(REPLACED_SUBMODULES, "Tuned()", [(3, 5, 4)])

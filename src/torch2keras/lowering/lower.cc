@@ -718,6 +718,38 @@ class Lowerer {
   // a temporary (an argument runs once). Lambdas with defaults, *args or
   // keywords in the call are not inlined.
   ast::ExprNode* inline_ctor_lambda(const ast::Call* call);
+  // Whether `self.<attr>` of the class being rewritten holds modules (a layer, a
+  // block, a container of them), not a plain value.
+  bool holds_modules(const ast::Attribute* a) {
+    std::optional<ModuleDesc> d = self_module(current_class_, a);
+    return d && d->kind != ModuleDesc::Unknown && d->kind != ModuleDesc::None && d->kind != ModuleDesc::LeafClass &&
+           d->kind != ModuleDesc::UserClass;
+  }
+  // Whether a base class of `cls` in the input (or its bases) assigns
+  // `self.<attr>` in its constructor.
+  bool base_assigns(const ClassInfo* cls, std::string_view attr, int depth) const {
+    if (depth > 8) return false;
+    for (const ast::ExprNode* b : cls->node->bases) {
+      auto* n = ast::as<ast::Name>(b);
+      const ClassInfo* base = n != nullptr ? model_class(n->id) : nullptr;
+      if (base == nullptr || base == cls) continue;
+      bool found = false;
+      if (const ast::FunctionDef* init = method(base, "__init__")) {
+        std::function<void(const ast::Node*)> walk = [&](const ast::Node* x) {
+          if (found || x == nullptr || ast::is<ast::FunctionDef>(x) || ast::is<ast::Lambda>(x)) return;
+          if (auto* as = ast::as<ast::Assign>(x))
+            for (const ast::ExprNode* t : as->targets)
+              if (auto* at = ast::as<ast::Attribute>(t); at && at->attr == attr && ast::is<ast::Name>(at->value) &&
+                                                         ast::as<ast::Name>(at->value)->id == "self")
+                found = true;
+          ast::for_each_child(const_cast<ast::Node*>(x), walk);
+        };
+        for (const ast::StmtNode* st : init->body) walk(st);
+      }
+      if (found || base_assigns(base, attr, depth + 1)) return true;
+    }
+    return false;
+  }
   std::set<std::pair<const ClassInfo*, std::string>> inlined_lambdas_;  // left out of the constructor
   // The first call of a method of self inside `e` (`self.get_num_params()`), or null.
   static const ast::Call* self_method_call(const ast::Node* e) {
@@ -3005,7 +3037,9 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     accept_first_arg_ = takes_flat(*d, accepting);  // a Linear reads a flatten as it is
     // An RNN takes a PackedSequence (catalog `packed="input"`) and returns one first.
     accept_packed_first_arg_ = d->kind == ModuleDesc::Leaf && d->entry->packed_param == "input";
+    std::vector<Fact> arg_facts(call->args.size());
     ast::Call* c = relower_call(call, func, [&](std::size_t i, Val& v) {
+      arg_facts[i] = resolved(v.fact);
       if (i == 0 && v.fact.kind == Fact::Packed) {
         out = Fact::packed_result();
         return;
@@ -3039,6 +3073,29 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
               "arguments) that changes `" + std::string(n->id) + "`, which is read later; not supported");
     }
     if (d->kind == ModuleDesc::Seq && !call->args.empty()) follow_leading_inplace(*d, c, call->args[0], call);
+    // Keras takes only tensors positionally: from the first argument after the
+    // input that may be a Python value (`self.head(x, 2, 0.5)`), the arguments go
+    // by the names of the callee's forward parameters.
+    if (const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr) {
+      const auto& params = fwd->args->args;  // self first
+      std::vector<ast::ExprNode*> args(c->args.begin(), c->args.end());
+      std::vector<ast::Keyword*> kws(c->keywords.begin(), c->keywords.end());
+      std::size_t from = args.size();
+      for (std::size_t i = 1; i < args.size() && from == args.size(); ++i) {
+        if (ast::is<ast::Starred>(call->args[i])) break;
+        const Fact& f = arg_facts[i];
+        bool tensor = f.kind == Fact::Torch || f.kind == Fact::CL || f.kind == Fact::Flat || f.kind == Fact::Perm ||
+                      f.kind == Fact::List || f.kind == Fact::Packed;
+        if (!tensor) from = i;
+      }
+      if (from < args.size() && args.size() < params.size() && fwd->args->posonlyargs.empty()) {
+        for (std::size_t i = from; i < args.size(); ++i) kws.insert(kws.begin() + static_cast<std::ptrdiff_t>(i - from),
+                                                                  b_.keyword(params[i + 1]->arg, args[i]));
+        args.resize(from);
+        c->args = b_.seq(args);
+        c->keywords = b_.seq(kws);
+      }
+    }
     if (d->kind == ModuleDesc::Leaf || (d->kind == ModuleDesc::User && mask_renamed_.count(d->cls))) {
       std::vector<ast::Keyword*> kws;
       for (ast::Keyword* kw : c->keywords)
@@ -4515,7 +4572,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           if (ast::is<ast::Attribute>(a->value) || ast::is<ast::Subscript>(a->value) || ast::is<ast::Name>(a->value))
             d = module_of(a->value);
           if (d && d->kind != ModuleDesc::Unknown && d->kind != ModuleDesc::None && d->kind != ModuleDesc::LeafClass &&
-              d->kind != ModuleDesc::UserClass)
+              d->kind != ModuleDesc::UserClass && !(d->kind == ModuleDesc::Union && d->items.empty()))
             frame_->module_vars[std::string(n->id)] = *d;
           else
             frame_->module_vars.erase(std::string(n->id));
@@ -7205,6 +7262,17 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
             t && ctor_tensor_item(t)) {
           out.push_back(ctor_item_assign(t, rewrite_ctor_expr(a->value), s));
           continue;
+        }
+        // `self.h = ...` replacing what a base class's constructor assigned (after
+        // super().__init__()): Keras would keep tracking the old value's layers and
+        // variables; pytorch_untrack lets go of them first.
+        if (auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
+            in_init && t && ast::is<ast::Name>(t->value) && ast::as<ast::Name>(t->value)->id == "self" &&
+            current_class_ != nullptr && base_assigns(current_class_, t->attr, 0) && holds_modules(t)) {
+          out_.helpers.insert("pytorch_untrack");
+          auto* untrack = b_.expr_stmt(b_.call("pytorch_untrack", {b_.name("self"), b_.string(t->attr)}));
+          untrack->loc = s->loc;
+          out.push_back(untrack);
         }
         // `self.mlpf = lambda x: ...`: forward runs its body inlined.
         if (auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;

@@ -1041,6 +1041,29 @@ def pytorch_tie_weights(owner, target, source):
             tracker.untrack(layer)
 
 
+def pytorch_untrack(owner, name):
+    """Before `owner.<name>` is assigned again in a constructor (a subclass
+    replacing a module its base class made, `self.h = nn.ModuleList(...)` after
+    `super().__init__()`): Keras' trackers only ever add what an attribute
+    assignment holds, so the old value's layers and variables (buffers made at
+    construction) would stay in `owner.weights`. They are untracked here, the
+    layers of lists and dicts included. Nothing happens when `name` is unset."""
+    old = getattr(owner, name, None)
+    tracker = getattr(owner, "_tracker", None)
+    if old is None or tracker is None:
+        return
+    stack = [old]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+        else:
+            tracker.untrack(value)
+    tracker.untrack(old)
+
+
 class PyTorchGELU(layers.Layer):
     """torch.nn.GELU(approximate="tanh"): keras.ops.gelu with approximate=True (P37)."""
 
