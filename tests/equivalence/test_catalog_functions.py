@@ -92,6 +92,14 @@ CASES = [
     ("x * x.max() - torch.min(x) + torch.zeros_like(x) + torch.ones_like(x)", (2, 3, 5, 6)),
     ("F.interpolate(x, scale_factor=3, mode='bilinear')", (2, 3, 5, 6)),
     ("F.interpolate(x, size=(7, 3), mode='bilinear', align_corners=False)", (2, 3, 5, 6)),
+    # Reductions and element-wise math of sequence models (issue 6 review).
+    ("torch.logsumexp(x, 1, keepdim=True) + x.logsumexp(-1, keepdim=True) + torch.logsumexp(x, (2, 3))[..., None, None]", (2, 3, 5, 6)),
+    ("(x > 0).all(1, keepdim=True).float() + torch.any(x > 0.5, -1, keepdim=True).float()", (2, 3, 5, 6)),
+    ("x * (x > -5).all().float() + (x > 30).any().float() + torch.all(x > 0).float()", (2, 3, 5, 6)),
+    ("torch.pow(x, 2) + torch.square(x) + x.square() + torch.pow(x.abs(), 0.5)", (2, 3, 5, 6)),
+    ("torch.erf(x) + x.erf() + torch.erfc(x) * 2 + torch.special.erf(x)", (2, 3, 5, 6)),
+    ("F.softplus(x) + F.softplus(x * 3, beta=2.0, threshold=1.0)", (2, 3, 5, 6)),
+    ("F.glu(x, 1) + F.glu(x.permute(0, 2, 3, 1), -1).permute(0, 3, 1, 2)", (2, 3, 5, 6)),
     # Functions torchvision's Swin Transformer uses.
     ("torch.log(x.abs() + 1) + torch.log2(x.abs() + 2) * torch.sign(x)", (2, 3, 5, 6)),
     ("torch.clamp(x, max=0.2) + torch.clamp(x, min=-0.1) + torch.clip(x, -0.3, 0.3)", (2, 3, 5, 6)),

@@ -487,6 +487,50 @@ def glu(input, dim=-1):
     return ops.glu(input, axis=dim)
 
 
+@function("torch.logsumexp", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
+def logsumexp(input, dim, keepdim=False):
+    return ops.logsumexp(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.all", layout="reduce", tensor="input", dims=("dim",), returns="bool")
+def all(input, dim=None, keepdim=False):
+    # Non-zero is true, as PyTorch reads numbers.
+    return ops.all(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.any", layout="reduce", tensor="input", dims=("dim",), returns="bool")
+def any(input, dim=None, keepdim=False):
+    return ops.any(input, axis=dim, keepdims=keepdim)
+
+
+@function("torch.pow", layout="any")
+def pow(input, exponent):
+    return ops.power(input, exponent)
+
+
+@function("torch.square", layout="any")
+def square(input):
+    return ops.square(input)
+
+
+@function("torch.erf", "torch.special.erf", layout="any", returns="float")
+def erf(input):
+    return ops.erf(input)
+
+
+@function("torch.erfc", "torch.special.erfc", layout="any", returns="float")
+def erfc(input):
+    # 1 - erf: exact to float32's absolute resolution (erfc itself is < 2e-12 where
+    # the difference shows, far below the 1e-4 tolerance).
+    return 1.0 - ops.erf(input)
+
+
+@function("torch.nn.functional.softplus", layout="any", returns="float")
+def softplus(input, beta=1.0, threshold=20.0):
+    # PyTorch's softplus is the identity where beta * x > threshold.
+    return pytorch_softplus(input, beta, threshold)
+
+
 @function("torch.index_select", layout="dim", tensor="input", dims=("dim",))
 def index_select(input, dim, index, out=None):
     require(out is None, "`out=` is not supported")

@@ -91,10 +91,17 @@ def Softsign():
 
 @module("torch.nn.Softplus", layout="any")
 def Softplus(beta=1.0, threshold=20.0):
-    ignore(threshold)
-    if beta == 1:
+    # PyTorch is the identity where beta * x > threshold; at the default 20 the two
+    # differ by log1p(exp(-20)) ~ 2e-9, below float32 resolution.
+    if beta == 1 and threshold == 20:
         return layers.Activation("softplus")
-    return PyTorchSoftplus(beta=beta)
+    return PyTorchSoftplus(beta=beta, threshold=threshold)
+
+
+@module("torch.nn.GLU", layout="dim", tensor="input", dims=("dim",))
+def GLU(dim=-1):
+    # The first half along `dim` times the sigmoid of the second.
+    return PyTorchGLU(axis=dim)
 
 
 @module("torch.nn.Softmax", input="float", layout="dim", tensor="input", dims=("dim",))

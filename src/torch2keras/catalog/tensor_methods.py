@@ -378,6 +378,31 @@ def neg(self):
     return ops.negative(self)
 
 
+@method("logsumexp", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
+def logsumexp(self, dim, keepdim=False):
+    return ops.logsumexp(self, axis=dim, keepdims=keepdim)
+
+
+@method("all", layout="reduce", tensor="self", dims=("dim",), returns="bool")
+def all(self, dim=None, keepdim=False):
+    return ops.all(self, axis=dim, keepdims=keepdim)
+
+
+@method("any", layout="reduce", tensor="self", dims=("dim",), returns="bool")
+def any(self, dim=None, keepdim=False):
+    return ops.any(self, axis=dim, keepdims=keepdim)
+
+
+@method("square", layout="any")
+def square(self):
+    return ops.square(self)
+
+
+@method("erf", layout="any", returns="float")
+def erf(self):
+    return ops.erf(self)
+
+
 @method("exp", layout="any", returns="float")
 def exp(self):
     return ops.exp(self)

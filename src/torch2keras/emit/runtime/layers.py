@@ -1078,22 +1078,40 @@ class PyTorchGELU(layers.Layer):
         return {**super().get_config(), "approximate": self.approximate}
 
 
+def pytorch_softplus(inputs, beta=1.0, threshold=20.0):
+    """torch.nn.functional.softplus: log(1 + exp(beta * x)) / beta, and x itself
+    where beta * x > threshold."""
+    scaled = inputs * beta
+    return ops.where(scaled > threshold, inputs, ops.softplus(scaled) / beta)
+
+
 class PyTorchSoftplus(layers.Layer):
-    """torch.nn.Softplus(beta): log(1 + exp(beta * x)) / beta.
+    """torch.nn.Softplus(beta, threshold): pytorch_softplus."""
 
-    PyTorch switches to the identity above `threshold` (20 by default); the two
-    differ by log1p(exp(-20)) ~ 2e-9 there, below float32 resolution.
-    """
-
-    def __init__(self, beta=1.0, **kwargs):
+    def __init__(self, beta=1.0, threshold=20.0, **kwargs):
         super().__init__(**kwargs)
-        self.beta = beta
+        self.beta, self.threshold = beta, threshold
 
     def call(self, inputs):
-        return ops.softplus(inputs * self.beta) / self.beta
+        return pytorch_softplus(inputs, self.beta, self.threshold)
 
     def get_config(self):
-        return {**super().get_config(), "beta": self.beta}
+        return {**super().get_config(), "beta": self.beta, "threshold": self.threshold}
+
+
+class PyTorchGLU(layers.Layer):
+    """torch.nn.GLU(dim): the first half of the input along `axis` times the
+    sigmoid of the second (keras.ops.glu)."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs):
+        return ops.glu(inputs, axis=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
 
 
 def pytorch_stochastic_depth(inputs, p, mode, training=None, seed=None):
