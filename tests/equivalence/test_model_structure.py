@@ -1037,3 +1037,31 @@ def test_a_subclass_replacing_its_base_modules_leaves_no_stale_weights():
     assert "pytorch_untrack(self, 'h')" in code and "pytorch_untrack(self, 'head')" in code
     assert "pytorch_untrack(self, 'scale')" not in code
     check(REPLACED_SUBMODULES, "Tuned()", [(3, 5, 4)])
+
+
+# lucidrains' layer stacks: a ModuleList of ModuleLists unpacked in the loop.
+NESTED_LISTS = '''
+import torch.nn as nn
+
+
+class Stack(nn.Module):
+    def __init__(self, d=8, depth=2):
+        super().__init__()
+        self.layers = nn.ModuleList([])
+        for _ in range(depth):
+            self.layers.append(nn.ModuleList([nn.LayerNorm(d), nn.Sequential(nn.Linear(d, d), nn.GELU())]))
+
+    def forward(self, x):
+        for norm, ff in self.layers:
+            x = ff(norm(x)) + x
+        return x
+'''
+
+
+def test_module_lists_of_module_lists_unpacked_in_a_loop():
+    check(NESTED_LISTS, "Stack()", [(2, 5, 8)])
+
+
+def test_a_torch_class_chosen_by_name_is_an_error_naming_it():
+    source = NESTED_LISTS.replace("nn.LayerNorm(d)", "getattr(nn, 'Layer' + 'Norm')(d)")
+    assert_conversion_error(source, "chooses a `torch.nn` member by name at run time")

@@ -378,3 +378,40 @@ def test_init_hidden_made_from_the_parameters_dtype():
     ids = np.random.default_rng(4).integers(0, 11, size=(5, 3))
     zeros = np.zeros((2, 3, 8), "float32")
     check_calls(WORD_LM, "RNNModel(11, 8, 2)", [((ids, zeros, zeros + 0.5), {})])
+
+
+# The usual LSTM classifier read-out: each sequence's last valid step, picked by
+# advanced indexing with two index tensors (time first and batch first), and a
+# single index tensor on axis 1; lengths as an int64 input.
+LAST_STEP = """
+import torch
+import torch.nn as nn
+
+
+class Classifier(nn.Module):
+    def __init__(self, batch_first):
+        super().__init__()
+        self.batch_first = batch_first
+        self.emb = nn.Embedding(20, 8)
+        self.lstm = nn.LSTM(8, 6, batch_first=batch_first)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, ids, lengths):
+        out, _ = self.lstm(self.emb(ids))
+        if self.batch_first:
+            last = out[torch.arange(out.size(0)), lengths - 1]
+            first = out[:, lengths * 0]
+        else:
+            last = out[lengths - 1, torch.arange(out.size(1))]
+            first = out[lengths * 0]
+        return self.fc(last), first
+"""
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_last_valid_step_by_advanced_indexing(batch_first):
+    rng = np.random.default_rng(6)
+    shape = (3, 7) if batch_first else (7, 3)
+    ids = rng.integers(0, 20, size=shape).astype("int64")
+    lengths = np.array([7, 2, 4], "int64")
+    check_calls(LAST_STEP, f"Classifier({batch_first})", [((ids, lengths), {})])

@@ -2743,6 +2743,23 @@ bool Lowerer::bind_loop_modules(const ast::ExprNode* iter, const ast::ExprNode* 
   bool pairs = false;
   if (auto d = loop_modules(iter, pairs)) {
     if (auto* t = ast::as<ast::Tuple>(target); t && pairs && t->elts.size() == 2) target = t->elts[1];
+    // `for attn, ff in self.layers` over a ModuleList of ModuleLists of one length
+    // (lucidrains' blocks): each name is any of the inner lists' items at its place.
+    if (auto* t = ast::as<ast::Tuple>(target); t && !pairs) {
+      std::vector<ModuleDesc> places(t->elts.size());
+      for (ModuleDesc& p : places) p.kind = ModuleDesc::List;
+      for (const ModuleDesc* inner : d->alternatives()) {
+        if (inner->kind != ModuleDesc::List || inner->dict || inner->dynamic || inner->items.size() != places.size())
+          return false;
+        for (std::size_t k = 0; k < places.size(); ++k) places[k].items.push_back(inner->items[k]);
+      }
+      for (std::size_t k = 0; k < places.size(); ++k) {
+        auto* n = ast::as<ast::Name>(t->elts[k]);
+        if (n == nullptr) return false;
+        frame_->module_vars[std::string(n->id)] = any_item(places[k]);
+      }
+      return true;
+    }
     auto* n = ast::as<ast::Name>(target);
     if (n == nullptr) return false;
     frame_->module_vars[std::string(n->id)] = *d;
@@ -4244,6 +4261,41 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         return {b_.call("ops.take", {v.expr, idx.expr}, {b_.keyword("axis", b_.integer(0))}), rows};
       }
       if (Fact g = resolved(idx.fact); g.kind == Fact::Torch || g.kind == Fact::CL) tensor_index = true;
+      // x[i, j] / x[:, i]: integer index tensors (PyTorch's advanced indexing; the
+      // last valid step of padded sequences, out[torch.arange(B), lengths - 1]).
+      if (auto* t = ast::as<ast::Tuple>(s->slice); f.tensor() && tensor_index && t && t->elts.size() == idx.elts.size()) {
+        auto full = [](const ast::ExprNode* x) {
+          auto* sl = ast::as<ast::Slice>(x);
+          return sl != nullptr && !sl->lower && !sl->upper && !sl->step;
+        };
+        std::vector<std::size_t> tensors;
+        bool others_full = true;
+        for (std::size_t i = 0; i < t->elts.size(); ++i) {
+          Fact g = resolved(idx.elts[i]);
+          // (A parameter beside a tensor index is one too: `lengths - 1`.)
+          if ((g.kind == Fact::Torch || g.kind == Fact::CL || g.kind == Fact::Pending) && !g.boolean())
+            tensors.push_back(i);
+          else
+            others_full = others_full && full(t->elts[i]);
+        }
+        bool leading = !tensors.empty() && tensors.back() + 1 == tensors.size();
+        if (others_full && (leading || tensors.size() == 1)) {
+          for (std::size_t i : tensors) {
+            Fact g = resolved(idx.elts[i]);
+            demand_torch(g, t->elts[i]);
+          }
+          Fact rows = Fact::torch();
+          rows.dtype = f.dtype;
+          if (tensors.size() == 1)  // x[:, i]: the entries i names along that axis
+            return {b_.call("ops.take", {v.expr, t->elts[tensors[0]]},
+                            {b_.keyword("axis", b_.integer(static_cast<int64_t>(tensors[0])))}),
+                    rows};
+          std::vector<ast::ExprNode*> indices;
+          for (std::size_t i : tensors) indices.push_back(t->elts[i]);
+          out_.helpers.insert("pytorch_advanced_index");
+          return {b_.call("pytorch_advanced_index", {v.expr, b_.tuple(indices)}), rows};
+        }
+      }
       if (f.tensor() && tensor_index)
         error(diag::Kind::UnsupportedConstruct, e,
               "indexing a tensor with a tensor is not supported: a boolean mask gives a shape that depends "
@@ -7707,6 +7759,19 @@ void Lowerer::check_leftover_torch(ast::Node* n, bool& found) {
   if (refused_.count(n)) {  // reported as a whole
     found = true;
     return;
+  }
+  // getattr(nn, rnn_type): a torch class or function chosen by name at run time.
+  if (auto* c = ast::as<ast::Call>(n); c && c->args.size() >= 2) {
+    auto* fn = ast::as<ast::Name>(c->func);
+    auto p = fn && fn->id == "getattr" && !scope_.binding("getattr") ? resolve(c->args[0]) : std::nullopt;
+    if (p && is_torch_path(*p)) {
+      found = true;
+      error(diag::Kind::UnsupportedConstruct, n,
+            "`" + syntax::unparse(c) + "` chooses a `" + *p +
+                "` member by name at run time, which is not supported yet; name the candidates "
+                "(`nn.LSTM(...) if rnn_type == \"LSTM\" else nn.GRU(...)`)");
+      return;
+    }
   }
   if (ast::is<ast::Name>(n) || ast::is<ast::Attribute>(n)) {
     auto* e = static_cast<ast::ExprNode*>(n);

@@ -1234,6 +1234,21 @@ class PyTorchModuleDict(layers.Layer):
         return [(name, getattr(self, name)) for name in self._module_names]
 
 
+def pytorch_advanced_index(x, indices):
+    """x[i0, i1, ...] for integer index tensors `indices` of x's leading axes
+    (PyTorch's advanced indexing, the remaining axes taken whole): the indices
+    broadcast together to a shape S, and the result is S + x.shape[k:]. A negative
+    index counts from the end of its axis, as in PyTorch."""
+    shape = ops.shape(x)
+    flat = None
+    for axis, index in enumerate(indices):
+        index = ops.cast(index, "int32")
+        index = ops.where(index < 0, index + shape[axis], index)
+        flat = index if flat is None else flat * shape[axis] + index
+    rows = ops.reshape(x, (-1,) + tuple(shape[len(indices):]))
+    return ops.take(rows, flat, axis=0)
+
+
 def pytorch_size(size):
     """A PyTorch size given as `*size`: torch.ones(2, 3), torch.ones((2, 3)) and
     torch.ones(n) alike."""
