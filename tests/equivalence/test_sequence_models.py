@@ -831,3 +831,33 @@ def test_nanogpt_loss_in_forward_and_methods_keras_never_runs():
     targets = rng.integers(0, 20, size=(2, 6)).astype("int64")
     targets[0, :2] = -1  # ignored positions
     check_calls(NANOGPT_EXTRAS, "GPT()", [((idx, targets), {})])
+
+
+# nn.Embedding.from_pretrained (GloVe vectors passed in): the table starts as the
+# given vectors, padding row included, frozen unless freeze=False.
+PRETRAINED = HEAD + """
+class Net(nn.Module):
+    def __init__(self, vectors):
+        super().__init__()
+        self.frozen = nn.Embedding.from_pretrained(vectors, padding_idx=0)
+        self.tuned = nn.Embedding.from_pretrained(vectors * 2, freeze=False)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, ids):
+        return self.fc(self.frozen(ids) + self.tuned(ids))
+"""
+
+
+def test_embedding_from_pretrained_starts_from_the_vectors():
+    vectors = torch.randn(20, 8)
+    keras_ns = load_module(convert(PRETRAINED, "channels_last"), "keras_pretrained")
+    model = keras_ns.Net(vectors.numpy())
+    idx = ids(3)
+    model(idx)
+    np.testing.assert_allclose(np.asarray(model.frozen.embeddings), vectors.numpy())  # row 0 kept
+    np.testing.assert_allclose(np.asarray(model.tuned.embeddings), vectors.numpy() * 2)
+    assert not model.frozen.trainable and model.tuned.trainable
+    check_calls(PRETRAINED.replace("def __init__(self, vectors):", "def __init__(self, vectors=None):")
+                .replace("        super().__init__()\n", "        super().__init__()\n"
+                         "        vectors = torch.arange(160.0).reshape(20, 8) / 100\n"),
+                "Net()", [((idx,), {})])

@@ -151,6 +151,22 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return ops.log_softmax(input, axis=dim)
 
 
+@function("torch.nn.functional.adaptive_avg_pool1d", input="float", layout="spatial", rank=3,
+          spatial_size="output_size")
+def adaptive_avg_pool1d(input, output_size):
+    if all_equal(output_size, 1):
+        return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
+    return pytorch_adaptive_pool(input, "avg", output_size, data_format=DATA_FORMAT)
+
+
+@function("torch.nn.functional.adaptive_max_pool1d", layout="spatial", rank=3, spatial_size="output_size")
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    require(return_indices == False, "`return_indices=True` is not supported")
+    if all_equal(output_size, 1):
+        return ops.max(input, axis=SPATIAL_AXES, keepdims=True)
+    return pytorch_adaptive_pool(input, "max", output_size, data_format=DATA_FORMAT)
+
+
 @function("torch.nn.functional.adaptive_avg_pool2d", input="float", layout="spatial", rank=4, spatial_size="output_size")
 def adaptive_avg_pool2d(input, output_size):
     if all_equal(output_size, 1):
@@ -230,7 +246,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     # for integer upscaling only; bilinear uses the given scale in its coordinates.
     require((size is None and is_int(scale_factor)) or (mode != "nearest" and scale_factor is None),
             "`interpolate` converts with an integer scale_factor, or a size for linear and bilinear, only yet")
-    return pytorch_interpolate(input, size, scale_factor, mode, DATA_FORMAT)
+    return pytorch_interpolate(input, size=size, scale_factor=scale_factor, mode=mode, data_format=DATA_FORMAT)
 
 
 @function("torch.nn.functional.dropout", alias=True, layout="any")
@@ -243,7 +259,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 @function("torch.nn.functional.layer_norm", input="float", layout="torch", spatial_size="input")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
-    return pytorch_layer_norm(input, normalized_shape, weight, bias, eps)
+    return pytorch_layer_norm(input, normalized_shape, weight=weight, bias=bias, eps=eps)
 
 
 @function("torch.jit.is_scripting", "torch.jit.is_tracing", layout="value")
@@ -264,7 +280,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 def pad(input, pad, mode="constant", value=None):
     require(mode == "constant" or mode == "reflect",
             "`mode={mode}` is not supported yet (constant, reflect)")
-    return pytorch_pad(input, pad, mode, value)
+    return pytorch_pad(input, pad, mode=mode, value=value)
 
 
 @function("torch.cat", "torch.concat", "torch.concatenate", layout="dim", tensor="tensors",
@@ -528,7 +544,7 @@ def erfc(input):
 @function("torch.nn.functional.softplus", layout="any", returns="float")
 def softplus(input, beta=1.0, threshold=20.0):
     # PyTorch's softplus is the identity where beta * x > threshold.
-    return pytorch_softplus(input, beta, threshold)
+    return pytorch_softplus(input, beta=beta, threshold=threshold)
 
 
 @function("torch.index_select", layout="dim", tensor="input", dims=("dim",))
@@ -551,8 +567,10 @@ def gather(input, dim, index, sparse_grad=False, out=None):
 def one_hot(tensor, num_classes=-1):
     # num_classes=-1 takes the largest id in the data plus one: a shape that depends
     # on the data. PyTorch's result is int64.
-    require(num_classes > 0, "`one_hot` needs a known `num_classes` (a positive int); "
-            "-1 gives a shape that depends on the data")
+    # A count known only when the model runs (self.n + 1, a Python int then) is fine.
+    require(not is_known(num_classes) or num_classes > 0,
+            "`one_hot` needs a positive `num_classes`; -1 (PyTorch's default) gives a shape that "
+            "depends on the data")
     return ops.one_hot(tensor, num_classes, dtype="int64")
 
 
@@ -687,7 +705,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 @function("torch.nn.functional.rms_norm", input="float", layout="torch")
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    return pytorch_rms_norm(input, normalized_shape, weight, eps)
+    return pytorch_rms_norm(input, normalized_shape, weight=weight, eps=eps)
 
 
 @function("torch.nn.functional.scaled_dot_product_attention", input="float", layout="torch")
@@ -695,7 +713,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  scale=None, enable_gqa=False):
     # A boolean attn_mask keeps the True scores (runtime helper's docstring).
     require(enable_gqa == False, "`enable_gqa=True` is not supported yet")
-    return pytorch_scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
+    return pytorch_scaled_dot_product_attention(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p,
+                                                is_causal=is_causal, scale=scale)
 
 
 @function("torch.triu", layout="torch")
@@ -880,4 +899,5 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             "`size_average=`/`reduce=` (deprecated) are not supported; use `reduction=`")
     require(reduction == "mean" or reduction == "sum" or reduction == "none",
             "`reduction={reduction}` is not one of PyTorch's (mean, sum, none)")
-    return pytorch_cross_entropy(input, target, ignore_index, reduction, label_smoothing)
+    return pytorch_cross_entropy(input, target, ignore_index=ignore_index, reduction=reduction,
+                                 label_smoothing=label_smoothing)

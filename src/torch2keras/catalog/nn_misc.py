@@ -173,6 +173,17 @@ def Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, no
     return PyTorchEmbedding(num_embeddings, embedding_dim, padding_idx=padding_idx)
 
 
+@module("torch.nn.Embedding.from_pretrained", layout="torch", input="int")
+def Embedding_from_pretrained(embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                              scale_grad_by_freq=False, sparse=False):
+    # The classmethod: an Embedding whose table starts as `embeddings`.
+    require(max_norm is None,
+            "`max_norm={max_norm}` is not supported yet (PyTorch renormalises the rows it looks up, in place)")
+    require(scale_grad_by_freq == False, "`scale_grad_by_freq=True` is not supported yet")
+    ignore(norm_type, sparse)
+    return pytorch_embedding_from_pretrained(embeddings, freeze=freeze, padding_idx=padding_idx)
+
+
 @module("torch.nn.EmbeddingBag", layout="torch", input="int",
         settings=("num_embeddings", "embedding_dim", "mode", "include_last_offset", "padding_idx"))
 def EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,

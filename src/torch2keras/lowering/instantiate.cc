@@ -243,6 +243,7 @@ class Instantiator {
   static std::optional<ConstValue> predicate(std::string_view fn, const std::vector<ConstValue>& args) {
     using K = ConstValue::Kind;
     if (fn == "given" && args.size() == 1) return ConstValue::boolean(args[0].kind != K::None);
+    if (fn == "is_known" && args.size() == 1) return ConstValue::boolean(args[0].kind != K::Unknown);
     if (fn == "is_int" && args.size() == 1) {
       if (args[0].kind == K::Unknown) return ConstValue::unknown();
       return ConstValue::boolean(args[0].kind == K::Int);

@@ -855,6 +855,21 @@ class PyTorchEmbedding(layers.Embedding):
         return config
 
 
+def pytorch_embedding_from_pretrained(embeddings, freeze=True, padding_idx=None):
+    """nn.Embedding.from_pretrained(embeddings, freeze, padding_idx): an Embedding
+    whose table starts as `embeddings` (num, dim) as it is (the padding row kept,
+    as PyTorch keeps it), not trainable when `freeze`; load_torch_state_dict sets
+    the table from the state_dict's `weight` as for any Embedding."""
+    table = np.asarray(keras.ops.convert_to_numpy(embeddings), dtype="float32")
+    initializer = keras.initializers.Constant(table)
+    num, dim = table.shape
+    if padding_idx is None:
+        return layers.Embedding(num, dim, embeddings_initializer=initializer, trainable=not freeze)
+    layer = PyTorchEmbedding(num, dim, padding_idx=padding_idx, trainable=not freeze)
+    layer._t2k_initializer = layer.embeddings_initializer = initializer
+    return layer
+
+
 def pytorch_embedding_bag(inputs, weight, offsets=None, mode="mean", per_sample_weights=None,
                           include_last_offset=False, padding_idx=None):
     """torch.nn.functional.embedding_bag: the sum, mean or max of each bag of rows
