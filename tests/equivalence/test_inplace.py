@@ -371,3 +371,31 @@ class Net(nn.Module):
         {body}
 '''
     assert_conversion_error(source, message)
+
+
+# timm's LayerScale: the in-place change happens only in the branch that runs.
+LAYER_SCALE = '''
+import torch
+from torch import nn
+
+
+class LayerScale(nn.Module):
+    def __init__(self, dim=8, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+        self.gamma = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x.mul_(self.gamma) if self.inplace else x * self.gamma
+'''
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_in_place_change_in_a_conditional_expression_branch(inplace):
+    check(LAYER_SCALE, f"LayerScale(inplace={inplace})", [(2, 5, 8)])
+
+
+def test_in_place_change_in_a_conditional_branch_read_later_is_an_error():
+    source = LAYER_SCALE.replace("return x.mul_(self.gamma) if self.inplace else x * self.gamma",
+                                 "y = x.mul_(self.gamma) if self.inplace else x * self.gamma\n        return x + y")
+    assert_conversion_error(source, "in a branch of a conditional expression")

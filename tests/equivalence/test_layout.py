@@ -1085,3 +1085,31 @@ class Net(nn.Module):
         check(source, "Net()", [(2, 30)], io_layout=io_layout)
     assert graph_transposes(source, "Net()", [(2, 30)]) == 0
     assert "ops.expand_dims(ops.expand_dims(x, 1)[:, 0], -1)" in flat(convert(source, "channels_last", "keras"))
+
+
+# A variable read by a layer in PyTorch order, then transposed for another: the
+# transposed view is y's data read channels-last, and y keeps its own value for
+# the third read (review: the view rebound y, and `c` was computed on it).
+VIEW_AND_VARIABLE = '''
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding=1)  # 6 filters, width 8 (test_backend_defects)
+        self.ln_t = nn.LayerNorm(8)
+        self.ln_c = nn.LayerNorm(6)
+
+    def forward(self, x):
+        y = self.conv(x)
+        a = self.ln_t(y)
+        b = self.ln_c(y.transpose(1, 2))
+        c = self.ln_t(y)
+        return a, b, c
+'''
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_a_transposed_view_does_not_rebind_its_variable(layout):
+    check(VIEW_AND_VARIABLE, "Net()", [(2, 4, 8)], layout=layout)

@@ -1065,3 +1065,60 @@ def test_module_lists_of_module_lists_unpacked_in_a_loop():
 def test_a_torch_class_chosen_by_name_is_an_error_naming_it():
     source = NESTED_LISTS.replace("nn.LayerNorm(d)", "getattr(nn, 'Layer' + 'Norm')(d)")
     assert_conversion_error(source, "chooses a `torch.nn` member by name at run time")
+
+
+# Whisper's LayerNorm: a subclass of a catalog module whose forward calls the
+# module's own forward on a cast input (super().forward is the runtime base's call).
+SUPER_FORWARD = '''
+import torch
+from torch import nn
+
+
+class LayerNorm(nn.LayerNorm):
+    def forward(self, x):
+        return super().forward(x.float()).type(x.dtype)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln = LayerNorm(8)
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.fc(self.ln(x))
+'''
+
+
+def test_super_forward_in_a_subclass_of_a_catalog_module():
+    check(SUPER_FORWARD, "Net()", [(2, 5, 8)])
+
+
+# timm's optional class token: a parameter or None by a constructor argument, and
+# one made then set to None (PyTorch unregisters it; Keras must drop the variable).
+OPTIONAL_PARAMETERS = '''
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, class_token=True, dist_token=False):
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 8)) if class_token else None
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, 8))
+        if not dist_token:
+            self.dist_token = None
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        if self.cls_token is not None:
+            x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
+        if self.dist_token is not None:
+            x = torch.cat((self.dist_token.expand(x.shape[0], -1, -1), x), dim=1)
+        return self.fc(x)
+'''
+
+
+@pytest.mark.parametrize("args", ["True, False", "False, True", "True, True"])
+def test_optional_parameters_made_or_unset_by_constructor_arguments(args):
+    check(OPTIONAL_PARAMETERS, f"Net({args})", [(2, 5, 8)])

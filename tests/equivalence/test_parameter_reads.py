@@ -253,3 +253,25 @@ def test_constructor_code_reads_buffers_registered_before():
     code = convert(BUFFER_READS, "channels_last")
     assert "ops.shape(self.position_ids)" in code
     check(BUFFER_READS, "Embeddings()", [(2, 5, 4)])
+
+
+# The weight of an Embedding with padding_idx (PyTorchEmbedding) read in forward:
+# an output head tied by hand (`x @ self.emb.weight.T`).
+PADDED_TABLE = '''
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(30, 8, padding_idx=0)
+
+    def forward(self, idx):
+        return self.emb(idx) @ self.emb.weight.T
+'''
+
+
+def test_weight_of_an_embedding_with_padding_idx():
+    idx = np.random.default_rng(4).integers(0, 30, size=(2, 5)).astype("int64")
+    idx[:, -1] = 0
+    check_calls(PADDED_TABLE, "Net()", [((idx,), {})])

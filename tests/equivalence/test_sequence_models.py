@@ -861,3 +861,30 @@ def test_embedding_from_pretrained_starts_from_the_vectors():
                 .replace("        super().__init__()\n", "        super().__init__()\n"
                          "        vectors = torch.arange(160.0).reshape(20, 8) / 100\n"),
                 "Net()", [((idx,), {})])
+
+
+# bentrevett's seq2seq: a boolean mask built by the caller (`src != pad`) and
+# compared with 0 inside the attention block (PyTorch compares booleans as ints).
+BOOL_MASK_ARGUMENT = HEAD + """
+class Attn(nn.Module):
+    def forward(self, scores, mask):
+        return scores.masked_fill(mask == 0, -1e10).softmax(-1)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = Attn()
+
+    def forward(self, scores, src):
+        mask = src != 0
+        return self.attn(scores, mask)
+"""
+
+
+def test_boolean_mask_passed_to_a_block_and_compared_with_zero():
+    rng = np.random.default_rng(9)
+    src = rng.integers(0, 4, size=(2, 6)).astype("int64")
+    src[:, 0] = 1
+    scores = rng.normal(size=(2, 6)).astype("float32")
+    check_calls(BOOL_MASK_ARGUMENT, "Net()", [((scores, src), {})])

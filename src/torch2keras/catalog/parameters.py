@@ -64,7 +64,7 @@ def conv3d_weight(self):
     return ops.transpose(self.kernel, (4, 3, 0, 1, 2))
 
 
-@parameter("layers.Embedding.weight", layout="torch")
+@parameter("layers.Embedding.weight", "PyTorchEmbedding.weight", layout="torch")
 def embedding_weight(self):
     return self.embeddings
 

@@ -718,6 +718,24 @@ class Lowerer {
   // a temporary (an argument runs once). Lambdas with defaults, *args or
   // keywords in the call are not inlined.
   ast::ExprNode* inline_ctor_lambda(const ast::Call* call);
+  // Whether the constructor being rewritten assigns `self.<attr>` a value other
+  // than None in a statement before `at`.
+  bool assigned_before(std::string_view attr, const ast::Node* at) const {
+    const ast::FunctionDef* init = current_class_ != nullptr ? method(current_class_, "__init__") : nullptr;
+    if (init == nullptr) return false;
+    bool found = false;
+    std::function<void(const ast::Node*)> walk = [&](const ast::Node* x) {
+      if (found || x == nullptr || x->loc.lineno >= at->loc.lineno || ast::is<ast::FunctionDef>(x)) return;
+      if (auto* as = ast::as<ast::Assign>(x); as && analysis::literal_value(as->value).kind != ConstValue::Kind::None)
+        for (const ast::ExprNode* t : as->targets)
+          if (auto* a = ast::as<ast::Attribute>(t); a && a->attr == attr && ast::is<ast::Name>(a->value) &&
+                                                    ast::as<ast::Name>(a->value)->id == "self")
+            found = true;
+      ast::for_each_child(const_cast<ast::Node*>(x), walk);
+    };
+    for (const ast::StmtNode* st : init->body) walk(st);
+    return found;
+  }
   // Whether `self.<attr>` of the class being rewritten holds modules (a layer, a
   // block, a container of them), not a plain value.
   bool holds_modules(const ast::Attribute* a) {
@@ -1280,6 +1298,7 @@ class Lowerer {
   // first call gave a tensor of unknown rank, so the layer runs in PyTorch's axis
   // order (made with data_format channels_first) in either layout.
   std::map<const ast::Call*, bool> torch_order_layers_;
+  int conditional_depth_ = 0;  // inside a branch of a conditional expression
   // Fact::Flat hand-over: lower_expr's caller takes a flattened value as it is
   // (accept_flat_), passed to the call being lowered (accepting_) or to the first
   // argument of a module call (accept_first_arg_).
@@ -1428,6 +1447,13 @@ ast::ExprNode* Lowerer::rebind(ast::ExprNode* expr, ast::ExprNode* converted, Fa
   auto* name = ast::as<ast::Name>(expr);
   if (name == nullptr || frame_ == nullptr || frame_->hoist == nullptr) return converted;
   if (auto r = frame_->reads.find(std::string(name->id)); r != frame_->reads.end() && r->second > 1) return converted;
+  // A variable already in the layout asked for: what is converted is another view
+  // of its data (`y.transpose(1, 2)` of a PyTorch-order y is y's data read
+  // channels-last), not the variable, which keeps its value.
+  if (auto it = frame_->env.find(std::string(name->id)); it != frame_->env.end()) {
+    Fact held = resolved(it->second);
+    if (held.tensor() && held.kind != Fact::Pending && held.same_axes(to)) return converted;
+  }
   if (Frame::CondScope* c = frame_->cond; c != nullptr && c->outer.count(std::string(name->id))) {
     std::string id(name->id);
     auto read = c->reads.find(id);
@@ -2178,7 +2204,10 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
       Unit* up = &units_[{d.cls, fwd}];
       if (!up->done && !up->busy && resolved(in).kind == Fact::List) up->seeds = {resolved(in)};
       if (!up->done && !up->busy) up->hints = {resolved(in)};
-      if (!up->done && !up->busy && resolved(in).tensor()) up->caller_dtypes = {resolved(in).dtype};
+      if (!up->done && !up->busy && resolved(in).tensor()) {
+        up->caller_dtypes.resize(std::max<std::size_t>(up->caller_dtypes.size(), 1));
+        up->caller_dtypes[0] = resolved(in).dtype;
+      }
       Unit& u = unit(d.cls, fwd);
       if (u.busy) return demand_torch(in, arg);  // recursion: PyTorch layout at the boundary
       Fact want = u.params.empty() ? Fact::torch() : u.params[0];
@@ -3055,6 +3084,17 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     // An RNN takes a PackedSequence (catalog `packed="input"`) and returns one first.
     accept_packed_first_arg_ = d->kind == ModuleDesc::Leaf && d->entry->packed_param == "input";
     std::vector<Fact> arg_facts(call->args.size());
+    // A block lowered at this call (when its input is placed) sees the dtypes of
+    // the variables passed after the input too (a boolean mask: `mask == 0`).
+    if (const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr) {
+      Unit& up = units_[{d->cls, fwd}];
+      for (std::size_t i = 1; !up.done && !up.busy && i < call->args.size(); ++i)
+        if (auto* n = ast::as<ast::Name>(call->args[i]))
+          if (auto it = frame_->env.find(std::string(n->id)); it != frame_->env.end() && resolved(it->second).tensor()) {
+            if (up.caller_dtypes.size() <= i) up.caller_dtypes.resize(i + 1);
+            up.caller_dtypes[i] = resolved(it->second).dtype;
+          }
+    }
     ast::Call* c = relower_call(call, func, [&](std::size_t i, Val& v) {
       arg_facts[i] = resolved(v.fact);
       if (i == 0 && v.fact.kind == Fact::Packed) {
@@ -3151,6 +3191,22 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         frame_ = saved;
         auto* func = b_.attr(b_.call("super", {}), a->attr == "forward" ? "call" : std::string(a->attr));
         return call_unit(call, func, u);
+      }
+      // super().forward(x) in a subclass of a catalog module (Whisper's
+      // `class LayerNorm(nn.LayerNorm)`): the runtime base class's call, with the
+      // module's layout.
+      const Entry* base = frame_->unit->cls->torch_class.empty() ? nullptr
+                                                                  : catalog_.find_module(frame_->unit->cls->torch_class);
+      if (base != nullptr && a->attr == "forward" && !call->args.empty()) {
+        ModuleDesc leaf;
+        leaf.kind = ModuleDesc::Leaf;
+        leaf.entry = base;
+        Fact out = Fact::torch();
+        ast::Call* c = relower_call(call, b_.attr(b_.call("super", {}), "call"), [&](std::size_t i, Val& v) {
+          if (i == 0) out = apply_desc(leaf, v.fact, v.expr, call);
+          else if (v.fact.tensor() || v.fact.kind == Fact::List) demand_torch(v.fact, v.expr);
+        });
+        return {c, out};
       }
     }
   }
@@ -4472,7 +4528,9 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       auto* o = b_.clone(static_cast<ast::IfExp*>(e));
       Test t = lower_test(o->test);
       o->test = t.expr;
+      ++conditional_depth_;
       Val x = lower_expr(o->body), y = lower_expr(o->orelse);
+      --conditional_depth_;
       if (!resolved(x.fact).same_axes(resolved(y.fact))) {
         if (x.fact.tensor()) demand_torch(x.fact, x.expr);
         if (y.fact.tensor()) demand_torch(y.fact, y.expr);
@@ -5692,6 +5750,19 @@ std::vector<ast::StmtNode*> Lowerer::sync_aliases(const std::string& name, const
 // `target` changed in place to `value`: rebinds a variable (when it, or an alias,
 // is read later, or it is a caller's tensor); the value of the expression.
 Lowerer::Val Lowerer::mutate(ast::ExprNode* target, Val value, const ast::Node* at) {
+  // In a branch of `a if c else b` (timm's LayerScale: `x.mul_(g) if inplace else
+  // x * g`) the change happens only when that branch runs: written before the
+  // statement, it would happen always. The branch gives the changed value; the
+  // variable itself may not be read after the statement.
+  if (conditional_depth_ > 0 && !ast::is<ast::Call>(target) && !ast::is<ast::BinOp>(target)) {
+    auto* n = ast::as<ast::Name>(target);
+    if (n == nullptr || read_after(std::string(n->id), frame_->stmt))
+      error(diag::Kind::UnsupportedConstruct, at,
+            "an in-place change of `" + syntax::unparse(target) +
+                "` in a branch of a conditional expression (`a if c else b`), read after this statement, is "
+                "not supported yet; write an `if` statement");
+    return value;
+  }
   if (auto* sub = ast::as<ast::Subscript>(target); sub && frame_->hoist != nullptr) {
     // `x[:, :2].mul_(2)`: x[:, :2] = <value>, then the part is read back.
     lower_item_assign(sub, value.expr, *frame_->hoist, at);
@@ -6447,9 +6518,15 @@ bool Lowerer::scan_tensor_attribute(const ClassInfo* cls, std::string_view attr)
     std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
       if (n == nullptr || found) return;
       if (auto* a = ast::as<ast::Assign>(n)) {
-        auto* call = ast::as<ast::Call>(a->value);
-        auto p = call ? resolve(call->func) : std::nullopt;
-        bool tensor = p && (*p == "torch.nn.Parameter" || catalog_.find_function(*p) != nullptr);
+        // nn.Parameter(...) or a torch function's tensor, or one of them chosen by a
+        // constructor argument (timm's `nn.Parameter(...) if class_token else None`).
+        std::function<bool(const ast::ExprNode*)> made = [&](const ast::ExprNode* v) {
+          if (auto* ie = ast::as<ast::IfExp>(v)) return made(ie->body) || made(ie->orelse);
+          auto* call = ast::as<ast::Call>(v);
+          auto p = call ? resolve(call->func) : std::nullopt;
+          return p && (*p == "torch.nn.Parameter" || catalog_.find_function(*p) != nullptr);
+        };
+        bool tensor = made(a->value);
         for (ast::ExprNode* t : a->targets)
           if (auto* at = ast::as<ast::Attribute>(t); at && tensor && at->attr == attr)
             if (auto* sn = ast::as<ast::Name>(at->value); sn && sn->id == "self") found = true;
@@ -7318,9 +7395,15 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         // `self.h = ...` replacing what a base class's constructor assigned (after
         // super().__init__()): Keras would keep tracking the old value's layers and
         // variables; pytorch_untrack lets go of them first.
-        if (auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
-            in_init && t && ast::is<ast::Name>(t->value) && ast::as<ast::Name>(t->value)->id == "self" &&
-            current_class_ != nullptr && base_assigns(current_class_, t->attr, 0) && holds_modules(t)) {
+        // So does `self.cls_token = None` after the constructor made it a parameter
+        // (PyTorch unregisters it; Keras would keep the variable).
+        auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
+        bool self_target = in_init && t && ast::is<ast::Name>(t->value) && ast::as<ast::Name>(t->value)->id == "self" &&
+                           current_class_ != nullptr;
+        bool unset = self_target && analysis::literal_value(a->value).kind == ConstValue::Kind::None &&
+                     (assigned_before(t->attr, s) || base_assigns(current_class_, t->attr, 0)) &&
+                     (tensor_attribute(current_class_, t->attr) || holds_modules(t));
+        if (self_target && (unset || (base_assigns(current_class_, t->attr, 0) && holds_modules(t)))) {
           out_.helpers.insert("pytorch_untrack");
           auto* untrack = b_.expr_stmt(b_.call("pytorch_untrack", {b_.name("self"), b_.string(t->attr)}));
           untrack->loc = s->loc;
