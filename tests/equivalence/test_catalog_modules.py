@@ -37,6 +37,9 @@ CASES = [
     ("nn.BatchNorm2d(4, eps=1e-3, momentum=0.3)", (2, 4, 6, 6)),
     ("nn.BatchNorm1d(5)", (3, 5)),
     ("nn.GroupNorm(2, 4)", (2, 4, 6, 6)),
+    # GroupNorm takes (N, C, *) of any rank, as PyTorch's.
+    ("nn.GroupNorm(2, 4)", (2, 4, 7)),
+    ("nn.GroupNorm(2, 4)", (2, 4, 3, 4, 5)),
     ("nn.InstanceNorm2d(4, affine=True)", (2, 4, 6, 6)),
     ("nn.LayerNorm(6)", (2, 3, 6)),
     ("nn.LayerNorm([5, 6])", (2, 4, 5, 6)),  # over several trailing axes: PyTorchLayerNorm

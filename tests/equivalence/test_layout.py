@@ -1113,3 +1113,24 @@ class Net(nn.Module):
 @pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
 def test_a_transposed_view_does_not_rebind_its_variable(layout):
     check(VIEW_AND_VARIABLE, "Net()", [(2, 4, 8)], layout=layout)
+
+
+# wav2vec2's feature extractor: GroupNorm over a Conv1d's (N, C, L), channels-last.
+GROUP_NORM_1D = '''
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 8, 10, stride=5, bias=False)
+        self.norm = nn.GroupNorm(8, 8)
+
+    def forward(self, x):
+        return self.norm(self.conv(x.unsqueeze(1)))
+'''
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_group_norm_of_a_conv1d_output(layout):
+    check(GROUP_NORM_1D, "Net()", [(2, 60)], layout=layout)

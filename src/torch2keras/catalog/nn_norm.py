@@ -69,7 +69,7 @@ def RMSNorm(normalized_shape, eps=None, elementwise_affine=True, device=None, dt
     return PyTorchRMSNorm(normalized_shape, eps=eps, elementwise_affine=elementwise_affine)
 
 
-@module("torch.nn.GroupNorm", input="float", layout="spatial", rank=4, spatial_size="input")
+@module("torch.nn.GroupNorm", input="float", layout="spatial", rank="input", spatial_size="input")
 def GroupNorm(num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None):
     ignore(num_channels, device, dtype)
     return layers.GroupNormalization(groups=num_groups, axis=CHANNEL_AXIS, epsilon=eps,
