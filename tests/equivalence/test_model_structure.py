@@ -94,7 +94,8 @@ def test_class_values_become_factories():
     assert " ".join(signature.split()).startswith("num_features, eps=1e-05, momentum=0.1,")
     assert flat("norm_layer = BatchNorm2d") in flat(code)
     assert flat("norm_layer = partial(BatchNorm2d, eps=0.001)") in flat(code)
-    assert flat("layers_ = [block(cin, cout, norm_layer)]") in flat(code)  # `layers` is the Keras module
+    # A local `layers` keeps its name; that function reads keras.layers for the module.
+    assert flat("layers = [block(cin, cout, norm_layer)]") in flat(code)
 
 
 # MobileNet/MNASNet: a Sequential subclass whose items depend on its
@@ -381,7 +382,7 @@ class Net(nn.Module):
 def test_named_sequentials(layout):
     check(NAMED, "Net()", [(2, 3, 11, 11)], layout=layout)
     code = convert(NAMED, layout)
-    assert flat("super().__init__(pytorch_named_layers(layers_))") in flat(code)
+    assert flat("super().__init__(pytorch_named_layers(layers))") in flat(code)
     assert flat("self.add(pytorch_named(Block(c, i == 0), f'block{i}'))") in flat(code)
 
 
@@ -1122,3 +1123,28 @@ class Net(nn.Module):
 @pytest.mark.parametrize("args", ["True, False", "False, True", "True, True"])
 def test_optional_parameters_made_or_unset_by_constructor_arguments(args):
     check(OPTIONAL_PARAMETERS, f"Net({args})", [(2, 5, 8)])
+
+
+# Constructor parameters named like the generated module's imports keep their
+# names (PyTorch's keywords: `Net(layers=2, ops=3)`); that constructor reads
+# keras.layers for the Keras module.
+RESERVED_PARAMETER_NAMES = '''
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, layers=2, ops=1):
+        super().__init__()
+        self.fcs = nn.ModuleList([nn.Linear(8, 8) for _ in range(layers * ops)])
+
+    def forward(self, x):
+        for fc in self.fcs:
+            x = fc(x)
+        return x
+'''
+
+
+def test_constructor_parameters_named_layers_or_ops_keep_their_names():
+    code = convert(RESERVED_PARAMETER_NAMES, "channels_last")
+    assert "def __init__(self, layers=2, ops=1):" in code and "keras.layers.Dense(8)" in code
+    check(RESERVED_PARAMETER_NAMES, "Net(layers=3, ops=1)", [(2, 8)])

@@ -888,3 +888,66 @@ def test_boolean_mask_passed_to_a_block_and_compared_with_zero():
     src[:, 0] = 1
     scores = rng.normal(size=(2, 6)).astype("float32")
     check_calls(BOOL_MASK_ARGUMENT, "Net()", [((scores, src), {})])
+
+
+# An encoder's and a decoder's embeddings sharing one table (seq2seq): one Keras
+# layer serves both; tying two Linears is refused when converting.
+TIED_EMBEDDINGS = HEAD + """
+class Enc(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(10, 4)
+        self.fc = nn.Linear(4, 4)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Enc()
+        self.decoder = Enc()
+        self.decoder.embedding.weight = self.encoder.embedding.weight
+
+    def forward(self, ids):
+        x = self.decoder.fc(self.decoder.embedding(ids))
+        return x @ self.encoder.embedding.weight.T + self.encoder.fc(self.encoder.embedding(ids)).sum(-1, True)
+"""
+
+
+def test_two_embeddings_tied_are_one_keras_layer():
+    keras_ns = load_module(convert(TIED_EMBEDDINGS, "channels_last"), "keras_tied_embeddings")
+    model = keras_ns.Net()
+    assert model.decoder.embedding is model.encoder.embedding
+    idx = ids(4, (2, 5)) % 10
+    check_calls(TIED_EMBEDDINGS, "Net()", [((idx,), {})])
+
+
+def test_tying_two_linears_is_an_error():
+    assert_conversion_error(
+        TIED_EMBEDDINGS.replace("self.decoder.embedding.weight = self.encoder.embedding.weight",
+                                "self.decoder.fc.weight = self.encoder.fc.weight"),
+        "weight tying between a `torch.nn.Linear` and a `torch.nn.Linear` is not supported yet")
+
+
+# PyTorch quirk: TransformerDecoder deep-copies its layer, and the copy's
+# __setstate__ replaces a module activation (nn.GELU(), kept in _modules) by
+# F.relu; a function activation (F.gelu) is kept. The encoder keeps both.
+DECODER_ACTIVATIONS = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        module_act = nn.TransformerDecoderLayer(16, 2, 32, dropout=0.0, batch_first=True, activation=nn.GELU())
+        function_act = nn.TransformerDecoderLayer(16, 2, 32, dropout=0.0, batch_first=True, activation=F.gelu)
+        self.a = nn.TransformerDecoder(module_act, 1)
+        self.b = nn.TransformerDecoder(function_act, 1)
+        self.t = nn.Transformer(16, 2, 1, 1, 32, dropout=0.0, activation=nn.GELU(), batch_first=True)
+
+    def forward(self, x, memory):
+        return self.a(x, memory), self.b(x, memory), self.t(memory, x)
+"""
+
+
+def test_decoder_clones_of_a_module_activation_compute_relu_as_pytorch():
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(2, 5, 16)).astype("float32")
+    memory = rng.normal(size=(2, 7, 16)).astype("float32")
+    check_calls(DECODER_ACTIVATIONS, "Net()", [((x, memory), {})])

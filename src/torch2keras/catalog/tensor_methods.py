@@ -302,15 +302,6 @@ def to(self, target=None, dtype=None, non_blocking=False, copy=False, memory_for
     return self
 
 
-@method("type", layout="any", returns="cast")
-def type(self, dtype=None, non_blocking=False):
-    # x.type(torch.float16) casts (Whisper's LayerNorm: `.type(x.dtype)`); x.type()
-    # without a dtype returns PyTorch's type name, which has no Keras meaning.
-    ignore(non_blocking)
-    require(given(dtype), "`x.type()` without a dtype returns PyTorch's type name: not supported")
-    return ops.cast(self, dtype)
-
-
 @method("cuda", "cpu", alias=True, layout="any")
 def cuda(self, device=None, non_blocking=False, memory_format=None):
     # Keras places tensors itself.

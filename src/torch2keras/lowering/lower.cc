@@ -1255,6 +1255,12 @@ class Lowerer {
 
   void check_leftover_torch(ast::Node* n, bool& found);
   void rename_reserved_names();
+  // After lowering: the input's function-local `layers` / `ops` (renamed
+  // `layers_` / `ops_` while lowering) get their names back, so that a
+  // constructor keeps PyTorch's keyword (`Net(layers=2)`); in the functions that
+  // bind them, the generated code reads keras.layers / keras.ops instead.
+  void restore_local_names();
+  std::set<std::string> locally_renamed_;
   // Keras' Layer.__call__ fills a `call` parameter named `mask` itself (from the
   // input's Keras mask) when it is None and the call has one tensor argument, so
   // `block(x, None)` fails with "multiple values for argument 'mask'": a forward
@@ -6766,6 +6772,25 @@ ast::StmtNode* Lowerer::tied_parameters(const ast::Assign* a) {
   std::string target = module_parameter_path(a->targets[0]);
   std::string source = target.empty() ? "" : module_parameter_path(a->value);
   if (source.empty()) return nullptr;
+  // pytorch_tie_weights ties an nn.Linear's weight to an nn.Embedding's, or two
+  // nn.Embeddings': other pairs of catalog modules are refused here, not when the
+  // Keras model is made.
+  auto end = [&](const ast::ExprNode* e) -> std::string {
+    auto* w = ast::as<ast::Attribute>(e);
+    std::optional<ModuleDesc> d = w && current_class_ ? self_module(current_class_, w->value) : std::nullopt;
+    return d && d->kind == ModuleDesc::Leaf && !d->entry->keys.empty() ? d->entry->keys[0] : "";
+  };
+  std::string t = end(a->targets[0]), f = end(a->value);
+  auto is = [](const std::string& k, std::string_view what) { return k == what; };
+  bool pair = (is(t, "torch.nn.Linear") && is(f, "torch.nn.Embedding")) ||
+              (is(t, "torch.nn.Embedding") && is(f, "torch.nn.Linear")) ||
+              (is(t, "torch.nn.Embedding") && is(f, "torch.nn.Embedding"));
+  if (!t.empty() && !f.empty() && !pair) {
+    error(diag::Kind::UnsupportedConstruct, a,
+          "weight tying between a `" + t + "` and a `" + f + "` is not supported yet (an nn.Linear's and an "
+          "nn.Embedding's weight, or two nn.Embeddings', are)");
+    return nullptr;
+  }
   out_.helpers.insert("pytorch_tie_weights");
   auto* st = b_.expr_stmt(b_.call("pytorch_tie_weights", {b_.name("self"), b_.string(target), b_.string(source)}));
   st->loc = a->loc;
@@ -7898,8 +7923,9 @@ std::vector<std::string> defined_names(const ast::StmtNode* s) {
 
 // The generated module binds `keras`, `layers`, `ops` and `np` at module level;
 // the input's own variables, parameters and functions with those names are
-// renamed (`layers = []` -> `layers_ = []`), unless an import binds the name to
-// the same module.
+// renamed while lowering (`layers = []` -> `layers_ = []`), unless an import
+// binds the name to the same module; `layers` and `ops` bound only in functions
+// get their names back afterwards (restore_local_names).
 void Lowerer::rename_reserved_names() {
   static const std::map<std::string_view, std::string_view> modules = {
       {"keras", "keras"}, {"layers", "keras.layers"}, {"ops", "keras.ops"}, {"np", "numpy"}};
@@ -7908,6 +7934,28 @@ void Lowerer::rename_reserved_names() {
     auto bound = scope_.binding(name);
     if (!bound || *bound != path) renames[std::string(name)] = std::string(name) + "_";
   }
+  // `layers` and `ops` bound only inside functions (a constructor parameter
+  // `layers=2`) get their names back after lowering (restore_local_names), the
+  // generated code of those functions reading keras.layers / keras.ops.
+  std::set<std::string> module_level;
+  for (const ast::StmtNode* st : module_->body) {
+    std::vector<std::string> names;
+    if (auto* a = ast::as<ast::Assign>(st))
+      for (const ast::ExprNode* t : a->targets) ast::collect_names(const_cast<ast::ExprNode*>(t), module_level);
+    if (auto* f = ast::as<ast::FunctionDef>(st)) module_level.insert(std::string(f->name));
+    if (auto* c = ast::as<ast::ClassDef>(st)) module_level.insert(std::string(c->name));
+    if (auto* f = ast::as<ast::For>(st)) ast::collect_names(f->target, module_level);
+  }
+  bool taken = false;  // the input uses a renamed spelling itself (`layers_`): keep the renames
+  std::function<void(const ast::Node*)> spelled = [&](const ast::Node* n) {
+    if (auto* x = ast::as<ast::Name>(n); x && (x->id == "layers_" || x->id == "ops_")) taken = true;
+    if (auto* x = ast::as<ast::Arg>(n); x && (x->arg == "layers_" || x->arg == "ops_")) taken = true;
+    ast::for_each_child(const_cast<ast::Node*>(n), spelled);
+  };
+  spelled(module_);
+  for (const char* name : {"layers", "ops"})
+    if (renames.count(name) && !module_level.count(name) && !scope_.binding(name) && !taken)
+      locally_renamed_.insert(name);
   std::function<void(ast::Node*)> walk = [&](ast::Node* n) {
     if (n == nullptr) return;
     if (auto* name = ast::as<ast::Name>(n)) {
@@ -7943,6 +7991,60 @@ void Lowerer::rename_mask_parameters() {
     };
     walk(const_cast<ast::FunctionDef*>(fwd));
   }
+}
+
+void Lowerer::restore_local_names() {
+  if (locally_renamed_.empty()) return;
+  auto renamed = [&](std::string_view id) -> std::string {
+    if (id.size() > 1 && id.back() == '_') {
+      std::string base(id.substr(0, id.size() - 1));
+      if (locally_renamed_.count(base)) return base;
+    }
+    return "";
+  };
+  // Whether a function binds one of the names (as a parameter or a local).
+  std::function<bool(const ast::Node*)> binds = [&](const ast::Node* n) {
+    if (auto* a = ast::as<ast::Arg>(n); a && !renamed(a->arg).empty()) return true;
+    if (auto* x = ast::as<ast::Name>(n); x && !renamed(x->id).empty()) return true;
+    bool any = false;
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { any = any || binds(c); });
+    return any;
+  };
+  // Inside such a function: keras module references qualified, names restored.
+  std::function<void(ast::Node*)> fix = [&](ast::Node* n) {
+    if (n == nullptr) return;
+    if (auto* a = ast::as<ast::Attribute>(n))
+      if (auto* v = ast::as<ast::Name>(a->value); v && locally_renamed_.count(std::string(v->id)))
+        a->value = b_.attr(b_.name("keras"), v->id);
+    if (auto* x = ast::as<ast::Name>(n))
+      if (std::string base = renamed(x->id); !base.empty()) x->id = b_.arena().copy_string(base);
+    if (auto* a = ast::as<ast::Arg>(n))
+      if (std::string base = renamed(a->arg); !base.empty()) a->arg = b_.arena().copy_string(base);
+    if (auto* k = ast::as<ast::Keyword>(n); k && k->arg.data() != nullptr)
+      if (std::string base = renamed(k->arg); !base.empty()) k->arg = b_.arena().copy_string(base);
+    ast::for_each_child(n, fix);
+  };
+  // Keywords anywhere (`Net(layers_=2)`, a call of a renamed parameter's owner).
+  std::function<void(ast::Node*)> keywords = [&](ast::Node* n) {
+    if (n == nullptr) return;
+    if (auto* k = ast::as<ast::Keyword>(n); k && k->arg.data() != nullptr)
+      if (std::string base = renamed(k->arg); !base.empty()) k->arg = b_.arena().copy_string(base);
+    if (auto* f = ast::as<ast::FunctionDef>(n); f && binds(f)) {
+      fix(f);
+      return;
+    }
+    ast::for_each_child(n, keywords);
+  };
+  for (ast::StmtNode* st : out_.body) keywords(st);
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (ModelInfo& m : out_.models)
+    for (const std::string& base : locally_renamed_)
+      for (std::string* text : {&m.signature, &m.call_args})
+        for (std::size_t at = text->find(base + "_"); at != std::string::npos; at = text->find(base + "_", at + 1)) {
+          std::size_t end = at + base.size() + 1;
+          if ((at > 0 && ident((*text)[at - 1])) || (end < text->size() && ident((*text)[end]))) continue;
+          text->erase(at + base.size(), 1);
+        }
 }
 
 LowerOutput Lowerer::run() {
@@ -8194,6 +8296,7 @@ LowerOutput Lowerer::run() {
                    opt_.kept_imports.end());
   bool found = false;
   for (ast::StmtNode* s : out_.body) check_leftover_torch(s, found);
+  restore_local_names();
   // One diagnostic per place and code (an unconverted call is also leftover torch).
   std::vector<diag::Diagnostic> unique;
   for (diag::Diagnostic& d : out_.diagnostics) {

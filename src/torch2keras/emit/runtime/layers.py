@@ -476,11 +476,13 @@ class PyTorchTransformerDecoderLayer(_PyTorchTransformerLayer):
         return self.norm3(x + self._ff_block(x, self.dropout3, training))
 
 
-def _t2k_clones(layer, num_layers):
+def _t2k_clones(layer, num_layers, **changes):
     """num_layers new layers configured as `layer` (PyTorch's _get_clones deep-
-    copies the module; the weights are loaded afterwards)."""
+    copies the module; the weights are loaded afterwards), with `changes` to the
+    configuration."""
     config = layer.get_config()
     config.pop("name", None)
+    config.update(changes)
     return [type(layer).from_config(dict(config)) for _ in range(num_layers)]
 
 
@@ -565,7 +567,14 @@ class PyTorchTransformerDecoder(layers.Layer):
 
     def __init__(self, decoder_layer, num_layers, norm=None, **kwargs):
         super().__init__(**kwargs)
-        self.layers = _t2k_clones(decoder_layer, num_layers)
+        # PyTorch's TransformerDecoderLayer.__setstate__, which the deep copy runs,
+        # sets `activation` to F.relu when the copied __dict__ has none: so it is
+        # for a layer made with a module activation (nn.GELU(), kept in _modules),
+        # whose copies compute ReLU (torch/nn/modules/transformer.py).
+        changes = {}
+        if isinstance(decoder_layer.activation, layers.Layer):
+            changes["activation"] = "relu"
+        self.layers = _t2k_clones(decoder_layer, num_layers, **changes)
         self.num_layers, self.norm = num_layers, norm
 
     def call(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
@@ -1027,8 +1036,9 @@ def pytorch_tie_weights(owner, target, source):
     parameter paths ("lm_head.weight", "wte.weight"): one variable serves both
     modules afterwards. An nn.Linear's weight (out, in) and an nn.Embedding's
     weight (num, dim) either way round: the Linear (a Dense) becomes a
-    PyTorchTiedDense reading the Embedding's table transposed. Raises ValueError
-    for other pairs."""
+    PyTorchTiedDense reading the Embedding's table transposed. Two nn.Embeddings
+    of one size: the target's module is the source's. Raises ValueError for other
+    pairs."""
     ends = []  # (parent, name, layer, parameter) of each side
     for path in (target, source):
         *parents, name, parameter = path.split(".")
@@ -1038,9 +1048,26 @@ def pytorch_tie_weights(owner, target, source):
         ends.append((parent, name, _t2k_child(parent, name), parameter))
     dense = [end for end in ends if isinstance(end[2], layers.Dense)]
     embedding = [end for end in ends if isinstance(end[2], layers.Embedding)]
+    if len(embedding) == 2 and {end[3] for end in ends} == {"weight"}:
+        # Two Embeddings sharing their table (an encoder's and a decoder's): the
+        # weight is all an Embedding has, so the target module is the source one.
+        (parent, name, old, _), (_, _, kept, _) = ends
+        if (old.input_dim, old.output_dim, getattr(old, "padding_idx", None)) != (
+                kept.input_dim, kept.output_dim, getattr(kept, "padding_idx", None)):
+            raise ValueError(f"weight tying `{target} = {source}`: the Embeddings differ in size "
+                             "or padding_idx")
+        if isinstance(parent, (dict, PyTorchModuleDict)):
+            parent[name] = kept
+        else:
+            setattr(parent, name, kept)
+        for sublayer in owner._flatten_layers(include_self=True):
+            tracker = getattr(sublayer, "_tracker", None)
+            if tracker is not None:
+                tracker.untrack(old)
+        return
     if len(dense) != 1 or len(embedding) != 1 or {end[3] for end in ends} != {"weight"}:
         raise ValueError(f"weight tying `{target} = {source}` is supported between an nn.Linear's "
-                         "and an nn.Embedding's weight only")
+                         "and an nn.Embedding's weight, or two nn.Embeddings', only")
     parent, name, layer, _ = dense[0]
     tied = PyTorchTiedDense(embedding[0][2], use_bias=layer.use_bias, name=layer.name)
     if isinstance(parent, (dict, PyTorchModuleDict)):
