@@ -393,11 +393,6 @@ def any(self, dim=None, keepdim=False):
     return ops.any(self, axis=dim, keepdims=keepdim)
 
 
-@method("square", layout="any")
-def square(self):
-    return ops.square(self)
-
-
 @method("erf", layout="any", returns="float")
 def erf(self):
     return ops.erf(self)
