@@ -103,6 +103,11 @@ CASES = [
     ("torch.erf(x) + x.erf() + torch.erfc(x) * 2 + torch.special.erf(x)", (2, 3, 5, 6)),
     ("F.softplus(x) + F.softplus(x * 3, beta=2.0, threshold=1.0)", (2, 3, 5, 6)),
     ("F.glu(x, 1) + F.glu(x.permute(0, 2, 3, 1), -1).permute(0, 3, 1, 2)", (2, 3, 5, 6)),
+    ("torch.addmm(torch.ones(4), x.mean((2, 3)), torch.ones(4, 4) * 0.5)"
+     " + torch.addmm(x.mean((2, 3)), x.mean((2, 3)), torch.ones(4, 4), beta=0.5, alpha=2.0)", (2, 3, 5, 6)),
+    ("torch.div(x, 0.3, rounding_mode='floor') + torch.div(x, 0.3, rounding_mode='trunc') + torch.div(x, 2)",
+     (2, 3, 5, 6)),
+    ("x * torch.linspace(0, 1, 6) + torch.linspace(-1, 1, steps=5)[:, None]", (2, 3, 5, 6)),
     # Functions torchvision's Swin Transformer uses.
     ("torch.log(x.abs() + 1) + torch.log2(x.abs() + 2) * torch.sign(x)", (2, 3, 5, 6)),
     ("torch.clamp(x, max=0.2) + torch.clamp(x, min=-0.1) + torch.clip(x, -0.3, 0.3)", (2, 3, 5, 6)),

@@ -470,3 +470,28 @@ def test_integer_tensor_carried_by_a_tensor_while_keeps_its_dtype():
     # A limit that stops the loop early, one that never does.
     check_calls(GREEDY, "Decoder()", [((x, np.array([2.0], "float32")), {}),
                                       ((x, np.array([1000.0], "float32")), {})])
+
+
+# A backward pass over time steps (bidirectional RNNs written by hand).
+REVERSED_STEPS = '''
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.GRUCell(4, 4)
+
+    def forward(self, x):
+        h = torch.zeros(x.size(1), 4)
+        outs = []
+        for t in reversed(range(x.size(0))):
+            h = self.cell(x[t], h)
+            outs.append(h)
+        return torch.stack(outs[::-1])
+'''
+
+
+def test_reversed_range_over_time_steps():
+    check_calls(REVERSED_STEPS, "Net()", [((image(4, (5, 2, 4)),), {})])

@@ -1148,3 +1148,33 @@ def test_constructor_parameters_named_layers_or_ops_keep_their_names():
     code = convert(RESERVED_PARAMETER_NAMES, "channels_last")
     assert "def __init__(self, layers=2, ops=1):" in code and "keras.layers.Dense(8)" in code
     check(RESERVED_PARAMETER_NAMES, "Net(layers=3, ops=1)", [(2, 8)])
+
+
+# Constructor code of timm and nanoGPT: drop-path rates read out of a linspace
+# (`.item()` runs eagerly there), and a check for a torch function (the
+# converted model has what the converter has).
+TIMM_CONSTRUCTOR = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self, depth=3, drop_path_rate=0.2):
+        super().__init__()
+        self.rates = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
+        self.flash = hasattr(torch.nn.functional, "scaled_dot_product_attention")
+        self.fancy = hasattr(F, "no_such_function")
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        if self.flash and not self.fancy:
+            x = F.scaled_dot_product_attention(x, x, x, is_causal=True)
+        return self.fc(x) * self.rates[-1]
+'''
+
+
+def test_constructor_reads_tensor_values_and_checks_torch_functions():
+    code = convert(TIMM_CONSTRUCTOR, "channels_last")
+    assert "self.flash = True" in code and "self.fancy = False" in code
+    check(TIMM_CONSTRUCTOR, "Net()", [(2, 5, 8)])

@@ -7,6 +7,7 @@ the padding index, so a padding rule that changed the numbers would show.
 
 from pathlib import Path
 
+import sys
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -951,3 +952,48 @@ def test_decoder_clones_of_a_module_activation_compute_relu_as_pytorch():
     x = rng.normal(size=(2, 5, 16)).astype("float32")
     memory = rng.normal(size=(2, 7, 16)).astype("float32")
     check_calls(DECODER_ACTIVATIONS, "Net()", [((x, memory), {})])
+
+
+# The PyTorch translation tutorial's Seq2SeqTransformer: encode/decode methods
+# that only the user's greedy decoding calls, converted as forward code is.
+SEQ2SEQ_METHODS = HEAD + """
+class Seq2Seq(nn.Module):
+    def __init__(self, vocab=12, d=16):
+        super().__init__()
+        self.transformer = nn.Transformer(d_model=d, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                                          dim_feedforward=32, dropout=0.0)
+        self.src_tok_emb = nn.Embedding(vocab, d)
+        self.tgt_tok_emb = nn.Embedding(vocab, d)
+        self.generator = nn.Linear(d, vocab)
+
+    def forward(self, src, tgt):
+        outs = self.transformer(self.src_tok_emb(src), self.tgt_tok_emb(tgt))
+        return self.generator(outs)
+
+    def encode(self, src, src_mask):
+        return self.transformer.encoder(self.src_tok_emb(src), src_mask)
+
+    def decode(self, tgt, memory, tgt_mask):
+        return self.transformer.decoder(self.tgt_tok_emb(tgt), memory, tgt_mask)
+"""
+
+
+def test_methods_only_user_code_calls_convert_as_forward_code():
+    import tensorflow as tf
+
+    torch_model = load_module(SEQ2SEQ_METHODS, "torch_seq2seq").Seq2Seq().eval()
+    randomize(torch_model, 0)
+    keras_model = load_module(convert(SEQ2SEQ_METHODS, "channels_last"), "keras_seq2seq").Seq2Seq()
+    src = ids(5, (6, 2)) % 12
+    tgt = ids(6, (4, 2)) % 12
+    keras_model(src, tgt)
+    sys.modules["keras_seq2seq"].load_torch_state_dict(keras_model, torch_model.state_dict())
+    src_mask = np.zeros((6, 6), "float32")
+    tgt_mask = torch.nn.Transformer.generate_square_subsequent_mask(4)
+    with torch.no_grad():
+        memory = torch_model.encode(torch.from_numpy(src), torch.from_numpy(src_mask))
+        out = torch_model.decode(torch.from_numpy(tgt), memory, tgt_mask)
+    keras_memory = keras_model.encode(src, tf.constant(src_mask))
+    keras_out = keras_model.decode(tgt, keras_memory, tf.constant(tgt_mask.numpy()))
+    np.testing.assert_allclose(np.asarray(keras_memory), memory.numpy(), atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(keras_out), out.numpy(), atol=1e-4, rtol=1e-4)

@@ -717,6 +717,36 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                                 is_causal=is_causal, scale=scale)
 
 
+@function("torch.linspace", layout="torch", returns="float")
+def linspace(start, end, steps, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    # PyTorch's default dtype is float32, as Keras' floatx.
+    require(out is None, "`out=` is not supported")
+    ignore(layout, device, requires_grad)
+    if given(dtype):
+        return ops.linspace(start, end, steps, dtype=dtype)
+    return ops.linspace(start, end, steps, dtype="float32")
+
+
+@function("torch.addmm", input="float", layout="torch")
+def addmm(input, mat1, mat2, beta=1, alpha=1, out=None):
+    # beta * input + alpha * (mat1 @ mat2) (Hugging Face's Conv1D of GPT-2).
+    require(out is None, "`out=` is not supported")
+    if beta == 1 and alpha == 1:
+        return input + ops.matmul(mat1, mat2)
+    return beta * input + alpha * ops.matmul(mat1, mat2)
+
+
+@function("torch.div", "torch.divide", "torch.true_divide", layout="any")
+def div(input, other, rounding_mode=None, out=None):
+    require(out is None, "`out=` is not supported")
+    if rounding_mode is None:
+        return input / other
+    if rounding_mode == "floor":
+        return ops.floor_divide(input, other)
+    require(rounding_mode == "trunc", "`rounding_mode={rounding_mode}` is not supported")
+    return ops.trunc(input / other)
+
+
 @function("torch.triu", layout="torch")
 def triu(input, diagonal=0):
     return ops.triu(input, k=diagonal)

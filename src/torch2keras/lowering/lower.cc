@@ -718,6 +718,19 @@ class Lowerer {
   // a temporary (an argument runs once). Lambdas with defaults, *args or
   // keywords in the call are not inlined.
   ast::ExprNode* inline_ctor_lambda(const ast::Call* call);
+  // `hasattr(torch.nn.functional, "scaled_dot_product_attention")` (nanoGPT's
+  // flash check): whether the converter has that torch function or module (the
+  // converted model has what the catalog has); nullopt for other calls.
+  std::optional<bool> torch_hasattr(const ast::ExprNode* e) const {
+    auto* call = ast::as<ast::Call>(e);
+    auto* fn = call != nullptr ? ast::as<ast::Name>(call->func) : nullptr;
+    if (fn == nullptr || fn->id != "hasattr" || scope_.binding("hasattr") || call->args.size() != 2) return std::nullopt;
+    auto p = resolve(call->args[0]);
+    ConstValue name = analysis::literal_value(call->args[1]);
+    if (!p || !is_torch_path(*p) || name.kind != ConstValue::Kind::Str) return std::nullopt;
+    std::string path = *p + "." + name.text;
+    return catalog_.find_function(path) != nullptr || catalog_.find_module(path) != nullptr;
+  }
   // Whether the constructor being rewritten assigns `self.<attr>` a value other
   // than None in a statement before `at`.
   bool assigned_before(std::string_view attr, const ast::Node* at) const {
@@ -3076,6 +3089,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   auto in_torch_layout = [this](std::size_t, Val& v) {
     if (v.fact.tensor() || v.fact.kind == Fact::List) demand_torch(v.fact, v.expr);
   };
+  if (std::optional<bool> has = torch_hasattr(call)) return {b_.literal(ConstValue::boolean(*has)), {}};
   // 0. A lambda the constructor keeps in an attribute (minGPT's
   // `self.mlpf = lambda x: m.c_proj(m.act(m.c_fc(x)))`): its body, inlined.
   if (ast::ExprNode* inlined = inline_ctor_lambda(call)) {
@@ -3394,7 +3408,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     // tensors may return a tensor in any layout: an error, not a guess.
     static const std::set<std::string_view> kPlainBuiltins = {
         "len", "isinstance", "print", "int", "float", "bool", "str", "repr", "type", "hasattr",
-        "id", "range", "getattr", "tuple", "list", "dict", "set", "sorted", "enumerate", "zip", "super"};
+        "id", "range", "getattr", "tuple", "list", "dict", "set", "sorted", "enumerate", "zip", "super", "reversed"};
     if (auto* n = ast::as<ast::Name>(call->func); n && !kPlainBuiltins.count(n->id) && !model_class(n->id) &&
                                                   !module_container(n->id) && may_pass_tensors(call)) {
       error(diag::Kind::UnsupportedConstruct, call,
@@ -6960,6 +6974,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   // device are read; the Keras weights may not exist before the first call).
   if (first_parameter(e))
     return b_.call("ops.zeros", {b_.tuple({})}, {b_.keyword("dtype", b_.attr(b_.name("self"), "variable_dtype"))});
+  if (std::optional<bool> has = torch_hasattr(e)) return b_.literal(ConstValue::boolean(*has));
   if (auto* call = ast::as<ast::Call>(e)) {
     auto p = resolve(call->func);
     std::vector<ast::ExprNode*> args;
@@ -7047,7 +7062,11 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       }
     } else if (auto* m = ast::as<ast::Attribute>(call->func); m && made_tensor(m->value)) {
       // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
-      if (const Entry* method = catalog_.find_method(m->attr)) {
+      // `.item()` / `.tolist()` read its value, as constructor code runs eagerly
+      // (timm's drop-path rates: [x.item() for x in torch.linspace(0, rate, depth)]).
+      if ((m->attr == "item" || m->attr == "tolist") && call->args.empty() && call->keywords.empty()) {
+        result = b_.call(b_.attr(b_.call("ops.convert_to_numpy", {rewrite_ctor_expr(m->value)}), m->attr), {});
+      } else if (const Entry* method = catalog_.find_method(m->attr)) {
         if ((result = made_by(method, rewrite_ctor_expr(m->value), m->value)) == nullptr) return e;
       } else {
         error(diag::Kind::UnsupportedOp, call,
@@ -7176,7 +7195,21 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   }
   if (auto* lc = ast::as<ast::ListComp>(e)) {
     auto* c = b_.clone(lc);
+    // The iterables rewritten too; a name iterating over a made tensor holds one.
+    std::vector<ast::Comprehension*> gens;
+    std::vector<std::string> bound;
+    for (ast::Comprehension* g : lc->generators) {
+      auto* cg = b_.clone(g);
+      cg->iter = rewrite_ctor_expr(g->iter);
+      if (auto* n = ast::as<ast::Name>(g->target); n && made_tensor(g->iter)) {
+        bind_ctor_tensor(std::string(n->id), g->iter);
+        bound.emplace_back(n->id);
+      }
+      gens.push_back(cg);
+    }
+    c->generators = b_.seq(gens);
     c->elt = rewrite_ctor_expr(lc->elt);
+    for (const std::string& n : bound) ctor_tensors_.erase(n);
     return c;
   }
   if (auto* ie = ast::as<ast::IfExp>(e)) {
@@ -8150,6 +8183,44 @@ LowerOutput Lowerer::run() {
         // A top-level model that inherits forward gets its own lowering (its
         // inputs and outputs are in the io layout; the base's may not be).
         if (own || top) unit(&c, fwd);
+      }
+    }
+  }
+  // Methods nothing in the file calls but the user's code may (the translation
+  // tutorial's encode/decode, a `project` head): lowered as forward code is, when
+  // they run modules of the class; a method that does not convert so falls back to
+  // the constructor-code rewriting of lower_class (and may be left out there).
+  for (const ClassInfo& c : classes_) {
+    if (c.torch_base == analysis::TorchBase::None) continue;
+    for (ast::StmtNode* st : c.node->body) {
+      auto* f = ast::as<ast::FunctionDef>(st);
+      if (f == nullptr || f->name == "forward" || f->name.starts_with("__") || f->args->args.size() < 2 ||
+          called_in_class(f->name) || units_.count({&c, f}) || !f->decorator_list.empty())
+        continue;
+      bool runs_modules = false;
+      std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+        if (runs_modules || n == nullptr) return;
+        // A call of self.<module> or of something read from one (self.transformer.encoder).
+        if (auto* call = ast::as<ast::Call>(n)) {
+          const ast::ExprNode* e = call->func;
+          while (auto* a = ast::as<ast::Attribute>(e)) {
+            if (auto* v = ast::as<ast::Name>(a->value); v && v->id == "self") {
+              std::optional<ModuleDesc> d = self_module(&c, a);
+              runs_modules = runs_modules || (d && d->kind != ModuleDesc::Unknown && d->kind != ModuleDesc::None);
+              break;
+            }
+            e = a->value;
+          }
+        }
+        ast::for_each_child(const_cast<ast::Node*>(n), scan);
+      };
+      scan(f);
+      if (!runs_modules) continue;
+      std::size_t errors_before = error_count();
+      unit(&c, f);
+      if (error_count() > errors_before) {
+        forget_diagnostics_in(f);
+        units_.erase({&c, f});
       }
     }
   }
