@@ -997,3 +997,48 @@ def test_methods_only_user_code_calls_convert_as_forward_code():
     keras_out = keras_model.decode(tgt, keras_memory, tf.constant(tgt_mask.numpy()))
     np.testing.assert_allclose(np.asarray(keras_memory), memory.numpy(), atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(np.asarray(keras_out), out.numpy(), atol=1e-4, rtol=1e-4)
+
+
+# Sizes unknown when the graph is traced (a SavedModel / TFLite signature with
+# None batch and sequence axes): nanoGPT's size assert, SDPA's default scale
+# after a view(B, T, h, -1), and MultiheadAttention's 3-D mask reshape.
+DYNAMIC_SIZES = HEAD + """
+class Net(nn.Module):
+    def __init__(self, block_size=8, d=8):
+        super().__init__()
+        self.block_size = block_size
+        self.wte = nn.Embedding(20, d)
+        self.wpe = nn.Embedding(block_size, d)
+        self.mha = nn.MultiheadAttention(d, 2, batch_first=True)
+
+    def forward(self, idx, mask):
+        b, t = idx.size()
+        assert t <= self.block_size, f"Cannot forward sequence of length {t}"
+        x = self.wte(idx) + self.wpe(torch.arange(0, t, dtype=torch.long))
+        q = x.view(b, t, 2, -1).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, q, q, is_causal=True).transpose(1, 2).reshape(b, t, -1)
+        out, _ = self.mha(y, y, y, attn_mask=mask)
+        return out
+"""
+
+
+def test_sizes_unknown_when_traced():
+    torch_model = load_module(DYNAMIC_SIZES, "torch_dynamic").Net().eval()
+    randomize(torch_model, 0)
+    keras_ns = load_module(convert(DYNAMIC_SIZES, "channels_last"), "keras_dynamic")
+    keras_model = keras_ns.Net()
+    rng = np.random.default_rng(11)
+    idx = rng.integers(0, 20, size=(2, 6)).astype("int64")
+    mask = rng.random((4, 6, 6)) < 0.3
+    mask[..., 0] = False
+    keras_model(idx, mask)
+    keras_ns.load_torch_state_dict(keras_model, torch_model.state_dict())
+    fn = tf.function(lambda i, m: keras_model(i, m, training=False),
+                     input_signature=[tf.TensorSpec((None, None), tf.int64), tf.TensorSpec((None, None, None), tf.bool)])
+    for b, t in [(2, 6), (1, 3)]:
+        i, m = idx[:b, :t], np.concatenate([mask[:2 * b, :t, :t]])
+        with torch.no_grad():
+            ref = torch_model(torch.from_numpy(i), torch.from_numpy(m)).numpy()
+        np.testing.assert_allclose(np.asarray(fn(i, m)), ref, atol=1e-4, rtol=1e-4)
+    with pytest.raises(AssertionError, match="Cannot forward sequence of length 9"):
+        keras_model(rng.integers(0, 20, size=(1, 9)).astype("int64"), np.zeros((2, 9, 9), bool))

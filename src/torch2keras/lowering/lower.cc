@@ -5060,7 +5060,43 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
               "left out an `assert` on a tensor value: it cannot be checked inside a compiled graph");
         return;
       }
+      // A test of sizes (nanoGPT's `assert t <= self.block_size`): Python ints when the
+      // model is traced with known shapes, tensors when a compiled graph leaves them
+      // unknown, which Python's assert cannot take: pytorch_assert checks the first.
+      // Sizes: `.size(...)` / `.shape` read here, or names the function binds to them.
+      auto reads_size = [](const ast::Node* root) {
+        bool found = false;
+        std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
+          if (found || n == nullptr) return;
+          if (auto* at = ast::as<ast::Attribute>(n); at && (at->attr == "shape" || at->attr == "size")) found = true;
+          ast::for_each_child(const_cast<ast::Node*>(n), walk);
+        };
+        walk(root);
+        return found;
+      };
+      std::set<std::string> size_names;
+      std::function<void(const ast::Node*)> bound = [&](const ast::Node* n) {
+        if (n == nullptr || (ast::is<ast::FunctionDef>(n) && n != frame_->unit->def)) return;
+        if (auto* as = ast::as<ast::Assign>(n); as && reads_size(as->value))
+          for (ast::ExprNode* t : as->targets) ast::collect_names(t, size_names);
+        ast::for_each_child(const_cast<ast::Node*>(n), bound);
+      };
+      bound(frame_->unit->def);
+      bool sizes = reads_size(a->test);
+      std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+        if (sizes || n == nullptr) return;
+        if (auto* x = ast::as<ast::Name>(n); x && size_names.count(std::string(x->id))) sizes = true;
+        ast::for_each_child(const_cast<ast::Node*>(n), scan);
+      };
+      scan(a->test);
       a->test = lower_expr(a->test).expr;
+      if (sizes) {
+        out_.helpers.insert("pytorch_assert");
+        auto* check = b_.expr_stmt(b_.call("pytorch_assert", {a->test, a->msg ? a->msg : b_.string("")}));
+        check->loc = s->loc;
+        out.push_back(check);
+        return;
+      }
       out.push_back(a);
       return;
     }

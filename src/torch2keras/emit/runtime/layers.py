@@ -150,7 +150,10 @@ def pytorch_scaled_dot_product_attention(query, key, value, attn_mask=None, drop
     safe softmax gives. PyTorch applies dropout whenever dropout_p > 0, in eval
     mode too: so does this.
     """
-    scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
+    if scale is None:  # 1 / sqrt(E); E may be known only when the graph runs
+        depth = query.shape[-1]
+        scale = (1.0 / float(np.sqrt(depth)) if depth is not None
+                 else ops.rsqrt(ops.cast(ops.shape(query)[-1], query.dtype)))
     scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) * scale
     if is_causal:
         scores = _t2k_causal_scores(scores)
@@ -266,7 +269,8 @@ class PyTorchMultiheadAttention(layers.Layer):
         q, k, v = self._projections(query, key, value)
         e, n = self.embed_dim, ops.shape(q)[0]
         if attn_mask is not None and len(attn_mask.shape) == 3:  # (N * heads, L, S)
-            attn_mask = ops.reshape(attn_mask, (n, self.num_heads) + tuple(attn_mask.shape[1:]))
+            shape = ops.shape(attn_mask)  # sizes known only when the graph runs, too
+            attn_mask = ops.reshape(attn_mask, (n, self.num_heads, shape[1], shape[2]))
         if self.add_bias_kv:
             k = ops.concatenate([k, ops.broadcast_to(self.bias_k, (n, 1, e))], axis=1)
             v = ops.concatenate([v, ops.broadcast_to(self.bias_v, (n, 1, e))], axis=1)
