@@ -68,3 +68,21 @@ def test_tf_onednn_conv_maximum_of_a_multiple_defect_is_still_present():
     reference = np.maximum(y, 2 * y)
     assert np.abs(np.asarray(block(x)) - reference).max() < 1e-5
     assert np.abs(np.asarray(tf.function(block)(x)) - reference).max() > 1e-2
+
+
+def test_tf_onednn_dilated_channels_first_conv1d_defect_is_still_present():
+    """The same defect for a dilated channels_first Conv1D with bias whose filters
+    equal the output width, and inside tf.function too (found by the issue-6
+    review: an audio model's dilated convolutions). When this test fails, TF fixed
+    it: drop the README note."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 16, 36)).astype("float32")  # width 36 - 2 * 2 = 32 = filters
+    layer = keras.layers.Conv1D(32, 3, dilation_rate=2, data_format="channels_first")
+    layer(x)
+    layer.bias.assign(rng.normal(size=32).astype("float32"))
+    kernel = np.asarray(layer.kernel)
+    expected = np.stack([
+        sum(np.einsum("nc,co->no", x[:, :, t + 2 * k], kernel[k]) for k in range(3))
+        for t in range(32)], axis=-1) + np.asarray(layer.bias)[None, :, None]
+    graph = np.asarray(tf.function(layer)(x))
+    assert np.abs(graph - expected).max() > 1e-3
