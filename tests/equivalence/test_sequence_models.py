@@ -1042,3 +1042,49 @@ def test_sizes_unknown_when_traced():
         np.testing.assert_allclose(np.asarray(fn(i, m)), ref, atol=1e-4, rtol=1e-4)
     with pytest.raises(AssertionError, match="Cannot forward sequence of length 9"):
         keras_model(rng.integers(0, 20, size=(1, 9)).astype("int64"), np.zeros((2, 9, 9), bool))
+
+
+# The Annotated Transformer's positional encoding: a slice of a buffer marked
+# requires_grad_(False), a flag, not a change of its values.
+POSITIONAL_FLAG = HEAD + """
+class PositionalEncoding(nn.Module):
+    def __init__(self, d=8, max_len=64):
+        super().__init__()
+        self.register_buffer("pe", torch.randn(1, max_len, d))
+
+    def forward(self, x):
+        return x + self.pe[:, : x.size(1)].requires_grad_(False)
+"""
+
+
+def test_requires_grad_flag_on_a_buffer_slice():
+    x = np.random.default_rng(12).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(POSITIONAL_FLAG, "PositionalEncoding()", [((x,), {})])
+
+
+# Whisper's attention: a causal mask made by in-place methods of a temporary in
+# the constructor, and heads split by a view of `*q.shape[:2]`.
+WHISPER_ATTENTION = HEAD + """
+import numpy as np
+
+
+class Attention(nn.Module):
+    def __init__(self, n_ctx=6, n_head=2):
+        super().__init__()
+        self.n_head = n_head
+        mask = torch.empty(n_ctx, n_ctx).fill_(-np.inf).triu_(1)
+        self.register_buffer("mask", mask, persistent=False)
+
+    def forward(self, q):
+        n_ctx = q.shape[1]
+        q = q.view(*q.shape[:2], self.n_head, -1).permute(0, 2, 1, 3)
+        w = (q @ q.transpose(-1, -2)) + self.mask[:n_ctx, :n_ctx]
+        return w.softmax(-1)
+"""
+
+
+def test_whisper_mask_and_starred_shape_view():
+    code = convert(WHISPER_ATTENTION, "channels_last")
+    assert "ops.triu(" in code
+    x = np.random.default_rng(13).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(WHISPER_ATTENTION, "Attention()", [((x,), {})])

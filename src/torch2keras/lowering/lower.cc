@@ -3084,6 +3084,28 @@ Lowerer::Val Lowerer::call_unit(ast::Call* call, ast::ExprNode* func, const Unit
 }
 
 Lowerer::Val Lowerer::lower_call(ast::Call* call) {
+  // `*x.shape[:2]` among the arguments (Whisper's q.view(*q.shape[:2], h, -1)): the
+  // sizes one by one, x.shape[0], x.shape[1], so that the call binds statically.
+  for (std::size_t i = 0; i < call->args.size(); ++i) {
+    auto* st = ast::as<ast::Starred>(call->args[i]);
+    auto* sub = st != nullptr ? ast::as<ast::Subscript>(st->value) : nullptr;
+    auto* shape = sub != nullptr ? ast::as<ast::Attribute>(sub->value) : nullptr;
+    auto* sl = sub != nullptr ? ast::as<ast::Slice>(sub->slice) : nullptr;
+    if (shape == nullptr || shape->attr != "shape" || sl == nullptr || sl->step != nullptr) continue;
+    ConstValue lo = sl->lower ? analysis::literal_value(sl->lower) : ConstValue::int_value(0);
+    ConstValue hi = sl->upper ? analysis::literal_value(sl->upper) : ConstValue{};
+    if (lo.kind != ConstValue::Kind::Int || hi.kind != ConstValue::Kind::Int || lo.integer < 0 ||
+        hi.integer < lo.integer || hi.integer - lo.integer > 8)
+      continue;
+    std::vector<ast::ExprNode*> args(call->args.begin(), call->args.end());
+    std::vector<ast::ExprNode*> sizes;
+    for (int64_t k = lo.integer; k < hi.integer; ++k) sizes.push_back(b_.subscript(shape, b_.integer(k)));
+    args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+    args.insert(args.begin() + static_cast<std::ptrdiff_t>(i), sizes.begin(), sizes.end());
+    auto* expanded = b_.clone(call);
+    expanded->args = b_.seq(args);
+    return lower_call(expanded);
+  }
   // The caller takes a channels-last flatten as it is (Fact::Flat).
   bool accepting = std::exchange(accepting_, false);
   auto in_torch_layout = [this](std::size_t, Val& v) {
@@ -3389,9 +3411,13 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     if (r.fact.tensor() || r.fact.kind == Fact::Shape) {
       entry = catalog_.find_method(a->attr);
       if (inplace_name(a->attr)) {
+        // An entry of the in-place name itself that gives its receiver unchanged
+        // (`x.requires_grad_(False)`, a flag) changes no value.
+        bool flag = entry != nullptr && entry->alias;
         if (entry == nullptr) entry = catalog_.find_method(a->attr.substr(0, a->attr.size() - 1));
         // `y.add_(1).mul_(2)`: the receiver is y itself, once changed.
-        if (entry != nullptr) inplace_target = ast::is<ast::Call>(a->value) && ast::is<ast::Name>(r.expr) ? r.expr : a->value;
+        if (entry != nullptr && !flag)
+          inplace_target = ast::is<ast::Call>(a->value) && ast::is<ast::Name>(r.expr) ? r.expr : a->value;
       }
       receiver = r.expr;
       receiver_fact = r.fact;
@@ -7104,6 +7130,12 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         result = b_.call(b_.attr(b_.call("ops.convert_to_numpy", {rewrite_ctor_expr(m->value)}), m->attr), {});
       } else if (const Entry* method = catalog_.find_method(m->attr)) {
         if ((result = made_by(method, rewrite_ctor_expr(m->value), m->value)) == nullptr) return e;
+      } else if (const Entry* plain = m->attr.ends_with("_") && !m->attr.ends_with("__") && !ast::is<ast::Name>(m->value)
+                                          ? catalog_.find_method(m->attr.substr(0, m->attr.size() - 1))
+                                          : nullptr) {
+        // An in-place method of a temporary (Whisper's
+        // torch.empty(n, n).fill_(-inf).triu_(1)): its value, as the plain method's.
+        if ((result = made_by(plain, rewrite_ctor_expr(m->value), m->value)) == nullptr) return e;
       } else {
         error(diag::Kind::UnsupportedOp, call,
               "tensor method `." + std::string(m->attr) + "()` is not supported yet (no catalog entry)");
