@@ -54,6 +54,21 @@ TEST(Wrap, OneItemPerLineWithTrailingCommas) {
             "    )\n");
 }
 
+TEST(Wrap, BareTuplesGetParenthesesOneItemPerLine) {
+  // black's invisible parentheses: a returned or assigned tuple, not its last call.
+  EXPECT_EQ(wrap("    return ops.transpose(a, (0, 2, 1)), ops.transpose(b, (0, 2, 1)), c\n", 40),
+            "    return (\n"
+            "        ops.transpose(a, (0, 2, 1)),\n"
+            "        ops.transpose(b, (0, 2, 1)),\n"
+            "        c,\n"
+            "    )\n");
+  EXPECT_EQ(wrap("q, k = self.proj(x, 1, 2, 3), self.proj(y, 4, 5, 6)\n", 40),
+            "q, k = (\n"
+            "    self.proj(x, 1, 2, 3),\n"
+            "    self.proj(y, 4, 5, 6),\n"
+            ")\n");
+}
+
 TEST(Wrap, HeadersWrapTheirParameters) {
   EXPECT_EQ(wrap("def f(self, alpha: int = 1, beta: float = 2.0) -> None:\n    pass\n", 30),
             "def f(\n"

@@ -7,9 +7,10 @@ module functions, layer arguments known only at run time. Each one converts
 and matches PyTorch in both layouts (harness.check).
 """
 
+import numpy as np
 import pytest
 
-from harness import assert_conversion_error, check, convert, flat
+from harness import assert_conversion_error, check, convert, flat, load_module
 
 LAYOUTS = ["channels_last", "channels_first"]
 
@@ -1178,3 +1179,74 @@ def test_constructor_reads_tensor_values_and_checks_torch_functions():
     code = convert(TIMM_CONSTRUCTOR, "channels_last")
     assert "self.flash = True" in code and "self.fancy = False" in code
     check(TIMM_CONSTRUCTOR, "Net()", [(2, 5, 8)])
+
+
+# Weight normalisation, both APIs (HiFi-GAN's and wav2vec2's positional
+# convolution, dim=2), and dim=None: the loader makes the weight from g and v.
+WEIGHT_NORM = '''
+import torch.nn as nn
+from torch.nn.utils import weight_norm
+from torch.nn.utils.parametrizations import weight_norm as parametrized_weight_norm
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = weight_norm(nn.Conv1d(4, 6, 3, padding=1))
+        self.pos = parametrized_weight_norm(nn.Conv1d(6, 6, 5, padding=2, groups=2), name="weight", dim=2)
+        self.fc = nn.utils.weight_norm(nn.Linear(6, 3), dim=None)
+
+    def forward(self, x):
+        y = self.pos(self.conv(x))
+        return self.fc(y.transpose(1, 2))
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_weight_norm_both_apis(layout):
+    check(WEIGHT_NORM, "Net()", [(2, 4, 9)], layout=layout)
+
+
+# timm's drop_path: inference returns x; training keeps each sample with
+# probability 1 - p, scaled by 1 / (1 - p) (Keras' random numbers, PyTorch's rule).
+DROP_PATH = '''
+import torch
+import torch.nn as nn
+
+
+def drop_path(x, drop_prob: float = 0., training: bool = False, scale_by_keep: bool = True):
+    if drop_prob == 0. or not training:
+        return x
+    keep_prob = 1 - drop_prob
+    shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+    random_tensor = x.new_empty(shape).bernoulli_(keep_prob)
+    if keep_prob > 0.0 and scale_by_keep:
+        random_tensor.div_(keep_prob)
+    return x * random_tensor
+
+
+class Block(nn.Module):
+    def __init__(self, drop=0.5):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.drop_prob = drop
+        self.attn_drop = nn.Dropout(0.25)
+
+    def forward(self, x):
+        return x + drop_path(self.fc(x), self.drop_prob, self.training) * (1 - self.attn_drop.p)
+'''
+
+
+def test_timm_drop_path():
+    check(DROP_PATH, "Block()", [(16, 8)])
+    keras_model = load_module(convert(DROP_PATH, "channels_last"), "keras_drop_path").Block()
+    x = np.random.default_rng(14).normal(size=(16, 8)).astype("float32")
+    inference = np.asarray(keras_model(x, training=False))
+    import keras
+
+    keras.utils.set_random_seed(0)  # 16 samples, p = 0.5: some kept, some dropped
+    dropped = (np.asarray(keras_model(x, training=True)) - x) / 0.75
+    branch = (inference - x) / 0.75
+    kept = np.isclose(dropped, 2 * branch, atol=1e-5).all(axis=1)
+    zeroed = np.isclose(dropped, 0, atol=1e-6).all(axis=1)
+    assert (kept | zeroed).all() and kept.any() and zeroed.any()

@@ -275,3 +275,29 @@ def test_weight_of_an_embedding_with_padding_idx():
     idx = np.random.default_rng(4).integers(0, 30, size=(2, 5)).astype("int64")
     idx[:, -1] = 0
     check_calls(PADDED_TABLE, "Net()", [((idx,), {})])
+
+
+# nn.ParameterList / nn.ParameterDict: Python containers of the Keras variables,
+# iterated, indexed and read by key; the loader reaches `ps.0` and `pd.scale`.
+PARAMETER_CONTAINERS = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, d=8, n=3):
+        super().__init__()
+        self.ps = nn.ParameterList([nn.Parameter(torch.randn(d)) for _ in range(n)])
+        self.pd = nn.ParameterDict({"scale": nn.Parameter(torch.ones(d)), "shift": nn.Parameter(torch.zeros(d))})
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, x):
+        for p in self.ps:
+            x = x + p
+        x = x * self.pd["scale"] + self.pd["shift"]
+        return self.fc(x) * self.ps[0]
+'''
+
+
+def test_parameter_lists_and_dicts():
+    check(PARAMETER_CONTAINERS, "Net()", [(2, 8)])

@@ -789,8 +789,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     # Keras' random generator (see randn).
     require(generator is None, "`generator=` is not supported")
-    require(dtype is None, "`dtype={dtype}` is not supported yet")
     ignore(device, requires_grad)
+    if given(dtype):  # timm's drop_path: torch.rand(shape, dtype=x.dtype)
+        return keras.random.uniform(pytorch_size(size), dtype=dtype)
     if len(size) > 1:
         return keras.random.uniform(size)
     return keras.random.uniform(pytorch_size(size))

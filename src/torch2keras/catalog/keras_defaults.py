@@ -71,6 +71,7 @@ KERAS_DEFAULTS = {
     "PyTorchSoftplus": dict(beta=1.0, threshold=20.0),
     "PyTorchGLU": dict(axis=-1),
     "pytorch_embedding_from_pretrained": dict(freeze=True, padding_idx=None),
+    "pytorch_weight_norm": dict(dim=0),
     "ops.argmin": dict(axis=None, keepdims=False),
     "ops.sort": dict(axis=-1),
     "ops.argsort": dict(axis=-1),

@@ -264,3 +264,28 @@ def Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6
                               activation=activation, custom_encoder=custom_encoder,
                               custom_decoder=custom_decoder, layer_norm_eps=layer_norm_eps,
                               batch_first=batch_first, norm_first=norm_first, bias=bias)
+
+
+# Weight normalisation (HiFi-GAN, WaveNet, wav2vec2's positional convolution): PyTorch
+# keeps the weight as a magnitude g and a direction v; the Keras layer holds the
+# weight itself, which load_torch_state_dict computes from the two.
+@function("torch.nn.utils.weight_norm", "torch.nn.utils.parametrizations.weight_norm", layout="value")
+def weight_norm(module, name="weight", dim=0):
+    require(name == "weight", "`weight_norm(name={name})`: only the module's `weight` is supported")
+    return pytorch_weight_norm(module, dim=dim)
+
+
+# Lists and dicts of parameters: Python containers of the Keras variables
+# (pytorch_parameter); load_torch_state_dict reaches `ps.0` by index, `pd.a` by key.
+@function("torch.nn.ParameterList", layout="value")
+def ParameterList(values=None):
+    if values is None:
+        return []
+    return list(values)
+
+
+@function("torch.nn.ParameterDict", layout="value")
+def ParameterDict(parameters=None):
+    if parameters is None:
+        return {}
+    return dict(parameters)

@@ -128,3 +128,9 @@ def layernorm_build(normalized_shape, eps=1e-05, elementwise_affine=True, bias=T
     if is_int(normalized_shape):
         return (normalized_shape,)
     return normalized_shape
+
+
+@parameter("layers.Dropout.p", layout="value")
+def dropout_p(self):
+    # nn.Dropout's probability (timm passes self.attn_drop.p to SDPA's dropout_p).
+    return self.rate

@@ -429,6 +429,23 @@ def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=
     return ops.zeros(pytorch_size(size), dtype=self.dtype)
 
 
+@method("new_empty", layout="torch")
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    # Unset values of self's dtype (timm's drop_path fills them with bernoulli_).
+    ignore(device, requires_grad, layout, pin_memory)
+    if given(dtype):
+        return ops.empty(pytorch_size(size), dtype=dtype)
+    return ops.empty(pytorch_size(size), dtype=self.dtype)
+
+
+@method("bernoulli", layout="any")
+def bernoulli(self, p=0.5, generator=None):
+    # x.bernoulli_(p): 1 with probability p, else 0, in x's shape and dtype (Keras'
+    # random generator: the same distribution, not PyTorch's numbers).
+    require(generator is None, "`generator=` is not supported")
+    return ops.cast(keras.random.uniform(ops.shape(self)) < p, self.dtype)
+
+
 @method("new_ones", layout="torch")
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     ignore(device, requires_grad, layout, pin_memory)

@@ -6606,7 +6606,9 @@ bool Lowerer::scan_tensor_attribute(const ClassInfo* cls, std::string_view attr)
           if (auto* ie = ast::as<ast::IfExp>(v)) return made(ie->body) || made(ie->orelse);
           auto* call = ast::as<ast::Call>(v);
           auto p = call ? resolve(call->func) : std::nullopt;
-          return p && (*p == "torch.nn.Parameter" || catalog_.find_function(*p) != nullptr);
+          const Entry* fn = p ? catalog_.find_function(*p) : nullptr;
+          // (Not a Python value made by a function: nn.ParameterList's list.)
+          return p && (*p == "torch.nn.Parameter" || (fn != nullptr && fn->layout != Layout::Value));
         };
         bool tensor = made(a->value);
         for (ast::ExprNode* t : a->targets)

@@ -479,6 +479,11 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
       if (call->args.empty()) return unknown();
       return eval(call->args[0], ctx);
     }
+    // weight_norm(module) returns the module, its weight reparametrised.
+    if (*p == "torch.nn.utils.weight_norm" || *p == "torch.nn.utils.parametrizations.weight_norm") {
+      if (call->args.empty()) return unknown();
+      return eval(call->args[0], ctx);
+    }
     if (*p == "collections.OrderedDict") return keyed_call(call, ctx);  // OrderedDict([("conv", m), ...])
     if (*p == "torch.nn.Sequential" || *p == "torch.nn.ModuleList") {
       ModuleDesc d;

@@ -23,6 +23,37 @@ class Wrapper {
  public:
   Wrapper(std::string_view source, int width, std::string& out) : src_(source), width_(width), out_(out) {}
 
+  // Writes the statement of tokens [i, j) as lines at `indent`. A bare tuple
+  // returned or assigned (`return a, b, c`) gets black's invisible parentheses:
+  // `return (`, one item per line, `)`.
+  void statement(const std::vector<Tok>& t, std::size_t i, std::size_t j, int indent) {
+    if (!fits(indent, text(t, i, j).size())) {
+      std::size_t value = j;
+      if (t[i].kind == TokenKind::KW_RETURN) value = i + 1;
+      int depth = 0;
+      for (std::size_t k = i; k < j; ++k) {
+        if (opens(t[k].kind)) ++depth;
+        else if (closes(t[k].kind)) --depth;
+        else if (depth == 0 && t[k].kind == TokenKind::EQUAL) value = k + 1;
+      }
+      std::vector<std::pair<std::size_t, std::size_t>> items;
+      std::size_t start = value;
+      depth = 0;
+      for (std::size_t k = value; k < j; ++k) {
+        if (opens(t[k].kind)) ++depth;
+        else if (closes(t[k].kind)) --depth;
+        else if (depth == 0 && t[k].kind == TokenKind::COMMA) items.emplace_back(start, k), start = k + 1;
+      }
+      if (value < j && !items.empty()) {
+        if (start < j) items.emplace_back(start, j);
+        line(indent, text(t, i, value), " (");
+        for (auto [a, b] : items) emit(t, a, b, indent + 4, ",");
+        return line(indent, ")", "");
+      }
+    }
+    emit(t, i, j, indent, "");
+  }
+
   // Writes tokens [i, j) as lines at `indent`, `suffix` after the last one.
   void emit(const std::vector<Tok>& t, std::size_t i, std::size_t j, int indent, std::string_view suffix) {
     std::string_view all = text(t, i, j);
@@ -149,7 +180,7 @@ std::string wrap_long_lines(std::string_view source, int width) {
       out += physical;
       continue;
     }
-    wrapper.emit(toks, 0, toks.size(), indent, "");
+    wrapper.statement(toks, 0, toks.size(), indent);
     if (comment != trailing.end()) {
       out.pop_back();  // the newline
       out += "  ";

@@ -1035,6 +1035,16 @@ def _t2k_child(parent, name):
     return parent[name] if isinstance(parent, (dict, PyTorchModuleDict)) else getattr(parent, name)
 
 
+def pytorch_weight_norm(layer, dim=0):
+    """torch.nn.utils.weight_norm / parametrizations.weight_norm(module, dim=dim):
+    PyTorch keeps the weight as g (weight_g, or parametrizations.weight.original0)
+    and v (weight_v, original1), weight = g * v / ||v||, the norm over every axis of
+    v but `dim` (over all of them when dim is None). The Keras layer holds the
+    weight itself: load_torch_state_dict computes it from g and v. Returns `layer`."""
+    layer._pytorch_weight_norm_dim = -1 if dim is None else dim
+    return layer
+
+
 def pytorch_tie_weights(owner, target, source):
     """PyTorch weight tying, `self.<target> = self.<source>` in __init__ for two
     parameter paths ("lm_head.weight", "wte.weight"): one variable serves both

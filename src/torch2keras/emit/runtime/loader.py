@@ -50,6 +50,9 @@ def load_torch_state_dict(model, state_dict, strict=True):
     - A ``keras.Sequential`` reached with a parameter name left (one PyTorch module
       emitted as several Keras layers, e.g. ``ZeroPadding2D`` + ``Conv2D``): the
       values go to its only sub-layer that has weights.
+    - A layer made with ``pytorch_weight_norm`` (``nn.utils.weight_norm``): its
+      ``weight_g`` and ``weight_v`` (``parametrizations.weight.original0`` and
+      ``original1``) become ``weight`` = g * v / ||v||, then load as above.
     - A layer with a method ``load_torch_params(self, params)`` receives all of its
       module's values at once (``params``: PyTorch name -> numpy array) and assigns
       its own variables.
@@ -88,6 +91,10 @@ def load_torch_state_dict(model, state_dict, strict=True):
     unexpected = []
     for key, value in state_dict.items():
         *path, name = key.split(".")
+        # parametrizations.weight_norm keeps g and v as
+        # <module>.parametrizations.weight.original0 / original1.
+        if path[-2:] == ["parametrizations", "weight"] and name in ("original0", "original1"):
+            path, name = path[:-2], "weight_g" if name == "original0" else "weight_v"
         target = _t2k_walk(model, path)
         if target is None:
             unexpected.append(key)
@@ -296,6 +303,8 @@ def _t2k_load_layer(layer, params, assigned, unexpected):
         inner = _t2k_only_weighted_layer(layer, params)
         _t2k_load_layer(inner, params, assigned, unexpected)
         return
+    if "weight_g" in params and "weight_v" in params:
+        params = _t2k_weight_from_norm(layer, params)
     spatial = getattr(layer, "_pytorch_flatten_spatial_size", None)
     if spatial and "weight" in params:
         key, weight = params["weight"]
@@ -314,7 +323,12 @@ def _t2k_load_layer(layer, params, assigned, unexpected):
                 continue
             _t2k_assign(key, value, transform, variable, layer, assigned)
             continue
-        variable = _t2k_attribute(layer, name)
+        if isinstance(layer, (list, tuple)) and name.isdigit() and int(name) < len(layer):
+            variable = layer[int(name)]  # nn.ParameterList
+        elif isinstance(layer, dict):
+            variable = layer.get(name)  # nn.ParameterDict
+        else:
+            variable = _t2k_attribute(layer, name)
         if isinstance(variable, keras.Variable):
             # A parameter stored channels-last (pytorch_parameter) says how.
             transform = getattr(variable, "_pytorch_load_transform", _t2k_same)
@@ -331,6 +345,25 @@ def _t2k_load_layer(layer, params, assigned, unexpected):
             )
         else:
             unexpected.append(key)
+
+
+def _t2k_weight_from_norm(layer, params):
+    """`params` with weight_g and weight_v (pytorch_weight_norm) replaced by the
+    weight they make, g * v / ||v|| over every axis of v but the layer's `dim`."""
+    dim = getattr(layer, "_pytorch_weight_norm_dim", None)
+    key, g = params["weight_g"]
+    _, v = params["weight_v"]
+    if dim is None:
+        raise ValueError(f"load_torch_state_dict: {key!r} is a weight_norm magnitude, but the "
+                         f"Keras layer {_t2k_describe(layer)} was not made with weight_norm")
+    if dim == -1:
+        norm = np.sqrt(np.sum(np.square(v)))
+    else:
+        axes = tuple(a for a in range(v.ndim) if a != dim % v.ndim)
+        norm = np.sqrt(np.sum(np.square(v), axis=axes, keepdims=True))
+    params = {name: item for name, item in params.items() if name not in ("weight_g", "weight_v")}
+    params["weight"] = (key[: -len("weight_g")] + "weight", (v * (g / norm)).astype(v.dtype))
+    return params
 
 
 def _t2k_assign(key, value, transform, variable, layer, assigned):
