@@ -1192,12 +1192,12 @@ from torch.nn.utils.parametrizations import weight_norm as parametrized_weight_n
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv = weight_norm(nn.Conv1d(4, 6, 3, padding=1))
+        self.conv = weight_norm(nn.Conv1d(4, 6, 3, padding=2))  # a TCN's causal padding
         self.pos = parametrized_weight_norm(nn.Conv1d(6, 6, 5, padding=2, groups=2), name="weight", dim=2)
         self.fc = nn.utils.weight_norm(nn.Linear(6, 3), dim=None)
 
     def forward(self, x):
-        y = self.pos(self.conv(x))
+        y = self.pos(self.conv(x)[:, :, :-2])
         return self.fc(y.transpose(1, 2))
 '''
 
@@ -1250,3 +1250,43 @@ def test_timm_drop_path():
     kept = np.isclose(dropped, 2 * branch, atol=1e-5).all(axis=1)
     zeroed = np.isclose(dropped, 0, atol=1e-6).all(axis=1)
     assert (kept | zeroed).all() and kept.any() and zeroed.any()
+
+
+# Functions defined inside forward (T5's `def shape(states)`) and static methods
+# called through self: neither takes `self` (a closure's first parameter was
+# skipped as if it were, and converted nothing, silently wrong in channels_last).
+CLOSURES_AND_STATIC = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.q = nn.Linear(4, 4)
+
+    @staticmethod
+    def causal(sz):
+        return torch.triu(torch.full((sz, sz), float("-inf")), diagonal=1)
+
+    def forward(self, x):
+        def branch(y):
+            return torch.softmax(self.a(y), 1)
+
+        b = x.shape[0]
+
+        def shape(s):
+            return s.view(b, -1, 2, 2).transpose(1, 2)
+
+        z = branch(x).flatten(2).transpose(1, 2)
+        heads = shape(self.q(z))
+        return heads @ heads.transpose(-1, -2) + self.causal(heads.size(2))
+'''
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_closures_and_static_methods(layout):
+    code = convert(CLOSURES_AND_STATIC, layout)
+    assert "@staticmethod" in code
+    check(CLOSURES_AND_STATIC, "Net()", [(2, 3, 3, 5)], layout=layout)

@@ -731,15 +731,17 @@ class Lowerer {
     std::string path = *p + "." + name.text;
     return catalog_.find_function(path) != nullptr || catalog_.find_module(path) != nullptr;
   }
-  // Whether the constructor being rewritten assigns `self.<attr>` a value other
-  // than None in a statement before `at`.
-  bool assigned_before(std::string_view attr, const ast::Node* at) const {
-    const ast::FunctionDef* init = current_class_ != nullptr ? method(current_class_, "__init__") : nullptr;
-    if (init == nullptr) return false;
+  // Whether `init` (a constructor) assigns `self.<attr>`, in a statement before
+  // `before` when given, a value other than None when `non_none`; nested
+  // functions and lambdas aside.
+  static bool init_assigns(const ast::FunctionDef* init, std::string_view attr, const ast::Node* before,
+                           bool non_none) {
     bool found = false;
     std::function<void(const ast::Node*)> walk = [&](const ast::Node* x) {
-      if (found || x == nullptr || x->loc.lineno >= at->loc.lineno || ast::is<ast::FunctionDef>(x)) return;
-      if (auto* as = ast::as<ast::Assign>(x); as && analysis::literal_value(as->value).kind != ConstValue::Kind::None)
+      if (found || x == nullptr || ast::is<ast::FunctionDef>(x) || ast::is<ast::Lambda>(x)) return;
+      if (before != nullptr && x->loc.lineno >= before->loc.lineno) return;
+      if (auto* as = ast::as<ast::Assign>(x);
+          as && !(non_none && analysis::literal_value(as->value).kind == ConstValue::Kind::None))
         for (const ast::ExprNode* t : as->targets)
           if (auto* a = ast::as<ast::Attribute>(t); a && a->attr == attr && ast::is<ast::Name>(a->value) &&
                                                     ast::as<ast::Name>(a->value)->id == "self")
@@ -748,6 +750,12 @@ class Lowerer {
     };
     for (const ast::StmtNode* st : init->body) walk(st);
     return found;
+  }
+  // Whether the constructor being rewritten assigns `self.<attr>` a value other
+  // than None in a statement before `at`.
+  bool assigned_before(std::string_view attr, const ast::Node* at) const {
+    const ast::FunctionDef* init = current_class_ != nullptr ? method(current_class_, "__init__") : nullptr;
+    return init != nullptr && init_assigns(init, attr, at, true);
   }
   // Whether `self.<attr>` of the class being rewritten holds modules (a layer, a
   // block, a container of them), not a plain value.
@@ -764,20 +772,9 @@ class Lowerer {
       auto* n = ast::as<ast::Name>(b);
       const ClassInfo* base = n != nullptr ? model_class(n->id) : nullptr;
       if (base == nullptr || base == cls) continue;
-      bool found = false;
-      if (const ast::FunctionDef* init = method(base, "__init__")) {
-        std::function<void(const ast::Node*)> walk = [&](const ast::Node* x) {
-          if (found || x == nullptr || ast::is<ast::FunctionDef>(x) || ast::is<ast::Lambda>(x)) return;
-          if (auto* as = ast::as<ast::Assign>(x))
-            for (const ast::ExprNode* t : as->targets)
-              if (auto* at = ast::as<ast::Attribute>(t); at && at->attr == attr && ast::is<ast::Name>(at->value) &&
-                                                         ast::as<ast::Name>(at->value)->id == "self")
-                found = true;
-          ast::for_each_child(const_cast<ast::Node*>(x), walk);
-        };
-        for (const ast::StmtNode* st : init->body) walk(st);
-      }
-      if (found || base_assigns(base, attr, depth + 1)) return true;
+      const ast::FunctionDef* init = method(base, "__init__");
+      if ((init != nullptr && init_assigns(init, attr, nullptr, false)) || base_assigns(base, attr, depth + 1))
+        return true;
     }
     return false;
   }
@@ -6361,7 +6358,22 @@ void Lowerer::lower_unit(Unit& u) {
                     }();
   const ast::Arguments* a = u.def->args;
   std::size_t first_default = a->args.size() - a->defaults.size();
-  const std::size_t first = u.cls != nullptr ? 1 : 0;  // after self
+  // After `self` for a method; a function defined in forward (a closure) or a
+  // static method of the class has none.
+  auto is_static = [&]() {
+    for (const ast::ExprNode* d : u.def->decorator_list)
+      if (auto* n = ast::as<ast::Name>(d); n && n->id == "staticmethod") return true;
+    return false;
+  };
+  bool method_of_class = false;
+  for (const ClassInfo* c = u.cls; c != nullptr && !method_of_class;) {
+    for (const ast::StmtNode* st : c->node->body) method_of_class = method_of_class || st == u.def;
+    const ClassInfo* base = nullptr;
+    for (const ast::ExprNode* b : c->node->bases)
+      if (auto* bn = ast::as<ast::Name>(b); bn && model_class(bn->id) && model_class(bn->id) != c) base = model_class(bn->id);
+    c = base;
+  }
+  const std::size_t first = method_of_class && !is_static() ? 1 : 0;
   for (std::size_t i = first; i < a->args.size(); ++i) {
     Fact f{Fact::Pending, 0, static_cast<int>(i - first)};
     // Parameters with a non-tensor default or a bool/int annotation are Python values.
@@ -6438,7 +6450,13 @@ void Lowerer::lower_unit(Unit& u) {
   def->body = b_.seq(body);
   def->args = strip_arguments(u.def->args, (u.cls != nullptr && u.def->name == "forward") || u.uses_training);
   def->returns = strip_annotation(u.def->returns);
-  def->decorator_list = {};
+  // Python's own decorators stay (@staticmethod: `self.causal(n)` passes no self);
+  // torch's (@torch.jit.unused, @torch.no_grad()) have no Keras meaning.
+  std::vector<ast::ExprNode*> decorators;
+  for (ast::ExprNode* d : u.def->decorator_list)
+    if (auto* n = ast::as<ast::Name>(d); n && (n->id == "staticmethod" || n->id == "classmethod") && !scope_.binding(n->id))
+      decorators.push_back(d);
+  def->decorator_list = b_.seq(decorators);
   if (u.def->name == "forward") def->name = "call";
   u.lowered = def;
   u.busy = false;

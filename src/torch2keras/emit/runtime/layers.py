@@ -1041,7 +1041,10 @@ def pytorch_weight_norm(layer, dim=0):
     and v (weight_v, original1), weight = g * v / ||v||, the norm over every axis of
     v but `dim` (over all of them when dim is None). The Keras layer holds the
     weight itself: load_torch_state_dict computes it from g and v. Returns `layer`."""
-    layer._pytorch_weight_norm_dim = -1 if dim is None else dim
+    # A module made of several Keras layers (ZeroPadding1D + Conv1D for a Conv1d's
+    # asymmetric padding): the one that receives the weight is marked.
+    for part in layer.layers if isinstance(layer, keras.Sequential) else [layer]:
+        part._pytorch_weight_norm_dim = -1 if dim is None else dim
     return layer
 
 
@@ -1070,31 +1073,29 @@ def pytorch_tie_weights(owner, target, source):
                 kept.input_dim, kept.output_dim, getattr(kept, "padding_idx", None)):
             raise ValueError(f"weight tying `{target} = {source}`: the Embeddings differ in size "
                              "or padding_idx")
-        if isinstance(parent, (dict, PyTorchModuleDict)):
-            parent[name] = kept
-        else:
-            setattr(parent, name, kept)
-        for sublayer in owner._flatten_layers(include_self=True):
-            tracker = getattr(sublayer, "_tracker", None)
-            if tracker is not None:
-                tracker.untrack(old)
+        _t2k_replace_layer(owner, parent, name, old, kept)
         return
     if len(dense) != 1 or len(embedding) != 1 or {end[3] for end in ends} != {"weight"}:
         raise ValueError(f"weight tying `{target} = {source}` is supported between an nn.Linear's "
                          "and an nn.Embedding's weight, or two nn.Embeddings', only")
     parent, name, layer, _ = dense[0]
     tied = PyTorchTiedDense(embedding[0][2], use_bias=layer.use_bias, name=layer.name)
+    _t2k_replace_layer(owner, parent, name, layer, tied)
+
+
+def _t2k_replace_layer(owner, parent, name, old, new):
+    """`parent.<name>` (or `parent[name]` of a dict) becomes `new`. The replaced
+    layer is no sublayer any more: Keras' trackers (which an attribute assignment
+    only adds to) would keep it, unbuilt, and Keras would warn of "unbuilt state"
+    when the model is built."""
     if isinstance(parent, (dict, PyTorchModuleDict)):
-        parent[name] = tied
+        parent[name] = new
     else:
-        setattr(parent, name, tied)
-    # The replaced Dense is no sublayer any more: Keras' trackers (which an
-    # attribute assignment only adds to) would keep it, unbuilt, and Keras would
-    # warn of "unbuilt state" when the model is built.
+        setattr(parent, name, new)
     for sublayer in owner._flatten_layers(include_self=True):
         tracker = getattr(sublayer, "_tracker", None)
         if tracker is not None:
-            tracker.untrack(layer)
+            tracker.untrack(old)
 
 
 def pytorch_untrack(owner, name):
