@@ -1088,3 +1088,22 @@ def test_whisper_mask_and_starred_shape_view():
     assert "ops.triu(" in code
     x = np.random.default_rng(13).normal(size=(2, 5, 8)).astype("float32")
     check_calls(WHISPER_ATTENTION, "Attention()", [((x,), {})])
+
+
+# var / std over an axis whose size is known only when the graph runs.
+DYNAMIC_VARIANCE = HEAD + """
+class Net(nn.Module):
+    def forward(self, x):
+        return x.var(1), x.std(1, unbiased=False), torch.var(x, (1, 2), correction=0)
+"""
+
+
+def test_variance_over_sizes_unknown_when_traced():
+    torch_model = load_module(DYNAMIC_VARIANCE, "torch_dynamic_variance").Net()
+    keras_model = load_module(convert(DYNAMIC_VARIANCE, "channels_last"), "keras_dynamic_variance").Net()
+    fn = tf.function(lambda x: keras_model(x), input_signature=[tf.TensorSpec((None, None, 4), tf.float32)])
+    for t in (3, 7):
+        x = np.random.default_rng(t).normal(size=(2, t, 4)).astype("float32")
+        refs = [r.numpy() for r in torch_model(torch.from_numpy(x))]
+        for got, ref in zip(fn(x), refs):
+            np.testing.assert_allclose(np.asarray(got), ref, atol=1e-5, rtol=1e-5)

@@ -129,12 +129,18 @@ def pytorch_var(inputs, dim=None, correction=1, keepdim=False, std=False):
     values reduced (PyTorch's default correction 1 is the sample variance;
     keras.ops.var divides by N). The square root of it with `std`."""
     axes = tuple(range(len(inputs.shape))) if dim is None else dim if isinstance(dim, (tuple, list)) else (dim,)
-    count = 1
-    for axis in axes:
-        count *= inputs.shape[axis]
+    sizes = [inputs.shape[axis] for axis in axes]
+    if any(size is None for size in sizes):  # known only when the graph runs
+        shape = ops.shape(inputs)
+        count = 1
+        for axis in axes:
+            count = count * ops.cast(shape[axis], inputs.dtype)
+        divisor = ops.maximum(count - correction, 0.0)
+    else:
+        divisor = max(int(np.prod(sizes)) - correction, 0)
     mean = ops.mean(inputs, axis=axes, keepdims=True)
     total = ops.sum(ops.square(inputs - mean), axis=axes, keepdims=keepdim)
-    variance = total / max(count - correction, 0)
+    variance = total / divisor
     return ops.sqrt(variance) if std else variance
 
 
