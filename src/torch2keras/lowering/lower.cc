@@ -761,8 +761,13 @@ class Lowerer {
   // block, a container of them), not a plain value.
   bool holds_modules(const ast::Attribute* a) {
     std::optional<ModuleDesc> d = self_module(current_class_, a);
-    return d && d->kind != ModuleDesc::Unknown && d->kind != ModuleDesc::None && d->kind != ModuleDesc::LeafClass &&
-           d->kind != ModuleDesc::UserClass;
+    return d && module_instance(*d);
+  }
+  // Whether `d` is modules made (a layer, a block, a container of them): not a
+  // class, not None, not a value the analysis cannot see.
+  static bool module_instance(const ModuleDesc& d) {
+    return d.kind != ModuleDesc::Unknown && d.kind != ModuleDesc::None && d.kind != ModuleDesc::LeafClass &&
+           d.kind != ModuleDesc::UserClass;
   }
   // Whether a base class of `cls` in the input (or its bases) assigns
   // `self.<attr>` in its constructor.
@@ -800,17 +805,19 @@ class Lowerer {
   // Whether a method of any class of the file reads `self.<name>` (a subclass may
   // call a base's method; a same-named method of another class counts too).
   bool called_in_class(std::string_view name) const {
-    bool found = false;
-    std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
-      if (found || n == nullptr) return;
-      if (auto* a = ast::as<ast::Attribute>(n); a && a->attr == name && ast::is<ast::Name>(a->value) &&
-                                                ast::as<ast::Name>(a->value)->id == "self")
-        found = true;
-      ast::for_each_child(const_cast<ast::Node*>(n), walk);
-    };
-    for (const ClassInfo& c : classes_) walk(c.node);
-    return found;
+    if (!self_reads_) {  // the input's classes do not change: one walk
+      self_reads_.emplace();
+      std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
+        if (auto* a = ast::as<ast::Attribute>(n); a && ast::is<ast::Name>(a->value) &&
+                                                  ast::as<ast::Name>(a->value)->id == "self")
+          self_reads_->insert(std::string(a->attr));
+        ast::for_each_child(const_cast<ast::Node*>(n), walk);
+      };
+      for (const ClassInfo& c : classes_) walk(c.node);
+    }
+    return self_reads_->count(std::string(name)) > 0;
   }
+  mutable std::optional<std::set<std::string>> self_reads_;  // attributes read as self.<name>
   void forget_diagnostics_in(const ast::Node* n) {
     std::erase_if(out_.diagnostics, [n](const diag::Diagnostic& d) {
       return d.lineno >= n->loc.lineno && d.lineno <= n->loc.end_lineno;
@@ -894,9 +901,9 @@ class Lowerer {
   // unbatched (C, H, W)) is an error at `at`: a channels-last op of another rank
   // would run on the wrong axes.
   int spatial_rank(const Entry& entry, const Fact& in, const ast::Node* at);
-  // Whether the rank of a tensor of fact `in` is known (a parameter's: from the
+  // The rank of a tensor of fact `in` when it is known (a parameter's: from the
   // first caller's argument).
-  bool known_rank(const Fact& in) const;
+  std::optional<int> known_rank(const Fact& in) const;
   // Whether `call` of a Flatten/Reshape entry merges every axis after the batch
   // axis of a rank-`rank` tensor: flatten(x, 1), x.view(x.size(0), -1).
   static bool flattens_batch(const Entry& entry, const ast::Call* call, int rank);
@@ -2015,21 +2022,20 @@ void Lowerer::note_layout(const ast::ExprNode* value, std::string_view change, c
   error(diag::Kind::LayoutChange, at, std::move(message));
 }
 
-bool Lowerer::known_rank(const Fact& in) const {
+std::optional<int> Lowerer::known_rank(const Fact& in) const {
   Fact f = resolved(in);
   if (std::optional<Fact> h = hint(f)) f = *h;  // a parameter: what the first caller passed
-  return (f.kind == Fact::Torch || f.kind == Fact::CL || f.kind == Fact::Perm) && f.rank > 0;
+  if ((f.kind == Fact::Torch || f.kind == Fact::CL || f.kind == Fact::Perm) && f.rank > 0) return f.rank;
+  return std::nullopt;
 }
 
 int Lowerer::spatial_rank(const Entry& entry, const Fact& in, const ast::Node* at) {
-  Fact f = resolved(in);
-  if (std::optional<Fact> h = hint(f)) f = *h;
-  bool known = known_rank(f);
-  if (entry.rank == Entry::kRankOfInput) return known && f.rank >= 3 && f.rank <= 5 ? f.rank : 4;
-  if (known && f.rank != entry.rank)
+  std::optional<int> rank = known_rank(in);
+  if (entry.rank == Entry::kRankOfInput) return rank && *rank >= 3 && *rank <= 5 ? *rank : 4;
+  if (rank && *rank != entry.rank)
     error(diag::Kind::UnsupportedConstruct, at,
           "`" + entry.keys[0] + "` takes a batch of " + std::to_string(entry.rank) +
-              " axes (N, C, ...) here, but this input has " + std::to_string(f.rank) +
+              " axes (N, C, ...) here, but this input has " + std::to_string(*rank) +
               " (PyTorch's unbatched inputs are not supported; a tensor of another rank would be read on the "
               "wrong axes)");
   return entry.rank;
@@ -2145,7 +2151,7 @@ Fact Lowerer::apply_desc(const ModuleDesc& d, Fact in, ast::ExprNode*& arg, cons
             // A layer of any rank (nn.Upsample): the first call decides its data
             // format; given a tensor of unknown rank, PyTorch's axis order, right
             // whatever the rank turns out to be.
-            auto [it, first] = torch_order_layers_.emplace(d.ctor, !known_rank(f) && opt_.channels_last);
+            auto [it, first] = torch_order_layers_.emplace(d.ctor, !known_rank(f).has_value() && opt_.channels_last);
             if (it->second) {
               Fact out = Fact::torch(f.kind == Fact::Torch ? f.rank : 0);
               out.dtype = demand_torch(f, arg).dtype;
@@ -3637,7 +3643,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     case Layout::Spatial: {
       Fact f = primary ? resolved(primary->fact) : Fact{};
       rank = spatial_rank(*entry, f, call);
-      if (primary && entry->rank == Entry::kRankOfInput && !known_rank(f)) {
+      if (primary && entry->rank == Entry::kRankOfInput && !known_rank(f).has_value()) {
         // A function of any rank (F.interpolate) given a tensor of unknown rank:
         // run it in PyTorch's axis order (data_format channels_first), right
         // whatever the rank turns out to be.
@@ -4724,8 +4730,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           std::optional<ModuleDesc> d;
           if (ast::is<ast::Attribute>(a->value) || ast::is<ast::Subscript>(a->value) || ast::is<ast::Name>(a->value))
             d = module_of(a->value);
-          if (d && d->kind != ModuleDesc::Unknown && d->kind != ModuleDesc::None && d->kind != ModuleDesc::LeafClass &&
-              d->kind != ModuleDesc::UserClass && !(d->kind == ModuleDesc::Union && d->items.empty()))
+          if (d && module_instance(*d) && !(d->kind == ModuleDesc::Union && d->items.empty()))
             frame_->module_vars[std::string(n->id)] = *d;
           else
             frame_->module_vars.erase(std::string(n->id));
