@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 import torch
 
-from harness import assert_conversion_error, check_calls, convert, load_module, randomize
+from harness import assert_conversion_error, check_calls, convert, flat, load_module, randomize
 
 HEAD = """
 import torch
@@ -1107,3 +1107,79 @@ def test_variance_over_sizes_unknown_when_traced():
         refs = [r.numpy() for r in torch_model(torch.from_numpy(x))]
         for got, ref in zip(fn(x), refs):
             np.testing.assert_allclose(np.asarray(got), ref, atol=1e-5, rtol=1e-5)
+
+
+# Python float arithmetic on sizes read in forward code: a symbolic int32 tensor
+# when the graph is traced with the size unknown, which TensorFlow's `**` and `*`
+# refuse to combine with a float (and `/` makes float64 of). int() of such a
+# number keeps Python's arithmetic (a static graph needs the shape as ints).
+SIZE_ARITHMETIC = HEAD + """
+import math
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        b, n, _ = x.shape
+        q = x.reshape(b, n, 2, -1)
+        d = q.size(-1)
+        scale = 1.0 / math.sqrt(d)
+        half = n / 2
+        return (q * q.shape[-1] ** -0.5, q * scale, x.sum(-1) / math.sqrt(n) + half * 0.5,
+                x * (d * 0.25 - 1))
+
+
+class Grid(nn.Module):
+    def forward(self, x):
+        b, n, c = x.shape
+        side = int(n ** 0.5)
+        return x.transpose(1, 2).reshape(b, c, side, side).mean(2)
+"""
+
+
+def test_size_arithmetic_unknown_when_traced():
+    code = flat(convert(SIZE_ARITHMETIC, "channels_last"))
+    assert "ops.power(ops.shape(q)[-1], -0.5)" in code
+    assert "side = int(n ** 0.5)" in code
+    torch_model = load_module(SIZE_ARITHMETIC, "torch_size_arithmetic").Net()
+    keras_model = load_module(convert(SIZE_ARITHMETIC, "channels_last"), "keras_size_arithmetic").Net()
+    static = tf.function(lambda x: keras_model(x), input_signature=[tf.TensorSpec((2, 9, 6), tf.float32)])
+    dynamic = tf.function(lambda x: keras_model(x), input_signature=[tf.TensorSpec((None, None, 6), tf.float32)])
+    for t, runs in ((9, (keras_model, static, dynamic)), (4, (dynamic,))):
+        x = np.random.default_rng(t).normal(size=(2, t, 6)).astype("float32")
+        refs = [r.numpy() for r in torch_model(torch.from_numpy(x))]
+        for run in runs:
+            for got, ref in zip(run(x), refs, strict=True):
+                assert np.asarray(got).dtype == ref.dtype
+                np.testing.assert_allclose(np.asarray(got), ref, atol=1e-5, rtol=1e-5)
+    # int() of such a number: Python's, so that a graph with static sizes has the shape as ints.
+    x = np.random.default_rng(15).normal(size=(2, 9, 6)).astype("float32")
+    check_calls(SIZE_ARITHMETIC, "Grid()", [((x,), {})])
+
+
+# map(lambda t: ..., items) unpacked into names (lucidrains' attention blocks):
+# the body applied to each item, lowered like any expression. Any other map over
+# tensors is an error, not Python code left unconverted.
+MAP_LAMBDA = HEAD + """
+class Attention(nn.Module):
+    def __init__(self, d=8, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(d, 3 * d)
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        q, k, v = map(lambda t: t.reshape(b, n, self.heads, -1).permute(0, 2, 1, 3), (q, k, v))
+        k, v = map(lambda t: t.permute(0, 2, 1, 3) * 0.5 + q, self.qkv(x).reshape(b, n, 3, self.heads, -1).unbind(2)[1:])
+        return (q @ k.transpose(-1, -2)).softmax(-1) @ v
+"""
+
+
+def test_map_lambda_unpacked_into_names():
+    code = flat(convert(MAP_LAMBDA, "channels_last"))
+    assert "map(" not in code
+    x = np.random.default_rng(14).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(MAP_LAMBDA, "Attention()", [((x,), {})])
+    assert_conversion_error(MAP_LAMBDA.replace("return (q", "q = tuple(map(lambda t: t * 2, (q, k)))[0]\n"
+                                               "        return (q"),
+                            "cannot tell what `map` does with the tensors it is given")

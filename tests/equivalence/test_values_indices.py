@@ -55,6 +55,8 @@ CASES = [
     "return torch.sort(x, 1, True).values, torch.sort(x, descending=True, dim=-1)[1], x.sort(0)[0]",
     # Ties with stable=True: equal values keep their order (TensorFlow's sort is stable).
     "y = (x * 2).floor()\nreturn y.sort(dim=1, stable=True), torch.sort(y, dim=-1, descending=True, stable=True), y.sort(stable=True, dim=2)",
+    # argsort: sort's indices alone, any dim, descending.
+    "return x.argsort(1), torch.argsort(x, dim=-2, descending=True), x.argsort(descending=True), torch.argsort(x)",
     # topk: the channel axis (keras.ops.top_k after remapping), other axes, the smallest.
     "values, indices = torch.topk(x, 2, dim=1)\nreturn values, indices",
     "return x.topk(3), x.topk(2, 2), torch.topk(x, 3, -2, largest=False), x.topk(1, dim=0, largest=False)",
@@ -144,7 +146,7 @@ class Net(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
 
-    def forward(self, x, dim):
+    def forward(self, x, dim: int):
         x = self.conv(x)
         return x.max(dim), torch.min(x, dim, keepdim=True)[1], x.sort(dim)[0], self.pool(x, dim)
 
@@ -155,10 +157,34 @@ class Net(nn.Module):
 
 @pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
 def test_an_axis_given_at_run_time(layout):
-    # `dim` may be a tensor (torch.max(x, other)) or an axis: a model argument
-    # nothing passes a tensor for is the axis (the tensor goes in PyTorch order).
+    # `dim` may be a tensor (torch.max(x, other)) or an axis: annotated `int`, it is
+    # the axis (the tensor goes in PyTorch order), and so is the parameter of the
+    # method it is passed to.
     x = np.random.default_rng(5).normal(size=(2, 3, 5, 6)).astype("float32")
     check_calls(AXIS_ARGUMENT, "Net()", [((x, 1), {}), ((x, -1), {})], layout=layout)
+
+
+OPEN_SECOND_ARGUMENT = """
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def forward(self, x, y{annotation}):
+        return torch.max(x, y) - x.min(y) + torch.maximum(x, y)
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_an_open_second_argument_needs_an_annotation(layout):
+    # torch.max(x, y) is element-wise when y is a tensor and a reduction when y is
+    # an int: with no caller and no annotation, either reading may be silently
+    # wrong, so the call is an error that says how to annotate.
+    assert_conversion_error(OPEN_SECOND_ARGUMENT.format(annotation=""),
+                            "cannot tell whether `y` is a tensor (`torch.max` element-wise)")
+    rng = np.random.default_rng(6)
+    x, y = (rng.normal(size=(2, 3, 4)).astype("float32") for _ in range(2))
+    check_calls(OPEN_SECOND_ARGUMENT.format(annotation=": torch.Tensor"), "Net()", [((x, y), {})], layout=layout)
 
 
 def test_written_forms():

@@ -67,6 +67,19 @@ DType required_dtype(const Entry& entry) {
                                                            : DType::Unknown;
 }
 
+// Whether `e` is a size as lowered: ops.shape(x)[i].
+bool shape_item(const ast::ExprNode* e) {
+  auto* s = ast::as<ast::Subscript>(e);
+  auto* shape = s != nullptr ? ast::as<ast::Call>(s->value) : nullptr;
+  return shape != nullptr && syntax::unparse(shape->func) == "ops.shape";
+}
+
+// Whether `e` reads sizes as lowered: ops.shape(x), or an item or slice of it.
+bool shape_read(const ast::ExprNode* e) {
+  auto* c = ast::as<ast::Call>(e);
+  return shape_item(e) || (c != nullptr && syntax::unparse(c->func) == "ops.shape");
+}
+
 // The keras.ops function of an arithmetic operator (`+`: ops.add), or null.
 const char* keras_operator(ast::OperatorKind op) {
   using Op = ast::OperatorKind;
@@ -184,6 +197,11 @@ struct Fact {
   // keep them; every other expression forgets them (lower_expr).
   std::vector<int> dims;
   int sym = 0;  // NonTensor: an int known to be the size named by this symbol
+  // NonTensor: a number computed from a size forward code reads (ops.shape(x)[i]):
+  // a Python int when the size is static, a symbolic int32 tensor in a graph
+  // traced with that size unknown, where Python float arithmetic on it fails
+  // (`d ** -0.5`, `d * 0.5`). Not a layout fact; a join keeps it if either has it.
+  bool run_time_size = false;
   // CL and Torch: the channel axis has size 1 (torch.unsqueeze(t, 1)): (N, 1, H, W)
   // and (N, H, W, 1) hold their values in one order, so a conversion is a reshape.
   // Element-wise ops among such tensors and numbers keep it; anything else forgets it.
@@ -260,6 +278,7 @@ struct Fact {
     if (relabel_spatial != o.relabel_spatial) f.relabel_spatial = 0;
     if (dims != o.dims) f.dims.clear();
     if (sym != o.sym) f.sym = 0;
+    f.run_time_size = run_time_size || o.run_time_size;
     if (unit_channel != o.unit_channel) f.unit_channel = false;
     if (dtype != o.dtype) f.dtype = DType::Unknown;
     if (fields != o.fields) f.fields = nullptr;
@@ -310,6 +329,9 @@ struct Unit {
   // layout a use that works in either decides (a list display): the caller's own
   // layout costs that caller nothing.
   std::vector<Fact> hints;
+  // Parameters (index after self) annotated as tensors (`y: torch.Tensor`): a
+  // tensor whatever the callers pass (torch.max(x, y) is then element-wise).
+  std::set<int> annotated_tensors;
   // The dtype classes of the tensors the first call passes (per positional
   // parameter after self), for a parameter whose own uses tell nothing (param_dtype).
   std::vector<std::optional<DType>> caller_dtypes;
@@ -527,6 +549,19 @@ bool python_annotation(const ast::ExprNode* ann) {
     return true;
   }
   return python_annotation(sub->slice);
+}
+
+// Whether a parameter annotation names a tensor: torch.Tensor, Tensor,
+// torch.FloatTensor..., or an Optional of one.
+bool tensor_annotation(const ast::ExprNode* ann) {
+  std::string_view name;
+  if (auto* n = ast::as<ast::Name>(ann)) name = n->id;
+  if (auto* a = ast::as<ast::Attribute>(ann); a && ast::is<ast::Name>(a->value) && ast::as<ast::Name>(a->value)->id == "torch")
+    name = a->attr;
+  if (!name.empty()) return name == "Tensor" || (name.size() > 6 && name.substr(name.size() - 6) == "Tensor");
+  auto* sub = ast::as<ast::Subscript>(ann);
+  auto* outer = sub ? ast::as<ast::Name>(sub->value) : nullptr;
+  return outer != nullptr && outer->id == "Optional" && tensor_annotation(sub->slice);
 }
 
 // The names `stmts` bind (assignment and loop targets), in order of first
@@ -1234,6 +1269,11 @@ class Lowerer {
     return lower_stmts(b_.seq(body));
   }
   void lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
+  // `q, k, v = map(lambda t: <body>, <items>)` as statements that apply the body
+  // to each item by name (`q, k, v = <items>`, then `q, k, v = <body of q>,
+  // <body of k>, <body of v>`), so that each is lowered like any expression;
+  // empty when `a` is not such an assignment.
+  std::vector<ast::StmtNode*> expanded_map(const ast::Assign* a);
   std::optional<ModuleDesc> module_of(const ast::ExprNode* callee);
   // What `self.<attr>` or `self.<attr>[i]` holds in class `cls` (module_of's part
   // that needs no frame), nullopt for a method or another callee.
@@ -1353,6 +1393,7 @@ class Lowerer {
   void note_layout(const ast::ExprNode* value, std::string_view change, const ast::Node* at = nullptr);
   static std::string layout_need(const Entry& entry);
   int dynamic_seqs_ = 0;  // nesting of Sequentials built in loops being folded
+  int int_context_ = 0;  // nesting of int()/round()/math.floor/math.ceil arguments being lowered
   const ClassInfo* current_class_ = nullptr;  // pass 3: the class being rewritten
   const ast::FunctionDef* current_function_ = nullptr;  // pass 3: the function being rewritten
   // Constructor code: local names holding tensors made there (torch.arange(n),
@@ -1885,11 +1926,7 @@ Operand Lowerer::operand(const Val& v) const {
   }
   if (std::string s = syntax::unparse(v.expr); s == "math.pi" || s == "math.e" || s == "math.inf" || s == "math.tau")
     return {false, DType::Float};
-  // A size: ops.shape(x)[i].
-  if (auto* s = ast::as<ast::Subscript>(v.expr)) {
-    auto* shape = ast::as<ast::Call>(s->value);
-    if (shape != nullptr && syntax::unparse(shape->func) == "ops.shape") return {false, DType::Int};
-  }
+  if (shape_item(v.expr)) return {false, DType::Int};
   return {false, DType::Unknown};
 }
 
@@ -3011,8 +3048,10 @@ bool Lowerer::module_container(std::string_view name) const {
 // list of tensors, or an expression computed here (a call, an operator, an
 // attribute, a subscript).
 bool Lowerer::may_pass_tensors(const ast::Call* call) const {
-  auto maybe = [this](const ast::ExprNode* e) {
+  std::function<bool(const ast::ExprNode*)> maybe = [&](const ast::ExprNode* e) {
     if (auto* st = ast::as<ast::Starred>(e)) e = st->value;
+    if (auto* t = ast::as<ast::Tuple>(e)) return std::any_of(t->elts.begin(), t->elts.end(), maybe);
+    if (auto* l = ast::as<ast::List>(e)) return std::any_of(l->elts.begin(), l->elts.end(), maybe);
     if (auto* n = ast::as<ast::Name>(e)) {
       auto it = frame_->env.find(std::string(n->id));
       if (it == frame_->env.end()) return false;
@@ -3457,7 +3496,22 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         return {b_.subscript(b_.call("ops.shape", {x.expr}), b_.integer(0)), Fact{}};
       }
     }
-    ast::Call* plain = relower_call(call, func, in_torch_layout);
+    // Python number functions of a size read at run time (run_time_size): math.sqrt
+    // is keras.ops.sqrt (a graph's size is a tensor), except where int() or
+    // round() makes an int of it; the result is such a number too.
+    const std::string callee = syntax::unparse(call->func);
+    const bool to_int = callee == "int" || callee == "round" || callee == "math.floor" || callee == "math.ceil";
+    bool run_time = false;
+    int_context_ += to_int;
+    ast::Call* plain = relower_call(call, func, [&](std::size_t i, Val& v) {
+      in_torch_layout(i, v);
+      run_time = run_time || resolved(v.fact).run_time_size;
+    });
+    int_context_ -= to_int;
+    Fact number;
+    number.run_time_size = run_time;
+    if (run_time && callee == "math.sqrt" && plain->args.size() == 1 && plain->keywords.empty() && int_context_ == 0)
+      return {b_.call("ops.sqrt", {plain->args[0]}), number};
     // int(t) / float(t) / bool(t) read a tensor's value into Python: fine eagerly,
     // impossible inside a compiled graph.
     if (auto* n = ast::as<ast::Name>(call->func);
@@ -3466,7 +3520,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
       error(diag::Kind::UnsupportedConstruct, call,
             "`" + std::string(n->id) + "()` of a tensor reads its value into Python, which a compiled graph "
             "cannot do; keep it a tensor (a tensor condition becomes keras.ops.cond)");
-    return {plain, Fact{}};
+    return {plain, number};
   }
 
   if (inplace_target == nullptr && !call->args.empty()) {
@@ -3532,14 +3586,23 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   }
   // A reduction given a second tensor is element-wise (torch.max(a, b), x.min(y):
   // PyTorch's overload with `other`); the entry's forms tell them apart by
-  // is_tensor / given. A parameter whose kind is open (`def forward(self, x, dim)`)
-  // is that tensor only when its first caller passes one: otherwise it is the axis.
+  // is_tensor / given. A parameter whose kind is open (`def forward(self, x, y)`)
+  // is that tensor when its first caller passes one or it is annotated as one
+  // (`y: torch.Tensor`), the axis when annotated `int`; else the call is an error
+  // (either reading is silently wrong when the other was meant).
   Layout layout = entry->layout;
   auto operand = [&](Val& v) {
     Fact g = resolved(v.fact);
+    if (&v == primary || !g.tensor()) return false;
+    if (g.kind != Fact::Pending) return true;
+    if (frame_ != nullptr && frame_->unit->annotated_tensors.count(g.param)) return true;
     std::optional<Fact> h = hint(g);
-    bool passed = h && h->tensor() && h->kind != Fact::Pending;
-    return &v != primary && g.tensor() && (g.kind != Fact::Pending || passed);
+    if (h && h->tensor() && h->kind != Fact::Pending) return true;
+    error(diag::Kind::UnsupportedConstruct, v.expr,
+          "cannot tell whether `" + syntax::unparse(v.expr) + "` is a tensor (`" + syntax::unparse(call->func) +
+              "` element-wise) or an axis (a reduction): no caller in this file passes it; annotate the "
+              "parameter (`: torch.Tensor` or `: int`)");
+    return false;
   };
   if (layout == Layout::Reduce) {
     for (Val& v : args)
@@ -4055,6 +4118,7 @@ Lowerer::Val Lowerer::lower_expr(ast::ExprNode* e) {
     v.fact = Fact{};
   }
   if (e->kind != ast::NodeKind::Name && (sized == nullptr || v.expr != sized)) v.fact = v.fact.unsized();
+  if (v.fact.kind == Fact::NonTensor && (v.fact.sym != 0 || shape_read(v.expr))) v.fact.run_time_size = true;
   switch (e->kind) {
     case ast::NodeKind::Name:
     case ast::NodeKind::Call:
@@ -4237,6 +4301,22 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
         Promotion p = promote(o->op == ast::OperatorKind::Div, false, operand(l), operand(r));
         out.dtype = p.dtype;
         if (p.keras_op) return {b_.call(op, {l.expr, r.expr}), out};
+      }
+      if (!lf.tensor() && !rf.tensor() && (lf.run_time_size || rf.run_time_size)) {
+        // Python float arithmetic on a size read at run time (`q.shape[-1] ** -0.5`):
+        // keras.ops, right for a Python int and for a graph's int32 size tensor,
+        // which TensorFlow's operators refuse to combine with a float (or make
+        // float64 of, `d / 2`). An int result stays Python's; so does the argument
+        // of int()/round()/math.floor (a shape that a static graph needs as ints).
+        out = Fact{};
+        out.run_time_size = true;
+        const char* op = keras_operator(o->op);
+        ConstValue exponent = analysis::literal_value(r.expr);
+        bool float_result = o->op == ast::OperatorKind::Div || operand(l).dtype == DType::Float ||
+                            operand(r).dtype == DType::Float ||
+                            (o->op == ast::OperatorKind::Pow &&
+                             !(exponent.kind == ConstValue::Kind::Int && exponent.integer >= 0) && !rf.run_time_size);
+        if (op != nullptr && float_result && int_context_ == 0) return {b_.call(op, {l.expr, r.expr}), out};
       }
       return {o, out};
     }
@@ -4616,7 +4696,8 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     std::optional<std::size_t> i = 0;
     for (ast::ExprNode* x : t ? t->elts : l->elts) {
       if (ast::is<ast::Starred>(x)) i.reset();
-      Fact item = f.kind == Fact::Shape ? Fact{} : f.kind != Fact::List ? f : i ? f.item(*i) : f.element();
+      Fact item = f.kind != Fact::List ? f : i ? f.item(*i) : f.element();
+      if (f.kind == Fact::Shape) item = Fact{}, item.run_time_size = true;
       if (ast::is<ast::Name>(x) || ast::is<ast::Tuple>(x) || ast::is<ast::List>(x)) bind_target(x, item);
       if (i) ++*i;
     }
@@ -4641,6 +4722,10 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     }
     case ast::NodeKind::Assign: {
       auto* a = static_cast<ast::Assign*>(s);
+      if (std::vector<ast::StmtNode*> expanded = expanded_map(a); !expanded.empty()) {
+        for (ast::StmtNode* st : expanded) lower_stmt(st, out);
+        return;
+      }
       auto* c = b_.clone(a);
       if (auto* st = ast::as<ast::Subscript>(a->targets[0]); st && a->targets.size() == 1) {
         if (assigns_into_tensor(st)) {
@@ -5183,6 +5268,59 @@ bool contains(ast::Node* node, const ast::Node* target) {
   return found;
 }
 }  // namespace
+
+std::vector<ast::StmtNode*> Lowerer::expanded_map(const ast::Assign* a) {
+  auto* targets = a->targets.size() == 1 ? ast::as<ast::Tuple>(a->targets[0]) : nullptr;
+  auto* call = ast::as<ast::Call>(a->value);
+  auto* fn = call != nullptr ? ast::as<ast::Name>(call->func) : nullptr;
+  if (targets == nullptr || fn == nullptr || fn->id != "map" || frame_->env.count("map") || call->args.size() != 2 ||
+      !call->keywords.empty())
+    return {};
+  auto* lambda = ast::as<ast::Lambda>(call->args[0]);
+  if (lambda == nullptr) return {};
+  const ast::Arguments* params = lambda->args;
+  if (params->args.size() != 1 || !params->posonlyargs.empty() || params->vararg != nullptr ||
+      params->kwarg != nullptr || !params->kwonlyargs.empty() || !params->defaults.empty())
+    return {};
+  std::vector<ast::ExprNode*> names;
+  for (ast::ExprNode* t : targets->elts) {
+    if (!ast::is<ast::Name>(t)) return {};
+    names.push_back(t);
+  }
+  // The body applied to `item`: each read of the parameter replaced by it.
+  const std::string param(params->args[0]->arg);
+  auto applied = [&](std::string_view item) {
+    ast::Node* body = lambda->body;
+    std::vector<const ast::Name*> uses;
+    std::function<void(const ast::Node*)> collect = [&](const ast::Node* n) {
+      if (auto* x = ast::as<ast::Name>(n); x && x->id == param) uses.push_back(x);
+      ast::for_each_child(const_cast<ast::Node*>(n), collect);
+    };
+    collect(body);
+    for (const ast::Name* x : uses) body = replaced(body, x, b_.name(item));
+    return static_cast<ast::ExprNode*>(body);
+  };
+  // The items by name: a display of names is already that; anything else is
+  // first unpacked into the targets.
+  std::vector<ast::StmtNode*> out;
+  std::vector<std::string_view> items;
+  if (auto* display = ast::as<ast::Tuple>(call->args[1]); display && display->elts.size() == names.size())
+    for (ast::ExprNode* e : display->elts)
+      if (auto* n = ast::as<ast::Name>(e)) items.push_back(n->id);
+  if (items.size() != names.size()) {
+    items.clear();
+    auto* unpack = b_.assign(targets, call->args[1]);
+    unpack->loc = a->loc;
+    out.push_back(unpack);
+    for (ast::ExprNode* n : names) items.push_back(ast::as<ast::Name>(n)->id);
+  }
+  std::vector<ast::ExprNode*> values;
+  for (std::string_view item : items) values.push_back(applied(item));
+  auto* apply = b_.assign(targets, b_.tuple(values));
+  apply->loc = a->loc;
+  out.push_back(apply);
+  return out;
+}
 
 ast::ExprNode* Lowerer::inline_ctor_lambda(const ast::Call* call) {
   auto* a = ast::as<ast::Attribute>(call->func);
@@ -6387,6 +6525,7 @@ void Lowerer::lower_unit(Unit& u) {
       if (d.kind != ConstValue::Kind::None && d.kind != ConstValue::Kind::Unknown) f = Fact{};
     }
     if (python_annotation(a->args[i]->annotation)) f = Fact{};
+    if (tensor_annotation(a->args[i]->annotation)) u.annotated_tensors.insert(static_cast<int>(i - first));
     if (i - first < u.seeds.size() && u.seeds[i - first].kind == Fact::List) f = u.seeds[i - first];
     if (i - first < u.python_seeds.size() && u.python_seeds[i - first]) f = Fact{};
     if (f.kind == Fact::Pending) {
