@@ -112,6 +112,9 @@ CASES = [
     ("torch.log(x.abs() + 1) + torch.log2(x.abs() + 2) * torch.sign(x)", (2, 3, 5, 6)),
     ("torch.clamp(x, max=0.2) + torch.clamp(x, min=-0.1) + torch.clip(x, -0.3, 0.3)", (2, 3, 5, 6)),
     ("x.matmul(x.transpose(2, 3))", (2, 3, 5, 6)),
+    ("x.flatten(2).bmm(x.flatten(2).transpose(1, 2))", (2, 3, 5, 6)),
+    ("x.flatten(2).view_as(x) + x.transpose(2, 3).reshape_as(x) * x.mean(1, keepdim=True).view_as(x[:, :1])",
+     (2, 3, 5, 6)),
     ("x + x.new_zeros((5, 6)) + x.new_zeros(2, 4, 1, 1)", (2, 3, 5, 6)),
     # x.to(device / dtype / tensor): a device is no change, a dtype a cast.
     ("x.to(x.device) + x.to(torch.float64).float() + x.to(x) + x.cpu() + x.to('cpu', torch.float32) "

@@ -434,6 +434,18 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
     return (ops.min(input, axis=dim, keepdims=keepdim), ops.argmin(input, axis=dim, keepdims=keepdim))
 
 
+# The order that sorts `input` along `dim` (torch.sort's indices alone; the same
+# stability note below applies). Descending is the ascending order of -input.
+@function("torch.argsort", layout="dim", tensor="input", dims=("dim",), returns="int")
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    require(descending == True or descending == False,
+            "`descending={descending}` must be True or False")
+    ignore(stable)
+    if descending:
+        return ops.argsort(-input, axis=dim)
+    return ops.argsort(input, axis=dim)
+
+
 # TensorFlow's sort is stable (equal values keep their order, TensorFlow's top_k
 # puts the lower index first), which PyTorch promises only with stable=True: with
 # PyTorch's default the indices of equal values may differ. Descending is the

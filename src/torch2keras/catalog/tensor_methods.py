@@ -118,6 +118,16 @@ def min(self, dim=None, keepdim=False, *, other=None):
 # As torch.sort, torch.topk, torch.median, torch.kthvalue (functional.py, where
 # their tie and NaN behaviour is described); x.topk's and x.kthvalue's dim=None is
 # the last axis.
+@method("argsort", layout="dim", tensor="self", dims=("dim",), returns="int")
+def argsort(self, dim=-1, descending=False, *, stable=False):
+    require(descending == True or descending == False,
+            "`descending={descending}` must be True or False")
+    ignore(stable)
+    if descending:
+        return ops.argsort(-self, axis=dim)
+    return ops.argsort(self, axis=dim)
+
+
 @method("sort", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def sort(self, dim=-1, descending=False, *, stable=False):
     require(descending == True or descending == False,
@@ -416,6 +426,17 @@ def log2(self):
 @method("matmul", layout="torch")
 def matmul(self, other):
     return ops.matmul(self, other)
+
+
+@method("bmm", layout="torch")
+def bmm(self, mat2):
+    return ops.matmul(self, mat2)
+
+
+# Reshaped to `other`'s shape, both in PyTorch's axis order.
+@method("view_as", "reshape_as", view=True, layout="torch")
+def view_as(self, other):
+    return ops.reshape(self, ops.shape(other))
 
 
 @method("new_zeros", layout="torch")
