@@ -1183,3 +1183,85 @@ def test_map_lambda_unpacked_into_names():
     assert_conversion_error(MAP_LAMBDA.replace("return (q", "q = tuple(map(lambda t: t * 2, (q, k)))[0]\n"
                                                "        return (q"),
                             "cannot tell what `map` does with the tensors it is given")
+
+
+# The Annotated Transformer's clones: nn.ModuleList([copy.deepcopy(module) ...])
+# of a module passed in, and `c = copy.deepcopy` applied to shared parts. Each copy
+# has weights of its own (random and different here: a shared variable would
+# give one copy the other's weights).
+CLONES = HEAD + """
+import copy
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, features, eps=1e-6):
+        super().__init__()
+        self.a_2 = nn.Parameter(torch.ones(features))
+        self.b_2 = nn.Parameter(torch.zeros(features))
+        self.eps = eps
+
+    def forward(self, x):
+        mean = x.mean(-1, keepdim=True)
+        std = x.std(-1, keepdim=True)
+        return self.a_2 * (x - mean) / (std + self.eps) + self.b_2
+
+
+def clones(module, N):
+    "Produce N identical layers."
+    return nn.ModuleList([copy.deepcopy(module) for _ in range(N)])
+
+
+class FeedForward(nn.Module):
+    def __init__(self, d, hidden, dropout=0.1):
+        super().__init__()
+        self.w_1 = nn.Linear(d, hidden)
+        self.w_2 = nn.Linear(hidden, d)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.w_2(self.dropout(self.w_1(x).relu()))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, size, feed_forward, extra):
+        super().__init__()
+        self.feed_forward = feed_forward
+        self.extra = extra
+        self.norms = clones(LayerNorm(size), 2)
+
+    def forward(self, x):
+        x = x + self.feed_forward(self.norms[0](x))
+        return x + self.extra(self.norms[1](x))
+
+
+class Encoder(nn.Module):
+    def __init__(self, layer, N):
+        super().__init__()
+        self.layers = clones(layer, N)
+        self.norm = LayerNorm(layer.norms[0].a_2.shape[0])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.norm(x)
+
+
+class Model(nn.Module):
+    def __init__(self, d=8, N=3):
+        super().__init__()
+        c = copy.deepcopy
+        ff = FeedForward(d, 16)
+        self.encoder = Encoder(EncoderLayer(d, c(ff), c(ff)), N)
+        self.heads = nn.Sequential(*clones(nn.Linear(d, d), 2))
+
+    def forward(self, x):
+        return self.heads(self.encoder(x))
+"""
+
+
+def test_deepcopied_modules_have_their_own_weights():
+    code = convert(CLONES, "channels_last")
+    assert "return [pytorch_deepcopy(module) for _ in range(N)]" in code
+    assert "c = pytorch_deepcopy" in code
+    x = np.random.default_rng(16).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(CLONES, "Model()", [((x,), {})])

@@ -1010,6 +1010,8 @@ class Lowerer {
 
   // ---- pass 3: constructor code
   ast::ExprNode* rewrite_ctor_expr(ast::ExprNode* e);
+  // `pytorch_deepcopy`, the runtime's copy.deepcopy of a layer (marked as used).
+  ast::ExprNode* deepcopy_function();
   bool dict_of_modules(const ast::ExprNode* arg) const;
   bool empty_sequential_attribute(const ast::Assign* a) const;
   std::string module_parameter_path(const ast::ExprNode* e);
@@ -7194,6 +7196,13 @@ ast::StmtNode* Lowerer::ctor_item_assign(const ast::Subscript* target, ast::Expr
   return assign;
 }
 
+ast::ExprNode* Lowerer::deepcopy_function() {
+  // Keras deep-copies a layer by serialising it, which a converted class cannot
+  // do (no get_config): the runtime copies it attribute by attribute.
+  out_.helpers.insert("pytorch_deepcopy");
+  return b_.name("pytorch_deepcopy");
+}
+
 ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (e == nullptr) return e;
   // A 0-d tensor of the layer's weight dtype stands for it (only its dtype and
@@ -7264,6 +7273,10 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       } else if (const Entry* fn = catalog_.find_function(*p)) {
         // A tensor made in constructor code (torch.ones(c, 1, 1)): its catalog form.
         if ((result = made_by(fn, nullptr, nullptr)) == nullptr) return e;
+      } else if (*p == "copy.deepcopy" && args.size() == 1 && kws.empty()) {
+        // A copy of a layer with its own weights (PyTorch's deepcopy of a module).
+        result = deepcopy_function();
+        result = b_.call(result, args);
       } else if (*p == "torch.nn.ModuleList") {
         // nn.ModuleList([...]) is the list itself; other iterables become a list.
         if (args.empty()) result = b_.list({});
@@ -7378,12 +7391,14 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       if (const Entry* entry = catalog_.find_function(*p)) return b_.name(factory(entry));
       // torch.float32: the Keras dtype name (catalog/dtypes.py).
       if (const std::string* dtype = is_torch_path(*p) ? catalog_.find_dtype(*p) : nullptr) return b_.string(*dtype);
+      if (*p == "copy.deepcopy") return deepcopy_function();  // `c = copy.deepcopy`
     }
     return e;
   }
   if (auto* n = ast::as<ast::Name>(e)) {
     if (auto p = resolve(e)) {
       if (const Entry* entry = catalog_.find_module(*p)) return b_.name(factory(entry));
+      if (*p == "copy.deepcopy") return deepcopy_function();  // `from copy import deepcopy`
     }
     return n;
   }

@@ -474,6 +474,15 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
     if (recv && recv->id == ctx.fn->args->kwarg->arg) return eval(call->args[1], ctx);
   }
   auto p = resolve(call->func);
+  // `c = copy.deepcopy` in the function, then `c(attn)` (the Annotated Transformer):
+  // a local name given a path once calls that path.
+  if (auto* n = ast::as<ast::Name>(call->func); !p && n != nullptr && ctx.fn != nullptr) {
+    int assigned = 0;
+    for (const ast::StmtNode* st : ctx.fn->body)
+      if (auto* a = ast::as<ast::Assign>(st); a && a->targets.size() == 1)
+        if (auto* t = ast::as<ast::Name>(a->targets[0]); t && t->id == n->id && ++assigned == 1) p = resolve(a->value);
+    if (assigned != 1) p.reset();
+  }
   if (p) {
     if (*p == "functools.partial") {
       if (call->args.empty()) return unknown();
@@ -481,6 +490,12 @@ ModuleDesc ModuleValues::eval_call(const ast::Call* call, const Ctx& ctx) {
     }
     // weight_norm(module) returns the module, its weight reparametrised.
     if (*p == "torch.nn.utils.weight_norm" || *p == "torch.nn.utils.parametrizations.weight_norm") {
+      if (call->args.empty()) return unknown();
+      return eval(call->args[0], ctx);
+    }
+    // copy.deepcopy(module): a module of the same structure with its own weights
+    // (the Annotated Transformer's `clones`).
+    if (*p == "copy.deepcopy") {
       if (call->args.empty()) return unknown();
       return eval(call->args[0], ctx);
     }

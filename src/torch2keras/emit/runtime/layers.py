@@ -486,6 +486,69 @@ class PyTorchTransformerDecoderLayer(_PyTorchTransformerLayer):
         return self.norm3(x + self._ff_block(x, self.dropout3, training))
 
 
+def pytorch_deepcopy(value):
+    """copy.deepcopy of PyTorch code: for a layer (an nn.Module), a layer of the
+    same structure and configuration whose weights and sub-layers are its own;
+    anything else as copy.deepcopy copies it.
+
+    Keras deep-copies a layer by serialising it, which needs get_config on every
+    class (a converted class has none), so a layer is copied attribute by
+    attribute: its sub-layers, variables (new ones, of the same values) and
+    containers are copied, each once (shared ones stay shared within the copy);
+    modules, classes and functions are kept. The copy gets a name of its own, so
+    that copies can sit side by side in a keras.Sequential.
+
+    Raises ValueError for a built layer: PyTorch code copies modules before their
+    first call, and a copy's weights are loaded from the state_dict afterwards.
+    """
+    if not isinstance(value, layers.Layer):
+        import copy
+
+        return copy.deepcopy(value)
+    if value.built:
+        raise ValueError(
+            f"pytorch_deepcopy: the layer {value.name!r} is built; copy layers before "
+            "their first call"
+        )
+    new = _t2k_deepcopy(value, {})
+    new.name = f"{value.name}_copy_{keras.backend.get_uid(value.name + '_copy')}"
+    return new
+
+
+def _t2k_deepcopy(value, memo):
+    import copy
+    import types
+
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)):
+        return value
+    if isinstance(value, types.MethodType):
+        return types.MethodType(value.__func__, _t2k_deepcopy(value.__self__, memo))
+    cls = type(value)
+    if cls is tuple:
+        return tuple(_t2k_deepcopy(v, memo) for v in value)
+    keras_object = isinstance(value, layers.Layer) or cls.__module__.startswith("keras.")
+    if cls not in (list, dict, set) and not (keras_object and hasattr(value, "__dict__")):
+        return copy.deepcopy(value, memo)  # numbers, strings, numpy arrays, tf.Variables
+    new = cls.__new__(cls)
+    memo[id(value)] = new
+    # Keras' tracked containers are list/dict/set subclasses whose own methods
+    # track what is added: the items go in through the base class.
+    if isinstance(value, list):
+        list.extend(new, [_t2k_deepcopy(v, memo) for v in value])
+    elif isinstance(value, dict):
+        dict.update(new, {k: _t2k_deepcopy(v, memo) for k, v in value.items()})
+    elif isinstance(value, set):
+        set.update(new, [_t2k_deepcopy(v, memo) for v in value])
+    fresh = dict(getattr(new, "__dict__", {}))
+    for name, item in getattr(value, "__dict__", {}).items():
+        if isinstance(item, types.FunctionType) and name in fresh:
+            continue  # a Layer's __new__ wraps build() in a closure over the new layer
+        new.__dict__[name] = _t2k_deepcopy(item, memo)
+    return new
+
+
 def _t2k_clones(layer, num_layers, **changes):
     """num_layers new layers configured as `layer` (PyTorch's _get_clones deep-
     copies the module; the weights are loaded afterwards), with `changes` to the
