@@ -746,7 +746,7 @@ def test_unsupported_argument_is_reported_once():
     import torch2keras
 
     source = ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-              "        self.conv = nn.Conv2d(3, 3, 3, padding=1, padding_mode='circular')\n\n"
+              "        self.conv = nn.ConvTranspose2d(3, 3, 3, padding_mode='reflect')\n\n"
               "    def forward(self, x):\n        return self.conv(x)\n")
     result = torch2keras.convert(source, filename="model.py")
     assert [d.code for d in result.diagnostics if d.severity == "error"] == ["T2K101"]

@@ -21,11 +21,11 @@ def test_unsupported_argument_is_an_error_at_the_call():
     r = convert("class N(nn.Module):\n"
                 "    def __init__(self):\n"
                 "        super().__init__()\n"
-                "        self.c = nn.Conv2d(3, 4, 3, padding=1, padding_mode='circular')\n")
+                "        self.c = nn.ConvTranspose2d(3, 4, 3, padding_mode='reflect')\n")
     assert not r.ok and r.code == ""
     d = r.diagnostics[0]
     assert d.code == "T2K101" and d.line == 9 and d.col == 18
-    assert "`padding_mode='circular'` is not supported" in d.message
+    assert "`padding_mode='reflect'` is not supported" in d.message
     assert "m.py:9:18: error:" in d.rendered and "[T2K101]" in d.rendered
 
 

@@ -8,7 +8,8 @@ Facts (../../../../shared/reference/pitfalls.md):
 * P04/P05: groups map to Keras `groups`, kernel (k..., in/groups, out) with the
   same output-channel order as PyTorch; depthwise (groups == in_channels) maps to
   DepthwiseConv with depth_multiplier = out/in, kernel (k..., in, out/in).
-* P06: padding_mode other than "zeros" needs explicit padding (not yet).
+* P06: padding_mode "reflect", "replicate" or "circular" pads with that mode's
+  values (PyTorchConvPadding) before a "valid" convolution.
 * P08/P09: ConvTranspose crops `padding` at both ends of the full output; Keras
   "valid" is the full output, so padding=0 and output_padding=0 map directly.
 """
@@ -18,8 +19,14 @@ Facts (../../../../shared/reference/pitfalls.md):
 def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
     ignore(device, dtype)
-    require(padding_mode == "zeros",
-            "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    require(padding_mode == "zeros" or padding_mode == "reflect" or padding_mode == "replicate"
+            or padding_mode == "circular", "`padding_mode={padding_mode}` is not a PyTorch padding mode")
+    if padding_mode != "zeros" and not (all_equal(padding, 0) or padding == "valid"):
+        return keras.Sequential([
+            PyTorchConvPadding(padding, kernel_size, dilation, 1, padding_mode, data_format=DATA_FORMAT),
+            layers.Conv1D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                          groups=groups, use_bias=bias, data_format=DATA_FORMAT),
+        ])
     # Depthwise (groups == in_channels): DepthwiseConv1D, much faster than a grouped
     # Conv1D on CPU; TensorFlow needs stride 1 where the dilation is not 1.
     if (groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1))
@@ -57,8 +64,14 @@ def Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
 def Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
     ignore(device, dtype)
-    require(padding_mode == "zeros",
-            "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    require(padding_mode == "zeros" or padding_mode == "reflect" or padding_mode == "replicate"
+            or padding_mode == "circular", "`padding_mode={padding_mode}` is not a PyTorch padding mode")
+    if padding_mode != "zeros" and not (all_equal(padding, 0) or padding == "valid"):
+        return keras.Sequential([
+            PyTorchConvPadding(padding, kernel_size, dilation, 2, padding_mode, data_format=DATA_FORMAT),
+            layers.Conv2D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                          groups=groups, use_bias=bias, data_format=DATA_FORMAT),
+        ])
     # Depthwise (groups == in_channels): DepthwiseConv2D, much faster than a grouped
     # Conv2D on CPU; TensorFlow needs stride 1 where the dilation is not 1.
     if (groups > 1 and groups == in_channels and (all_equal(stride, 1) or all_equal(dilation, 1))
@@ -96,8 +109,14 @@ def Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation
 def Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
            bias=True, padding_mode="zeros", device=None, dtype=None):
     ignore(in_channels, device, dtype)
-    require(padding_mode == "zeros",
-            "`padding_mode={padding_mode}` is not supported yet; only zero padding converts")
+    require(padding_mode == "zeros" or padding_mode == "reflect" or padding_mode == "replicate"
+            or padding_mode == "circular", "`padding_mode={padding_mode}` is not a PyTorch padding mode")
+    if padding_mode != "zeros" and not (all_equal(padding, 0) or padding == "valid"):
+        return keras.Sequential([
+            PyTorchConvPadding(padding, kernel_size, dilation, 3, padding_mode, data_format=DATA_FORMAT),
+            layers.Conv3D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
+                          groups=groups, use_bias=bias, data_format=DATA_FORMAT),
+        ])
     if all_equal(padding, 0) or padding == "valid":
         return layers.Conv3D(out_channels, kernel_size, strides=stride, dilation_rate=dilation,
                              groups=groups, use_bias=bias, data_format=DATA_FORMAT)

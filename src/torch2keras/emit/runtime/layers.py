@@ -1696,6 +1696,66 @@ class PyTorchChannelShuffle(layers.Layer):
         return {**super().get_config(), "groups": self.groups}
 
 
+def _t2k_pad_axis(x, axis, before, after, mode):
+    """`x` padded on `axis` by `before` and `after` values as PyTorch's padding
+    modes make them: "reflect" mirrors without repeating the edge, "replicate"
+    repeats the edge value, "circular" wraps around (the last `before` values go
+    first, the first `after` values last). Sizes may be unknown until run time."""
+    if not before and not after:
+        return x
+    if mode == "reflect":
+        widths = [[0, 0] for _ in x.shape]
+        widths[axis] = [before, after]
+        return ops.pad(x, widths, mode="reflect")
+
+    def part(start, stop):
+        index = [slice(None)] * len(x.shape)
+        index[axis] = slice(start, stop)
+        return x[tuple(index)]
+
+    if mode == "replicate":
+        head = ops.repeat(part(0, 1), before, axis=axis)
+        tail = ops.repeat(part(-1, None), after, axis=axis)
+    elif mode == "circular":
+        head, tail = part(-before, None), part(0, after)
+    else:
+        raise ValueError(f"padding mode {mode!r} is not one of reflect, replicate, circular")
+    parts = ([head] if before else []) + [x] + ([tail] if after else [])
+    return ops.concatenate(parts, axis=axis)
+
+
+class PyTorchConvPadding(layers.Layer):
+    """The padding of a torch.nn.Conv1d/2d/3d whose padding_mode is "reflect",
+    "replicate" or "circular": PyTorch pads with that mode's values, then
+    convolves without padding (pitfalls P06). `padding` is an int or one int per
+    spatial axis (both sides), or "same": dilation * (kernel_size - 1) in total,
+    the odd one after, as PyTorch splits it. Input: `data_format` with `rank`
+    spatial axes."""
+
+    def __init__(self, padding, kernel_size, dilation, rank, mode, data_format="channels_last",
+                 **kwargs):
+        super().__init__(**kwargs)
+        if padding == "same":
+            totals = [d * (k - 1) for k, d in zip(_t2k_tuple(kernel_size, rank), _t2k_tuple(dilation, rank))]
+            self.widths = [(t // 2, t - t // 2) for t in totals]
+        else:
+            self.widths = [(p, p) for p in _t2k_tuple(padding, rank)]
+        self.padding, self.kernel_size, self.dilation = padding, kernel_size, dilation
+        self.rank, self.mode, self.data_format = rank, mode, data_format
+
+    def call(self, inputs):
+        first = 1 if self.data_format == "channels_last" else 2
+        x = inputs
+        for i, (before, after) in enumerate(self.widths):
+            x = _t2k_pad_axis(x, first + i, before, after, self.mode)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "kernel_size": self.kernel_size,
+                "dilation": self.dilation, "rank": self.rank, "mode": self.mode,
+                "data_format": self.data_format}
+
+
 class PyTorchPad(layers.Layer):
     """torch.nn.ZeroPad/ConstantPad/ReflectionPad/ReplicationPad{1,2}d on
     PyTorch-order input: `padding` (an int, or (left, right[, top, bottom])) pads
@@ -1712,14 +1772,7 @@ class PyTorchPad(layers.Layer):
         x = inputs
         for i in range(len(self.padding) // 2):
             axis = len(inputs.shape) - 1 - i
-            before, after = self.padding[2 * i], self.padding[2 * i + 1]
-            length = x.shape[axis]
-            parts = [x]
-            if before:
-                parts.insert(0, ops.take(x, np.zeros(before, "int32"), axis=axis))
-            if after:
-                parts.append(ops.take(x, np.full(after, length - 1, "int32"), axis=axis))
-            x = ops.concatenate(parts, axis=axis)
+            x = _t2k_pad_axis(x, axis, self.padding[2 * i], self.padding[2 * i + 1], "replicate")
         return x
 
     def get_config(self):
