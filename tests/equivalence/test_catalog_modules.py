@@ -128,6 +128,15 @@ CASES = [
     ("nn.Conv3d(2, 3, 3, padding=1, padding_mode='reflect')", (2, 2, 4, 5, 6)),
     ("nn.LocalResponseNorm(4)", (2, 5, 3, 3)),
     ("nn.ConvTranspose1d(4, 6, 3, stride=2)", (2, 4, 7)),
+    # padding: cropped from both ends of the full output; output_padding: added after it.
+    ("nn.ConvTranspose1d(4, 6, 4, stride=2, padding=1)", (2, 4, 7)),
+    ("nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1)", (2, 4, 7)),
+    ("nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1, bias=False)", (2, 4, 5, 6)),
+    ("nn.ConvTranspose2d(4, 3, 3, stride=(2, 3), padding=(1, 2), output_padding=(1, 2), dilation=1)", (2, 4, 5, 6)),
+    ("nn.ConvTranspose2d(4, 3, 3, padding=2, dilation=2)", (2, 4, 5, 6)),
+    ("nn.ConvTranspose3d(2, 3, 3, stride=2, padding=1, output_padding=1)", (1, 2, 3, 4, 5)),
+    # A kernel shorter than the stride: (in - 1) * stride + k, not in * stride.
+    ("nn.ConvTranspose2d(4, 3, 1, stride=2)", (2, 4, 5, 6)),
     ("nn.ConvTranspose3d(2, 3, 2, stride=2, bias=False)", (1, 2, 3, 4, 5)),
 ]
 

@@ -29,6 +29,16 @@ def test_unsupported_argument_is_an_error_at_the_call():
     assert "m.py:9:18: error:" in d.rendered and "[T2K101]" in d.rendered
 
 
+def test_transposed_convolution_with_stride_and_dilation_is_an_error():
+    # Keras' transposed convolutions refuse strides > 1 with dilation_rate > 1.
+    r = convert("class N(nn.Module):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.c = nn.ConvTranspose1d(3, 4, 3, stride=2, dilation=2)\n")
+    assert not r.ok and codes(r) == ["T2K101"]
+    assert "`stride=2` with `dilation=2` is not supported" in r.diagnostics[0].message
+
+
 def test_unknown_torch_op_is_an_error_naming_it():
     r = convert("class N(nn.Module):\n"
                 "    def forward(self, x):\n"

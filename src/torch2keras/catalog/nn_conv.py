@@ -11,7 +11,9 @@ Facts (../../../../shared/reference/pitfalls.md):
 * P06: padding_mode "reflect", "replicate" or "circular" pads with that mode's
   values (PyTorchConvPadding) before a "valid" convolution.
 * P08/P09: ConvTranspose crops `padding` at both ends of the full output; Keras
-  "valid" is the full output, so padding=0 and output_padding=0 map directly.
+  "valid" with `output_padding` given is that full output, (in - 1) * stride +
+  dilation * (k - 1) + 1 + output_padding (without it, Keras makes in * stride when
+  the kernel is shorter than the stride), so `padding` is a crop after it.
 """
 
 
@@ -139,12 +141,18 @@ def ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
     require(padding_mode == "zeros", "`padding_mode={padding_mode}` is not supported")
     require(all_equal(groups, 1),
             "`groups={groups}` is not supported: Keras transposed convolutions have no groups")
-    require(all_equal(padding, 0) and all_equal(output_padding, 0),
-            "`padding={padding}` / `output_padding={output_padding}` is not supported yet "
-            "(PyTorch crops the full output; see pitfall P09)")
-    return layers.Conv2DTranspose(out_channels, kernel_size, strides=stride,
-                                  dilation_rate=dilation, use_bias=bias,
-                                  data_format=DATA_FORMAT)
+    require(all_equal(stride, 1) or all_equal(dilation, 1),
+            "`stride={stride}` with `dilation={dilation}` is not supported: Keras transposed "
+            "convolutions take no stride above 1 with a dilation above 1")
+    if all_equal(padding, 0):
+        return layers.Conv2DTranspose(out_channels, kernel_size, strides=stride,
+                                      output_padding=output_padding, dilation_rate=dilation,
+                                      use_bias=bias, data_format=DATA_FORMAT)
+    return keras.Sequential([
+        layers.Conv2DTranspose(out_channels, kernel_size, strides=stride, output_padding=output_padding,
+                               dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT),
+        PyTorchCropping(padding, 2, data_format=DATA_FORMAT),
+    ])
 
 
 @module("torch.nn.ConvTranspose1d", input="float", layout="spatial", rank=3)
@@ -155,12 +163,18 @@ def ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
     require(padding_mode == "zeros", "`padding_mode={padding_mode}` is not supported")
     require(all_equal(groups, 1),
             "`groups={groups}` is not supported: Keras transposed convolutions have no groups")
-    require(all_equal(padding, 0) and all_equal(output_padding, 0),
-            "`padding={padding}` / `output_padding={output_padding}` is not supported yet "
-            "(PyTorch crops the full output; see pitfall P09)")
-    return layers.Conv1DTranspose(out_channels, kernel_size, strides=stride,
-                                  dilation_rate=dilation, use_bias=bias,
-                                  data_format=DATA_FORMAT)
+    require(all_equal(stride, 1) or all_equal(dilation, 1),
+            "`stride={stride}` with `dilation={dilation}` is not supported: Keras transposed "
+            "convolutions take no stride above 1 with a dilation above 1")
+    if all_equal(padding, 0):
+        return layers.Conv1DTranspose(out_channels, kernel_size, strides=stride,
+                                      output_padding=output_padding, dilation_rate=dilation,
+                                      use_bias=bias, data_format=DATA_FORMAT)
+    return keras.Sequential([
+        layers.Conv1DTranspose(out_channels, kernel_size, strides=stride, output_padding=output_padding,
+                               dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT),
+        PyTorchCropping(padding, 1, data_format=DATA_FORMAT),
+    ])
 
 
 @module("torch.nn.ConvTranspose3d", input="float", layout="spatial", rank=5)
@@ -171,9 +185,15 @@ def ConvTranspose3d(in_channels, out_channels, kernel_size, stride=1, padding=0,
     require(padding_mode == "zeros", "`padding_mode={padding_mode}` is not supported")
     require(all_equal(groups, 1),
             "`groups={groups}` is not supported: Keras transposed convolutions have no groups")
-    require(all_equal(padding, 0) and all_equal(output_padding, 0),
-            "`padding={padding}` / `output_padding={output_padding}` is not supported yet "
-            "(PyTorch crops the full output; see pitfall P09)")
-    return layers.Conv3DTranspose(out_channels, kernel_size, strides=stride,
-                                  dilation_rate=dilation, use_bias=bias,
-                                  data_format=DATA_FORMAT)
+    require(all_equal(stride, 1) or all_equal(dilation, 1),
+            "`stride={stride}` with `dilation={dilation}` is not supported: Keras transposed "
+            "convolutions take no stride above 1 with a dilation above 1")
+    if all_equal(padding, 0):
+        return layers.Conv3DTranspose(out_channels, kernel_size, strides=stride,
+                                      output_padding=output_padding, dilation_rate=dilation,
+                                      use_bias=bias, data_format=DATA_FORMAT)
+    return keras.Sequential([
+        layers.Conv3DTranspose(out_channels, kernel_size, strides=stride, output_padding=output_padding,
+                               dilation_rate=dilation, use_bias=bias, data_format=DATA_FORMAT),
+        PyTorchCropping(padding, 3, data_format=DATA_FORMAT),
+    ])

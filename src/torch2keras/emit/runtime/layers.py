@@ -1756,6 +1756,30 @@ class PyTorchConvPadding(layers.Layer):
                 "data_format": self.data_format}
 
 
+class PyTorchCropping(layers.Layer):
+    """The `padding` of a torch.nn.ConvTranspose1d/2d/3d: PyTorch crops it from
+    both ends of each spatial axis of the full transposed-convolution output
+    (pitfalls P09). `cropping`: an int or one per spatial axis; input:
+    `data_format` with `rank` spatial axes (Keras' Cropping1D has no
+    data_format)."""
+
+    def __init__(self, cropping, rank, data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        self.cropping, self.rank, self.data_format = cropping, rank, data_format
+
+    def call(self, inputs):
+        first = 1 if self.data_format == "channels_last" else 2
+        index = [slice(None)] * len(inputs.shape)
+        for i, c in enumerate(_t2k_tuple(self.cropping, self.rank)):
+            if c:
+                index[first + i] = slice(c, -c)
+        return inputs[tuple(index)]
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping, "rank": self.rank,
+                "data_format": self.data_format}
+
+
 class PyTorchPad(layers.Layer):
     """torch.nn.ZeroPad/ConstantPad/ReflectionPad/ReplicationPad{1,2}d on
     PyTorch-order input: `padding` (an int, or (left, right[, top, bottom])) pads
