@@ -750,6 +750,39 @@ def test_a_forward_parameter_named_mask_is_passed_as_pytorch_passes_it():
     check_calls(MASK_PARAMETER, "Net()", [((x, mask), {})])
 
 
+# A forward parameter `training` (a flag its caller passes) would repeat Keras'
+# own `training` parameter: it is `training_`, and callers pass it so.
+TRAINING_PARAMETER = HEAD + """
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, x, training: bool = False):
+        h = self.fc(x)
+        if training:
+            h = h * 2
+        return h
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block(8)
+
+    def forward(self, x, training=False):
+        return self.block(x, training=True) + self.block(x, training) + self.block(x)
+"""
+
+
+def test_a_forward_parameter_named_training_is_passed_as_pytorch_passes_it():
+    code = convert(TRAINING_PARAMETER, "channels_last")
+    assert "def call(self, x, training_: bool = False, training=None):" in code
+    assert "self.block(x, training_=True)" in code
+    x = np.random.default_rng(18).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(TRAINING_PARAMETER, "Net()", [((x,), {}), ((x, True), {})])
+
+
 # A tensor unpacked along its first axis (timm's `q, k, v = qkv`, `for row in x`):
 # a graph tensor cannot be iterated in Python, so the converted code unstacks it.
 UNPACKED = HEAD + """
@@ -1265,3 +1298,33 @@ def test_deepcopied_modules_have_their_own_weights():
     assert "c = pytorch_deepcopy" in code
     x = np.random.default_rng(16).normal(size=(2, 5, 8)).astype("float32")
     check_calls(CLONES, "Model()", [((x,), {})])
+
+
+# Hugging Face's head split and merge: a shape made from x.size()[:-1] passed as
+# `*new_shape`, and `*x.shape[:-2]` (a negative bound) among view's arguments.
+HF_VIEW = HEAD + """
+class SelfAttention(nn.Module):
+    def __init__(self, hidden=8, heads=2):
+        super().__init__()
+        self.num_attention_heads = heads
+        self.attention_head_size = hidden // heads
+        self.all_head_size = hidden
+        self.query = nn.Linear(hidden, hidden)
+
+    def transpose_for_scores(self, x):
+        new_x_shape = x.size()[:-1] + (self.num_attention_heads, self.attention_head_size)
+        x = x.view(*new_x_shape)
+        return x.permute(0, 2, 1, 3)
+
+    def forward(self, hidden_states):
+        q = self.transpose_for_scores(self.query(hidden_states))
+        ctx = (q @ q.transpose(-1, -2)).softmax(-1) @ q
+        ctx = ctx.permute(0, 2, 1, 3).contiguous()
+        new_shape = ctx.size()[:-2] + (self.all_head_size,)
+        return ctx.view(*new_shape), ctx.reshape(*ctx.shape[:-2], -1) + torch.zeros(*ctx.shape[:-2], 8)
+"""
+
+
+def test_starred_shapes_in_view_arguments():
+    x = np.random.default_rng(17).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(HF_VIEW, "SelfAttention()", [((x,), {})])

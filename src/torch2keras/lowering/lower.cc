@@ -778,8 +778,7 @@ class Lowerer {
       if (auto* as = ast::as<ast::Assign>(x);
           as && !(non_none && analysis::literal_value(as->value).kind == ConstValue::Kind::None))
         for (const ast::ExprNode* t : as->targets)
-          if (auto* a = ast::as<ast::Attribute>(t); a && a->attr == attr && ast::is<ast::Name>(a->value) &&
-                                                    ast::as<ast::Name>(a->value)->id == "self")
+          if (auto* a = ast::as<ast::Attribute>(t); a && a->attr == attr && is_self(a->value))
             found = true;
       ast::for_each_child(const_cast<ast::Node*>(x), walk);
     };
@@ -826,7 +825,7 @@ class Lowerer {
       if (found != nullptr || n == nullptr) return;
       if (auto* c = ast::as<ast::Call>(n))
         if (auto* a = ast::as<ast::Attribute>(c->func);
-            a && ast::is<ast::Name>(a->value) && ast::as<ast::Name>(a->value)->id == "self")
+            a && is_self(a->value))
           found = c;
       ast::for_each_child(const_cast<ast::Node*>(n), walk);
     };
@@ -843,8 +842,7 @@ class Lowerer {
     if (!self_reads_) {  // the input's classes do not change: one walk
       self_reads_.emplace();
       std::function<void(const ast::Node*)> walk = [&](const ast::Node* n) {
-        if (auto* a = ast::as<ast::Attribute>(n); a && ast::is<ast::Name>(a->value) &&
-                                                  ast::as<ast::Name>(a->value)->id == "self")
+        if (auto* a = ast::as<ast::Attribute>(n); a && is_self(a->value))
           self_reads_->insert(std::string(a->attr));
         ast::for_each_child(const_cast<ast::Node*>(n), walk);
       };
@@ -1324,9 +1322,12 @@ class Lowerer {
   // input's Keras mask) when it is None and the call has one tensor argument, so
   // `block(x, None)` fails with "multiple values for argument 'mask'": a forward
   // parameter `mask` is `mask_` in the converted `call`, and module calls pass
-  // `mask=` as `mask_=` (the runtime TransformerEncoder's is `mask_` too).
+  // `mask=` as `mask_=` (the runtime TransformerEncoder's is `mask_` too). A
+  // forward parameter `training` (a Python flag the caller passes) would repeat
+  // Keras' own `training` parameter: it is `training_`.
   void rename_mask_parameters();
-  std::set<const ClassInfo*> mask_renamed_;  // classes whose forward takes `mask`
+  // Per class, the forward parameters renamed so (mask, training).
+  std::map<const ClassInfo*, std::set<std::string>> call_params_renamed_;
   bool references_torch(ast::Node* n);
 
   const ast::Module* module_;
@@ -2470,8 +2471,7 @@ void Lowerer::seed_lists(Unit& u, const ast::Call* call) {
   // A Python value for sure: a constant, `self.training`, a variable holding one.
   auto python_value = [this](const ast::ExprNode* e) {
     if (ast::is<ast::Constant>(e)) return true;
-    if (auto* a = ast::as<ast::Attribute>(e); a && ast::is<ast::Name>(a->value) &&
-                                              ast::as<ast::Name>(a->value)->id == "self")
+    if (auto* a = ast::as<ast::Attribute>(e); a && is_self(a->value))
       return a->attr == "training" ||
              (frame_->unit->cls != nullptr && !tensor_attribute(frame_->unit->cls, a->attr) &&
               !values_.attr(frame_->unit->cls, a->attr));
@@ -2603,8 +2603,7 @@ DType Lowerer::param_dtype(const ClassInfo* cls, const ast::FunctionDef* def, st
     const ast::FunctionDef* callee = nullptr;
     const ClassInfo* owner = nullptr;
     std::size_t skip = 0;
-    if (auto* a = ast::as<ast::Attribute>(call->func); a && cls != nullptr && ast::is<ast::Name>(a->value) &&
-                                                       ast::as<ast::Name>(a->value)->id == "self") {
+    if (auto* a = ast::as<ast::Attribute>(call->func); a && cls != nullptr && is_self(a->value)) {
       callee = method(cls, a->attr), owner = cls, skip = 1;
     } else if (auto* f = ast::as<ast::Name>(call->func)) {
       callee = values_.module_function(f->id);
@@ -3239,10 +3238,14 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
         c->keywords = b_.seq(kws);
       }
     }
-    if (d->kind == ModuleDesc::Leaf || (d->kind == ModuleDesc::User && mask_renamed_.count(d->cls))) {
+    if (d->kind == ModuleDesc::Leaf || (d->kind == ModuleDesc::User && call_params_renamed_.count(d->cls))) {
+      const std::set<std::string> leaf = {"mask"};
+      const std::set<std::string>& renamed = d->kind == ModuleDesc::Leaf ? leaf : call_params_renamed_.at(d->cls);
       std::vector<ast::Keyword*> kws;
       for (ast::Keyword* kw : c->keywords)
-        kws.push_back(kw->arg == "mask" ? b_.keyword("mask_", kw->value) : kw);
+        kws.push_back(kw->arg.data() != nullptr && renamed.count(std::string(kw->arg))
+                          ? b_.keyword(b_.arena().copy_string(std::string(kw->arg) + "_"), kw->value)
+                          : kw);
       c->keywords = b_.seq(kws);
     }
     if (const ast::FunctionDef* fwd = d->kind == ModuleDesc::User ? method(d->cls, "forward") : nullptr)
@@ -3525,6 +3528,23 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     return {plain, number};
   }
 
+  // `x.view(*shape)`, `x.reshape(*x.shape[:-2], -1)`, `torch.zeros(*size)`: the
+  // arguments of a `*size` parameter with a `*` among them go as one tuple, which
+  // PyTorch's size functions take too, so that the call binds statically.
+  if (const ast::Arguments* sig = entry->def->args; sig->vararg != nullptr) {
+    const std::size_t fixed = sig->args.size() - (entry->kind == catalog::EntryKind::Method ? 1 : 0);
+    bool starred = false;
+    for (std::size_t i = fixed; i < call->args.size(); ++i) starred = starred || ast::is<ast::Starred>(call->args[i]);
+    if (starred) {
+      std::vector<ast::ExprNode*> args(call->args.begin(), call->args.begin() + static_cast<std::ptrdiff_t>(fixed));
+      std::vector<ast::ExprNode*> rest(call->args.begin() + static_cast<std::ptrdiff_t>(fixed), call->args.end());
+      // `x.view(*shape)` is x.view(shape).
+      args.push_back(rest.size() == 1 ? static_cast<ast::Starred*>(rest[0])->value : b_.tuple(rest));
+      auto* packed = b_.clone(call);
+      packed->args = b_.seq(args);
+      call = packed;
+    }
+  }
   if (inplace_target == nullptr && !call->args.empty()) {
     const ast::Arguments* sig = entry->def->args;
     std::size_t offset = entry->kind == catalog::EntryKind::Method ? 1 : 0;
@@ -4678,6 +4698,14 @@ Lowerer::Val Lowerer::lower_node(ast::ExprNode* e) {
       o->orelse = y.expr;
       return {o, x.fact};
     }
+    case ast::NodeKind::Starred: {
+      // `(*x.shape[:-2], -1)`: the iterable lowered (ops.shape(x)[:-2]).
+      auto* st = b_.clone(static_cast<ast::Starred*>(e));
+      Val v = lower_expr(st->value);
+      if (v.expr == st->value) return {e, {}};
+      st->value = v.expr;
+      return {st, {}};
+    }
     default:
       return {e, {}};
   }
@@ -4847,8 +4875,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
           bind_target(t, v.fact);
           // `self.src_mask = mask` (a cache): Keras layers keep no tensors between calls.
           auto* at = ast::as<ast::Attribute>(t);
-          if (Fact f = resolved(v.fact); at && ast::is<ast::Name>(at->value) &&
-                                         ast::as<ast::Name>(at->value)->id == "self" &&
+          if (Fact f = resolved(v.fact); at && is_self(at->value) &&
                                          (f.tensor() || f.kind == Fact::List))
             error(diag::Kind::UnsupportedConstruct, s,
                   "forward code keeping a tensor in `" + syntax::unparse(t) +
@@ -4915,8 +4942,7 @@ void Lowerer::lower_stmt(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
     }
     case ast::NodeKind::AugAssign: {
       auto* a = static_cast<ast::AugAssign*>(s);
-      if (auto* t = ast::as<ast::Attribute>(a->target); t && ast::is<ast::Name>(t->value) &&
-                                                     ast::as<ast::Name>(t->value)->id == "self") {
+      if (auto* t = ast::as<ast::Attribute>(a->target); t && is_self(t->value)) {
         // `self.calls += 1` on a buffer (or any state) changes the module in forward.
         error(diag::Kind::UnsupportedConstruct, s,
               "changing `self." + std::string(t->attr) +
@@ -5337,12 +5363,11 @@ ast::ExprNode* Lowerer::inline_ctor_lambda(const ast::Call* call) {
     auto* as = ast::as<ast::Assign>(st);
     if (as == nullptr || as->targets.size() != 1) continue;
     auto* target = ast::as<ast::Attribute>(as->targets[0]);
-    if (target != nullptr && target->attr == a->attr && ast::is<ast::Name>(target->value) &&
-        ast::as<ast::Name>(target->value)->id == "self")
+    if (target != nullptr && target->attr == a->attr && is_self(target->value))
       lambda = ast::as<ast::Lambda>(as->value);
     if (auto* n = ast::as<ast::Name>(as->targets[0]); n && lambda == nullptr) {
       auto* v = ast::as<ast::Attribute>(as->value);
-      if (v != nullptr && ast::is<ast::Name>(v->value) && ast::as<ast::Name>(v->value)->id == "self")
+      if (v != nullptr && is_self(v->value))
         names[std::string(n->id)] = as->value;
       else
         names.erase(std::string(n->id));
@@ -5895,8 +5920,7 @@ const Unit* Lowerer::unit_called(const ast::Call* call) {
   const ClassInfo* cls = nullptr;
   if (auto d = module_of(call->func); d && d->kind == ModuleDesc::User) cls = d->cls, def = method(d->cls, "forward");
   else if (auto* fn = ast::as<ast::Name>(call->func)) def = values_.module_function(fn->id);
-  else if (auto* m = ast::as<ast::Attribute>(call->func); m && ast::is<ast::Name>(m->value) &&
-                                                        ast::as<ast::Name>(m->value)->id == "self")
+  else if (auto* m = ast::as<ast::Attribute>(call->func); m && is_self(m->value))
     cls = frame_->unit->cls, def = cls ? method(cls, m->attr) : nullptr;
   auto u = def ? units_.find({cls, def}) : units_.end();
   return u != units_.end() ? &u->second : nullptr;
@@ -6116,8 +6140,7 @@ bool Lowerer::assigns_into_tensor(const ast::Subscript* target) {
     auto it = frame_->env.find(std::string(n->id));
     return it == frame_->env.end() || resolved(it->second).tensor();
   }
-  if (auto* a = ast::as<ast::Attribute>(base); a && ast::is<ast::Name>(a->value) &&
-                                              ast::as<ast::Name>(a->value)->id == "self")
+  if (auto* a = ast::as<ast::Attribute>(base); a && is_self(a->value))
     return frame_->unit->cls == nullptr || tensor_attribute(frame_->unit->cls, a->attr) ||
            !values_.attr(frame_->unit->cls, a->attr);
   return true;
@@ -6817,8 +6840,7 @@ DType Lowerer::scan_tensor_attribute_dtype(const ClassInfo* cls, std::string_vie
       std::function<void(ast::Node*)> scan = [&](ast::Node* n) {
         if (auto* a = ast::as<ast::Assign>(n))
           for (ast::ExprNode* t : a->targets)
-            if (auto* at = ast::as<ast::Attribute>(t); at && at->attr == attr && ast::is<ast::Name>(at->value) &&
-                                                       ast::as<ast::Name>(at->value)->id == "self")
+            if (auto* at = ast::as<ast::Attribute>(t); at && at->attr == attr && is_self(at->value))
               join(source_dtype(a->value, fn));
         if (auto* call = ast::as<ast::Call>(n)) {
           auto* m = ast::as<ast::Attribute>(call->func);
@@ -7125,8 +7147,7 @@ bool Lowerer::made_tensor(const ast::ExprNode* e) const {
   if (auto* bo = ast::as<ast::BinOp>(e)) return made_tensor(bo->left) || made_tensor(bo->right);
   if (auto* uo = ast::as<ast::UnaryOp>(e)) return made_tensor(uo->operand);
   // A parameter or buffer registered before (`self.position_ids.size()`).
-  if (auto* a = ast::as<ast::Attribute>(e); a && current_class_ != nullptr && ast::is<ast::Name>(a->value) &&
-                                            ast::as<ast::Name>(a->value)->id == "self")
+  if (auto* a = ast::as<ast::Attribute>(e); a && current_class_ != nullptr && is_self(a->value))
     return tensor_attribute(current_class_, a->attr);
   auto* call = ast::as<ast::Call>(e);
   if (call == nullptr) return false;
@@ -7553,13 +7574,12 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           // self.apply(self._init_weights): PyTorch's per-module initialisation;
           // the method it names goes too (it reads PyTorch's module classes).
           if (auto* m = ast::as<ast::Attribute>(call->func);
-              m && m->attr == "apply" && call->args.size() == 1 && ast::is<ast::Name>(m->value) &&
-              ast::as<ast::Name>(m->value)->id == "self") {
+              m && m->attr == "apply" && call->args.size() == 1 && is_self(m->value)) {
             error(diag::Kind::DroppedInitialization, s,
                   "dropped the weight initialisation `" + syntax::unparse(call) +
                       "`: load_torch_state_dict sets the weights");
             if (auto* fn = ast::as<ast::Attribute>(call->args[0]);
-                fn && ast::is<ast::Name>(fn->value) && ast::as<ast::Name>(fn->value)->id == "self")
+                fn && is_self(fn->value))
               init_only_methods_.insert(std::string(fn->attr));
             continue;
           }
@@ -7609,7 +7629,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           // self.register_buffer("name", value[, persistent]) -> a non-trainable weight
           // (persistent: it is in the state_dict) or a constant tensor;
           // self.register_parameter("name", nn.Parameter(v)) -> an attribute.
-          if (a && ast::is<ast::Name>(a->value) && static_cast<ast::Name*>(a->value)->id == "self" &&
+          if (a && is_self(a->value) &&
               (a->attr == "register_buffer" || a->attr == "register_parameter") && call->args.size() >= 2) {
             ConstValue k = analysis::literal_value(call->args[0]);
             if (k.kind == ConstValue::Kind::Str) {
@@ -7667,7 +7687,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           }
           // self.add_module("name", m) -> setattr(self, "name", m); in a Sequential
           // subclass, self.add(pytorch_named(m, "name")) (the name finds its weights).
-          if (a && ast::is<ast::Name>(a->value) && static_cast<ast::Name*>(a->value)->id == "self" &&
+          if (a && is_self(a->value) &&
               a->attr == "add_module" && call->args.size() == 2) {
             bool sequential = current_class_ != nullptr && current_class_->torch_base == analysis::TorchBase::Sequential;
             bool module_dict = current_class_ != nullptr && current_class_->torch_class == "torch.nn.ModuleDict";
@@ -7703,7 +7723,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         // So does `self.cls_token = None` after the constructor made it a parameter
         // (PyTorch unregisters it; Keras would keep the variable).
         auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
-        bool self_target = in_init && t && ast::is<ast::Name>(t->value) && ast::as<ast::Name>(t->value)->id == "self" &&
+        bool self_target = in_init && t && is_self(t->value) &&
                            current_class_ != nullptr;
         bool unset = self_target && analysis::literal_value(a->value).kind == ConstValue::Kind::None &&
                      (assigned_before(t->attr, s) || base_assigns(current_class_, t->attr, 0)) &&
@@ -7738,7 +7758,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         // order: self.add(pytorch_named(layer, "norm")).
         if (auto* t = a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
             t && in_init && current_class_ != nullptr && current_class_->torch_base == analysis::TorchBase::Sequential &&
-            ast::is<ast::Name>(t->value) && static_cast<ast::Name*>(t->value)->id == "self") {
+            is_self(t->value)) {
           auto d = values_.attr(current_class_, t->attr);
           if (d && (d->kind == ModuleDesc::Leaf || d->kind == ModuleDesc::User || d->kind == ModuleDesc::Seq)) {
             out_.helpers.insert("pytorch_named");
@@ -8257,19 +8277,22 @@ void Lowerer::rename_mask_parameters() {
     for (ast::StmtNode* st : c.node->body)
       if (auto* f = ast::as<ast::FunctionDef>(st); f && f->name == "forward") fwd = f;
     if (fwd == nullptr) continue;
-    bool takes = false;
+    std::set<std::string> taken;
     for (const auto* list : {&fwd->args->posonlyargs, &fwd->args->args, &fwd->args->kwonlyargs})
-      for (const ast::Arg* a : *list) takes = takes || a->arg == "mask";
-    if (!takes) continue;
-    mask_renamed_.insert(&c);
-    // Every `mask` of the method is the parameter (or a variable of a nested
+      for (const ast::Arg* a : *list)
+        if (a->arg == "mask" || a->arg == "training") taken.insert(std::string(a->arg));
+    if (taken.empty()) continue;
+    // Every such name in the method is the parameter (or a variable of a nested
     // function, renamed alike: the same program).
     std::function<void(ast::Node*)> walk = [&](ast::Node* n) {
-      if (auto* name = ast::as<ast::Name>(n); name && name->id == "mask") name->id = "mask_";
-      if (auto* arg = ast::as<ast::Arg>(n); arg && arg->arg == "mask") arg->arg = "mask_";
+      if (auto* name = ast::as<ast::Name>(n); name && taken.count(std::string(name->id)))
+        name->id = b_.arena().copy_string(std::string(name->id) + "_");
+      if (auto* arg = ast::as<ast::Arg>(n); arg && taken.count(std::string(arg->arg)))
+        arg->arg = b_.arena().copy_string(std::string(arg->arg) + "_");
       ast::for_each_child(n, walk);
     };
     walk(const_cast<ast::FunctionDef*>(fwd));
+    call_params_renamed_[&c] = std::move(taken);
   }
 }
 

@@ -83,11 +83,6 @@ void add_keyed(ModuleDesc& d, const ModuleDesc& more) {
   d.dynamic = d.dynamic || more.dynamic;
 }
 
-bool is_self(const ast::ExprNode* e) {
-  auto* n = ast::as<ast::Name>(e);
-  return n != nullptr && n->id == "self";
-}
-
 // `self.a`, `self.a.b`, `self.a[0].b`: a path of attributes and items from self.
 bool rooted_at_self(const ast::ExprNode* e) {
   while (true) {
@@ -134,6 +129,11 @@ void for_each_attr_setting(const ClassInfo* c, const Visit& visit) {
 }
 
 }  // namespace
+
+bool is_self(const ast::ExprNode* e) {
+  auto* n = ast::as<ast::Name>(e);
+  return n != nullptr && n->id == "self";
+}
 
 bool is_super_init(const ast::Call* call) {
   auto* a = ast::as<ast::Attribute>(call->func);

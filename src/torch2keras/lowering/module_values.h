@@ -156,6 +156,9 @@ class ModuleValues {
   int cycle_low_ = 1 << 30;      // the lowest stack depth a cycle reached back to
 };
 
+// Whether `e` is the name `self`.
+bool is_self(const ast::ExprNode* e);
+
 // `super().__init__(...)` or `super(C, self).__init__(...)`.
 bool is_super_init(const ast::Call* call);
 
