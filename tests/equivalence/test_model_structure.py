@@ -1290,3 +1290,49 @@ def test_closures_and_static_methods(layout):
     code = convert(CLOSURES_AND_STATIC, layout)
     assert "@staticmethod" in code
     check(CLOSURES_AND_STATIC, "Net()", [(2, 3, 3, 5)], layout=layout)
+
+
+# crnn.pytorch: a local `cnn = nn.Sequential()` filled by `cnn.add_module(...)`, in
+# a loop too, then kept in an attribute: its layers run channels-last like any
+# Sequential's (the converter follows the items), named as PyTorch names them.
+LOCAL_SEQUENTIAL = """
+import torch.nn as nn
+
+
+class CRNN(nn.Module):
+    def __init__(self, nc=1, widths=(4, 5)):
+        super().__init__()
+        cnn = nn.Sequential()
+        cnn.add_module("conv0", nn.Conv2d(nc, widths[0], 3, 1, 1))
+        cnn.add_module("relu0", nn.ReLU(True))
+        cnn.add_module("pooling0", nn.MaxPool2d(2, 2))
+        for i in range(1, len(widths)):
+            cnn.add_module("conv{0}".format(i), nn.Conv2d(widths[i - 1], widths[i], 3, 1, 1))
+            cnn.add_module("batchnorm{0}".format(i), nn.BatchNorm2d(widths[i]))
+        self.cnn = cnn
+        heads = nn.ModuleList()
+        heads.append(nn.Linear(widths[-1] * 4, 3))
+        self.heads = heads
+
+    def forward(self, x):
+        conv = self.cnn(x)
+        b, c, h, w = conv.size()
+        return self.heads[0](conv.view(b, c * h, w).permute(0, 2, 1))
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_local_sequential_filled_by_add_module(layout):
+    code = flat(convert(LOCAL_SEQUENTIAL, layout))
+    assert "cnn.add(pytorch_named(layers.ReLU(), 'relu0'))" in code
+    check(LOCAL_SEQUENTIAL, "CRNN()", [(2, 1, 8, 12)], layout=layout)
+
+
+def test_local_sequential_filled_in_a_nested_function_is_an_error():
+    # crnn.pytorch's original `def convRelu(i)`: the items depend on its calls.
+    source = LOCAL_SEQUENTIAL.replace(
+        '        cnn.add_module("relu0", nn.ReLU(True))\n',
+        "        def relu(i):\n"
+        '            cnn.add_module("relu{0}".format(i), nn.ReLU(True))\n\n'
+        "        relu(0)\n")
+    assert_conversion_error(source, "cannot tell which module this call runs")

@@ -7685,6 +7685,43 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
               }
             }
           }
+          // seq.add_module("name", m) on a local nn.Sequential() (crnn.pytorch's
+          // `cnn = nn.Sequential()`): seq.add(pytorch_named(m, "name")); on a local
+          // ModuleDict: seq["name"] = m.
+          if (auto* local = a && a->attr == "add_module" && call->args.size() == 2 ? ast::as<ast::Name>(a->value)
+                                                                                      : nullptr;
+              local != nullptr && current_function_ != nullptr) {
+            std::optional<std::string> made;  // what every assignment of the name makes
+            bool one_kind = true;
+            std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+              if (auto* as = ast::as<ast::Assign>(n))
+                for (const ast::ExprNode* t : as->targets)
+                  if (auto* tn = ast::as<ast::Name>(t); tn && tn->id == local->id) {
+                    auto* v = ast::as<ast::Call>(as->value);
+                    std::string path = v != nullptr ? resolve(v->func).value_or("") : "";
+                    one_kind = one_kind && (!made || *made == path);
+                    made = path;
+                  }
+              ast::for_each_child(const_cast<ast::Node*>(n), scan);
+            };
+            scan(current_function_);
+            if (one_kind && made == "torch.nn.Sequential") {
+              out_.helpers.insert("pytorch_named");
+              auto* st = b_.expr_stmt(b_.call(b_.attr(b_.name(local->id), "add"),
+                                              {b_.call("pytorch_named", {rewrite_ctor_expr(call->args[1]), call->args[0]})}));
+              st->loc = s->loc;
+              out.push_back(st);
+              continue;
+            }
+            if (one_kind && made == "torch.nn.ModuleDict") {
+              auto* item = b_.subscript(b_.name(local->id), call->args[0]);
+              item->ctx = ast::ExprContext::Store;
+              auto* st = b_.assign(item, rewrite_ctor_expr(call->args[1]));
+              st->loc = s->loc;
+              out.push_back(st);
+              continue;
+            }
+          }
           // self.add_module("name", m) -> setattr(self, "name", m); in a Sequential
           // subclass, self.add(pytorch_named(m, "name")) (the name finds its weights).
           if (a && is_self(a->value) &&

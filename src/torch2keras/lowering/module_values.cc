@@ -946,7 +946,52 @@ ModuleDesc ModuleValues::eval_local(std::string_view name, const Ctx& ctx) {
   }
   // `x = None` followed by `if x is None: x = nn.BatchNorm2d`: both stay in the union;
   // calling it drops None.
-  return make_union(std::move(alts));
+  const bool container = alts.size() == 1 && (alts[0].kind == ModuleDesc::Seq || alts[0].kind == ModuleDesc::List);
+  ModuleDesc d = make_union(std::move(alts));
+  if (container) add_local_items(name, ctx, d);
+  return d;
+}
+
+void ModuleValues::add_local_items(std::string_view name, const Ctx& ctx, ModuleDesc& d) {
+  // The call `name.add_module(key, m)` / `name.append(m)` of a statement, or null.
+  auto adding = [&](const ast::Node* n) -> const ast::Call* {
+    auto* call = ast::as<ast::Call>(n);
+    auto* m = call != nullptr ? ast::as<ast::Attribute>(call->func) : nullptr;
+    auto* owner = m != nullptr ? ast::as<ast::Name>(m->value) : nullptr;
+    if (owner == nullptr || owner->id != name) return nullptr;
+    return m->attr == "add_module" || m->attr == "append" || m->attr == "extend" || m->attr == "insert" ? call
+                                                                                                         : nullptr;
+  };
+  // Items added in a nested function (crnn.pytorch's `def convRelu(i)`) depend
+  // on its calls' arguments, which this does not follow: the value is unknown.
+  bool in_nested = false;
+  std::function<void(const ast::Node*, bool)> scan = [&](const ast::Node* n, bool inside) {
+    if (n == nullptr || in_nested) return;
+    if (inside && adding(n) != nullptr) in_nested = true;
+    bool nested = inside || ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n);
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { scan(c, nested); });
+  };
+  for (const ast::StmtNode* st : ctx.fn->body) scan(st, false);
+  if (in_nested) {
+    d = unknown();
+    return;
+  }
+  for_each_stmt(ctx.fn->body, [&](const ast::StmtNode* s, bool nested) {
+    auto* e = ast::as<ast::Expr>(s);
+    const ast::Call* call = e != nullptr ? adding(e->value) : nullptr;
+    if (call == nullptr || d.kind == ModuleDesc::Unknown) return;
+    auto* m = static_cast<const ast::Attribute*>(call->func);
+    if (m->attr == "add_module" && call->args.size() == 2) {
+      d.items.push_back(eval(call->args[1], ctx));
+      if (d.dict) d.keys.push_back(string_key(call->args[0]));
+    } else if (m->attr == "append" && call->args.size() == 1) {
+      d.items.push_back(eval(call->args[0], ctx));
+    } else {
+      d = unknown();  // extend / insert: not followed
+      return;
+    }
+    d.dynamic = d.dynamic || nested;
+  });
 }
 
 // A local list of modules: `layers = []` / `layers: List[nn.Module] = []` with

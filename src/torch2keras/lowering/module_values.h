@@ -113,6 +113,10 @@ class ModuleValues {
   ModuleDesc parameter(const ast::FunctionDef* fn, const analysis::ClassInfo* cls, std::size_t index,
                        const Ctx& ctx);
   ModuleDesc list_value(std::string_view name, const Ctx& ctx, bool& found);
+  // The items a function adds to its local Sequential / ModuleList `name`
+  // (`seq.add_module("conv", m)`, `seq.append(m)`) appended to `d`; `d` becomes
+  // Unknown where they cannot be followed (added in a nested function).
+  void add_local_items(std::string_view name, const Ctx& ctx, ModuleDesc& d);
   ModuleDesc keyed_modules(const ast::ExprNode* arg, const Ctx& ctx);
   ModuleDesc keyed_call(const ast::Call* call, const Ctx& ctx);
   ModuleDesc returns(const ast::FunctionDef* fn, const Ctx& ctx);
