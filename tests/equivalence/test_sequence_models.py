@@ -1328,3 +1328,31 @@ class SelfAttention(nn.Module):
 def test_starred_shapes_in_view_arguments():
     x = np.random.default_rng(17).normal(size=(2, 5, 8)).astype("float32")
     check_calls(HF_VIEW, "SelfAttention()", [((x,), {})])
+
+
+# Hugging Face's LlamaRMSNorm: the input's dtype kept in a variable and given back
+# with `.to(input_dtype)` (a variable assigned only dtypes is a dtype).
+LLAMA_RMS_NORM = HEAD + """
+class LlamaRMSNorm(nn.Module):
+    def __init__(self, hidden_size=8, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        input_dtype = hidden_states.dtype
+        hidden_states = hidden_states.to(torch.float32)
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+        dtype = torch.float32
+        return self.weight * hidden_states.to(input_dtype), hidden_states.to(dtype)
+"""
+
+
+def test_to_a_dtype_kept_in_a_variable():
+    x = np.random.default_rng(19).normal(size=(2, 5, 8)).astype("float32")
+    check_calls(LLAMA_RMS_NORM, "LlamaRMSNorm()", [((x,), {})])
+    # A name bound to anything else too stays ambiguous: an error, not a guess.
+    assert_conversion_error(LLAMA_RMS_NORM.replace("        dtype = torch.float32\n",
+                                                   "        dtype = torch.float32\n        dtype = self.variance_epsilon\n"),
+                            "cannot tell whether `dtype` is a device, a dtype or a tensor")

@@ -221,7 +221,7 @@ class Instantiator {
       // A torch dtype (lowered to its Keras name) or a `.dtype` (`x.dtype`).
       auto* attr = ast::as<ast::Attribute>(x);
       bool dtype = (v.kind == ConstValue::Kind::Str && catalog::Catalog::instance().is_dtype_name(v.text)) ||
-                   (attr != nullptr && attr->attr == "dtype");
+                   (attr != nullptr && attr->attr == "dtype") || (req_.is_dtype && req_.is_dtype(x));
       if (fn == "is_dtype") return ConstValue::boolean(dtype);
       if (fn == "is_tensor") return ConstValue::boolean(req_.is_tensor && req_.is_tensor(x));
       return ConstValue::boolean(!dtype && req_.is_device && req_.is_device(x));

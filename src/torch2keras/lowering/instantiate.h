@@ -42,6 +42,10 @@ struct InstantiateRequest {
   // Whether an argument names a device (`x.device`, "cuda", a `device` variable):
   // the catalog's is_device(x). May be empty (never a device).
   std::function<bool(const ast::ExprNode*)> is_device;
+  // Whether an argument is a variable holding a dtype (`input_dtype = x.dtype`,
+  // `dtype = torch.float32`): the catalog's is_dtype(x) besides dtype constants
+  // and `.dtype` reads. May be empty.
+  std::function<bool(const ast::ExprNode*)> is_dtype;
   bool channels_last = true;
   int rank = 0;  // the tensor rank, for SPATIAL_AXES
 };

@@ -564,6 +564,14 @@ bool tensor_annotation(const ast::ExprNode* ann) {
   return outer != nullptr && outer->id == "Optional" && tensor_annotation(sub->slice);
 }
 
+// Whether the name `id` occurs in `n`.
+bool mentions_name(const ast::Node* n, std::string_view id) {
+  if (auto* x = ast::as<ast::Name>(n)) return x->id == id;
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || mentions_name(c, id); });
+  return found;
+}
+
 // The names `stmts` bind (assignment and loop targets), in order of first
 // binding; nested functions, lambdas and comprehensions have their own scopes.
 void stored_names(const ast::Node* n, std::vector<std::string>& names) {
@@ -3969,6 +3977,34 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     if (auto* n = ast::as<ast::Name>(e)) name = n->id;
     if (auto* a = ast::as<ast::Attribute>(e)) name = a->attr;
     return name == "dev" || name.ends_with("device");
+  };
+  // A variable every assignment of which in this function gives it a dtype:
+  // `input_dtype = x.dtype` (HF's LlamaRMSNorm), `dtype = torch.float32`.
+  req.is_dtype = [this](const ast::ExprNode* e) {
+    auto* n = ast::as<ast::Name>(e);
+    if (n == nullptr || frame_ == nullptr || frame_->unit == nullptr || frame_->unit->def == nullptr) return false;
+    int dtypes = 0, others = 0;
+    std::function<void(const ast::Node*)> scan = [&](const ast::Node* x) {
+      if (auto* a = ast::as<ast::Assign>(x)) {
+        for (const ast::ExprNode* t : a->targets) {
+          if (auto* tn = ast::as<ast::Name>(t); tn && tn->id == n->id) {
+            auto* attr = ast::as<ast::Attribute>(a->value);
+            std::optional<std::string> p = resolve(a->value);
+            bool dtype = (attr != nullptr && attr->attr == "dtype") || (p && catalog_.find_dtype(*p) != nullptr);
+            ++(dtype ? dtypes : others);
+          }
+        }
+      }
+      // Any other binding of the name (a loop or unpacking target) is not followed.
+      if (auto* f = ast::as<ast::For>(x); f && !ast::is<ast::Name>(f->target)) others += mentions_name(f->target, n->id);
+      if (auto* f = ast::as<ast::For>(x); f && ast::is<ast::Name>(f->target)) others += ast::as<ast::Name>(f->target)->id == n->id;
+      if (auto* a = ast::as<ast::Assign>(x))
+        for (const ast::ExprNode* t : a->targets) others += !ast::is<ast::Name>(t) && mentions_name(t, n->id);
+      ast::for_each_child(const_cast<ast::Node*>(x), scan);
+    };
+    scan(frame_->unit->def);
+    for (const ast::Arg* a : frame_->unit->def->args->args) others += a->arg == n->id;
+    return dtypes > 0 && others == 0;
   };
   req.rank = rank;
   InstantiateResult r = instantiate(req, b_);
