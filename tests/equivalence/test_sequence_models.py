@@ -1158,7 +1158,8 @@ class Net(nn.Module):
         scale = 1.0 / math.sqrt(d)
         half = n / 2
         return (q * q.shape[-1] ** -0.5, q * scale, x.sum(-1) / math.sqrt(n) + half * 0.5,
-                x * (d * 0.25 - 1))
+                x * (d * 0.25 - 1), (x > 0).float().sum(-1) / n, (x > 0).float().sum() / x.numel(),
+                x * torch.linspace(0, 1, n)[None, :, None])
 
 
 class Grid(nn.Module):
@@ -1356,3 +1357,40 @@ def test_to_a_dtype_kept_in_a_variable():
     assert_conversion_error(LLAMA_RMS_NORM.replace("        dtype = torch.float32\n",
                                                    "        dtype = torch.float32\n        dtype = self.variance_epsilon\n"),
                             "cannot tell whether `dtype` is a device, a dtype or a tensor")
+
+
+# Pooling over a sequence whose length is known only when the model runs: Kim's
+# text CNN max-pools over time with F.max_pool1d(h, h.size(2)) (a window known
+# then), and ceil_mode / padding need the length in their arithmetic.
+DYNAMIC_POOL = HEAD + """
+class TextCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3)
+        self.pool = nn.MaxPool1d(3, stride=2, ceil_mode=True)
+        self.avg = nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+
+    def forward(self, x):
+        h = self.conv(x.transpose(1, 2)).relu()
+        return (F.max_pool1d(h, h.size(2)).squeeze(2), F.avg_pool1d(h, h.size(2) // 2), self.pool(h),
+                self.avg(h), F.max_pool1d(h, 2, ceil_mode=True))
+"""
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_pooling_over_lengths_unknown_when_traced(layout):
+    torch_model = load_module(DYNAMIC_POOL, "torch_dynamic_pool").TextCNN()
+    randomize(torch_model, 0)
+    keras_ns = load_module(convert(DYNAMIC_POOL, layout), "keras_dynamic_pool")
+    keras_model = keras_ns.TextCNN()
+    x = np.random.default_rng(20).normal(size=(2, 9, 4)).astype("float32")
+    keras_model(x)
+    keras_ns.load_torch_state_dict(keras_model, torch_model.state_dict())
+    dynamic = tf.function(lambda x: keras_model(x), input_signature=[tf.TensorSpec((None, None, 4), tf.float32)])
+    for t in (9, 12, 7):
+        x = np.random.default_rng(t).normal(size=(2, t, 4)).astype("float32")
+        with torch.no_grad():
+            refs = [r.numpy() for r in torch_model(torch.from_numpy(x))]
+        for run in (keras_model, dynamic):
+            for got, ref in zip(run(x), refs, strict=True):
+                np.testing.assert_allclose(np.asarray(got), ref, atol=1e-5, rtol=1e-5)

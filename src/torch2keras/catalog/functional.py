@@ -112,6 +112,52 @@ def sign(input):
     return ops.sign(input)
 
 
+@function("torch.floor", layout="any")
+def floor(input):
+    return ops.floor(input)
+
+
+@function("torch.ceil", layout="any")
+def ceil(input):
+    return ops.ceil(input)
+
+
+# Halves round to the even neighbour in both (TensorFlow's round is banker's).
+@function("torch.round", layout="any")
+def round(input, *, decimals=0):
+    if decimals == 0:
+        return ops.round(input)
+    return ops.round(input, decimals=decimals)
+
+
+# Python's modulo (the result has the divisor's sign), as keras.ops.mod.
+@function("torch.remainder", layout="any")
+def remainder(input, other):
+    return ops.mod(input, other)
+
+
+# x1 . x2 / (max(||x1||, eps) * max(||x2||, eps)) along `dim` (PyTorch's documented
+# formula), both in PyTorch's axis order.
+@function("torch.nn.functional.cosine_similarity", input="float", layout="torch")
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    return ops.sum(x1 / ops.maximum(ops.norm(x1, axis=dim, keepdims=True), eps)
+                   * (x2 / ops.maximum(ops.norm(x2, axis=dim, keepdims=True), eps)), axis=dim)
+
+
+@function("torch.norm", layout="reduce", tensor="input", dims=("dim",), returns="float")
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    # As x.norm (tensor_methods.py).
+    require(out is None, "`out=` is not supported")
+    require(dtype is None, "`dtype={dtype}` is not supported")
+    if dim is None:
+        require(p == "fro" or p == 2, "`norm(p={p})` over every axis is not supported yet")
+        return ops.sqrt(ops.sum(ops.square(input), keepdims=keepdim))
+    require(is_int(dim), "`norm` over several axes is not supported yet")
+    if p == "fro":  # over one axis: the 2-norm
+        return ops.norm(input, ord=2, axis=dim, keepdims=keepdim)
+    return ops.norm(input, ord=p, axis=dim, keepdims=keepdim)
+
+
 @function("torch.clamp", "torch.clip", layout="any")
 def clamp(input, min=None, max=None):
     if min is None:
@@ -207,7 +253,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     # As max_pool2d over the one spatial axis of (N, C, L).
     require(all_equal(dilation, 1), "`dilation={dilation}` is not supported in pooling yet")
     require(return_indices == False, "`return_indices=True` is not supported")
-    if all_equal(padding, 0) and ceil_mode == False:
+    # A window over the whole sequence (F.max_pool1d(h, h.size(2)), Kim's max over
+    # time) is a max over the axis; another window known only when the model runs
+    # is the runtime's, as keras.ops.max_pool needs Python ints.
+    if full_length(kernel_size, input) and (stride is None or full_length(stride, input)):
+        require(all_equal(padding, 0), "`padding={padding}` with a window over the whole sequence is not supported")
+        ignore(ceil_mode)
+        return ops.max(input, axis=SPATIAL_AXES, keepdims=True)
+    if all_equal(padding, 0) and ceil_mode == False and is_known(kernel_size):
         return ops.max_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
     return pytorch_pool(input, "max", kernel_size, strides=stride, padding=padding,
                         ceil_mode=ceil_mode, data_format=DATA_FORMAT)
@@ -216,7 +269,11 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 @function("torch.nn.functional.avg_pool1d", input="float", layout="spatial", rank=3)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
-    if all_equal(padding, 0) and ceil_mode == False:
+    if full_length(kernel_size, input) and (stride is None or full_length(stride, input)):
+        require(all_equal(padding, 0), "`padding={padding}` with a window over the whole sequence is not supported")
+        ignore(ceil_mode, count_include_pad)
+        return ops.mean(input, axis=SPATIAL_AXES, keepdims=True)
+    if all_equal(padding, 0) and ceil_mode == False and is_known(kernel_size):
         return ops.average_pool(input, kernel_size, strides=stride, data_format=DATA_FORMAT)
     return pytorch_pool(input, "avg", kernel_size, strides=stride, padding=padding,
                         ceil_mode=ceil_mode, count_include_pad=count_include_pad,
@@ -278,8 +335,8 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 @function("torch.nn.functional.pad", layout="torch")
 def pad(input, pad, mode="constant", value=None):
-    require(mode == "constant" or mode == "reflect",
-            "`mode={mode}` is not supported yet (constant, reflect)")
+    require(mode == "constant" or mode == "reflect" or mode == "replicate" or mode == "circular",
+            "`mode={mode}` is not a padding mode (constant, reflect, replicate, circular)")
     return pytorch_pad(input, pad, mode=mode, value=value)
 
 
@@ -734,6 +791,12 @@ def linspace(start, end, steps, out=None, dtype=None, layout=None, device=None, 
     # PyTorch's default dtype is float32, as Keras' floatx.
     require(out is None, "`out=` is not supported")
     ignore(layout, device, requires_grad)
+    # keras.ops.linspace needs `steps` as a Python int; a size read when the model
+    # runs (torch.linspace(0, 1, x.size(1))) may be a graph tensor: the runtime's.
+    if not is_known(steps) and given(dtype):
+        return pytorch_linspace(start, end, steps, dtype=dtype)
+    if not is_known(steps):
+        return pytorch_linspace(start, end, steps)
     if given(dtype):
         return ops.linspace(start, end, steps, dtype=dtype)
     return ops.linspace(start, end, steps, dtype="float32")

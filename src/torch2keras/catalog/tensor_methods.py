@@ -530,6 +530,19 @@ def ceil(self):
     return ops.ceil(self)
 
 
+@method("round", layout="any")
+def round(self, *, decimals=0):
+    # As torch.round (functional.py): halves to the even neighbour.
+    if decimals == 0:
+        return ops.round(self)
+    return ops.round(self, decimals=decimals)
+
+
+@method("remainder", layout="any")
+def remainder(self, other):
+    return ops.mod(self, other)
+
+
 @method("sign", layout="any")
 def sign(self):
     return ops.sign(self)

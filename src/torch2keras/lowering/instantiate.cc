@@ -212,6 +212,7 @@ class Instantiator {
     // is_tensor(x), is_dtype(x), is_device(x): what the argument bound to x is.
     e.call_exprs = [this](std::string_view fn,
                           const std::vector<const ast::ExprNode*>& args) -> std::optional<ConstValue> {
+      if (fn == "full_length" && args.size() == 2) return full_length(args[0], args[1]);
       if (fn != "is_tensor" && fn != "is_dtype" && fn != "is_device") return std::nullopt;
       auto* n = args.size() == 1 ? ast::as<ast::Name>(args[0]) : nullptr;
       auto it = n != nullptr ? bindings_.find(std::string(n->id)) : bindings_.end();
@@ -227,6 +228,29 @@ class Instantiator {
       return ConstValue::boolean(!dtype && req_.is_device && req_.is_device(x));
     };
     return e;
+  }
+
+  // full_length(k, x): the argument bound to `k` is the size of x's one spatial
+  // axis as the converted model stores x (`h.size(2)` of a (N, C, L) tensor is
+  // ops.shape(h)[1] channels-last): a window over the whole sequence, whose result
+  // has length 1 even where L is known only when the model runs.
+  ConstValue full_length(const ast::ExprNode* k, const ast::ExprNode* x) {
+    auto bound = [&](const ast::ExprNode* e) -> const ast::ExprNode* {
+      auto* n = ast::as<ast::Name>(e);
+      auto it = n != nullptr ? bindings_.find(std::string(n->id)) : bindings_.end();
+      return it == bindings_.end() ? nullptr : it->second.expr;
+    };
+    const ast::ExprNode* size = bound(k);
+    const ast::ExprNode* input = bound(x);
+    auto* item = ast::as<ast::Subscript>(size);
+    auto* shape = item != nullptr ? ast::as<ast::Call>(item->value) : nullptr;
+    if (input == nullptr || shape == nullptr || shape->args.size() != 1 || req_.rank != 3 ||
+        syntax::unparse(shape->func) != "ops.shape" || syntax::unparse(shape->args[0]) != syntax::unparse(input))
+      return ConstValue::boolean(false);
+    ConstValue axis = analysis::literal_value(item->slice);
+    if (axis.kind != ConstValue::Kind::Int) return ConstValue::boolean(false);
+    int64_t spatial = req_.channels_last ? 1 : 2;
+    return ConstValue::boolean(axis.integer == spatial || axis.integer == spatial - 3);
   }
 
   ConstValue eval(const ast::ExprNode* expr) { return analysis::const_eval(expr, env()); }

@@ -115,6 +115,10 @@ const char* keras_comparison(ast::CmpOpKind op) {
 struct Operand {
   bool tensor = false;
   DType dtype = DType::Unknown;
+  // A number computed from sizes read at run time: a graph's int32 tensor when
+  // they are unknown, which TensorFlow's operators refuse to mix with a float
+  // tensor (Fact::run_time_size).
+  bool run_time_size = false;
 };
 
 // PyTorch's promotion of `l op r` where one operand is a tensor: the result's
@@ -133,6 +137,7 @@ struct Promotion {
 Promotion promote(bool true_division, bool comparison, Operand l, Operand r) {
   auto agrees = [&](Operand a, Operand b) {
     if (!a.tensor) return false;
+    if (b.run_time_size) return a.dtype == DType::Int && !true_division;
     if (a.dtype == DType::Float) return !b.tensor || b.dtype == DType::Float;
     if (a.dtype == DType::Unknown) return !b.tensor && b.dtype == DType::Int && !true_division;
     return a.dtype == DType::Int && !b.tensor && b.dtype == DType::Int && !true_division;
@@ -1924,6 +1929,7 @@ DType Lowerer::result_dtype(const Entry& entry, const ast::ExprNode* form, const
 Operand Lowerer::operand(const Val& v) const {
   Fact f = resolved(v.fact);
   if (f.tensor()) return {true, f.dtype};
+  if (f.run_time_size) return {false, DType::Int, true};
   ConstValue c = analysis::literal_value(v.expr);
   if (c.kind == ConstValue::Kind::Int || c.kind == ConstValue::Kind::Bool || f.sym != 0) return {false, DType::Int};
   if (c.kind == ConstValue::Kind::Float) return {false, DType::Float};
@@ -4043,6 +4049,8 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
   else if (layout != Layout::Reshape) out.dims.clear();
   if (!out.dims.empty()) sized_result_ = r.expr;
   if (entry->returns_packed) return {r.expr, Fact::packed()};
+  // x.size(d), x.numel(): sizes read at run time (Fact::run_time_size).
+  if ((layout == Layout::Shape || layout == Layout::Value) && out.kind == Fact::NonTensor) out.run_time_size = true;
   // chunk/split give a list of tensors, and a tuple form (x.max(dim): values and
   // indices) a tuple of them, each in the layout computed for the input.
   if ((entry->returns_list || r.tuple) && out.tensor()) {

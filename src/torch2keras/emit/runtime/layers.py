@@ -58,25 +58,33 @@ def pytorch_pool(inputs, mode, pool_size, strides=None, padding=0, ceil_mode=Fal
     window would start in the right padding (P22). Max pooling pads with -inf
     (P19). Average pooling divides by the window's size clipped to the padded
     input when `count_include_pad`, else by its number of input elements (P21).
-    Static spatial sizes are required (they are in every converted CNN).
+    Spatial sizes may be unknown until the model runs (variable-length
+    sequences); a window known only then (F.max_pool1d(h, h.size(2)), a max over
+    time) needs stride = window, no padding and no ceil_mode.
     """
     rank = len(inputs.shape) - 2
+    first = 1 if data_format == "channels_last" else 2
+    spatial_axes = list(range(first, first + rank))
+    if not all(_t2k_is_int(k) for k in (pool_size if isinstance(pool_size, (tuple, list)) else [pool_size])):
+        return _t2k_pool_windows(inputs, mode, pool_size, strides, padding, ceil_mode, spatial_axes)
     pool_size = _t2k_tuple(pool_size, rank)
     strides = _t2k_tuple(strides if strides is not None else pool_size, rank)
     padding = _t2k_tuple(padding, rank)
-    first = 1 if data_format == "channels_last" else 2
-    spatial_axes = list(range(first, first + rank))
     extents = []  # per spatial axis: (padding before, padding after, input length)
     for axis, k, s, p in zip(spatial_axes, pool_size, strides, padding):
         length = inputs.shape[axis]
+        if length is None:  # known when the model runs: the same arithmetic on tensors
+            length = ops.shape(inputs)[axis]
         span = length + 2 * p - k
         if ceil_mode:
             out = -(-span // s) + 1
-            if (out - 1) * s >= length + p:
-                out -= 1
+            out = ops.where((out - 1) * s >= length + p, out - 1, out) if not _t2k_is_int(length) else (
+                out - 1 if (out - 1) * s >= length + p else out)
         else:
             out = span // s + 1
-        extents.append((p, max((out - 1) * s + k - (length + p), p), length))
+        after = (out - 1) * s + k - (length + p)
+        after = max(after, p) if _t2k_is_int(after) else ops.maximum(after, p)
+        extents.append((p, after, length))
     pads = [[0, 0] for _ in range(rank + 2)]
     for axis, (before, after, _) in zip(spatial_axes, extents):
         pads[axis] = [before, after]
@@ -99,6 +107,27 @@ def pytorch_pool(inputs, mode, pool_size, strides=None, padding=0, ceil_mode=Fal
     mask = ops.pad(ops.ones(mask_shape, dtype=inputs.dtype), mask_pads)
     counts = ops.average_pool(mask, pool_size, strides, "valid", data_format) * window
     return sums / counts
+
+
+def _t2k_pool_windows(inputs, mode, pool_size, strides, padding, ceil_mode, spatial_axes):
+    """Pooling by a window known only when the model runs: windows side by side
+    (stride = window, no padding, no ceil_mode: the trailing rest is dropped, as
+    PyTorch drops it), each axis split into (count, window) and reduced."""
+    rank = len(spatial_axes)
+    windows = list(pool_size) if isinstance(pool_size, (tuple, list)) else [pool_size] * rank
+    if strides is not None and strides != pool_size:
+        raise ValueError("pytorch_pool: a window known only at run time needs stride = window")
+    if not _t2k_all_equal(padding, 0) or ceil_mode:
+        raise ValueError("pytorch_pool: a window known only at run time needs no padding and no ceil_mode")
+    x = inputs
+    for axis, k in zip(spatial_axes, windows):
+        shape = ops.shape(x)
+        count = shape[axis] // k
+        index = [slice(None)] * len(x.shape)
+        index[axis] = slice(0, count * k)
+        x = ops.reshape(x[tuple(index)], tuple(shape[:axis]) + (count, k) + tuple(shape[axis + 1:]))
+        x = ops.max(x, axis=axis + 1) if mode == "max" else ops.mean(x, axis=axis + 1)
+    return x
 
 
 def _t2k_normalized_shape(normalized_shape):
@@ -712,6 +741,18 @@ class PyTorchTransformer(layers.Layer):
         sz) float, -inf above the diagonal, 0 elsewhere (the catalog's form for
         the class's call)."""
         return ops.where(ops.triu(ops.ones((sz, sz)), k=1) > 0, float("-inf"), 0.0)
+
+
+def pytorch_linspace(start, end, steps, dtype="float32"):
+    """torch.linspace for `steps` known only when the model runs (a size: a graph
+    tensor where keras.ops.linspace needs a Python int): start + i * (end - start)
+    / (steps - 1) for i in 0..steps-1 (PyTorch fills the second half from the end,
+    equal within rounding)."""
+    if isinstance(steps, int):
+        return ops.linspace(start, end, steps, dtype=dtype)
+    count = ops.cast(steps, "float32")
+    step = (end - start) / ops.maximum(count - 1.0, 1.0)
+    return ops.cast(start + ops.cast(ops.arange(steps), "float32") * step, dtype)
 
 
 def pytorch_numel(inputs):
@@ -1513,11 +1554,16 @@ def pytorch_flatten(inputs, start_dim=0, end_dim=-1):
 def pytorch_pad(inputs, pad, mode="constant", value=None):
     """torch.nn.functional.pad: `pad` lists (before, after) pairs from the last axis
     backwards; "constant" fills with `value` (0 when None), "reflect" mirrors
-    without repeating the edge (numpy's "reflect"). Negative padding (cropping) is
-    not supported."""
+    without repeating the edge (numpy's "reflect"), "replicate" repeats the edge
+    value, "circular" wraps around. Negative padding (cropping) is not supported."""
     if any(p < 0 for p in pad):
         raise ValueError(f"pytorch_pad: negative padding {pad} (cropping) is not supported")
     rank = len(inputs.shape)
+    if mode in ("replicate", "circular"):
+        x = inputs
+        for i in range(len(pad) // 2):
+            x = _t2k_pad_axis(x, rank - 1 - i, pad[2 * i], pad[2 * i + 1], mode)
+        return x
     widths = [[0, 0] for _ in range(rank)]
     for i in range(len(pad) // 2):
         widths[rank - 1 - i] = [pad[2 * i], pad[2 * i + 1]]
@@ -1791,13 +1837,7 @@ class PyTorchPad(layers.Layer):
         self.rank, self.mode, self.value = rank, mode, value
 
     def call(self, inputs):
-        if self.mode != "replicate":
-            return pytorch_pad(inputs, self.padding, self.mode, self.value)
-        x = inputs
-        for i in range(len(self.padding) // 2):
-            axis = len(inputs.shape) - 1 - i
-            x = _t2k_pad_axis(x, axis, self.padding[2 * i], self.padding[2 * i + 1], "replicate")
-        return x
+        return pytorch_pad(inputs, self.padding, self.mode, self.value)
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding, "rank": self.rank, "mode": self.mode,
