@@ -1372,13 +1372,17 @@ class TextCNN(nn.Module):
 
     def forward(self, x):
         h = self.conv(x.transpose(1, 2)).relu()
+        ps = [F.max_pool1d(i, i.size(2)).squeeze(2) for i in [h, h * 2]]  # Kim's list of feature maps
         return (F.max_pool1d(h, h.size(2)).squeeze(2), F.avg_pool1d(h, h.size(2) // 2), self.pool(h),
-                self.avg(h), F.max_pool1d(h, 2, ceil_mode=True))
+                self.avg(h), F.max_pool1d(h, 2, ceil_mode=True), torch.cat(ps, 1))
 """
 
 
 @pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
 def test_pooling_over_lengths_unknown_when_traced(layout):
+    if layout == "channels_last":
+        # conv(x.transpose(1, 2)) of an (N, L, C) x: x is already its channels-last input.
+        assert "self.conv(x)" in flat(convert(DYNAMIC_POOL, layout))
     torch_model = load_module(DYNAMIC_POOL, "torch_dynamic_pool").TextCNN()
     randomize(torch_model, 0)
     keras_ns = load_module(convert(DYNAMIC_POOL, layout), "keras_dynamic_pool")

@@ -245,11 +245,18 @@ class Instantiator {
     auto* item = ast::as<ast::Subscript>(size);
     auto* shape = item != nullptr ? ast::as<ast::Call>(item->value) : nullptr;
     if (input == nullptr || shape == nullptr || shape->args.size() != 1 || req_.rank != 3 ||
-        syntax::unparse(shape->func) != "ops.shape" || syntax::unparse(shape->args[0]) != syntax::unparse(input))
+        syntax::unparse(shape->func) != "ops.shape")
       return ConstValue::boolean(false);
+    // The input as the model stores it, or transposed to channels-last here from
+    // PyTorch's order (a list item's size read before: ops.shape(i)[2]).
+    bool stored = syntax::unparse(shape->args[0]) == syntax::unparse(input);
+    auto* moved = ast::as<ast::Call>(input);
+    bool from_torch = req_.channels_last && moved != nullptr && syntax::unparse(moved->func) == "ops.transpose" &&
+                      !moved->args.empty() && syntax::unparse(moved->args[0]) == syntax::unparse(shape->args[0]);
+    if (!stored && !from_torch) return ConstValue::boolean(false);
     ConstValue axis = analysis::literal_value(item->slice);
     if (axis.kind != ConstValue::Kind::Int) return ConstValue::boolean(false);
-    int64_t spatial = req_.channels_last ? 1 : 2;
+    int64_t spatial = req_.channels_last && stored ? 1 : 2;
     return ConstValue::boolean(axis.integer == spatial || axis.integer == spatial - 3);
   }
 

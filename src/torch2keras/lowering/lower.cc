@@ -1499,6 +1499,18 @@ Fact Lowerer::demand_cl_layout(Fact f, int rank, ast::ExprNode*& expr) {
     return Fact::cl(rank).with_spatial(1);
   }
   if (f.kind == Fact::Torch) {
+    // `self.conv(x.transpose(1, 2))` of an (N, L, C) x: the swap's channels-last
+    // form is x itself (a rank 3 transpose to channels-last is that swap).
+    if (auto* swap = ast::as<ast::Call>(expr); swap && rank == 3 && swap->args.size() == 3 &&
+                                              swap->keywords.empty() && syntax::unparse(swap->func) == "ops.swapaxes") {
+      ConstValue a = analysis::literal_value(swap->args[1]), b = analysis::literal_value(swap->args[2]);
+      if (a.kind == ConstValue::Kind::Int && b.kind == ConstValue::Kind::Int &&
+          std::set<int64_t>{(a.integer + 3) % 3, (b.integer + 3) % 3} == std::set<int64_t>{1, 2}) {
+        note_layout(expr, "is the tensor it swaps, as channels-last stores it");
+        expr = swap->args[0];
+        return Fact::cl(rank);
+      }
+    }
     expr = convert_value(expr, perm_to_cl(b_, rank), Fact::cl(rank));
     return Fact::cl(rank);
   }
