@@ -995,15 +995,3 @@ def iinfo(type):
     return np.iinfo(keras.backend.standardize_dtype(type))
 
 
-# Losses in forward (nanoGPT: `loss = F.cross_entropy(logits.view(-1, V), targets.view(-1),
-# ignore_index=-1)` when targets are given), in PyTorch's axis order: the class axis is 1.
-@function("torch.nn.functional.cross_entropy", input="float", layout="torch", returns="float")
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
-    require(not given(weight), "`weight=` (class weights) is not supported yet")
-    require(not given(size_average) and not given(reduce),
-            "`size_average=`/`reduce=` (deprecated) are not supported; use `reduction=`")
-    require(reduction == "mean" or reduction == "sum" or reduction == "none",
-            "`reduction={reduction}` is not one of PyTorch's (mean, sum, none)")
-    return pytorch_cross_entropy(input, target, ignore_index=ignore_index, reduction=reduction,
-                                 label_smoothing=label_smoothing)

@@ -1973,38 +1973,206 @@ def pytorch_interpolate(inputs, size=None, scale_factor=None, mode="nearest",
     return ops.squeeze(x, axis=first + 1)
 
 
-def pytorch_cross_entropy(input, target, ignore_index=-100, reduction="mean",
-                          label_smoothing=0.0):
-    """torch.nn.functional.cross_entropy (no class weights) in PyTorch's axis order.
-
-    input: logits (N, C) or (N, C, d1, ...), classes on axis 1. target: class
-    indices (N,) / (N, d1, ...), an integer tensor, or class probabilities shaped
-    like input, a float tensor. An index equal to `ignore_index` adds nothing, and
-    "mean" divides by the number of the other entries (0/0 is NaN, as PyTorch's);
-    probabilities average over all entries. label_smoothing eps mixes the target
-    with the uniform distribution: (1 - eps) * target + eps / C."""
-    log_probs = ops.log_softmax(input, axis=1)
-    classes = input.shape[1]
-    eps = float(label_smoothing)
-    if "int" in keras.backend.standardize_dtype(target.dtype):
-        valid = ops.not_equal(target, ignore_index)
-        picked = ops.one_hot(ops.where(valid, target, 0), classes, axis=1, dtype=log_probs.dtype)
-        loss = -ops.sum(picked * log_probs, axis=1)
-        if eps:
-            loss = (1.0 - eps) * loss - eps * ops.mean(log_probs, axis=1)
-        loss = ops.where(valid, loss, ops.zeros_like(loss))
-        count = ops.sum(ops.cast(valid, loss.dtype))
-    else:
-        probs = ops.cast(target, log_probs.dtype)
-        if eps:
-            probs = (1.0 - eps) * probs + eps / classes
-        loss = -ops.sum(probs * log_probs, axis=1)
-        count = ops.cast(ops.size(loss), loss.dtype)
+def _t2k_reduce(loss, reduction):
+    """PyTorch's `reduction` of elementwise losses: "mean" over every element,
+    "sum", or "none" (the losses as they are)."""
     if reduction == "none":
         return loss
     if reduction == "sum":
         return ops.sum(loss)
-    return ops.sum(loss) / count
+    return ops.mean(loss)
+
+
+def _t2k_class_weights(weight, rank):
+    """Class weights (C,) shaped to broadcast over classes on axis 1 of a tensor
+    of `rank` (N, C, d1, ...)."""
+    return ops.reshape(weight, (1, -1) + (1,) * (rank - 2))
+
+
+def pytorch_cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                          label_smoothing=0.0):
+    """torch.nn.functional.cross_entropy in PyTorch's axis order.
+
+    input: logits (N, C) or (N, C, d1, ...), classes on axis 1. target: class
+    indices (N,) / (N, d1, ...), an integer tensor, or class probabilities shaped
+    like input, a float tensor. `weight` (C,) weighs each class. With indices, an
+    index equal to `ignore_index` adds nothing and "mean" divides by the summed
+    weights of the other entries (their number without weights; 0/0 is NaN, as
+    PyTorch's); label_smoothing eps gives (1 - eps) * that loss + eps / C * the
+    summed (weighted) -log-probabilities, reduced alike (PyTorch's
+    cross_entropy_loss_label_smoothing). With probabilities, the target becomes
+    (1 - eps) * target + eps / C and "mean" divides by the number of entries,
+    weights or not."""
+    log_probs = ops.log_softmax(input, axis=1)
+    classes = input.shape[1]
+    eps = float(label_smoothing)
+    rank = len(input.shape)
+    w = None if weight is None else ops.cast(_t2k_class_weights(weight, rank), log_probs.dtype)
+    if "int" in keras.backend.standardize_dtype(target.dtype):
+        valid = ops.not_equal(target, ignore_index)
+        safe = ops.where(valid, target, 0)
+        picked = ops.one_hot(safe, classes, axis=1, dtype=log_probs.dtype)
+        weighted = picked if w is None else picked * w
+        zeros = ops.zeros_like(log_probs[:, 0])
+        nll = ops.where(valid, -ops.sum(weighted * log_probs, axis=1), zeros)
+        smooth = log_probs if w is None else log_probs * w
+        smooth = ops.where(valid, -ops.sum(smooth, axis=1), zeros)
+        if reduction == "none":
+            return (1.0 - eps) * nll + eps / classes * smooth if eps else nll
+        if reduction == "sum":
+            nll, smooth = ops.sum(nll), ops.sum(smooth)
+        else:
+            count = ops.where(valid, ops.sum(weighted, axis=1), zeros)
+            count = ops.sum(count)
+            nll, smooth = ops.sum(nll) / count, ops.sum(smooth) / count
+        return (1.0 - eps) * nll + eps / classes * smooth if eps else nll
+    probs = ops.cast(target, log_probs.dtype)
+    if eps:
+        probs = (1.0 - eps) * probs + eps / classes
+    terms = probs * log_probs if w is None else probs * log_probs * w
+    loss = -ops.sum(terms, axis=1)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return ops.sum(loss)
+    return ops.sum(loss) / ops.cast(ops.size(loss), loss.dtype)
+
+
+def pytorch_nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """torch.nn.functional.nll_loss: input holds log-probabilities (N, C) or
+    (N, C, d1, ...), target class indices; the loss of an entry is
+    -weight[t] * input[t], "mean" divides by the summed weights of the entries
+    whose index is not `ignore_index`."""
+    classes = input.shape[1]
+    valid = ops.not_equal(target, ignore_index)
+    picked = ops.one_hot(ops.where(valid, target, 0), classes, axis=1, dtype=input.dtype)
+    if weight is not None:
+        picked = picked * ops.cast(_t2k_class_weights(weight, len(input.shape)), input.dtype)
+    zeros = ops.zeros_like(input[:, 0])
+    loss = ops.where(valid, -ops.sum(picked * input, axis=1), zeros)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return ops.sum(loss)
+    return ops.sum(loss) / ops.sum(ops.where(valid, ops.sum(picked, axis=1), zeros))
+
+
+def pytorch_binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """torch.nn.functional.binary_cross_entropy of probabilities: -w * (y log x +
+    (1 - y) log(1 - x)), each log clamped at -100 as PyTorch clamps it (Keras
+    clips x to [1e-7, 1 - 1e-7] instead, pitfalls P52)."""
+    target = ops.cast(target, input.dtype)
+    log_x = ops.maximum(ops.log(input), -100.0)
+    log_1mx = ops.maximum(ops.log(1.0 - input), -100.0)
+    loss = -(target * log_x + (1.0 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _t2k_reduce(loss, reduction)
+
+
+def pytorch_binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                             pos_weight=None):
+    """torch.nn.functional.binary_cross_entropy_with_logits, computed as PyTorch
+    does for stability: (1 - y) x + (1 + (p - 1) y) (log(1 + e^-|x|) + max(-x, 0)),
+    p the positive-class weight (pos_weight, broadcast over the last axis)."""
+    target = ops.cast(target, input.dtype)
+    softplus = ops.log1p(ops.exp(-ops.abs(input))) + ops.maximum(-input, 0.0)
+    if pos_weight is None:
+        loss = (1.0 - target) * input + softplus
+    else:
+        loss = (1.0 - target) * input + ((pos_weight - 1.0) * target + 1.0) * softplus
+    if weight is not None:
+        loss = loss * weight
+    return _t2k_reduce(loss, reduction)
+
+
+def pytorch_mse_loss(input, target, reduction="mean"):
+    """torch.nn.MSELoss: (input - target)^2, reduced over every element."""
+    return _t2k_reduce(ops.square(input - target), reduction)
+
+
+def pytorch_l1_loss(input, target, reduction="mean"):
+    """torch.nn.L1Loss: |input - target|, reduced over every element."""
+    return _t2k_reduce(ops.abs(input - target), reduction)
+
+
+def pytorch_smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """torch.nn.functional.smooth_l1_loss: 0.5 d^2 / beta where |d| < beta, else
+    |d| - 0.5 beta (beta = 0: |d|). Keras' Huber(delta) is beta * this only for
+    beta = delta = 1 (pitfalls P52)."""
+    d = ops.abs(input - target)
+    if beta == 0:
+        return _t2k_reduce(d, reduction)
+    return _t2k_reduce(ops.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+
+
+def pytorch_huber_loss(input, target, reduction="mean", delta=1.0):
+    """torch.nn.functional.huber_loss: 0.5 d^2 where |d| <= delta, else
+    delta (|d| - 0.5 delta)."""
+    d = ops.abs(input - target)
+    return _t2k_reduce(ops.where(d <= delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def pytorch_kl_div(input, target, reduction="mean", log_target=False):
+    """torch.nn.functional.kl_div: input holds log-probabilities; the pointwise
+    loss is target (log target - input) (0 where target is 0), or with log_target
+    e^target (target - input). "mean" averages every element; "batchmean" sums
+    and divides by the batch size (the true KL divergence)."""
+    if log_target:
+        loss = ops.exp(target) * (target - input)
+    else:
+        positive = target > 0
+        safe = ops.where(positive, target, ops.ones_like(target))
+        loss = ops.where(positive, target * (ops.log(safe) - input), ops.zeros_like(target))
+    if reduction == "batchmean":
+        return ops.sum(loss) / ops.cast(ops.shape(input)[0], loss.dtype)
+    return _t2k_reduce(loss, reduction)
+
+
+def pytorch_cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """torch.nn.functional.cosine_embedding_loss: 1 - cos(x1, x2) where target is
+    1, max(0, cos(x1, x2) - margin) where it is -1; cos over the last axis with
+    1e-12 added to each squared norm (PyTorch's EPSILON)."""
+    dot = ops.sum(input1 * input2, axis=-1)
+    norms = ops.sqrt((ops.sum(input1 * input1, axis=-1) + 1e-12) * (ops.sum(input2 * input2, axis=-1) + 1e-12))
+    cos = dot / norms
+    target = ops.cast(target, cos.dtype)
+    zeros = ops.zeros_like(cos)
+    loss = ops.where(target == 1, 1.0 - cos, zeros) + ops.where(target == -1, ops.maximum(cos - margin, 0.0), zeros)
+    return _t2k_reduce(loss, reduction)
+
+
+class PyTorchLoss(layers.Layer):
+    """A torch.nn loss module (CrossEntropyLoss, MSELoss...): called as PyTorch
+    calls it, loss(input, target[, ...]), in PyTorch's axis order; `fn` is the
+    runtime's functional form (pytorch_cross_entropy...), given the options it
+    takes (each default here is every such form's default). Class weights and
+    pos_weight are PyTorch buffers: variables here, which the weight loader
+    fills from the state_dict (`weight`, `pos_weight`)."""
+
+    def __init__(self, fn, weight=None, pos_weight=None, reduction="mean", ignore_index=-100,
+                 label_smoothing=0.0, beta=1.0, delta=1.0, log_target=False, margin=0.0):
+        super().__init__()
+        import inspect
+
+        given = dict(reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing,
+                     beta=beta, delta=delta, log_target=log_target, margin=margin)
+        accepted = inspect.signature(fn).parameters
+        self.fn = fn
+        self.options = {name: value for name, value in given.items() if name in accepted}
+        self.weight = None if weight is None else self._buffer(weight)
+        self.pos_weight = None if pos_weight is None else self._buffer(pos_weight)
+
+    def _buffer(self, value):
+        value = ops.convert_to_numpy(value)
+        return self.add_weight(shape=value.shape, initializer=keras.initializers.Constant(value),
+                               trainable=False, dtype=value.dtype)
+
+    def call(self, *inputs):
+        extra = {"weight": self.weight} if self.weight is not None else {}
+        if self.pos_weight is not None:
+            extra["pos_weight"] = self.pos_weight
+        return self.fn(*inputs, **extra, **self.options)
 
 
 class PyTorchUpsample(layers.Layer):
