@@ -2624,3 +2624,174 @@ class PyTorchGRUCell(_PyTorchRecurrentCell):
     def _keras_cell(self, **kwargs):
         return layers.GRUCell(self.hidden_size, activation="tanh", recurrent_activation="sigmoid",
                               reset_after=True, **kwargs)
+
+
+class _PyTorchOptimizer(keras.optimizers.Optimizer):
+    """A Keras optimizer whose update is a torch.optim optimizer's, step for step
+    (pitfalls P53, P54: Keras' SGD puts the learning rate inside the momentum
+    buffer, its Adam adds epsilon before the bias correction, its RMSprop inside
+    the square root, and its weight_decay is always decoupled). `weight_decay`
+    here is PyTorch's: added to the gradient (L2), except where a subclass says
+    otherwise (AdamW). The learning rate may be a Keras schedule, evaluated at
+    each step as PyTorch's current lr is."""
+
+    def __init__(self, learning_rate, weight_decay=0.0, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.torch_weight_decay = float(weight_decay)
+
+    def _slots(self, variables, name, initial=0.0):
+        # An initializer, not an assign: build() may run while a tf.function traces
+        # the first step, and an assign there would run again at every step.
+        initializer = keras.initializers.Constant(initial) if initial else "zeros"
+        return self.add_optimizer_variables(variables, name, initializer=initializer)
+
+    def _prepare(self, gradient, variable, learning_rate):
+        """(gradient with the L2 term, learning rate, step number from 1) as `variable`'s dtype."""
+        gradient = ops.cast(gradient, variable.dtype)
+        if self.torch_weight_decay:
+            gradient = gradient + self.torch_weight_decay * variable
+        step = ops.cast(self.iterations + 1, variable.dtype)
+        return gradient, ops.cast(learning_rate, variable.dtype), step
+
+
+class PyTorchSGD(_PyTorchOptimizer):
+    """torch.optim.SGD: with momentum mu, buf = g on the first step, then
+    buf = mu * buf + (1 - dampening) * g; the step is lr * buf (Nesterov:
+    lr * (g + mu * buf)); the learning rate stays outside the buffer, so a
+    schedule changes the step as PyTorch's does."""
+
+    def __init__(self, learning_rate=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, name="PyTorchSGD", **kwargs):
+        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        self.momentum, self.dampening, self.nesterov = float(momentum), float(dampening), nesterov
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = self._slots(variables, "momentum") if self.momentum else []
+
+    def update_step(self, gradient, variable, learning_rate):
+        g, lr, step = self._prepare(gradient, variable, learning_rate)
+        if self.momentum:
+            buf = self.momentums[self._get_variable_index(variable)]
+            later = self.momentum * buf + (1.0 - self.dampening) * g
+            self.assign(buf, ops.where(step > 1, later, g))
+            g = g + self.momentum * buf if self.nesterov else ops.convert_to_tensor(buf)
+        self.assign_sub(variable, lr * g)
+
+
+class PyTorchAdam(_PyTorchOptimizer):
+    """torch.optim.Adam (and AdamW, `decoupled=True`): m and v as Keras keeps
+    them, but the step is lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps):
+    epsilon after the bias correction. amsgrad keeps the largest v. AdamW first
+    scales the weights by 1 - lr * weight_decay."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0,
+                 amsgrad=False, decoupled=False, name="PyTorchAdam", **kwargs):
+        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.amsgrad, self.decoupled = amsgrad, decoupled
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = self._slots(variables, "momentum")
+        self.velocities = self._slots(variables, "velocity")
+        self.velocity_maxes = self._slots(variables, "velocity_max") if self.amsgrad else []
+
+    def _prepare(self, gradient, variable, learning_rate):
+        if not self.decoupled:
+            return super()._prepare(gradient, variable, learning_rate)
+        lr = ops.cast(learning_rate, variable.dtype)
+        if self.torch_weight_decay:
+            self.assign(variable, variable * (1.0 - lr * self.torch_weight_decay))
+        return ops.cast(gradient, variable.dtype), lr, ops.cast(self.iterations + 1, variable.dtype)
+
+    def update_step(self, gradient, variable, learning_rate):
+        g, lr, step = self._prepare(gradient, variable, learning_rate)
+        index = self._get_variable_index(variable)
+        m, v = self.momentums[index], self.velocities[index]
+        self.assign(m, self.beta_1 * m + (1.0 - self.beta_1) * g)
+        self.assign(v, self.beta_2 * v + (1.0 - self.beta_2) * g * g)
+        if self.amsgrad:
+            v_max = self.velocity_maxes[index]
+            self.assign(v_max, ops.maximum(v_max, v))
+            v = v_max
+        correction_1 = 1.0 - ops.power(ops.cast(self.beta_1, variable.dtype), step)
+        correction_2 = 1.0 - ops.power(ops.cast(self.beta_2, variable.dtype), step)
+        denom = ops.sqrt(v) / ops.sqrt(correction_2) + self.epsilon
+        self.assign_sub(variable, lr / correction_1 * m / denom)
+
+
+class PyTorchAdamW(PyTorchAdam):
+    """torch.optim.AdamW: Adam with decoupled weight decay (PyTorch's default 0.01,
+    Keras AdamW's 0.004)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
+                 amsgrad=False, name="PyTorchAdamW", **kwargs):
+        kwargs.pop("decoupled", None)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, amsgrad, decoupled=True,
+                         name=name, **kwargs)
+
+
+class PyTorchRMSprop(_PyTorchOptimizer):
+    """torch.optim.RMSprop: sq = alpha * sq + (1 - alpha) * g^2, the step
+    g / (sqrt(sq) + eps) (epsilon outside the root; centered: sqrt(sq - avg^2));
+    with momentum, buf = momentum * buf + that, and the step is lr * buf."""
+
+    def __init__(self, learning_rate=0.01, alpha=0.99, epsilon=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False, name="PyTorchRMSprop", **kwargs):
+        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        self.alpha, self.epsilon, self.momentum, self.centered = float(alpha), float(epsilon), float(momentum), centered
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.square_averages = self._slots(variables, "square_average")
+        self.gradient_averages = self._slots(variables, "gradient_average") if self.centered else []
+        self.momentums = self._slots(variables, "momentum") if self.momentum else []
+
+    def update_step(self, gradient, variable, learning_rate):
+        g, lr, _ = self._prepare(gradient, variable, learning_rate)
+        index = self._get_variable_index(variable)
+        sq = self.square_averages[index]
+        self.assign(sq, self.alpha * sq + (1.0 - self.alpha) * g * g)
+        mean_square = ops.convert_to_tensor(sq)
+        if self.centered:
+            avg = self.gradient_averages[index]
+            self.assign(avg, self.alpha * avg + (1.0 - self.alpha) * g)
+            mean_square = mean_square - avg * avg
+        update = g / (ops.sqrt(mean_square) + self.epsilon)
+        if self.momentum:
+            buf = self.momentums[index]
+            self.assign(buf, self.momentum * buf + update)
+            update = ops.convert_to_tensor(buf)
+        self.assign_sub(variable, lr * update)
+
+
+class PyTorchAdagrad(_PyTorchOptimizer):
+    """torch.optim.Adagrad: sum += g^2, the step lr / (1 + (t - 1) * lr_decay) *
+    g / (sqrt(sum) + eps) (PyTorch: eps 1e-10, the sum starting at
+    initial_accumulator_value 0; Keras: 1e-7 and 0.1)."""
+
+    def __init__(self, learning_rate=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
+                 epsilon=1e-10, name="PyTorchAdagrad", **kwargs):
+        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        self.lr_decay, self.epsilon = float(lr_decay), float(epsilon)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.sums = self._slots(variables, "sum", self.initial_accumulator_value)
+
+    def update_step(self, gradient, variable, learning_rate):
+        g, lr, step = self._prepare(gradient, variable, learning_rate)
+        total = self.sums[self._get_variable_index(variable)]
+        self.assign(total, total + g * g)
+        lr = lr / (1.0 + (step - 1.0) * self.lr_decay)
+        self.assign_sub(variable, lr * g / (ops.sqrt(total) + self.epsilon))
