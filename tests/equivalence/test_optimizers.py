@@ -80,11 +80,13 @@ def batches(n=20, seed=1):
             for _ in range(n)]
 
 
-def run(torch_name, torch_kwargs, keras_optimizer, lr_at=None):
+def run(torch_name, torch_kwargs, keras_optimizer, lr_at=None, scheduler=None, batches_per_epoch=4):
     """Per-step losses of both, and the final weights (torch, keras) per layer.
-    `lr_at(step)`: the learning rate PyTorch uses from that step (a schedule)."""
+    `lr_at(step)`: the learning rate PyTorch uses from that step; `scheduler(optimizer)`:
+    a torch scheduler stepped after every `batches_per_epoch` batches."""
     torch_model, keras_model = twins()
     optimizer = getattr(torch.optim, torch_name)(torch_model.parameters(), **torch_kwargs)
+    schedule = scheduler(optimizer) if scheduler is not None else None
     torch_losses = []
     for step, (x, y) in enumerate(batches()):
         if lr_at is not None:
@@ -95,6 +97,8 @@ def run(torch_name, torch_kwargs, keras_optimizer, lr_at=None):
         loss.backward()
         optimizer.step()
         torch_losses.append(loss.item())
+        if schedule is not None and (step + 1) % batches_per_epoch == 0:
+            schedule.step()
 
     @tf.function
     def train_step(x, y):
@@ -135,6 +139,17 @@ def test_learning_rate_change_mid_run_with_momentum():
     optimizer = runtime.PyTorchSGD(learning_rate=schedule, momentum=0.9)
     assert_same_training(*run("SGD", dict(lr=0.1, momentum=0.9), optimizer,
                               lr_at=lambda step: 0.1 if step < 5 else 0.01))
+
+
+def test_scheduler_stepped_per_epoch():
+    # StepLR stepped after each epoch of 4 batches, as the usual loop does.
+    schedule = runtime.PyTorchStepLR(0.1, step_size=2, gamma=0.5, steps_per_epoch=4)
+    optimizer = runtime.PyTorchSGD(learning_rate=schedule, momentum=0.9, nesterov=True)
+    assert_same_training(*run("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), optimizer,
+                              scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, 2, 0.5)))
+    schedule = runtime.PyTorchCosineAnnealingLR(0.01, T_max=3, steps_per_epoch=4)
+    assert_same_training(*run("AdamW", dict(lr=0.01), runtime.PyTorchAdamW(learning_rate=schedule),
+                              scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 3)))
 
 
 def test_keras_own_optimizers_differ():

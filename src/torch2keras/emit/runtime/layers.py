@@ -2795,3 +2795,152 @@ class PyTorchAdagrad(_PyTorchOptimizer):
         self.assign(total, total + g * g)
         lr = lr / (1.0 + (step - 1.0) * self.lr_decay)
         self.assign_sub(variable, lr * g / (ops.sqrt(total) + self.epsilon))
+
+
+class PyTorchLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A torch.optim.lr_scheduler schedule as a Keras learning-rate schedule.
+
+    Keras evaluates a schedule at every optimizer step (`step`, from 0); a PyTorch
+    scheduler changes the rate when the training code calls scheduler.step(), once
+    per epoch in the usual loop (pitfalls P57). So the rate of step s is the
+    scheduler's rate after floor(s / steps_per_epoch) of its steps:
+    `steps_per_epoch` is the number of batches per epoch, or 1 for a scheduler
+    stepped after every batch. Subclasses give `rate(epoch)` (keras.ops of a
+    float64 epoch) from `learning_rate`, the optimizer's initial rate."""
+
+    def __init__(self, learning_rate, steps_per_epoch=1):
+        self.learning_rate = float(learning_rate)
+        self.steps_per_epoch = int(steps_per_epoch)
+
+    def __call__(self, step):
+        # In float64, as PyTorch computes its rates (in Python floats); then float32.
+        epoch = ops.floor_divide(ops.cast(step, "float64"), float(self.steps_per_epoch))
+        return ops.cast(self.rate(epoch), "float32")
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "steps_per_epoch": self.steps_per_epoch}
+
+
+class PyTorchStepLR(PyTorchLRSchedule):
+    """StepLR: the rate times gamma every step_size epochs."""
+
+    def __init__(self, learning_rate, step_size, gamma=0.1, steps_per_epoch=1):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.step_size, self.gamma = int(step_size), float(gamma)
+
+    def rate(self, epoch):
+        return self.learning_rate * ops.power(self.gamma, ops.floor_divide(epoch, float(self.step_size)))
+
+
+class PyTorchMultiStepLR(PyTorchLRSchedule):
+    """MultiStepLR: the rate times gamma at each milestone epoch reached."""
+
+    def __init__(self, learning_rate, milestones, gamma=0.1, steps_per_epoch=1):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.milestones, self.gamma = [int(m) for m in milestones], float(gamma)
+
+    def rate(self, epoch):
+        passed = sum(ops.cast(epoch >= m, "float64") for m in self.milestones)
+        return self.learning_rate * ops.power(self.gamma, passed)
+
+
+class PyTorchExponentialLR(PyTorchLRSchedule):
+    """ExponentialLR: the rate times gamma every epoch."""
+
+    def __init__(self, learning_rate, gamma, steps_per_epoch=1):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.gamma = float(gamma)
+
+    def rate(self, epoch):
+        return self.learning_rate * ops.power(self.gamma, epoch)
+
+
+class PyTorchCosineAnnealingLR(PyTorchLRSchedule):
+    """CosineAnnealingLR: eta_min + (lr - eta_min) (1 + cos(pi epoch / T_max)) / 2,
+    rising again after T_max as PyTorch's does (Keras' CosineDecay stays at its
+    floor)."""
+
+    def __init__(self, learning_rate, T_max, eta_min=0.0, steps_per_epoch=1):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.T_max, self.eta_min = int(T_max), float(eta_min)
+
+    def rate(self, epoch):
+        cosine = ops.cos(np.pi * epoch / self.T_max)
+        return self.eta_min + (self.learning_rate - self.eta_min) * (1.0 + cosine) / 2.0
+
+
+class PyTorchLinearLR(PyTorchLRSchedule):
+    """LinearLR: the rate times a factor going linearly from start_factor to
+    end_factor over total_iters epochs, then end_factor."""
+
+    def __init__(self, learning_rate, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, steps_per_epoch=1):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.start_factor, self.end_factor, self.total_iters = float(start_factor), float(end_factor), int(total_iters)
+
+    def rate(self, epoch):
+        done = ops.minimum(epoch, float(self.total_iters)) / self.total_iters
+        return self.learning_rate * (self.start_factor + (self.end_factor - self.start_factor) * done)
+
+
+class PyTorchLambdaLR(PyTorchLRSchedule):
+    """LambdaLR: the rate times lr_lambda(epoch) (the function is given the epoch
+    as a float64 tensor)."""
+
+    def __init__(self, learning_rate, lr_lambda, steps_per_epoch=1):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.lr_lambda = lr_lambda
+
+    def rate(self, epoch):
+        return self.learning_rate * self.lr_lambda(epoch)
+
+
+class PyTorchSequentialLR(PyTorchLRSchedule):
+    """SequentialLR: schedules[i] from epoch milestones[i - 1] on, counting its
+    epochs from there (each with the optimizer's initial rate)."""
+
+    def __init__(self, learning_rate, schedules, milestones, steps_per_epoch=1):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.schedules, self.milestones = list(schedules), [int(m) for m in milestones]
+
+    def rate(self, epoch):
+        result = self.schedules[0].rate(epoch)
+        for start, schedule in zip(self.milestones, self.schedules[1:]):
+            result = ops.where(epoch >= start, schedule.rate(epoch - start), result)
+        return result
+
+
+class PyTorchOneCycleLR(PyTorchLRSchedule):
+    """OneCycleLR, stepped after every batch: from max_lr / div_factor up to max_lr
+    over pct_start of total_steps, then down to that / final_div_factor (three_phase:
+    back to the start, then down), by cosine or linear annealing. The rate only:
+    cycling the optimizer's momentum (cycle_momentum) is not done here."""
+
+    def __init__(self, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
+                 final_div_factor=1e4, three_phase=False, steps_per_epoch=1):
+        super().__init__(float(max_lr) / div_factor, steps_per_epoch)
+        self.max_lr, self.total_steps = float(max_lr), int(total_steps)
+        self.pct_start, self.anneal_strategy = float(pct_start), anneal_strategy
+        self.min_lr = self.learning_rate / final_div_factor
+        self.three_phase = three_phase
+
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (ops.cos(np.pi * pct) + 1.0)
+        return (end - start) * pct + start
+
+    def rate(self, epoch):
+        up = float(self.pct_start * self.total_steps) - 1
+        last = float(self.total_steps - 1)
+        # (last step of the phase, rate at its start, rate at its end), as PyTorch's.
+        if self.three_phase:
+            down = float(2 * self.pct_start * self.total_steps) - 2
+            phases = [(up, self.learning_rate, self.max_lr), (down, self.max_lr, self.learning_rate),
+                      (last, self.learning_rate, self.min_lr)]
+        else:
+            phases = [(up, self.learning_rate, self.max_lr), (last, self.max_lr, self.min_lr)]
+        result, start = None, 0.0
+        for end, first, final in phases:
+            value = self._anneal(first, final, (epoch - start) / (end - start))
+            result = value if result is None else ops.where(epoch > start, value, result)
+            start = end
+        return result

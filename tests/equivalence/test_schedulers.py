@@ -1,0 +1,82 @@
+"""Issue 7, schedulers: the runtime's PyTorch learning-rate schedules
+(emit/runtime/layers.py) against torch.optim.lr_scheduler, rate for rate.
+
+A PyTorch scheduler changes the rate when the loop calls scheduler.step() (after
+each epoch here, after each batch for OneCycleLR); a Keras schedule is evaluated at
+every optimizer step (pitfalls P57). With 3 batches per epoch, the rate Keras uses
+at each of the steps equals the rate PyTorch's optimizer has at that step.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+RUNTIME_PATH = Path(__file__).resolve().parents[2] / "src" / "torch2keras" / "emit" / "runtime" / "layers.py"
+_spec = importlib.util.spec_from_file_location("t2k_runtime_schedules", RUNTIME_PATH)
+runtime = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(runtime)
+
+LR = 0.1
+EPOCHS, BATCHES = 14, 3
+S = torch.optim.lr_scheduler
+
+
+def torch_rates(make, per_batch=False, epochs=EPOCHS, batches=BATCHES):
+    """The rate PyTorch's optimizer uses at each step of the usual loop."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=LR)
+    scheduler = make(optimizer)
+    rates = []
+    for _ in range(epochs):
+        for _ in range(batches):
+            rates.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if per_batch:
+                scheduler.step()
+        if not per_batch:
+            scheduler.step()
+    return np.array(rates)
+
+
+def keras_rates(schedule, steps=EPOCHS * BATCHES):
+    return np.array([float(schedule(step)) for step in range(steps)])
+
+
+CASES = [
+    (lambda o: S.StepLR(o, step_size=3, gamma=0.5), lambda: runtime.PyTorchStepLR(LR, 3, 0.5, steps_per_epoch=BATCHES)),
+    (lambda o: S.MultiStepLR(o, milestones=[2, 5, 9], gamma=0.3),
+     lambda: runtime.PyTorchMultiStepLR(LR, [2, 5, 9], 0.3, steps_per_epoch=BATCHES)),
+    (lambda o: S.ExponentialLR(o, gamma=0.8), lambda: runtime.PyTorchExponentialLR(LR, 0.8, steps_per_epoch=BATCHES)),
+    # Past T_max PyTorch's cosine rises again; Keras' CosineDecay would stay down.
+    (lambda o: S.CosineAnnealingLR(o, T_max=5, eta_min=0.01),
+     lambda: runtime.PyTorchCosineAnnealingLR(LR, 5, 0.01, steps_per_epoch=BATCHES)),
+    (lambda o: S.LinearLR(o, start_factor=0.25, total_iters=4),
+     lambda: runtime.PyTorchLinearLR(LR, 0.25, 1.0, 4, steps_per_epoch=BATCHES)),
+    (lambda o: S.LinearLR(o), lambda: runtime.PyTorchLinearLR(LR, steps_per_epoch=BATCHES)),
+    (lambda o: S.LambdaLR(o, lr_lambda=lambda epoch: 0.9 ** epoch + 0.1 * epoch),
+     lambda: runtime.PyTorchLambdaLR(LR, lambda epoch: 0.9 ** epoch + 0.1 * epoch, steps_per_epoch=BATCHES)),
+    # Warm-up then decay.
+    (lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=3), S.StepLR(o, 2, 0.5)],
+                              milestones=[3]),
+     lambda: runtime.PyTorchSequentialLR(LR, [runtime.PyTorchLinearLR(LR, 0.1, 1.0, 3),
+                                             runtime.PyTorchStepLR(LR, 2, 0.5)], [3], steps_per_epoch=BATCHES)),
+]
+
+
+@pytest.mark.parametrize("make_torch, make_keras", CASES, ids=[f"case{i}" for i in range(len(CASES))])
+def test_schedule_matches_pytorch_per_step(make_torch, make_keras):
+    expected = torch_rates(make_torch)
+    np.testing.assert_allclose(keras_rates(make_keras()), expected, rtol=1e-6, atol=1e-9)
+    assert len(set(np.round(expected, 8))) > 2  # the rate does change
+
+
+@pytest.mark.parametrize("options", [dict(), dict(pct_start=0.4, anneal_strategy="linear", div_factor=10.0),
+                                     dict(three_phase=True, final_div_factor=100.0)])
+def test_one_cycle_stepped_every_batch(options):
+    total = EPOCHS * BATCHES
+    expected = torch_rates(lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=total, cycle_momentum=False, **options),
+                           per_batch=True)
+    np.testing.assert_allclose(keras_rates(runtime.PyTorchOneCycleLR(0.5, total, **options)), expected,
+                               rtol=1e-5, atol=1e-9)
