@@ -2944,3 +2944,125 @@ class PyTorchOneCycleLR(PyTorchLRSchedule):
             result = value if result is None else ops.where(epoch > start, value, result)
             start = end
         return result
+
+
+class PyTorchTensorDataset:
+    """torch.utils.data.TensorDataset: sample i is the tuple of every array's
+    item i (arrays of one length along their first axis)."""
+
+    def __init__(self, *tensors):
+        self.tensors = [_t2k_array(t) for t in tensors]
+        if any(len(t) != len(self.tensors[0]) for t in self.tensors):
+            raise ValueError("PyTorchTensorDataset: the arrays differ in their first dimension")
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+
+class PyTorchSubset:
+    """torch.utils.data.Subset: the items of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[self.indices[index]]
+
+
+def pytorch_random_split(dataset, lengths, seed=None):
+    """torch.utils.data.random_split: Subsets of `lengths` (counts, or fractions
+    summing to 1 whose floors get the rest one by one, as PyTorch gives it) of a
+    random permutation. The permutation is numpy's (seeded by `seed`, else by
+    keras.utils.set_random_seed's numpy seed), not torch's: the same sizes, not
+    the same items as PyTorch's."""
+    n = len(dataset)
+    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1.0) < 1e-9:
+        counts = [int(np.floor(n * x)) for x in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError("pytorch_random_split: the lengths do not add up to the dataset's length")
+    order = np.random.default_rng(seed).permutation(n) if seed is not None else np.random.permutation(n)
+    splits, start = [], 0
+    for length in lengths:
+        splits.append(PyTorchSubset(dataset, order[start:start + length].tolist()))
+        start += length
+    return splits
+
+
+def _t2k_array(value):
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+def pytorch_default_collate(samples):
+    """torch.utils.data.default_collate: samples (arrays, numbers, tuples, lists,
+    dicts of them) made one batch: arrays stacked on a new first axis, Python
+    floats as float64 and ints as int64 arrays (PyTorch's tensor dtypes), tuples
+    and dicts collated item by item, strings kept as a list."""
+    first = samples[0]
+    if isinstance(first, str) or first is None:
+        return list(samples)
+    if isinstance(first, dict):
+        return {key: pytorch_default_collate([s[key] for s in samples]) for key in first}
+    if isinstance(first, (tuple, list)):
+        items = [pytorch_default_collate(list(group)) for group in zip(*samples)]
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
+    if isinstance(first, bool):
+        return np.asarray(samples, dtype=bool)
+    if isinstance(first, int):
+        return np.asarray(samples, dtype="int64")
+    if isinstance(first, float):
+        return np.asarray(samples, dtype="float64")
+    return np.stack([_t2k_array(s) for s in samples])
+
+
+class PyTorchDataLoader(keras.utils.PyDataset):
+    """torch.utils.data.DataLoader over a map-style dataset (len() and [i] giving
+    one sample), as a Keras PyDataset: item i is batch i (`batch_size` samples
+    collated by `collate_fn`, PyTorch's default_collate unless given), len() the
+    number of batches (the last one smaller unless drop_last). With shuffle, each
+    epoch (each iteration, or each epoch of model.fit) takes a new permutation
+    from numpy's generator (keras.utils.set_random_seed seeds it): PyTorch's
+    batches hold the same samples in another order. num_workers > 0 loads
+    batches in that many threads (Keras' workers)."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
+                 num_workers=0, **kwargs):
+        super().__init__(workers=max(1, num_workers), use_multiprocessing=False, **kwargs)
+        self.dataset, self.batch_size = dataset, batch_size
+        self.shuffle, self.drop_last = shuffle, drop_last
+        self.collate_fn = collate_fn if collate_fn is not None else pytorch_default_collate
+        self._order = None
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def _indices(self):
+        if self._order is None:
+            n = len(self.dataset)
+            self._order = np.random.permutation(n) if self.shuffle else np.arange(n)
+        return self._order
+
+    def __getitem__(self, index):
+        if index >= len(self):
+            raise IndexError(index)
+        chosen = self._indices()[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.collate_fn([self.dataset[int(i)] for i in chosen])
+
+    def on_epoch_end(self):
+        self._order = None  # a new permutation for the next epoch
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+        self.on_epoch_end()
