@@ -3066,3 +3066,182 @@ class PyTorchDataLoader(keras.utils.PyDataset):
         for index in range(len(self)):
             yield self[index]
         self.on_epoch_end()
+
+
+# torchvision.transforms for the data pipeline (numpy, and PIL images where the
+# input is one). Images keep PyTorch's layout, (C, H, W) after ToTensor: the
+# converted model takes PyTorch shapes (--io-layout torch) and moves to its own
+# layout inside. Random transforms draw from numpy's generator
+# (keras.utils.set_random_seed seeds it), not torch's.
+
+
+def _t2k_is_pil(image):
+    return hasattr(image, "getbands") and hasattr(image, "resize")
+
+
+def _t2k_pair(size):
+    if isinstance(size, (tuple, list)):
+        return (int(size[0]), int(size[-1]))
+    return (int(size), int(size))
+
+
+def _t2k_image_size(image):
+    """(height, width) of a PIL image or a (..., H, W) array."""
+    if _t2k_is_pil(image):
+        return image.size[1], image.size[0]
+    return image.shape[-2], image.shape[-1]
+
+
+def _t2k_apply_to_pixels(image, fn):
+    """fn applied to the (..., H, W) array of `image` (a PIL image: its (C, H, W)
+    array, given back as a PIL image of its mode)."""
+    if not _t2k_is_pil(image):
+        return fn(np.asarray(image))
+    from PIL import Image  # the input is a PIL image: PIL is there
+
+    array = np.asarray(image)
+    hwc = array[:, :, None] if array.ndim == 2 else array
+    out = np.ascontiguousarray(np.moveaxis(fn(np.moveaxis(hwc, -1, 0)), 0, -1))
+    return Image.fromarray(out[:, :, 0] if array.ndim == 2 else out, mode=image.mode)
+
+
+class PyTorchCompose:
+    """transforms.Compose: each transform in turn."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, image):
+        for transform in self.transforms:
+            image = transform(image)
+        return image
+
+
+class PyTorchToTensor:
+    """transforms.ToTensor: a PIL image or an (H, W[, C]) array as a (C, H, W)
+    array; uint8 values become float32 / 255, others keep their values."""
+
+    def __call__(self, picture):
+        array = np.asarray(picture)
+        if array.ndim == 2:
+            array = array[:, :, None]
+        chw = np.ascontiguousarray(array.transpose(2, 0, 1))
+        if chw.dtype == np.uint8:
+            return chw.astype("float32") / np.float32(255)
+        return chw
+
+
+class PyTorchNormalize:
+    """transforms.Normalize: (x - mean) / std per channel of a (C, H, W) array."""
+
+    def __init__(self, mean, std, inplace=False):
+        self.mean, self.std = mean, std
+
+    def __call__(self, array):
+        array = np.asarray(array)
+        mean = np.asarray(self.mean, dtype=array.dtype).reshape(-1, 1, 1)
+        std = np.asarray(self.std, dtype=array.dtype).reshape(-1, 1, 1)
+        return (array - mean) / std
+
+
+def _t2k_pad_image(array, left, top, right, bottom, fill=0, padding_mode="constant"):
+    widths = [(0, 0)] * (array.ndim - 2) + [(top, bottom), (left, right)]
+    if padding_mode == "constant":
+        return np.pad(array, widths, constant_values=fill)
+    return np.pad(array, widths, mode={"edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}[padding_mode])
+
+
+class PyTorchCenterCrop:
+    """transforms.CenterCrop: the (h, w) window at the centre (top and left
+    rounded as torchvision rounds them), zero-padded first when larger."""
+
+    def __init__(self, size):
+        self.size = _t2k_pair(size)
+
+    def __call__(self, image):
+        crop_h, crop_w = self.size
+
+        def crop(array):
+            h, w = array.shape[-2:]
+            if crop_w > w or crop_h > h:
+                array = _t2k_pad_image(array, (crop_w - w) // 2 if crop_w > w else 0, (crop_h - h) // 2 if crop_h > h else 0,
+                                       (crop_w - w + 1) // 2 if crop_w > w else 0, (crop_h - h + 1) // 2 if crop_h > h else 0)
+                h, w = array.shape[-2:]
+            top, left = int(round((h - crop_h) / 2.0)), int(round((w - crop_w) / 2.0))
+            return array[..., top:top + crop_h, left:left + crop_w]
+
+        return _t2k_apply_to_pixels(image, crop)
+
+
+class PyTorchRandomHorizontalFlip:
+    """transforms.RandomHorizontalFlip: mirrored left to right with probability p."""
+
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def __call__(self, image):
+        if np.random.random() < self.p:
+            return _t2k_apply_to_pixels(image, lambda array: array[..., ::-1].copy())
+        return image
+
+
+class PyTorchRandomCrop:
+    """transforms.RandomCrop: `padding` added first (an int, (left/right,
+    top/bottom) or (left, top, right, bottom); `pad_if_needed` pads a smaller
+    image to the size), then a window at a uniformly drawn position."""
+
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
+        self.size, self.padding, self.pad_if_needed = _t2k_pair(size), padding, pad_if_needed
+        self.fill, self.padding_mode = fill, padding_mode
+
+    def __call__(self, image):
+        crop_h, crop_w = self.size
+
+        def crop(array):
+            if self.padding is not None:
+                p = self.padding
+                p = (p, p, p, p) if isinstance(p, int) else (p[0], p[1], p[0], p[1]) if len(p) == 2 else tuple(p)
+                array = _t2k_pad_image(array, *p, fill=self.fill, padding_mode=self.padding_mode)
+            h, w = array.shape[-2:]
+            if self.pad_if_needed and w < crop_w:
+                array = _t2k_pad_image(array, crop_w - w, 0, crop_w - w, 0, self.fill, self.padding_mode)
+            if self.pad_if_needed and h < crop_h:
+                array = _t2k_pad_image(array, 0, crop_h - h, 0, crop_h - h, self.fill, self.padding_mode)
+            h, w = array.shape[-2:]
+            top = np.random.randint(0, h - crop_h + 1)
+            left = np.random.randint(0, w - crop_w + 1)
+            return array[..., top:top + crop_h, left:left + crop_w]
+
+        return _t2k_apply_to_pixels(image, crop)
+
+
+class PyTorchResize:
+    """transforms.Resize: to (h, w), or with an int the shorter side to `size` and
+    the longer one in proportion (truncated, capped by max_size), as torchvision
+    computes it. A PIL image is resized by PIL with the same filter (bilinear by
+    default), as torchvision does; an array by keras.ops.image.resize
+    (antialiased when `antialias`), close to torchvision's but not bit-equal."""
+
+    def __init__(self, size, interpolation="bilinear", max_size=None, antialias=True):
+        self.size, self.interpolation, self.max_size, self.antialias = size, interpolation, max_size, antialias
+
+    def _output_size(self, h, w):
+        if isinstance(self.size, (tuple, list)) and len(self.size) == 2:
+            return int(self.size[0]), int(self.size[1])
+        size = int(self.size[0] if isinstance(self.size, (tuple, list)) else self.size)
+        short, long = (w, h) if w <= h else (h, w)
+        new_short, new_long = size, int(size * long / short)
+        if self.max_size is not None and new_long > self.max_size:
+            new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
+        return (new_long, new_short) if w <= h else (new_short, new_long)
+
+    def __call__(self, image):
+        h, w = _t2k_image_size(image)
+        out_h, out_w = self._output_size(h, w)
+        if _t2k_is_pil(image):
+            filters = {"nearest": 0, "bilinear": 2, "bicubic": 3, "lanczos": 1, "box": 4, "hamming": 5}
+            return image.resize((out_w, out_h), filters[self.interpolation])
+        array = np.asarray(image)
+        resized = ops.image.resize(array, (out_h, out_w), interpolation=self.interpolation,
+                                   antialias=self.antialias, data_format="channels_first")
+        return ops.convert_to_numpy(resized).astype(array.dtype)
