@@ -78,5 +78,40 @@ def test_one_cycle_stepped_every_batch(options):
     total = EPOCHS * BATCHES
     expected = torch_rates(lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=total, cycle_momentum=False, **options),
                            per_batch=True)
-    np.testing.assert_allclose(keras_rates(runtime.PyTorchOneCycleLR(0.5, total, **options)), expected,
-                               rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(keras_rates(runtime.PyTorchOneCycleLR(0.5, total, steps_per_epoch=1, **options)),
+                               expected, rtol=1e-5, atol=1e-9)
+    # Counting its own steps, as the converted loop's scheduler.step() after each batch.
+    schedule = runtime.PyTorchOneCycleLR(0.5, total, **options)
+    counted = []
+    for step in range(total):
+        counted.append(float(schedule(step)))
+        schedule.step()
+    np.testing.assert_allclose(counted, expected, rtol=1e-5, atol=1e-9)
+
+
+def test_scheduler_stepped_by_the_loop_or_by_fit():
+    # scheduler.step() after each epoch, called by the loop (the schedule counts
+    # its own steps) or by model.fit through PyTorchSchedulerStep.
+    expected = torch_rates(lambda o: S.StepLR(o, step_size=2, gamma=0.5))
+    schedule = runtime.PyTorchStepLR(LR, 2, 0.5)
+    rates = []
+    for _ in range(EPOCHS):
+        rates += [float(schedule(None)) for _ in range(BATCHES)]
+        schedule.step()
+    np.testing.assert_allclose(rates, expected, rtol=1e-6)
+
+    import keras
+
+    schedule = runtime.PyTorchStepLR(LR, 2, 0.5)
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(float(schedule(None)))
+
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer=runtime.PyTorchSGD(learning_rate=schedule), loss="mse")
+    x = np.ones((BATCHES * 4, 2), "float32")
+    model.fit(x, x[:, :1], batch_size=4, epochs=EPOCHS, verbose=0, shuffle=False,
+              callbacks=[Record(), runtime.PyTorchSchedulerStep(schedule)])
+    np.testing.assert_allclose(seen, expected, rtol=1e-6)

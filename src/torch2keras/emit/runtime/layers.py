@@ -2800,31 +2800,57 @@ class PyTorchAdagrad(_PyTorchOptimizer):
 class PyTorchLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """A torch.optim.lr_scheduler schedule as a Keras learning-rate schedule.
 
-    Keras evaluates a schedule at every optimizer step (`step`, from 0); a PyTorch
-    scheduler changes the rate when the training code calls scheduler.step(), once
-    per epoch in the usual loop (pitfalls P57). So the rate of step s is the
-    scheduler's rate after floor(s / steps_per_epoch) of its steps:
-    `steps_per_epoch` is the number of batches per epoch, or 1 for a scheduler
-    stepped after every batch. Subclasses give `rate(epoch)` (keras.ops of a
-    float64 epoch) from `learning_rate`, the optimizer's initial rate."""
+    Keras evaluates a schedule at every optimizer step; a PyTorch scheduler
+    changes the rate when the training code calls scheduler.step(), once per
+    epoch in the usual loop, after every batch for OneCycleLR (pitfalls P57).
+    Without `steps_per_epoch`, the schedule counts its own steps: `step()` is
+    scheduler.step() (PyTorchSchedulerStep calls it at each epoch's end in
+    model.fit). With it, the count is floor(optimizer step / steps_per_epoch).
+    Subclasses give `rate(epoch)` (keras.ops of a float64 count) from
+    `learning_rate`, the optimizer's initial rate."""
 
-    def __init__(self, learning_rate, steps_per_epoch=1):
+    def __init__(self, learning_rate, steps_per_epoch=None):
         self.learning_rate = float(learning_rate)
-        self.steps_per_epoch = int(steps_per_epoch)
+        self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
+        self.epoch = keras.Variable(0, dtype="int64", trainable=False, name="scheduler_steps")
+
+    def step(self):
+        """scheduler.step(): the next epoch's rate from now on."""
+        self.epoch.assign_add(1)
 
     def __call__(self, step):
         # In float64, as PyTorch computes its rates (in Python floats); then float32.
-        epoch = ops.floor_divide(ops.cast(step, "float64"), float(self.steps_per_epoch))
+        if self.steps_per_epoch is None:
+            epoch = ops.cast(self.epoch, "float64")
+        else:
+            epoch = ops.floor_divide(ops.cast(step, "float64"), float(self.steps_per_epoch))
         return ops.cast(self.rate(epoch), "float32")
 
     def get_config(self):
         return {"learning_rate": self.learning_rate, "steps_per_epoch": self.steps_per_epoch}
 
 
+class PyTorchSchedulerStep(keras.callbacks.Callback):
+    """Calls scheduler.step() after each epoch of model.fit (each batch with
+    `per_batch`, OneCycleLR's way), where PyTorch's loop calls it."""
+
+    def __init__(self, scheduler, per_batch=False):
+        super().__init__()
+        self.scheduler, self.per_batch = scheduler, per_batch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.per_batch:
+            self.scheduler.step()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.per_batch:
+            self.scheduler.step()
+
+
 class PyTorchStepLR(PyTorchLRSchedule):
     """StepLR: the rate times gamma every step_size epochs."""
 
-    def __init__(self, learning_rate, step_size, gamma=0.1, steps_per_epoch=1):
+    def __init__(self, learning_rate, step_size, gamma=0.1, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.step_size, self.gamma = int(step_size), float(gamma)
 
@@ -2835,7 +2861,7 @@ class PyTorchStepLR(PyTorchLRSchedule):
 class PyTorchMultiStepLR(PyTorchLRSchedule):
     """MultiStepLR: the rate times gamma at each milestone epoch reached."""
 
-    def __init__(self, learning_rate, milestones, gamma=0.1, steps_per_epoch=1):
+    def __init__(self, learning_rate, milestones, gamma=0.1, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.milestones, self.gamma = [int(m) for m in milestones], float(gamma)
 
@@ -2847,7 +2873,7 @@ class PyTorchMultiStepLR(PyTorchLRSchedule):
 class PyTorchExponentialLR(PyTorchLRSchedule):
     """ExponentialLR: the rate times gamma every epoch."""
 
-    def __init__(self, learning_rate, gamma, steps_per_epoch=1):
+    def __init__(self, learning_rate, gamma, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.gamma = float(gamma)
 
@@ -2860,7 +2886,7 @@ class PyTorchCosineAnnealingLR(PyTorchLRSchedule):
     rising again after T_max as PyTorch's does (Keras' CosineDecay stays at its
     floor)."""
 
-    def __init__(self, learning_rate, T_max, eta_min=0.0, steps_per_epoch=1):
+    def __init__(self, learning_rate, T_max, eta_min=0.0, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.T_max, self.eta_min = int(T_max), float(eta_min)
 
@@ -2873,7 +2899,7 @@ class PyTorchLinearLR(PyTorchLRSchedule):
     """LinearLR: the rate times a factor going linearly from start_factor to
     end_factor over total_iters epochs, then end_factor."""
 
-    def __init__(self, learning_rate, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, steps_per_epoch=1):
+    def __init__(self, learning_rate, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.start_factor, self.end_factor, self.total_iters = float(start_factor), float(end_factor), int(total_iters)
 
@@ -2886,7 +2912,7 @@ class PyTorchLambdaLR(PyTorchLRSchedule):
     """LambdaLR: the rate times lr_lambda(epoch) (the function is given the epoch
     as a float64 tensor)."""
 
-    def __init__(self, learning_rate, lr_lambda, steps_per_epoch=1):
+    def __init__(self, learning_rate, lr_lambda, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.lr_lambda = lr_lambda
 
@@ -2898,7 +2924,7 @@ class PyTorchSequentialLR(PyTorchLRSchedule):
     """SequentialLR: schedules[i] from epoch milestones[i - 1] on, counting its
     epochs from there (each with the optimizer's initial rate)."""
 
-    def __init__(self, learning_rate, schedules, milestones, steps_per_epoch=1):
+    def __init__(self, learning_rate, schedules, milestones, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.schedules, self.milestones = list(schedules), [int(m) for m in milestones]
 
@@ -2916,7 +2942,7 @@ class PyTorchOneCycleLR(PyTorchLRSchedule):
     cycling the optimizer's momentum (cycle_momentum) is not done here."""
 
     def __init__(self, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
-                 final_div_factor=1e4, three_phase=False, steps_per_epoch=1):
+                 final_div_factor=1e4, three_phase=False, steps_per_epoch=None):
         super().__init__(float(max_lr) / div_factor, steps_per_epoch)
         self.max_lr, self.total_steps = float(max_lr), int(total_steps)
         self.pct_start, self.anneal_strategy = float(pct_start), anneal_strategy
