@@ -113,6 +113,11 @@ CASES = [
     ("torch.clamp(x, max=0.2) + torch.clamp(x, min=-0.1) + torch.clip(x, -0.3, 0.3)", (2, 3, 5, 6)),
     ("x.matmul(x.transpose(2, 3))", (2, 3, 5, 6)),
     ("x.flatten(2).bmm(x.flatten(2).transpose(1, 2))", (2, 3, 5, 6)),
+    # (var, mean) and (std, mean) of one call; legacy tensor types as dtypes.
+    ("torch.var_mean(x, 1, keepdim=True)[0] + torch.var_mean(x, (2, 3), keepdim=True)[1] + torch.std_mean(x, -1, correction=0)[0][..., None]",
+     (2, 3, 5, 6)),
+    ("torch.std_mean(x, dim=2, keepdim=True)[0] * x - torch.std_mean(x, 2, False, keepdim=True)[1]"
+     " + x.type(torch.LongTensor).type(torch.FloatTensor)", (2, 3, 5, 6)),
     # Rounding (halves to even in both), Python's modulo, norms, cosine similarity.
     ("torch.round(x * 4) + (x * 4).round() + torch.round(x, decimals=1) + torch.floor(x) - torch.ceil(x)",
      (2, 3, 5, 6)),

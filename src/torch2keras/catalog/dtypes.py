@@ -21,4 +21,15 @@ TORCH_DTYPES = {
     "torch.int8": "int8",
     "torch.uint8": "uint8",
     "torch.bool": "bool",
+    # The legacy tensor types, as x.type(torch.LongTensor) reads them.
+    "torch.FloatTensor": "float32",
+    "torch.DoubleTensor": "float64",
+    "torch.HalfTensor": "float16",
+    "torch.BFloat16Tensor": "bfloat16",
+    "torch.LongTensor": "int64",
+    "torch.IntTensor": "int32",
+    "torch.ShortTensor": "int16",
+    "torch.CharTensor": "int8",
+    "torch.ByteTensor": "uint8",
+    "torch.BoolTensor": "bool",
 }

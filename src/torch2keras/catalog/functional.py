@@ -733,6 +733,27 @@ def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return pytorch_var(input, dim, 0, keepdim, std=True)
 
 
+# (var, mean) / (std, mean) of one pass, a plain tuple in PyTorch (no field names).
+@function("torch.var_mean", input="float", layout="reduce", tensor="input", dims=("dim",), returns=("var", "mean"),
+          items=("same", "same"))
+def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    if given(correction):
+        return (pytorch_var(input, dim, correction, keepdim), ops.mean(input, axis=dim, keepdims=keepdim))
+    if unbiased:
+        return (pytorch_var(input, dim, 1, keepdim), ops.mean(input, axis=dim, keepdims=keepdim))
+    return (pytorch_var(input, dim, 0, keepdim), ops.mean(input, axis=dim, keepdims=keepdim))
+
+
+@function("torch.std_mean", input="float", layout="reduce", tensor="input", dims=("dim",), returns=("std", "mean"),
+          items=("same", "same"))
+def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    if given(correction):
+        return (pytorch_var(input, dim, correction, keepdim, std=True), ops.mean(input, axis=dim, keepdims=keepdim))
+    if unbiased:
+        return (pytorch_var(input, dim, 1, keepdim, std=True), ops.mean(input, axis=dim, keepdims=keepdim))
+    return (pytorch_var(input, dim, 0, keepdim, std=True), ops.mean(input, axis=dim, keepdims=keepdim))
+
+
 @function("torch.argmax", layout="reduce", tensor="input", dims=("dim",), returns="int")
 def argmax(input, dim=None, keepdim=False):
     require(given(dim), "`argmax()` without `dim` is not supported yet; flatten first: x.flatten().argmax(0)")
