@@ -69,6 +69,33 @@ TEST(Wrap, BareTuplesGetParenthesesOneItemPerLine) {
             ")\n");
 }
 
+TEST(Wrap, ItemsInsideBracketsSplitBeforeTheirOperators) {
+  // black's delimiter split: an item too long for its line breaks before each
+  // operator of its loosest kind at depth 0, the operator starting the line; a
+  // unary minus, a comprehension and `**` do not split.
+  EXPECT_EQ(wrap("    return (first_value(x) + second_value(y) * 2 - third(z), other)\n", 40),
+            "    return (\n"
+            "        first_value(x)\n"
+            "        + second_value(y) * 2\n"
+            "        - third(z),\n"
+            "        other,\n"
+            "    )\n");
+  EXPECT_EQ(wrap("y = ops.transpose(aaaa * bbbb - cccc + -dddd, (0, 3, 1, 2))\n", 30),
+            "y = ops.transpose(\n"
+            "    aaaa * bbbb\n"
+            "    - cccc\n"
+            "    + -dddd,\n"
+            "    (0, 3, 1, 2),\n"
+            ")\n");
+  EXPECT_EQ(wrap("z = f([value * 2 for value in values_list], k ** other_exponent)\n", 30),
+            "z = f(\n"
+            "    [\n"
+            "        value * 2 for value in values_list\n"
+            "    ],\n"
+            "    k ** other_exponent,\n"
+            ")\n");
+}
+
 TEST(Wrap, HeadersWrapTheirParameters) {
   EXPECT_EQ(wrap("def f(self, alpha: int = 1, beta: float = 2.0) -> None:\n    pass\n", 30),
             "def f(\n"

@@ -19,6 +19,42 @@ struct Tok {
 bool opens(TokenKind k) { return k == TokenKind::LPAR || k == TokenKind::LSQB || k == TokenKind::LBRACE; }
 bool closes(TokenKind k) { return k == TokenKind::RPAR || k == TokenKind::RSQB || k == TokenKind::RBRACE; }
 
+// black's priority of a binary-operator delimiter (linegen's
+// is_split_before_delimiter: a line is split before each operator of the highest
+// priority at bracket depth 0); 0: not one. Comparisons share one priority, and
+// so do `+ -` and `* / // % @`; `**` is never split.
+int operator_priority(TokenKind k) {
+  switch (k) {
+    case TokenKind::KW_OR:
+    case TokenKind::KW_AND: return 14;
+    case TokenKind::EQEQUAL:
+    case TokenKind::NOTEQUAL:
+    case TokenKind::LESS:
+    case TokenKind::GREATER:
+    case TokenKind::LESSEQUAL:
+    case TokenKind::GREATEREQUAL: return 10;
+    case TokenKind::VBAR: return 9;
+    case TokenKind::CIRCUMFLEX: return 8;
+    case TokenKind::AMPER: return 7;
+    case TokenKind::LEFTSHIFT:
+    case TokenKind::RIGHTSHIFT: return 6;
+    case TokenKind::PLUS:
+    case TokenKind::MINUS: return 5;
+    case TokenKind::STAR:
+    case TokenKind::SLASH:
+    case TokenKind::DOUBLESLASH:
+    case TokenKind::PERCENT:
+    case TokenKind::AT: return 4;
+    default: return 0;
+  }
+}
+
+// Whether a token ends an operand (so that a following `-` or `*` is binary).
+bool ends_operand(TokenKind k) {
+  return k == TokenKind::NAME || k == TokenKind::NUMBER || k == TokenKind::STRING || closes(k) ||
+         k == TokenKind::KW_NONE || k == TokenKind::KW_TRUE || k == TokenKind::KW_FALSE;
+}
+
 class Wrapper {
  public:
   Wrapper(std::string_view source, int width, std::string& out) : src_(source), width_(width), out_(out) {}
@@ -47,17 +83,49 @@ class Wrapper {
       if (value < j && !items.empty()) {
         if (start < j) items.emplace_back(start, j);
         line(indent, text(t, i, value), " (");
-        for (auto [a, b] : items) emit(t, a, b, indent + 4, ",");
+        for (auto [a, b] : items) emit(t, a, b, indent + 4, ",", true);
         return line(indent, ")", "");
       }
     }
     emit(t, i, j, indent, "");
   }
 
+  // The positions of the depth-0 binary operators of [i, j) with the highest
+  // priority, where black's delimiter split breaks a line inside brackets; empty
+  // when there is none (or a comprehension or lambda, which split otherwise).
+  std::vector<std::size_t> operator_splits(const std::vector<Tok>& t, std::size_t i, std::size_t j) const {
+    std::vector<std::size_t> at;
+    int depth = 0, best = 0;
+    for (std::size_t k = i; k < j; ++k) {
+      if (opens(t[k].kind)) ++depth;
+      else if (closes(t[k].kind)) --depth;
+      else if (depth == 0 && (t[k].kind == TokenKind::KW_FOR || t[k].kind == TokenKind::KW_LAMBDA ||
+                              t[k].kind == TokenKind::KW_IF || t[k].kind == TokenKind::COLON))
+        return {};
+      else if (int p = operator_priority(t[k].kind); depth == 0 && p > 0 && k > i && ends_operand(t[k - 1].kind)) {
+        if (p > best) best = p, at.clear();
+        if (p == best) at.push_back(k);
+      }
+    }
+    return at;
+  }
+
   // Writes tokens [i, j) as lines at `indent`, `suffix` after the last one.
-  void emit(const std::vector<Tok>& t, std::size_t i, std::size_t j, int indent, std::string_view suffix) {
+  // `inside`: the tokens are an item inside brackets, which black splits before
+  // its operators (one operand per line) before it splits a bracket.
+  void emit(const std::vector<Tok>& t, std::size_t i, std::size_t j, int indent, std::string_view suffix,
+            bool inside = false) {
     std::string_view all = text(t, i, j);
     if (fits(indent, all.size() + suffix.size())) return line(indent, all, suffix);
+    if (inside) {
+      if (std::vector<std::size_t> at = operator_splits(t, i, j); !at.empty()) {
+        at.push_back(j);
+        emit(t, i, at[0], indent, "");
+        for (std::size_t k = 0; k + 1 < at.size(); ++k)
+          emit(t, at[k], at[k + 1], indent, k + 2 == at.size() ? suffix : std::string_view(), true);
+        return;
+      }
+    }
     // The rightmost bracket pair at depth 0.
     std::size_t open = j, close = j, candidate = j;
     int depth = 0;
@@ -91,7 +159,7 @@ class Wrapper {
       }
       if (start < close) items.emplace_back(start, close);
       bool commas = items.size() > 1 || trailing_comma;
-      for (auto [a, b] : items) emit(t, a, b, indent + 4, commas ? "," : "");
+      for (auto [a, b] : items) emit(t, a, b, indent + 4, commas ? "," : "", true);
     }
     line(indent, text(t, close, j), suffix);
   }
