@@ -118,6 +118,7 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
     auto* deco_name = deco != nullptr ? ast::as<ast::Name>(deco->func) : nullptr;
     if (deco_name == nullptr) continue;
     auto entry = std::make_unique<Entry>();
+    std::vector<std::string> twin_methods;  // method=: the method keys of the same form
     entry->def = def;
     entry->file = std::string(path);
     std::string where = std::string(path) + ":" + std::to_string(def->loc.lineno) + ": ";
@@ -211,6 +212,11 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
       } else if (kw->arg == "dims") {
         auto v = analysis::literal_value(kw->value);
         for (auto& item : v.items) entry->dim_params.push_back(item.text);
+      } else if (kw->arg == "method") {
+        // The tensor method with the function's form (x.argsort(...) is
+        // torch.argsort(x, ...)): the receiver is the first parameter.
+        if (auto* s = as_str(kw->value); s != nullptr && entry->kind == EntryKind::Function) twin_methods.emplace_back(s->value.text);
+        else problems_.push_back(where + "method= names a tensor method, on a @function");
       } else {
         problems_.push_back(where + "unknown decorator keyword " + std::string(kw->arg));
       }
@@ -225,6 +231,16 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
                                                        : attributes_;
     for (const std::string& key : entry->keys) {
       if (!index.emplace(key, entry.get()).second) problems_.push_back(where + "duplicate key " + key);
+    }
+    if (!twin_methods.empty()) {
+      auto twin = std::make_unique<Entry>(*entry);
+      twin->kind = EntryKind::Method;
+      twin->keys = twin_methods;
+      const ast::Arguments* params = def->args;
+      if (twin->tensor_param.empty() && !params->args.empty()) twin->tensor_param = std::string(params->args[0]->arg);
+      for (const std::string& key : twin->keys)
+        if (!methods_.emplace(key, twin.get()).second) problems_.push_back(where + "duplicate key " + key);
+      entries_.push_back(std::move(twin));
     }
     entries_.push_back(std::move(entry));
   }

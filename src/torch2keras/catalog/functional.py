@@ -123,7 +123,7 @@ def ceil(input):
 
 
 # Halves round to the even neighbour in both (TensorFlow's round is banker's).
-@function("torch.round", layout="any")
+@function("torch.round", layout="any", method="round")
 def round(input, *, decimals=0):
     if decimals == 0:
         return ops.round(input)
@@ -131,7 +131,7 @@ def round(input, *, decimals=0):
 
 
 # Python's modulo (the result has the divisor's sign), as keras.ops.mod.
-@function("torch.remainder", layout="any")
+@function("torch.remainder", layout="any", method="remainder")
 def remainder(input, other):
     return ops.mod(input, other)
 
@@ -493,7 +493,7 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
 
 # The order that sorts `input` along `dim` (torch.sort's indices alone; the same
 # stability note below applies). Descending is the ascending order of -input.
-@function("torch.argsort", layout="dim", tensor="input", dims=("dim",), returns="int")
+@function("torch.argsort", layout="dim", tensor="input", dims=("dim",), returns="int", method="argsort")
 def argsort(input, dim=-1, descending=False, *, stable=False):
     require(descending == True or descending == False,
             "`descending={descending}` must be True or False")

@@ -118,16 +118,6 @@ def min(self, dim=None, keepdim=False, *, other=None):
 # As torch.sort, torch.topk, torch.median, torch.kthvalue (functional.py, where
 # their tie and NaN behaviour is described); x.topk's and x.kthvalue's dim=None is
 # the last axis.
-@method("argsort", layout="dim", tensor="self", dims=("dim",), returns="int")
-def argsort(self, dim=-1, descending=False, *, stable=False):
-    require(descending == True or descending == False,
-            "`descending={descending}` must be True or False")
-    ignore(stable)
-    if descending:
-        return ops.argsort(-self, axis=dim)
-    return ops.argsort(self, axis=dim)
-
-
 @method("sort", layout="dim", tensor="self", dims=("dim",), returns=("values", "indices"), items=("same", "int"))
 def sort(self, dim=-1, descending=False, *, stable=False):
     require(descending == True or descending == False,
@@ -528,19 +518,6 @@ def floor(self):
 @method("ceil", layout="any")
 def ceil(self):
     return ops.ceil(self)
-
-
-@method("round", layout="any")
-def round(self, *, decimals=0):
-    # As torch.round (functional.py): halves to the even neighbour.
-    if decimals == 0:
-        return ops.round(self)
-    return ops.round(self, decimals=decimals)
-
-
-@method("remainder", layout="any")
-def remainder(self, other):
-    return ops.mod(self, other)
 
 
 @method("sign", layout="any")
