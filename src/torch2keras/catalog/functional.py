@@ -19,7 +19,7 @@ def relu(input, inplace=False):
 
 # Its own entry: a function value of its own (F.relu passed as an activation takes
 # PyTorch's transformer fast path, torch.relu does not).
-@function("torch.relu", layout="any")
+@function("torch.relu", layout="any", method="relu")
 def torch_relu(input):
     return ops.relu(input)
 
@@ -67,57 +67,57 @@ def hardsigmoid(input, inplace=False):
     return ops.hard_sigmoid(input)
 
 
-@function("torch.sigmoid", "torch.nn.functional.sigmoid", layout="any", returns="float")
+@function("torch.sigmoid", "torch.nn.functional.sigmoid", layout="any", returns="float", method="sigmoid")
 def sigmoid(input):
     return ops.sigmoid(input)
 
 
-@function("torch.tanh", "torch.nn.functional.tanh", layout="any", returns="float")
+@function("torch.tanh", "torch.nn.functional.tanh", layout="any", returns="float", method="tanh")
 def tanh(input):
     return ops.tanh(input)
 
 
-@function("torch.sin", layout="any", returns="float")
+@function("torch.sin", layout="any", returns="float", method="sin")
 def sin(input):
     return ops.sin(input)
 
 
-@function("torch.cos", layout="any", returns="float")
+@function("torch.cos", layout="any", returns="float", method="cos")
 def cos(input):
     return ops.cos(input)
 
 
-@function("torch.rsqrt", layout="any", returns="float")
+@function("torch.rsqrt", layout="any", returns="float", method="rsqrt")
 def rsqrt(input):
     return ops.rsqrt(input)
 
 
-@function("torch.exp", layout="any", returns="float")
+@function("torch.exp", layout="any", returns="float", method="exp")
 def exp(input):
     return ops.exp(input)
 
 
-@function("torch.log", layout="any", returns="float")
+@function("torch.log", layout="any", returns="float", method="log")
 def log(input):
     return ops.log(input)
 
 
-@function("torch.log2", layout="any", returns="float")
+@function("torch.log2", layout="any", returns="float", method="log2")
 def log2(input):
     return ops.log2(input)
 
 
-@function("torch.sign", layout="any")
+@function("torch.sign", layout="any", method="sign")
 def sign(input):
     return ops.sign(input)
 
 
-@function("torch.floor", layout="any")
+@function("torch.floor", layout="any", method="floor")
 def floor(input):
     return ops.floor(input)
 
 
-@function("torch.ceil", layout="any")
+@function("torch.ceil", layout="any", method="ceil")
 def ceil(input):
     return ops.ceil(input)
 
@@ -167,12 +167,12 @@ def clamp(input, min=None, max=None):
     return ops.clip(input, min, max)
 
 
-@function("torch.sqrt", layout="any", returns="float")
+@function("torch.sqrt", layout="any", returns="float", method="sqrt")
 def sqrt(input):
     return ops.sqrt(input)
 
 
-@function("torch.abs", layout="any")
+@function("torch.abs", layout="any", method="abs")
 def abs(input):
     return ops.abs(input)
 
@@ -324,7 +324,7 @@ def is_scripting():
     return False
 
 
-@function("torch.flatten", view=True, layout="flatten", tensor="input", dims=("start_dim", "end_dim"))
+@function("torch.flatten", view=True, layout="flatten", tensor="input", dims=("start_dim", "end_dim"), method="flatten")
 def flatten(input, start_dim=0, end_dim=-1):
     if start_dim == 1 and end_dim == -1:
         return ops.reshape(input, (ops.shape(input)[0], -1))
@@ -356,7 +356,7 @@ def stack(tensors, dim=0):
     return ops.stack(tensors, axis=dim)
 
 
-@function("torch.matmul", layout="torch")
+@function("torch.matmul", layout="torch", method="matmul")
 def matmul(input, other):
     return ops.matmul(input, other)
 
@@ -381,14 +381,14 @@ def eye(n, m=None, out=None, dtype=None, layout=None, device=None, requires_grad
     return ops.eye(n, m, dtype=dtype)
 
 
-@function("torch.t", view=True, layout="torch")
+@function("torch.t", view=True, layout="torch", method="t")
 def t(input):
     # A 2-D tensor transposed; one of fewer dimensions is itself (as ops.transpose
     # leaves it).
     return ops.transpose(input)
 
 
-@function("torch.unbind", layout="torch", returns="list")
+@function("torch.unbind", layout="torch", returns="list", method="unbind")
 def unbind(input, dim=0):
     # Each item lacks the `dim` axis (PyTorch order: the items of a channels-last
     # tensor would need a layout of their own).
@@ -408,17 +408,17 @@ def einsum(equation, *operands):
     return ops.einsum(equation, *operands)
 
 
-@function("torch.transpose", view=True, layout="permute", tensor="input", dims=("dim0", "dim1"))
+@function("torch.transpose", view=True, layout="permute", tensor="input", dims=("dim0", "dim1"), method="transpose")
 def transpose(input, dim0, dim1):
     return ops.swapaxes(input, dim0, dim1)
 
 
-@function("torch.unsqueeze", view=True, layout="unsqueeze", tensor="input", dims=("dim",))
+@function("torch.unsqueeze", view=True, layout="unsqueeze", tensor="input", dims=("dim",), method="unsqueeze")
 def unsqueeze(input, dim):
     return ops.expand_dims(input, dim)
 
 
-@function("torch.squeeze", view=True, layout="torch")
+@function("torch.squeeze", view=True, layout="torch", method="squeeze")
 def squeeze(input, dim=None):
     return ops.squeeze(input, axis=dim)
 
@@ -433,28 +433,28 @@ def reshape(input, shape):
     return ops.reshape(input, shape)
 
 
-@function("torch.mean", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
+@function("torch.mean", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float", method="mean")
 def mean(input, dim=None, keepdim=False, dtype=None):
     if given(dtype):  # PyTorch casts the input first
         return ops.mean(ops.cast(input, dtype), axis=dim, keepdims=keepdim)
     return ops.mean(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.sum", layout="reduce", tensor="input", dims=("dim",), returns="sum")
+@function("torch.sum", layout="reduce", tensor="input", dims=("dim",), returns="sum", method="sum")
 def sum(input, dim=None, keepdim=False, dtype=None):
     if given(dtype):  # PyTorch casts the input first
         return ops.sum(ops.cast(input, dtype), axis=dim, keepdims=keepdim)
     return ops.sum(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.amax", layout="reduce", tensor="input", dims=("dim",))
+@function("torch.amax", layout="reduce", tensor="input", dims=("dim",), method="amax")
 def amax(input, dim=(), keepdim=False):
     if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
         return ops.max(input, keepdims=keepdim)
     return ops.max(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.amin", layout="reduce", tensor="input", dims=("dim",))
+@function("torch.amin", layout="reduce", tensor="input", dims=("dim",), method="amin")
 def amin(input, dim=(), keepdim=False):
     if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
         return ops.min(input, keepdims=keepdim)
@@ -553,7 +553,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     return tuple(pytorch_kthvalue(input, k, axis=dim, keepdims=keepdim))
 
 
-@function("torch.chunk", view=True, layout="dim", tensor="input", dims=("dim",), returns="list")
+@function("torch.chunk", view=True, layout="dim", tensor="input", dims=("dim",), returns="list", method="chunk")
 def chunk(input, chunks, dim=0):
     return pytorch_chunk(input, chunks, axis=dim)
 
@@ -572,33 +572,33 @@ def glu(input, dim=-1):
     return ops.glu(input, axis=dim)
 
 
-@function("torch.logsumexp", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
+@function("torch.logsumexp", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float", method="logsumexp")
 def logsumexp(input, dim, keepdim=False):
     return ops.logsumexp(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.all", layout="reduce", tensor="input", dims=("dim",), returns="bool")
+@function("torch.all", layout="reduce", tensor="input", dims=("dim",), returns="bool", method="all")
 def all(input, dim=None, keepdim=False):
     # Non-zero is true, as PyTorch reads numbers.
     return ops.all(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.any", layout="reduce", tensor="input", dims=("dim",), returns="bool")
+@function("torch.any", layout="reduce", tensor="input", dims=("dim",), returns="bool", method="any")
 def any(input, dim=None, keepdim=False):
     return ops.any(input, axis=dim, keepdims=keepdim)
 
 
-@function("torch.pow", layout="any")
+@function("torch.pow", layout="any", method="pow")
 def pow(input, exponent):
     return ops.power(input, exponent)
 
 
-@function("torch.square", layout="any")
+@function("torch.square", layout="any", method="square")
 def square(input):
     return ops.square(input)
 
 
-@function("torch.erf", "torch.special.erf", layout="any", returns="float")
+@function("torch.erf", "torch.special.erf", layout="any", returns="float", method="erf")
 def erf(input):
     return ops.erf(input)
 
@@ -714,7 +714,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                                  include_last_offset=include_last_offset, padding_idx=padding_idx)
 
 
-@function("torch.var", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
+@function("torch.var", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float", method="var")
 def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     # PyTorch divides by N - correction (default 1); keras.ops.var by N.
     if given(correction):
@@ -724,7 +724,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return pytorch_var(input, dim, 0, keepdim)
 
 
-@function("torch.std", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float")
+@function("torch.std", input="float", layout="reduce", tensor="input", dims=("dim",), returns="float", method="std")
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     if given(correction):
         return pytorch_var(input, dim, correction, keepdim, std=True)
@@ -754,8 +754,9 @@ def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return (pytorch_var(input, dim, 0, keepdim, std=True), ops.mean(input, axis=dim, keepdims=keepdim))
 
 
-@function("torch.argmax", layout="reduce", tensor="input", dims=("dim",), returns="int")
+@function("torch.argmax", layout="reduce", tensor="input", dims=("dim",), returns="int", method="argmax")
 def argmax(input, dim=None, keepdim=False):
+    # Without dim PyTorch indexes the flattened tensor, whose order a layout changes.
     require(given(dim), "`argmax()` without `dim` is not supported yet; flatten first: x.flatten().argmax(0)")
     return ops.argmax(input, axis=dim, keepdims=keepdim)
 
@@ -770,7 +771,7 @@ def minimum(input, other):
     return ops.minimum(input, other)
 
 
-@function("torch.bmm", layout="torch")
+@function("torch.bmm", layout="torch", method="bmm")
 def bmm(input, mat2):
     return ops.matmul(input, mat2)
 
@@ -780,7 +781,7 @@ def flip(input, dims):
     return ops.flip(input, axis=dims)
 
 
-@function("torch.roll", layout="dim", tensor="input", dims=("dims",))
+@function("torch.roll", layout="dim", tensor="input", dims=("dims",), method="roll")
 def roll(input, shifts, dims=None):
     require(given(dims), "`roll` without `dims` rolls the flattened tensor; not supported yet")
     return ops.roll(input, shifts, axis=dims)
@@ -843,12 +844,12 @@ def div(input, other, rounding_mode=None, out=None):
     return ops.trunc(input / other)
 
 
-@function("torch.triu", layout="torch")
+@function("torch.triu", layout="torch", method="triu")
 def triu(input, diagonal=0):
     return ops.triu(input, k=diagonal)
 
 
-@function("torch.tril", layout="torch")
+@function("torch.tril", layout="torch", method="tril")
 def tril(input, diagonal=0):
     return ops.tril(input, k=diagonal)
 
@@ -939,7 +940,7 @@ def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_
 
 
 # Comparisons as functions (the operators `x > y` are lowered as such).
-@function("torch.eq", layout="any", returns="bool")
+@function("torch.eq", layout="any", returns="bool", method="eq")
 def eq(input, other):
     return ops.equal(input, other)
 

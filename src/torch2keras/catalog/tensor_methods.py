@@ -15,15 +15,6 @@ def view(self, *shape):
     return ops.reshape(self, shape)
 
 
-@method("flatten", view=True, layout="flatten", tensor="self", dims=("start_dim", "end_dim"))
-def flatten(self, start_dim=0, end_dim=-1):
-    if start_dim == 1 and end_dim == -1:
-        return ops.reshape(self, (ops.shape(self)[0], -1))
-    if start_dim == 0 and end_dim == -1:
-        return ops.reshape(self, (-1,))
-    return pytorch_flatten(self, start_dim, end_dim)
-
-
 @method("expand_as", view=True, layout="any")
 def expand_as(self, other):
     return ops.broadcast_to(self, ops.shape(other))
@@ -38,11 +29,6 @@ def expand(self, *size):
 @method("permute", view=True, layout="permute", tensor="self", dims=("dims",))
 def permute(self, *dims):
     return ops.transpose(self, dims)
-
-
-@method("transpose", view=True, layout="permute", tensor="self", dims=("dim0", "dim1"))
-def transpose(self, dim0, dim1):
-    return ops.swapaxes(self, dim0, dim1)
 
 
 @method("contiguous", alias=True, layout="any")
@@ -61,34 +47,6 @@ def size(self, dim=None):
 @method("dim", "ndimension", layout="value")
 def dim(self):
     return ops.ndim(self)
-
-
-@method("mean", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
-def mean(self, dim=None, keepdim=False, dtype=None):
-    if given(dtype):  # PyTorch casts the tensor first
-        return ops.mean(ops.cast(self, dtype), axis=dim, keepdims=keepdim)
-    return ops.mean(self, axis=dim, keepdims=keepdim)
-
-
-@method("sum", layout="reduce", tensor="self", dims=("dim",), returns="sum")
-def sum(self, dim=None, keepdim=False, dtype=None):
-    if given(dtype):  # PyTorch casts the tensor first
-        return ops.sum(ops.cast(self, dtype), axis=dim, keepdims=keepdim)
-    return ops.sum(self, axis=dim, keepdims=keepdim)
-
-
-@method("amax", layout="reduce", tensor="self", dims=("dim",))
-def amax(self, dim=(), keepdim=False):
-    if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
-        return ops.max(self, keepdims=keepdim)
-    return ops.max(self, axis=dim, keepdims=keepdim)
-
-
-@method("amin", layout="reduce", tensor="self", dims=("dim",))
-def amin(self, dim=(), keepdim=False):
-    if dim == ():  # PyTorch: every dimension; Keras: axis=None (axis=() reduces none)
-        return ops.min(self, keepdims=keepdim)
-    return ops.min(self, axis=dim, keepdims=keepdim)
 
 
 # As torch.max / torch.min (functional.py): x.max() is a 0-d tensor, x.max(dim)
@@ -148,29 +106,9 @@ def kthvalue(self, k, dim=-1, keepdim=False):
     return tuple(pytorch_kthvalue(self, k, axis=dim, keepdims=keepdim))
 
 
-@method("chunk", view=True, layout="dim", tensor="self", dims=("dim",), returns="list")
-def chunk(self, chunks, dim=0):
-    return pytorch_chunk(self, chunks, axis=dim)
-
-
 @method("split", view=True, layout="dim", tensor="self", dims=("dim",), returns="list")
 def split(self, split_size, dim=0):
     return pytorch_split(self, split_size, dim)
-
-
-@method("relu", layout="any")
-def relu(self):
-    return ops.relu(self)
-
-
-@method("sigmoid", layout="any", returns="float")
-def sigmoid(self):
-    return ops.sigmoid(self)
-
-
-@method("tanh", layout="any", returns="float")
-def tanh(self):
-    return ops.tanh(self)
 
 
 @method("softmax", input="float", layout="dim", tensor="self", dims=("dim",), returns="float")
@@ -178,16 +116,6 @@ def softmax(self, dim, dtype=None):
     if given(dtype):  # PyTorch casts the tensor first
         return ops.softmax(ops.cast(self, dtype), axis=dim)
     return ops.softmax(self, axis=dim)
-
-
-@method("unsqueeze", view=True, layout="unsqueeze", tensor="self", dims=("dim",))
-def unsqueeze(self, dim):
-    return ops.expand_dims(self, dim)
-
-
-@method("squeeze", view=True, layout="torch")
-def squeeze(self, dim=None):
-    return ops.squeeze(self, axis=dim)
 
 
 @method("repeat", layout="torch")
@@ -349,11 +277,6 @@ def div(self, other, rounding_mode=None):
     return ops.trunc(self / other)
 
 
-@method("pow", layout="any")
-def pow(self, exponent):
-    return ops.power(self, exponent)
-
-
 @method("clamp", "clip", layout="any")
 def clamp(self, min=None, max=None):
     if min is None:
@@ -368,59 +291,9 @@ def masked_fill(self, mask, value):
     return ops.where(mask, value, self)
 
 
-@method("abs", layout="any")
-def abs(self):
-    return ops.abs(self)
-
-
 @method("neg", "negative", layout="any")
 def neg(self):
     return ops.negative(self)
-
-
-@method("logsumexp", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
-def logsumexp(self, dim, keepdim=False):
-    return ops.logsumexp(self, axis=dim, keepdims=keepdim)
-
-
-@method("all", layout="reduce", tensor="self", dims=("dim",), returns="bool")
-def all(self, dim=None, keepdim=False):
-    return ops.all(self, axis=dim, keepdims=keepdim)
-
-
-@method("any", layout="reduce", tensor="self", dims=("dim",), returns="bool")
-def any(self, dim=None, keepdim=False):
-    return ops.any(self, axis=dim, keepdims=keepdim)
-
-
-@method("erf", layout="any", returns="float")
-def erf(self):
-    return ops.erf(self)
-
-
-@method("exp", layout="any", returns="float")
-def exp(self):
-    return ops.exp(self)
-
-
-@method("log", layout="any", returns="float")
-def log(self):
-    return ops.log(self)
-
-
-@method("log2", layout="any", returns="float")
-def log2(self):
-    return ops.log2(self)
-
-
-@method("matmul", layout="torch")
-def matmul(self, other):
-    return ops.matmul(self, other)
-
-
-@method("bmm", layout="torch")
-def bmm(self, mat2):
-    return ops.matmul(self, mat2)
 
 
 # Reshaped to `other`'s shape, both in PyTorch's axis order.
@@ -485,46 +358,6 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     return ops.convert_to_tensor(data, dtype=self.dtype)
 
 
-@method("sqrt", layout="any", returns="float")
-def sqrt(self):
-    return ops.sqrt(self)
-
-
-@method("rsqrt", layout="any", returns="float")
-def rsqrt(self):
-    return ops.rsqrt(self)
-
-
-@method("square", layout="any")
-def square(self):
-    return ops.square(self)
-
-
-@method("sin", layout="any", returns="float")
-def sin(self):
-    return ops.sin(self)
-
-
-@method("cos", layout="any", returns="float")
-def cos(self):
-    return ops.cos(self)
-
-
-@method("floor", layout="any")
-def floor(self):
-    return ops.floor(self)
-
-
-@method("ceil", layout="any")
-def ceil(self):
-    return ops.ceil(self)
-
-
-@method("sign", layout="any")
-def sign(self):
-    return ops.sign(self)
-
-
 @method("zero_", layout="any")
 def zero_(self):
     return ops.zeros_like(self)
@@ -582,32 +415,6 @@ def log_softmax(self, dim, dtype=None):
     return ops.log_softmax(self, axis=dim)
 
 
-@method("var", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
-def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-    # PyTorch divides by N - correction (default 1); keras.ops.var by N.
-    if given(correction):
-        return pytorch_var(self, dim, correction, keepdim)
-    if unbiased:
-        return pytorch_var(self, dim, 1, keepdim)
-    return pytorch_var(self, dim, 0, keepdim)
-
-
-@method("std", input="float", layout="reduce", tensor="self", dims=("dim",), returns="float")
-def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-    if given(correction):
-        return pytorch_var(self, dim, correction, keepdim, std=True)
-    if unbiased:
-        return pytorch_var(self, dim, 1, keepdim, std=True)
-    return pytorch_var(self, dim, 0, keepdim, std=True)
-
-
-@method("argmax", layout="reduce", tensor="self", dims=("dim",), returns="int")
-def argmax(self, dim=None, keepdim=False):
-    # Without dim PyTorch indexes the flattened tensor, whose order a layout changes.
-    require(given(dim), "`argmax()` without `dim` is not supported yet; flatten first: x.flatten().argmax(0)")
-    return ops.argmax(self, axis=dim, keepdims=keepdim)
-
-
 @method("argmin", layout="reduce", tensor="self", dims=("dim",), returns="int")
 def argmin(self, dim=None, keepdim=False):
     require(given(dim), "`argmin()` without `dim` is not supported yet; flatten first: x.flatten().argmin(0)")
@@ -617,12 +424,6 @@ def argmin(self, dim=None, keepdim=False):
 @method("flip", layout="dim", tensor="self", dims=("dims",))
 def flip(self, *dims):
     return ops.flip(self, axis=dims)
-
-
-@method("roll", layout="dim", tensor="self", dims=("dims",))
-def roll(self, shifts, dims=None):
-    require(given(dims), "`roll` without `dims` rolls the flattened tensor; not supported yet")
-    return ops.roll(self, shifts, axis=dims)
 
 
 @method("numel", layout="value")
@@ -642,26 +443,10 @@ def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     return ops.norm(self, ord=p, axis=dim, keepdims=keepdim)
 
 
-@method("triu", layout="torch")
-def triu(self, diagonal=0):
-    return ops.triu(self, k=diagonal)
-
-
-@method("tril", layout="torch")
-def tril(self, diagonal=0):
-    return ops.tril(self, k=diagonal)
-
-
 @method("cumsum", layout="dim", tensor="self", dims=("dim",), returns="sum")
 def cumsum(self, dim, dtype=None):
     # PyTorch sums integers and booleans as int64, Keras (TensorFlow) as int32.
     return ops.cumsum(self, axis=dim, dtype=dtype)
-
-
-@method("t", view=True, layout="torch")
-def t(self):
-    # A 2-D tensor transposed; one of fewer dimensions is itself.
-    return ops.transpose(self)
 
 
 @method("type_as", layout="any", returns="cast")
@@ -677,12 +462,8 @@ def type(self, dtype=None, non_blocking=False):
     return ops.cast(self, dtype)
 
 
-# Comparisons as methods (the operators `x > y` are lowered as such).
-@method("eq", layout="any", returns="bool")
-def eq(self, other):
-    return ops.equal(self, other)
-
-
+# Comparisons as methods (the operators `x > y` are lowered as such; x.eq is
+# torch.eq's method=).
 @method("ne", "not_equal", layout="any", returns="bool")
 def ne(self, other):
     return ops.not_equal(self, other)
@@ -713,12 +494,6 @@ def repeat_interleave(self, repeats, dim=None, output_size=None):
     # P35: ops.repeat; without dim both repeat the flattened tensor (PyTorch order).
     ignore(output_size)
     return ops.repeat(self, repeats, axis=dim)
-
-
-@method("unbind", layout="torch", returns="list")
-def unbind(self, dim=0):
-    # Each item lacks the `dim` axis (PyTorch order, as torch.unbind).
-    return ops.unstack(self, axis=dim)
 
 
 @method("gather", layout="torch")
