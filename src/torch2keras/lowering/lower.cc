@@ -1278,6 +1278,10 @@ class Lowerer {
   // A copy of `node` with `target` (a node of its subtree) replaced by
   // `replacement`: the nodes on the way are copied, the rest shared.
   ast::Node* replaced(ast::Node* node, const ast::Node* target, ast::Node* replacement);
+  // `body` with every name `names` maps replaced by its expression (a lambda's
+  // body applied to arguments; inner lambdas and comprehensions binding the same
+  // name aside: not handled, rare in practice).
+  ast::Node* substituted(ast::Node* body, const std::map<std::string, ast::ExprNode*>& names);
   std::vector<ast::StmtNode*> lower_stmts(const std::vector<ast::StmtNode*>& body) {
     return lower_stmts(b_.seq(body));
   }
@@ -1338,7 +1342,7 @@ class Lowerer {
   // `mask=` as `mask_=` (the runtime TransformerEncoder's is `mask_` too). A
   // forward parameter `training` (a Python flag the caller passes) would repeat
   // Keras' own `training` parameter: it is `training_`.
-  void rename_mask_parameters();
+  void rename_call_parameters();
   // Per class, the forward parameters renamed so (mask, training).
   std::map<const ClassInfo*, std::set<std::string>> call_params_renamed_;
   bool references_torch(ast::Node* n);
@@ -4003,6 +4007,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     if (n == nullptr || frame_ == nullptr || frame_->unit == nullptr || frame_->unit->def == nullptr) return false;
     int dtypes = 0, others = 0;
     std::function<void(const ast::Node*)> scan = [&](const ast::Node* x) {
+      // Any other binding of the name (a loop or unpacking target) is not followed.
       if (auto* a = ast::as<ast::Assign>(x)) {
         for (const ast::ExprNode* t : a->targets) {
           if (auto* tn = ast::as<ast::Name>(t); tn && tn->id == n->id) {
@@ -4010,14 +4015,12 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             std::optional<std::string> p = resolve(a->value);
             bool dtype = (attr != nullptr && attr->attr == "dtype") || (p && catalog_.find_dtype(*p) != nullptr);
             ++(dtype ? dtypes : others);
+          } else if (!ast::is<ast::Name>(t)) {
+            others += mentions_name(t, n->id);
           }
         }
       }
-      // Any other binding of the name (a loop or unpacking target) is not followed.
-      if (auto* f = ast::as<ast::For>(x); f && !ast::is<ast::Name>(f->target)) others += mentions_name(f->target, n->id);
-      if (auto* f = ast::as<ast::For>(x); f && ast::is<ast::Name>(f->target)) others += ast::as<ast::Name>(f->target)->id == n->id;
-      if (auto* a = ast::as<ast::Assign>(x))
-        for (const ast::ExprNode* t : a->targets) others += !ast::is<ast::Name>(t) && mentions_name(t, n->id);
+      if (auto* f = ast::as<ast::For>(x)) others += mentions_name(f->target, n->id);
       ast::for_each_child(const_cast<ast::Node*>(x), scan);
     };
     scan(frame_->unit->def);
@@ -5374,15 +5377,7 @@ std::vector<ast::StmtNode*> Lowerer::expanded_map(const ast::Assign* a) {
   // The body applied to `item`: each read of the parameter replaced by it.
   const std::string param(params->args[0]->arg);
   auto applied = [&](std::string_view item) {
-    ast::Node* body = lambda->body;
-    std::vector<const ast::Name*> uses;
-    std::function<void(const ast::Node*)> collect = [&](const ast::Node* n) {
-      if (auto* x = ast::as<ast::Name>(n); x && x->id == param) uses.push_back(x);
-      ast::for_each_child(const_cast<ast::Node*>(n), collect);
-    };
-    collect(body);
-    for (const ast::Name* x : uses) body = replaced(body, x, b_.name(item));
-    return static_cast<ast::ExprNode*>(body);
+    return static_cast<ast::ExprNode*>(substituted(lambda->body, {{param, b_.name(item)}}));
   };
   // The items by name: a display of names is already that; anything else is
   // first unpacked into the targets.
@@ -5451,9 +5446,11 @@ ast::ExprNode* Lowerer::inline_ctor_lambda(const ast::Call* call) {
     }
     names[p] = arg;
   }
-  // Every free name of the body that the map gives, replaced (inner lambdas and
-  // comprehensions binding the same name aside: not handled, rare in practice).
-  ast::Node* body = lambda->body;
+  inlined_lambdas_.emplace(cls, std::string(a->attr));
+  return static_cast<ast::ExprNode*>(substituted(lambda->body, names));
+}
+
+ast::Node* Lowerer::substituted(ast::Node* body, const std::map<std::string, ast::ExprNode*>& names) {
   std::vector<const ast::Name*> uses;
   std::function<void(const ast::Node*)> collect = [&](const ast::Node* n) {
     if (auto* x = ast::as<ast::Name>(n); x && names.count(std::string(x->id))) uses.push_back(x);
@@ -5461,8 +5458,7 @@ ast::ExprNode* Lowerer::inline_ctor_lambda(const ast::Call* call) {
   };
   collect(body);
   for (const ast::Name* x : uses) body = replaced(body, x, names.at(std::string(x->id)));
-  inlined_lambdas_.emplace(cls, std::string(a->attr));
-  return static_cast<ast::ExprNode*>(body);
+  return body;
 }
 
 ast::Node* Lowerer::replaced(ast::Node* node, const ast::Node* target, ast::Node* replacement) {
@@ -8363,7 +8359,7 @@ void Lowerer::rename_reserved_names() {
   walk(const_cast<ast::Module*>(module_));
 }
 
-void Lowerer::rename_mask_parameters() {
+void Lowerer::rename_call_parameters() {
   for (const ClassInfo& c : classes_) {
     if (c.torch_base == analysis::TorchBase::None) continue;
     const ast::FunctionDef* fwd = nullptr;
@@ -8445,7 +8441,7 @@ void Lowerer::restore_local_names() {
 
 LowerOutput Lowerer::run() {
   rename_reserved_names();
-  rename_mask_parameters();
+  rename_call_parameters();
   for (ast::StmtNode* s : module_->body) {
     if (auto* from = ast::as<ast::ImportFrom>(s); from && from->level > 0) {
       for (ast::Alias* a : from->names)
