@@ -90,11 +90,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     require(not given(size_average) and not given(reduce),
             "`size_average=`/`reduce=` (deprecated) are not supported; use `reduction=`")
     require(not given(weight), "`weight=` is not supported yet")
-    if reduction == "none":
-        return ops.square(input - target)
-    if reduction == "sum":
-        return ops.sum(ops.square(input - target))
-    return ops.mean(ops.square(input - target))
+    return pytorch_mse_loss(input, target, reduction=reduction)
 
 
 @module("torch.nn.MSELoss", layout="any", returns="float")
@@ -109,11 +105,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     require(not given(size_average) and not given(reduce),
             "`size_average=`/`reduce=` (deprecated) are not supported; use `reduction=`")
     require(not given(weight), "`weight=` is not supported yet")
-    if reduction == "none":
-        return ops.abs(input - target)
-    if reduction == "sum":
-        return ops.sum(ops.abs(input - target))
-    return ops.mean(ops.abs(input - target))
+    return pytorch_l1_loss(input, target, reduction=reduction)
 
 
 @module("torch.nn.L1Loss", layout="any", returns="float")
