@@ -49,6 +49,14 @@ def _t2k_tuple(value, n):
     return (int(value),) * n
 
 
+def _t2k_select(condition, yes, no):
+    """`yes if condition else no`: Python's for Python values, keras.ops.where for
+    tensors (sizes known only when the model runs)."""
+    if isinstance(condition, (bool, np.bool_)):
+        return yes if condition else no
+    return ops.where(condition, yes, no)
+
+
 def pytorch_pool(inputs, mode, pool_size, strides=None, padding=0, ceil_mode=False,
                  count_include_pad=True, data_format="channels_last"):
     """PyTorch max ("max") or average ("avg") pooling over the spatial axes of `inputs`.
@@ -78,12 +86,11 @@ def pytorch_pool(inputs, mode, pool_size, strides=None, padding=0, ceil_mode=Fal
         span = length + 2 * p - k
         if ceil_mode:
             out = -(-span // s) + 1
-            out = ops.where((out - 1) * s >= length + p, out - 1, out) if not _t2k_is_int(length) else (
-                out - 1 if (out - 1) * s >= length + p else out)
+            out = _t2k_select((out - 1) * s >= length + p, out - 1, out)
         else:
             out = span // s + 1
         after = (out - 1) * s + k - (length + p)
-        after = max(after, p) if _t2k_is_int(after) else ops.maximum(after, p)
+        after = _t2k_select(after > p, after, p)
         extents.append((p, after, length))
     pads = [[0, 0] for _ in range(rank + 2)]
     for axis, (before, after, _) in zip(spatial_axes, extents):
