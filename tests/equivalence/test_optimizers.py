@@ -161,3 +161,126 @@ def test_keras_own_optimizers_differ():
     torch_losses, keras_losses, _ = run("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1),
                                         keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, weight_decay=0.1))
     assert np.abs(keras_losses - torch_losses).max() > 1e-4
+
+
+# Training code converted as it is written: loss.backward() is pytorch_backward
+# over a GradientTape, optimizer.step() / zero_grad() are the runtime
+# optimizer's, with PyTorch's accumulation of gradients until zero_grad.
+
+
+def eager_torch(make_optimizer, clip=None, accumulate=1, scheduler=None):
+    torch_model, keras_model = twins()
+    optimizer = make_optimizer(torch_model)
+    schedule = scheduler(optimizer) if scheduler else None
+    losses = []
+    for step, (x, y) in enumerate(batches()):
+        loss = torch.nn.functional.mse_loss(torch_model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(torch_model.parameters(), clip)
+        if (step + 1) % accumulate == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+            if schedule is not None:
+                schedule.step()
+        losses.append(loss.item())
+    return torch_model, keras_model, np.array(losses)
+
+
+def eager_keras(keras_model, optimizer, clip=None, accumulate=1, schedule=None):
+    losses = []
+    for step, (x, y) in enumerate(batches()):
+        with tf.GradientTape() as tape:
+            loss = keras.ops.mean(keras.ops.square(keras_model(x, training=True) - y))
+        runtime.pytorch_backward(tape, loss)
+        if clip is not None:
+            runtime.pytorch_clip_grad_norm_(keras_model, clip)
+        if (step + 1) % accumulate == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+            if schedule is not None:
+                schedule.step()
+        losses.append(float(loss))
+    return np.array(losses)
+
+
+def final_weights(torch_model, keras_model):
+    return [(torch_model.fc1.weight.detach().numpy().T, keras_model.fc1.kernel.numpy()),
+            (torch_model.fc1.bias.detach().numpy(), keras_model.fc1.bias.numpy()),
+            (torch_model.fc2.weight.detach().numpy().T, keras_model.fc2.kernel.numpy()),
+            (torch_model.fc2.bias.detach().numpy(), keras_model.fc2.bias.numpy())]
+
+
+@pytest.mark.parametrize("clip, accumulate", [(None, 1), (0.5, 1), (None, 3), (0.3, 2)])
+def test_step_and_zero_grad_as_written(clip, accumulate):
+    torch_model, keras_model, torch_losses = eager_torch(
+        lambda m: torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        clip=clip, accumulate=accumulate)
+    optimizer = runtime.PyTorchSGD(keras_model, learning_rate=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    keras_losses = eager_keras(keras_model, optimizer, clip=clip, accumulate=accumulate)
+    assert_same_training(torch_losses, keras_losses, final_weights(torch_model, keras_model))
+
+
+def test_parameter_groups_and_scheduler_on_the_optimizer():
+    # Each group's own lr and weight_decay; StepLR made from the optimizer scales every group.
+    torch_model, keras_model, torch_losses = eager_torch(
+        lambda m: torch.optim.Adam([{"params": m.fc1.parameters(), "lr": 0.003, "weight_decay": 0.1},
+                                    {"params": m.fc2.parameters()}], lr=0.01),
+        scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5))
+    optimizer = runtime.PyTorchAdam([{"params": keras_model.fc1, "lr": 0.003, "weight_decay": 0.1},
+                                     {"params": keras_model.fc2}], learning_rate=0.01)
+    schedule = runtime.PyTorchStepLR(optimizer, step_size=5, gamma=0.5)
+    keras_losses = eager_keras(keras_model, optimizer, schedule=schedule)
+    assert_same_training(torch_losses, keras_losses, final_weights(torch_model, keras_model))
+    assert schedule.get_last_lr() == pytest.approx([0.01 * 0.5 ** 4])
+
+
+def test_clip_grad_norm_returns_pytorch_total_norm():
+    torch_model, keras_model = twins()
+    x, y = batches(1)[0]
+    torch.nn.functional.mse_loss(torch_model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    with tf.GradientTape() as tape:
+        loss = keras.ops.mean(keras.ops.square(keras_model(x, training=True) - y))
+    optimizer = runtime.PyTorchSGD(keras_model, learning_rate=0.1)  # its parameters get gradients
+    runtime.pytorch_backward(tape, loss)
+    for norm_type in (2.0, 1.0, float("inf")):
+        expected = torch.nn.utils.clip_grad_norm_(torch_model.parameters(), 1e9, norm_type=norm_type)
+        got = runtime.pytorch_clip_grad_norm_(keras_model, 1e9, norm_type=norm_type)
+        np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
+    assert optimizer.params is keras_model
+
+
+def test_two_optimizers_share_one_persistent_tape():
+    # A GAN's step: two losses on one tape, each backward() fills the gradients of
+    # every optimizer's parameters, each zero_grad() forgets only its own.
+    torch_model, keras_model = twins()
+    first = torch.optim.SGD(torch_model.fc1.parameters(), lr=0.1)
+    second = torch.optim.SGD(torch_model.fc2.parameters(), lr=0.2, momentum=0.5)
+    k_first = runtime.PyTorchSGD(keras_model.fc1, learning_rate=0.1)
+    k_second = runtime.PyTorchSGD(keras_model.fc2, learning_rate=0.2, momentum=0.5)
+    torch_losses, keras_losses = [], []
+    for x, y in batches(8):
+        first.zero_grad()
+        out = torch_model(torch.from_numpy(x))
+        a = torch.nn.functional.mse_loss(out, torch.from_numpy(y))
+        a.backward()
+        first.step()
+        second.zero_grad()
+        b = torch_model(torch.from_numpy(x)).pow(2).mean()
+        b.backward()
+        second.step()
+        torch_losses += [a.item(), b.item()]
+        k_first.zero_grad()
+        with tf.GradientTape(persistent=True) as tape:
+            out = keras_model(x, training=True)
+            a = keras.ops.mean(keras.ops.square(out - y))
+            runtime.pytorch_backward(tape, a)
+            k_first.step()
+            k_second.zero_grad()
+            b = keras.ops.mean(keras.ops.square(keras_model(x, training=True)))
+        runtime.pytorch_backward(tape, b)
+        k_second.step()
+        keras_losses += [float(a), float(b)]
+    np.testing.assert_allclose(keras_losses, torch_losses, rtol=1e-5, atol=1e-7)
+    for torch_value, keras_value in final_weights(torch_model, keras_model):
+        np.testing.assert_allclose(keras_value, torch_value, rtol=1e-5, atol=1e-6)

@@ -78,10 +78,10 @@ def test_one_cycle_stepped_every_batch(options):
     total = EPOCHS * BATCHES
     expected = torch_rates(lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=total, cycle_momentum=False, **options),
                            per_batch=True)
-    np.testing.assert_allclose(keras_rates(runtime.PyTorchOneCycleLR(0.5, total, steps_per_epoch=1, **options)),
+    np.testing.assert_allclose(keras_rates(runtime.PyTorchOneCycleLR(None, 0.5, total, steps_per_epoch=1, **options)),
                                expected, rtol=1e-5, atol=1e-9)
     # Counting its own steps, as the converted loop's scheduler.step() after each batch.
-    schedule = runtime.PyTorchOneCycleLR(0.5, total, **options)
+    schedule = runtime.PyTorchOneCycleLR(None, 0.5, total, **options)
     counted = []
     for step in range(total):
         counted.append(float(schedule(step)))

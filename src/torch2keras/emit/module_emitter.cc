@@ -50,10 +50,13 @@ std::string source_lines(const RuntimeFile& f, const ast::StmtNode* s) {
   return text.substr(begin, end - begin);
 }
 
-// The name a runtime statement defines (class or function), or "".
+// The name a runtime statement defines (class, function, or a module variable
+// such as `_T2K_GRADIENTS = {}`), or "".
 std::string_view defined_name(const ast::StmtNode* s) {
   if (auto* c = ast::as<ast::ClassDef>(s)) return c->name;
   if (auto* f = ast::as<ast::FunctionDef>(s)) return f->name;
+  if (auto* a = ast::as<ast::Assign>(s); a && a->targets.size() == 1)
+    if (auto* n = ast::as<ast::Name>(a->targets[0])) return n->id;
   return {};
 }
 

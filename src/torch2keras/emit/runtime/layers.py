@@ -2633,6 +2633,100 @@ class PyTorchGRUCell(_PyTorchRecurrentCell):
                               reset_after=True, **kwargs)
 
 
+# PyTorch's gradients, for training code converted as it is written: each
+# trainable variable's accumulated gradient (its .grad), filled by
+# pytorch_backward (loss.backward()), read by optimizer.step(), cleared by
+# zero_grad(). id(variable) -> (variable, gradient).
+_T2K_GRADIENTS = {}
+
+# The optimizers made with parameters (weak references): backward() computes
+# the gradients of theirs.
+_T2K_OPTIMIZERS = []
+
+
+def _t2k_parameters(params):
+    """The trainable Keras variables `params` names: a layer or model (PyTorch's
+    module.parameters(), its trainable weights now), a variable, or a list of
+    them."""
+    if params is None:
+        return []
+    if isinstance(params, keras.layers.Layer):
+        return list(params.trainable_weights)
+    if isinstance(params, keras.Variable):
+        return [params] if params.trainable else []
+    if isinstance(params, dict):
+        return _t2k_parameters(params["params"])
+    return [v for item in params for v in _t2k_parameters(item)]
+
+
+def _t2k_initial_lr(optimizer):
+    """The rate `optimizer` was made with (PyTorch's initial_lr), kept before a
+    schedule replaces it."""
+    if not hasattr(optimizer, "_pytorch_initial_lr"):
+        optimizer._pytorch_initial_lr = float(ops.convert_to_numpy(optimizer.learning_rate))
+    return optimizer._pytorch_initial_lr
+
+
+def _t2k_zero_grad(variables, set_to_none=True):
+    for variable in variables:
+        if set_to_none:
+            _T2K_GRADIENTS.pop(id(variable), None)
+        else:
+            _T2K_GRADIENTS[id(variable)] = (variable, ops.zeros_like(variable))
+
+
+def pytorch_backward(tape, loss):
+    """loss.backward(): the gradients of the scalar `loss`, recorded by `tape` (a
+    TensorFlow GradientTape around the code that computed it), for the
+    parameters of every optimizer, each added to the gradient stored since its
+    last zero_grad, as PyTorch accumulates .grad. A persistent tape may be
+    asked again (several backward() calls in one step, as a GAN's)."""
+    variables, seen = [], set()
+    _T2K_OPTIMIZERS[:] = [ref for ref in _T2K_OPTIMIZERS if ref() is not None]
+    for ref in _T2K_OPTIMIZERS:
+        for variable in ref()._torch_variables():
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                variables.append(variable)
+    if getattr(tape, "_recording", False):
+        with tape.stop_recording():
+            gradients = tape.gradient(loss, variables)
+    else:
+        gradients = tape.gradient(loss, variables)
+    for variable, gradient in zip(variables, gradients):
+        if gradient is None:
+            continue  # not used by this loss: PyTorch leaves .grad as it was
+        gradient = ops.convert_to_tensor(gradient)  # an Embedding's sparse gradient
+        stored = _T2K_GRADIENTS.get(id(variable))
+        _T2K_GRADIENTS[id(variable)] = (variable, gradient if stored is None else stored[1] + gradient)
+
+
+def pytorch_zero_grad(module, set_to_none=True):
+    """module.zero_grad(): forgets the stored gradients of its parameters."""
+    _t2k_zero_grad(_t2k_parameters(module), set_to_none)
+
+
+def pytorch_clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """torch.nn.utils.clip_grad_norm_: the stored gradients of `parameters` scaled
+    by min(1, max_norm / (total_norm + 1e-6)), total_norm being the norm of all
+    of them together (PyTorch's 1e-6); returns total_norm."""
+    stored = [_T2K_GRADIENTS[id(v)] for v in _t2k_parameters(parameters) if id(v) in _T2K_GRADIENTS]
+    if not stored:
+        return ops.convert_to_tensor(0.0)
+    norm_type = float(norm_type)
+    if norm_type == float("inf"):
+        total = ops.max(ops.stack([ops.max(ops.abs(g)) for _, g in stored]))
+    else:
+        norms = ops.stack([ops.power(ops.sum(ops.power(ops.abs(g), norm_type)), 1.0 / norm_type) for _, g in stored])
+        total = ops.power(ops.sum(ops.power(norms, norm_type)), 1.0 / norm_type)
+    if error_if_nonfinite and not bool(ops.all(ops.isfinite(total))):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite")
+    scale = ops.minimum(float(max_norm) / (total + 1e-6), 1.0)
+    for variable, gradient in stored:
+        _T2K_GRADIENTS[id(variable)] = (variable, gradient * ops.cast(scale, gradient.dtype))
+    return total
+
+
 class _PyTorchOptimizer(keras.optimizers.Optimizer):
     """A Keras optimizer whose update is a torch.optim optimizer's, step for step
     (pitfalls P53, P54: Keras' SGD puts the learning rate inside the momentum
@@ -2642,9 +2736,55 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
     otherwise (AdamW). The learning rate may be a Keras schedule, evaluated at
     each step as PyTorch's current lr is."""
 
-    def __init__(self, learning_rate, weight_decay=0.0, name=None, **kwargs):
+    def __init__(self, learning_rate, weight_decay=0.0, name=None, params=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.torch_weight_decay = float(weight_decay)
+        self.params = params
+        self._group_of = None  # variable key -> its parameter group's (lr scale, weight decay)
+        if params is not None:
+            import weakref  # a dropped optimizer's parameters are no longer trained
+
+            _T2K_OPTIMIZERS.append(weakref.ref(self))
+
+    def _torch_variables(self):
+        """The trainable variables of `params`, read now (a Keras layer makes its
+        weights at its first call, after the optimizer is made): PyTorch's
+        optimizer.param_groups, flattened. Each group's own "lr" and
+        "weight_decay" are kept per variable: its rate is the optimizer's (or its
+        schedule's) times group lr / the optimizer's initial lr."""
+        base = _t2k_initial_lr(self)
+        groups = self.params if isinstance(self.params, (list, tuple)) and self.params and all(
+            isinstance(g, dict) for g in self.params) else [{"params": self.params}]
+        variables, self._group_of = [], {}
+        for group in groups:
+            unknown = set(group) - {"params", "lr", "weight_decay"}
+            if unknown:
+                raise ValueError(f"{type(self).__name__}: parameter group options {sorted(unknown)} are not supported")
+            scale = float(group["lr"]) / base if "lr" in group else 1.0
+            decay = float(group.get("weight_decay", self.torch_weight_decay))
+            for variable in _t2k_parameters(group["params"]):
+                if self._var_key(variable) not in self._group_of:
+                    self._group_of[self._var_key(variable)] = (scale, decay)
+                    variables.append(variable)
+        return variables
+
+    def step(self, closure=None):
+        """optimizer.step(): one update of this optimizer's parameters by the
+        gradients backward() stored (pytorch_backward); a parameter without one
+        (none since zero_grad) is left alone, as PyTorch leaves it."""
+        if closure is not None:
+            raise NotImplementedError("optimizer.step(closure) is not supported")
+        variables = self._torch_variables()
+        if not self.built:
+            self.build(variables)
+        pairs = [(_T2K_GRADIENTS[id(v)][1], v) for v in variables if id(v) in _T2K_GRADIENTS]
+        if pairs:
+            self.apply_gradients(pairs)
+
+    def zero_grad(self, set_to_none=True):
+        """optimizer.zero_grad(): forgets the stored gradients of its parameters
+        (set_to_none=False: zeros, which still move momentum and Adam)."""
+        _t2k_zero_grad(self._torch_variables(), set_to_none)
 
     def _slots(self, variables, name, initial=0.0):
         # An initializer, not an assign: build() may run while a tf.function traces
@@ -2655,10 +2795,17 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
     def _prepare(self, gradient, variable, learning_rate):
         """(gradient with the L2 term, learning rate, step number from 1) as `variable`'s dtype."""
         gradient = ops.cast(gradient, variable.dtype)
-        if self.torch_weight_decay:
-            gradient = gradient + self.torch_weight_decay * variable
+        scale, weight_decay = self._group(variable)
+        if weight_decay:
+            gradient = gradient + weight_decay * variable
         step = ops.cast(self.iterations + 1, variable.dtype)
-        return gradient, ops.cast(learning_rate, variable.dtype), step
+        return gradient, ops.cast(learning_rate, variable.dtype) * scale, step
+
+    def _group(self, variable):
+        """(lr scale, weight decay) of `variable`'s parameter group."""
+        if self._group_of is None:
+            return 1.0, self.torch_weight_decay
+        return self._group_of.get(self._var_key(variable), (1.0, self.torch_weight_decay))
 
 
 class PyTorchSGD(_PyTorchOptimizer):
@@ -2667,9 +2814,9 @@ class PyTorchSGD(_PyTorchOptimizer):
     lr * (g + mu * buf)); the learning rate stays outside the buffer, so a
     schedule changes the step as PyTorch's does."""
 
-    def __init__(self, learning_rate=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0,
+    def __init__(self, params=None, learning_rate=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, name="PyTorchSGD", **kwargs):
-        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        super().__init__(learning_rate, weight_decay, name=name, params=params, **kwargs)
         self.momentum, self.dampening, self.nesterov = float(momentum), float(dampening), nesterov
 
     def build(self, variables):
@@ -2694,9 +2841,9 @@ class PyTorchAdam(_PyTorchOptimizer):
     epsilon after the bias correction. amsgrad keeps the largest v. AdamW first
     scales the weights by 1 - lr * weight_decay."""
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0,
+    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0,
                  amsgrad=False, decoupled=False, name="PyTorchAdam", **kwargs):
-        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        super().__init__(learning_rate, weight_decay, name=name, params=params, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.amsgrad, self.decoupled = amsgrad, decoupled
 
@@ -2711,9 +2858,10 @@ class PyTorchAdam(_PyTorchOptimizer):
     def _prepare(self, gradient, variable, learning_rate):
         if not self.decoupled:
             return super()._prepare(gradient, variable, learning_rate)
-        lr = ops.cast(learning_rate, variable.dtype)
-        if self.torch_weight_decay:
-            self.assign(variable, variable * (1.0 - lr * self.torch_weight_decay))
+        scale, weight_decay = self._group(variable)
+        lr = ops.cast(learning_rate, variable.dtype) * scale
+        if weight_decay:
+            self.assign(variable, variable * (1.0 - lr * weight_decay))
         return ops.cast(gradient, variable.dtype), lr, ops.cast(self.iterations + 1, variable.dtype)
 
     def update_step(self, gradient, variable, learning_rate):
@@ -2736,10 +2884,10 @@ class PyTorchAdamW(PyTorchAdam):
     """torch.optim.AdamW: Adam with decoupled weight decay (PyTorch's default 0.01,
     Keras AdamW's 0.004)."""
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
+    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
                  amsgrad=False, name="PyTorchAdamW", **kwargs):
         kwargs.pop("decoupled", None)
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, amsgrad, decoupled=True,
+        super().__init__(params, learning_rate, beta_1, beta_2, epsilon, weight_decay, amsgrad, decoupled=True,
                          name=name, **kwargs)
 
 
@@ -2748,9 +2896,9 @@ class PyTorchRMSprop(_PyTorchOptimizer):
     g / (sqrt(sq) + eps) (epsilon outside the root; centered: sqrt(sq - avg^2));
     with momentum, buf = momentum * buf + that, and the step is lr * buf."""
 
-    def __init__(self, learning_rate=0.01, alpha=0.99, epsilon=1e-8, weight_decay=0.0, momentum=0.0,
+    def __init__(self, params=None, learning_rate=0.01, alpha=0.99, epsilon=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, name="PyTorchRMSprop", **kwargs):
-        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        super().__init__(learning_rate, weight_decay, name=name, params=params, **kwargs)
         self.alpha, self.epsilon, self.momentum, self.centered = float(alpha), float(epsilon), float(momentum), centered
 
     def build(self, variables):
@@ -2784,9 +2932,9 @@ class PyTorchAdagrad(_PyTorchOptimizer):
     g / (sqrt(sum) + eps) (PyTorch: eps 1e-10, the sum starting at
     initial_accumulator_value 0; Keras: 1e-7 and 0.1)."""
 
-    def __init__(self, learning_rate=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
+    def __init__(self, params=None, learning_rate=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
                  epsilon=1e-10, name="PyTorchAdagrad", **kwargs):
-        super().__init__(learning_rate, weight_decay, name=name, **kwargs)
+        super().__init__(learning_rate, weight_decay, name=name, params=params, **kwargs)
         self.lr_decay, self.epsilon = float(lr_decay), float(epsilon)
         self.initial_accumulator_value = float(initial_accumulator_value)
 
@@ -2817,6 +2965,12 @@ class PyTorchLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     `learning_rate`, the optimizer's initial rate."""
 
     def __init__(self, learning_rate, steps_per_epoch=None):
+        # PyTorch's scheduler(optimizer, ...): this schedule becomes the optimizer's
+        # rate, from the rate the optimizer was made with.
+        self.optimizer = learning_rate if isinstance(learning_rate, keras.optimizers.Optimizer) else None
+        if self.optimizer is not None:
+            learning_rate = _t2k_initial_lr(self.optimizer)
+            self.optimizer.learning_rate = self
         self.learning_rate = float(learning_rate)
         self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
         self.epoch = keras.Variable(0, dtype="int64", trainable=False, name="scheduler_steps")
@@ -2824,6 +2978,11 @@ class PyTorchLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def step(self):
         """scheduler.step(): the next epoch's rate from now on."""
         self.epoch.assign_add(1)
+
+    def get_last_lr(self):
+        """scheduler.get_last_lr(): [the rate now]."""
+        iterations = self.optimizer.iterations if self.optimizer is not None else 0
+        return [float(ops.convert_to_numpy(self(iterations)))]
 
     def __call__(self, step):
         # In float64, as PyTorch computes its rates (in Python floats); then float32.
@@ -2945,12 +3104,16 @@ class PyTorchSequentialLR(PyTorchLRSchedule):
 class PyTorchOneCycleLR(PyTorchLRSchedule):
     """OneCycleLR, stepped after every batch: from max_lr / div_factor up to max_lr
     over pct_start of total_steps, then down to that / final_div_factor (three_phase:
-    back to the start, then down), by cosine or linear annealing. The rate only:
+    back to the start, then down), by cosine or linear annealing; the rate of
+    `optimizer` (None: used as a Keras schedule on its own). The rate only:
     cycling the optimizer's momentum (cycle_momentum) is not done here."""
 
-    def __init__(self, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
+    def __init__(self, optimizer, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
                  final_div_factor=1e4, three_phase=False, steps_per_epoch=None):
         super().__init__(float(max_lr) / div_factor, steps_per_epoch)
+        if optimizer is not None:  # its rate is this schedule's; its own is not used
+            self.optimizer = optimizer
+            optimizer.learning_rate = self
         self.max_lr, self.total_steps = float(max_lr), int(total_steps)
         self.pct_start, self.anneal_strategy = float(pct_start), anneal_strategy
         self.min_lr = self.learning_rate / final_div_factor
