@@ -882,6 +882,21 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return keras.random.normal(pytorch_size(size))
 
 
+@function("torch.randint", layout="torch", returns="int")
+def randint(low, high, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    # torch.randint(high, size) or torch.randint(low, high, size): integers in
+    # [low, high), int64 unless dtype says, from Keras' generator (see randn).
+    require(generator is None, "`generator=` is not supported")
+    ignore(device, requires_grad)
+    if not given(size) and given(dtype):
+        return keras.random.randint(high, 0, low, dtype=dtype)
+    if not given(size):
+        return keras.random.randint(high, 0, low, dtype="int64")
+    if given(dtype):
+        return keras.random.randint(size, low, high, dtype=dtype)
+    return keras.random.randint(size, low, high, dtype="int64")
+
+
 @function("torch.rand", layout="torch")
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     # Keras' random generator (see randn).

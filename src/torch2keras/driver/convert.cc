@@ -195,7 +195,8 @@ ConvertResult convert_source(std::string_view bytes, const ConvertOptions& optio
     for (auto [first, last] : left_out) inside = inside || (c.lineno > first && c.lineno <= last);
     if (!inside) comments.push_back(c);
   }
-  emit::EmitInput in{name, options.channels_last, options.io_torch, &comments};
+  std::vector<std::pair<int32_t, int32_t>> removed(lowered.left_out.begin(), lowered.left_out.end());
+  emit::EmitInput in{name, options.channels_last, options.io_torch, &comments, &removed};
   result.code = emit::emit_module(lowered, builder, in);
   return result;
 }

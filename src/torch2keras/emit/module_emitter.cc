@@ -148,6 +148,7 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   header.push_back(b.expr_stmt(b.string(docstring(lowered, in))));
   header.push_back(import_stmt(b, "keras", ""));
   header.push_back(import_stmt(b, "numpy", "np"));
+  if (lowered.uses_tensorflow) header.push_back(import_stmt(b, "tensorflow", "tf"));
   header.push_back(import_from(b, "keras", {"layers", "ops"}));
   auto* head = b.arena().make<ast::Module>();
   head->kind = ast::NodeKind::Module;
@@ -171,6 +172,7 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   body->body = b.seq(lowered.body);
   syntax::UnparseOptions options;
   options.comments = in.comments;
+  options.removed_lines = in.removed_lines;
   // Long lines wrapped the way black does (99 columns).
   out += "\n\n" + syntax::wrap_long_lines(syntax::unparse(body, options), 99);
 

@@ -18,6 +18,8 @@ struct EmitInput {
   bool channels_last = true;
   bool io_torch = true;
   const std::vector<syntax::Comment>* comments = nullptr;
+  // Source lines whose code the lowering removed (LowerOutput::left_out).
+  const std::vector<std::pair<int32_t, int32_t>>* removed_lines = nullptr;
 };
 
 std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& builder,

@@ -26,6 +26,7 @@
 #include "torch2keras/catalog/catalog.h"
 #include "torch2keras/lowering/instantiate.h"
 #include "torch2keras/lowering/module_values.h"
+#include "torch2keras/lowering/training.h"
 #include "torch2keras/syntax/unparse.h"
 
 namespace t2k::lowering {
@@ -1346,6 +1347,8 @@ class Lowerer {
   // Per class, the forward parameters renamed so (mask, training).
   std::map<const ClassInfo*, std::set<std::string>> call_params_renamed_;
   bool references_torch(ast::Node* n);
+  // The first torch name (or left-out name) `n` reads, as written; "" if none.
+  std::string first_torch_reference(ast::Node* n);
 
   const ast::Module* module_;
   const analysis::ImportScope& scope_;
@@ -1461,6 +1464,54 @@ class Lowerer {
   // Why a dropped name is gone, for errors where it is used (default: a
   // package-relative import).
   std::map<std::string, std::string> drop_reasons_;
+
+  // ---- pass 3: script code (the data and training code around the models:
+  // module-level statements, functions no model calls, Dataset classes). It
+  // runs eagerly like constructor code, in PyTorch's shapes (the converted models
+  // take them: --io-layout torch), with what PyTorch's training API does written
+  // for Keras: model.train()/eval() as the training= of the model's calls,
+  // backward() as a GradientTape (training.h), .parameters() as the model.
+  //
+  // What a script name holds, as far as its assignments and loops tell
+  // (flow-insensitive; a name given two different kinds is Other): a converted
+  // model (a model class of the file, or an nn.Sequential: called with
+  // training=), another converted module (a layer, a loss), a DataLoader (its
+  // loop targets are tensors), an optimizer, a tensor.
+  enum class ScriptKind : uint8_t { Other, Model, Module, Loader, Optimizer, Tensor };
+  // A model's mode where a statement runs: set by model.train() / model.eval(),
+  // training from its constructor (PyTorch's default), unknown for a parameter.
+  enum class Mode : uint8_t { Unknown, Train, Eval };
+  bool script_mode_ = false;
+  std::map<std::string, ScriptKind> script_kinds_;
+  std::map<std::string, ScriptKind> script_globals_;  // of the module-level script code
+  std::map<std::string, Mode> script_modes_;  // by the model's expression, `model` / `self.net`
+  // The kinds of script functions' parameters, from their calls in the file.
+  std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
+  bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
+  std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
+  ScriptKind script_kind(const ast::ExprNode* e) const;
+  std::map<std::string, ScriptKind> scan_script_kinds(ast::Seq<ast::StmtNode*> body,
+                                                      std::map<std::string, ScriptKind> kinds) const;
+  void infer_script_parameters(const std::vector<const ast::FunctionDef*>& functions,
+                               const std::vector<ast::StmtNode*>& module_code);
+  // The mode `e` (a model expression) has: a constructor's Train, a name's
+  // current mode, through .to()/.train()/.eval() chains.
+  Mode value_mode(const ast::ExprNode* e) const;
+  // The mode of `key` after `body` runs from `entry` (statement-level train()/eval()
+  // calls; one inside a compound statement makes it Unknown).
+  Mode mode_after(ast::Seq<ast::StmtNode*> body, const std::string& key, Mode entry) const;
+  // The training= keyword for a call of the model `func`, or null.
+  ast::Keyword* training_keyword(const ast::ExprNode* func, const ast::Node* at);
+  // A script statement PyTorch's training API makes (model.train(), torch.save,
+  // `with torch.no_grad():`, an in-place tensor method): appended to `out` as
+  // Keras code; false when `s` is none of those.
+  bool rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
+  // A script call of PyTorch's module API (`model.parameters()`, `model.to(d)`,
+  // `model(x)`) as Keras code, or null when `call` is none of those.
+  ast::ExprNode* rewrite_script_call(const ast::Call* call);
+  // `path` of torch.save / torch.load as a Keras weights file (".weights.h5").
+  ast::ExprNode* weights_path(ast::ExprNode* path);
+  ast::FunctionDef* rewrite_script_function(const ast::FunctionDef* f, const std::map<std::string, ScriptKind>& params);
 };
 
 // ===========================================================================
@@ -6698,6 +6749,20 @@ bool Lowerer::references_torch(ast::Node* n) {
   return found;
 }
 
+std::string Lowerer::first_torch_reference(ast::Node* n) {
+  if (n == nullptr) return "";
+  if (ast::is<ast::Name>(n) || ast::is<ast::Attribute>(n)) {
+    auto* e = static_cast<ast::ExprNode*>(n);
+    if (auto p = resolve(e); p && is_torch_path(*p)) return syntax::unparse(e);
+    if (auto* name = ast::as<ast::Name>(n); name && dropped_names_.count(std::string(name->id))) return std::string(name->id);
+  }
+  std::string found;
+  ast::for_each_child(n, [&](ast::Node* c) {
+    if (found.empty()) found = first_torch_reference(c);
+  });
+  return found;
+}
+
 ast::ExprNode* Lowerer::strip_annotation(ast::ExprNode* a) {
   if (a == nullptr) return nullptr;
   return references_torch(a) ? nullptr : a;
@@ -7194,6 +7259,7 @@ bool first_parameter(const ast::ExprNode* e) {
 
 bool Lowerer::made_tensor(const ast::ExprNode* e) const {
   if (first_parameter(e)) return true;
+  if (script_mode_ && script_kind(e) == ScriptKind::Tensor) return true;  // a batch, a model's output
   if (auto* n = ast::as<ast::Name>(e)) return ctor_tensors_.count(std::string(n->id)) > 0;
   if (auto* sub = ast::as<ast::Subscript>(e)) return made_tensor(sub->value);
   if (auto* bo = ast::as<ast::BinOp>(e)) return made_tensor(bo->left) || made_tensor(bo->right);
@@ -7203,9 +7269,16 @@ bool Lowerer::made_tensor(const ast::ExprNode* e) const {
     return tensor_attribute(current_class_, a->attr);
   auto* call = ast::as<ast::Call>(e);
   if (call == nullptr) return false;
-  if (auto p = resolve(call->func)) return catalog_.find_function(*p) != nullptr;
+  if (auto p = resolve(call->func)) {
+    // Not the catalog's functions of other values (an optimizer, a DataLoader, a device).
+    const Entry* f = catalog_.find_function(*p);
+    return f != nullptr && f->layout != Layout::Value && f->layout != Layout::Shape;
+  }
   auto* m = ast::as<ast::Attribute>(call->func);
-  return m != nullptr && made_tensor(m->value);
+  if (m == nullptr || !made_tensor(m->value)) return false;
+  // `.item()`, `.tolist()`, `.size(0)` of a tensor are Python values.
+  const Entry* method = catalog_.find_method(m->attr);
+  return method == nullptr || (method->layout != Layout::Value && method->layout != Layout::Shape);
 }
 
 // Constructor code `t = <tensor>`: t holds a made tensor from here on, a view of
@@ -7284,6 +7357,15 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     return b_.call("ops.zeros", {b_.tuple({})}, {b_.keyword("dtype", b_.attr(b_.name("self"), "variable_dtype"))});
   if (std::optional<bool> has = torch_hasattr(e)) return b_.literal(ConstValue::boolean(*has));
   if (auto* call = ast::as<ast::Call>(e)) {
+    if (script_mode_)
+      if (ast::ExprNode* r = rewrite_script_call(call)) return r;
+    // self.parameters() in a model's method other than its constructor (nanoGPT's
+    // configure_optimizers): the model, whose trainable weights an optimizer
+    // reads when it steps (a Keras model makes them at its first call).
+    if (auto* m = ast::as<ast::Attribute>(call->func);
+        m && m->attr == "parameters" && call->args.empty() && call->keywords.empty() && is_self(m->value) &&
+        current_class_ != nullptr && current_function_ != nullptr && current_function_->name != "__init__")
+      return b_.name("self");
     auto p = resolve(call->func);
     std::vector<ast::ExprNode*> args;
     for (ast::ExprNode* a : call->args) args.push_back(rewrite_ctor_expr(a));
@@ -7297,7 +7379,28 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       req.self = self;
       req.args = args;
       req.keywords = kws;
-      req.channels_last = opt_.channels_last;
+      req.channels_last = opt_.channels_last && !script_mode_;  // script code keeps PyTorch's shapes
+      // What an argument is, for `.to(...)`'s overloads: a made tensor, or a device
+      // (a string, or a name for one: `device`, `dev`), as forward code tells.
+      auto source_of = [&](const ast::ExprNode* x) -> const ast::ExprNode* {
+        for (std::size_t i = 0; i < args.size(); ++i)
+          if (args[i] == x) return call->args[i];
+        for (std::size_t i = 0; i < kws.size(); ++i)
+          if (kws[i]->value == x) return call->keywords[i]->value;
+        return nullptr;
+      };
+      req.is_tensor = [&](const ast::ExprNode* x) {
+        const ast::ExprNode* source = source_of(x);
+        return source != nullptr && made_tensor(source);
+      };
+      req.is_device = [&](const ast::ExprNode* x) {
+        if (req.is_tensor(x)) return false;
+        if (auto* c = ast::as<ast::Constant>(x)) return c->value.kind == ast::ConstantValue::Kind::Str;
+        std::string_view name;
+        if (auto* n = ast::as<ast::Name>(x)) name = n->id;
+        if (auto* a = ast::as<ast::Attribute>(x)) name = a->attr;
+        return name == "dev" || name.ends_with("device");
+      };
       InstantiateResult r = instantiate(req, b_);
       if (r.expr == nullptr) error(diag::Kind::UnsupportedArgument, call, r.error);
       for (auto& h : r.helpers) out_.helpers.insert(h);
@@ -7319,7 +7422,8 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         req.args = args;
         req.keywords = kws;
         auto torch_order = torch_order_layers_.find(call);
-        req.channels_last = opt_.channels_last && (torch_order == torch_order_layers_.end() || !torch_order->second);
+        req.channels_last = opt_.channels_last && !script_mode_ &&
+                            (torch_order == torch_order_layers_.end() || !torch_order->second);
         req.rank = entry->rank;
         InstantiateResult r = instantiate(req, b_);
         if (r.undecided) {
@@ -7565,6 +7669,11 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     std::vector<ast::ExprNode*> rest;
     for (ast::ExprNode* x : cmp->comparators) rest.push_back(rewrite_ctor_expr(x));
     c->comparators = b_.seq(rest);
+    // Script code comparing tensors (`pred == labels`): keras.ops, which promotes
+    // the dtypes as PyTorch does (TensorFlow's == would refuse int32 against int64).
+    if (const char* op = script_mode_ && cmp->ops.size() == 1 ? keras_comparison(cmp->ops[0]) : nullptr;
+        op && (made_tensor(cmp->left) || made_tensor(cmp->comparators[0])))
+      return b_.call(op, {c->left, rest[0]});
     return c;
   }
   if (auto* bo = ast::as<ast::BoolOp>(e)) {
@@ -7600,6 +7709,7 @@ std::optional<ModuleDesc> Lowerer::ctor_module(const ast::ExprNode* e) {
 std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> body, bool in_init) {
   std::vector<ast::StmtNode*> out;
   for (ast::StmtNode* s : body) {
+    if (script_mode_ && rewrite_script_statement(s, out)) continue;
     switch (s->kind) {
       case ast::NodeKind::Expr: {
         auto* e = static_cast<ast::Expr*>(s);
@@ -7837,6 +7947,11 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
         std::vector<ast::ExprNode*> targets;
         for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));
         c->targets = b_.seq(targets);
+        // Script code's `x, y = x.to(device), y.to(device)` is `x, y = x, y` now.
+        if (script_mode_ && targets.size() == 1 && syntax::unparse(targets[0]) == syntax::unparse(c->value)) {
+          out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
+          continue;
+        }
         if (empty_sequential_attribute(a)) c->value = b_.call("layers.Identity", {});
         if (std::vector<ast::StmtNode*> builds = build_read_layers(a); !builds.empty()) {
           out.push_back(c);
@@ -8076,6 +8191,515 @@ ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_i
   return c;
 }
 
+// ---------------------------------------------------------------------------
+// Pass 3: script code (see the members' comment).
+
+namespace {
+
+// Methods of a module that give the module itself in script code: a device
+// move, a float32 cast (Keras' default already), a mode change used as a value.
+bool module_passthrough(std::string_view attr) {
+  return attr == "to" || attr == "cuda" || attr == "cpu" || attr == "float" || attr == "train" || attr == "eval";
+}
+
+// torch.nn.Module methods a Keras model does not have and script code does not
+// convert yet (an error at the call, rather than an AttributeError at run time).
+bool unconverted_module_method(std::string_view attr) {
+  static const std::set<std::string_view> names = {
+      "state_dict", "load_state_dict", "named_parameters", "named_modules", "modules", "children",
+      "named_children", "apply", "half", "double", "bfloat16", "requires_grad_", "register_buffer",
+      "register_parameter", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+      "buffers", "named_buffers", "get_submodule", "get_parameter", "share_memory", "type", "to_empty"};
+  return names.count(attr) > 0;
+}
+
+// torch's grad-mode context managers: their block runs as it is (the converted
+// code records gradients only inside the GradientTapes it writes).
+bool grad_mode_context(std::string_view path) {
+  return path == "torch.no_grad" || path == "torch.enable_grad" || path == "torch.inference_mode" ||
+         path == "torch.set_grad_enabled" || path == "torch.autograd.no_grad" ||
+         path == "torch.autograd.grad_mode.no_grad";
+}
+
+}  // namespace
+
+Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
+  using K = ScriptKind;
+  if (e == nullptr) return K::Other;
+  if (auto* n = ast::as<ast::Name>(e)) {
+    if (auto it = script_kinds_.find(std::string(n->id)); it != script_kinds_.end()) return it->second;
+    return ctor_tensors_.count(std::string(n->id)) ? K::Tensor : K::Other;
+  }
+  auto tensor_if = [](bool t) { return t ? K::Tensor : K::Other; };
+  if (auto* sub = ast::as<ast::Subscript>(e)) return tensor_if(script_kind(sub->value) == K::Tensor);
+  if (auto* bo = ast::as<ast::BinOp>(e))
+    return tensor_if(script_kind(bo->left) == K::Tensor || script_kind(bo->right) == K::Tensor);
+  if (auto* u = ast::as<ast::UnaryOp>(e)) return tensor_if(script_kind(u->operand) == K::Tensor);
+  if (auto* cmp = ast::as<ast::Compare>(e)) {
+    bool t = script_kind(cmp->left) == K::Tensor;
+    for (ast::ExprNode* x : cmp->comparators) t = t || script_kind(x) == K::Tensor;
+    return tensor_if(t);
+  }
+  auto* call = ast::as<ast::Call>(e);
+  if (call == nullptr) return K::Other;
+  if (auto* n = ast::as<ast::Name>(call->func)) {
+    if (model_class(n->id) != nullptr) return K::Model;
+    K k = script_kind(n);
+    if (k == K::Model || k == K::Module) return K::Tensor;  // out = model(x), loss = criterion(out, y)
+  }
+  if (auto p = resolve(call->func)) {
+    if (*p == "torch.nn.Sequential") return K::Model;
+    if (*p == "copy.deepcopy" && !call->args.empty()) return script_kind(call->args[0]);
+    if (p->starts_with("torch.optim.lr_scheduler.")) return K::Other;
+    if (p->starts_with("torch.optim.")) return K::Optimizer;
+    if (*p == "torch.utils.data.DataLoader" || *p == "torch.utils.data.dataloader.DataLoader") return K::Loader;
+    if (catalog_.find_module(*p) != nullptr) return K::Module;
+    if (const Entry* f = catalog_.find_function(*p))
+      return tensor_if(f->layout != Layout::Value && f->layout != Layout::Shape);
+    return K::Other;
+  }
+  if (auto* m = ast::as<ast::Attribute>(call->func)) {
+    K owner = script_kind(m->value);
+    if (owner == K::Model || owner == K::Module) return module_passthrough(m->attr) ? owner : K::Other;
+    if (owner == K::Tensor) {
+      const Entry* entry = catalog_.find_method(m->attr);
+      return tensor_if(entry != nullptr && entry->layout != Layout::Value && entry->layout != Layout::Shape);
+    }
+  }
+  return K::Other;
+}
+
+std::map<std::string, Lowerer::ScriptKind> Lowerer::scan_script_kinds(ast::Seq<ast::StmtNode*> body,
+                                                                      std::map<std::string, ScriptKind> kinds) const {
+  using K = ScriptKind;
+  // script_kind reads script_kinds_: the scan's map stands in for it meanwhile.
+  auto& current = const_cast<std::map<std::string, ScriptKind>&>(script_kinds_);
+  std::map<std::string, ScriptKind> saved = std::exchange(current, std::move(kinds));
+  std::set<std::string> conflicts;
+  auto bind = [&](const std::string& name, K k) {
+    if (k == K::Other || conflicts.count(name)) return;
+    auto it = current.find(name);
+    if (it == current.end() || it->second == K::Other) current[name] = k;
+    else if (it->second != k) conflicts.insert(name), current[name] = K::Other;
+  };
+  std::function<void(const ast::ExprNode*, K)> bind_target = [&](const ast::ExprNode* t, K k) {
+    if (auto* n = ast::as<ast::Name>(t)) bind(std::string(n->id), k);
+    else if (auto* s = ast::as<ast::Starred>(t)) bind_target(s->value, k);
+    else if (auto* tu = ast::as<ast::Tuple>(t))
+      for (ast::ExprNode* x : tu->elts) bind_target(x, k == K::Tensor ? K::Tensor : K::Other);
+    else if (auto* l = ast::as<ast::List>(t))
+      for (ast::ExprNode* x : l->elts) bind_target(x, k == K::Tensor ? K::Tensor : K::Other);
+  };
+  std::function<void(ast::Seq<ast::StmtNode*>)> walk = [&](ast::Seq<ast::StmtNode*> stmts) {
+    for (ast::StmtNode* s : stmts) {
+      if (auto* a = ast::as<ast::Assign>(s)) {
+        auto* tv = ast::as<ast::Tuple>(a->value);
+        auto* tt = a->targets.size() == 1 ? ast::as<ast::Tuple>(a->targets[0]) : nullptr;
+        if (tv && tt && tv->elts.size() == tt->elts.size()) {
+          for (std::size_t i = 0; i < tt->elts.size(); ++i) bind_target(tt->elts[i], script_kind(tv->elts[i]));
+        } else {
+          for (ast::ExprNode* t : a->targets) bind_target(t, script_kind(a->value));
+        }
+      } else if (auto* an = ast::as<ast::AnnAssign>(s); an && an->value) {
+        bind_target(an->target, script_kind(an->value));
+      } else if (auto* f = ast::as<ast::For>(s)) {
+        // A loader's batches and a tensor's rows are tensors; so are the items
+        // enumerate(loader) pairs with their index.
+        K k = script_kind(f->iter);
+        auto* call = ast::as<ast::Call>(f->iter);
+        auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+        auto* pair = ast::as<ast::Tuple>(f->target);
+        if (k == K::Loader || k == K::Tensor) bind_target(f->target, K::Tensor);
+        else if (fn && fn->id == "enumerate" && !call->args.empty() && pair && pair->elts.size() == 2 &&
+                 (script_kind(call->args[0]) == K::Loader || script_kind(call->args[0]) == K::Tensor))
+          bind_target(pair->elts[1], K::Tensor);
+        walk(f->body);
+        walk(f->orelse);
+      } else if (auto* w = ast::as<ast::While>(s)) {
+        walk(w->body);
+        walk(w->orelse);
+      } else if (auto* i = ast::as<ast::If>(s)) {
+        walk(i->body);
+        walk(i->orelse);
+      } else if (auto* w = ast::as<ast::With>(s)) {
+        walk(w->body);
+      } else if (auto* t = ast::as<ast::Try>(s)) {
+        walk(t->body);
+        walk(t->orelse);
+        walk(t->finalbody);
+      }
+    }
+  };
+  for (int round = 0; round < 3; ++round) walk(body);  // a later assignment may tell an earlier use
+  std::map<std::string, ScriptKind> out = std::exchange(current, std::move(saved));
+  return out;
+}
+
+void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>& functions,
+                                      const std::vector<ast::StmtNode*>& module_code) {
+  std::map<std::string, const ast::FunctionDef*> by_name;
+  for (const ast::FunctionDef* f : functions) by_name[std::string(f->name)] = f;
+  std::map<const ast::FunctionDef*, std::set<std::string>> conflicts;
+  auto merge = [&](const ast::FunctionDef* g, const std::string& param, ScriptKind k) {
+    if (k == ScriptKind::Other || conflicts[g].count(param)) return;
+    auto& kinds = script_params_[g];
+    auto it = kinds.find(param);
+    if (it == kinds.end()) kinds[param] = k;
+    else if (it->second != k) conflicts[g].insert(param), kinds[param] = ScriptKind::Other;
+  };
+  // The calls of script functions in `body`, with its names' kinds.
+  auto visit = [&](ast::Seq<ast::StmtNode*> body, std::map<std::string, ScriptKind> kinds) {
+    std::map<std::string, ScriptKind> saved = std::exchange(script_kinds_, std::move(kinds));
+    std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+      if (n == nullptr) return;
+      if (auto* call = ast::as<ast::Call>(n)) {
+        auto* fn = ast::as<ast::Name>(call->func);
+        auto g = fn ? by_name.find(std::string(fn->id)) : by_name.end();
+        if (g != by_name.end()) {
+          std::vector<ast::Arg*> params(g->second->args->posonlyargs.begin(), g->second->args->posonlyargs.end());
+          params.insert(params.end(), g->second->args->args.begin(), g->second->args->args.end());
+          for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i) {
+            if (ast::is<ast::Starred>(call->args[i])) break;
+            merge(g->second, std::string(params[i]->arg), script_kind(call->args[i]));
+          }
+          for (ast::Keyword* kw : call->keywords)
+            if (kw->arg.data() != nullptr) merge(g->second, std::string(kw->arg), script_kind(kw->value));
+        }
+      }
+      ast::for_each_child(const_cast<ast::Node*>(n), scan);
+    };
+    for (ast::StmtNode* s : body) scan(s);
+    script_kinds_ = std::move(saved);
+  };
+  ast::Seq<ast::StmtNode*> module_body = b_.seq(module_code);
+  for (int round = 0; round < 3; ++round) {  // main() -> train(model, ...) -> step(model, ...)
+    std::map<std::string, ScriptKind> globals = scan_script_kinds(module_body, {});
+    visit(module_body, globals);
+    for (const ast::FunctionDef* f : functions) visit(f->body, scan_script_kinds(f->body, script_params_[f]));
+  }
+}
+
+Lowerer::Mode Lowerer::value_mode(const ast::ExprNode* e) const {
+  for (const ast::ExprNode* x = e;;) {
+    if (auto* call = ast::as<ast::Call>(x)) {
+      if (auto* m = ast::as<ast::Attribute>(call->func)) {
+        if (m->attr == "eval") return Mode::Eval;
+        if (m->attr == "train") {
+          if (call->args.empty()) return Mode::Train;
+          std::optional<bool> on = analysis::literal_value(call->args[0]).truth();
+          return !on ? Mode::Unknown : *on ? Mode::Train : Mode::Eval;
+        }
+        if (module_passthrough(m->attr)) {
+          x = m->value;
+          continue;
+        }
+        return Mode::Unknown;
+      }
+      auto* fn = ast::as<ast::Name>(call->func);
+      if (fn && model_class(fn->id) != nullptr) return Mode::Train;  // PyTorch modules start in training mode
+      auto p = resolve(call->func);
+      if (p && *p == "torch.nn.Sequential") return Mode::Train;
+      if (p && *p == "copy.deepcopy" && !call->args.empty()) {
+        x = call->args[0];
+        continue;
+      }
+      return Mode::Unknown;
+    }
+    if (ast::is<ast::Name>(x) || ast::is<ast::Attribute>(x)) {
+      auto it = script_modes_.find(syntax::unparse(x));
+      return it != script_modes_.end() ? it->second : Mode::Unknown;
+    }
+    return Mode::Unknown;
+  }
+}
+
+Lowerer::Mode Lowerer::mode_after(ast::Seq<ast::StmtNode*> body, const std::string& key, Mode entry) const {
+  // `model.train()` / `model.eval()` as a statement: the mode it sets, for `key`.
+  auto sets = [&](const ast::StmtNode* s) -> std::optional<Mode> {
+    auto* e = ast::as<ast::Expr>(s);
+    auto* call = e ? ast::as<ast::Call>(e->value) : nullptr;
+    auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+    if (m == nullptr || (m->attr != "train" && m->attr != "eval") || syntax::unparse(m->value) != key) return std::nullopt;
+    return value_mode(call);
+  };
+  Mode mode = entry;
+  for (ast::StmtNode* s : body) {
+    if (std::optional<Mode> m = sets(s)) {
+      mode = *m;
+      continue;
+    }
+    bool inside = false;
+    std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+      if (n == nullptr || inside) return;
+      if (auto* st = ast::as<ast::Expr>(n); st && n != s && sets(st)) inside = true;
+      ast::for_each_child(const_cast<ast::Node*>(n), scan);
+    };
+    scan(s);
+    if (inside) mode = Mode::Unknown;
+  }
+  return mode;
+}
+
+ast::Keyword* Lowerer::training_keyword(const ast::ExprNode* func, const ast::Node* at) {
+  if (script_kind(func) != ScriptKind::Model) return nullptr;
+  if (!opt_.io_torch && warned_modes_.insert("<io-layout>").second)
+    error(diag::Kind::UnsupportedConstruct, at,
+          "the training code calls `" + syntax::unparse(func) +
+              "` with tensors in PyTorch's shapes, but --io-layout keras makes the models take channels-last "
+              "images; convert with --io-layout torch");
+  std::string key = syntax::unparse(func);
+  auto it = script_modes_.find(key);
+  Mode mode = it != script_modes_.end() ? it->second : Mode::Unknown;
+  std::string where = current_function_ != nullptr ? std::string(current_function_->name) : std::string();
+  if (mode == Mode::Unknown && warned_modes_.insert(key + "@" + where).second)
+    error(diag::Kind::AssumedTrainingMode, at,
+          "whether `" + key + "` is in training or evaluation mode here is not known (it is set by `" + key +
+              ".train()` / `" + key + ".eval()` elsewhere): training, PyTorch's default, is assumed; call `" +
+              key + ".train()` or `" + key + ".eval()` before, in this function");
+  return b_.keyword("training", b_.boolean(mode != Mode::Eval));
+}
+
+ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call) {
+  using K = ScriptKind;
+  // loss.backward(): kept for the GradientTape pass (insert_gradient_tapes).
+  if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "backward" && call->args.empty()) {
+    for (ast::Keyword* kw : call->keywords)
+      if (kw->arg != "retain_graph")
+        error(diag::Kind::UnsupportedArgument, call,
+              "`backward(" + std::string(kw->arg) + "=...)` is not converted (a GradientTape gives first-order "
+              "gradients of a scalar loss)");
+    auto* c = b_.clone(call);
+    c->func = b_.attr(rewrite_ctor_expr(m->value), "backward");
+    c->keywords = {};
+    return c;
+  }
+  if (auto* m = ast::as<ast::Attribute>(call->func)) {
+    K owner = script_kind(m->value);
+    if (owner == K::Model || owner == K::Module) {
+      // model.parameters(): the model (an optimizer reads its trainable weights
+      // when it steps: a Keras model makes them at its first call).
+      if ((m->attr == "parameters" && call->args.empty()) || module_passthrough(m->attr))
+        return rewrite_ctor_expr(m->value);
+      if (m->attr == "zero_grad") {
+        out_.helpers.insert("pytorch_zero_grad");
+        std::vector<ast::ExprNode*> args{rewrite_ctor_expr(m->value)};
+        for (ast::ExprNode* a : call->args) args.push_back(rewrite_ctor_expr(a));
+        std::vector<ast::Keyword*> kws;
+        for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
+        return b_.call("pytorch_zero_grad", args, kws);
+      }
+      if (unconverted_module_method(m->attr)) {
+        error(diag::Kind::UnsupportedOp, call,
+              "`" + syntax::unparse(call->func) + "()` (a torch.nn.Module method) is not converted in training "
+              "code yet" + (m->attr == "state_dict" || m->attr == "load_state_dict"
+                                ? std::string("; `torch.save(model.state_dict(), path)` and "
+                                              "`model.load_state_dict(torch.load(path))` are")
+                                : std::string()));
+        refused_.insert(call);
+        return const_cast<ast::Call*>(call);
+      }
+    }
+  }
+  // model(x): called with the training= its mode gives.
+  if (ast::Keyword* training = training_keyword(call->func, call)) {
+    auto* c = b_.clone(call);
+    c->func = rewrite_ctor_expr(call->func);
+    std::vector<ast::ExprNode*> args;
+    for (ast::ExprNode* a : call->args) args.push_back(rewrite_ctor_expr(a));
+    std::vector<ast::Keyword*> kws;
+    for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
+    kws.push_back(training);
+    c->args = b_.seq(args);
+    c->keywords = b_.seq(kws);
+    return c;
+  }
+  return nullptr;
+}
+
+ast::ExprNode* Lowerer::weights_path(ast::ExprNode* path) {
+  // Keras saves weights to a file named *.weights.h5: "net.pt" -> "net.weights.h5".
+  if (auto* c = ast::as<ast::Constant>(path); c && c->value.kind == ast::ConstantValue::Kind::Str) {
+    std::string text(c->value.text);
+    std::size_t slash = text.find_last_of('/');
+    std::size_t dot = text.find_last_of('.');
+    if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) text = text.substr(0, dot);
+    return b_.string(text + ".weights.h5");
+  }
+  out_.helpers.insert("pytorch_weights_file");
+  return b_.call("pytorch_weights_file", {path});
+}
+
+bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNode*>& out) {
+  using K = ScriptKind;
+  auto emit = [&](ast::StmtNode* st) {
+    st->loc = s->loc;
+    out.push_back(st);
+    return true;
+  };
+  if (auto* e = ast::as<ast::Expr>(s)) {
+    auto* call = ast::as<ast::Call>(e->value);
+    auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+    // model.train() / model.eval(): the training= of the model's next calls.
+    if (m && (m->attr == "train" || m->attr == "eval") && call->keywords.empty() &&
+        (script_kind(m->value) == K::Model || script_kind(m->value) == K::Module)) {
+      script_modes_[syntax::unparse(m->value)] = value_mode(call);
+      out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
+      return true;
+    }
+    auto p = call ? resolve(call->func) : std::nullopt;
+    // torch.save(model.state_dict(), path): a Keras weights file.
+    if (p && *p == "torch.save") {
+      auto* sd = call->args.size() == 2 ? ast::as<ast::Call>(call->args[0]) : nullptr;
+      auto* sm = sd && sd->args.empty() ? ast::as<ast::Attribute>(sd->func) : nullptr;
+      if (sm && sm->attr == "state_dict" && script_kind(sm->value) == K::Model)
+        return emit(b_.expr_stmt(
+            b_.call(b_.attr(rewrite_ctor_expr(sm->value), "save_weights"), {weights_path(rewrite_ctor_expr(call->args[1]))})));
+      error(diag::Kind::UnsupportedOp, s,
+            "`torch.save` of anything but a model's `state_dict()` is not converted yet (a model's weights "
+            "become a Keras weights file)");
+      refused_.insert(s);
+      out.push_back(s);
+      return true;
+    }
+    // model.load_state_dict(torch.load(path)): the Keras weights file torch.save's
+    // conversion wrote (the model must be built: called once).
+    if (m && m->attr == "load_state_dict" && script_kind(m->value) == K::Model && call->args.size() == 1) {
+      auto* load = ast::as<ast::Call>(call->args[0]);
+      auto lp = load ? resolve(load->func) : std::nullopt;
+      if (lp && *lp == "torch.load" && !load->args.empty())
+        return emit(b_.expr_stmt(
+            b_.call(b_.attr(rewrite_ctor_expr(m->value), "load_weights"), {weights_path(rewrite_ctor_expr(load->args[0]))})));
+    }
+    // label.fill_(v) on a tensor name: label = <fill's value> (PyTorch changes the
+    // tensor in place; the name is rebound to the new value).
+    if (auto* target = m && m->attr.ends_with("_") && !m->attr.ends_with("__") ? ast::as<ast::Name>(m->value) : nullptr;
+        target && made_tensor(target)) {
+      // The plain method's value (`add_` as `add`), or the in-place one's own
+      // entry where the catalog has one (`fill_`: the filled tensor).
+      std::string plain(m->attr.substr(0, m->attr.size() - 1));
+      if (catalog_.find_method(plain) != nullptr || catalog_.find_method(m->attr) != nullptr) {
+        auto* value = b_.clone(call);
+        value->func = catalog_.find_method(plain) != nullptr ? b_.attr(b_.name(target->id), plain) : call->func;
+        return emit(b_.assign(b_.name(target->id, ast::ExprContext::Store), rewrite_ctor_expr(value)));
+      }
+    }
+    return false;
+  }
+  if (auto* w = ast::as<ast::With>(s)) {
+    bool grad_mode = true;
+    for (ast::WithItem* item : w->items) {
+      auto* call = ast::as<ast::Call>(item->context_expr);
+      auto p = resolve(call ? call->func : item->context_expr);
+      grad_mode = grad_mode && item->optional_vars == nullptr && p && grad_mode_context(*p);
+    }
+    if (grad_mode) {  // `with torch.no_grad():` -> its block
+      out_.left_out.emplace_back(w->loc.lineno, w->loc.lineno);  // the header line
+      for (ast::StmtNode* st : rewrite_ctor_body(w->body, false)) out.push_back(st);
+      return true;
+    }
+    auto* c = b_.clone(w);
+    std::vector<ast::WithItem*> items;
+    for (ast::WithItem* item : w->items) {
+      auto* ci = b_.clone(item);
+      ci->context_expr = rewrite_ctor_expr(item->context_expr);
+      items.push_back(ci);
+    }
+    c->items = b_.seq(items);
+    c->body = b_.seq(rewrite_ctor_body(w->body, false));
+    out.push_back(c);
+    return true;
+  }
+  // `for p in model.fc.parameters(): p.requires_grad = False`: the layer frozen.
+  if (auto* f = ast::as<ast::For>(s)) {
+    auto* call = ast::as<ast::Call>(f->iter);
+    auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+    auto* param = ast::as<ast::Name>(f->target);
+    auto* a = f->body.size() == 1 ? ast::as<ast::Assign>(f->body[0]) : nullptr;
+    auto* t = a && a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
+    auto* tn = t ? ast::as<ast::Name>(t->value) : nullptr;
+    std::optional<bool> on = a ? analysis::literal_value(a->value).truth() : std::nullopt;
+    if (m && m->attr == "parameters" && param && tn && tn->id == param->id && t->attr == "requires_grad" && on &&
+        (script_kind(m->value) == K::Model || script_kind(m->value) == K::Module) && f->orelse.empty())
+      return emit(b_.assign(b_.attr(rewrite_ctor_expr(m->value), "trainable"), b_.boolean(*on)));
+  }
+  // Loops and ifs: the models' modes where their blocks start and after them.
+  if (ast::is<ast::For>(s) || ast::is<ast::While>(s)) {
+    ast::Seq<ast::StmtNode*> body = ast::is<ast::For>(s) ? static_cast<ast::For*>(s)->body : static_cast<ast::While*>(s)->body;
+    std::map<std::string, Mode> entry = script_modes_;
+    for (auto& [key, mode] : script_modes_)
+      if (mode_after(body, key, mode) != mode) mode = Mode::Unknown;  // the next iteration starts otherwise
+    std::vector<ast::StmtNode*> body_out = rewrite_ctor_body(body, false);
+    ast::StmtNode* c = nullptr;
+    if (auto* f = ast::as<ast::For>(s)) {
+      auto* cf = b_.clone(f);
+      cf->iter = rewrite_ctor_expr(f->iter);
+      cf->body = b_.seq(body_out);
+      cf->orelse = b_.seq(rewrite_ctor_body(f->orelse, false));
+      c = cf;
+    } else {
+      auto* w = static_cast<ast::While*>(s);
+      auto* cw = b_.clone(w);
+      cw->test = rewrite_ctor_expr(w->test);
+      cw->body = b_.seq(body_out);
+      cw->orelse = b_.seq(rewrite_ctor_body(w->orelse, false));
+      c = cw;
+    }
+    for (auto& [key, mode] : script_modes_)  // the loop may not run
+      if (auto it = entry.find(key); it == entry.end() || it->second != mode) mode = Mode::Unknown;
+    out.push_back(c);
+    return true;
+  }
+  if (auto* i = ast::as<ast::If>(s)) {
+    std::map<std::string, Mode> entry = script_modes_;
+    auto* c = b_.clone(i);
+    c->test = rewrite_ctor_expr(i->test);
+    c->body = b_.seq(rewrite_ctor_body(i->body, false));
+    std::map<std::string, Mode> after_body = std::exchange(script_modes_, entry);
+    c->orelse = b_.seq(rewrite_ctor_body(i->orelse, false));
+    for (auto& [key, mode] : script_modes_)
+      if (auto it = after_body.find(key); it == after_body.end() || it->second != mode) mode = Mode::Unknown;
+    for (auto& [key, mode] : after_body)
+      if (!script_modes_.count(key)) script_modes_[key] = Mode::Unknown;
+    if (c->body.empty()) {
+      auto* pass = b_.arena().make<ast::Pass>();
+      pass->kind = ast::NodeKind::Pass;
+      c->body = b_.seq(std::vector<ast::StmtNode*>{pass});
+    }
+    out.push_back(c);
+    return true;
+  }
+  if (auto* a = ast::as<ast::Assign>(s)) {  // model = Net().to(device): in training mode
+    for (ast::ExprNode* t : a->targets)
+      if (auto* n = ast::as<ast::Name>(t); n && script_kind(a->value) == K::Model)
+        script_modes_[std::string(n->id)] = value_mode(a->value);
+  }
+  return false;
+}
+
+ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
+                                                   const std::map<std::string, ScriptKind>& params) {
+  bool saved_mode = std::exchange(script_mode_, true);
+  std::map<std::string, ScriptKind> globals = script_kinds_;
+  std::map<std::string, ScriptKind> kinds = scan_script_kinds(f->body, params);
+  for (const auto& [name, kind] : globals) kinds.emplace(name, kind);  // module names it reads
+  std::map<std::string, ScriptKind> saved_kinds = std::exchange(script_kinds_, std::move(kinds));
+  std::map<std::string, Mode> saved_modes = std::exchange(script_modes_, {});
+  ast::FunctionDef* c = rewrite_function(f, false, false);
+  bool used = false;
+  c->body = b_.seq(insert_gradient_tapes(
+      {c->body.begin(), c->body.end()}, b_,
+      [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
+      used));
+  if (used) {
+    uses_tape_ = true;
+    out_.helpers.insert("pytorch_backward");
+  }
+  script_modes_ = std::move(saved_modes);
+  script_kinds_ = std::move(saved_kinds);
+  script_mode_ = saved_mode;
+  return c;
+}
+
 ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
   current_class_ = &cls;
   struct Reset {
@@ -8215,8 +8839,19 @@ ast::ClassDef* Lowerer::lower_class(const ClassInfo& cls) {
 // bases, class-level statements): it is left out whole by the caller.
 ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
   if (!references_torch(const_cast<ast::ClassDef*>(cd))) return nullptr;  // kept as it is
-  for (ast::ExprNode* b : cd->bases)
+  // A map-style torch.utils.data.Dataset (__len__, __getitem__) is a plain class:
+  // the runtime's DataLoader takes any such object. Its methods are script code.
+  std::vector<ast::ExprNode*> bases;
+  bool dataset = false;
+  for (ast::ExprNode* b : cd->bases) {
+    auto p = resolve(b);
+    if (p && (*p == "torch.utils.data.Dataset" || *p == "torch.utils.data.dataset.Dataset")) {
+      dataset = true;
+      continue;
+    }
     if (references_torch(b)) return nullptr;
+    bases.push_back(b);
+  }
   for (ast::Keyword* k : cd->keywords)
     if (references_torch(k)) return nullptr;
   for (ast::ExprNode* d : cd->decorator_list)
@@ -8225,7 +8860,7 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
   std::vector<const ast::FunctionDef*> dropped;
   for (ast::StmtNode* st : cd->body) {
     if (auto* f = ast::as<ast::FunctionDef>(st)) {
-      ast::FunctionDef* r = rewrite_function(f, false, false);
+      ast::FunctionDef* r = dataset ? rewrite_script_function(f, {}) : rewrite_function(f, false, false);
       if (references_torch(r)) dropped.push_back(f);
       else body.push_back(r);
     } else if (auto* a = ast::as<ast::AnnAssign>(st); a && !references_torch(a->target) &&
@@ -8247,6 +8882,7 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
               "`: it is not model code and uses PyTorch");
   }
   auto* c = b_.clone(cd);
+  c->bases = b_.seq(bases);
   c->body = b_.seq(body);
   return c;
 }
@@ -8593,6 +9229,32 @@ LowerOutput Lowerer::run() {
   for (const ClassInfo& c : classes_)
     if (c.torch_base != analysis::TorchBase::None) scan_calls(const_cast<ast::ClassDef*>(c.node));
 
+  // Script code: the functions no model class calls and the module-level
+  // statements that bind nothing model code reads (the data and training code).
+  std::set<const ast::FunctionDef*> script_functions;
+  std::set<const ast::StmtNode*> script_statements;
+  {
+    std::vector<const ast::FunctionDef*> functions;
+    std::vector<ast::StmtNode*> statements;
+    for (ast::StmtNode* s : module_->body) {
+      if (opt_.hidden.count(s) || ast::is<ast::Import>(s) || ast::is<ast::ImportFrom>(s) || ast::is<ast::ClassDef>(s))
+        continue;
+      bool needed = false;
+      for (const std::string& n : defined_names(s)) needed = needed || called.count(n) > 0;
+      if (needed) continue;
+      if (auto* f = ast::as<ast::FunctionDef>(s)) {
+        if (auto u = units_.find({nullptr, f}); u != units_.end() && u->second.lowered) continue;
+        functions.push_back(f);
+        script_functions.insert(f);
+      } else {
+        statements.push_back(s);
+        script_statements.insert(s);
+      }
+    }
+    infer_script_parameters(functions, statements);
+    script_globals_ = scan_script_kinds(b_.seq(statements), {});
+  }
+
   // Pass 3. The module docstring goes into the generated one (emit).
   std::vector<ast::StmtNode*> origins;  // the input statement of each out_.body statement
   for (ast::StmtNode* s : module_->body) {
@@ -8614,7 +9276,13 @@ LowerOutput Lowerer::run() {
         torch_import = from->level == 0 && is_torch_path(mod);
         if (from->level > 0) torch_import = true;  // package-relative: see kept_imports
       }
-      if (!torch_import) out_.body.push_back(s), origins.push_back(s);
+      // `import numpy as np` / `import keras`: the generated module's own imports.
+      bool header_import = false;
+      if (auto* im = ast::as<ast::Import>(s); im && im->names.size() == 1) {
+        std::string name(im->names[0]->name), as(im->names[0]->asname.data() ? im->names[0]->asname : "");
+        header_import = (name == "numpy" && as == "np") || (name == "keras" && as.empty());
+      }
+      if (!torch_import && !header_import) out_.body.push_back(s), origins.push_back(s);
       continue;
     }
     if (opt_.hidden.count(s)) continue;  // written by its own file's conversion
@@ -8630,12 +9298,37 @@ LowerOutput Lowerer::run() {
         continue;
       }
     }
+    std::size_t diagnostics_before = out_.diagnostics.size();
     ast::StmtNode* converted = s;
+    std::vector<ast::StmtNode*> produced;  // what a script statement became (nothing: model.train())
+    bool script = false;
     bool needed = false;
-    if (auto* f = ast::as<ast::FunctionDef>(s)) {
+    if (auto* f = ast::as<ast::FunctionDef>(s); f && script_functions.count(f)) {
+      script_kinds_ = script_globals_;
+      converted = rewrite_script_function(f, script_params_[f]);
+      script_kinds_.clear();
+    } else if (auto* f = ast::as<ast::FunctionDef>(s)) {
       auto u = units_.find({nullptr, f});
       converted = u != units_.end() && u->second.lowered ? u->second.lowered : rewrite_function(f, false, false);
       needed = called.count(std::string(f->name)) > 0;
+    } else if (script_statements.count(s)) {
+      script = true;
+      script_mode_ = true;
+      script_kinds_ = script_globals_;
+      ast::Seq<ast::StmtNode*> one = b_.seq(std::vector<ast::StmtNode*>{s});
+      bool used = false;
+      produced = insert_gradient_tapes(
+          rewrite_ctor_body(one, false), b_,
+          [this](const ast::Node* at, std::string message) {
+            error(diag::Kind::UnsupportedConstruct, at, std::move(message));
+          },
+          used);
+      if (used) {
+        uses_tape_ = true;
+        out_.helpers.insert("pytorch_backward");
+      }
+      script_mode_ = false;
+      script_kinds_.clear();
     } else if (auto* a = ast::as<ast::Assign>(s)) {
       auto* c = b_.clone(a);
       c->value = rewrite_ctor_expr(a->value);
@@ -8658,13 +9351,38 @@ LowerOutput Lowerer::run() {
         continue;
       }
     }
+    // Script code that does not convert (an error of its own, or PyTorch left in
+    // it) is left out with warnings that say why: the models still convert.
+    bool script_code = script || (ast::is<ast::FunctionDef>(s) && script_functions.count(static_cast<ast::FunctionDef*>(s)));
+    bool failed = false;
+    for (std::size_t i = diagnostics_before; script_code && i < out_.diagnostics.size(); ++i)
+      failed = failed || out_.diagnostics[i].severity == diag::Severity::Error;
+    if (script && !failed) {
+      bool tied = false;
+      for (ast::StmtNode* p : produced) tied = tied || references_torch(p);
+      if (!tied) {
+        for (ast::StmtNode* p : produced) out_.body.push_back(p), origins.push_back(s);
+        continue;
+      }
+    }
     // Not model code and still tied to PyTorch: left out with a warning.
-    if (!needed && references_torch(converted)) {
+    if ((!needed && references_torch(converted)) || failed) {
       std::string what = ast::is<ast::FunctionDef>(s) ? "function `" + std::string(static_cast<ast::FunctionDef*>(s)->name) + "`"
                          : ast::is<ast::ClassDef>(s) ? "class `" + std::string(static_cast<ast::ClassDef*>(s)->name) + "`"
                                                      : std::string("this statement");
-      forget_diagnostics_in(s);
-      error(diag::Kind::DroppedCode, s, "left out " + what + ": it is not model code and uses PyTorch");
+      if (!script_code) forget_diagnostics_in(s);
+      std::string reason = "it is not model code and uses PyTorch";
+      if (failed) {
+        reason = "it does not convert (the warnings in it say where)";
+      } else if (script_code) {  // what kept it from converting
+        std::string first;
+        for (ast::StmtNode* p : produced.empty() ? std::vector<ast::StmtNode*>{converted} : produced)
+          if (first.empty()) first = first_torch_reference(p);
+        if (!first.empty()) reason = "`" + first + "` is not converted (no catalog entry, or left out itself)";
+      }
+      for (std::size_t i = diagnostics_before; script_code && i < out_.diagnostics.size(); ++i)
+        if (out_.diagnostics[i].severity == diag::Severity::Error) out_.diagnostics[i].severity = diag::Severity::Warning;
+      error(diag::Kind::DroppedCode, s, "left out " + what + ": " + reason);
       for (const std::string& n : defined_names(s)) {
         dropped_names_.insert(n);
         drop_reasons_[n] = "was left out (it is not model code and uses PyTorch)";
@@ -8744,6 +9462,7 @@ LowerOutput Lowerer::run() {
     return line(a) < line(b) || (line(a) == line(b) && a.col_offset < b.col_offset);
   });
   out_.diagnostics = std::move(unique);
+  out_.uses_tensorflow = uses_tape_;
   for (auto& [attr, renamed] : out_.renames)
     error(diag::Kind::RenamedAttribute, nullptr,
           "attribute `" + attr + "` is `" + renamed + "` in Keras (`" + attr + "` is a Keras attribute)");

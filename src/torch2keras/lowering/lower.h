@@ -58,8 +58,12 @@ struct LowerOutput {
   std::vector<ModelInfo> models;
   std::string docstring;  // the input module's docstring, carried into the generated one
   // Line ranges (first, last) of input code left out inside kept statements (jit
-  // overload stubs): their comments are left out too.
+  // overload stubs, script code's model.train() and `with torch.no_grad():`
+  // header): their comments are left out too, and they print no blank line.
   std::vector<std::pair<int, int>> left_out;
+  // Training code got GradientTapes (lowering/training.h): the module imports
+  // tensorflow and needs the TensorFlow backend.
+  bool uses_tensorflow = false;
 };
 
 LowerOutput lower_module(const ast::Module* module, const analysis::ImportScope& scope,

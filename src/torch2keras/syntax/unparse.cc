@@ -324,8 +324,17 @@ void Unparser::own_lines(const void* node, Slot slot, int level, uint32_t index)
 // show them: between two things printed in a row that were not inside a
 // statement's lines, nor at the start of a block. Trees without positions have none.
 void Unparser::source_gap(int32_t line, int level) {
-  if (last_free_ && last_line_ > 0 && line > last_line_ + 1)
-    blank_lines(std::min(line - last_line_ - 1, level == 0 ? 2 : 1));
+  if (!last_free_ || last_line_ <= 0 || line <= last_line_ + 1) return;
+  int32_t blank = line - last_line_ - 1;
+  if (const auto* removed = options_.removed_lines) {
+    blank = 0;
+    for (int32_t l = last_line_ + 1; l < line; ++l) {
+      bool code = false;
+      for (auto [first, last] : *removed) code = code || (l >= first && l <= last);
+      blank += code ? 0 : 1;
+    }
+  }
+  if (blank > 0) blank_lines(std::min(blank, level == 0 ? 2 : 1));
 }
 
 void Unparser::printed_line(int32_t line, bool free) {

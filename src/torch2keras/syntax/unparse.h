@@ -18,6 +18,9 @@
 #include <string>
 #include <vector>
 
+#include <utility>
+#include <vector>
+
 #include "torch2keras/syntax/ast.h"
 #include "torch2keras/syntax/token.h"
 
@@ -48,6 +51,10 @@ struct UnparseOptions {
   // syntax (type parameters, `type X = ...`) is printed for either value when the
   // tree has it.
   int minor = 11;
+  // Line ranges (first, last) of the source whose code a rewriter removed from
+  // the tree (`model.train()`, a `with torch.no_grad():` header), or null: they are
+  // not blank lines of the source, so a gap made of them prints none.
+  const std::vector<std::pair<int32_t, int32_t>>* removed_lines = nullptr;
 };
 
 // Returns Python source for `tree`:
