@@ -27,6 +27,8 @@ KERAS_DEFAULTS = {
     "keras.random.normal": dict(mean=0.0, stddev=1.0),
     "layers.BatchNormalization": dict(axis=-1, momentum=0.99, epsilon=0.001, center=True,
                                       scale=True),
+    "PyTorchBatchNormalization": dict(axis=-1, momentum=0.99, epsilon=0.001, center=True,
+                                      scale=True),
     "layers.LayerNormalization": dict(axis=-1, epsilon=0.001, center=True, scale=True),
     "layers.GroupNormalization": dict(axis=-1, epsilon=0.001, center=True, scale=True),
     "layers.MaxPooling1D": dict(strides=None, padding="valid", data_format="channels_last"),

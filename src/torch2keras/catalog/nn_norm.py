@@ -5,6 +5,9 @@ Facts (pitfalls.md):
   momentum is the weight of the old value, so Keras momentum = 1 - m.
 * P12/P16/P17: PyTorch eps defaults to 1e-5, Keras epsilon to 1e-3: always passed.
 * P13: the channel axis is the last one in channels_last (-1), 1 in channels_first.
+* Training: PyTorch updates running_var with the unbiased batch variance, Keras its
+  moving variance with the biased one (which both normalize with); a file that
+  trains its models (TRAINING_CODE) gets the runtime's PyTorchBatchNormalization.
 * P15: track_running_stats=False normalises with batch statistics in eval too.
 * P18: InstanceNorm is GroupNormalization(groups=-1).
 """
@@ -19,6 +22,9 @@ def BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
             "uses batch statistics in eval mode too (pitfall P15)")
     require(momentum is not None,
             "`momentum=None` (cumulative average) has no Keras equivalent")
+    if TRAINING_CODE:  # PyTorch's running_var update (unbiased)
+        return PyTorchBatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
+                                         center=affine, scale=affine)
     return layers.BatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
                                      center=affine, scale=affine)
 
@@ -32,6 +38,9 @@ def BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
             "uses batch statistics in eval mode too (pitfall P15)")
     require(momentum is not None,
             "`momentum=None` (cumulative average) has no Keras equivalent")
+    if TRAINING_CODE:  # PyTorch's running_var update (unbiased)
+        return PyTorchBatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
+                                         center=affine, scale=affine)
     return layers.BatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
                                      center=affine, scale=affine)
 
@@ -45,6 +54,9 @@ def BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_runnin
             "uses batch statistics in eval mode too (pitfall P15)")
     require(momentum is not None,
             "`momentum=None` (cumulative average) has no Keras equivalent")
+    if TRAINING_CODE:  # PyTorch's running_var update (unbiased)
+        return PyTorchBatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
+                                         center=affine, scale=affine)
     return layers.BatchNormalization(axis=CHANNEL_AXIS, momentum=1 - momentum, epsilon=eps,
                                      center=affine, scale=affine)
 

@@ -262,11 +262,12 @@ class Instantiator {
 
   ConstValue eval(const ast::ExprNode* expr) { return analysis::const_eval(expr, env()); }
 
-  // DATA_FORMAT ("channels_last" / "channels_first") and CHANNEL_AXIS (-1 / 1);
-  // unknown for other names.
+  // DATA_FORMAT ("channels_last" / "channels_first"), CHANNEL_AXIS (-1 / 1) and
+  // TRAINING_CODE (InstantiateRequest::training_code); unknown for other names.
   ConstValue layout_constant(std::string_view name) const {
     if (name == "DATA_FORMAT") return ConstValue::str(req_.channels_last ? "channels_last" : "channels_first");
     if (name == "CHANNEL_AXIS") return ConstValue::int_value(req_.channels_last ? -1 : 1);
+    if (name == "TRAINING_CODE") return ConstValue::boolean(req_.training_code);
     return ConstValue::unknown();
   }
 
@@ -734,11 +735,12 @@ InstantiateResult instantiate(const InstantiateRequest& request, Builder& builde
   return Instantiator(request, builder).run();
 }
 
-ast::FunctionDef* make_factory(const catalog::Entry* entry, bool channels_last, Builder& builder,
+ast::FunctionDef* make_factory(const catalog::Entry* entry, bool channels_last, bool training_code, Builder& builder,
                                std::vector<std::string>& helpers) {
   InstantiateRequest req;
   req.entry = entry;
   req.channels_last = channels_last;
+  req.training_code = training_code;
   req.rank = entry->rank;
   InstantiateResult result;
   ast::FunctionDef* f = Instantiator(req, builder).factory(result);

@@ -48,6 +48,9 @@ struct InstantiateRequest {
   std::function<bool(const ast::ExprNode*)> is_dtype;
   bool channels_last = true;
   int rank = 0;  // the tensor rank, for SPATIAL_AXES
+  // The file's own code trains its models (calls backward()): the catalog's
+  // TRAINING_CODE, for layers whose training differs from PyTorch's in Keras.
+  bool training_code = false;
 };
 
 struct InstantiateResult {
@@ -72,7 +75,7 @@ InstantiateResult instantiate(const InstantiateRequest& request, Builder& builde
 // constant arguments (requirements become `ValueError`s). Used where a torch.nn
 // class is a value (`norm_layer = nn.BatchNorm2d`) or called with arguments that
 // are not compile-time constants. Runtime helpers it calls are added to `helpers`.
-ast::FunctionDef* make_factory(const catalog::Entry* entry, bool channels_last, Builder& builder,
+ast::FunctionDef* make_factory(const catalog::Entry* entry, bool channels_last, bool training_code, Builder& builder,
                                std::vector<std::string>& helpers);
 
 // The literal value `call` passes for parameter `param` of `entry` (or the

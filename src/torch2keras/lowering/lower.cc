@@ -1488,6 +1488,7 @@ class Lowerer {
   // The kinds of script functions' parameters, from their calls in the file.
   std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
   bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
+  bool trains_ = false;     // the file calls backward(): its models are trained here (TRAINING_CODE)
   std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
   ScriptKind script_kind(const ast::ExprNode* e) const;
   std::map<std::string, ScriptKind> scan_script_kinds(ast::Seq<ast::StmtNode*> body,
@@ -6819,7 +6820,7 @@ ast::Arguments* Lowerer::strip_arguments(const ast::Arguments* a, bool add_train
 std::string Lowerer::factory(const Entry* entry) {
   if (auto it = factories_.find(entry); it != factories_.end()) return it->second;
   std::vector<std::string> helpers;
-  ast::FunctionDef* def = make_factory(entry, opt_.channels_last, b_, helpers);
+  ast::FunctionDef* def = make_factory(entry, opt_.channels_last, trains_, b_, helpers);
   std::string name(def->name);
   bool taken = model_class(name) != nullptr;
   for (ast::StmtNode* s : module_->body) {
@@ -7424,6 +7425,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         auto torch_order = torch_order_layers_.find(call);
         req.channels_last = opt_.channels_last && !script_mode_ &&
                             (torch_order == torch_order_layers_.end() || !torch_order->second);
+        req.training_code = trains_;
         req.rank = entry->rank;
         InstantiateResult r = instantiate(req, b_);
         if (r.undecided) {
@@ -9076,6 +9078,14 @@ void Lowerer::restore_local_names() {
 }
 
 LowerOutput Lowerer::run() {
+  std::function<void(const ast::Node*)> find_backward = [&](const ast::Node* n) {
+    if (n == nullptr || trains_) return;
+    auto* call = ast::as<ast::Call>(n);
+    auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+    trains_ = m != nullptr && m->attr == "backward" && call->args.empty();
+    ast::for_each_child(const_cast<ast::Node*>(n), find_backward);
+  };
+  find_backward(module_);
   rename_reserved_names();
   rename_call_parameters();
   for (ast::StmtNode* s : module_->body) {

@@ -2633,6 +2633,27 @@ class PyTorchGRUCell(_PyTorchRecurrentCell):
                               reset_after=True, **kwargs)
 
 
+class PyTorchBatchNormalization(layers.BatchNormalization):
+    """layers.BatchNormalization whose training step updates the moving variance
+    with the unbiased batch variance, n / (n - 1) times the biased one it
+    normalizes with (n values per channel), as PyTorch's BatchNorm updates
+    running_var; the rest is Keras' own. The converter uses it where the file's
+    own code trains the model (inference is the same either way)."""
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable) or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        outputs = super().call(inputs, training=training, mask=mask)
+        # Keras added (1 - momentum) * variance; PyTorch adds that of the unbiased
+        # one (an assign_add: a value read before Keras' assign may alias it).
+        _, variance = self._moments(ops.cast(inputs, "float32"), mask)
+        n = ops.cast(ops.size(inputs) // ops.shape(inputs)[self.axis], variance.dtype)
+        unbiased = variance * n / ops.maximum(n - 1.0, 1.0)
+        self.moving_variance.assign_add(ops.cast((1.0 - self.momentum) * (unbiased - variance),
+                                                 self.moving_variance.dtype))
+        return outputs
+
+
 # PyTorch's gradients, for training code converted as it is written: each
 # trainable variable's accumulated gradient (its .grad), filled by
 # pytorch_backward (loss.backward()), read by optimizer.step(), cleared by
