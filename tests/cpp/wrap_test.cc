@@ -54,6 +54,41 @@ TEST(Wrap, OneItemPerLineWithTrailingCommas) {
             "    )\n");
 }
 
+// Each expected output below is black 24's (-l 99 -S) for the same line.
+TEST(Wrap, EmptyTrailingCallStaysWithTheTail) {
+  EXPECT_EQ(wrap("        correct += ops.convert_to_numpy(ops.sum(ops.equal(ops.argmax(model(inputs, training=False), "
+                 "axis=1), targets))).item()\n",
+                 99),
+            "        correct += ops.convert_to_numpy(\n"
+            "            ops.sum(ops.equal(ops.argmax(model(inputs, training=False), axis=1), targets))\n"
+            "        ).item()\n");
+}
+
+TEST(Wrap, ValueWithOperatorsGetsParentheses) {
+  // A subscript or attribute at the end, or two operators: the whole value in parentheses.
+  EXPECT_EQ(wrap("        total_loss += ops.convert_to_numpy(criterion(outputs, labels)).item() * "
+                 "ops.shape(labels)[0]\n",
+                 99),
+            "        total_loss += (\n"
+            "            ops.convert_to_numpy(criterion(outputs, labels)).item() * ops.shape(labels)[0]\n"
+            "        )\n");
+  EXPECT_EQ(wrap("        total_loss_value_here = some_function_name(argument_one, argument_two) + "
+                 "other_function(argument_three) + aa(bb)\n",
+                 99),
+            "        total_loss_value_here = (\n"
+            "            some_function_name(argument_one, argument_two)\n"
+            "            + other_function(argument_three)\n"
+            "            + aa(bb)\n"
+            "        )\n");
+  // One operator and a call at the end: split in that call.
+  EXPECT_EQ(wrap("        total_loss_value_here = some_function_name(argument_one, argument_two) + "
+                 "other_function(argument_three, arg4)\n",
+                 99),
+            "        total_loss_value_here = some_function_name(argument_one, argument_two) + other_function(\n"
+            "            argument_three, arg4\n"
+            "        )\n");
+}
+
 TEST(Wrap, BareTuplesGetParenthesesOneItemPerLine) {
   // black's invisible parentheses: a returned or assigned tuple, not its last call.
   EXPECT_EQ(wrap("    return ops.transpose(a, (0, 2, 1)), ops.transpose(b, (0, 2, 1)), c\n", 40),
@@ -117,15 +152,21 @@ TEST(Wrap, TrailingCommentFollowsTheClosingBracket) {
   EXPECT_EQ(wrap(fits, 40), fits);
 }
 
-TEST(Wrap, CommentsStringsAndBracketlessLinesStay) {
+TEST(Wrap, CommentsAndStringsStay) {
   std::string commented = "x = function_with_a_long_name(\n    # own line\n    argument_one, argument_two)\n";
   EXPECT_EQ(wrap(commented, 20), commented);
   std::string doc = "'''a long docstring line (with brackets, and commas) that is long'''\n";
   EXPECT_EQ(wrap(doc, 20), doc);
   std::string multi = "s = '''\nlong line (a, b, c) inside a string literal here\n'''\n";
   EXPECT_EQ(wrap(multi, 20), multi);
-  std::string bare = "total = alpha + beta + gamma + delta + epsilon\n";
+  // A line without brackets or operators to split at stays too.
+  std::string bare = "total = alpha_beta_gamma_delta_epsilon\n";
   EXPECT_EQ(wrap(bare, 20), bare);
+}
+
+TEST(Wrap, AssignedSumWithoutBracketsGetsParentheses) {
+  EXPECT_EQ(wrap("total = alpha + beta + gamma + delta + epsilon\n", 20),
+            "total = (\n    alpha\n    + beta\n    + gamma\n    + delta\n    + epsilon\n)\n");
 }
 
 TEST(Wrap, InvalidSourceIsReturnedAsIs) {

@@ -97,6 +97,8 @@ std::string docstring(const lowering::LowerOutput& lowered, const EmitInput& in)
   text += in.io_torch ? "models take and return tensors shaped as in PyTorch (NCHW).\n"
                       : "image inputs and outputs are channels-last (NHWC).\n";
   text += "Assumes Keras' default image_data_format (channels_last) in keras.json.\n";
+  if (lowered.uses_tensorflow)
+    text += "The training code computes gradients with tf.GradientTape: it runs on the TensorFlow backend.\n";
   for (const lowering::ModelInfo& m : lowered.models) {
     if (!m.top_level) continue;
     text += "\nUsage (the PyTorch model's constructor arguments, then its weights):\n\n";

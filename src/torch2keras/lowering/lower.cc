@@ -7641,6 +7641,10 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (auto* ie = ast::as<ast::IfExp>(e)) {
     auto* c = b_.clone(ie);
     c->test = rewrite_ctor_expr(ie->test);
+    // Script code's `"cuda" if torch.cuda.is_available() else "cpu"`: the test is False.
+    if (auto* k = ast::as<ast::Constant>(c->test);
+        script_mode_ && k && (k->value.kind == ast::ConstantValue::Kind::True || k->value.kind == ast::ConstantValue::Kind::False))
+      return rewrite_ctor_expr(k->value.kind == ast::ConstantValue::Kind::True ? ie->body : ie->orelse);
     c->body = rewrite_ctor_expr(ie->body);
     c->orelse = rewrite_ctor_expr(ie->orelse);
     return c;
@@ -8233,7 +8237,18 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
     return ctor_tensors_.count(std::string(n->id)) ? K::Tensor : K::Other;
   }
   auto tensor_if = [](bool t) { return t ? K::Tensor : K::Other; };
-  if (auto* sub = ast::as<ast::Subscript>(e)) return tensor_if(script_kind(sub->value) == K::Tensor);
+  // An attribute the code assigned (`self.images = torch.randn(...)` in a
+  // Dataset), or a submodule of a model (`model.fc1`, `model.features[0]`).
+  if (auto* a = ast::as<ast::Attribute>(e)) {
+    if (ast::is<ast::Name>(a->value))
+      if (auto it = script_kinds_.find(syntax::unparse(e)); it != script_kinds_.end()) return it->second;
+    K owner = script_kind(a->value);
+    return owner == K::Model || owner == K::Module ? K::Module : K::Other;
+  }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {
+    K owner = script_kind(sub->value);
+    return owner == K::Model || owner == K::Module ? K::Module : tensor_if(owner == K::Tensor);
+  }
   if (auto* bo = ast::as<ast::BinOp>(e))
     return tensor_if(script_kind(bo->left) == K::Tensor || script_kind(bo->right) == K::Tensor);
   if (auto* u = ast::as<ast::UnaryOp>(e)) return tensor_if(script_kind(u->operand) == K::Tensor);
@@ -8286,6 +8301,7 @@ std::map<std::string, Lowerer::ScriptKind> Lowerer::scan_script_kinds(ast::Seq<a
   };
   std::function<void(const ast::ExprNode*, K)> bind_target = [&](const ast::ExprNode* t, K k) {
     if (auto* n = ast::as<ast::Name>(t)) bind(std::string(n->id), k);
+    else if (auto* a = ast::as<ast::Attribute>(t); a && ast::is<ast::Name>(a->value)) bind(syntax::unparse(t), k);
     else if (auto* s = ast::as<ast::Starred>(t)) bind_target(s->value, k);
     else if (auto* tu = ast::as<ast::Tuple>(t))
       for (ast::ExprNode* x : tu->elts) bind_target(x, k == K::Tensor ? K::Tensor : K::Other);
@@ -8858,11 +8874,17 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
     if (references_torch(k)) return nullptr;
   for (ast::ExprNode* d : cd->decorator_list)
     if (references_torch(d)) return nullptr;
+  // What the methods store in `self.<name>` (a tensor made in __init__), for all of them.
+  std::map<std::string, ScriptKind> attributes;
+  for (ast::StmtNode* st : cd->body)
+    if (auto* f = ast::as<ast::FunctionDef>(st); f && dataset)
+      for (const auto& [name, kind] : scan_script_kinds(f->body, {}))
+        if (name.starts_with("self.")) attributes.emplace(name, kind);
   std::vector<ast::StmtNode*> body;
   std::vector<const ast::FunctionDef*> dropped;
   for (ast::StmtNode* st : cd->body) {
     if (auto* f = ast::as<ast::FunctionDef>(st)) {
-      ast::FunctionDef* r = dataset ? rewrite_script_function(f, {}) : rewrite_function(f, false, false);
+      ast::FunctionDef* r = dataset ? rewrite_script_function(f, attributes) : rewrite_function(f, false, false);
       if (references_torch(r)) dropped.push_back(f);
       else body.push_back(r);
     } else if (auto* a = ast::as<ast::AnnAssign>(st); a && !references_torch(a->target) &&

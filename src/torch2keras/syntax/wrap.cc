@@ -49,6 +49,28 @@ int operator_priority(TokenKind k) {
   }
 }
 
+// Whether a token is `=` or an augmented assignment (`+=`...): what precedes a
+// statement's value.
+bool assigns(TokenKind k) {
+  switch (k) {
+    case TokenKind::EQUAL:
+    case TokenKind::PLUSEQUAL:
+    case TokenKind::MINEQUAL:
+    case TokenKind::STAREQUAL:
+    case TokenKind::SLASHEQUAL:
+    case TokenKind::PERCENTEQUAL:
+    case TokenKind::AMPEREQUAL:
+    case TokenKind::VBAREQUAL:
+    case TokenKind::CIRCUMFLEXEQUAL:
+    case TokenKind::LEFTSHIFTEQUAL:
+    case TokenKind::RIGHTSHIFTEQUAL:
+    case TokenKind::DOUBLESTAREQUAL:
+    case TokenKind::DOUBLESLASHEQUAL:
+    case TokenKind::ATEQUAL: return true;
+    default: return false;
+  }
+}
+
 // Whether a token ends an operand (so that a following `-` or `*` is binary).
 bool ends_operand(TokenKind k) {
   return k == TokenKind::NAME || k == TokenKind::NUMBER || k == TokenKind::STRING || closes(k) ||
@@ -70,7 +92,7 @@ class Wrapper {
       for (std::size_t k = i; k < j; ++k) {
         if (opens(t[k].kind)) ++depth;
         else if (closes(t[k].kind)) --depth;
-        else if (depth == 0 && t[k].kind == TokenKind::EQUAL) value = k + 1;
+        else if (depth == 0 && assigns(t[k].kind)) value = k + 1;
       }
       std::vector<std::pair<std::size_t, std::size_t>> items;
       std::size_t start = value;
@@ -85,6 +107,33 @@ class Wrapper {
         line(indent, text(t, i, value), " (");
         for (auto [a, b] : items) emit(t, a, b, indent + 4, ",", true);
         return line(indent, ")", "");
+      }
+      // A value with binary operators at its top: black's invisible parentheses
+      // around it become visible, `total += (`, the value, `)` (can_omit_invisible_parens),
+      // unless there is one operator and the value ends in a call or display whose
+      // opening bracket ends a line that fits: `x = f(a) + g(` ... `)`.
+      if (std::vector<std::size_t> ops = value > i && value < j && t[i].kind != TokenKind::KW_RETURN
+                                             ? operator_splits(t, value, j)
+                                             : std::vector<std::size_t>{};
+          !ops.empty()) {
+        bool bracket_split = false;
+        if (ops.size() == 1 && (t[j - 1].kind == TokenKind::RPAR || t[j - 1].kind == TokenKind::RBRACE)) {
+          int d = 0;
+          std::size_t open = j - 1;
+          for (std::size_t k = j; k-- > value;) {
+            if (closes(t[k].kind)) ++d;
+            else if (opens(t[k].kind) && --d == 0) {
+              open = k;
+              break;
+            }
+          }
+          bracket_split = open + 2 < j && fits(indent, text(t, i, open + 1).size());
+        }
+        if (!bracket_split) {
+          line(indent, text(t, i, value), " (");
+          emit(t, value, j, indent + 4, "", true);
+          return line(indent, ")", "");
+        }
       }
     }
     emit(t, i, j, indent, "");
@@ -126,7 +175,8 @@ class Wrapper {
         return;
       }
     }
-    // The rightmost bracket pair at depth 0.
+    // The rightmost bracket pair at depth 0 with something inside: an empty one
+    // (`.item()`) stays with the line's tail, as black omits such trailers.
     std::size_t open = j, close = j, candidate = j;
     int depth = 0;
     for (std::size_t k = i; k < j; ++k) {
@@ -134,7 +184,7 @@ class Wrapper {
         if (depth == 0) candidate = k;
         ++depth;
       } else if (closes(t[k].kind)) {
-        if (--depth == 0) open = candidate, close = k;
+        if (--depth == 0 && k > candidate + 1) open = candidate, close = k;
       }
     }
     if (open == j || close == open + 1) return line(indent, all, suffix);

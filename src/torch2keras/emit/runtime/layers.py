@@ -3462,3 +3462,12 @@ class PyTorchResize:
         resized = ops.image.resize(array, (out_h, out_w), interpolation=self.interpolation,
                                    antialias=self.antialias, data_format="channels_first")
         return ops.convert_to_numpy(resized).astype(array.dtype)
+
+
+def pytorch_weights_file(path):
+    """The Keras weights file for a PyTorch checkpoint path (torch.save's
+    "net.pt" -> "net.weights.h5"; Keras' save_weights wants that suffix)."""
+    import os
+
+    root, _ = os.path.splitext(str(path))
+    return root + ".weights.h5"

@@ -1,0 +1,179 @@
+"""Training code (issue 7) at conversion: what script code becomes, and the
+diagnostics where it cannot convert exactly. Its numbers are checked against
+PyTorch in tests/equivalence/test_training_code.py and test_training_scripts.py."""
+
+import torch2keras
+
+HEADER = """import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+"""
+
+
+def convert(body: str, **options):
+    return torch2keras.convert(HEADER + body, filename="m.py", **options)
+
+
+def codes(result):
+    return [d.code for d in result.diagnostics]
+
+
+def converted(result):
+    """The converted statements: after the runtime helpers (or the imports), before the loader."""
+    code = result.code.split("# --- Weight loader")[0]
+    return code.split("# --- Converted code. ---")[1] if "# --- Converted code. ---" in code else code
+
+
+def test_a_model_of_unknown_mode_is_called_in_training_mode_with_a_warning():
+    # `model` comes from main(); nothing in predict() says train() or eval().
+    r = convert("def predict(model, x):\n"
+                "    return model(x)\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    model.eval()\n"
+                "    return predict(model, torch.zeros(1, 4))\n")
+    assert r.ok and codes(r) == ["T2K110"], [d.rendered for d in r.diagnostics]
+    assert r.diagnostics[0].severity == "warning" and r.diagnostics[0].line == 15
+    assert "whether `model` is in training or evaluation mode here is not known" in r.diagnostics[0].message
+    assert "return model(x, training=True)" in r.code
+
+
+def test_train_and_eval_set_the_mode_of_the_calls_after_them():
+    r = convert("def main():\n"
+                "    model = Net()\n"
+                "    a = model(torch.zeros(1, 4))\n"
+                "    model.eval()\n"
+                "    b = model(torch.zeros(1, 4))\n"
+                "    model.train(False)\n"
+                "    c = model(torch.zeros(1, 4))\n"
+                "    model.train()\n"
+                "    return a, b, c, model(torch.zeros(1, 4))\n")
+    assert r.ok and codes(r) == []
+    code = converted(r)
+    # A new PyTorch module is in training mode.
+    assert "a = model(ops.zeros((1, 4)), training=True)" in code
+    assert "b = model(ops.zeros((1, 4)), training=False)" in code
+    assert "c = model(ops.zeros((1, 4)), training=False)" in code
+    assert "return a, b, c, model(ops.zeros((1, 4)), training=True)" in code
+    assert ".eval()" not in code and ".train(" not in code
+
+
+def test_a_mode_changed_later_in_a_loop_is_unknown_at_its_start():
+    r = convert("def main(batches):\n"
+                "    model = Net()\n"
+                "    for x in batches:\n"
+                "        y = model(x)\n"
+                "        model.eval()\n")
+    assert r.ok and codes(r) == ["T2K110"]
+    assert "y = model(x, training=True)" in r.code
+
+
+def test_backward_of_a_loss_computed_outside_its_block_is_left_out_with_why():
+    # The tape would have to record the loss before the loop: it records nothing.
+    r = convert("def train(model, x, optimizer):\n"
+                "    loss = model(x).sum()\n"
+                "    for _ in range(3):\n"
+                "        optimizer.zero_grad()\n"
+                "        loss.backward()\n"
+                "        optimizer.step()\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    train(model, torch.zeros(1, 4), torch.optim.SGD(model.parameters(), lr=0.1))\n")
+    messages = [d.message for d in r.diagnostics]
+    assert r.ok and "T2K103" in codes(r), messages
+    assert any("follows no computation in its block" in m for m in messages)
+    assert any("left out function `train`: it does not convert" in m for m in messages)
+    assert "def train" not in r.code
+
+
+def test_backward_options_and_unconverted_module_methods_are_named():
+    r = convert("def train(model, x):\n"
+                "    model(x).sum().backward(create_graph=True)\n"
+                "    return dict(model.named_parameters())\n\n\n"
+                "def main():\n"
+                "    train(Net(), torch.zeros(1, 4))\n")
+    messages = [d.message for d in r.diagnostics]
+    assert r.ok and {"T2K101", "T2K102"} <= set(codes(r)), messages
+    assert any("`backward(create_graph=...)` is not converted" in m for m in messages)
+    assert any("`model.named_parameters()` (a torch.nn.Module method) is not converted" in m for m in messages)
+
+
+def test_training_code_needs_pytorch_shaped_inputs():
+    r = convert("def main():\n"
+                "    model = Net()\n"
+                "    return model(torch.zeros(1, 4))\n", io_layout="keras")
+    assert any("convert with --io-layout torch" in d.message for d in r.diagnostics)
+    assert "def main" not in r.code
+
+
+def test_module_level_training_script_converts():
+    r = convert("model = Net()\n"
+                "optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)\n"
+                "for step in range(3):\n"
+                "    optimizer.zero_grad()\n"
+                "    loss = model(torch.ones(2, 4)).pow(2).mean()\n"
+                "    loss.backward()\n"
+                "    optimizer.step()\n"
+                "torch.save(model.state_dict(), f'net_{step}.pt')\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    code = converted(r)
+    assert "optimizer = PyTorchSGD(model, learning_rate=0.1, momentum=0.9)" in code
+    assert "    with tf.GradientTape() as tape:\n        loss = ops.mean(" in code
+    assert "    pytorch_backward(tape, loss)\n    optimizer.step()" in code
+    # A path known only at run time: the runtime names the Keras weights file.
+    assert "model.save_weights(pytorch_weights_file(f'net_{step}.pt'))" in code
+    assert "import tensorflow as tf" in r.code and "runs on the TensorFlow backend" in r.code
+
+
+def test_two_losses_share_a_persistent_tape():
+    r = convert("def step(g, d, opt_g, opt_d, z):\n"
+                "    d.zero_grad()\n"
+                "    fake = g(z)\n"
+                "    loss_d = d(fake.detach()).mean()\n"
+                "    loss_d.backward()\n"
+                "    opt_d.step()\n"
+                "    g.zero_grad()\n"
+                "    loss_g = -d(fake).mean()\n"
+                "    loss_g.backward()\n"
+                "    opt_g.step()\n\n\n"
+                "def main():\n"
+                "    g, d = Net(), Net()\n"
+                "    g.train()\n"
+                "    d.train()\n"
+                "    step(g, d, torch.optim.Adam(g.parameters()), torch.optim.Adam(d.parameters()), torch.ones(1, 4))\n")
+    code = converted(r)
+    assert "with tf.GradientTape(persistent=True) as tape:" in code, code
+    assert "pytorch_zero_grad(d)\n    with tf.GradientTape(persistent=True) as tape:\n        fake = g(z" in code
+    assert "        pytorch_backward(tape, loss_d)\n        opt_d.step()\n        pytorch_zero_grad(g)" in code
+    assert "    pytorch_backward(tape, loss_g)\n    opt_g.step()" in code
+
+
+def test_frozen_parameters_and_dataset_classes():
+    r = convert("from torch.utils.data import Dataset, DataLoader\n\n\n"
+                "class Pairs(Dataset):\n"
+                "    def __init__(self, n):\n"
+                "        self.x = torch.randn(n, 4)\n\n"
+                "    def __len__(self):\n"
+                "        return len(self.x)\n\n"
+                "    def __getitem__(self, i):\n"
+                "        return self.x[i], self.x[i].sum()\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    for p in model.fc.parameters():\n"
+                "        p.requires_grad = False\n"
+                "    return DataLoader(Pairs(8), batch_size=4)\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    code = converted(r)
+    assert "class Pairs:\n" in code and "return self.x[i], ops.sum(self.x[i])" in code
+    assert "model.fc.trainable = False" in code
+    assert "return PyTorchDataLoader(Pairs(8), batch_size=4)" in code
