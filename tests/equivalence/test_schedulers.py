@@ -115,3 +115,49 @@ def test_scheduler_stepped_by_the_loop_or_by_fit():
     model.fit(x, x[:, :1], batch_size=4, epochs=EPOCHS, verbose=0, shuffle=False,
               callbacks=[Record(), runtime.PyTorchSchedulerStep(schedule)])
     np.testing.assert_allclose(seen, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer, options", [
+    ("SGD", dict()), ("Adam", dict(three_phase=True)), ("SGD", dict(anneal_strategy="linear", base_momentum=0.8)),
+])
+def test_one_cycle_cycles_momentum_as_pytorch(optimizer, options):
+    # cycle_momentum (PyTorch's default): momentum (SGD) or beta1 (Adam) goes the
+    # other way from the rate, set at every scheduler.step().
+    total = 20
+    weight = torch.zeros(1, requires_grad=True)
+    torch_optimizer = getattr(torch.optim, optimizer)([weight], lr=0.1, **({"momentum": 0.9} if optimizer == "SGD" else {}))
+    torch_schedule = S.OneCycleLR(torch_optimizer, max_lr=0.5, total_steps=total, **options)
+    keras_optimizer = getattr(runtime, "PyTorch" + optimizer)(learning_rate=0.1)
+    keras_schedule = runtime.PyTorchOneCycleLR(keras_optimizer, 0.5, total, **options)
+    expected, got = [], []
+    for step in range(total):
+        group = torch_optimizer.param_groups[0]
+        expected.append((group["lr"], group["momentum"] if optimizer == "SGD" else group["betas"][0]))
+        got.append((float(keras_schedule(step)),
+                    keras_optimizer.momentum if optimizer == "SGD" else keras_optimizer.beta_1))
+        torch_optimizer.step()
+        torch_schedule.step()
+        keras_schedule.step()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert len({round(m, 6) for _, m in expected}) > 3  # the momentum does cycle
+
+
+@pytest.mark.parametrize("options", [dict(), dict(mode="max", factor=0.5, patience=1, cooldown=2),
+                                     dict(threshold_mode="abs", threshold=0.05, patience=0, min_lr=0.02),
+                                     dict(mode="max", threshold_mode="abs", threshold=0.1, patience=2)])
+def test_reduce_lr_on_plateau_as_pytorch(options):
+    metrics = [1.0, 0.9, 0.95, 0.9, 0.91, 0.89, 0.9, 0.9, 0.9, 0.8, 0.85, 0.85, 0.85, 0.85, 0.79, 0.9, 0.9, 0.9,
+               0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]
+    metrics = metrics if options.get("mode") != "max" else [-m for m in metrics]
+    torch_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=LR)
+    torch_schedule = S.ReduceLROnPlateau(torch_optimizer, **options)
+    keras_optimizer = runtime.PyTorchSGD(learning_rate=LR)
+    keras_schedule = runtime.PyTorchReduceLROnPlateau(keras_optimizer, **options)
+    expected, got = [], []
+    for metric in metrics:
+        torch_schedule.step(metric)
+        keras_schedule.step(metric)
+        expected.append(torch_optimizer.param_groups[0]["lr"])
+        got.append(float(keras_optimizer.learning_rate))
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert len(set(expected)) > 1  # the rate was reduced

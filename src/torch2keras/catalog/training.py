@@ -123,16 +123,29 @@ def OneCycleLR(optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch
                anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
                final_div_factor=10000.0, three_phase=False, last_epoch=-1, verbose="deprecated"):
     require(last_epoch == -1, "`last_epoch=` (resuming a schedule) is not supported")
-    require(cycle_momentum == False,
-            "OneCycleLR's momentum cycling is not converted yet; pass `cycle_momentum=False` (the rate is)")
-    ignore(base_momentum, max_momentum, verbose)
+    ignore(verbose)
     if given(total_steps):
         return PyTorchOneCycleLR(optimizer, max_lr, total_steps, pct_start=pct_start,
                                  anneal_strategy=anneal_strategy, div_factor=div_factor,
-                                 final_div_factor=final_div_factor, three_phase=three_phase)
+                                 final_div_factor=final_div_factor, three_phase=three_phase,
+                                 cycle_momentum=cycle_momentum, base_momentum=base_momentum,
+                                 max_momentum=max_momentum)
     return PyTorchOneCycleLR(optimizer, max_lr, epochs * steps_per_epoch, pct_start=pct_start,
                              anneal_strategy=anneal_strategy, div_factor=div_factor,
-                             final_div_factor=final_div_factor, three_phase=three_phase)
+                             final_div_factor=final_div_factor, three_phase=three_phase,
+                             cycle_momentum=cycle_momentum, base_momentum=base_momentum,
+                             max_momentum=max_momentum)
+
+
+@function("torch.optim.lr_scheduler.ReduceLROnPlateau", layout="value")
+def ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10, threshold=0.0001, threshold_mode="rel",
+                      cooldown=0, min_lr=0, eps=1e-08, verbose="deprecated"):
+    require(mode == "min" or mode == "max", "`mode={mode}` is not one of PyTorch's (min, max)")
+    require(threshold_mode == "rel" or threshold_mode == "abs",
+            "`threshold_mode={threshold_mode}` is not one of PyTorch's (rel, abs)")
+    ignore(verbose)
+    return PyTorchReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience, threshold=threshold,
+                                    threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
 
 
 @function("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_", layout="value")
@@ -172,6 +185,8 @@ KERAS_DEFAULTS = {
     "PyTorchCosineAnnealingLR": dict(eta_min=0.0),
     "PyTorchLinearLR": dict(start_factor=1.0 / 3, end_factor=1.0, total_iters=5),
     "PyTorchOneCycleLR": dict(pct_start=0.3, anneal_strategy="cos", div_factor=25.0, final_div_factor=1e4,
-                              three_phase=False),
+                              three_phase=False, cycle_momentum=True, base_momentum=0.85, max_momentum=0.95),
+    "PyTorchReduceLROnPlateau": dict(mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                                     cooldown=0, min_lr=0.0, eps=1e-8),
     "pytorch_clip_grad_norm_": dict(norm_type=2.0, error_if_nonfinite=False),
 }

@@ -3126,11 +3126,16 @@ class PyTorchOneCycleLR(PyTorchLRSchedule):
     """OneCycleLR, stepped after every batch: from max_lr / div_factor up to max_lr
     over pct_start of total_steps, then down to that / final_div_factor (three_phase:
     back to the start, then down), by cosine or linear annealing; the rate of
-    `optimizer` (None: used as a Keras schedule on its own). The rate only:
-    cycling the optimizer's momentum (cycle_momentum) is not done here."""
+    `optimizer` (None: used as a Keras schedule on its own). With cycle_momentum,
+    the optimizer's momentum (SGD, RMSprop) or beta_1 (Adam) goes the other way,
+    max_momentum to base_momentum and back, set at each step() as PyTorch sets it
+    (the converted training code runs eagerly, so each step reads it)."""
 
     def __init__(self, optimizer, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
-                 final_div_factor=1e4, three_phase=False, steps_per_epoch=None):
+                 final_div_factor=1e4, three_phase=False, cycle_momentum=True, base_momentum=0.85,
+                 max_momentum=0.95, steps_per_epoch=None):
+        if isinstance(max_lr, (list, tuple)):
+            raise ValueError("PyTorchOneCycleLR: a max_lr per parameter group is not supported")
         super().__init__(float(max_lr) / div_factor, steps_per_epoch)
         if optimizer is not None:  # its rate is this schedule's; its own is not used
             self.optimizer = optimizer
@@ -3139,28 +3144,112 @@ class PyTorchOneCycleLR(PyTorchLRSchedule):
         self.pct_start, self.anneal_strategy = float(pct_start), anneal_strategy
         self.min_lr = self.learning_rate / final_div_factor
         self.three_phase = three_phase
+        self.cycle_momentum = bool(cycle_momentum) and optimizer is not None
+        self.base_momentum, self.max_momentum = float(base_momentum), float(max_momentum)
+        if self.cycle_momentum:
+            if not (hasattr(optimizer, "beta_1") or hasattr(optimizer, "momentum")):
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self._set_momentum()
 
     def _anneal(self, start, end, pct):
         if self.anneal_strategy == "cos":
             return end + (start - end) / 2.0 * (ops.cos(np.pi * pct) + 1.0)
         return (end - start) * pct + start
 
-    def rate(self, epoch):
+    def _cycle(self, epoch, start_value, peak, final):
+        """The value at `epoch` going start_value -> peak -> final (three_phase:
+        start_value -> peak -> start_value -> final), as PyTorch's phases."""
         up = float(self.pct_start * self.total_steps) - 1
         last = float(self.total_steps - 1)
-        # (last step of the phase, rate at its start, rate at its end), as PyTorch's.
+        # (last step of the phase, value at its start, value at its end).
         if self.three_phase:
             down = float(2 * self.pct_start * self.total_steps) - 2
-            phases = [(up, self.learning_rate, self.max_lr), (down, self.max_lr, self.learning_rate),
-                      (last, self.learning_rate, self.min_lr)]
+            phases = [(up, start_value, peak), (down, peak, start_value), (last, start_value, final)]
         else:
-            phases = [(up, self.learning_rate, self.max_lr), (last, self.max_lr, self.min_lr)]
+            phases = [(up, start_value, peak), (last, peak, final)]
         result, start = None, 0.0
-        for end, first, final in phases:
-            value = self._anneal(first, final, (epoch - start) / (end - start))
+        for end, first, value_at_end in phases:
+            value = self._anneal(first, value_at_end, (epoch - start) / (end - start))
             result = value if result is None else ops.where(epoch > start, value, result)
             start = end
         return result
+
+    def rate(self, epoch):
+        return self._cycle(epoch, self.learning_rate, self.max_lr, self.min_lr)
+
+    def step(self):
+        super().step()
+        if self.cycle_momentum:
+            self._set_momentum()
+
+    def _set_momentum(self):
+        epoch = ops.cast(self.epoch, "float64")
+        cycle = self._cycle(epoch, self.max_momentum, self.base_momentum, self.max_momentum)
+        momentum = float(ops.convert_to_numpy(cycle))
+        if hasattr(self.optimizer, "beta_1"):
+            self.optimizer.beta_1 = momentum
+        else:
+            self.optimizer.momentum = momentum
+
+
+class PyTorchReduceLROnPlateau:
+    """ReduceLROnPlateau: scheduler.step(metric) after each evaluation; when the
+    metric has not improved (mode "min": below best * (1 - threshold), "rel", or
+    best - threshold, "abs"; "max" the other way) for more than `patience` steps,
+    the rate becomes max(rate * factor, min_lr) (a change of at most eps is not
+    made), then `cooldown` steps pass before counting again: PyTorch's rules. The
+    optimizer's rate is this object's, a Keras schedule that returns it."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0.0, eps=1e-8):
+        if factor >= 1.0:
+            raise ValueError("Factor should be < 1.0.")
+        if isinstance(min_lr, (list, tuple)):
+            raise ValueError("PyTorchReduceLROnPlateau: a min_lr per parameter group is not supported")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, float(factor), int(patience)
+        self.threshold, self.threshold_mode = float(threshold), threshold_mode
+        self.cooldown, self.min_lr, self.eps = int(cooldown), float(min_lr), float(eps)
+        self.best = float("inf") if mode == "min" else float("-inf")
+        self.num_bad_epochs, self.cooldown_counter = 0, 0
+        self.rate = keras.Variable(_t2k_initial_lr(optimizer), dtype="float32", trainable=False, name="plateau_lr")
+        optimizer.learning_rate = self._Schedule(self.rate)
+
+    class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
+        def __init__(self, rate):
+            self.rate = rate
+
+        def __call__(self, step):
+            return ops.convert_to_tensor(self.rate)
+
+    def _better(self, current):
+        if self.mode == "min" and self.threshold_mode == "rel":
+            return current < self.best * (1.0 - self.threshold)
+        if self.mode == "min":
+            return current < self.best - self.threshold
+        if self.threshold_mode == "rel":
+            return current > self.best * (self.threshold + 1.0)
+        return current > self.best + self.threshold
+
+    def step(self, metrics):
+        """scheduler.step(val_loss)."""
+        current = float(ops.convert_to_numpy(metrics))
+        if self._better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            old = float(ops.convert_to_numpy(self.rate))
+            new = max(old * self.factor, self.min_lr)
+            if old - new > self.eps:
+                self.rate.assign(new)
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+
+    def get_last_lr(self):
+        return [float(ops.convert_to_numpy(self.rate))]
 
 
 class PyTorchTensorDataset:
