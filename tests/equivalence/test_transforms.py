@@ -101,3 +101,50 @@ def test_random_crop_pads_if_needed():
     out = runtime.PyTorchRandomCrop((9, 14), pad_if_needed=True, fill=3)(small)
     windows = [padded[:, i:i + 9, j:j + 14] for i in range(padded.shape[1] - 8) for j in range(padded.shape[2] - 13)]
     assert any(np.array_equal(out, window) for window in windows)
+
+
+def test_random_resized_crop_window_and_resize():
+    # A given window, resized: torchvision's resized_crop (PIL by PIL), exactly.
+    crop = runtime.PyTorchRandomResizedCrop((7, 9))
+    for top, left, h, w in [(0, 0, 13, 18), (2, 3, 8, 10), (5, 1, 6, 4)]:
+        assert_same(T.functional.resized_crop(Image.fromarray(RGB), top, left, h, w, [7, 9]),
+                    crop.resized_crop(Image.fromarray(RGB), top, left, h, w))
+    # Where the draw is determined (the whole area, a ratio the image cannot have):
+    # torchvision's fallback window, the centred one of the nearest ratio.
+    torch_crop = T.RandomResizedCrop((7, 9), scale=(1.0, 1.0), ratio=(3.0, 4.0))
+    keras_crop = runtime.PyTorchRandomResizedCrop((7, 9), scale=(1.0, 1.0), ratio=(3.0, 4.0))
+    assert tuple(torch_crop.get_params(Image.fromarray(RGB), (1.0, 1.0), (3.0, 4.0))) == keras_crop.get_params(13, 18)
+    assert_same(torch_crop(Image.fromarray(RGB)), keras_crop(Image.fromarray(RGB)))
+    # Any draw: a window inside the image, within the area and ratio bounds when tries succeed.
+    for _ in range(50):
+        top, left, h, w = runtime.PyTorchRandomResizedCrop(5).get_params(13, 18)
+        assert 0 <= top and top + h <= 13 and 0 <= left and left + w <= 18 and h > 0 and w > 0
+
+
+@pytest.mark.parametrize("which, factor", [(0, 0.6), (0, 1.4), (1, 0.5), (1, 1.7), (2, 0.3), (2, 1.8),
+                                           (3, 0.12), (3, -0.3)])
+def test_color_jitter_adjustments(which, factor):
+    # Each adjustment with a given factor, on a PIL image and on tensors (uint8 and float).
+    adjust = [T.functional.adjust_brightness, T.functional.adjust_contrast, T.functional.adjust_saturation,
+              T.functional.adjust_hue][which]
+    assert_same(adjust(Image.fromarray(RGB), factor), runtime.PyTorchColorJitter.adjust(Image.fromarray(RGB), which,
+                                                                                      factor))
+    chw = torch.from_numpy(RGB.transpose(2, 0, 1).copy())
+    for tensor in (chw, chw.float() / 255):
+        expected = adjust(tensor, factor).numpy()
+        got = runtime.PyTorchColorJitter.adjust(tensor.numpy(), which, factor)
+        assert got.dtype == expected.dtype
+        if expected.dtype == np.uint8:  # float rounding may move a value across .5
+            assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+        else:
+            np.testing.assert_allclose(got, expected, atol=2e-6)
+
+
+def test_color_jitter_draws_within_its_ranges():
+    jitter = runtime.PyTorchColorJitter(brightness=0.4, contrast=(0.5, 0.9), saturation=0, hue=0.1)
+    assert jitter.brightness == (0.6, 1.4) and jitter.contrast == (0.5, 0.9) and jitter.saturation is None
+    assert jitter.hue == (-0.1, 0.1)
+    torch_ranges = T.ColorJitter(brightness=0.4, contrast=(0.5, 0.9), saturation=0, hue=0.1)
+    assert tuple(torch_ranges.brightness) == jitter.brightness and torch_ranges.saturation is None
+    out = jitter(Image.fromarray(RGB))
+    assert out.size == (18, 13) and out.mode == "RGB"

@@ -81,7 +81,7 @@ def Resize(size, interpolation="bilinear", max_size=None, antialias=True):
 @function("torchvision.transforms.RandomHorizontalFlip", "torchvision.transforms.transforms.RandomHorizontalFlip",
           layout="value")
 def RandomHorizontalFlip(p=0.5):
-    return PyTorchRandomHorizontalFlip(p)
+    return PyTorchRandomHorizontalFlip(p=p)
 
 
 @function("torchvision.transforms.RandomCrop", "torchvision.transforms.transforms.RandomCrop", layout="value")
@@ -90,9 +90,25 @@ def RandomCrop(size, padding=None, pad_if_needed=False, fill=0, padding_mode="co
                              padding_mode=padding_mode)
 
 
+@function("torchvision.transforms.RandomResizedCrop", "torchvision.transforms.transforms.RandomResizedCrop",
+          layout="value")
+def RandomResizedCrop(size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation="bilinear",
+                      antialias=True):
+    require(is_known(interpolation) and interpolation == "bilinear",
+            "`interpolation=` other than the default (bilinear) is not supported yet")
+    return PyTorchRandomResizedCrop(size, scale=scale, ratio=ratio, antialias=antialias)
+
+
+@function("torchvision.transforms.ColorJitter", "torchvision.transforms.transforms.ColorJitter", layout="value")
+def ColorJitter(brightness=0, contrast=0, saturation=0, hue=0):
+    return PyTorchColorJitter(brightness=brightness, contrast=contrast, saturation=saturation, hue=hue)
+
+
 KERAS_DEFAULTS = {
     "PyTorchDataLoader": dict(batch_size=1, shuffle=False, drop_last=False, collate_fn=None, num_workers=0),
     "PyTorchResize": dict(max_size=None, antialias=True),
     "PyTorchRandomHorizontalFlip": dict(p=0.5),
     "PyTorchRandomCrop": dict(padding=None, pad_if_needed=False, fill=0, padding_mode="constant"),
+    "PyTorchRandomResizedCrop": dict(scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), antialias=True),
+    "PyTorchColorJitter": dict(brightness=0, contrast=0, saturation=0, hue=0),
 }

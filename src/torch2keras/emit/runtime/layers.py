@@ -3560,3 +3560,148 @@ def pytorch_weights_file(path):
 
     root, _ = os.path.splitext(str(path))
     return root + ".weights.h5"
+
+
+class PyTorchRandomResizedCrop:
+    """transforms.RandomResizedCrop: a window of a random area (`scale` of the
+    image's) and aspect ratio (`ratio`, drawn on a log scale), ten tries, else the
+    centred window of the nearest allowed ratio (torchvision's get_params), resized
+    to `size` as PyTorchResize resizes (a PIL image by PIL, as torchvision)."""
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation="bilinear",
+                 antialias=True):
+        self.size, self.scale, self.ratio = _t2k_pair(size), scale, ratio
+        self.resize = PyTorchResize(self.size, interpolation=interpolation, antialias=antialias)
+
+    def get_params(self, height, width):
+        """(top, left, h, w) of the window."""
+        area = height * width
+        log_ratio = np.log(self.ratio)
+        for _ in range(10):
+            target_area = area * np.random.uniform(self.scale[0], self.scale[1])
+            aspect_ratio = float(np.exp(np.random.uniform(log_ratio[0], log_ratio[1])))
+            w = int(round(np.sqrt(target_area * aspect_ratio)))
+            h = int(round(np.sqrt(target_area / aspect_ratio)))
+            if 0 < w <= width and 0 < h <= height:
+                return np.random.randint(0, height - h + 1), np.random.randint(0, width - w + 1), h, w
+        in_ratio = float(width) / float(height)
+        if in_ratio < min(self.ratio):
+            w, h = width, int(round(width / min(self.ratio)))
+        elif in_ratio > max(self.ratio):
+            h, w = height, int(round(height * max(self.ratio)))
+        else:
+            w, h = width, height
+        return (height - h) // 2, (width - w) // 2, h, w
+
+    def resized_crop(self, image, top, left, h, w):
+        """The (top, left, h, w) window of `image`, resized to `size`."""
+        if _t2k_is_pil(image):
+            return self.resize(image.crop((left, top, left + w, top + h)))
+        return self.resize(np.asarray(image)[..., top:top + h, left:left + w])
+
+    def __call__(self, image):
+        return self.resized_crop(image, *self.get_params(*_t2k_image_size(image)))
+
+
+def _t2k_blend(image, other, factor):
+    """factor * image + (1 - factor) * other, clipped to the dtype's range
+    (torchvision's _blend of tensors: [0, 1] floats, [0, 255] uint8)."""
+    bound = 255.0 if image.dtype == np.uint8 else 1.0
+    out = np.clip(factor * image.astype("float32") + (1.0 - factor) * other, 0.0, bound)
+    return out.astype(image.dtype)
+
+
+def _t2k_grayscale(chw):
+    """torchvision's rgb_to_grayscale of a (3, H, W) array: 0.2989 R + 0.587 G + 0.114 B."""
+    r, g, b = chw.astype("float32")[-3], chw.astype("float32")[-2], chw.astype("float32")[-1]
+    gray = 0.2989 * r + 0.587 * g + 0.114 * b
+    return np.floor(gray) if chw.dtype == np.uint8 else gray
+
+
+def _t2k_adjust_hue(chw, hue_factor):
+    """torchvision's adjust_hue of a (3, H, W) array: the hue of HSV turned by
+    hue_factor of a full turn."""
+    image = chw.astype("float32") / 255.0 if chw.dtype == np.uint8 else chw.astype("float32")
+    r, g, b = image
+    maxc, minc = image.max(axis=0), image.min(axis=0)
+    eqc = maxc == minc
+    cr = maxc - minc
+    ones = np.ones_like(maxc)
+    s = cr / np.where(eqc, ones, maxc)
+    cr_divisor = np.where(eqc, ones, cr)
+    rc, gc, bc = (maxc - r) / cr_divisor, (maxc - g) / cr_divisor, (maxc - b) / cr_divisor
+    hr = (maxc == r) * (bc - gc)
+    hg = ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+    hb = ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
+    h = np.fmod((hr + hg + hb) / 6.0 + 1.0, 1.0)
+    h = np.fmod(h + hue_factor, 1.0)
+    h = np.where(h < 0, h + 1.0, h)  # torch's fmod keeps the sign; the result is in [0, 1)
+    i = np.floor(h * 6.0)
+    f = h * 6.0 - i
+    i = i.astype("int32") % 6
+    v = maxc
+    p = np.clip(v * (1.0 - s), 0.0, 1.0)
+    q = np.clip(v * (1.0 - s * f), 0.0, 1.0)
+    t = np.clip(v * (1.0 - s * (1.0 - f)), 0.0, 1.0)
+    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    out = np.stack([np.choose(i, [row[c] for row in table]) for c in range(3)]).astype("float32")
+    return (out * 255.0).round().astype(np.uint8) if chw.dtype == np.uint8 else out
+
+
+class PyTorchColorJitter:
+    """transforms.ColorJitter: brightness, contrast, saturation (factors drawn from
+    [max(0, 1 - x), 1 + x], or the given (min, max)) and hue (from [-x, x]),
+    applied in a random order, as torchvision: a PIL image by PIL's ImageEnhance
+    and HSV conversion (torchvision's functional_pil), a (C, H, W) array by
+    torchvision's tensor formulas."""
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        self.brightness = self._range(brightness, 1.0, (0, float("inf")))
+        self.contrast = self._range(contrast, 1.0, (0, float("inf")))
+        self.saturation = self._range(saturation, 1.0, (0, float("inf")))
+        self.hue = self._range(hue, 0.0, (-0.5, 0.5))
+
+    @staticmethod
+    def _range(value, center, bound):
+        if isinstance(value, (int, float)):
+            if value == 0:
+                return None
+            value = (center - value, center + value) if center else (-value, value)
+            value = (max(value[0], bound[0]) if center else value[0], value[1])
+        value = (float(value[0]), float(value[1]))
+        return None if value[0] == value[1] == center else value
+
+    def __call__(self, image):
+        order = np.random.permutation(4)
+        factors = [None if r is None else float(np.random.uniform(r[0], r[1]))
+                   for r in (self.brightness, self.contrast, self.saturation, self.hue)]
+        for index in order:
+            if factors[index] is not None:
+                image = self.adjust(image, int(index), factors[index])
+        return image
+
+    @staticmethod
+    def adjust(image, which, factor):
+        """One adjustment: 0 brightness, 1 contrast, 2 saturation, 3 hue."""
+        if _t2k_is_pil(image):
+            from PIL import Image, ImageEnhance  # the input is a PIL image: PIL is there
+
+            if which < 3:
+                enhancer = (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color)[which]
+                return enhancer(image).enhance(factor)
+            if image.mode in ("L", "1", "I", "F"):
+                return image
+            h, s, v = image.convert("HSV").split()
+            hue = np.array(h, dtype=np.uint8)
+            hue += np.int32(factor * 255).astype(np.uint8)  # wraps around, as torchvision's
+            return Image.merge("HSV", (Image.fromarray(hue, "L"), s, v)).convert(image.mode)
+        chw = np.asarray(image)
+        if which == 0:
+            return _t2k_blend(chw, np.zeros_like(chw, dtype="float32"), factor)
+        gray = _t2k_grayscale(chw) if chw.shape[-3] == 3 else chw.astype("float32")[-1]
+        if which == 1:
+            mean = np.mean(gray, axis=(-2, -1), keepdims=True)
+            return _t2k_blend(chw, mean, factor)
+        if which == 2:
+            return _t2k_blend(chw, gray[None], factor) if chw.shape[-3] == 3 else chw
+        return _t2k_adjust_hue(chw, factor) if chw.shape[-3] == 3 else chw
