@@ -284,3 +284,33 @@ def test_two_optimizers_share_one_persistent_tape():
     np.testing.assert_allclose(keras_losses, torch_losses, rtol=1e-5, atol=1e-7)
     for torch_value, keras_value in final_weights(torch_model, keras_model):
         np.testing.assert_allclose(keras_value, torch_value, rtol=1e-5, atol=1e-6)
+
+
+def test_param_groups_read_and_set_the_rate_as_pytorch():
+    # The manual decay of many scripts: `for g in optimizer.param_groups: g["lr"] = ...`.
+    torch_model, keras_model = twins()
+    torch_optimizer = torch.optim.SGD([{"params": torch_model.fc1.parameters(), "lr": 0.02},
+                                       {"params": torch_model.fc2.parameters()}], lr=0.1, momentum=0.9)
+    keras_optimizer = runtime.PyTorchSGD([{"params": keras_model.fc1, "lr": 0.02}, {"params": keras_model.fc2}],
+                                         learning_rate=0.1, momentum=0.9)
+    torch_losses, keras_losses = [], []
+    for step, (x, y) in enumerate(batches(12)):
+        if step % 4 == 3:
+            for torch_group, keras_group in zip(torch_optimizer.param_groups, keras_optimizer.param_groups):
+                assert keras_group["lr"] == pytest.approx(torch_group["lr"])
+                torch_group["lr"] = torch_group["lr"] * 0.5
+                keras_group["lr"] = keras_group["lr"] * 0.5
+        torch_optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(torch_model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        torch_optimizer.step()
+        torch_losses.append(loss.item())
+        keras_optimizer.zero_grad()
+        with tf.GradientTape() as tape:
+            loss = keras.ops.mean(keras.ops.square(keras_model(x, training=True) - y))
+        runtime.pytorch_backward(tape, loss)
+        keras_optimizer.step()
+        keras_losses.append(float(loss))
+    assert_same_training(np.array(torch_losses), np.array(keras_losses), final_weights(torch_model, keras_model))
+    assert [g["lr"] for g in keras_optimizer.param_groups] == pytest.approx([0.02 / 8, 0.1 / 8])
+    assert len(keras_optimizer.param_groups[0]["params"]) == 2

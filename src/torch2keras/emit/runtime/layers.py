@@ -2771,23 +2771,38 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         """The trainable variables of `params`, read now (a Keras layer makes its
         weights at its first call, after the optimizer is made): PyTorch's
         optimizer.param_groups, flattened. Each group's own "lr" and
-        "weight_decay" are kept per variable: its rate is the optimizer's (or its
-        schedule's) times group lr / the optimizer's initial lr."""
-        base = _t2k_initial_lr(self)
+        "weight_decay" are kept (self._settings, one dict per group): its rate is
+        the optimizer's (or its schedule's) times group lr / the optimizer's
+        initial lr."""
         groups = self.params if isinstance(self.params, (list, tuple)) and self.params and all(
             isinstance(g, dict) for g in self.params) else [{"params": self.params}]
+        if getattr(self, "_settings", None) is None:
+            base = _t2k_initial_lr(self)
+            self._settings = []
+            for group in groups:
+                unknown = set(group) - {"params", "lr", "weight_decay"}
+                if unknown:
+                    raise ValueError(f"{type(self).__name__}: parameter group options {sorted(unknown)} "
+                                     "are not supported")
+                self._settings.append({"scale": float(group["lr"]) / base if "lr" in group else 1.0,
+                                       "weight_decay": float(group.get("weight_decay", self.torch_weight_decay))})
         variables, self._group_of = [], {}
-        for group in groups:
-            unknown = set(group) - {"params", "lr", "weight_decay"}
-            if unknown:
-                raise ValueError(f"{type(self).__name__}: parameter group options {sorted(unknown)} are not supported")
-            scale = float(group["lr"]) / base if "lr" in group else 1.0
-            decay = float(group.get("weight_decay", self.torch_weight_decay))
+        for group, settings in zip(groups, self._settings):
             for variable in _t2k_parameters(group["params"]):
                 if self._var_key(variable) not in self._group_of:
-                    self._group_of[self._var_key(variable)] = (scale, decay)
+                    self._group_of[self._var_key(variable)] = settings
                     variables.append(variable)
         return variables
+
+    @property
+    def param_groups(self):
+        """optimizer.param_groups: a dict per group whose "lr" and "weight_decay"
+        read and set that group's (PyTorch's manual rate changes:
+        `for g in optimizer.param_groups: g["lr"] = lr`), and "params" its
+        variables. Setting a rate needs a constant rate (no schedule) and eager
+        steps, as the converted training code runs."""
+        self._torch_variables()
+        return [_T2KParamGroup(self, settings) for settings in self._settings]
 
     def step(self, closure=None):
         """optimizer.step(): one update of this optimizer's parameters by the
@@ -2824,9 +2839,50 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
 
     def _group(self, variable):
         """(lr scale, weight decay) of `variable`'s parameter group."""
-        if self._group_of is None:
+        settings = None if self._group_of is None else self._group_of.get(self._var_key(variable))
+        if settings is None:
             return 1.0, self.torch_weight_decay
-        return self._group_of.get(self._var_key(variable), (1.0, self.torch_weight_decay))
+        return settings["scale"], settings["weight_decay"]
+
+
+class _T2KParamGroup(dict):
+    """One entry of a runtime optimizer's param_groups (see there)."""
+
+    def __init__(self, optimizer, settings):
+        super().__init__()
+        self.optimizer, self.settings = optimizer, settings
+
+    def _base(self):
+        return float(ops.convert_to_numpy(self.optimizer.learning_rate))
+
+    def __getitem__(self, key):
+        if key == "lr":
+            return self._base() * self.settings["scale"]
+        if key == "weight_decay":
+            return self.settings["weight_decay"]
+        if key == "params":
+            return [v for v in self.optimizer._torch_variables()
+                    if self.optimizer._group_of[self.optimizer._var_key(v)] is self.settings]
+        raise KeyError(key)
+
+    def __setitem__(self, key, value):
+        if key == "lr":
+            if isinstance(self.optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+                raise ValueError("setting a param group's lr while a scheduler sets the rate is not supported")
+            self.settings["scale"] = float(value) / self._base()
+        elif key == "weight_decay":
+            self.settings["weight_decay"] = float(value)
+        else:
+            raise KeyError(f"param group option {key!r} is not supported")
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def keys(self):
+        return ["params", "lr", "weight_decay"]
 
 
 class PyTorchSGD(_PyTorchOptimizer):
