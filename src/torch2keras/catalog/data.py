@@ -44,7 +44,7 @@ def random_split(dataset, lengths, generator=None):
     return pytorch_random_split(dataset, lengths)
 
 
-@function("torch.from_numpy", "torch.as_tensor", layout="value")
+@function("torch.from_numpy", "torch.as_tensor", layout="torch")
 def from_numpy(ndarray, dtype=None, device=None):
     ignore(device)
     return ops.convert_to_tensor(ndarray, dtype=dtype)

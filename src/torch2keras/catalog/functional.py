@@ -897,6 +897,21 @@ def randint(low, high, size=None, *, generator=None, dtype=None, device=None, re
     return keras.random.randint(size, low, high, dtype="int64")
 
 
+@function("torch.randn_like", layout="any")
+def randn_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    # Keras' generator (see randn), the input's shape and float dtype.
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(layout, device, requires_grad, memory_format)
+    return keras.random.normal(ops.shape(input), dtype=input.dtype)
+
+
+@function("torch.rand_like", layout="any")
+def rand_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    require(dtype is None, "`dtype={dtype}` is not supported yet")
+    ignore(layout, device, requires_grad, memory_format)
+    return keras.random.uniform(ops.shape(input), dtype=input.dtype)
+
+
 @function("torch.rand", layout="torch")
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     # Keras' random generator (see randn).

@@ -401,6 +401,15 @@ def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=Non
     return self
 
 
+@method("numpy", layout="value")
+def numpy(self, force=False):
+    # Script code's `out.cpu().numpy()` reads the values eagerly (lowering, as
+    # `.item()`); model code cannot.
+    ignore(force)
+    require(False, "`x.numpy()` reads a tensor's values into numpy, which a compiled graph cannot do")
+    return self
+
+
 @method("item", "tolist", layout="value")
 def item(self):
     require(False, "`x.item()` / `x.tolist()` read a tensor's value into Python, which a compiled "

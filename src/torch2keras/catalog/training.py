@@ -155,6 +155,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                                    error_if_nonfinite=error_if_nonfinite)
 
 
+@function("torch.nn.utils.clip_grad_value_", "torch.nn.utils.clip_grad.clip_grad_value_", layout="value")
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    ignore(foreach)
+    return pytorch_clip_grad_value_(parameters, clip_value)
+
+
 @function("torch.manual_seed", "torch.random.manual_seed", "torch.cuda.manual_seed", "torch.cuda.manual_seed_all",
           layout="value")
 def manual_seed(seed):

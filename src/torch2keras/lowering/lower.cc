@@ -1487,6 +1487,9 @@ class Lowerer {
   std::map<std::string, Mode> script_modes_;  // by the model's expression, `model` / `self.net`
   // The kinds of script functions' parameters, from their calls in the file.
   std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
+  // Script names bound to a catalog module whose value is a float tensor (a loss).
+  std::set<std::string> script_float_modules_;
+  bool parameters_context_ = false;  // rewriting an optimizer's or clip's arguments
   bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
   bool trains_ = false;     // the file calls backward(): its models are trained here (TRAINING_CODE)
   std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
@@ -7358,6 +7361,15 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     return b_.call("ops.zeros", {b_.tuple({})}, {b_.keyword("dtype", b_.attr(b_.name("self"), "variable_dtype"))});
   if (std::optional<bool> has = torch_hasattr(e)) return b_.literal(ConstValue::boolean(*has));
   if (auto* call = ast::as<ast::Call>(e)) {
+    // An optimizer's or clip_grad_norm_'s arguments take `model.parameters()`.
+    auto taker = script_mode_ ? resolve(call->func) : std::nullopt;
+    bool takes_parameters = taker && ((taker->starts_with("torch.optim.") && !taker->starts_with("torch.optim.lr_scheduler")) ||
+                                      taker->starts_with("torch.nn.utils.clip_grad"));
+    struct Context {
+      bool& flag;
+      bool saved;
+      ~Context() { flag = saved; }
+    } context{parameters_context_, std::exchange(parameters_context_, parameters_context_ || takes_parameters)};
     if (script_mode_)
       if (ast::ExprNode* r = rewrite_script_call(call)) return r;
     // self.parameters() in a model's method other than its constructor (nanoGPT's
@@ -7482,7 +7494,9 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       // A method of a tensor made in constructor code (torch.tensor(v).view(1, 3, 1, 1)).
       // `.item()` / `.tolist()` read its value, as constructor code runs eagerly
       // (timm's drop-path rates: [x.item() for x in torch.linspace(0, rate, depth)]).
-      if ((m->attr == "item" || m->attr == "tolist") && call->args.empty() && call->keywords.empty()) {
+      if (m->attr == "numpy" && call->args.empty()) {  // `.numpy(force=...)` the same
+        result = b_.call("ops.convert_to_numpy", {rewrite_ctor_expr(m->value)});
+      } else if ((m->attr == "item" || m->attr == "tolist") && call->args.empty() && call->keywords.empty()) {
         result = b_.call(b_.attr(b_.call("ops.convert_to_numpy", {rewrite_ctor_expr(m->value)}), m->attr), {});
       } else if (const Entry* method = catalog_.find_method(m->attr)) {
         if ((result = made_by(method, rewrite_ctor_expr(m->value), m->value)) == nullptr) return e;
@@ -7504,6 +7518,9 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       c->args = b_.seq(args);
       c->keywords = b_.seq(kws);
       result = c;
+      // Script code's `criterion(out, y)`: a loss module's value is a float tensor.
+      if (auto* fn = script_mode_ ? ast::as<ast::Name>(call->func) : nullptr; fn && script_float_modules_.count(std::string(fn->id)))
+        ctor_expr_dtypes_[result] = DType::Float;
     }
     // A Permute layer on channels-last data: the permutation of the stored axes.
     if (auto pl = permute_layers_.find(call); pl != permute_layers_.end() && pl->second.stored) {
@@ -7530,6 +7547,27 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       result = b_.call("keras.Sequential", {b_.list(items)});
     }
     return result;
+  }
+  if (auto* a = ast::as<ast::Attribute>(e);
+      a && script_mode_ && ast::is<ast::Attribute>(a->value) && script_kind(a->value) == ScriptKind::Module &&
+      (a->attr == "weight" || a->attr == "bias" || a->attr == "running_mean" || a->attr == "running_var")) {
+    error(diag::Kind::UnsupportedConstruct, e,
+          "reading `" + syntax::unparse(e) + "` in training code is not converted yet: the Keras layer keeps its "
+          "parameters under other names and shapes (`kernel`, transposed)");
+    refused_.insert(e);
+    return e;
+  }
+  if (auto* j = ast::as<ast::JoinedStr>(e)) {  // f"{loss.item():.4f}"
+    auto* c = b_.clone(j);
+    std::vector<ast::ExprNode*> values;
+    for (ast::ExprNode* v : j->values) values.push_back(rewrite_ctor_expr(v));
+    c->values = b_.seq(values);
+    return c;
+  }
+  if (auto* f = ast::as<ast::FormattedValue>(e)) {
+    auto* c = b_.clone(f);
+    c->value = rewrite_ctor_expr(f->value);
+    return c;
   }
   if (auto* a = ast::as<ast::Attribute>(e)) {
     // self.fc.in_features, self.qkv.bias in constructor code: a converted layer
@@ -7619,25 +7657,32 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     ctor_expr_dtypes_[result] = p.dtype;
     return result;
   }
-  if (auto* lc = ast::as<ast::ListComp>(e)) {
-    auto* c = b_.clone(lc);
-    // The iterables rewritten too; a name iterating over a made tensor holds one.
+  // [elt for ...], {elt for ...}, (elt for ...): the iterables, conditions and
+  // element rewritten; a name iterating over a made tensor holds one.
+  auto comprehension = [&](auto* comp) -> ast::ExprNode* {
+    auto* c = b_.clone(comp);
     std::vector<ast::Comprehension*> gens;
     std::vector<std::string> bound;
-    for (ast::Comprehension* g : lc->generators) {
+    for (ast::Comprehension* g : comp->generators) {
       auto* cg = b_.clone(g);
       cg->iter = rewrite_ctor_expr(g->iter);
       if (auto* n = ast::as<ast::Name>(g->target); n && made_tensor(g->iter)) {
         bind_ctor_tensor(std::string(n->id), g->iter);
         bound.emplace_back(n->id);
       }
+      std::vector<ast::ExprNode*> ifs;
+      for (ast::ExprNode* x : g->ifs) ifs.push_back(rewrite_ctor_expr(x));
+      cg->ifs = b_.seq(ifs);
       gens.push_back(cg);
     }
     c->generators = b_.seq(gens);
-    c->elt = rewrite_ctor_expr(lc->elt);
+    c->elt = rewrite_ctor_expr(comp->elt);
     for (const std::string& n : bound) ctor_tensors_.erase(n);
     return c;
-  }
+  };
+  if (auto* lc = ast::as<ast::ListComp>(e)) return comprehension(lc);
+  if (auto* sc = ast::as<ast::SetComp>(e)) return comprehension(sc);
+  if (auto* ge = ast::as<ast::GeneratorExp>(e)) return comprehension(ge);
   if (auto* ie = ast::as<ast::IfExp>(e)) {
     auto* c = b_.clone(ie);
     c->test = rewrite_ctor_expr(ie->test);
@@ -8311,6 +8356,14 @@ std::map<std::string, Lowerer::ScriptKind> Lowerer::scan_script_kinds(ast::Seq<a
   std::function<void(ast::Seq<ast::StmtNode*>)> walk = [&](ast::Seq<ast::StmtNode*> stmts) {
     for (ast::StmtNode* s : stmts) {
       if (auto* a = ast::as<ast::Assign>(s)) {
+        // `criterion = nn.CrossEntropyLoss()`: its calls give float tensors.
+        auto* made = ast::as<ast::Call>(a->value);
+        auto path = made ? resolve(made->func) : std::nullopt;
+        const Entry* module = path ? catalog_.find_module(*path) : nullptr;
+        if (module != nullptr && module->returns_dtype == catalog::ResultDType::Float)
+          for (ast::ExprNode* t : a->targets)
+            if (auto* n = ast::as<ast::Name>(t))
+              const_cast<std::set<std::string>&>(script_float_modules_).insert(std::string(n->id));
         auto* tv = ast::as<ast::Tuple>(a->value);
         auto* tt = a->targets.size() == 1 ? ast::as<ast::Tuple>(a->targets[0]) : nullptr;
         if (tv && tt && tv->elts.size() == tt->elts.size()) {
@@ -8496,6 +8549,13 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call) {
     if (owner == K::Model || owner == K::Module) {
       // model.parameters(): the model (an optimizer reads its trainable weights
       // when it steps: a Keras model makes them at its first call).
+      if (m->attr == "parameters" && call->args.empty() && !parameters_context_) {
+        error(diag::Kind::UnsupportedConstruct, call,
+              "`" + syntax::unparse(call) + "` used as an iterable is not converted yet (it converts as an "
+              "optimizer's or clip_grad_norm_'s argument, and in `for p in m.parameters(): p.requires_grad = ...`)");
+        refused_.insert(call);
+        return const_cast<ast::Call*>(call);
+      }
       if ((m->attr == "parameters" && call->args.empty()) || module_passthrough(m->attr))
         return rewrite_ctor_expr(m->value);
       if (m->attr == "zero_grad") {
@@ -8558,6 +8618,15 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
     auto* call = ast::as<ast::Call>(e->value);
     auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
     // model.train() / model.eval(): the training= of the model's next calls.
+    if (m && (m->attr == "train" || m->attr == "eval") && !ast::is<ast::Name>(m->value) &&
+        script_kind(m->value) == K::Module) {
+      error(diag::Kind::UnsupportedConstruct, s,
+            "`" + syntax::unparse(call) + "`: the mode of a part of a model is not converted (Keras passes "
+            "one training flag to all the layers of a call)");
+      refused_.insert(s);
+      out.push_back(s);
+      return true;
+    }
     if (m && (m->attr == "train" || m->attr == "eval") && call->keywords.empty() &&
         (script_kind(m->value) == K::Model || script_kind(m->value) == K::Module)) {
       script_modes_[syntax::unparse(m->value)] = value_mode(call);
@@ -8686,6 +8755,16 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
     out.push_back(c);
     return true;
   }
+  if (auto* a = ast::as<ast::Assign>(s); a && a->targets.size() == 1) {
+    if (auto* t = ast::as<ast::Attribute>(a->targets[0]); t && t->attr == "requires_grad") {
+      error(diag::Kind::UnsupportedConstruct, s,
+            "setting `" + syntax::unparse(t) + "` is not converted yet; freeze a layer's parameters with "
+            "`for p in layer.parameters(): p.requires_grad = False`");
+      refused_.insert(s);
+      out.push_back(s);
+      return true;
+    }
+  }
   if (auto* a = ast::as<ast::Assign>(s)) {  // model = Net().to(device): in training mode
     for (ast::ExprNode* t : a->targets)
       if (auto* n = ast::as<ast::Name>(t); n && script_kind(a->value) == K::Model)
@@ -8698,6 +8777,7 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
                                                    const std::map<std::string, ScriptKind>& params) {
   bool saved_mode = std::exchange(script_mode_, true);
   std::map<std::string, ScriptKind> globals = script_kinds_;
+  std::set<std::string> saved_losses = std::exchange(script_float_modules_, {});  // this function's (the scan's)
   std::map<std::string, ScriptKind> kinds = scan_script_kinds(f->body, params);
   for (const auto& [name, kind] : globals) kinds.emplace(name, kind);  // module names it reads
   std::map<std::string, ScriptKind> saved_kinds = std::exchange(script_kinds_, std::move(kinds));
@@ -8714,6 +8794,7 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
   }
   script_modes_ = std::move(saved_modes);
   script_kinds_ = std::move(saved_kinds);
+  script_float_modules_ = std::move(saved_losses);
   script_mode_ = saved_mode;
   return c;
 }

@@ -55,6 +55,36 @@ int backward_count(ast::StmtNode* s) {
   return n;
 }
 
+// The names `s` (with its blocks) stores and those it reads.
+void names_of(const ast::Node* n, std::set<std::string>& stored, std::set<std::string>& read) {
+  if (n == nullptr) return;
+  if (auto* name = ast::as<ast::Name>(n))
+    (name->ctx == ast::ExprContext::Store ? stored : read).insert(std::string(name->id));
+  ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { names_of(c, stored, read); });
+}
+
+// Whether `s` assigns a size or a constant (`b = ops.shape(x)[0]`, `n = 0`):
+// nothing a gradient flows through, which the tape need not record.
+bool size_only(const ast::StmtNode* s) {
+  auto* a = ast::as<ast::Assign>(s);
+  if (a == nullptr) return false;
+  if (ast::is<ast::Constant>(a->value)) return true;
+  auto* sub = ast::as<ast::Subscript>(a->value);
+  auto* call = sub ? ast::as<ast::Call>(sub->value) : ast::as<ast::Call>(a->value);
+  return call != nullptr && (syntax::unparse(call->func) == "ops.shape" || syntax::unparse(call->func) == "len");
+}
+
+// The names the losses of `s`'s backward() calls read.
+void collect_backward_reads(ast::StmtNode* s, std::set<std::string>& out) {
+  if (ast::ExprNode* loss = backward_of(s)) {
+    std::set<std::string> stored;
+    names_of(loss, stored, out);
+    return;
+  }
+  for (ast::Seq<ast::StmtNode*>* block : inner_blocks(s))
+    for (ast::StmtNode* x : *block) collect_backward_reads(x, out);
+}
+
 // Whether a statement of `stmts` (or a block in it) assigns `name`.
 bool assigns(const std::vector<ast::StmtNode*>& stmts, std::string_view name) {
   bool found = false;
@@ -88,8 +118,23 @@ class TapeWriter {
         start = i + 1;
         break;
       }
-    // The last backward() itself goes after the tape when it is the region's end.
-    bool trailing = backward_of(stmts[last]) != nullptr;
+    // Back further to the statements the losses are computed from: PyTorch code
+    // may compute the loss, then call zero_grad(), then backward().
+    std::set<std::string> needed;
+    for (std::size_t i : with_backward) collect_backward_reads(stmts[i], needed);
+    for (std::size_t i = last + 1; i-- > 0;) {
+      std::set<std::string> stored, read;
+      names_of(stmts[i], stored, read);
+      bool feeds = false;
+      for (const std::string& n : stored) feeds = feeds || needed.count(n) > 0;
+      feeds = feeds && !size_only(stmts[i]);
+      if (feeds || (i >= start && i <= last)) needed.insert(read.begin(), read.end());
+      if (feeds && i < start) start = i;
+    }
+    // The last backward() itself goes after the tape when it is the region's end
+    // and its loss is a name (an expression, `(loss / n).backward()`, is computed
+    // on the tape).
+    bool trailing = backward_of(stmts[last]) != nullptr && ast::is<ast::Name>(backward_of(stmts[last]));
     std::vector<ast::StmtNode*> region(stmts.begin() + static_cast<std::ptrdiff_t>(start),
                                        stmts.begin() + static_cast<std::ptrdiff_t>(last) + (trailing ? 0 : 1));
     for (ast::StmtNode*& s : region) s = replace_backward(s, region);

@@ -2225,8 +2225,9 @@ class _PyTorchRecurrentWeights:
       transposed (PyTorchProjectedLSTMCell).
 
     A summed bias gives the same numbers in inference; under training PyTorch
-    updates its two biases separately (both get the same gradient), where Keras
-    updates the one sum once, so a step with weight decay or Adam differs.
+    updates its two biases separately (both get the same gradient, so their sum
+    moves by twice a plain SGD step), where Keras updates the one sum once:
+    training an RNN or LSTM with biases differs from PyTorch's (GRU keeps both).
     Raises ValueError naming the parameter on an unknown or missing name or a
     shape that does not fit."""
 
@@ -2746,6 +2747,15 @@ def pytorch_clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfin
     for variable, gradient in stored:
         _T2K_GRADIENTS[id(variable)] = (variable, gradient * ops.cast(scale, gradient.dtype))
     return total
+
+
+def pytorch_clip_grad_value_(parameters, clip_value):
+    """torch.nn.utils.clip_grad_value_: the stored gradients of `parameters`
+    clipped to [-clip_value, clip_value]."""
+    for variable in _t2k_parameters(parameters):
+        if id(variable) in _T2K_GRADIENTS:
+            gradient = _T2K_GRADIENTS[id(variable)][1]
+            _T2K_GRADIENTS[id(variable)] = (variable, ops.clip(gradient, -float(clip_value), float(clip_value)))
 
 
 class _PyTorchOptimizer(keras.optimizers.Optimizer):
