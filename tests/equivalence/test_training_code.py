@@ -8,7 +8,8 @@ Rules exercised: model.train()/eval() as training=; loss.backward() as a
 GradientTape and pytorch_backward, gradients accumulating until zero_grad();
 optimizer.step() with weight decay and parameter groups; a StepLR made from the
 optimizer and stepped by the loop; clip_grad_norm_; frozen parameters
-(requires_grad = False as trainable = False); `with torch.no_grad():`; tensor
+(requires_grad = False: left out of what optimizers train, the layers still in
+training mode); `with torch.no_grad():`; tensor
 methods of batches and outputs (argmax, ==, sum, item, size); BatchNorm's running
 variance updated as PyTorch's (unbiased).
 """
@@ -39,10 +40,12 @@ class Net(nn.Module):
         return self.fc2(F.relu(self.bn(self.fc1(x))))
 
 
-def train(model, loader, clip=None, accumulate=1, freeze=False, groups=False):
+def train(model, loader, clip=None, accumulate=1, freeze=False, groups=False, freeze_bn=False):
     if freeze:
         for p in model.fc1.parameters():
             p.requires_grad = False
+    if freeze_bn:
+        model.bn.requires_grad_(False)
     if groups:
         optimizer = torch.optim.SGD([{"params": model.fc2.parameters(), "lr": 0.02},
                                      {"params": model.bn.parameters()}], lr=0.1, momentum=0.9)
@@ -102,14 +105,14 @@ def modules():
     # The converted script as a careful Keras engineer would write it.
     assert "with tf.GradientTape() as tape:" in code and "pytorch_backward(tape, loss)" in code
     assert "out = model(x, training=True)" in code and "out = model(x, training=False)" in code
-    assert "model.fc1.trainable = False" in code
+    assert "pytorch_requires_grad_(model.fc1, False)" in code
     assert not re.search(r"\btorch\b", code.split("# --- Converted code. ---")[1].split("# --- Weight loader")[0])
     return load_module(SCRIPT, "torch_training_script"), load_module(code, "keras_training_script")
 
 
 @pytest.mark.parametrize("options", [dict(), dict(clip=0.05), dict(accumulate=3), dict(freeze=True),
-                                     dict(groups=True)],
-                         ids=["adam-steplr", "clip", "accumulate", "freeze", "groups"])
+                                     dict(groups=True), dict(freeze_bn=True)],
+                         ids=["adam-steplr", "clip", "accumulate", "freeze", "groups", "freeze-batchnorm"])
 def test_training_script_matches_pytorch(modules, monkeypatch, options):
     torch_module, keras_module = modules
     torch.manual_seed(0)
@@ -118,6 +121,7 @@ def test_training_script_matches_pytorch(modules, monkeypatch, options):
     keras_model(np.zeros((2, 4), "float32"))
     keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
     start = torch_model.fc1.weight.detach().clone().numpy()
+    bn_start = torch_model.bn.weight.detach().clone().numpy()
     monkeypatch.setattr(torch_module, "Net", lambda: torch_model)
     monkeypatch.setattr(keras_module, "Net", lambda: keras_model)
     (x, y), (xt, yt) = data(1), data(2)
@@ -132,6 +136,9 @@ def test_training_script_matches_pytorch(modules, monkeypatch, options):
     np.testing.assert_allclose(keras_model.fc1.kernel.numpy(), torch_model.fc1.weight.detach().numpy().T,
                                rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(keras_model.bn.moving_variance.numpy(), torch_model.bn.running_var.numpy(), rtol=1e-5)
+    if options.get("freeze_bn"):  # frozen, yet normalizing with batch statistics (the running ones moved)
+        np.testing.assert_array_equal(torch_model.bn.weight.detach().numpy(), bn_start)
+        np.testing.assert_allclose(keras_model.bn.gamma.numpy(), bn_start)
     if options.get("freeze"):
         np.testing.assert_array_equal(torch_model.fc1.weight.detach().numpy(), start)
     else:

@@ -175,5 +175,5 @@ def test_frozen_parameters_and_dataset_classes():
     assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
     code = converted(r)
     assert "class Pairs:\n" in code and "return self.x[i], ops.sum(self.x[i])" in code
-    assert "model.fc.trainable = False" in code
+    assert "pytorch_requires_grad_(model.fc, False)" in code
     assert "return PyTorchDataLoader(Pairs(8), batch_size=4)" in code

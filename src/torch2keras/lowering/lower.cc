@@ -8258,7 +8258,7 @@ bool module_passthrough(std::string_view attr) {
 bool unconverted_module_method(std::string_view attr) {
   static const std::set<std::string_view> names = {
       "state_dict", "load_state_dict", "named_parameters", "named_modules", "modules", "children",
-      "named_children", "apply", "half", "double", "bfloat16", "requires_grad_", "register_buffer",
+      "named_children", "apply", "half", "double", "bfloat16", "register_buffer",
       "register_parameter", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
       "buffers", "named_buffers", "get_submodule", "get_parameter", "share_memory", "type", "to_empty"};
   return names.count(attr) > 0;
@@ -8558,6 +8558,14 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call) {
       }
       if ((m->attr == "parameters" && call->args.empty()) || module_passthrough(m->attr))
         return rewrite_ctor_expr(m->value);
+      if (m->attr == "requires_grad_") {  // model.features.requires_grad_(False)
+        out_.helpers.insert("pytorch_requires_grad_");
+        std::vector<ast::ExprNode*> args{rewrite_ctor_expr(m->value)};
+        for (ast::ExprNode* a : call->args) args.push_back(rewrite_ctor_expr(a));
+        std::vector<ast::Keyword*> kws;
+        for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
+        return b_.call("pytorch_requires_grad_", args, kws);
+      }
       if (m->attr == "zero_grad") {
         out_.helpers.insert("pytorch_zero_grad");
         std::vector<ast::ExprNode*> args{rewrite_ctor_expr(m->value)};
@@ -8706,8 +8714,10 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
     auto* tn = t ? ast::as<ast::Name>(t->value) : nullptr;
     std::optional<bool> on = a ? analysis::literal_value(a->value).truth() : std::nullopt;
     if (m && m->attr == "parameters" && param && tn && tn->id == param->id && t->attr == "requires_grad" && on &&
-        (script_kind(m->value) == K::Model || script_kind(m->value) == K::Module) && f->orelse.empty())
-      return emit(b_.assign(b_.attr(rewrite_ctor_expr(m->value), "trainable"), b_.boolean(*on)));
+        (script_kind(m->value) == K::Model || script_kind(m->value) == K::Module) && f->orelse.empty()) {
+      out_.helpers.insert("pytorch_requires_grad_");
+      return emit(b_.expr_stmt(b_.call("pytorch_requires_grad_", {rewrite_ctor_expr(m->value), b_.boolean(*on)})));
+    }
   }
   // Loops and ifs: the models' modes where their blocks start and after them.
   if (ast::is<ast::For>(s) || ast::is<ast::While>(s)) {

@@ -2668,12 +2668,14 @@ _T2K_OPTIMIZERS = []
 
 def _t2k_parameters(params):
     """The trainable Keras variables `params` names: a layer or model (PyTorch's
-    module.parameters(), its trainable weights now), a variable, or a list of
-    them."""
+    module.parameters(), its trainable weights now, but those of layers frozen by
+    pytorch_requires_grad_), a variable, or a list of them."""
     if params is None:
         return []
     if isinstance(params, keras.layers.Layer):
-        return list(params.trainable_weights)
+        frozen = {id(v) for layer in params._flatten_layers(include_self=True)
+                  if getattr(layer, "_pytorch_frozen", False) for v in layer.weights}
+        return [v for v in params.trainable_weights if id(v) not in frozen]
     if isinstance(params, keras.Variable):
         return [params] if params.trainable else []
     if isinstance(params, dict):
@@ -2721,6 +2723,17 @@ def pytorch_backward(tape, loss):
         gradient = ops.convert_to_tensor(gradient)  # an Embedding's sparse gradient
         stored = _T2K_GRADIENTS.get(id(variable))
         _T2K_GRADIENTS[id(variable)] = (variable, gradient if stored is None else stored[1] + gradient)
+
+
+def pytorch_requires_grad_(module, requires_grad=True):
+    """module.requires_grad_(flag), and `for p in module.parameters():
+    p.requires_grad = flag`: its parameters are left out of (or back in) what
+    optimizers and backward() train, whenever its weights are made. The layer
+    keeps running as before: a frozen BatchNorm in training mode still uses its
+    batch's statistics, as PyTorch's does (Keras' trainable = False would switch
+    it to inference)."""
+    module._pytorch_frozen = not requires_grad
+    return module
 
 
 def pytorch_zero_grad(module, set_to_none=True):
