@@ -34,14 +34,27 @@ def converted(result):
     return code.split("# --- Converted code. ---")[1] if "# --- Converted code. ---" in code else code
 
 
-def test_a_model_of_unknown_mode_is_called_in_training_mode_with_a_warning():
-    # `model` comes from main(); nothing in predict() says train() or eval().
-    r = convert("def predict(model, x):\n"
+def test_a_function_takes_the_mode_its_callers_pass_its_model_in():
+    # main() sets eval before calling evaluate(): evaluate's model calls are in eval mode.
+    r = convert("def evaluate(model, x):\n"
                 "    return model(x)\n\n\n"
                 "def main():\n"
                 "    model = Net()\n"
                 "    model.eval()\n"
-                "    return predict(model, torch.zeros(1, 4))\n")
+                "    return evaluate(model, torch.zeros(1, 4))\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert "return model(x, training=False)" in r.code
+
+
+def test_a_model_of_unknown_mode_is_called_in_training_mode_with_a_warning():
+    # Called once in each mode: which one is not known inside predict().
+    r = convert("def predict(model, x):\n"
+                "    return model(x)\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    a = predict(model, torch.zeros(1, 4))\n"
+                "    model.eval()\n"
+                "    return a, predict(model, torch.zeros(1, 4))\n")
     assert r.ok and codes(r) == ["T2K110"], [d.rendered for d in r.diagnostics]
     assert r.diagnostics[0].severity == "warning" and r.diagnostics[0].line == 15
     assert "whether `model` is in training or evaluation mode here is not known" in r.diagnostics[0].message

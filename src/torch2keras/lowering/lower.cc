@@ -1516,6 +1516,15 @@ class Lowerer {
   // `path` of torch.save / torch.load as a Keras weights file (".weights.h5").
   ast::ExprNode* weights_path(ast::ExprNode* path);
   ast::FunctionDef* rewrite_script_function(const ast::FunctionDef* f, const std::map<std::string, ScriptKind>& params);
+  // `functions` ordered so that each comes after the script functions that call
+  // it (file order within a cycle).
+  std::vector<const ast::FunctionDef*> callers_first(const std::set<const ast::FunctionDef*>& functions) const;
+  // The modes calls pass a script function's model parameters in (Unknown where
+  // calls disagree), recorded as the callers are rewritten.
+  std::map<const ast::FunctionDef*, std::map<std::string, Mode>> script_parameter_modes_;
+  std::map<std::string, const ast::FunctionDef*> script_functions_;  // by name
+  // A call of a script function: the modes of the models it passes.
+  void record_parameter_modes(const ast::Call* call);
 };
 
 // ===========================================================================
@@ -7370,8 +7379,10 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       bool saved;
       ~Context() { flag = saved; }
     } context{parameters_context_, std::exchange(parameters_context_, parameters_context_ || takes_parameters)};
-    if (script_mode_)
+    if (script_mode_) {
+      record_parameter_modes(call);
       if (ast::ExprNode* r = rewrite_script_call(call)) return r;
+    }
     // self.parameters() in a model's method other than its constructor (nanoGPT's
     // configure_optimizers): the model, whose trainable weights an optimizer
     // reads when it steps (a Keras model makes them at its first call).
@@ -8783,6 +8794,67 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
   return false;
 }
 
+std::vector<const ast::FunctionDef*> Lowerer::callers_first(const std::set<const ast::FunctionDef*>& functions) const {
+  std::vector<const ast::FunctionDef*> in_file;
+  for (ast::StmtNode* s : module_->body)
+    if (auto* f = ast::as<ast::FunctionDef>(s); f && functions.count(f)) in_file.push_back(f);
+  // callers[g]: the script functions that call g.
+  std::map<const ast::FunctionDef*, std::set<const ast::FunctionDef*>> callers;
+  for (const ast::FunctionDef* f : in_file) {
+    std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+      if (n == nullptr) return;
+      if (auto* call = ast::as<ast::Call>(n))
+        if (auto* fn = ast::as<ast::Name>(call->func))
+          for (const ast::FunctionDef* g : in_file)
+            if (g != f && g->name == fn->id) callers[g].insert(f);
+      ast::for_each_child(const_cast<ast::Node*>(n), scan);
+    };
+    scan(f);
+  }
+  std::vector<const ast::FunctionDef*> order;
+  std::set<const ast::FunctionDef*> done;
+  while (order.size() < in_file.size()) {
+    const ast::FunctionDef* next = nullptr;
+    for (const ast::FunctionDef* f : in_file) {
+      if (done.count(f)) continue;
+      bool ready = true;
+      for (const ast::FunctionDef* caller : callers[f]) ready = ready && done.count(caller) > 0;
+      if (ready) {
+        next = f;
+        break;
+      }
+    }
+    if (next == nullptr)  // a cycle: the first left, in file order
+      for (const ast::FunctionDef* f : in_file)
+        if (!done.count(f) && next == nullptr) next = f;
+    order.push_back(next);
+    done.insert(next);
+  }
+  return order;
+}
+
+void Lowerer::record_parameter_modes(const ast::Call* call) {
+  auto* fn = ast::as<ast::Name>(call->func);
+  auto it = fn ? script_functions_.find(std::string(fn->id)) : script_functions_.end();
+  if (it == script_functions_.end()) return;
+  const ast::FunctionDef* g = it->second;
+  std::vector<ast::Arg*> params(g->args->posonlyargs.begin(), g->args->posonlyargs.end());
+  params.insert(params.end(), g->args->args.begin(), g->args->args.end());
+  auto merge = [&](const std::string& param, const ast::ExprNode* arg) {
+    if (script_kind(arg) != ScriptKind::Model) return;
+    Mode mode = value_mode(arg);
+    auto& modes = script_parameter_modes_[g];
+    auto [at, fresh] = modes.emplace(param, mode);
+    if (!fresh && at->second != mode) at->second = Mode::Unknown;
+  };
+  for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i) {
+    if (ast::is<ast::Starred>(call->args[i])) break;
+    merge(std::string(params[i]->arg), call->args[i]);
+  }
+  for (ast::Keyword* kw : call->keywords)
+    if (kw->arg.data() != nullptr) merge(std::string(kw->arg), kw->value);
+}
+
 ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
                                                    const std::map<std::string, ScriptKind>& params) {
   bool saved_mode = std::exchange(script_mode_, true);
@@ -8791,7 +8863,8 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
   std::map<std::string, ScriptKind> kinds = scan_script_kinds(f->body, params);
   for (const auto& [name, kind] : globals) kinds.emplace(name, kind);  // module names it reads
   std::map<std::string, ScriptKind> saved_kinds = std::exchange(script_kinds_, std::move(kinds));
-  std::map<std::string, Mode> saved_modes = std::exchange(script_modes_, {});
+  // Its model parameters start in the mode its calls pass them in.
+  std::map<std::string, Mode> saved_modes = std::exchange(script_modes_, script_parameter_modes_[f]);
   ast::FunctionDef* c = rewrite_function(f, false, false);
   bool used = false;
   c->body = b_.seq(insert_gradient_tapes(
@@ -9375,7 +9448,35 @@ LowerOutput Lowerer::run() {
       }
     }
     infer_script_parameters(functions, statements);
+    for (const ast::FunctionDef* f : functions) script_functions_[std::string(f->name)] = f;
     script_globals_ = scan_script_kinds(b_.seq(statements), {});
+  }
+
+  // Script code is rewritten before the rest of pass 3: the module-level
+  // statements in order (the models' modes flow through them), then the script
+  // functions callers first, so that a function's model parameters start in the
+  // mode its calls pass them in (script_parameter_modes_).
+  std::map<const ast::StmtNode*, std::vector<ast::StmtNode*>> script_results;
+  for (ast::StmtNode* s : module_->body) {
+    if (!script_statements.count(s)) continue;
+    script_mode_ = true;
+    script_kinds_ = script_globals_;
+    bool used = false;
+    script_results[s] = insert_gradient_tapes(
+        rewrite_ctor_body(b_.seq(std::vector<ast::StmtNode*>{s}), false), b_,
+        [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
+        used);
+    if (used) {
+      uses_tape_ = true;
+      out_.helpers.insert("pytorch_backward");
+    }
+    script_mode_ = false;
+    script_kinds_.clear();
+  }
+  for (const ast::FunctionDef* f : callers_first(script_functions)) {
+    script_kinds_ = script_globals_;
+    script_results[f] = {rewrite_script_function(f, script_params_[f])};
+    script_kinds_.clear();
   }
 
   // Pass 3. The module docstring goes into the generated one (emit).
@@ -9421,37 +9522,19 @@ LowerOutput Lowerer::run() {
         continue;
       }
     }
-    std::size_t diagnostics_before = out_.diagnostics.size();
     ast::StmtNode* converted = s;
     std::vector<ast::StmtNode*> produced;  // what a script statement became (nothing: model.train())
     bool script = false;
     bool needed = false;
     if (auto* f = ast::as<ast::FunctionDef>(s); f && script_functions.count(f)) {
-      script_kinds_ = script_globals_;
-      converted = rewrite_script_function(f, script_params_[f]);
-      script_kinds_.clear();
+      converted = script_results[s][0];
     } else if (auto* f = ast::as<ast::FunctionDef>(s)) {
       auto u = units_.find({nullptr, f});
       converted = u != units_.end() && u->second.lowered ? u->second.lowered : rewrite_function(f, false, false);
       needed = called.count(std::string(f->name)) > 0;
     } else if (script_statements.count(s)) {
       script = true;
-      script_mode_ = true;
-      script_kinds_ = script_globals_;
-      ast::Seq<ast::StmtNode*> one = b_.seq(std::vector<ast::StmtNode*>{s});
-      bool used = false;
-      produced = insert_gradient_tapes(
-          rewrite_ctor_body(one, false), b_,
-          [this](const ast::Node* at, std::string message) {
-            error(diag::Kind::UnsupportedConstruct, at, std::move(message));
-          },
-          used);
-      if (used) {
-        uses_tape_ = true;
-        out_.helpers.insert("pytorch_backward");
-      }
-      script_mode_ = false;
-      script_kinds_.clear();
+      produced = script_results[s];
     } else if (auto* a = ast::as<ast::Assign>(s)) {
       auto* c = b_.clone(a);
       c->value = rewrite_ctor_expr(a->value);
@@ -9477,9 +9560,12 @@ LowerOutput Lowerer::run() {
     // Script code that does not convert (an error of its own, or PyTorch left in
     // it) is left out with warnings that say why: the models still convert.
     bool script_code = script || (ast::is<ast::FunctionDef>(s) && script_functions.count(static_cast<ast::FunctionDef*>(s)));
+    // Its diagnostics: those on its lines.
+    auto own = [&](const diag::Diagnostic& d) {
+      return script_code && d.lineno >= s->loc.lineno && d.lineno <= s->loc.end_lineno;
+    };
     bool failed = false;
-    for (std::size_t i = diagnostics_before; script_code && i < out_.diagnostics.size(); ++i)
-      failed = failed || out_.diagnostics[i].severity == diag::Severity::Error;
+    for (const diag::Diagnostic& d : out_.diagnostics) failed = failed || (own(d) && d.severity == diag::Severity::Error);
     if (script && !failed) {
       bool tied = false;
       for (ast::StmtNode* p : produced) tied = tied || references_torch(p);
@@ -9503,8 +9589,8 @@ LowerOutput Lowerer::run() {
           if (first.empty()) first = first_torch_reference(p);
         if (!first.empty()) reason = "`" + first + "` is not converted (no catalog entry, or left out itself)";
       }
-      for (std::size_t i = diagnostics_before; script_code && i < out_.diagnostics.size(); ++i)
-        if (out_.diagnostics[i].severity == diag::Severity::Error) out_.diagnostics[i].severity = diag::Severity::Warning;
+      for (diag::Diagnostic& d : out_.diagnostics)
+        if (own(d) && d.severity == diag::Severity::Error) d.severity = diag::Severity::Warning;
       error(diag::Kind::DroppedCode, s, "left out " + what + ": " + reason);
       for (const std::string& n : defined_names(s)) {
         dropped_names_.insert(n);
