@@ -1523,6 +1523,9 @@ class Lowerer {
   // calls disagree), recorded as the callers are rewritten.
   std::map<const ast::FunctionDef*, std::map<std::string, Mode>> script_parameter_modes_;
   std::map<std::string, const ast::FunctionDef*> script_functions_;  // by name
+  // What script functions return, by name: one kind, or one per item of a tuple
+  // (`return train_loader, val_loader`).
+  std::map<std::string, std::vector<ScriptKind>> script_returns_;
   // A call of a script function: the modes of the models it passes.
   void record_parameter_modes(const ast::Call* call);
 };
@@ -8317,6 +8320,8 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
   if (call == nullptr) return K::Other;
   if (auto* n = ast::as<ast::Name>(call->func)) {
     if (model_class(n->id) != nullptr) return K::Model;
+    if (auto r = script_returns_.find(std::string(n->id)); r != script_returns_.end() && r->second.size() == 1)
+      return r->second[0];
     K k = script_kind(n);
     if (k == K::Model || k == K::Module) return K::Tensor;  // out = model(x), loss = criterion(out, y)
   }
@@ -8377,8 +8382,13 @@ std::map<std::string, Lowerer::ScriptKind> Lowerer::scan_script_kinds(ast::Seq<a
               const_cast<std::set<std::string>&>(script_float_modules_).insert(std::string(n->id));
         auto* tv = ast::as<ast::Tuple>(a->value);
         auto* tt = a->targets.size() == 1 ? ast::as<ast::Tuple>(a->targets[0]) : nullptr;
+        auto* vc = ast::as<ast::Call>(a->value);
+        auto* vf = vc ? ast::as<ast::Name>(vc->func) : nullptr;
+        auto returned = vf ? script_returns_.find(std::string(vf->id)) : script_returns_.end();
         if (tv && tt && tv->elts.size() == tt->elts.size()) {
           for (std::size_t i = 0; i < tt->elts.size(); ++i) bind_target(tt->elts[i], script_kind(tv->elts[i]));
+        } else if (tt && returned != script_returns_.end() && returned->second.size() == tt->elts.size()) {
+          for (std::size_t i = 0; i < tt->elts.size(); ++i) bind_target(tt->elts[i], returned->second[i]);
         } else {
           for (ast::ExprNode* t : a->targets) bind_target(t, script_kind(a->value));
         }
@@ -8457,7 +8467,29 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
   for (int round = 0; round < 3; ++round) {  // main() -> train(model, ...) -> step(model, ...)
     std::map<std::string, ScriptKind> globals = scan_script_kinds(module_body, {});
     visit(module_body, globals);
-    for (const ast::FunctionDef* f : functions) visit(f->body, scan_script_kinds(f->body, script_params_[f]));
+    for (const ast::FunctionDef* f : functions) {
+      std::map<std::string, ScriptKind> kinds = scan_script_kinds(f->body, script_params_[f]);
+      visit(f->body, kinds);
+      // Its returns' kinds (every return agreeing; a conflict is Other).
+      std::map<std::string, ScriptKind> saved = std::exchange(script_kinds_, kinds);
+      std::optional<std::vector<ScriptKind>> returns;
+      std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+        if (n == nullptr || ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n) || ast::is<ast::ClassDef>(n)) return;
+        if (auto* r = ast::as<ast::Return>(n); r && r->value) {
+          std::vector<ScriptKind> k;
+          if (auto* t = ast::as<ast::Tuple>(r->value))
+            for (ast::ExprNode* x : t->elts) k.push_back(script_kind(x));
+          else
+            k.push_back(script_kind(r->value));
+          if (!returns) returns = k;
+          else if (*returns != k) returns = std::vector<ScriptKind>(k.size() == returns->size() ? k.size() : 1, ScriptKind::Other);
+        }
+        ast::for_each_child(const_cast<ast::Node*>(n), scan);
+      };
+      for (ast::StmtNode* st : f->body) scan(st);
+      script_kinds_ = std::move(saved);
+      if (returns) script_returns_[std::string(f->name)] = *returns;
+    }
   }
 }
 
@@ -9591,6 +9623,39 @@ LowerOutput Lowerer::run() {
       }
       for (diag::Diagnostic& d : out_.diagnostics)
         if (own(d) && d.severity == diag::Severity::Error) d.severity = diag::Severity::Warning;
+      // A script function or the `if __name__ == "__main__":` block becomes a stub
+      // that raises with the reason: running the script stops there, loudly,
+      // and the code calling the function still converts.
+      auto* main_guard = ast::as<ast::If>(s);
+      if (auto* cmp = main_guard ? ast::as<ast::Compare>(main_guard->test) : nullptr;
+          !cmp || syntax::unparse(cmp) != "__name__ == '__main__'")
+        main_guard = nullptr;
+      auto* fn = ast::as<ast::FunctionDef>(s);
+      if (script_code && (fn != nullptr || main_guard != nullptr)) {
+        std::string name = fn ? "`" + std::string(fn->name) + "`" : std::string("the `__main__` block");
+        auto* raise = b_.raise_stmt(b_.call("NotImplementedError", {b_.string(
+            "torch2keras could not convert " + name + " (" + opt_.filename + ":" + std::to_string(s->loc.lineno) +
+            "): " + reason)}));
+        ast::StmtNode* stub = nullptr;
+        if (fn != nullptr) {
+          auto* c = b_.clone(fn);
+          c->args = strip_arguments(fn->args, false);
+          c->returns = nullptr;
+          c->decorator_list = {};
+          c->body = b_.seq(std::vector<ast::StmtNode*>{raise});
+          stub = c;
+        } else {
+          auto* c = b_.clone(main_guard);
+          c->body = b_.seq(std::vector<ast::StmtNode*>{raise});
+          c->orelse = {};
+          stub = c;
+        }
+        error(diag::Kind::DroppedCode, s, "left out " + what + ": " + reason + "; it raises NotImplementedError");
+        out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
+        out_.body.push_back(stub);
+        origins.push_back(s);
+        continue;
+      }
       error(diag::Kind::DroppedCode, s, "left out " + what + ": " + reason);
       for (const std::string& n : defined_names(s)) {
         dropped_names_.insert(n);
