@@ -221,7 +221,11 @@ class CommentPlacer {
       }
       int32_t limit = k + 1 < clauses.size() ? clauses[k + 1].header_line : next;
       block(c.body, limit);
-      block_end(c.body, limit, c.node, c.field);
+      // A header a rewriter put around source statements (a `with` on its first
+      // statement's line) has no indentation of its own in the source: the
+      // comments after its block belong to the block around it.
+      bool wrapper = k == 0 && clauses.size() == 1 && !c.body.empty() && c.header_line == start_line(c.body[0]);
+      if (!wrapper) block_end(c.body, limit, c.node, c.field);
     }
   }
 
