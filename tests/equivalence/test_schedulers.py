@@ -57,6 +57,10 @@ CASES = [
     (lambda o: S.LinearLR(o), lambda: runtime.PyTorchLinearLR(LR, steps_per_epoch=BATCHES)),
     (lambda o: S.LambdaLR(o, lr_lambda=lambda epoch: 0.9 ** epoch + 0.1 * epoch),
      lambda: runtime.PyTorchLambdaLR(LR, lambda epoch: 0.9 ** epoch + 0.1 * epoch, steps_per_epoch=BATCHES)),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=3, eta_min=0.01),
+     lambda: runtime.PyTorchCosineAnnealingWarmRestarts(LR, 3, eta_min=0.01, steps_per_epoch=BATCHES)),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2),
+     lambda: runtime.PyTorchCosineAnnealingWarmRestarts(LR, 2, T_mult=2, steps_per_epoch=BATCHES)),
     # Warm-up then decay.
     (lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=3), S.StepLR(o, 2, 0.5)],
                               milestones=[3]),

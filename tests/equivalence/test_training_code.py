@@ -11,7 +11,8 @@ optimizer and stepped by the loop; clip_grad_norm_; frozen parameters
 (requires_grad = False: left out of what optimizers train, the layers still in
 training mode); `with torch.no_grad():`; tensor
 methods of batches and outputs (argmax, ==, sum, item, size); BatchNorm's running
-variance updated as PyTorch's (unbiased).
+variance updated as PyTorch's (unbiased); a GradScaler (the unscaled step, in
+float32) and `torch.autocast(enabled=False)`.
 """
 
 import re
@@ -40,7 +41,7 @@ class Net(nn.Module):
         return self.fc2(F.relu(self.bn(self.fc1(x))))
 
 
-def train(model, loader, clip=None, accumulate=1, freeze=False, groups=False, freeze_bn=False):
+def train(model, loader, clip=None, accumulate=1, freeze=False, groups=False, freeze_bn=False, amp=False):
     if freeze:
         for p in model.fc1.parameters():
             p.requires_grad = False
@@ -53,16 +54,20 @@ def train(model, loader, clip=None, accumulate=1, freeze=False, groups=False, fr
         optimizer = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.01)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=4, gamma=0.5)
     criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    scaler = torch.amp.GradScaler("cpu", enabled=amp)
     model.train()
     losses = []
     for step, (x, y) in enumerate(loader):
-        out = model(x)
-        loss = criterion(out, y) / accumulate
-        loss.backward()
+        with torch.autocast("cpu", enabled=False):
+            out = model(x)
+            loss = criterion(out, y) / accumulate
+        scaler.scale(loss).backward()
         if clip is not None:
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         if (step + 1) % accumulate == 0:
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             optimizer.zero_grad()
             scheduler.step()
         losses.append(loss.item())
@@ -111,8 +116,9 @@ def modules():
 
 
 @pytest.mark.parametrize("options", [dict(), dict(clip=0.05), dict(accumulate=3), dict(freeze=True),
-                                     dict(groups=True), dict(freeze_bn=True)],
-                         ids=["adam-steplr", "clip", "accumulate", "freeze", "groups", "freeze-batchnorm"])
+                                     dict(groups=True), dict(freeze_bn=True), dict(amp=True, clip=0.05)],
+                         ids=["adam-steplr", "clip", "accumulate", "freeze", "groups", "freeze-batchnorm",
+                              "grad-scaler"])
 def test_training_script_matches_pytorch(modules, monkeypatch, options):
     torch_module, keras_module = modules
     torch.manual_seed(0)

@@ -190,3 +190,50 @@ def test_frozen_parameters_and_dataset_classes():
     assert "class Pairs:\n" in code and "return self.x[i], ops.sum(self.x[i])" in code
     assert "pytorch_requires_grad_(model.fc, False)" in code
     assert "return PyTorchDataLoader(Pairs(8), batch_size=4)" in code
+
+
+LSTM_MODEL = """import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, bias=True):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 8, batch_first=True{})
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+
+"""
+TRAIN = "def main():\n    model = Tagger()\n    model(torch.ones(1, 2, 4)).sum().backward()\n"
+
+
+def test_training_an_lstm_with_biases_is_a_warning():
+    # Keras sums PyTorch's bias_ih and bias_hh: the same in inference, not in training.
+    for bias in ("", ", bias=bias"):  # biases, or maybe (a value known at run time)
+        r = torch2keras.convert(LSTM_MODEL.format(bias) + TRAIN, filename="m.py")
+        assert r.ok and codes(r) == ["T2K112"] and r.diagnostics[0].line == 8
+        assert "Keras keeps one bias (bias_ih + bias_hh)" in r.diagnostics[0].message
+    assert codes(torch2keras.convert(LSTM_MODEL.format(", bias=False") + TRAIN, filename="m.py")) == []
+    assert codes(torch2keras.convert(LSTM_MODEL.format(""), filename="m.py")) == []  # no training: exact
+
+
+def test_autocast_is_a_warning_unless_disabled_and_grad_scaler_converts():
+    r = convert("def train(model, x, optimizer):\n"
+                "    scaler = torch.amp.GradScaler('cpu')\n"
+                "    with torch.autocast('cpu', dtype=torch.bfloat16):\n"
+                "        loss = model(x).sum()\n"
+                "    with torch.autocast('cpu', enabled=False):\n"
+                "        other = model(x).sum()\n"
+                "    scaler.scale(loss + other).backward()\n"
+                "    scaler.step(optimizer)\n"
+                "    scaler.update()\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    train(model, torch.ones(1, 4), torch.optim.SGD(model.parameters(), lr=0.1))\n")
+    assert r.ok and codes(r) == ["T2K111"], [d.rendered for d in r.diagnostics]
+    assert r.diagnostics[0].line == 16 and "runs this block in float32" in r.diagnostics[0].message
+    code = converted(r)
+    assert "scaler = PyTorchGradScaler()" in code and "autocast" not in code
+    assert "pytorch_backward(tape, scaler.scale(ops.add(loss, other)))" in code

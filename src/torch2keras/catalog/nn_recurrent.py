@@ -35,6 +35,9 @@ def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, b
     require(nonlinearity == "tanh" or nonlinearity == "relu",
             "`nonlinearity={nonlinearity}` is not supported (PyTorch takes \"tanh\" or \"relu\")")
     ignore(device, dtype)
+    warn(TRAINING_CODE and bias,
+         "trained in Keras, this layer differs from PyTorch's: Keras keeps one bias (bias_ih + bias_hh) where "
+         "PyTorch trains the two apart (inference is the same); `bias=False` trains exactly")
     return PyTorchRNN(input_size, hidden_size, num_layers=num_layers, nonlinearity=nonlinearity,
                       bias=bias, batch_first=batch_first, dropout=dropout,
                       bidirectional=bidirectional)
@@ -45,6 +48,9 @@ def RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, b
 def LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
          bidirectional=False, proj_size=0, device=None, dtype=None):
     ignore(device, dtype)
+    warn(TRAINING_CODE and bias,
+         "trained in Keras, this layer differs from PyTorch's: Keras keeps one bias (bias_ih + bias_hh) where "
+         "PyTorch trains the two apart (inference is the same); `bias=False` trains exactly")
     if proj_size == 0:
         return PyTorchLSTM(input_size, hidden_size, num_layers=num_layers, bias=bias,
                            batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
@@ -67,12 +73,18 @@ def RNNCell(input_size, hidden_size, bias=True, nonlinearity="tanh", device=None
     require(nonlinearity == "tanh" or nonlinearity == "relu",
             "`nonlinearity={nonlinearity}` is not supported (PyTorch takes \"tanh\" or \"relu\")")
     ignore(device, dtype)
+    warn(TRAINING_CODE and bias,
+         "trained in Keras, this layer differs from PyTorch's: Keras keeps one bias (bias_ih + bias_hh) where "
+         "PyTorch trains the two apart (inference is the same); `bias=False` trains exactly")
     return PyTorchRNNCell(input_size, hidden_size, bias=bias, nonlinearity=nonlinearity)
 
 
 @module("torch.nn.LSTMCell", input="float", layout="torch", settings=("input_size", "hidden_size", "bias"))
 def LSTMCell(input_size, hidden_size, bias=True, device=None, dtype=None):
     ignore(device, dtype)
+    warn(TRAINING_CODE and bias,
+         "trained in Keras, this layer differs from PyTorch's: Keras keeps one bias (bias_ih + bias_hh) where "
+         "PyTorch trains the two apart (inference is the same); `bias=False` trains exactly")
     return PyTorchLSTMCell(input_size, hidden_size, bias=bias)
 
 

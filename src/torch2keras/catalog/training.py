@@ -97,6 +97,13 @@ def CosineAnnealingLR(optimizer, T_max, eta_min=0.0, last_epoch=-1, verbose="dep
     return PyTorchCosineAnnealingLR(optimizer, T_max, eta_min=eta_min)
 
 
+@function("torch.optim.lr_scheduler.CosineAnnealingWarmRestarts", layout="value")
+def CosineAnnealingWarmRestarts(optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1, verbose="deprecated"):
+    require(last_epoch == -1, "`last_epoch=` (resuming a schedule) is not supported")
+    ignore(verbose)
+    return PyTorchCosineAnnealingWarmRestarts(optimizer, T_0, T_mult=T_mult, eta_min=eta_min)
+
+
 @function("torch.optim.lr_scheduler.LinearLR", layout="value")
 def LinearLR(optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1, verbose="deprecated"):
     require(last_epoch == -1, "`last_epoch=` (resuming a schedule) is not supported")
@@ -161,6 +168,15 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     return pytorch_clip_grad_value_(parameters, clip_value)
 
 
+@function("torch.amp.GradScaler", "torch.cuda.amp.GradScaler", "torch.cpu.amp.GradScaler", layout="value")
+def GradScaler(device="cuda", init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+               enabled=True):
+    # Loss scaling for float16 gradients: in float32 training the scaled step is the
+    # unscaled one (powers of two), which the runtime's scaler takes.
+    ignore(device, init_scale, growth_factor, backoff_factor, growth_interval)
+    return PyTorchGradScaler(enabled=enabled)
+
+
 @function("torch.manual_seed", "torch.random.manual_seed", "torch.cuda.manual_seed", "torch.cuda.manual_seed_all",
           layout="value")
 def manual_seed(seed):
@@ -189,10 +205,12 @@ KERAS_DEFAULTS = {
     "PyTorchStepLR": dict(gamma=0.1),
     "PyTorchMultiStepLR": dict(gamma=0.1),
     "PyTorchCosineAnnealingLR": dict(eta_min=0.0),
+    "PyTorchCosineAnnealingWarmRestarts": dict(T_mult=1, eta_min=0.0),
     "PyTorchLinearLR": dict(start_factor=1.0 / 3, end_factor=1.0, total_iters=5),
     "PyTorchOneCycleLR": dict(pct_start=0.3, anneal_strategy="cos", div_factor=25.0, final_div_factor=1e4,
                               three_phase=False, cycle_momentum=True, base_momentum=0.85, max_momentum=0.95),
     "PyTorchReduceLROnPlateau": dict(mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                                      cooldown=0, min_lr=0.0, eps=1e-8),
     "pytorch_clip_grad_norm_": dict(norm_type=2.0, error_if_nonfinite=False),
+    "PyTorchGradScaler": dict(enabled=True),
 }

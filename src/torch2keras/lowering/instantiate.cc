@@ -51,6 +51,13 @@ class Instantiator {
             return result;
           }
         }
+        // warn(CONDITION, "message"): exact, but a difference the user should know
+        // of, when the condition is true or not known here (an argument known only
+        // at run time).
+        if (fn->id == "warn" && call->args.size() == 2) {
+          if (auto on = eval(call->args[0]).truth(); !on || *on) result.warnings.push_back(format_message(call->args[1]));
+          continue;
+        }
         continue;  // ignore(...)
       }
       if (auto* i = ast::as<ast::If>(stmt)) {

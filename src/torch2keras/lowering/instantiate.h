@@ -57,6 +57,7 @@ struct InstantiateResult {
   ast::ExprNode* expr = nullptr;  // null on error
   std::string error;              // a diagnostic message when expr is null
   std::vector<std::string> helpers;  // runtime helper classes the form uses (PyTorch*)
+  std::vector<std::string> warnings;  // the entry's warn(...) messages that apply (T2K112)
   // The error is only that the form depends on values not known at compile time:
   // a call of the entry's factory (make_factory) converts the call instead.
   bool undecided = false;

@@ -7462,6 +7462,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
           return e;
         } else {
           for (auto& h : r.helpers) out_.helpers.insert(h);
+          for (const std::string& w : r.warnings) error(diag::Kind::TrainingDifference, call, w);
           result = r.expr;
         }
       } else if (*p == "torch.nn.Sequential") {
@@ -8730,7 +8731,23 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
       auto p = resolve(call ? call->func : item->context_expr);
       grad_mode = grad_mode && item->optional_vars == nullptr && p && grad_mode_context(*p);
     }
-    if (grad_mode) {  // `with torch.no_grad():` -> its block
+    // `with torch.autocast(...)`: its block in float32 (exact when enabled=False).
+    bool autocast = !w->items.empty();
+    for (ast::WithItem* item : w->items) {
+      auto* call = ast::as<ast::Call>(item->context_expr);
+      auto p = resolve(call ? call->func : item->context_expr);
+      autocast = autocast && item->optional_vars == nullptr && p &&
+                 (*p == "torch.autocast" || *p == "torch.amp.autocast" || *p == "torch.cuda.amp.autocast" ||
+                  *p == "torch.cpu.amp.autocast");
+      bool disabled = false;
+      for (ast::Keyword* kw : call ? call->keywords : ast::Seq<ast::Keyword*>{})
+        disabled = disabled || (kw->arg == "enabled" && analysis::literal_value(kw->value).truth() == false);
+      if (autocast && !disabled)
+        error(diag::Kind::MixedPrecision, item->context_expr,
+              "`" + syntax::unparse(item->context_expr) + "`: the converted code runs this block in float32, "
+              "where PyTorch computes parts of it in lower precision (the numbers differ slightly)");
+    }
+    if (grad_mode || autocast) {  // `with torch.no_grad():` -> its block
       out_.left_out.emplace_back(w->loc.lineno, w->loc.lineno);  // the header line
       for (ast::StmtNode* st : rewrite_ctor_body(w->body, false)) out.push_back(st);
       return true;

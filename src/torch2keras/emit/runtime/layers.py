@@ -3161,6 +3161,27 @@ class PyTorchCosineAnnealingLR(PyTorchLRSchedule):
         return self.eta_min + (self.learning_rate - self.eta_min) * (1.0 + cosine) / 2.0
 
 
+class PyTorchCosineAnnealingWarmRestarts(PyTorchLRSchedule):
+    """CosineAnnealingWarmRestarts: a cosine from the rate down to eta_min over
+    T_i epochs, restarting at the rate; T_0 epochs first, each cycle T_mult times
+    longer (the epoch's place in its cycle as PyTorch computes it for an epoch
+    count)."""
+
+    def __init__(self, learning_rate, T_0, T_mult=1, eta_min=0.0, steps_per_epoch=None):
+        super().__init__(learning_rate, steps_per_epoch)
+        self.T_0, self.T_mult, self.eta_min = int(T_0), int(T_mult), float(eta_min)
+
+    def rate(self, epoch):
+        if self.T_mult == 1:
+            t_cur, t_i = ops.mod(epoch, float(self.T_0)), float(self.T_0)
+        else:
+            n = ops.floor(ops.log(epoch / self.T_0 * (self.T_mult - 1) + 1.0) / np.log(self.T_mult))
+            t_cur = epoch - self.T_0 * (ops.power(float(self.T_mult), n) - 1.0) / (self.T_mult - 1)
+            t_i = self.T_0 * ops.power(float(self.T_mult), n)
+        cosine = ops.cos(np.pi * t_cur / t_i)
+        return self.eta_min + (self.learning_rate - self.eta_min) * (1.0 + cosine) / 2.0
+
+
 class PyTorchLinearLR(PyTorchLRSchedule):
     """LinearLR: the rate times a factor going linearly from start_factor to
     end_factor over total_iters epochs, then end_factor."""
@@ -3784,3 +3805,36 @@ class PyTorchColorJitter:
         if which == 2:
             return _t2k_blend(chw, gray[None], factor) if chw.shape[-3] == 3 else chw
         return _t2k_adjust_hue(chw, factor) if chw.shape[-3] == 3 else chw
+
+
+class PyTorchGradScaler:
+    """torch.amp.GradScaler in float32 training: the scale it multiplies the loss
+    by and divides the gradients by again is a power of two, so the step is the
+    unscaled one (what this class does); as PyTorch's, a step whose gradients are
+    not all finite is skipped."""
+
+    def __init__(self, device="cuda", init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5,
+                 growth_interval=2000, enabled=True):
+        self.enabled = enabled
+
+    def scale(self, outputs):
+        return outputs
+
+    def unscale_(self, optimizer):
+        pass
+
+    def step(self, optimizer, *args, **kwargs):
+        gradients = [g for v in optimizer._torch_variables() if id(v) in _T2K_GRADIENTS
+                     for g in [_T2K_GRADIENTS[id(v)][1]]]
+        if all(bool(ops.all(ops.isfinite(g))) for g in gradients):
+            return optimizer.step(*args, **kwargs)
+        return None
+
+    def update(self, new_scale=None):
+        pass
+
+    def get_scale(self):
+        return 1.0
+
+    def is_enabled(self):
+        return self.enabled
