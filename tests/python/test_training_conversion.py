@@ -237,3 +237,18 @@ def test_autocast_is_a_warning_unless_disabled_and_grad_scaler_converts():
     code = converted(r)
     assert "scaler = PyTorchGradScaler()" in code and "autocast" not in code
     assert "pytorch_backward(tape, scaler.scale(ops.add(loss, other)))" in code
+
+
+def test_best_weights_copied_and_restored():
+    # The best epoch's weights kept with copy.deepcopy(model.state_dict()), restored
+    # with load_state_dict: Keras' get_weights() / set_weights() (copies, as deepcopy).
+    r = convert("import copy\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    best = copy.deepcopy(model.state_dict())\n"
+                "    model.load_state_dict(best)\n"
+                "    return model.state_dict()\n")
+    code = converted(r)
+    assert "best = model.get_weights()" in code and "model.set_weights(best)" in code, code
+    # A state_dict() kept without a copy would alias the weights in PyTorch: not converted.
+    assert codes(r) == ["T2K106", "T2K102"] and "model.state_dict()" in r.diagnostics[1].message

@@ -8576,6 +8576,14 @@ ast::Keyword* Lowerer::training_keyword(const ast::ExprNode* func, const ast::No
 
 ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call) {
   using K = ScriptKind;
+  // copy.deepcopy(model.state_dict()): a copy of the model's weights (the best
+  // epoch's, for load_state_dict later), Keras' get_weights().
+  if (auto p = resolve(call->func); p && *p == "copy.deepcopy" && call->args.size() == 1) {
+    auto* sd = ast::as<ast::Call>(call->args[0]);
+    auto* sm = sd && sd->args.empty() ? ast::as<ast::Attribute>(sd->func) : nullptr;
+    if (sm && sm->attr == "state_dict" && script_kind(sm->value) == K::Model)
+      return b_.call(b_.attr(rewrite_ctor_expr(sm->value), "get_weights"), {});
+  }
   // loss.backward(): kept for the GradientTape pass (insert_gradient_tapes).
   if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "backward" && call->args.empty()) {
     for (ast::Keyword* kw : call->keywords)
@@ -8708,6 +8716,24 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
       if (lp && *lp == "torch.load" && !load->args.empty())
         return emit(b_.expr_stmt(
             b_.call(b_.attr(rewrite_ctor_expr(m->value), "load_weights"), {weights_path(rewrite_ctor_expr(load->args[0]))})));
+      // model.load_state_dict(best), `best = copy.deepcopy(model.state_dict())`
+      // (get_weights above): set_weights.
+      if (auto* saved = ast::as<ast::Name>(call->args[0]); saved && call->keywords.empty()) {
+        bool copied = false;
+        std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+          if (n == nullptr || copied) return;
+          if (auto* as = ast::as<ast::Assign>(n))
+            for (const ast::ExprNode* t : as->targets)
+              if (auto* tn = ast::as<ast::Name>(t); tn && tn->id == saved->id) {
+                auto* c = ast::as<ast::Call>(as->value);
+                copied = c && resolve(c->func).value_or("") == "copy.deepcopy";
+              }
+          ast::for_each_child(const_cast<ast::Node*>(n), scan);
+        };
+        if (current_function_ != nullptr) scan(current_function_);
+        if (copied)
+          return emit(b_.expr_stmt(b_.call(b_.attr(rewrite_ctor_expr(m->value), "set_weights"), {b_.name(saved->id)})));
+      }
     }
     // label.fill_(v) on a tensor name: label = <fill's value> (PyTorch changes the
     // tensor in place; the name is rebound to the new value).
