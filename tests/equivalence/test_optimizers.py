@@ -314,3 +314,42 @@ def test_param_groups_read_and_set_the_rate_as_pytorch():
     assert_same_training(np.array(torch_losses), np.array(keras_losses), final_weights(torch_model, keras_model))
     assert [g["lr"] for g in keras_optimizer.param_groups] == pytest.approx([0.02 / 8, 0.1 / 8])
     assert len(keras_optimizer.param_groups[0]["params"]) == 2
+
+
+@pytest.mark.parametrize("case", ["unfreeze-head", "unfreeze-after-steps"])
+def test_freezing_as_pytorch_per_parameter(case):
+    # PyTorch's requires_grad is per parameter, the last setting wins; unfreezing
+    # after steps adds parameters the optimizer already holds.
+    torch_model, keras_model = twins()
+    torch_optimizer = keras_optimizer = None
+    torch_losses, keras_losses = [], []
+    for step, (x, y) in enumerate(batches(10)):
+        if step == 0:
+            for p in torch_model.parameters():
+                p.requires_grad = False
+            runtime.pytorch_requires_grad_(keras_model, False)
+            if case == "unfreeze-head":
+                for p in torch_model.fc2.parameters():
+                    p.requires_grad = True
+                runtime.pytorch_requires_grad_(keras_model.fc2, True)
+            torch_optimizer = torch.optim.SGD(torch_model.parameters(), lr=0.1, momentum=0.9)
+            keras_optimizer = runtime.PyTorchSGD(keras_model, learning_rate=0.1, momentum=0.9)
+        if case == "unfreeze-after-steps" and step == 4:
+            for p in torch_model.fc1.parameters():
+                p.requires_grad = True
+            runtime.pytorch_requires_grad_(keras_model.fc1, True)
+        torch_optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(torch_model(torch.from_numpy(x)), torch.from_numpy(y))
+        if loss.requires_grad:
+            loss.backward()
+        torch_optimizer.step()
+        torch_losses.append(loss.item())
+        keras_optimizer.zero_grad()
+        with tf.GradientTape() as tape:
+            loss = keras.ops.mean(keras.ops.square(keras_model(x, training=True) - y))
+        runtime.pytorch_backward(tape, loss)
+        keras_optimizer.step()
+        keras_losses.append(float(loss))
+    np.testing.assert_allclose(keras_losses, torch_losses, rtol=1e-5, atol=1e-7)
+    for torch_value, keras_value in final_weights(torch_model, keras_model):
+        np.testing.assert_allclose(keras_value, torch_value, rtol=1e-5, atol=1e-6)

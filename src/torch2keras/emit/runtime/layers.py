@@ -2666,21 +2666,22 @@ _T2K_GRADIENTS = {}
 _T2K_OPTIMIZERS = []
 
 
-def _t2k_parameters(params):
+def _t2k_parameters(params, frozen=False):
     """The trainable Keras variables `params` names: a layer or model (PyTorch's
-    module.parameters(), its trainable weights now, but those of layers frozen by
-    pytorch_requires_grad_), a variable, or a list of them."""
+    module.parameters(), its trainable weights now, but those
+    pytorch_requires_grad_ froze unless `frozen`), a variable, or a list of them."""
     if params is None:
         return []
     if isinstance(params, keras.layers.Layer):
-        frozen = {id(v) for layer in params._flatten_layers(include_self=True)
-                  if getattr(layer, "_pytorch_frozen", False) for v in layer.weights}
-        return [v for v in params.trainable_weights if id(v) not in frozen]
+        if frozen or not _T2K_REQUIRES_GRAD:
+            return list(params.trainable_weights)
+        trains = _t2k_requires_grad(params)
+        return [v for v in params.trainable_weights if trains.get(id(v), True)]
     if isinstance(params, keras.Variable):
         return [params] if params.trainable else []
     if isinstance(params, dict):
-        return _t2k_parameters(params["params"])
-    return [v for item in params for v in _t2k_parameters(item)]
+        return _t2k_parameters(params["params"], frozen)
+    return [v for item in params for v in _t2k_parameters(item, frozen)]
 
 
 def _t2k_initial_lr(optimizer):
@@ -2725,15 +2726,33 @@ def pytorch_backward(tape, loss):
         _T2K_GRADIENTS[id(variable)] = (variable, gradient if stored is None else stored[1] + gradient)
 
 
+# pytorch_requires_grad_ calls, in order: (requires_grad, ids of the layers it set).
+_T2K_REQUIRES_GRAD = []
+
+
 def pytorch_requires_grad_(module, requires_grad=True):
     """module.requires_grad_(flag), and `for p in module.parameters():
-    p.requires_grad = flag`: its parameters are left out of (or back in) what
-    optimizers and backward() train, whenever its weights are made. The layer
-    keeps running as before: a frozen BatchNorm in training mode still uses its
-    batch's statistics, as PyTorch's does (Keras' trainable = False would switch
-    it to inference)."""
-    module._pytorch_frozen = not requires_grad
+    p.requires_grad = flag`: the parameters of `module`'s layers (those it has
+    now; their weights may be made later) are left out of (or back in) what
+    optimizers and backward() train; the last call that set a layer decides, as
+    PyTorch's flag per parameter, and a layer added later (a new head) trains.
+    The layers keep running as before: a frozen BatchNorm in training mode still
+    uses its batch's statistics, as PyTorch's does (Keras' trainable = False
+    would switch it to inference)."""
+    _T2K_REQUIRES_GRAD.append((bool(requires_grad), {id(layer) for layer in module._flatten_layers(include_self=True)}))
     return module
+
+
+def _t2k_requires_grad(root):
+    """id(variable) -> whether it trains, for the variables of `root`'s layers:
+    the last pytorch_requires_grad_ setting of the layer that owns it (True if
+    none)."""
+    trains = {}
+    for layer in root._flatten_layers(include_self=True):
+        setting = next((flag for flag, layers_set in reversed(_T2K_REQUIRES_GRAD) if id(layer) in layers_set), True)
+        for variable in layer._trainable_variables + layer._non_trainable_variables:
+            trains[id(variable)] = setting
+    return trains
 
 
 def pytorch_zero_grad(module, set_to_none=True):
@@ -2790,7 +2809,7 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
 
             _T2K_OPTIMIZERS.append(weakref.ref(self))
 
-    def _torch_variables(self):
+    def _torch_variables(self, frozen=False):
         """The trainable variables of `params`, read now (a Keras layer makes its
         weights at its first call, after the optimizer is made): PyTorch's
         optimizer.param_groups, flattened. Each group's own "lr" and
@@ -2811,7 +2830,7 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
                                        "weight_decay": float(group.get("weight_decay", self.torch_weight_decay))})
         variables, self._group_of = [], {}
         for group, settings in zip(groups, self._settings):
-            for variable in _t2k_parameters(group["params"]):
+            for variable in _t2k_parameters(group["params"], frozen):
                 if self._var_key(variable) not in self._group_of:
                     self._group_of[self._var_key(variable)] = settings
                     variables.append(variable)
@@ -2834,8 +2853,8 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         if closure is not None:
             raise NotImplementedError("optimizer.step(closure) is not supported")
         variables = self._torch_variables()
-        if not self.built:
-            self.build(variables)
+        if not self.built:  # every parameter, frozen ones too: they may be unfrozen later
+            self.build(self._torch_variables(frozen=True))
         pairs = [(_T2K_GRADIENTS[id(v)][1], v) for v in variables if id(v) in _T2K_GRADIENTS]
         if pairs:
             self.apply_gradients(pairs)
