@@ -89,6 +89,18 @@ TEST(Wrap, ValueWithOperatorsGetsParentheses) {
             "        )\n");
 }
 
+TEST(Wrap, ComprehensionSplitsAtItsClauses) {
+  // Not at the comma of a tuple target (that would not parse).
+  EXPECT_EQ(wrap("x = [ops.concatenate([first_tensor_name, second_tensor_name], axis=1) for first_tensor_name, "
+                 "second_tensor_name in zip(xs, ys) if first_tensor_name is not None]\n",
+                 99),
+            "x = [\n"
+            "    ops.concatenate([first_tensor_name, second_tensor_name], axis=1)\n"
+            "    for first_tensor_name, second_tensor_name in zip(xs, ys)\n"
+            "    if first_tensor_name is not None\n"
+            "]\n");
+}
+
 TEST(Wrap, BareTuplesGetParenthesesOneItemPerLine) {
   // black's invisible parentheses: a returned or assigned tuple, not its last call.
   EXPECT_EQ(wrap("    return ops.transpose(a, (0, 2, 1)), ops.transpose(b, (0, 2, 1)), c\n", 40),
@@ -125,7 +137,8 @@ TEST(Wrap, ItemsInsideBracketsSplitBeforeTheirOperators) {
   EXPECT_EQ(wrap("z = f([value * 2 for value in values_list], k ** other_exponent)\n", 30),
             "z = f(\n"
             "    [\n"
-            "        value * 2 for value in values_list\n"
+            "        value * 2\n"
+            "        for value in values_list\n"
             "    ],\n"
             "    k ** other_exponent,\n"
             ")\n");

@@ -139,6 +139,23 @@ class Wrapper {
     emit(t, i, j, indent, "");
   }
 
+  // The positions of the depth-0 `for` clauses of the comprehension [i, j) and of
+  // its `if` clauses (after the first `for`; an `if` before it is a conditional
+  // expression of the element); empty when [i, j) is no comprehension.
+  std::vector<std::size_t> comprehension_parts(const std::vector<Tok>& t, std::size_t i, std::size_t j) const {
+    std::vector<std::size_t> at;
+    int depth = 0;
+    for (std::size_t k = i; k < j; ++k) {
+      if (opens(t[k].kind)) ++depth;
+      else if (closes(t[k].kind)) --depth;
+      else if (depth == 0 && k > i && (t[k].kind == TokenKind::KW_FOR || (t[k].kind == TokenKind::KW_IF && !at.empty()))) {
+        // `async for` splits before `async`.
+        at.push_back(t[k].kind == TokenKind::KW_FOR && t[k - 1].kind == TokenKind::KW_ASYNC ? k - 1 : k);
+      }
+    }
+    return at;
+  }
+
   // The positions of the depth-0 binary operators of [i, j) with the highest
   // priority, where black's delimiter split breaks a line inside brackets; empty
   // when there is none (or a comprehension or lambda, which split otherwise).
@@ -192,6 +209,15 @@ class Wrapper {
     std::string_view inner = text(t, open + 1, close);
     if (fits(indent + 4, inner.size())) {
       line(indent + 4, inner, "");
+    } else if (std::vector<std::size_t> parts = comprehension_parts(t, open + 1, close); !parts.empty()) {
+      // A comprehension: its element, then each `for` and `if` clause on a line
+      // (a comma of a `for a, b in ...` target is no item separator).
+      parts.push_back(close);
+      std::size_t start = open + 1;
+      for (std::size_t at : parts) {
+        emit(t, start, at, indent + 4, "", true);
+        start = at;
+      }
     } else {
       // One item per line: the bracket's depth-0 commas.
       std::vector<std::pair<std::size_t, std::size_t>> items;
