@@ -246,9 +246,63 @@ def test_best_weights_copied_and_restored():
                 "def main():\n"
                 "    model = Net()\n"
                 "    best = copy.deepcopy(model.state_dict())\n"
-                "    model.load_state_dict(best)\n"
+                "    model.load_state_dict(best)\n\n\n"
+                "def other():\n"
+                "    model = Net()\n"
                 "    return model.state_dict()\n")
     code = converted(r)
     assert "best = model.get_weights()" in code and "model.set_weights(best)" in code, code
     # A state_dict() kept without a copy would alias the weights in PyTorch: not converted.
     assert codes(r) == ["T2K106", "T2K102"] and "model.state_dict()" in r.diagnostics[1].message
+
+
+def test_a_mode_a_called_function_sets_carries_on_after_the_call():
+    # train_epoch() leaves the model in training mode: evaluate() after it runs in it.
+    r = convert("def train_epoch(model, x):\n"
+                "    model.train()\n"
+                "    return model(x)\n\n\n"
+                "def evaluate(model, x):\n"
+                "    return model(x)\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    model.eval()\n"
+                "    for epoch in range(2):\n"
+                "        train_epoch(model, torch.ones(1, 4))\n"
+                "        evaluate(model, torch.ones(1, 4))\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert "def evaluate(model, x):\n    return model(x, training=True)" in r.code
+    # Called before it in the loop: eval the first time, training after: unknown.
+    r = convert("def train_epoch(model, x):\n"
+                "    model.train()\n"
+                "    return model(x)\n\n\n"
+                "def evaluate(model, x):\n"
+                "    return model(x)\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    model.eval()\n"
+                "    for epoch in range(2):\n"
+                "        evaluate(model, torch.ones(1, 4))\n"
+                "        train_epoch(model, torch.ones(1, 4))\n")
+    assert codes(r) == ["T2K110"] and r.diagnostics[0].line == 20
+
+
+def test_modes_of_parts_and_layer_reads_are_diagnosed():
+    r = convert("def main():\n"
+                "    model = Net()\n"
+                "    head = model.fc\n"
+                "    head.eval()\n")
+    assert codes(r) == ["T2K106", "T2K103"] and "the mode of a part of a model" in r.diagnostics[1].message
+    r = convert("def main():\n"
+                "    model = Net()\n"
+                "    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)\n"
+                "    penalty = 0.01 * model.fc.weight.pow(2).sum()\n"
+                "    state = optimizer.state_dict()\n")
+    messages = [d.message for d in r.diagnostics]
+    assert "`model.parameters()` used as an iterable is not converted yet" in messages[1]
+    assert "reading `model.fc.weight` in training code is not converted yet" in messages[2]
+    assert "`optimizer.state_dict()` of an optimizer is not converted yet" in messages[3]
+    # A list of parameter groups is an optimizer's argument as written.
+    r = convert("def main():\n"
+                "    model = Net()\n"
+                "    return torch.optim.SGD([{'params': model.fc.parameters(), 'lr': 0.01}], lr=0.1)\n")
+    assert codes(r) == [] and "PyTorchSGD([{'params': model.fc, 'lr': 0.01}], learning_rate=0.1)" in r.code

@@ -1512,7 +1512,7 @@ class Lowerer {
   bool rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNode*>& out);
   // A script call of PyTorch's module API (`model.parameters()`, `model.to(d)`,
   // `model(x)`) as Keras code, or null when `call` is none of those.
-  ast::ExprNode* rewrite_script_call(const ast::Call* call);
+  ast::ExprNode* rewrite_script_call(const ast::Call* call, bool parameters_argument);
   // `path` of torch.save / torch.load as a Keras weights file (".weights.h5").
   ast::ExprNode* weights_path(ast::ExprNode* path);
   ast::FunctionDef* rewrite_script_function(const ast::FunctionDef* f, const std::map<std::string, ScriptKind>& params);
@@ -1526,8 +1526,13 @@ class Lowerer {
   // What script functions return, by name: one kind, or one per item of a tuple
   // (`return train_loader, val_loader`).
   std::map<std::string, std::vector<ScriptKind>> script_returns_;
-  // A call of a script function: the modes of the models it passes.
+  // A call of a script function: the modes of the models it passes, and their
+  // modes after it (script_mode_effects_).
   void record_parameter_modes(const ast::Call* call);
+  // The mode a script function leaves a model parameter in when it sets it
+  // (`model.train()` inside train_epoch): known, or Unknown.
+  std::map<const ast::FunctionDef*, std::map<std::string, Mode>> script_mode_effects_;
+  void find_mode_effects(const std::vector<const ast::FunctionDef*>& functions);
 };
 
 // ===========================================================================
@@ -7381,10 +7386,13 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       bool& flag;
       bool saved;
       ~Context() { flag = saved; }
-    } context{parameters_context_, std::exchange(parameters_context_, parameters_context_ || takes_parameters)};
+    } context{parameters_context_, std::exchange(parameters_context_, takes_parameters)};
+    // `model.parameters()` is the model only as such an argument (or in a list or
+    // dict display there), not inside another call (`filter(..., m.parameters())`).
+    bool parameters_here = context.saved;
     if (script_mode_) {
       record_parameter_modes(call);
-      if (ast::ExprNode* r = rewrite_script_call(call)) return r;
+      if (ast::ExprNode* r = rewrite_script_call(call, parameters_here)) return r;
     }
     // self.parameters() in a model's method other than its constructor (nanoGPT's
     // configure_optimizers): the model, whose trainable weights an optimizer
@@ -7563,14 +7571,35 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     }
     return result;
   }
-  if (auto* a = ast::as<ast::Attribute>(e);
-      a && script_mode_ && ast::is<ast::Attribute>(a->value) && script_kind(a->value) == ScriptKind::Module &&
-      (a->attr == "weight" || a->attr == "bias" || a->attr == "running_mean" || a->attr == "running_var")) {
-    error(diag::Kind::UnsupportedConstruct, e,
-          "reading `" + syntax::unparse(e) + "` in training code is not converted yet: the Keras layer keeps its "
-          "parameters under other names and shapes (`kernel`, transposed)");
-    refused_.insert(e);
-    return e;
+  // A layer's parameter or setting read in script code (`model.fc.weight`,
+  // `model.conv.out_channels`), anywhere in a chain (`model.fc.weight.pow(2)`).
+  if (auto* a = ast::as<ast::Attribute>(e); a && script_mode_) {
+    static const std::set<std::string_view> layer_attributes = {
+        "weight", "bias", "running_mean", "running_var", "in_features", "out_features", "in_channels",
+        "out_channels", "kernel_size", "stride", "padding", "num_features", "hidden_size", "num_layers",
+        "embedding_dim", "num_embeddings"};
+    const ast::Attribute* read = nullptr;
+    for (const ast::ExprNode* x = a; x != nullptr;) {
+      if (auto* xa = ast::as<ast::Attribute>(x)) {
+        if (ast::is<ast::Attribute>(xa->value) && script_kind(xa->value) == ScriptKind::Module &&
+            layer_attributes.count(xa->attr))
+          read = xa;
+        x = xa->value;
+      } else if (auto* xc = ast::as<ast::Call>(x)) {
+        x = xc->func;
+      } else if (auto* xs = ast::as<ast::Subscript>(x)) {
+        x = xs->value;
+      } else {
+        break;
+      }
+    }
+    if (read != nullptr) {
+      error(diag::Kind::UnsupportedConstruct, read,
+            "reading `" + syntax::unparse(read) + "` in training code is not converted yet: the Keras layer keeps "
+            "its parameters and settings under other names and shapes (`kernel`, transposed; `filters`)");
+      refused_.insert(e);
+      return e;
+    }
   }
   if (auto* j = ast::as<ast::JoinedStr>(e)) {  // f"{loss.item():.4f}"
     auto* c = b_.clone(j);
@@ -8537,16 +8566,38 @@ Lowerer::Mode Lowerer::mode_after(ast::Seq<ast::StmtNode*> body, const std::stri
     if (m == nullptr || (m->attr != "train" && m->attr != "eval") || syntax::unparse(m->value) != key) return std::nullopt;
     return value_mode(call);
   };
+  // A call of a script function that sets the mode of `key` passed to it
+  // (script_mode_effects_): the mode it leaves.
+  auto effect = [&](const ast::Node* n) -> std::optional<Mode> {
+    auto* call = ast::as<ast::Call>(n);
+    auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+    auto g = fn ? script_functions_.find(std::string(fn->id)) : script_functions_.end();
+    if (g == script_functions_.end()) return std::nullopt;
+    auto effects = script_mode_effects_.find(g->second);
+    if (effects == script_mode_effects_.end()) return std::nullopt;
+    std::vector<ast::Arg*> params(g->second->args->posonlyargs.begin(), g->second->args->posonlyargs.end());
+    params.insert(params.end(), g->second->args->args.begin(), g->second->args->args.end());
+    for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i)
+      if (syntax::unparse(call->args[i]) == key)
+        if (auto e = effects->second.find(std::string(params[i]->arg)); e != effects->second.end()) return e->second;
+    return std::nullopt;
+  };
   Mode mode = entry;
   for (ast::StmtNode* s : body) {
     if (std::optional<Mode> m = sets(s)) {
       mode = *m;
       continue;
     }
+    if (auto* e = ast::as<ast::Expr>(s))
+      if (std::optional<Mode> m = effect(e->value)) {
+        mode = *m;
+        continue;
+      }
     bool inside = false;
     std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
       if (n == nullptr || inside) return;
       if (auto* st = ast::as<ast::Expr>(n); st && n != s && sets(st)) inside = true;
+      if (effect(n)) inside = true;
       ast::for_each_child(const_cast<ast::Node*>(n), scan);
     };
     scan(s);
@@ -8574,7 +8625,7 @@ ast::Keyword* Lowerer::training_keyword(const ast::ExprNode* func, const ast::No
   return b_.keyword("training", b_.boolean(mode != Mode::Eval));
 }
 
-ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call) {
+ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call, bool parameters_argument) {
   using K = ScriptKind;
   // copy.deepcopy(model.state_dict()): a copy of the model's weights (the best
   // epoch's, for load_state_dict later), Keras' get_weights().
@@ -8601,7 +8652,7 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call) {
     if (owner == K::Model || owner == K::Module) {
       // model.parameters(): the model (an optimizer reads its trainable weights
       // when it steps: a Keras model makes them at its first call).
-      if (m->attr == "parameters" && call->args.empty() && !parameters_context_) {
+      if (m->attr == "parameters" && call->args.empty() && !parameters_argument) {
         error(diag::Kind::UnsupportedConstruct, call,
               "`" + syntax::unparse(call) + "` used as an iterable is not converted yet (it converts as an "
               "optimizer's or clip_grad_norm_'s argument, and in `for p in m.parameters(): p.requires_grad = ...`)");
@@ -8637,6 +8688,15 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call) {
         return const_cast<ast::Call*>(call);
       }
     }
+  }
+  // optimizer.state_dict() / load_state_dict(): not the runtime optimizers'.
+  if (auto* m = ast::as<ast::Attribute>(call->func);
+      m && (m->attr == "state_dict" || m->attr == "load_state_dict") && script_kind(m->value) == K::Optimizer) {
+    error(diag::Kind::UnsupportedConstruct, call,
+          "`" + syntax::unparse(call->func) + "()` of an optimizer is not converted yet (checkpoints of the "
+          "optimizer's state)");
+    refused_.insert(call);
+    return const_cast<ast::Call*>(call);
   }
   // model(x): called with the training= its mode gives.
   if (ast::Keyword* training = training_keyword(call->func, call)) {
@@ -8678,11 +8738,10 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
     auto* call = ast::as<ast::Call>(e->value);
     auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
     // model.train() / model.eval(): the training= of the model's next calls.
-    if (m && (m->attr == "train" || m->attr == "eval") && !ast::is<ast::Name>(m->value) &&
-        script_kind(m->value) == K::Module) {
+    if (m && (m->attr == "train" || m->attr == "eval") && script_kind(m->value) == K::Module) {
       error(diag::Kind::UnsupportedConstruct, s,
-            "`" + syntax::unparse(call) + "`: the mode of a part of a model is not converted (Keras passes "
-            "one training flag to all the layers of a call)");
+            "`" + syntax::unparse(call) + "`: the mode of a part of a model (or of a layer called on its "
+            "own) is not converted (Keras passes one training flag to all the layers of a model's call)");
       refused_.insert(s);
       out.push_back(s);
       return true;
@@ -8908,6 +8967,48 @@ std::vector<const ast::FunctionDef*> Lowerer::callers_first(const std::set<const
   return order;
 }
 
+void Lowerer::find_mode_effects(const std::vector<const ast::FunctionDef*>& functions) {
+  for (int round = 0; round < 3; ++round) {  // effects through calls of other script functions
+    for (const ast::FunctionDef* f : functions) {
+      std::vector<ast::Arg*> params(f->args->posonlyargs.begin(), f->args->posonlyargs.end());
+      params.insert(params.end(), f->args->args.begin(), f->args->args.end());
+      params.insert(params.end(), f->args->kwonlyargs.begin(), f->args->kwonlyargs.end());
+      for (ast::Arg* param : params) {
+        std::string name(param->arg);
+        bool changes = false;  // a train()/eval() of it, or a call passing it to a function that changes it
+        std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+          if (n == nullptr || changes) return;
+          if (auto* call = ast::as<ast::Call>(n)) {
+            auto* m = ast::as<ast::Attribute>(call->func);
+            auto* v = m ? ast::as<ast::Name>(m->value) : nullptr;
+            changes = v && v->id == name && (m->attr == "train" || m->attr == "eval");
+            auto* fn = ast::as<ast::Name>(call->func);
+            auto g = fn ? script_functions_.find(std::string(fn->id)) : script_functions_.end();
+            if (g != script_functions_.end() && script_mode_effects_.count(g->second))
+              for (ast::ExprNode* a : call->args)
+                if (auto* an = ast::as<ast::Name>(a); an && an->id == name) changes = true;
+          }
+          ast::for_each_child(const_cast<ast::Node*>(n), scan);
+        };
+        for (ast::StmtNode* st : f->body) scan(st);
+        if (!changes) continue;
+        // Its mode after the body: from statement-level train()/eval(), else unknown.
+        Mode after = mode_after(f->body, name, Mode::Unknown);
+        for (ast::StmtNode* st : f->body) {  // a later call that changes it makes it unknown
+          auto* e = ast::as<ast::Expr>(st);
+          auto* call = e ? ast::as<ast::Call>(e->value) : nullptr;
+          auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+          if (fn && script_functions_.count(std::string(fn->id))) {
+            for (ast::ExprNode* a : call->args)
+              if (auto* an = ast::as<ast::Name>(a); an && an->id == name) after = Mode::Unknown;
+          }
+        }
+        script_mode_effects_[f][name] = after;
+      }
+    }
+  }
+}
+
 void Lowerer::record_parameter_modes(const ast::Call* call) {
   auto* fn = ast::as<ast::Name>(call->func);
   auto it = fn ? script_functions_.find(std::string(fn->id)) : script_functions_.end();
@@ -8922,12 +9023,22 @@ void Lowerer::record_parameter_modes(const ast::Call* call) {
     auto [at, fresh] = modes.emplace(param, mode);
     if (!fresh && at->second != mode) at->second = Mode::Unknown;
   };
+  // The models it changes the mode of are in the mode it leaves them in.
+  std::vector<std::pair<std::string, const ast::ExprNode*>> passed;
   for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i) {
     if (ast::is<ast::Starred>(call->args[i])) break;
     merge(std::string(params[i]->arg), call->args[i]);
+    passed.emplace_back(std::string(params[i]->arg), call->args[i]);
   }
   for (ast::Keyword* kw : call->keywords)
-    if (kw->arg.data() != nullptr) merge(std::string(kw->arg), kw->value);
+    if (kw->arg.data() != nullptr) {
+      merge(std::string(kw->arg), kw->value);
+      passed.emplace_back(std::string(kw->arg), kw->value);
+    }
+  if (auto effects = script_mode_effects_.find(g); effects != script_mode_effects_.end())
+    for (const auto& [param, arg] : passed)
+      if (auto e = effects->second.find(param); e != effects->second.end() && script_kind(arg) == ScriptKind::Model)
+        script_modes_[syntax::unparse(arg)] = e->second;
 }
 
 ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
@@ -9531,6 +9642,7 @@ LowerOutput Lowerer::run() {
   // statements in order (the models' modes flow through them), then the script
   // functions callers first, so that a function's model parameters start in the
   // mode its calls pass them in (script_parameter_modes_).
+  find_mode_effects(callers_first(script_functions));
   std::map<const ast::StmtNode*, std::vector<ast::StmtNode*>> script_results;
   for (ast::StmtNode* s : module_->body) {
     if (!script_statements.count(s)) continue;
