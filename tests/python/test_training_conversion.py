@@ -306,3 +306,13 @@ def test_modes_of_parts_and_layer_reads_are_diagnosed():
                 "    model = Net()\n"
                 "    return torch.optim.SGD([{'params': model.fc.parameters(), 'lr': 0.01}], lr=0.1)\n")
     assert codes(r) == [] and "PyTorchSGD([{'params': model.fc, 'lr': 0.01}], learning_rate=0.1)" in r.code
+
+
+def test_a_module_level_model_nothing_switches_is_in_training_mode():
+    r = convert("generator = nn.Sequential(nn.Linear(2, 2))\n\n\n"
+                "def train():\n"
+                "    for epoch in range(2):\n"
+                "        y = generator(torch.ones(1, 2))\n"
+                "    return y\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert "y = generator(ops.ones((1, 2)), training=True)" in r.code

@@ -1484,6 +1484,7 @@ class Lowerer {
   bool script_mode_ = false;
   std::map<std::string, ScriptKind> script_kinds_;
   std::map<std::string, ScriptKind> script_globals_;  // of the module-level script code
+  std::map<std::string, Mode> script_global_modes_;   // module-level models whose mode never changes
   std::map<std::string, Mode> script_modes_;  // by the model's expression, `model` / `self.net`
   // The kinds of script functions' parameters, from their calls in the file.
   std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
@@ -8526,6 +8527,8 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
 Lowerer::Mode Lowerer::value_mode(const ast::ExprNode* e) const {
   for (const ast::ExprNode* x = e;;) {
     if (auto* call = ast::as<ast::Call>(x)) {
+      // A constructor (`nn.Sequential(...)` is an attribute call too).
+      if (auto p = resolve(call->func); p && *p == "torch.nn.Sequential") return Mode::Train;
       if (auto* m = ast::as<ast::Attribute>(call->func)) {
         if (m->attr == "eval") return Mode::Eval;
         if (m->attr == "train") {
@@ -9049,8 +9052,11 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
   std::map<std::string, ScriptKind> kinds = scan_script_kinds(f->body, params);
   for (const auto& [name, kind] : globals) kinds.emplace(name, kind);  // module names it reads
   std::map<std::string, ScriptKind> saved_kinds = std::exchange(script_kinds_, std::move(kinds));
-  // Its model parameters start in the mode its calls pass them in.
+  // Its model parameters start in the mode its calls pass them in; a module-level
+  // model no code ever calls train()/eval() of is in training mode (PyTorch's
+  // default) wherever it is used.
   std::map<std::string, Mode> saved_modes = std::exchange(script_modes_, script_parameter_modes_[f]);
+  for (const auto& [name, mode] : script_global_modes_) script_modes_.emplace(name, mode);
   ast::FunctionDef* c = rewrite_function(f, false, false);
   bool used = false;
   c->body = b_.seq(insert_gradient_tapes(
@@ -9635,6 +9641,21 @@ LowerOutput Lowerer::run() {
     }
     infer_script_parameters(functions, statements);
     for (const ast::FunctionDef* f : functions) script_functions_[std::string(f->name)] = f;
+    // Module-level models made by a constructor whose train()/eval() nothing calls.
+    std::set<std::string> mode_set;
+    std::function<void(const ast::Node*)> scan_modes = [&](const ast::Node* n) {
+      if (n == nullptr) return;
+      if (auto* call = ast::as<ast::Call>(n))
+        if (auto* m = ast::as<ast::Attribute>(call->func); m && (m->attr == "train" || m->attr == "eval"))
+          mode_set.insert(syntax::unparse(m->value));
+      ast::for_each_child(const_cast<ast::Node*>(n), scan_modes);
+    };
+    scan_modes(module_);
+    for (ast::StmtNode* st : statements)
+      if (auto* a = ast::as<ast::Assign>(st); a && a->targets.size() == 1)
+        if (auto* n = ast::as<ast::Name>(a->targets[0]); n && !mode_set.count(std::string(n->id)))
+          if (script_kind(a->value) == ScriptKind::Model && value_mode(a->value) == Mode::Train)
+            script_global_modes_[std::string(n->id)] = Mode::Train;
     script_globals_ = scan_script_kinds(b_.seq(statements), {});
   }
 
