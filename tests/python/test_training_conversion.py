@@ -316,3 +316,15 @@ def test_a_module_level_model_nothing_switches_is_in_training_mode():
                 "    return y\n")
     assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
     assert "y = generator(ops.ones((1, 2)), training=True)" in r.code
+
+
+def test_device_moves_of_values_of_any_kind_disappear():
+    # A dataset item or a function's result: `.to(device)`, `.cpu()` keep the value.
+    r = convert("def main(data, device):\n"
+                "    model = Net().to(device)\n"
+                "    x = data[0].to(device)\n"
+                "    return model(x).cpu(), data[1].cpu().numpy(), data[2].to(torch.float64)\n")
+    code = converted(r)
+    assert "x = data[0]\n" in code and "model(x, training=True), data[1].numpy()" in code, code
+    # A dtype is no device: that conversion is left as written (a loud error if wrong).
+    assert "data[2].to(" in code

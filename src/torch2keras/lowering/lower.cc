@@ -7655,6 +7655,15 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       if (const std::string* dtype = is_torch_path(*p) ? catalog_.find_dtype(*p) : nullptr) return b_.string(*dtype);
       if (*p == "copy.deepcopy") return deepcopy_function();  // `c = copy.deepcopy`
     }
+    // Script code: what the attribute is read from, rewritten (`data[1].cpu().numpy`).
+    if (script_mode_ && (ast::is<ast::Call>(a->value) || ast::is<ast::Subscript>(a->value))) {
+      ast::ExprNode* value = rewrite_ctor_expr(a->value);
+      if (value != a->value) {
+        auto* c = b_.clone(a);
+        c->value = value;
+        return c;
+      }
+    }
     return e;
   }
   if (auto* n = ast::as<ast::Name>(e)) {
@@ -8691,6 +8700,20 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call, bool paramete
         return const_cast<ast::Call*>(call);
       }
     }
+  }
+  // A device move of a value of any kind (`x.to(device)` of a dataset item,
+  // `out.cpu()`): Keras places values itself, the value stays as it is.
+  if (auto* m = ast::as<ast::Attribute>(call->func); m && script_kind(m->value) == K::Other && call->keywords.empty()) {
+    auto device = [](const ast::ExprNode* x) {
+      if (auto* c = ast::as<ast::Constant>(x)) return c->value.kind == ast::ConstantValue::Kind::Str;
+      std::string_view name;
+      if (auto* n = ast::as<ast::Name>(x)) name = n->id;
+      if (auto* a = ast::as<ast::Attribute>(x)) name = a->attr;
+      return name == "dev" || name.ends_with("device");
+    };
+    if (((m->attr == "cpu" || m->attr == "cuda") && call->args.empty()) ||
+        (m->attr == "to" && call->args.size() == 1 && device(call->args[0])))
+      return rewrite_ctor_expr(m->value);
   }
   // optimizer.state_dict() / load_state_dict(): not the runtime optimizers'.
   if (auto* m = ast::as<ast::Attribute>(call->func);
