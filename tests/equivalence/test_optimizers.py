@@ -286,6 +286,26 @@ def test_two_optimizers_share_one_persistent_tape():
         np.testing.assert_allclose(keras_value, torch_value, rtol=1e-5, atol=1e-6)
 
 
+def torch_step(model, optimizer, x, y):
+    """One step of the usual loop (MSE); its loss."""
+    optimizer.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(y))
+    if loss.requires_grad:  # every parameter frozen: PyTorch refuses backward()
+        loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def keras_step(model, optimizer, x, y):
+    """The same step as the converted training code takes it."""
+    optimizer.zero_grad()
+    with tf.GradientTape() as tape:
+        loss = keras.ops.mean(keras.ops.square(model(x, training=True) - y))
+    runtime.pytorch_backward(tape, loss)
+    optimizer.step()
+    return float(loss)
+
+
 def test_param_groups_read_and_set_the_rate_as_pytorch():
     # The manual decay of many scripts: `for g in optimizer.param_groups: g["lr"] = ...`.
     torch_model, keras_model = twins()
@@ -300,17 +320,8 @@ def test_param_groups_read_and_set_the_rate_as_pytorch():
                 assert keras_group["lr"] == pytest.approx(torch_group["lr"])
                 torch_group["lr"] = torch_group["lr"] * 0.5
                 keras_group["lr"] = keras_group["lr"] * 0.5
-        torch_optimizer.zero_grad()
-        loss = torch.nn.functional.mse_loss(torch_model(torch.from_numpy(x)), torch.from_numpy(y))
-        loss.backward()
-        torch_optimizer.step()
-        torch_losses.append(loss.item())
-        keras_optimizer.zero_grad()
-        with tf.GradientTape() as tape:
-            loss = keras.ops.mean(keras.ops.square(keras_model(x, training=True) - y))
-        runtime.pytorch_backward(tape, loss)
-        keras_optimizer.step()
-        keras_losses.append(float(loss))
+        torch_losses.append(torch_step(torch_model, torch_optimizer, x, y))
+        keras_losses.append(keras_step(keras_model, keras_optimizer, x, y))
     assert_same_training(np.array(torch_losses), np.array(keras_losses), final_weights(torch_model, keras_model))
     assert [g["lr"] for g in keras_optimizer.param_groups] == pytest.approx([0.02 / 8, 0.1 / 8])
     assert len(keras_optimizer.param_groups[0]["params"]) == 2
@@ -338,18 +349,8 @@ def test_freezing_as_pytorch_per_parameter(case):
             for p in torch_model.fc1.parameters():
                 p.requires_grad = True
             runtime.pytorch_requires_grad_(keras_model.fc1, True)
-        torch_optimizer.zero_grad()
-        loss = torch.nn.functional.mse_loss(torch_model(torch.from_numpy(x)), torch.from_numpy(y))
-        if loss.requires_grad:
-            loss.backward()
-        torch_optimizer.step()
-        torch_losses.append(loss.item())
-        keras_optimizer.zero_grad()
-        with tf.GradientTape() as tape:
-            loss = keras.ops.mean(keras.ops.square(keras_model(x, training=True) - y))
-        runtime.pytorch_backward(tape, loss)
-        keras_optimizer.step()
-        keras_losses.append(float(loss))
+        torch_losses.append(torch_step(torch_model, torch_optimizer, x, y))
+        keras_losses.append(keras_step(keras_model, keras_optimizer, x, y))
     np.testing.assert_allclose(keras_losses, torch_losses, rtol=1e-5, atol=1e-7)
     for torch_value, keras_value in final_weights(torch_model, keras_model):
         np.testing.assert_allclose(keras_value, torch_value, rtol=1e-5, atol=1e-6)

@@ -256,33 +256,26 @@ def test_best_weights_copied_and_restored():
     assert codes(r) == ["T2K106", "T2K102"] and "model.state_dict()" in r.diagnostics[1].message
 
 
+EPOCHS = ("def train_epoch(model, x):\n"
+          "    model.train()\n"
+          "    return model(x)\n\n\n"
+          "def evaluate(model, x):\n"
+          "    return model(x)\n\n\n"
+          "def main():\n"
+          "    model = Net()\n"
+          "    model.eval()\n"
+          "    for epoch in range(2):\n"
+          "        {}(model, torch.ones(1, 4))\n"
+          "        {}(model, torch.ones(1, 4))\n")
+
+
 def test_a_mode_a_called_function_sets_carries_on_after_the_call():
     # train_epoch() leaves the model in training mode: evaluate() after it runs in it.
-    r = convert("def train_epoch(model, x):\n"
-                "    model.train()\n"
-                "    return model(x)\n\n\n"
-                "def evaluate(model, x):\n"
-                "    return model(x)\n\n\n"
-                "def main():\n"
-                "    model = Net()\n"
-                "    model.eval()\n"
-                "    for epoch in range(2):\n"
-                "        train_epoch(model, torch.ones(1, 4))\n"
-                "        evaluate(model, torch.ones(1, 4))\n")
+    r = convert(EPOCHS.format("train_epoch", "evaluate"))
     assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
     assert "def evaluate(model, x):\n    return model(x, training=True)" in r.code
     # Called before it in the loop: eval the first time, training after: unknown.
-    r = convert("def train_epoch(model, x):\n"
-                "    model.train()\n"
-                "    return model(x)\n\n\n"
-                "def evaluate(model, x):\n"
-                "    return model(x)\n\n\n"
-                "def main():\n"
-                "    model = Net()\n"
-                "    model.eval()\n"
-                "    for epoch in range(2):\n"
-                "        evaluate(model, torch.ones(1, 4))\n"
-                "        train_epoch(model, torch.ones(1, 4))\n")
+    r = convert(EPOCHS.format("evaluate", "train_epoch"))
     assert codes(r) == ["T2K110"] and r.diagnostics[0].line == 20
 
 
