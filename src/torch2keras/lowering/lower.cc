@@ -68,6 +68,16 @@ DType required_dtype(const Entry& entry) {
                                                            : DType::Unknown;
 }
 
+// Whether `e` names a device as PyTorch code writes one: a string ("cuda"), or a
+// name or attribute for one (`device`, `self.device`, `dev`, `x.device`).
+bool names_device(const ast::ExprNode* e) {
+  if (auto* c = ast::as<ast::Constant>(e)) return c->value.kind == ast::ConstantValue::Kind::Str;
+  std::string_view name;
+  if (auto* n = ast::as<ast::Name>(e)) name = n->id;
+  if (auto* a = ast::as<ast::Attribute>(e)) name = a->attr;
+  return name == "dev" || name.ends_with("device");
+}
+
 // Whether `e` is a size as lowered: ops.shape(x)[i].
 bool shape_item(const ast::ExprNode* e) {
   auto* s = ast::as<ast::Subscript>(e);
@@ -1517,6 +1527,13 @@ class Lowerer {
   // `path` of torch.save / torch.load as a Keras weights file (".weights.h5").
   ast::ExprNode* weights_path(ast::ExprNode* path);
   ast::FunctionDef* rewrite_script_function(const ast::FunctionDef* f, const std::map<std::string, ScriptKind>& params);
+  // `body` with its backward() calls on GradientTapes (insert_gradient_tapes),
+  // the module then importing tensorflow and using pytorch_backward.
+  std::vector<ast::StmtNode*> with_gradient_tapes(const std::vector<ast::StmtNode*>& body);
+  // (parameter of `g`, argument) for each argument `call` passes to it by
+  // position (up to a `*args`) or by keyword.
+  static std::vector<std::pair<std::string, const ast::ExprNode*>> bound_arguments(const ast::FunctionDef* g,
+                                                                                 const ast::Call* call);
   // `functions` ordered so that each comes after the script functions that call
   // it (file order within a cycle).
   std::vector<const ast::FunctionDef*> callers_first(const std::set<const ast::FunctionDef*>& functions) const;
@@ -4067,11 +4084,7 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     // A known tensor is not a device; a parameter whose kind is open may be one.
     for (const Val& v : args)
       if (Fact f = resolved(v.fact); v.expr == e && (f.kind == Fact::Torch || f.kind == Fact::CL)) return false;
-    if (auto* c = ast::as<ast::Constant>(e)) return c->value.kind == ast::ConstantValue::Kind::Str;
-    std::string_view name;
-    if (auto* n = ast::as<ast::Name>(e)) name = n->id;
-    if (auto* a = ast::as<ast::Attribute>(e)) name = a->attr;
-    return name == "dev" || name.ends_with("device");
+    return names_device(e);
   };
   // A variable every assignment of which in this function gives it a dtype:
   // `input_dtype = x.dtype` (HF's LlamaRMSNorm), `dtype = torch.float32`.
@@ -7429,14 +7442,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
         const ast::ExprNode* source = source_of(x);
         return source != nullptr && made_tensor(source);
       };
-      req.is_device = [&](const ast::ExprNode* x) {
-        if (req.is_tensor(x)) return false;
-        if (auto* c = ast::as<ast::Constant>(x)) return c->value.kind == ast::ConstantValue::Kind::Str;
-        std::string_view name;
-        if (auto* n = ast::as<ast::Name>(x)) name = n->id;
-        if (auto* a = ast::as<ast::Attribute>(x)) name = a->attr;
-        return name == "dev" || name.ends_with("device");
-      };
+      req.is_device = [&](const ast::ExprNode* x) { return !req.is_tensor(x) && names_device(x); };
       InstantiateResult r = instantiate(req, b_);
       if (r.expr == nullptr) error(diag::Kind::UnsupportedArgument, call, r.error);
       for (auto& h : r.helpers) out_.helpers.insert(h);
@@ -8487,16 +8493,8 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
       if (auto* call = ast::as<ast::Call>(n)) {
         auto* fn = ast::as<ast::Name>(call->func);
         auto g = fn ? by_name.find(std::string(fn->id)) : by_name.end();
-        if (g != by_name.end()) {
-          std::vector<ast::Arg*> params(g->second->args->posonlyargs.begin(), g->second->args->posonlyargs.end());
-          params.insert(params.end(), g->second->args->args.begin(), g->second->args->args.end());
-          for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i) {
-            if (ast::is<ast::Starred>(call->args[i])) break;
-            merge(g->second, std::string(params[i]->arg), script_kind(call->args[i]));
-          }
-          for (ast::Keyword* kw : call->keywords)
-            if (kw->arg.data() != nullptr) merge(g->second, std::string(kw->arg), script_kind(kw->value));
-        }
+        if (g != by_name.end())
+          for (const auto& [param, arg] : bound_arguments(g->second, call)) merge(g->second, param, script_kind(arg));
       }
       ast::for_each_child(const_cast<ast::Node*>(n), scan);
     };
@@ -8553,9 +8551,7 @@ Lowerer::Mode Lowerer::value_mode(const ast::ExprNode* e) const {
       }
       auto* fn = ast::as<ast::Name>(call->func);
       if (fn && model_class(fn->id) != nullptr) return Mode::Train;  // PyTorch modules start in training mode
-      auto p = resolve(call->func);
-      if (p && *p == "torch.nn.Sequential") return Mode::Train;
-      if (p && *p == "copy.deepcopy" && !call->args.empty()) {
+      if (resolve(call->func).value_or("") == "copy.deepcopy" && !call->args.empty()) {
         x = call->args[0];
         continue;
       }
@@ -8587,11 +8583,9 @@ Lowerer::Mode Lowerer::mode_after(ast::Seq<ast::StmtNode*> body, const std::stri
     if (g == script_functions_.end()) return std::nullopt;
     auto effects = script_mode_effects_.find(g->second);
     if (effects == script_mode_effects_.end()) return std::nullopt;
-    std::vector<ast::Arg*> params(g->second->args->posonlyargs.begin(), g->second->args->posonlyargs.end());
-    params.insert(params.end(), g->second->args->args.begin(), g->second->args->args.end());
-    for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i)
-      if (syntax::unparse(call->args[i]) == key)
-        if (auto e = effects->second.find(std::string(params[i]->arg)); e != effects->second.end()) return e->second;
+    for (const auto& [param, arg] : bound_arguments(g->second, call))
+      if (syntax::unparse(arg) == key)
+        if (auto e = effects->second.find(param); e != effects->second.end()) return e->second;
     return std::nullopt;
   };
   Mode mode = entry;
@@ -8673,21 +8667,16 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call, bool paramete
       }
       if ((m->attr == "parameters" && call->args.empty()) || module_passthrough(m->attr))
         return rewrite_ctor_expr(m->value);
-      if (m->attr == "requires_grad_") {  // model.features.requires_grad_(False)
-        out_.helpers.insert("pytorch_requires_grad_");
+      // model.zero_grad(), model.features.requires_grad_(False): the runtime's
+      // function of the module, its arguments after it.
+      if (m->attr == "zero_grad" || m->attr == "requires_grad_") {
+        std::string helper = "pytorch_" + std::string(m->attr);
+        out_.helpers.insert(helper);
         std::vector<ast::ExprNode*> args{rewrite_ctor_expr(m->value)};
         for (ast::ExprNode* a : call->args) args.push_back(rewrite_ctor_expr(a));
         std::vector<ast::Keyword*> kws;
         for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
-        return b_.call("pytorch_requires_grad_", args, kws);
-      }
-      if (m->attr == "zero_grad") {
-        out_.helpers.insert("pytorch_zero_grad");
-        std::vector<ast::ExprNode*> args{rewrite_ctor_expr(m->value)};
-        for (ast::ExprNode* a : call->args) args.push_back(rewrite_ctor_expr(a));
-        std::vector<ast::Keyword*> kws;
-        for (ast::Keyword* kw : call->keywords) kws.push_back(b_.keyword(kw->arg, rewrite_ctor_expr(kw->value)));
-        return b_.call("pytorch_zero_grad", args, kws);
+        return b_.call(helper, args, kws);
       }
       if (unconverted_module_method(m->attr)) {
         error(diag::Kind::UnsupportedOp, call,
@@ -8704,15 +8693,8 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call, bool paramete
   // A device move of a value of any kind (`x.to(device)` of a dataset item,
   // `out.cpu()`): Keras places values itself, the value stays as it is.
   if (auto* m = ast::as<ast::Attribute>(call->func); m && script_kind(m->value) == K::Other && call->keywords.empty()) {
-    auto device = [](const ast::ExprNode* x) {
-      if (auto* c = ast::as<ast::Constant>(x)) return c->value.kind == ast::ConstantValue::Kind::Str;
-      std::string_view name;
-      if (auto* n = ast::as<ast::Name>(x)) name = n->id;
-      if (auto* a = ast::as<ast::Attribute>(x)) name = a->attr;
-      return name == "dev" || name.ends_with("device");
-    };
     if (((m->attr == "cpu" || m->attr == "cuda") && call->args.empty()) ||
-        (m->attr == "to" && call->args.size() == 1 && device(call->args[0])))
+        (m->attr == "to" && call->args.size() == 1 && names_device(call->args[0])))
       return rewrite_ctor_expr(m->value);
   }
   // optimizer.state_dict() / load_state_dict(): not the runtime optimizers'.
@@ -8772,8 +8754,7 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
       out.push_back(s);
       return true;
     }
-    if (m && (m->attr == "train" || m->attr == "eval") && call->keywords.empty() &&
-        (script_kind(m->value) == K::Model || script_kind(m->value) == K::Module)) {
+    if (m && (m->attr == "train" || m->attr == "eval") && call->keywords.empty() && script_kind(m->value) == K::Model) {
       script_modes_[syntax::unparse(m->value)] = value_mode(call);
       out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
       return true;
@@ -8836,17 +8817,13 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
     return false;
   }
   if (auto* w = ast::as<ast::With>(s)) {
-    bool grad_mode = true;
+    // `with torch.no_grad():`; `with torch.autocast(...)`: its block in float32
+    // (exact when enabled=False).
+    bool grad_mode = true, autocast = !w->items.empty();
     for (ast::WithItem* item : w->items) {
       auto* call = ast::as<ast::Call>(item->context_expr);
       auto p = resolve(call ? call->func : item->context_expr);
       grad_mode = grad_mode && item->optional_vars == nullptr && p && grad_mode_context(*p);
-    }
-    // `with torch.autocast(...)`: its block in float32 (exact when enabled=False).
-    bool autocast = !w->items.empty();
-    for (ast::WithItem* item : w->items) {
-      auto* call = ast::as<ast::Call>(item->context_expr);
-      auto p = resolve(call ? call->func : item->context_expr);
       autocast = autocast && item->optional_vars == nullptr && p &&
                  (*p == "torch.autocast" || *p == "torch.amp.autocast" || *p == "torch.cuda.amp.autocast" ||
                   *p == "torch.cpu.amp.autocast");
@@ -9011,8 +8988,8 @@ void Lowerer::find_mode_effects(const std::vector<const ast::FunctionDef*>& func
             auto* fn = ast::as<ast::Name>(call->func);
             auto g = fn ? script_functions_.find(std::string(fn->id)) : script_functions_.end();
             if (g != script_functions_.end() && script_mode_effects_.count(g->second))
-              for (ast::ExprNode* a : call->args)
-                if (auto* an = ast::as<ast::Name>(a); an && an->id == name) changes = true;
+              for (const auto& [param, arg] : bound_arguments(g->second, call))
+                if (auto* an = ast::as<ast::Name>(arg); an && an->id == name) changes = true;
           }
           ast::for_each_child(const_cast<ast::Node*>(n), scan);
         };
@@ -9040,31 +9017,45 @@ void Lowerer::record_parameter_modes(const ast::Call* call) {
   auto it = fn ? script_functions_.find(std::string(fn->id)) : script_functions_.end();
   if (it == script_functions_.end()) return;
   const ast::FunctionDef* g = it->second;
-  std::vector<ast::Arg*> params(g->args->posonlyargs.begin(), g->args->posonlyargs.end());
-  params.insert(params.end(), g->args->args.begin(), g->args->args.end());
-  auto merge = [&](const std::string& param, const ast::ExprNode* arg) {
-    if (script_kind(arg) != ScriptKind::Model) return;
+  std::vector<std::pair<std::string, const ast::ExprNode*>> passed = bound_arguments(g, call);
+  for (const auto& [param, arg] : passed) {
+    if (script_kind(arg) != ScriptKind::Model) continue;
     Mode mode = value_mode(arg);
-    auto& modes = script_parameter_modes_[g];
-    auto [at, fresh] = modes.emplace(param, mode);
+    auto [at, fresh] = script_parameter_modes_[g].emplace(param, mode);
     if (!fresh && at->second != mode) at->second = Mode::Unknown;
-  };
-  // The models it changes the mode of are in the mode it leaves them in.
-  std::vector<std::pair<std::string, const ast::ExprNode*>> passed;
-  for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i) {
-    if (ast::is<ast::Starred>(call->args[i])) break;
-    merge(std::string(params[i]->arg), call->args[i]);
-    passed.emplace_back(std::string(params[i]->arg), call->args[i]);
   }
-  for (ast::Keyword* kw : call->keywords)
-    if (kw->arg.data() != nullptr) {
-      merge(std::string(kw->arg), kw->value);
-      passed.emplace_back(std::string(kw->arg), kw->value);
-    }
+  // The models it changes the mode of are in the mode it leaves them in.
   if (auto effects = script_mode_effects_.find(g); effects != script_mode_effects_.end())
     for (const auto& [param, arg] : passed)
       if (auto e = effects->second.find(param); e != effects->second.end() && script_kind(arg) == ScriptKind::Model)
         script_modes_[syntax::unparse(arg)] = e->second;
+}
+
+std::vector<ast::StmtNode*> Lowerer::with_gradient_tapes(const std::vector<ast::StmtNode*>& body) {
+  bool used = false;
+  std::vector<ast::StmtNode*> out = insert_gradient_tapes(
+      body, b_,
+      [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
+      used);
+  if (used) {
+    uses_tape_ = true;
+    out_.helpers.insert("pytorch_backward");
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, const ast::ExprNode*>> Lowerer::bound_arguments(const ast::FunctionDef* g,
+                                                                                   const ast::Call* call) {
+  std::vector<ast::Arg*> params(g->args->posonlyargs.begin(), g->args->posonlyargs.end());
+  params.insert(params.end(), g->args->args.begin(), g->args->args.end());
+  std::vector<std::pair<std::string, const ast::ExprNode*>> bound;
+  for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i) {
+    if (ast::is<ast::Starred>(call->args[i])) break;
+    bound.emplace_back(std::string(params[i]->arg), call->args[i]);
+  }
+  for (ast::Keyword* kw : call->keywords)
+    if (kw->arg.data() != nullptr) bound.emplace_back(std::string(kw->arg), kw->value);
+  return bound;
 }
 
 ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
@@ -9081,15 +9072,7 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
   std::map<std::string, Mode> saved_modes = std::exchange(script_modes_, script_parameter_modes_[f]);
   for (const auto& [name, mode] : script_global_modes_) script_modes_.emplace(name, mode);
   ast::FunctionDef* c = rewrite_function(f, false, false);
-  bool used = false;
-  c->body = b_.seq(insert_gradient_tapes(
-      {c->body.begin(), c->body.end()}, b_,
-      [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
-      used));
-  if (used) {
-    uses_tape_ = true;
-    out_.helpers.insert("pytorch_backward");
-  }
+  c->body = b_.seq(with_gradient_tapes({c->body.begin(), c->body.end()}));
   script_modes_ = std::move(saved_modes);
   script_kinds_ = std::move(saved_kinds);
   script_float_modules_ = std::move(saved_losses);
@@ -9686,25 +9669,18 @@ LowerOutput Lowerer::run() {
   // statements in order (the models' modes flow through them), then the script
   // functions callers first, so that a function's model parameters start in the
   // mode its calls pass them in (script_parameter_modes_).
-  find_mode_effects(callers_first(script_functions));
+  std::vector<const ast::FunctionDef*> script_order = callers_first(script_functions);
+  find_mode_effects(script_order);
   std::map<const ast::StmtNode*, std::vector<ast::StmtNode*>> script_results;
   for (ast::StmtNode* s : module_->body) {
     if (!script_statements.count(s)) continue;
     script_mode_ = true;
     script_kinds_ = script_globals_;
-    bool used = false;
-    script_results[s] = insert_gradient_tapes(
-        rewrite_ctor_body(b_.seq(std::vector<ast::StmtNode*>{s}), false), b_,
-        [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
-        used);
-    if (used) {
-      uses_tape_ = true;
-      out_.helpers.insert("pytorch_backward");
-    }
+    script_results[s] = with_gradient_tapes(rewrite_ctor_body(b_.seq(std::vector<ast::StmtNode*>{s}), false));
     script_mode_ = false;
     script_kinds_.clear();
   }
-  for (const ast::FunctionDef* f : callers_first(script_functions)) {
+  for (const ast::FunctionDef* f : script_order) {
     script_kinds_ = script_globals_;
     script_results[f] = {rewrite_script_function(f, script_params_[f])};
     script_kinds_.clear();

@@ -85,18 +85,6 @@ void collect_backward_reads(ast::StmtNode* s, std::set<std::string>& out) {
     for (ast::StmtNode* x : *block) collect_backward_reads(x, out);
 }
 
-// Whether a statement of `stmts` (or a block in it) assigns `name`.
-bool assigns(const std::vector<ast::StmtNode*>& stmts, std::string_view name) {
-  bool found = false;
-  std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
-    if (n == nullptr || found) return;
-    if (auto* nm = ast::as<ast::Name>(n); nm && nm->ctx == ast::ExprContext::Store && nm->id == name) found = true;
-    ast::for_each_child(const_cast<ast::Node*>(n), scan);
-  };
-  for (const ast::StmtNode* s : stmts) scan(s);
-  return found;
-}
-
 class TapeWriter {
  public:
   TapeWriter(Builder& b, const TrainingError& error, std::string tape) : b_(b), error_(error), tape_(std::move(tape)) {}
@@ -190,7 +178,9 @@ class TapeWriter {
   // pytorch_backward(tape, X); X must be assigned in the tape's `region`.
   ast::StmtNode* replace_backward(ast::StmtNode* s, const std::vector<ast::StmtNode*>& region) {
     if (ast::ExprNode* loss = backward_of(s)) {
-      if (auto* n = ast::as<ast::Name>(loss); n && !assigns(region, n->id))
+      std::set<std::string> stored, read;  // what the tape's statements assign
+      for (const ast::StmtNode* r : region) names_of(r, stored, read);
+      if (auto* n = ast::as<ast::Name>(loss); n && !stored.count(std::string(n->id)))
         error_(s, quoted(std::string(n->id) + ".backward()") +
                       ": the loss is not computed between the step's start (its zero_grad() or the "
                       "block's start) and backward(), so a GradientTape there would record nothing; compute it "
