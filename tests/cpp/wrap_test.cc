@@ -101,6 +101,20 @@ TEST(Wrap, ComprehensionSplitsAtItsClauses) {
             "]\n");
 }
 
+TEST(Wrap, LambdaParametersStayOnOneLineAndItsBodySplitsAtOperators) {
+  // The commas between a lambda's parameters separate no items of the call.
+  EXPECT_EQ(wrap("model.compile(optimizer=optimizer, loss=PyTorchCriterion(lambda out, y: "
+                 "pytorch_cross_entropy(out, y, label_smoothing=0.1) + 0.01 * ops.mean(out ** 2)))\n",
+                 80),
+            "model.compile(\n"
+            "    optimizer=optimizer,\n"
+            "    loss=PyTorchCriterion(\n"
+            "        lambda out, y: pytorch_cross_entropy(out, y, label_smoothing=0.1)\n"
+            "        + 0.01 * ops.mean(out ** 2)\n"
+            "    ),\n"
+            ")\n");
+}
+
 TEST(Wrap, BareTuplesGetParenthesesOneItemPerLine) {
   // black's invisible parentheses: a returned or assigned tuple, not its last call.
   EXPECT_EQ(wrap("    return ops.transpose(a, (0, 2, 1)), ops.transpose(b, (0, 2, 1)), c\n", 40),

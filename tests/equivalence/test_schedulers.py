@@ -10,6 +10,7 @@ at each of the steps equals the rate PyTorch's optimizer has at that step.
 import importlib.util
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import torch
@@ -137,8 +138,8 @@ def test_one_cycle_cycles_momentum_as_pytorch(optimizer, options):
     for step in range(total):
         group = torch_optimizer.param_groups[0]
         expected.append((group["lr"], group["momentum"] if optimizer == "SGD" else group["betas"][0]))
-        got.append((float(keras_schedule(step)),
-                    keras_optimizer.momentum if optimizer == "SGD" else keras_optimizer.beta_1))
+        momentum = keras_optimizer.momentum if optimizer == "SGD" else keras_optimizer.beta_1
+        got.append((float(keras_schedule(step)), float(keras.ops.convert_to_numpy(momentum))))
         torch_optimizer.step()
         torch_schedule.step()
         keras_schedule.step()

@@ -2,6 +2,7 @@
 diagnostics where it cannot convert exactly. Its numbers are checked against
 PyTorch in tests/equivalence/test_training_code.py and test_training_scripts.py."""
 
+import pytest
 import torch2keras
 
 HEADER = """import torch
@@ -321,3 +322,104 @@ def test_device_moves_of_values_of_any_kind_disappear():
     assert "x = data[0]\n" in code and "model(x, training=True), data[1].numpy()" in code, code
     # A dtype is no device: that conversion is left as written (a loud error if wrong).
     assert "data[2].to(" in code
+
+
+# The standard loop (fit_standard_loops): a loader of (inputs, targets), the
+# model in training mode, one optimizer.
+LOOP = ("def train(model, loader, optimizer, criterion):\n"
+        "    model.train()\n"
+        "    losses = []\n"
+        "    for x, y in loader:\n"
+        "        optimizer.zero_grad()\n"
+        "        out = model(x)\n"
+        "        loss = criterion(out, y)\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "        losses.append(loss.item())\n"
+        "    return losses\n\n\n"
+        "def main():\n"
+        "    model = Net()\n"
+        "    loader = DataLoader(TensorDataset(torch.randn(8, 4), torch.randint(0, 2, (8,))), batch_size=4)\n"
+        "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "    return train(model, loader, optimizer, nn.CrossEntropyLoss())\n")
+DATA = "from torch.utils.data import DataLoader, TensorDataset\n\n\n"
+
+
+def test_the_standard_loop_becomes_compile_and_fit():
+    r = convert(DATA + LOOP)
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    code = converted(r)
+    assert ("    losses = []\n"
+            "    batch_losses = PyTorchBatchLosses()\n"
+            "    model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))\n"
+            "    model.fit(loader, epochs=1, shuffle=False, verbose=0, callbacks=[batch_losses])\n"
+            "    losses.extend(batch_losses.losses)\n"
+            "    return losses\n") in code, code
+    # Nothing is left for a GradientTape: the module runs without TensorFlow.
+    assert "GradientTape" not in r.code and "import tensorflow" not in r.code
+
+
+@pytest.mark.parametrize("change, why", [
+    (("    return losses\n", "    print(loss.item())\n    return losses\n"), "the loss is read after the loop"),
+    (("        losses.append(loss.item())\n", "        losses.append(loss.item())\n        print(x.shape)\n"),
+     "another statement"),
+    (("        optimizer.step()\n", "        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n"
+                                   "        optimizer.step()\n"), "gradient clipping"),
+    (("    model.train()\n", "    model.eval()\n"), "evaluation mode"),
+    (("        loss = criterion(out, y)\n", "        loss = criterion(out, x)\n"), "the loss of the inputs"),
+    (("        optimizer.zero_grad()\n", ""), "no zero_grad: gradients accumulate"),
+    (("        optimizer.step()\n", "        optimizer.step()\n        out = out.detach()\n"),
+     "the prediction used again"),
+], ids=["loss-read-after", "extra-statement", "clip", "eval-mode", "autoencoder", "no-zero-grad", "reuse"])
+def test_other_loops_keep_their_gradient_tape(change, why):
+    r = convert(DATA + LOOP.replace(*change))
+    assert LOOP.replace(*change) != LOOP
+    code = converted(r)
+    assert "with tf.GradientTape() as tape:" in code and ".fit(" not in code, why
+
+
+def test_names_of_the_loop_a_later_loop_binds_again_do_not_keep_it():
+    # The evaluation loop assigns `out` and `loss` before reading them: the
+    # training loop's values are not read after it.
+    r = convert(DATA + LOOP.replace(
+        "    return losses\n",
+        "    model.eval()\n"
+        "    with torch.no_grad():\n"
+        "        for x, y in loader:\n"
+        "            out = model(x)\n"
+        "            loss = criterion(out, y)\n"
+        "            losses.append(loss.item())\n"
+        "    return losses\n"))
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    code = converted(r)
+    assert "model.fit(loader" in code and "GradientTape" not in code
+    assert "        out = model(x, training=False)\n" in code
+
+
+def test_inline_forward_pass_and_loss_expressions():
+    r = convert(DATA + LOOP.replace("        out = model(x)\n        loss = criterion(out, y)\n",
+                                    "        loss = nn.functional.cross_entropy(model(x), y, label_smoothing=0.1)\n"))
+    assert ("        loss=PyTorchCriterion(\n"
+            "            lambda outputs, y: pytorch_cross_entropy(outputs, y, label_smoothing=0.1)\n"
+            "        ),\n") in converted(r)
+    assert "model.fit(loader" in converted(r)
+
+
+def test_a_module_level_loop_converts_unless_later_code_reads_its_names():
+    script = ("model = Net()\n"
+              "loader = DataLoader(TensorDataset(torch.randn(8, 4), torch.randint(0, 2, (8,))), batch_size=4)\n"
+              "optimizer = torch.optim.Adam(model.parameters())\n"
+              "criterion = nn.CrossEntropyLoss()\n"
+              "for epoch in range(2):\n"
+              "    for inputs, targets in loader:\n"
+              "        optimizer.zero_grad()\n"
+              "        loss = criterion(model(inputs), targets)\n"
+              "        loss.backward()\n"
+              "        optimizer.step()\n")
+    r = convert(DATA + script)
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert ("for epoch in range(2):\n"
+            "    model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))\n"
+            "    model.fit(loader, epochs=1, shuffle=False, verbose=0)\n") in converted(r)
+    r = convert(DATA + script + "print(loss.item())\n")
+    assert "with tf.GradientTape() as tape:" in converted(r) and ".fit(" not in converted(r)

@@ -204,10 +204,13 @@ ast::Lambda* Builder::lambda(ast::ExprNode* body) {
   return n;
 }
 
-ast::FunctionDef* Builder::function_def(std::string_view name, const std::vector<std::string>& params,
-                                        std::vector<ast::StmtNode*> body) {
-  auto* n = make_node<ast::FunctionDef>(arena_);
-  n->name = arena_.copy_string(name);
+ast::Lambda* Builder::lambda(const std::vector<std::string>& params, ast::ExprNode* body) {
+  ast::Lambda* n = lambda(body);
+  n->args = arguments(params);
+  return n;
+}
+
+ast::Arguments* Builder::arguments(const std::vector<std::string>& params) {
   auto* args = make_node<ast::Arguments>(arena_);
   std::vector<ast::Arg*> list;
   for (const std::string& p : params) {
@@ -216,7 +219,14 @@ ast::FunctionDef* Builder::function_def(std::string_view name, const std::vector
     list.push_back(a);
   }
   args->args = seq(list);
-  n->args = args;
+  return args;
+}
+
+ast::FunctionDef* Builder::function_def(std::string_view name, const std::vector<std::string>& params,
+                                        std::vector<ast::StmtNode*> body) {
+  auto* n = make_node<ast::FunctionDef>(arena_);
+  n->name = arena_.copy_string(name);
+  n->args = arguments(params);
   n->body = seq(body);
   return n;
 }

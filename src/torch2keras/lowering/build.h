@@ -61,6 +61,10 @@ class Builder {
   ast::Raise* raise_stmt(ast::ExprNode* exc);
   // `lambda: body` (no parameters).
   ast::Lambda* lambda(ast::ExprNode* body);
+  // `lambda p1, p2, ...: body`.
+  ast::Lambda* lambda(const std::vector<std::string>& params, ast::ExprNode* body);
+  // The parameters `params...` (no defaults or annotations).
+  ast::Arguments* arguments(const std::vector<std::string>& params);
   // `def name(params...):` with `body`, no defaults, decorators or annotations.
   ast::FunctionDef* function_def(std::string_view name, const std::vector<std::string>& params,
                                  std::vector<ast::StmtNode*> body);

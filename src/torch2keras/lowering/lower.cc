@@ -1527,9 +1527,15 @@ class Lowerer {
   // `path` of torch.save / torch.load as a Keras weights file (".weights.h5").
   ast::ExprNode* weights_path(ast::ExprNode* path);
   ast::FunctionDef* rewrite_script_function(const ast::FunctionDef* f, const std::map<std::string, ScriptKind>& params);
-  // `body` with its backward() calls on GradientTapes (insert_gradient_tapes),
-  // the module then importing tensorflow and using pytorch_backward.
-  std::vector<ast::StmtNode*> with_gradient_tapes(const std::vector<ast::StmtNode*>& body);
+  // `body` (rewritten script code) with its training loops in Keras form:
+  // standard loops as compile() + fit() (fit_standard_loops), the other
+  // backward() calls on GradientTapes (insert_gradient_tapes; the module then
+  // imports tensorflow). `read_elsewhere`: the names code outside `body` may read.
+  std::vector<ast::StmtNode*> lower_training(const std::vector<ast::StmtNode*>& body,
+                                             const std::set<std::string>& read_elsewhere);
+  // For a module-level script statement: the names other module-level
+  // statements read, and those functions read without assigning them (globals).
+  std::set<std::string> module_reads_;
   // (parameter of `g`, argument) for each argument `call` passes to it by
   // position (up to a `*args`) or by keyword.
   static std::vector<std::pair<std::string, const ast::ExprNode*>> bound_arguments(const ast::FunctionDef* g,
@@ -9031,10 +9037,24 @@ void Lowerer::record_parameter_modes(const ast::Call* call) {
         script_modes_[syntax::unparse(arg)] = e->second;
 }
 
-std::vector<ast::StmtNode*> Lowerer::with_gradient_tapes(const std::vector<ast::StmtNode*>& body) {
+std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtNode*>& body,
+                                                    const std::set<std::string>& read_elsewhere) {
+  auto role_of = [this](const ast::ExprNode* e) {
+    switch (script_kind(e)) {
+      case ScriptKind::Model:
+        return TrainingRole::Model;
+      case ScriptKind::Loader:
+        return TrainingRole::Loader;
+      case ScriptKind::Optimizer:
+        return TrainingRole::Optimizer;
+      default:
+        return TrainingRole::Other;
+    }
+  };
+  std::vector<ast::StmtNode*> fitted = fit_standard_loops(body, b_, role_of, read_elsewhere, out_.helpers, out_.left_out);
   bool used = false;
   std::vector<ast::StmtNode*> out = insert_gradient_tapes(
-      body, b_,
+      fitted, b_,
       [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
       used);
   if (used) {
@@ -9072,7 +9092,7 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
   std::map<std::string, Mode> saved_modes = std::exchange(script_modes_, script_parameter_modes_[f]);
   for (const auto& [name, mode] : script_global_modes_) script_modes_.emplace(name, mode);
   ast::FunctionDef* c = rewrite_function(f, false, false);
-  c->body = b_.seq(with_gradient_tapes({c->body.begin(), c->body.end()}));
+  c->body = b_.seq(lower_training({c->body.begin(), c->body.end()}, {}));
   script_modes_ = std::move(saved_modes);
   script_kinds_ = std::move(saved_kinds);
   script_float_modules_ = std::move(saved_losses);
@@ -9646,6 +9666,21 @@ LowerOutput Lowerer::run() {
       }
     }
     infer_script_parameters(functions, statements);
+    // The names functions read without binding them: module-level names.
+    for (ast::StmtNode* st : module_->body)
+      if (auto* f = ast::as<ast::FunctionDef>(st)) {
+        std::set<std::string> all, bound;
+        ast::collect_names(f, all);
+        std::function<void(const ast::Node*)> binds = [&](const ast::Node* n) {
+          if (auto* name = ast::as<ast::Name>(n); name && name->ctx == ast::ExprContext::Store)
+            bound.insert(std::string(name->id));
+          if (auto* arg = ast::as<ast::Arg>(n)) bound.insert(std::string(arg->arg));
+          ast::for_each_child(const_cast<ast::Node*>(n), binds);
+        };
+        binds(f);
+        for (const std::string& n : all)
+          if (!bound.count(n)) module_reads_.insert(n);
+      }
     for (const ast::FunctionDef* f : functions) script_functions_[std::string(f->name)] = f;
     // Module-level models made by a constructor whose train()/eval() nothing calls.
     std::set<std::string> mode_set;
@@ -9676,7 +9711,11 @@ LowerOutput Lowerer::run() {
     if (!script_statements.count(s)) continue;
     script_mode_ = true;
     script_kinds_ = script_globals_;
-    script_results[s] = with_gradient_tapes(rewrite_ctor_body(b_.seq(std::vector<ast::StmtNode*>{s}), false));
+    std::set<std::string> read_elsewhere = module_reads_;
+    for (const ast::StmtNode* other : script_statements)
+      if (other != s) ast::collect_names(other, read_elsewhere);
+    script_results[s] =
+        lower_training(rewrite_ctor_body(b_.seq(std::vector<ast::StmtNode*>{s}), false), read_elsewhere);
     script_mode_ = false;
     script_kinds_.clear();
   }

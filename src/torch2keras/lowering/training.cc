@@ -2,6 +2,7 @@
 #include "torch2keras/lowering/training.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "torch2keras/syntax/unparse.h"
@@ -224,7 +225,410 @@ class TapeWriter {
   std::string tape_;
 };
 
+// ---- compile() + fit() for standard loops.
+
+// The call statement `s` makes, or null.
+const ast::Call* statement_call(const ast::StmtNode* s) {
+  auto* e = ast::as<ast::Expr>(s);
+  return e ? ast::as<ast::Call>(e->value) : nullptr;
+}
+
+// X of a statement `X.method()` (no arguments), or null.
+ast::ExprNode* method_receiver(const ast::StmtNode* s, std::string_view method) {
+  const ast::Call* call = statement_call(s);
+  auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+  if (m == nullptr || m->attr != method || !call->args.empty() || !call->keywords.empty()) return nullptr;
+  return m->value;
+}
+
+bool is_name(const ast::ExprNode* e, std::string_view id) {
+  auto* n = ast::as<ast::Name>(e);
+  return n != nullptr && n->id == id;
+}
+
+// Whether `e` is `ops.convert_to_numpy(LOSS).item()` (PyTorch's loss.item(),
+// converted) of the name `loss`.
+bool loss_item(const ast::ExprNode* e, std::string_view loss) {
+  auto* item = ast::as<ast::Call>(e);
+  auto* m = item ? ast::as<ast::Attribute>(item->func) : nullptr;
+  if (m == nullptr || m->attr != "item" || !item->args.empty() || !item->keywords.empty()) return false;
+  auto* numpy = ast::as<ast::Call>(m->value);
+  return numpy != nullptr && syntax::unparse(numpy->func) == "ops.convert_to_numpy" && numpy->args.size() == 1 &&
+         numpy->keywords.empty() && is_name(numpy->args[0], loss);
+}
+
+// Whether `n` occurs in `node` as a name it reads (or rebinds by augmented
+// assignment, which reads it).
+bool reads(const ast::Node* node, const std::string& n) {
+  if (node == nullptr) return false;
+  if (auto* name = ast::as<ast::Name>(node)) return name->id == n && name->ctx == ast::ExprContext::Load;
+  if (auto* aug = ast::as<ast::AugAssign>(node); aug && is_name(aug->target, n)) return true;
+  bool found = false;
+  ast::for_each_child(const_cast<ast::Node*>(node), [&](ast::Node* c) { found = found || reads(c, n); });
+  return found;
+}
+
+// What a run of statements does to a name first: reads it, writes it (every
+// path: an assignment at the run's own level), or neither.
+enum class FirstUse : uint8_t { Neither, Read, Written };
+
+FirstUse first_use(const std::vector<ast::StmtNode*>& stmts, std::size_t from, std::size_t to, const std::string& n);
+
+FirstUse first_use(ast::Seq<ast::StmtNode*> block, const std::string& n) {
+  return first_use(std::vector<ast::StmtNode*>(block.begin(), block.end()), 0, block.size(), n);
+}
+
+// A loop, an `if`, a `with` or a `try` reads `n` when an expression of its
+// own or one of its blocks does (a loop's target binds `n` for its body); it is
+// never taken to write `n` (a loop may run no time, a branch not at all).
+bool compound_reads(const ast::StmtNode* s, const std::string& n) {
+  if (auto* f = ast::as<ast::For>(s)) {
+    if (reads(f->iter, n)) return true;
+    std::set<std::string> bound;
+    ast::collect_names(f->target, bound);
+    return (!bound.count(n) && first_use(f->body, n) == FirstUse::Read) || first_use(f->orelse, n) == FirstUse::Read;
+  }
+  if (auto* w = ast::as<ast::While>(s))
+    return reads(w->test, n) || first_use(w->body, n) == FirstUse::Read || first_use(w->orelse, n) == FirstUse::Read;
+  if (auto* i = ast::as<ast::If>(s))
+    return reads(i->test, n) || first_use(i->body, n) == FirstUse::Read || first_use(i->orelse, n) == FirstUse::Read;
+  if (auto* w = ast::as<ast::With>(s)) {
+    for (ast::WithItem* item : w->items)
+      if (reads(item->context_expr, n)) return true;
+    return first_use(w->body, n) == FirstUse::Read;
+  }
+  if (auto* t = ast::as<ast::Try>(s)) {
+    for (ast::ExceptHandler* h : t->handlers)
+      if (first_use(h->body, n) == FirstUse::Read) return true;
+    return first_use(t->body, n) == FirstUse::Read || first_use(t->orelse, n) == FirstUse::Read ||
+           first_use(t->finalbody, n) == FirstUse::Read;
+  }
+  return reads(s, n);  // a definition reads what its body (a closure) reads
+}
+
+FirstUse first_use(const std::vector<ast::StmtNode*>& stmts, std::size_t from, std::size_t to, const std::string& n) {
+  for (std::size_t i = from; i < to && i < stmts.size(); ++i) {
+    const ast::StmtNode* s = stmts[i];
+    if (ast::is<ast::For>(s) || ast::is<ast::While>(s) || ast::is<ast::If>(s) || ast::is<ast::With>(s) ||
+        ast::is<ast::Try>(s) || ast::is<ast::FunctionDef>(s) || ast::is<ast::ClassDef>(s)) {
+      if (compound_reads(s, n)) return FirstUse::Read;
+      continue;
+    }
+    if (reads(s, n)) return FirstUse::Read;
+    if (ast::is<ast::Return>(s) || ast::is<ast::Raise>(s) || ast::is<ast::Break>(s) || ast::is<ast::Continue>(s))
+      return FirstUse::Written;  // what follows does not run: nothing reads the value
+    if (auto* a = ast::as<ast::Assign>(s)) {
+      std::set<std::string> stored;
+      for (ast::ExprNode* t : a->targets)
+        if (ast::is<ast::Name>(t) || ast::is<ast::Tuple>(t)) ast::collect_names(t, stored);
+      if (stored.count(n)) return FirstUse::Written;
+    }
+  }
+  return FirstUse::Neither;
+}
+
+// The parts of a standard training loop (see fit_standard_loops).
+struct StandardLoop {
+  ast::ExprNode* model = nullptr;      // M of `M(x, training=True)`
+  ast::ExprNode* loader = nullptr;     // what the loop iterates
+  ast::ExprNode* optimizer = nullptr;  // O of O.zero_grad() / O.step()
+  ast::ExprNode* criterion = nullptr;  // PyTorchCriterion's argument
+  std::vector<ast::ExprNode*> schedulers;          // S of S.step() after O.step()
+  std::vector<const ast::StmtNode*> records;       // losses.append(loss.item()), total += loss.item()
+  std::vector<std::string> names;                  // the loop's own: batch items, prediction, loss
+};
+
+class FitWriter {
+ public:
+  FitWriter(Builder& b, const RoleOf& role_of, const std::set<std::string>& read_elsewhere,
+            std::set<std::string>& helpers, std::vector<std::pair<int, int>>& left_out, std::set<std::string> taken)
+      : b_(b),
+        role_of_(role_of),
+        read_elsewhere_(read_elsewhere),
+        helpers_(helpers),
+        left_out_(left_out),
+        taken_(std::move(taken)) {}
+
+  std::vector<ast::StmtNode*> block(const std::vector<ast::StmtNode*>& in, bool loop_body) {
+    std::vector<ast::StmtNode*> out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      frames_.push_back({&in, i, loop_body});
+      ast::StmtNode* s = in[i];
+      if (auto* f = ast::as<ast::For>(s)) {
+        if (std::optional<StandardLoop> loop = standard(f); loop && !live_after(*loop)) {
+          std::vector<ast::StmtNode*> fit = rewrite(f, *loop);
+          out.insert(out.end(), fit.begin(), fit.end());
+        } else {
+          auto* c = b_.clone(f);
+          c->body = nested(f->body, true);
+          out.push_back(c);
+        }
+      } else if (auto* w = ast::as<ast::While>(s)) {
+        auto* c = b_.clone(w);
+        c->body = nested(w->body, true);
+        out.push_back(c);
+      } else if (auto* fn = ast::as<ast::FunctionDef>(s)) {
+        auto* c = b_.clone(fn);
+        c->body = nested(fn->body, false);
+        out.push_back(c);
+      } else if (auto* iff = ast::as<ast::If>(s)) {
+        auto* c = b_.clone(iff);
+        c->body = nested(iff->body, false);
+        c->orelse = nested(iff->orelse, false);
+        out.push_back(c);
+      } else if (auto* with = ast::as<ast::With>(s)) {
+        auto* c = b_.clone(with);
+        c->body = nested(with->body, false);
+        out.push_back(c);
+      } else {
+        out.push_back(s);
+      }
+      frames_.pop_back();
+    }
+    return out;
+  }
+
+ private:
+  struct Frame {
+    const std::vector<ast::StmtNode*>* stmts;
+    std::size_t index;
+    bool loop_body;  // the block repeats: what comes before the statement runs after it too
+  };
+
+  ast::Seq<ast::StmtNode*> nested(ast::Seq<ast::StmtNode*> body, bool loop_body) {
+    std::vector<ast::StmtNode*> in(body.begin(), body.end());
+    return b_.seq(block(in, loop_body));
+  }
+
+  // Whether a name of the loop may be read after it (its value would be gone).
+  bool live_after(const StandardLoop& loop) const {
+    for (const std::string& n : loop.names) {
+      FirstUse use = FirstUse::Neither;
+      for (std::size_t k = frames_.size(); k-- > 0 && use == FirstUse::Neither;) {
+        const Frame& f = frames_[k];
+        use = first_use(*f.stmts, f.index + 1, f.stmts->size(), n);
+        if (use == FirstUse::Neither && f.loop_body) use = first_use(*f.stmts, 0, f.index, n);
+      }
+      if (use == FirstUse::Read || (use == FirstUse::Neither && read_elsewhere_.count(n))) return true;
+    }
+    return false;
+  }
+
+  // The loop's parts when it is a standard training loop.
+  std::optional<StandardLoop> standard(const ast::For* f) const {
+    if (!f->orelse.empty()) return std::nullopt;
+    StandardLoop loop;
+    // `for x, y in loader` or `for i, (x, y) in enumerate(loader)`.
+    const ast::ExprNode* target = f->target;
+    loop.loader = f->iter;
+    if (auto* en = ast::as<ast::Call>(f->iter); en && is_name(en->func, "enumerate") && en->args.size() == 1 &&
+                                                en->keywords.empty()) {
+      auto* pair = ast::as<ast::Tuple>(target);
+      if (pair == nullptr || pair->elts.size() != 2 || !ast::is<ast::Name>(pair->elts[0])) return std::nullopt;
+      loop.names.emplace_back(static_cast<ast::Name*>(pair->elts[0])->id);
+      target = pair->elts[1];
+      loop.loader = en->args[0];
+    }
+    auto* items = ast::as<ast::Tuple>(target);
+    if (items == nullptr || items->elts.size() != 2 || !ast::is<ast::Name>(items->elts[0]) ||
+        !ast::is<ast::Name>(items->elts[1]) || role_of_(loop.loader) != TrainingRole::Loader)
+      return std::nullopt;
+    std::string x(static_cast<ast::Name*>(items->elts[0])->id), y(static_cast<ast::Name*>(items->elts[1])->id);
+    loop.names.push_back(x);
+    loop.names.push_back(y);
+
+    // zero_grad(), the forward pass, backward(), step(), then schedulers and records.
+    const auto& body = f->body;
+    std::size_t i = 0;
+    loop.optimizer = body.size() > 0 ? method_receiver(body[0], "zero_grad") : nullptr;
+    if (loop.optimizer == nullptr || role_of_(loop.optimizer) != TrainingRole::Optimizer) return std::nullopt;
+    ++i;
+    // The model call `M(x, training=True)`.
+    auto model_call = [&](const ast::ExprNode* e) -> const ast::Call* {
+      auto* c = ast::as<ast::Call>(e);
+      if (c == nullptr || c->args.size() != 1 || !is_name(c->args[0], x) || c->keywords.size() != 1 ||
+          c->keywords[0]->arg != "training" || syntax::unparse(c->keywords[0]->value) != "True" ||
+          role_of_(c->func) != TrainingRole::Model)
+        return nullptr;
+      return c;
+    };
+    std::string prediction;
+    const ast::Call* forward = nullptr;
+    auto* first = i < body.size() ? ast::as<ast::Assign>(body[i]) : nullptr;
+    if (first && first->targets.size() == 1 && ast::is<ast::Name>(first->targets[0]) && model_call(first->value)) {
+      prediction = std::string(static_cast<ast::Name*>(first->targets[0])->id);
+      forward = model_call(first->value);
+      loop.names.push_back(prediction);
+      ++i;
+    }
+    auto* loss_assign = i < body.size() ? ast::as<ast::Assign>(body[i]) : nullptr;
+    if (loss_assign == nullptr || loss_assign->targets.size() != 1 || !ast::is<ast::Name>(loss_assign->targets[0]))
+      return std::nullopt;
+    std::string loss(static_cast<ast::Name*>(loss_assign->targets[0])->id);
+    loop.names.push_back(loss);
+    ++i;
+    loop.criterion = criterion(loss_assign->value, prediction, y, forward, model_call, loop);
+    if (loop.criterion == nullptr) return std::nullopt;
+    if (forward == nullptr) forward = inline_forward_;
+    loop.model = forward->func;
+    if (i >= body.size() || !is_name(method_receiver(body[i], "backward"), loss)) return std::nullopt;
+    ++i;
+    if (i >= body.size() || syntax::unparse(method_receiver(body[i], "step")) != syntax::unparse(loop.optimizer))
+      return std::nullopt;
+    ++i;
+    for (; i < body.size(); ++i) {
+      const ast::StmtNode* s = body[i];
+      if (ast::ExprNode* sched = method_receiver(s, "step")) {
+        if (role_of_(sched) == TrainingRole::Optimizer || assigned_in_loop(sched, loop)) return std::nullopt;
+        loop.schedulers.push_back(sched);
+        continue;
+      }
+      const ast::Call* call = statement_call(s);
+      auto* append = call ? ast::as<ast::Attribute>(call->func) : nullptr;
+      if (append && append->attr == "append" && call->args.size() == 1 && call->keywords.empty() &&
+          loss_item(call->args[0], loss) && !assigned_in_loop(append->value, loop)) {
+        loop.records.push_back(s);
+        continue;
+      }
+      auto* aug = ast::as<ast::AugAssign>(s);
+      if (aug && aug->op == ast::OperatorKind::Add && ast::is<ast::Name>(aug->target) &&
+          !assigned_in_loop(aug->target, loop) && loss_item(aug->value, loss)) {
+        loop.records.push_back(s);
+        continue;
+      }
+      return std::nullopt;
+    }
+    return loop;
+  }
+
+  // Whether `e` reads a name the loop assigns.
+  static bool assigned_in_loop(const ast::ExprNode* e, const StandardLoop& loop) {
+    std::set<std::string> names;
+    ast::collect_names(e, names);
+    for (const std::string& n : loop.names)
+      if (names.count(n)) return true;
+    return false;
+  }
+
+  // The argument of PyTorchCriterion for the loss expression `e` of the
+  // prediction (the name `prediction`, or the model call inside `e` when it is
+  // empty) and the target `y`: `criterion` itself for `criterion(pred, y)`, else a
+  // lambda of the two. Null when `e` reads another of the loop's names.
+  template <class ModelCall>
+  ast::ExprNode* criterion(ast::ExprNode* e, const std::string& prediction, const std::string& y,
+                           const ast::Call* forward, const ModelCall& model_call, const StandardLoop& loop) const {
+    auto* call = ast::as<ast::Call>(e);
+    // The forward pass written inside the loss: `criterion(model(x, training=True), y)`.
+    std::string pred = prediction;
+    if (forward == nullptr) {
+      if (call == nullptr) return nullptr;
+      ast::Call* inlined = nullptr;
+      for (std::size_t k = 0; k < call->args.size(); ++k)
+        if (model_call(call->args[k])) {
+          if (inlined != nullptr) return nullptr;
+          inlined = b_.clone(call);
+          inline_forward_ = model_call(call->args[k]);
+          pred = fresh("outputs", e);
+          std::vector<ast::ExprNode*> args(call->args.begin(), call->args.end());
+          args[k] = b_.name(pred);
+          inlined->args = b_.seq(args);
+        }
+      if (inlined == nullptr) return nullptr;
+      e = call = inlined;
+    }
+    std::set<std::string> names;
+    ast::collect_names(e, names);
+    if (!names.count(y) || !names.count(pred)) return nullptr;
+    for (const std::string& n : loop.names)
+      if (n != pred && n != y && names.count(n)) return nullptr;
+    if (call != nullptr && call->args.size() == 2 && call->keywords.empty() && is_name(call->args[0], pred) &&
+        is_name(call->args[1], y)) {
+      std::set<std::string> in_func;
+      ast::collect_names(call->func, in_func);
+      if (!in_func.count(pred) && !in_func.count(y)) return call->func;
+    }
+    return b_.lambda({pred, y}, e);
+  }
+
+  // `base`, or `base_`..., a name neither the code nor `e` uses.
+  std::string fresh(std::string base, const ast::ExprNode* e) const {
+    std::set<std::string> names;
+    ast::collect_names(e, names);
+    while (taken_.count(base) || names.count(base)) base.push_back('_');
+    return base;
+  }
+
+  std::vector<ast::StmtNode*> rewrite(const ast::For* f, const StandardLoop& loop) {
+    std::vector<ast::StmtNode*> out;
+    std::vector<ast::ExprNode*> callbacks;
+    std::string recorder;
+    if (!loop.records.empty()) {
+      recorder = fresh("batch_losses", nullptr);
+      taken_.insert(recorder);
+      out.push_back(b_.assign(b_.name(recorder, ast::ExprContext::Store), b_.call("PyTorchBatchLosses", {})));
+      callbacks.push_back(b_.name(recorder));
+      helpers_.insert("PyTorchBatchLosses");
+    }
+    for (ast::ExprNode* s : loop.schedulers) {
+      callbacks.push_back(
+          b_.call("PyTorchSchedulerStep", {s}, {b_.keyword("per_batch", b_.boolean(true))}));
+      helpers_.insert("PyTorchSchedulerStep");
+    }
+    helpers_.insert("PyTorchCriterion");
+    out.push_back(b_.expr_stmt(b_.call(
+        b_.attr(loop.model, "compile"), {},
+        {b_.keyword("optimizer", loop.optimizer),
+         b_.keyword("loss", b_.call("PyTorchCriterion", {loop.criterion}))})));
+    std::vector<ast::Keyword*> fit_options = {b_.keyword("epochs", b_.integer(1)),
+                                              b_.keyword("shuffle", b_.boolean(false)),
+                                              b_.keyword("verbose", b_.integer(0))};
+    if (!callbacks.empty()) fit_options.push_back(b_.keyword("callbacks", b_.list(callbacks)));
+    out.push_back(b_.expr_stmt(b_.call(b_.attr(loop.model, "fit"), {loop.loader}, fit_options)));
+    // The records, from the callback's values: `losses.extend(...)`, `total += sum(...)`.
+    ast::ExprNode* values = recorder.empty() ? nullptr : b_.attr(b_.name(recorder), "losses");
+    for (const ast::StmtNode* r : loop.records) {
+      if (auto* aug = ast::as<ast::AugAssign>(r)) {
+        auto* c = b_.clone(aug);
+        c->value = b_.call("sum", {values});
+        out.push_back(c);
+      } else {
+        auto* append = static_cast<ast::Attribute*>(statement_call(r)->func);
+        out.push_back(b_.expr_stmt(b_.call(b_.attr(append->value, "extend"), {values})));
+      }
+    }
+    // The statements take the loop's first line (comments above it stay above
+    // them); the last one spans the loop's lines.
+    for (ast::StmtNode* s : out) {
+      s->loc = f->loc;
+      s->loc.end_lineno = f->loc.lineno;
+    }
+    out.back()->loc.end_lineno = f->loc.end_lineno;
+    out.back()->loc.end_col_offset = f->loc.end_col_offset;
+    left_out_.emplace_back(f->loc.lineno, f->loc.end_lineno);
+    return out;
+  }
+
+  Builder& b_;
+  const RoleOf& role_of_;
+  const std::set<std::string>& read_elsewhere_;
+  std::set<std::string>& helpers_;
+  std::vector<std::pair<int, int>>& left_out_;
+  std::set<std::string> taken_;
+  std::vector<Frame> frames_;
+  mutable const ast::Call* inline_forward_ = nullptr;
+};
+
 }  // namespace
+
+std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>& body, Builder& b,
+                                               const RoleOf& role_of, const std::set<std::string>& read_elsewhere,
+                                               std::set<std::string>& helpers,
+                                               std::vector<std::pair<int, int>>& left_out) {
+  std::set<std::string> taken = read_elsewhere;
+  for (ast::StmtNode* s : body) ast::collect_names(s, taken);
+  FitWriter writer(b, role_of, read_elsewhere, helpers, left_out, std::move(taken));
+  return writer.block(body, false);
+}
 
 std::vector<ast::StmtNode*> insert_gradient_tapes(const std::vector<ast::StmtNode*>& body, Builder& b,
                                                   const TrainingError& error, bool& used) {

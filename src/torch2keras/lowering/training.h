@@ -9,14 +9,49 @@
 // still there for this pass to find.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "torch2keras/lowering/build.h"
 #include "torch2keras/syntax/ast.h"
 
 namespace t2k::lowering {
+
+// What a script expression holds, as far as the training passes need to know.
+enum class TrainingRole : uint8_t { Other, Model, Loader, Optimizer };
+using RoleOf = std::function<TrainingRole(const ast::ExprNode*)>;
+
+// `body` with each standard training loop over a DataLoader rewritten as Keras'
+// compile() + fit() (one epoch: the loop is one pass over the loader):
+//
+//   for x, y in loader:                        model.compile(optimizer=optimizer,
+//       optimizer.zero_grad()                                loss=PyTorchCriterion(criterion))
+//       loss = criterion(model(x, training=True), y)  ->  model.fit(loader, epochs=1, shuffle=False,
+//       loss.backward()                                           verbose=0)
+//       optimizer.step()
+//
+// Standard means the loop's body is, in this order: the optimizer's zero_grad();
+// the forward pass, `out = model(x, training=True)` (a model in training mode,
+// called on the loader's first item) and a loss of the prediction and the second
+// item (and names the loop does not assign), or the two in one statement;
+// loss.backward(); optimizer.step(); then any number of `scheduler.step()` (a
+// PyTorchSchedulerStep callback, per batch) and records of the loss,
+// `losses.append(loss.item())` / `total += loss.item()` (a PyTorchBatchLosses
+// callback, whose values are added after fit()). `for i, (x, y) in
+// enumerate(loader)` is the same loop when `i` is not used. The loop's names
+// (the batch, the prediction, the loss) must not be read outside it, in `body`
+// or in `read_elsewhere`. Any other loop stays for the GradientTape pass (a
+// loop written out, Keras' "training loop from scratch"). The runtime helpers
+// the rewritten loops use are added to `helpers`, the lines of their bodies
+// (whose comments describe statements fit() now makes) to `left_out`.
+std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>& body, Builder& b,
+                                               const RoleOf& role_of, const std::set<std::string>& read_elsewhere,
+                                               std::set<std::string>& helpers,
+                                               std::vector<std::pair<int, int>>& left_out);
 
 // Reports an error at a node (the diagnostic's position).
 using TrainingError = std::function<void(const ast::Node* at, std::string message)>;

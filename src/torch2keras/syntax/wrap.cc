@@ -158,11 +158,16 @@ class Wrapper {
 
   // The positions of the depth-0 binary operators of [i, j) with the highest
   // priority, where black's delimiter split breaks a line inside brackets; empty
-  // when there is none (or a comprehension or lambda, which split otherwise).
+  // when there is none (or a comprehension or conditional, which split
+  // otherwise). A lambda's parameters are skipped: its body splits.
   std::vector<std::size_t> operator_splits(const std::vector<Tok>& t, std::size_t i, std::size_t j) const {
     std::vector<std::size_t> at;
     int depth = 0, best = 0;
     for (std::size_t k = i; k < j; ++k) {
+      if (k == i && t[k].kind == TokenKind::KW_LAMBDA) {
+        k = lambda_colon(t, k, j);
+        continue;
+      }
       if (opens(t[k].kind)) ++depth;
       else if (closes(t[k].kind)) --depth;
       else if (depth == 0 && (t[k].kind == TokenKind::KW_FOR || t[k].kind == TokenKind::KW_LAMBDA ||
@@ -174,6 +179,17 @@ class Wrapper {
       }
     }
     return at;
+  }
+
+  // The position of the `:` ending the parameters of the lambda at `k` (j if none).
+  static std::size_t lambda_colon(const std::vector<Tok>& t, std::size_t k, std::size_t j) {
+    int depth = 0;
+    for (; k < j; ++k) {
+      if (opens(t[k].kind)) ++depth;
+      else if (closes(t[k].kind)) --depth;
+      else if (depth == 0 && t[k].kind == TokenKind::COLON) return k;
+    }
+    return j;
   }
 
   // Writes tokens [i, j) as lines at `indent`, `suffix` after the last one.
@@ -227,6 +243,7 @@ class Wrapper {
       for (std::size_t k = open + 1; k < close; ++k) {
         if (opens(t[k].kind)) ++depth;
         else if (closes(t[k].kind)) --depth;
+        else if (depth == 0 && t[k].kind == TokenKind::KW_LAMBDA) k = lambda_colon(t, k, close);  // its parameters' commas
         else if (depth == 0 && t[k].kind == TokenKind::COMMA) {
           items.emplace_back(start, k);
           start = k + 1;

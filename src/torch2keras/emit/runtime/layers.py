@@ -2790,6 +2790,12 @@ def pytorch_clip_grad_value_(parameters, clip_value):
             _T2K_GRADIENTS[id(variable)] = (variable, ops.clip(gradient, -float(clip_value), float(clip_value)))
 
 
+def _t2k_nonzero(value):
+    """Whether an optimizer setting is in use: a nonzero number, or a variable
+    (a schedule changes it: OneCycleLR's momentum)."""
+    return isinstance(value, keras.Variable) or bool(value)
+
+
 class _PyTorchOptimizer(keras.optimizers.Optimizer):
     """A Keras optimizer whose update is a torch.optim optimizer's, step for step
     (pitfalls P53, P54: Keras' SGD puts the learning rate inside the momentum
@@ -2801,6 +2807,8 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
 
     def __init__(self, learning_rate, weight_decay=0.0, name=None, params=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if isinstance(learning_rate, (int, float)):
+            self._pytorch_initial_lr = float(learning_rate)  # known before a traced step asks
         self.torch_weight_decay = float(weight_decay)
         self.params = params
         self._group_of = None  # variable key -> its parameter group's (lr scale, weight decay)
@@ -2858,6 +2866,20 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         pairs = [(_T2K_GRADIENTS[id(v)][1], v) for v in variables if id(v) in _T2K_GRADIENTS]
         if pairs:
             self.apply_gradients(pairs)
+
+    def apply(self, grads, trainable_variables=None):
+        """Keras' update (model.fit's train step calls it with the model's
+        trainable variables): only the parameters this optimizer was made with
+        move, as PyTorch's optimizer.step() moves only its param_groups (a part
+        of the model, or none of the layers pytorch_requires_grad_ froze), each
+        with its group's settings."""
+        if self.params is not None and trainable_variables is not None:
+            own = {id(v) for v in self._torch_variables()}
+            if not self.built:  # every parameter, frozen ones too, as step() builds
+                self.build(self._torch_variables(frozen=True))
+            pairs = [(g, v) for g, v in zip(grads, trainable_variables) if id(v) in own]
+            grads, trainable_variables = [g for g, _ in pairs], [v for _, v in pairs]
+        return super().apply(grads, trainable_variables)
 
     def zero_grad(self, set_to_none=True):
         """optimizer.zero_grad(): forgets the stored gradients of its parameters
@@ -2942,11 +2964,11 @@ class PyTorchSGD(_PyTorchOptimizer):
         if self.built:
             return
         super().build(variables)
-        self.momentums = self._slots(variables, "momentum") if self.momentum else []
+        self.momentums = self._slots(variables, "momentum") if _t2k_nonzero(self.momentum) else []
 
     def update_step(self, gradient, variable, learning_rate):
         g, lr, step = self._prepare(gradient, variable, learning_rate)
-        if self.momentum:
+        if self.momentums:
             buf = self.momentums[self._get_variable_index(variable)]
             later = self.momentum * buf + (1.0 - self.dampening) * g
             self.assign(buf, ops.where(step > 1, later, g))
@@ -3026,7 +3048,7 @@ class PyTorchRMSprop(_PyTorchOptimizer):
         super().build(variables)
         self.square_averages = self._slots(variables, "square_average")
         self.gradient_averages = self._slots(variables, "gradient_average") if self.centered else []
-        self.momentums = self._slots(variables, "momentum") if self.momentum else []
+        self.momentums = self._slots(variables, "momentum") if _t2k_nonzero(self.momentum) else []
 
     def update_step(self, gradient, variable, learning_rate):
         g, lr, _ = self._prepare(gradient, variable, learning_rate)
@@ -3039,7 +3061,7 @@ class PyTorchRMSprop(_PyTorchOptimizer):
             self.assign(avg, self.alpha * avg + (1.0 - self.alpha) * g)
             mean_square = mean_square - avg * avg
         update = g / (ops.sqrt(mean_square) + self.epsilon)
-        if self.momentum:
+        if self.momentums:
             buf = self.momentums[index]
             self.assign(buf, self.momentum * buf + update)
             update = ops.convert_to_tensor(buf)
@@ -3130,6 +3152,43 @@ class PyTorchSchedulerStep(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self.per_batch:
             self.scheduler.step()
+
+
+class PyTorchCriterion(keras.losses.Loss):
+    """model.compile(loss=...) for a PyTorch loss: `fn(input, target)` (a loss
+    module such as PyTorchLoss(pytorch_cross_entropy), or a function) gives the
+    batch's loss, already reduced. Keras calls a loss as loss(y_true, y_pred) and
+    its Loss casts y_true to float and reshapes it to y_pred's rank; here both
+    are passed as they are (class-index targets stay integers), in PyTorch's
+    order. The last batch's value is kept in `last` (PyTorchBatchLosses reads it:
+    Keras' logs["loss"] is the epoch's running mean)."""
+
+    def __init__(self, fn, name="pytorch_criterion"):
+        super().__init__(name=name)
+        self.fn = fn
+        self.last = keras.Variable(0.0, trainable=False, name="last_loss")
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            raise ValueError("PyTorchCriterion: sample weights are not supported (PyTorch's loss weighs "
+                             "its own samples)")
+        loss = self.fn(y_pred, y_true)
+        self.last.assign(ops.cast(loss, "float32"))
+        return loss
+
+
+class PyTorchBatchLosses(keras.callbacks.Callback):
+    """Keeps the loss of each training batch of model.fit in `losses`, as Python
+    floats (PyTorch's loss.item(); the model is compiled with a
+    PyTorchCriterion, which keeps the batch's value: Keras' logs["loss"] is the
+    epoch's running mean)."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(float(ops.convert_to_numpy(self.model.loss.last)))
 
 
 class PyTorchStepLR(PyTorchLRSchedule):
@@ -3248,7 +3307,7 @@ class PyTorchOneCycleLR(PyTorchLRSchedule):
     `optimizer` (None: used as a Keras schedule on its own). With cycle_momentum,
     the optimizer's momentum (SGD, RMSprop) or beta_1 (Adam) goes the other way,
     max_momentum to base_momentum and back, set at each step() as PyTorch sets it
-    (the converted training code runs eagerly, so each step reads it)."""
+    (a variable of the optimizer from then on, which a compiled step reads)."""
 
     def __init__(self, optimizer, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
                  final_div_factor=1e4, three_phase=False, cycle_momentum=True, base_momentum=0.85,
@@ -3304,11 +3363,13 @@ class PyTorchOneCycleLR(PyTorchLRSchedule):
     def _set_momentum(self):
         epoch = ops.cast(self.epoch, "float64")
         cycle = self._cycle(epoch, self.max_momentum, self.base_momentum, self.max_momentum)
-        momentum = float(ops.convert_to_numpy(cycle))
-        if hasattr(self.optimizer, "beta_1"):
-            self.optimizer.beta_1 = momentum
+        # A variable: a compiled train step (model.fit) reads its value at each step.
+        name = "beta_1" if hasattr(self.optimizer, "beta_1") else "momentum"
+        setting = getattr(self.optimizer, name)
+        if isinstance(setting, keras.Variable):
+            setting.assign(ops.cast(cycle, setting.dtype))
         else:
-            self.optimizer.momentum = momentum
+            setattr(self.optimizer, name, keras.Variable(ops.cast(cycle, "float32"), trainable=False, name=name))
 
 
 class PyTorchReduceLROnPlateau:
