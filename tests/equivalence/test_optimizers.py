@@ -327,10 +327,27 @@ def test_param_groups_read_and_set_the_rate_as_pytorch():
     assert len(keras_optimizer.param_groups[0]["params"]) == 2
 
 
-@pytest.mark.parametrize("case", ["unfreeze-head", "unfreeze-after-steps"])
-def test_freezing_as_pytorch_per_parameter(case):
+# Optimizers whose update depends on the parameter's own step count (PyTorch's
+# state["step"], from its first gradient): Adam's bias correction, SGD's first
+# momentum buffer with dampening.
+PER_PARAMETER_STEPS = {
+    "sgd": (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+            lambda m: runtime.PyTorchSGD(m, learning_rate=0.1, momentum=0.9)),
+    "sgd-dampening": (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.5),
+                      lambda m: runtime.PyTorchSGD(m, learning_rate=0.1, momentum=0.9, dampening=0.5)),
+    "adam": (lambda p: torch.optim.Adam(p, lr=0.01), lambda m: runtime.PyTorchAdam(m, learning_rate=0.01)),
+    "adagrad-lr-decay": (lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.1),
+                         lambda m: runtime.PyTorchAdagrad(m, learning_rate=0.1, lr_decay=0.1)),
+}
+
+
+@pytest.mark.parametrize("optimizer", list(PER_PARAMETER_STEPS))
+@pytest.mark.parametrize("case", ["unfreeze-head", "unfreeze-after-steps", "head-then-body"])
+def test_freezing_as_pytorch_per_parameter(case, optimizer):
     # PyTorch's requires_grad is per parameter, the last setting wins; unfreezing
-    # after steps adds parameters the optimizer already holds.
+    # after steps adds parameters the optimizer already holds, which start their
+    # own step count then.
+    make_torch, make_keras = PER_PARAMETER_STEPS[optimizer]
     torch_model, keras_model = twins()
     torch_optimizer = keras_optimizer = None
     torch_losses, keras_losses = [], []
@@ -339,13 +356,13 @@ def test_freezing_as_pytorch_per_parameter(case):
             for p in torch_model.parameters():
                 p.requires_grad = False
             runtime.pytorch_requires_grad_(keras_model, False)
-            if case == "unfreeze-head":
+            if case in ("unfreeze-head", "head-then-body"):
                 for p in torch_model.fc2.parameters():
                     p.requires_grad = True
                 runtime.pytorch_requires_grad_(keras_model.fc2, True)
-            torch_optimizer = torch.optim.SGD(torch_model.parameters(), lr=0.1, momentum=0.9)
-            keras_optimizer = runtime.PyTorchSGD(keras_model, learning_rate=0.1, momentum=0.9)
-        if case == "unfreeze-after-steps" and step == 4:
+            torch_optimizer = make_torch(torch_model.parameters())
+            keras_optimizer = make_keras(keras_model)
+        if case in ("unfreeze-after-steps", "head-then-body") and step == 4:
             for p in torch_model.fc1.parameters():
                 p.requires_grad = True
             runtime.pytorch_requires_grad_(keras_model.fc1, True)

@@ -2892,14 +2892,29 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         initializer = keras.initializers.Constant(initial) if initial else "zeros"
         return self.add_optimizer_variables(variables, name, initializer=initializer)
 
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        # PyTorch's state["step"]: each parameter counts its own updates, from its
+        # first gradient (a layer unfrozen later starts at 1: Adam's bias correction).
+        self._param_steps = [self.add_variable((), initializer="zeros", dtype="int64", name="step")
+                             for _ in variables]
+
+    def _next_step(self, variable):
+        """`variable`'s update number, from 1, counted (as `variable`'s dtype)."""
+        counter = self._param_steps[self._get_variable_index(variable)]
+        step = counter + 1
+        self.assign(counter, step)
+        return ops.cast(step, variable.dtype)
+
     def _prepare(self, gradient, variable, learning_rate):
-        """(gradient with the L2 term, learning rate, step number from 1) as `variable`'s dtype."""
+        """(gradient with the L2 term, learning rate, update number from 1) as `variable`'s dtype."""
         gradient = ops.cast(gradient, variable.dtype)
         scale, weight_decay = self._group(variable)
         if weight_decay:
             gradient = gradient + weight_decay * variable
-        step = ops.cast(self.iterations + 1, variable.dtype)
-        return gradient, ops.cast(learning_rate, variable.dtype) * scale, step
+        return gradient, ops.cast(learning_rate, variable.dtype) * scale, self._next_step(variable)
 
     def _group(self, variable):
         """(lr scale, weight decay) of `variable`'s parameter group."""
@@ -3003,7 +3018,7 @@ class PyTorchAdam(_PyTorchOptimizer):
         lr = ops.cast(learning_rate, variable.dtype) * scale
         if weight_decay:
             self.assign(variable, variable * (1.0 - lr * weight_decay))
-        return ops.cast(gradient, variable.dtype), lr, ops.cast(self.iterations + 1, variable.dtype)
+        return ops.cast(gradient, variable.dtype), lr, self._next_step(variable)
 
     def update_step(self, gradient, variable, learning_rate):
         g, lr, step = self._prepare(gradient, variable, learning_rate)
