@@ -120,6 +120,18 @@ def test_loss_matches_pytorch(module, functional, make):
     check_calls(source, "Net()", [(make(), {})])
 
 
+def test_loss_modules_called_by_keyword():
+    # PyTorch's forward(input, target) called as loss(input=..., target=...).
+    source = TEMPLATE.replace("self.loss({params})", "self.loss(input={params_a}, target={params_b})").format(
+        module="nn.CrossEntropyLoss(label_smoothing=0.1)", params="input, target", params_a="input",
+        params_b="target", functional="F.cross_entropy(input=input, target=target)")
+    check_calls(source, "Net()", [(classes(), {})])
+    source = TEMPLATE.replace("self.loss({params})", "self.loss(input1, input2, target=target)").format(
+        module="nn.CosineEmbeddingLoss(margin=0.2)", params="input1, input2, target",
+        functional="F.cosine_embedding_loss(input1, input2, target=target)")
+    check_calls(source, "Net()", [(cosine(), {})])
+
+
 def test_cosine_embedding_loss():
     source = TEMPLATE.format(module="nn.CosineEmbeddingLoss(margin=0.2)", params="input1, input2, target",
                              functional="F.cosine_embedding_loss(input1, input2, target, reduction='none')")

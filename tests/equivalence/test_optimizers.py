@@ -371,3 +371,23 @@ def test_freezing_as_pytorch_per_parameter(case, optimizer):
     np.testing.assert_allclose(keras_losses, torch_losses, rtol=1e-5, atol=1e-7)
     for torch_value, keras_value in final_weights(torch_model, keras_model):
         np.testing.assert_allclose(keras_value, torch_value, rtol=1e-5, atol=1e-6)
+
+
+def test_freezing_belongs_to_the_layers_not_to_reused_ids():
+    # A frozen model dropped, new ones made: Python reuses the freed objects' ids,
+    # and none of the new layers may inherit the old ones' flag.
+    import gc
+
+    def model():
+        m = keras.Sequential([keras.layers.Dense(3), keras.layers.Dense(2)])
+        m(np.zeros((1, 4), "float32"))
+        return m
+
+    for _ in range(15):
+        frozen = model()
+        runtime.pytorch_requires_grad_(frozen, False)
+        assert runtime._t2k_parameters(frozen) == []
+        del frozen
+        gc.collect()
+        fresh = model()
+        assert len(runtime._t2k_parameters(fresh)) == len(fresh.trainable_weights) == 4

@@ -2175,11 +2175,13 @@ class PyTorchLoss(layers.Layer):
         return self.add_weight(shape=value.shape, initializer=keras.initializers.Constant(value),
                                trainable=False, dtype=value.dtype)
 
-    def call(self, *inputs):
+    def call(self, *inputs, **named):
+        # `named`: PyTorch's keyword forms, loss(input=..., target=...) (input1,
+        # input2 for CosineEmbeddingLoss), the names of the functional forms here.
         extra = {"weight": self.weight} if self.weight is not None else {}
         if self.pos_weight is not None:
             extra["pos_weight"] = self.pos_weight
-        return self.fn(*inputs, **extra, **self.options)
+        return self.fn(*inputs, **named, **extra, **self.options)
 
 
 class PyTorchUpsample(layers.Layer):
@@ -2727,6 +2729,7 @@ def pytorch_backward(tape, loss):
 
 
 # pytorch_requires_grad_ calls, in order: (requires_grad, ids of the layers it set).
+# Whether pytorch_requires_grad_ was called (until then every parameter trains).
 _T2K_REQUIRES_GRAD = []
 
 
@@ -2736,10 +2739,13 @@ def pytorch_requires_grad_(module, requires_grad=True):
     now; their weights may be made later) are left out of (or back in) what
     optimizers and backward() train; the last call that set a layer decides, as
     PyTorch's flag per parameter, and a layer added later (a new head) trains.
-    The layers keep running as before: a frozen BatchNorm in training mode still
-    uses its batch's statistics, as PyTorch's does (Keras' trainable = False
-    would switch it to inference)."""
-    _T2K_REQUIRES_GRAD.append((bool(requires_grad), {id(layer) for layer in module._flatten_layers(include_self=True)}))
+    The flag is the layer's own (`_pytorch_requires_grad`). The layers keep
+    running as before: a frozen BatchNorm in training mode still uses its
+    batch's statistics, as PyTorch's does (Keras' trainable = False would
+    switch it to inference)."""
+    for layer in module._flatten_layers(include_self=True):
+        layer._pytorch_requires_grad = bool(requires_grad)
+    _T2K_REQUIRES_GRAD[:] = [True]
     return module
 
 
@@ -2749,7 +2755,7 @@ def _t2k_requires_grad(root):
     none)."""
     trains = {}
     for layer in root._flatten_layers(include_self=True):
-        setting = next((flag for flag, layers_set in reversed(_T2K_REQUIRES_GRAD) if id(layer) in layers_set), True)
+        setting = getattr(layer, "_pytorch_requires_grad", True)
         for variable in layer._trainable_variables + layer._non_trainable_variables:
             trains[id(variable)] = setting
     return trains
