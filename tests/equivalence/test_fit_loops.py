@@ -179,3 +179,75 @@ def test_fit_trains_as_the_pytorch_loop(modules, monkeypatch, form, kind, freeze
     moved = {name: not np.array_equal(p.detach().numpy(), start[name]) for name, p in torch_model.named_parameters()}
     assert moved["fc2.weight"]
     assert moved["fc1.weight"] == (kind != "head" and not freeze)
+
+
+TRAINER = """
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.fc2 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class Trainer:
+    \"\"\"The model, its optimizer and loader, and the loop, held together.\"\"\"
+
+    def __init__(self, model, loader, lr=0.05):
+        self.model = model
+        self.loader = loader
+        self.criterion = nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.9)
+        self.history = []
+
+    def train_epoch(self):
+        self.model.train()
+        for x, y in self.loader:
+            self.optimizer.zero_grad()
+            loss = self.criterion(self.model(x), y)
+            loss.backward()
+            self.optimizer.step()
+            self.history.append(loss.item())
+
+    def run(self, epochs):
+        for _ in range(epochs):
+            self.train_epoch()
+        return self.history
+
+
+def main(x, y):
+    model = Net()
+    trainer = Trainer(model, DataLoader(TensorDataset(x, y), batch_size=8))
+    return model, trainer.run(2)
+"""
+
+
+def test_a_trainer_class_is_script_code_and_its_loop_fits():
+    # A plain class holding the training objects: its constructor's parameters
+    # take the kinds its call gives them, `self.<attr>` theirs, and the methods
+    # are script code (no Keras attribute renames: `self` is no layer).
+    code = convert(TRAINER, "channels_last")
+    method = function(code, "train_epoch")
+    assert "self.model.compile(optimizer=self.optimizer, loss=PyTorchCriterion(self.criterion))" in method
+    assert "self.model.fit(self.loader, epochs=1, shuffle=False, verbose=0, callbacks=[batch_losses])" in method
+    assert "self.optimizer = PyTorchSGD(self.model, learning_rate=lr, momentum=0.9)" in code
+    torch_module, keras_module = load_module(TRAINER, "torch_trainer"), load_module(code, "keras_trainer")
+    torch.manual_seed(0)
+    torch_model, keras_model = torch_module.Net(), keras_module.Net()
+    keras_model(np.zeros((2, 4), "float32"))
+    keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
+    torch_module.Net, keras_module.Net = (lambda: torch_model), (lambda: keras_model)
+    x, y = data(3)
+    _, torch_history = torch_module.main(torch.from_numpy(x), torch.from_numpy(y))
+    _, keras_history = keras_module.main(x, y)
+    assert len(keras_history) == len(torch_history) == 16
+    np.testing.assert_allclose(keras_history, torch_history, rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_model.fc2.kernel), torch_model.fc2.weight.detach().numpy().T,
+                               rtol=1e-5, atol=1e-6)

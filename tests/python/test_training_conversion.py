@@ -423,3 +423,63 @@ def test_a_module_level_loop_converts_unless_later_code_reads_its_names():
             "    model.fit(loader, epochs=1, shuffle=False, verbose=0)\n") in converted(r)
     r = convert(DATA + script + "print(loss.item())\n")
     assert "with tf.GradientTape() as tape:" in converted(r) and ".fit(" not in converted(r)
+
+
+@pytest.mark.parametrize("changes, why", [
+    ([("        loss = criterion(out, y)\n", "        loss = criterion(out[0], y)\n")],
+     "an item of the prediction: Keras applies a loss to each output of a tuple"),
+    ([("        loss = criterion(out, y)\n", "        loss = criterion(out, y['label'])\n")], "an item of the target"),
+    ([("def train(", "head = nn.Linear(2, 2)\n\n\ndef train("),
+      ("        loss = criterion(out, y)\n", "        loss = criterion(head(out), y)\n")],
+     "a module outside the model: fit() would not train it"),
+    ([("def train(", "def penalty(a, b):\n    return ((a - b) ** 2).mean()\n\n\ndef train("),
+      ("        loss = criterion(out, y)\n", "        loss = penalty(out, y)\n")],
+     "a function of the script: eager code"),
+    ([("    model.train()\n", "    global loss\n    model.train()\n")], "a global loss: read elsewhere"),
+    ([("    return train(model, loader, optimizer, nn.CrossEntropyLoss())\n",
+       "    train(model, [(torch.randn(4, 4), torch.randint(0, 2, (4,)))], optimizer, nn.CrossEntropyLoss())\n"
+       "    return train(model, loader, optimizer, nn.CrossEntropyLoss())\n")],
+     "a list of batches in one call: fit() needs a loader"),
+], ids=["prediction-item", "target-item", "outside-module", "script-function", "global", "list-of-batches"])
+def test_losses_fit_cannot_compile_keep_the_tape(changes, why):
+    source = LOOP
+    for old, new in changes:
+        assert old in source
+        source = source.replace(old, new)
+    r = convert(DATA + source)
+    code = converted(r)
+    assert "with tf.GradientTape() as tape:" in code and ".fit(" not in code, why
+
+
+def test_a_loss_module_mode_is_dropped():
+    # A loss has no mode: criterion.train() / .eval() change nothing.
+    r = convert(DATA + LOOP.replace("    model.train()\n", "    model.train()\n    criterion.train()\n"))
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert "criterion.train()" not in converted(r) and "model.fit(loader" in converted(r)
+
+
+def test_module_level_statements_the_script_goes_on_from_raise_where_they_were():
+    # The optimizer does not convert: the script must not go on and train nothing.
+    r = convert(DATA +
+                "model, head = Net(), nn.Linear(2, 2)\n"
+                "optimizer = torch.optim.SGD(list(model.parameters()) + list(head.parameters()), lr=0.1)\n"
+                "print(torch.__version__)\n"
+                "for x in range(2):\n"
+                "    optimizer.step()\n")
+    assert r.ok and codes(r)[0] == "T2K106", [d.rendered for d in r.diagnostics]
+    code = converted(r)
+    assert "raise NotImplementedError(\n    'torch2keras could not convert the statement at m.py:18: " in code, code
+    assert "raise NotImplementedError(\n    'torch2keras could not convert the statement at m.py:20: " in code
+    # A lone call is only left out (with its warning).
+    assert "print(" not in code
+
+
+def test_freezing_by_a_flag_of_the_caller():
+    r = convert("def set_frozen(model, frozen):\n"
+                "    for p in model.fc.parameters():\n"
+                "        p.requires_grad = not frozen\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    set_frozen(model, True)\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert "    pytorch_requires_grad_(model.fc, not frozen)\n" in converted(r)

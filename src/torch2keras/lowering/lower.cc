@@ -1487,7 +1487,11 @@ class Lowerer {
   // model (a model class of the file, or an nn.Sequential: called with
   // training=), another converted module (a layer, a loss), a DataLoader (its
   // loop targets are tensors), an optimizer, a tensor.
-  enum class ScriptKind : uint8_t { Other, Model, Module, Loader, Optimizer, Tensor };
+  // A Loss is a module whose value is a float tensor (nn.CrossEntropyLoss()):
+  // no parameters, no mode.
+  enum class ScriptKind : uint8_t { Other, Model, Module, Loss, Loader, Optimizer, Tensor };
+  // A module of either kind: called on tensors, moved by .to(), .parameters().
+  static bool module_like(ScriptKind k) { return k == ScriptKind::Module || k == ScriptKind::Loss; }
   // A model's mode where a statement runs: set by model.train() / model.eval(),
   // training from its constructor (PyTorch's default), unknown for a parameter.
   enum class Mode : uint8_t { Unknown, Train, Eval };
@@ -1498,8 +1502,6 @@ class Lowerer {
   std::map<std::string, Mode> script_modes_;  // by the model's expression, `model` / `self.net`
   // The kinds of script functions' parameters, from their calls in the file.
   std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
-  // Script names bound to a catalog module whose value is a float tensor (a loss).
-  std::set<std::string> script_float_modules_;
   bool parameters_context_ = false;  // rewriting an optimizer's or clip's arguments
   bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
   bool trains_ = false;     // the file calls backward(): its models are trained here (TRAINING_CODE)
@@ -1538,8 +1540,15 @@ class Lowerer {
   std::set<std::string> module_reads_;
   // (parameter of `g`, argument) for each argument `call` passes to it by
   // position (up to a `*args`) or by keyword.
+  // `skip` leading parameters take no argument (a constructor's `self`).
   static std::vector<std::pair<std::string, const ast::ExprNode*>> bound_arguments(const ast::FunctionDef* g,
-                                                                                 const ast::Call* call);
+                                                                                 const ast::Call* call,
+                                                                                 std::size_t skip = 0);
+  // Plain classes of script code (a Trainer holding the model, the optimizer and
+  // the loader): their constructors by class name. Their methods are script code,
+  // `self.<attr>` of the kinds the constructor gives them.
+  std::map<std::string, const ast::FunctionDef*> script_classes_;
+  bool plain_self_ = false;  // rewriting a plain class: `self` is no Keras layer
   // `functions` ordered so that each comes after the script functions that call
   // it (file order within a cycle).
   std::vector<const ast::FunctionDef*> callers_first(const std::set<const ast::FunctionDef*>& functions) const;
@@ -3027,7 +3036,7 @@ ast::ExprNode* Lowerer::containers_as_lists(ast::ExprNode* e) {
 // (`self.layers` -> `self.layers_`); null for any other attribute.
 ast::Attribute* Lowerer::keras_attribute(const ast::Attribute* a) {
   auto* self = ast::as<ast::Name>(a->value);
-  if (self == nullptr || self->id != "self" || !keras_reserved_attributes().count(a->attr)) return nullptr;
+  if (plain_self_ || self == nullptr || self->id != "self" || !keras_reserved_attributes().count(a->attr)) return nullptr;
   auto* c = b_.clone(a);
   c->attr = b_.arena().copy_string(std::string(a->attr) + "_");
   return c;
@@ -7555,7 +7564,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       c->keywords = b_.seq(kws);
       result = c;
       // Script code's `criterion(out, y)`: a loss module's value is a float tensor.
-      if (auto* fn = script_mode_ ? ast::as<ast::Name>(call->func) : nullptr; fn && script_float_modules_.count(std::string(fn->id)))
+      if (auto* fn = script_mode_ ? ast::as<ast::Name>(call->func) : nullptr; fn && script_kind(fn) == ScriptKind::Loss)
         ctor_expr_dtypes_[result] = DType::Float;
     }
     // A Permute layer on channels-last data: the permutation of the stored axes.
@@ -7594,7 +7603,7 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     const ast::Attribute* read = nullptr;
     for (const ast::ExprNode* x = a; x != nullptr;) {
       if (auto* xa = ast::as<ast::Attribute>(x)) {
-        if (ast::is<ast::Attribute>(xa->value) && script_kind(xa->value) == ScriptKind::Module &&
+        if (ast::is<ast::Attribute>(xa->value) && module_like(script_kind(xa->value)) &&
             layer_attributes.count(xa->attr))
           read = xa;
         x = xa->value;
@@ -8354,11 +8363,11 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
     if (ast::is<ast::Name>(a->value))
       if (auto it = script_kinds_.find(syntax::unparse(e)); it != script_kinds_.end()) return it->second;
     K owner = script_kind(a->value);
-    return owner == K::Model || owner == K::Module ? K::Module : K::Other;
+    return owner == K::Model || module_like(owner) ? K::Module : K::Other;
   }
   if (auto* sub = ast::as<ast::Subscript>(e)) {
     K owner = script_kind(sub->value);
-    return owner == K::Model || owner == K::Module ? K::Module : tensor_if(owner == K::Tensor);
+    return owner == K::Model || module_like(owner) ? K::Module : tensor_if(owner == K::Tensor);
   }
   if (auto* bo = ast::as<ast::BinOp>(e))
     return tensor_if(script_kind(bo->left) == K::Tensor || script_kind(bo->right) == K::Tensor);
@@ -8375,7 +8384,7 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
     if (auto r = script_returns_.find(std::string(n->id)); r != script_returns_.end() && r->second.size() == 1)
       return r->second[0];
     K k = script_kind(n);
-    if (k == K::Model || k == K::Module) return K::Tensor;  // out = model(x), loss = criterion(out, y)
+    if (k == K::Model || module_like(k)) return K::Tensor;  // out = model(x), loss = criterion(out, y)
   }
   if (auto p = resolve(call->func)) {
     if (*p == "torch.nn.Sequential") return K::Model;
@@ -8383,14 +8392,19 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
     if (p->starts_with("torch.optim.lr_scheduler.")) return K::Other;
     if (p->starts_with("torch.optim.")) return K::Optimizer;
     if (*p == "torch.utils.data.DataLoader" || *p == "torch.utils.data.dataloader.DataLoader") return K::Loader;
-    if (catalog_.find_module(*p) != nullptr) return K::Module;
+    if (const Entry* module = catalog_.find_module(*p))
+      return module->returns_dtype == catalog::ResultDType::Float ? K::Loss : K::Module;
     if (const Entry* f = catalog_.find_function(*p))
       return tensor_if(f->layout != Layout::Value && f->layout != Layout::Shape);
     return K::Other;
   }
   if (auto* m = ast::as<ast::Attribute>(call->func)) {
+    // A module held in an attribute the code assigned, called: `self.criterion(out, y)`.
+    if (auto it = script_kinds_.find(syntax::unparse(m));
+        it != script_kinds_.end() && (it->second == K::Model || module_like(it->second)))
+      return K::Tensor;
     K owner = script_kind(m->value);
-    if (owner == K::Model || owner == K::Module) return module_passthrough(m->attr) ? owner : K::Other;
+    if (owner == K::Model || module_like(owner)) return module_passthrough(m->attr) ? owner : K::Other;
     if (owner == K::Tensor) {
       const Entry* entry = catalog_.find_method(m->attr);
       return tensor_if(entry != nullptr && entry->layout != Layout::Value && entry->layout != Layout::Shape);
@@ -8424,14 +8438,6 @@ std::map<std::string, Lowerer::ScriptKind> Lowerer::scan_script_kinds(ast::Seq<a
   std::function<void(ast::Seq<ast::StmtNode*>)> walk = [&](ast::Seq<ast::StmtNode*> stmts) {
     for (ast::StmtNode* s : stmts) {
       if (auto* a = ast::as<ast::Assign>(s)) {
-        // `criterion = nn.CrossEntropyLoss()`: its calls give float tensors.
-        auto* made = ast::as<ast::Call>(a->value);
-        auto path = made ? resolve(made->func) : std::nullopt;
-        const Entry* module = path ? catalog_.find_module(*path) : nullptr;
-        if (module != nullptr && module->returns_dtype == catalog::ResultDType::Float)
-          for (ast::ExprNode* t : a->targets)
-            if (auto* n = ast::as<ast::Name>(t))
-              const_cast<std::set<std::string>&>(script_float_modules_).insert(std::string(n->id));
         auto* tv = ast::as<ast::Tuple>(a->value);
         auto* tt = a->targets.size() == 1 ? ast::as<ast::Tuple>(a->targets[0]) : nullptr;
         auto* vc = ast::as<ast::Call>(a->value);
@@ -8484,11 +8490,21 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
   std::map<std::string, const ast::FunctionDef*> by_name;
   for (const ast::FunctionDef* f : functions) by_name[std::string(f->name)] = f;
   std::map<const ast::FunctionDef*, std::set<std::string>> conflicts;
+  // A call passing a value of no known kind leaves the others' kind, except a
+  // DataLoader's: a loop over it becomes model.fit(), which a list of batches
+  // cannot feed.
+  std::map<const ast::FunctionDef*, std::set<std::string>> unknown;
   auto merge = [&](const ast::FunctionDef* g, const std::string& param, ScriptKind k) {
-    if (k == ScriptKind::Other || conflicts[g].count(param)) return;
+    if (conflicts[g].count(param)) return;
     auto& kinds = script_params_[g];
     auto it = kinds.find(param);
-    if (it == kinds.end()) kinds[param] = k;
+    if (k == ScriptKind::Other) {
+      unknown[g].insert(param);
+      if (it != kinds.end() && it->second == ScriptKind::Loader) conflicts[g].insert(param), it->second = k;
+      return;
+    }
+    if (k == ScriptKind::Loader && unknown[g].count(param)) conflicts[g].insert(param), kinds[param] = ScriptKind::Other;
+    else if (it == kinds.end()) kinds[param] = k;
     else if (it->second != k) conflicts[g].insert(param), kinds[param] = ScriptKind::Other;
   };
   // The calls of script functions in `body`, with its names' kinds.
@@ -8501,6 +8517,9 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
         auto g = fn ? by_name.find(std::string(fn->id)) : by_name.end();
         if (g != by_name.end())
           for (const auto& [param, arg] : bound_arguments(g->second, call)) merge(g->second, param, script_kind(arg));
+        auto ctor = fn ? script_classes_.find(std::string(fn->id)) : script_classes_.end();
+        if (ctor != script_classes_.end())
+          for (const auto& [param, arg] : bound_arguments(ctor->second, call, 1)) merge(ctor->second, param, script_kind(arg));
       }
       ast::for_each_child(const_cast<ast::Node*>(n), scan);
     };
@@ -8661,7 +8680,7 @@ ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call, bool paramete
   }
   if (auto* m = ast::as<ast::Attribute>(call->func)) {
     K owner = script_kind(m->value);
-    if (owner == K::Model || owner == K::Module) {
+    if (owner == K::Model || module_like(owner)) {
       // model.parameters(): the model (an optimizer reads its trainable weights
       // when it steps: a Keras model makes them at its first call).
       if (m->attr == "parameters" && call->args.empty() && !parameters_argument) {
@@ -8758,6 +8777,11 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
             "own) is not converted (Keras passes one training flag to all the layers of a model's call)");
       refused_.insert(s);
       out.push_back(s);
+      return true;
+    }
+    // A loss module's mode changes nothing it computes.
+    if (m && (m->attr == "train" || m->attr == "eval") && script_kind(m->value) == K::Loss) {
+      out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
       return true;
     }
     if (m && (m->attr == "train" || m->attr == "eval") && call->keywords.empty() && script_kind(m->value) == K::Model) {
@@ -8867,10 +8891,15 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
     auto* t = a && a->targets.size() == 1 ? ast::as<ast::Attribute>(a->targets[0]) : nullptr;
     auto* tn = t ? ast::as<ast::Name>(t->value) : nullptr;
     std::optional<bool> on = a ? analysis::literal_value(a->value).truth() : std::nullopt;
-    if (m && m->attr == "parameters" && param && tn && tn->id == param->id && t->attr == "requires_grad" && on &&
-        (script_kind(m->value) == K::Model || script_kind(m->value) == K::Module) && f->orelse.empty()) {
+    // The flag: a constant, or any value not naming the loop's parameter (`= flag`).
+    std::set<std::string> flag_names;
+    if (a != nullptr) ast::collect_names(a->value, flag_names);
+    if (m && m->attr == "parameters" && param && tn && tn->id == param->id && t->attr == "requires_grad" &&
+        !flag_names.count(std::string(param->id)) &&
+        (script_kind(m->value) == K::Model || module_like(script_kind(m->value))) && f->orelse.empty()) {
       out_.helpers.insert("pytorch_requires_grad_");
-      return emit(b_.expr_stmt(b_.call("pytorch_requires_grad_", {rewrite_ctor_expr(m->value), b_.boolean(*on)})));
+      ast::ExprNode* flag = on ? b_.boolean(*on) : rewrite_ctor_expr(a->value);
+      return emit(b_.expr_stmt(b_.call("pytorch_requires_grad_", {rewrite_ctor_expr(m->value), flag})));
     }
   }
   // Loops and ifs: the models' modes where their blocks start and after them.
@@ -9040,9 +9069,15 @@ void Lowerer::record_parameter_modes(const ast::Call* call) {
 std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtNode*>& body,
                                                     const std::set<std::string>& read_elsewhere) {
   auto role_of = [this](const ast::ExprNode* e) {
+    if (auto* n = ast::as<ast::Name>(e); n && script_functions_.count(std::string(n->id)))
+      return TrainingRole::Function;
     switch (script_kind(e)) {
       case ScriptKind::Model:
         return TrainingRole::Model;
+      case ScriptKind::Module:
+        return TrainingRole::Module;
+      case ScriptKind::Loss:
+        return TrainingRole::Loss;
       case ScriptKind::Loader:
         return TrainingRole::Loader;
       case ScriptKind::Optimizer:
@@ -9065,9 +9100,11 @@ std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtN
 }
 
 std::vector<std::pair<std::string, const ast::ExprNode*>> Lowerer::bound_arguments(const ast::FunctionDef* g,
-                                                                                   const ast::Call* call) {
+                                                                                   const ast::Call* call,
+                                                                                   std::size_t skip) {
   std::vector<ast::Arg*> params(g->args->posonlyargs.begin(), g->args->posonlyargs.end());
   params.insert(params.end(), g->args->args.begin(), g->args->args.end());
+  params.erase(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(std::min(skip, params.size())));
   std::vector<std::pair<std::string, const ast::ExprNode*>> bound;
   for (std::size_t i = 0; i < call->args.size() && i < params.size(); ++i) {
     if (ast::is<ast::Starred>(call->args[i])) break;
@@ -9082,7 +9119,6 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
                                                    const std::map<std::string, ScriptKind>& params) {
   bool saved_mode = std::exchange(script_mode_, true);
   std::map<std::string, ScriptKind> globals = script_kinds_;
-  std::set<std::string> saved_losses = std::exchange(script_float_modules_, {});  // this function's (the scan's)
   std::map<std::string, ScriptKind> kinds = scan_script_kinds(f->body, params);
   for (const auto& [name, kind] : globals) kinds.emplace(name, kind);  // module names it reads
   std::map<std::string, ScriptKind> saved_kinds = std::exchange(script_kinds_, std::move(kinds));
@@ -9095,7 +9131,6 @@ ast::FunctionDef* Lowerer::rewrite_script_function(const ast::FunctionDef* f,
   c->body = b_.seq(lower_training({c->body.begin(), c->body.end()}, {}));
   script_modes_ = std::move(saved_modes);
   script_kinds_ = std::move(saved_kinds);
-  script_float_modules_ = std::move(saved_losses);
   script_mode_ = saved_mode;
   return c;
 }
@@ -9256,17 +9291,31 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
     if (references_torch(k)) return nullptr;
   for (ast::ExprNode* d : cd->decorator_list)
     if (references_torch(d)) return nullptr;
+  // A class of script code (a Trainer): its constructor's parameters have the
+  // kinds its calls give them.
+  auto ctor = script_classes_.find(std::string(cd->name));
+  const ast::FunctionDef* init = ctor != script_classes_.end() && ctor->second != nullptr ? ctor->second : nullptr;
+  bool script = dataset || init != nullptr;
   // What the methods store in `self.<name>` (a tensor made in __init__), for all of them.
   std::map<std::string, ScriptKind> attributes;
   for (ast::StmtNode* st : cd->body)
-    if (auto* f = ast::as<ast::FunctionDef>(st); f && dataset)
-      for (const auto& [name, kind] : scan_script_kinds(f->body, {}))
+    if (auto* f = ast::as<ast::FunctionDef>(st); f && script)
+      for (const auto& [name, kind] : scan_script_kinds(f->body, f == init ? script_params_[init] : std::map<std::string, ScriptKind>{}))
         if (name.starts_with("self.")) attributes.emplace(name, kind);
   std::vector<ast::StmtNode*> body;
   std::vector<const ast::FunctionDef*> dropped;
+  bool saved_plain = std::exchange(plain_self_, script);
+  struct Restore {
+    bool& flag;
+    bool value;
+    ~Restore() { flag = value; }
+  } restore{plain_self_, saved_plain};
   for (ast::StmtNode* st : cd->body) {
     if (auto* f = ast::as<ast::FunctionDef>(st)) {
-      ast::FunctionDef* r = dataset ? rewrite_script_function(f, attributes) : rewrite_function(f, false, false);
+      std::map<std::string, ScriptKind> kinds = attributes;
+      if (f == init)
+        for (const auto& [name, kind] : script_params_[init]) kinds.emplace(name, kind);
+      ast::FunctionDef* r = script ? rewrite_script_function(f, kinds) : rewrite_function(f, false, false);
       if (references_torch(r)) dropped.push_back(f);
       else body.push_back(r);
     } else if (auto* a = ast::as<ast::AnnAssign>(st); a && !references_torch(a->target) &&
@@ -9651,6 +9700,15 @@ LowerOutput Lowerer::run() {
     std::vector<const ast::FunctionDef*> functions;
     std::vector<ast::StmtNode*> statements;
     for (ast::StmtNode* s : module_->body) {
+      // A plain class no model uses, with PyTorch in it and a constructor.
+      if (auto* cd = ast::as<ast::ClassDef>(s); cd && !opt_.hidden.count(s) && !called.count(std::string(cd->name)) &&
+                                                 cd->bases.empty() && references_torch(cd)) {
+        bool model = false;
+        for (const ClassInfo& c : classes_) model = model || (c.node == cd && c.torch_base != analysis::TorchBase::None);
+        for (ast::StmtNode* st : cd->body)
+          if (auto* init = ast::as<ast::FunctionDef>(st); init && !model && init->name == "__init__")
+            script_classes_[std::string(cd->name)] = init;
+      }
       if (opt_.hidden.count(s) || ast::is<ast::Import>(s) || ast::is<ast::ImportFrom>(s) || ast::is<ast::ClassDef>(s))
         continue;
       bool needed = false;
@@ -9845,6 +9903,40 @@ LowerOutput Lowerer::run() {
           !cmp || syntax::unparse(cmp) != "__name__ == '__main__'")
         main_guard = nullptr;
       auto* fn = ast::as<ast::FunctionDef>(s);
+      // So does a module-level statement of training code: one making a model, a
+      // loader or an optimizer, or a block that trains (backward(), step()); the
+      // script must not go on and train nothing. Other statements (a metadata
+      // dict, `print(torch.__version__)`) are only left out.
+      bool trains = false;
+      std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+        if (auto* c = ast::as<ast::Call>(n))
+          if (auto* m = ast::as<ast::Attribute>(c->func); m && (m->attr == "backward" || m->attr == "step"))
+            trains = true;
+        ast::for_each_child(const_cast<ast::Node*>(n), scan);
+      };
+      if (!ast::is<ast::Assign>(s)) scan(s);
+      if (auto* a = ast::as<ast::Assign>(s)) {
+        script_kinds_ = script_globals_;
+        ScriptKind k = script_kind(a->value);
+        script_kinds_.clear();
+        trains = k == ScriptKind::Model || k == ScriptKind::Loader || k == ScriptKind::Optimizer;
+      }
+      bool statement_stub = script && fn == nullptr && main_guard == nullptr && trains;
+      if (statement_stub) {
+        std::string why = "torch2keras could not convert the statement at " + opt_.filename + ":" +
+                          std::to_string(s->loc.lineno) + ": " + reason;
+        auto* raise = b_.raise_stmt(b_.call("NotImplementedError", {b_.string(why)}));
+        raise->loc = s->loc;
+        error(diag::Kind::DroppedCode, s, "left out " + what + ": " + reason + "; it raises NotImplementedError");
+        out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
+        out_.body.push_back(raise);
+        origins.push_back(s);
+        for (const std::string& n : defined_names(s)) {
+          dropped_names_.insert(n);
+          drop_reasons_[n] = "was left out (it is not model code and uses PyTorch)";
+        }
+        continue;
+      }
       if (script_code && (fn != nullptr || main_guard != nullptr)) {
         std::string name = fn ? "`" + std::string(fn->name) + "`" : std::string("the `__main__` block");
         auto* raise = b_.raise_stmt(b_.call("NotImplementedError", {b_.string(

@@ -2,6 +2,7 @@
 #include "torch2keras/lowering/training.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 
@@ -349,6 +350,8 @@ class FitWriter {
         left_out_(left_out),
         taken_(std::move(taken)) {}
 
+  std::set<std::string> declared;  // global / nonlocal names
+
   std::vector<ast::StmtNode*> block(const std::vector<ast::StmtNode*>& in, bool loop_body) {
     std::vector<ast::StmtNode*> out;
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -403,6 +406,7 @@ class FitWriter {
   // Whether a name of the loop may be read after it (its value would be gone).
   bool live_after(const StandardLoop& loop) const {
     for (const std::string& n : loop.names) {
+      if (declared.count(n)) return true;
       FirstUse use = FirstUse::Neither;
       for (std::size_t k = frames_.size(); k-- > 0 && use == FirstUse::Neither;) {
         const Frame& f = frames_[k];
@@ -541,6 +545,9 @@ class FitWriter {
     if (!names.count(y) || !names.count(pred)) return nullptr;
     for (const std::string& n : loop.names)
       if (n != pred && n != y && names.count(n)) return nullptr;
+    const ast::ExprNode* root = (forward != nullptr ? forward : inline_forward_)->func;
+    while (auto* a = ast::as<ast::Attribute>(root)) root = a->value;
+    if (!compiles_as_loss(e, pred, y, ast::is<ast::Name>(root) ? static_cast<const ast::Name*>(root)->id : "")) return nullptr;
     if (call != nullptr && call->args.size() == 2 && call->keywords.empty() && is_name(call->args[0], pred) &&
         is_name(call->args[1], y)) {
       std::set<std::string> in_func;
@@ -548,6 +555,28 @@ class FitWriter {
       if (!in_func.count(pred) && !in_func.count(y)) return call->func;
     }
     return b_.lambda({pred, y}, e);
+  }
+
+  // Whether the loss expression `e` can be fit()'s loss: the prediction and the
+  // target used whole, no model or module but the trained one (its variables
+  // would not train), no function of the script (eager code).
+  bool compiles_as_loss(const ast::ExprNode* e, const std::string& pred, const std::string& y,
+                        std::string_view model) const {
+    bool ok = true;
+    std::function<void(const ast::Node*)> visit = [&](const ast::Node* n) {
+      if (!ok || n == nullptr) return;
+      const ast::ExprNode* inner = nullptr;
+      if (auto* sub = ast::as<ast::Subscript>(n)) inner = sub->value;
+      if (auto* attr = ast::as<ast::Attribute>(n)) inner = attr->value;
+      if (inner != nullptr && (is_name(inner, pred) || is_name(inner, y))) ok = false;
+      if (auto* name = ast::as<ast::Name>(n); name && name->id != model) {
+        TrainingRole role = role_of_(name);
+        ok = ok && role != TrainingRole::Model && role != TrainingRole::Module && role != TrainingRole::Function;
+      }
+      ast::for_each_child(const_cast<ast::Node*>(n), visit);
+    };
+    visit(e);
+    return ok;
   }
 
   // `base`, or `base_`..., a name neither the code nor `e` uses.
@@ -627,6 +656,15 @@ std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>
   std::set<std::string> taken = read_elsewhere;
   for (ast::StmtNode* s : body) ast::collect_names(s, taken);
   FitWriter writer(b, role_of, read_elsewhere, helpers, left_out, std::move(taken));
+  // Names declared global or nonlocal outlive the function: always read after the loop.
+  std::function<void(const ast::Node*)> declared = [&](const ast::Node* n) {
+    if (auto* g = ast::as<ast::Global>(n))
+      for (std::string_view id : g->names) writer.declared.insert(std::string(id));
+    if (auto* g = ast::as<ast::Nonlocal>(n))
+      for (std::string_view id : g->names) writer.declared.insert(std::string(id));
+    ast::for_each_child(const_cast<ast::Node*>(n), declared);
+  };
+  for (ast::StmtNode* s : body) declared(s);
   return writer.block(body, false);
 }
 

@@ -21,8 +21,11 @@
 
 namespace t2k::lowering {
 
-// What a script expression holds, as far as the training passes need to know.
-enum class TrainingRole : uint8_t { Other, Model, Loader, Optimizer };
+// What a script expression holds, as far as the training passes need to know:
+// a model (fit() trains its variables), another module with parameters, a loss
+// module (none), a DataLoader, an optimizer, a function of the script (eager
+// code, which a compiled train step cannot run).
+enum class TrainingRole : uint8_t { Other, Model, Module, Loss, Loader, Optimizer, Function };
 using RoleOf = std::function<TrainingRole(const ast::ExprNode*)>;
 
 // `body` with each standard training loop over a DataLoader rewritten as Keras'
@@ -37,14 +40,17 @@ using RoleOf = std::function<TrainingRole(const ast::ExprNode*)>;
 // Standard means the loop's body is, in this order: the optimizer's zero_grad();
 // the forward pass, `out = model(x, training=True)` (a model in training mode,
 // called on the loader's first item) and a loss of the prediction and the second
-// item (and names the loop does not assign), or the two in one statement;
+// item (and names the loop does not assign; the prediction and the target
+// whole, not their items or attributes: Keras applies a loss to each output of
+// a tuple or dict; no other model or module, whose variables fit() would not
+// train; no function of the script, which runs eagerly), or the two in one statement;
 // loss.backward(); optimizer.step(); then any number of `scheduler.step()` (a
 // PyTorchSchedulerStep callback, per batch) and records of the loss,
 // `losses.append(loss.item())` / `total += loss.item()` (a PyTorchBatchLosses
 // callback, whose values are added after fit()). `for i, (x, y) in
 // enumerate(loader)` is the same loop when `i` is not used. The loop's names
 // (the batch, the prediction, the loss) must not be read outside it, in `body`
-// or in `read_elsewhere`. Any other loop stays for the GradientTape pass (a
+// or in `read_elsewhere` (nor be declared global or nonlocal). Any other loop stays for the GradientTape pass (a
 // loop written out, Keras' "training loop from scratch"). The runtime helpers
 // the rewritten loops use are added to `helpers`, the lines of their bodies
 // (whose comments describe statements fit() now makes) to `left_out`.
