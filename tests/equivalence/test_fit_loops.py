@@ -11,7 +11,9 @@ targets); the runtime optimizers in fit (SGD nesterov + weight decay, Adam
 amsgrad), moving only their own parameters (a head-only optimizer, parameter
 groups, a layer frozen by requires_grad_); OneCycleLR stepped per batch by
 PyTorchSchedulerStep; PyTorchBatchLosses for `losses.append(loss.item())` and
-`total += loss.item()`; BatchNorm's running variance (unbiased) in fit.
+`total += loss.item()`; BatchNorm's running variance (unbiased) in fit; an epoch
+loop around the batch loop as one fit() of that many epochs, StepLR stepped
+after each by PyTorchSchedulerStep.
 """
 
 import keras
@@ -94,6 +96,22 @@ def train_penalty(model, loader, optimizer):
     return losses + [total]
 
 
+def train_all(model, loader, optimizer, epochs):
+    """The epoch loop around the batch loop, StepLR stepped after each epoch."""
+    model.train()
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    losses = []
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        scheduler.step()
+    return losses
+
+
 def run(x, y, form, kind, freeze=False, epochs=2):
     model = Net()
     if freeze:
@@ -101,6 +119,8 @@ def run(x, y, form, kind, freeze=False, epochs=2):
     loader = DataLoader(TensorDataset(x, y), batch_size=8)
     optimizer = make_optimizer(model, kind)
     criterion = nn.CrossEntropyLoss()
+    if form == "all":
+        return model, train_all(model, loader, optimizer, epochs)
     history = []
     for epoch in range(epochs):
         if form == "outputs":
@@ -137,15 +157,19 @@ def modules():
     assert "loss=PyTorchCriterion(criterion)" in function(code, "train_inline")
     assert "PyTorchSchedulerStep(scheduler, per_batch=True)" in function(code, "train_inline")
     assert "total += sum(batch_losses.losses)" in function(code, "train_penalty")
+    # The epoch loop too: one fit() of `epochs` epochs, the scheduler stepped after each.
+    assert ("model.fit(loader, epochs=epochs, shuffle=False, verbose=0, "
+            "callbacks=[batch_losses, PyTorchSchedulerStep(scheduler)])") in function(code, "train_all")
     return load_module(SCRIPT, "torch_fit_script"), load_module(code, "keras_fit_script")
 
 
 @pytest.mark.parametrize(
     "form, kind, freeze",
     [("outputs", "sgd", False), ("outputs", "adam", False), ("inline", "adam", False), ("inline", "sgd", False),
-     ("penalty", "sgd", False), ("outputs", "head", False), ("outputs", "groups", False), ("penalty", "adam", True)],
+     ("penalty", "sgd", False), ("outputs", "head", False), ("outputs", "groups", False), ("penalty", "adam", True),
+     ("all", "sgd", False), ("all", "adam", False)],
     ids=["sgd-nesterov", "adam-amsgrad", "onecycle-adam", "onecycle-sgd", "penalty-total", "head-only",
-         "param-groups", "frozen-layer"])
+         "param-groups", "frozen-layer", "epochs-steplr-sgd", "epochs-steplr-adam"])
 def test_fit_trains_as_the_pytorch_loop(modules, monkeypatch, form, kind, freeze):
     torch_module, keras_module = modules
     torch.manual_seed(0)

@@ -418,11 +418,18 @@ def test_a_module_level_loop_converts_unless_later_code_reads_its_names():
               "        optimizer.step()\n")
     r = convert(DATA + script)
     assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
-    assert ("for epoch in range(2):\n"
-            "    model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))\n"
-            "    model.fit(loader, epochs=1, shuffle=False, verbose=0)\n") in converted(r)
+    # The epoch loop around it is fit()'s epochs.
+    assert ("model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))\n"
+            "model.fit(loader, epochs=2, shuffle=False, verbose=0)\n") in converted(r)
     r = convert(DATA + script + "print(loss.item())\n")
     assert "with tf.GradientTape() as tape:" in converted(r) and ".fit(" not in converted(r)
+    # An epoch loop doing more than the batch loop and scheduler steps keeps its
+    # loop; the batch loop inside it still fits, one epoch at a time.
+    r = convert(DATA + script + "    print(epoch)\n")
+    assert ("for epoch in range(2):\n"
+            "    model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))\n"
+            "    model.fit(loader, epochs=1, shuffle=False, verbose=0)\n"
+            "    print(epoch)\n") in converted(r)
 
 
 @pytest.mark.parametrize("changes, why", [

@@ -358,7 +358,12 @@ class FitWriter {
       frames_.push_back({&in, i, loop_body});
       ast::StmtNode* s = in[i];
       if (auto* f = ast::as<ast::For>(s)) {
-        if (std::optional<StandardLoop> loop = standard(f); loop && !live_after(*loop)) {
+        std::optional<Epochs> epochs = epoch_loop(f);
+        std::optional<StandardLoop> loop = epochs ? std::nullopt : standard(f);
+        if (epochs) {
+          std::vector<ast::StmtNode*> fit = rewrite(f, epochs->inner, &*epochs);
+          out.insert(out.end(), fit.begin(), fit.end());
+        } else if (loop && !live_after(*loop)) {
           std::vector<ast::StmtNode*> fit = rewrite(f, *loop);
           out.insert(out.end(), fit.begin(), fit.end());
         } else {
@@ -401,6 +406,45 @@ class FitWriter {
   ast::Seq<ast::StmtNode*> nested(ast::Seq<ast::StmtNode*> body, bool loop_body) {
     std::vector<ast::StmtNode*> in(body.begin(), body.end());
     return b_.seq(block(in, loop_body));
+  }
+
+  // An epoch loop around a standard loop: `for epoch in range(n):` whose body is
+  // the standard loop, then per-epoch `scheduler.step()` calls: one fit() of n
+  // epochs (Keras calls the loader's on_epoch_end between them, as each PyTorch
+  // pass reshuffles).
+  struct Epochs {
+    StandardLoop inner;
+    ast::ExprNode* start = nullptr;  // range(start, stop); null: from 0
+    ast::ExprNode* stop = nullptr;
+    std::vector<ast::ExprNode*> schedulers;  // stepped after each epoch
+  };
+
+  std::optional<Epochs> epoch_loop(const ast::For* f) const {
+    auto* range = ast::as<ast::Call>(f->iter);
+    auto* epoch = ast::as<ast::Name>(f->target);
+    if (range == nullptr || !is_name(range->func, "range") || range->args.empty() || range->args.size() > 2 ||
+        !range->keywords.empty() || epoch == nullptr || !f->orelse.empty() || f->body.empty())
+      return std::nullopt;
+    auto* inner = ast::as<ast::For>(f->body[0]);
+    std::optional<StandardLoop> loop = inner ? standard(inner) : std::nullopt;
+    if (!loop) return std::nullopt;
+    Epochs e{*loop};
+    e.start = range->args.size() == 2 ? range->args[0] : nullptr;
+    e.stop = range->args.back();
+    for (std::size_t i = 1; i < f->body.size(); ++i) {
+      ast::ExprNode* sched = method_receiver(f->body[i], "step");
+      if (sched == nullptr || role_of_(sched) == TrainingRole::Optimizer || assigned_in_loop(sched, *loop))
+        return std::nullopt;
+      e.schedulers.push_back(sched);
+    }
+    // The epoch number is not read in the loop (each epoch runs the same code).
+    std::set<std::string> names;
+    ast::collect_names(inner, names);
+    for (ast::ExprNode* sched : e.schedulers) ast::collect_names(sched, names);
+    if (names.count(std::string(epoch->id))) return std::nullopt;
+    e.inner.names.emplace_back(epoch->id);
+    if (live_after(e.inner)) return std::nullopt;
+    return e;
   }
 
   // Whether a name of the loop may be read after it (its value would be gone).
@@ -587,7 +631,7 @@ class FitWriter {
     return base;
   }
 
-  std::vector<ast::StmtNode*> rewrite(const ast::For* f, const StandardLoop& loop) {
+  std::vector<ast::StmtNode*> rewrite(const ast::For* f, const StandardLoop& loop, const Epochs* epochs = nullptr) {
     std::vector<ast::StmtNode*> out;
     std::vector<ast::ExprNode*> callbacks;
     std::string recorder;
@@ -603,14 +647,20 @@ class FitWriter {
           b_.call("PyTorchSchedulerStep", {s}, {b_.keyword("per_batch", b_.boolean(true))}));
       helpers_.insert("PyTorchSchedulerStep");
     }
+    if (epochs != nullptr)
+      for (ast::ExprNode* s : epochs->schedulers) {
+        callbacks.push_back(b_.call("PyTorchSchedulerStep", {s}));
+        helpers_.insert("PyTorchSchedulerStep");
+      }
     helpers_.insert("PyTorchCriterion");
     out.push_back(b_.expr_stmt(b_.call(
         b_.attr(loop.model, "compile"), {},
         {b_.keyword("optimizer", loop.optimizer),
          b_.keyword("loss", b_.call("PyTorchCriterion", {loop.criterion}))})));
-    std::vector<ast::Keyword*> fit_options = {b_.keyword("epochs", b_.integer(1)),
-                                              b_.keyword("shuffle", b_.boolean(false)),
-                                              b_.keyword("verbose", b_.integer(0))};
+    std::vector<ast::Keyword*> fit_options = {b_.keyword("epochs", epochs ? epochs->stop : b_.integer(1))};
+    if (epochs != nullptr && epochs->start != nullptr) fit_options.push_back(b_.keyword("initial_epoch", epochs->start));
+    fit_options.push_back(b_.keyword("shuffle", b_.boolean(false)));
+    fit_options.push_back(b_.keyword("verbose", b_.integer(0)));
     if (!callbacks.empty()) fit_options.push_back(b_.keyword("callbacks", b_.list(callbacks)));
     out.push_back(b_.expr_stmt(b_.call(b_.attr(loop.model, "fit"), {loop.loader}, fit_options)));
     // The records, from the callback's values: `losses.extend(...)`, `total += sum(...)`.
