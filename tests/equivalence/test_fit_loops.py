@@ -96,6 +96,27 @@ def train_penalty(model, loader, optimizer):
     return losses + [total]
 
 
+def train_clipped(model, loader, optimizer):
+    """An epoch with clip_grad_norm_ between backward() and step(), one with clip_grad_value_."""
+    model.train()
+    losses = []
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.3)
+        optimizer.step()
+        losses.append(loss.item())
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(model.parameters(), 0.01)
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
 def train_all(model, loader, optimizer, epochs):
     """The epoch loop around the batch loop, StepLR stepped after each epoch."""
     model.train()
@@ -125,6 +146,8 @@ def run(x, y, form, kind, freeze=False, epochs=2):
     for epoch in range(epochs):
         if form == "outputs":
             history += train_outputs(model, loader, optimizer)
+        elif form == "clipped":
+            history += train_clipped(model, loader, optimizer)
         elif form == "inline":
             history += train_inline(model, loader, optimizer, criterion)
         else:
@@ -157,6 +180,11 @@ def modules():
     assert "loss=PyTorchCriterion(criterion)" in function(code, "train_inline")
     assert "PyTorchSchedulerStep(scheduler, per_batch=True)" in function(code, "train_inline")
     assert "total += sum(batch_losses.losses)" in function(code, "train_penalty")
+    # Clipping: the optimizer's Keras setting, for that fit() only.
+    assert ("optimizer.global_clipnorm = 0.3 model.compile(optimizer=optimizer, loss=PyTorchCriterion("
+            "pytorch_cross_entropy)) model.fit(loader, epochs=1, shuffle=False, verbose=0, callbacks=[batch_losses]) "
+            "optimizer.global_clipnorm = None") in function(code, "train_clipped")
+    assert "optimizer.clipvalue = 0.01" in function(code, "train_clipped")
     # The epoch loop too: one fit() of `epochs` epochs, the scheduler stepped after each.
     assert ("model.fit(loader, epochs=epochs, shuffle=False, verbose=0, "
             "callbacks=[batch_losses, PyTorchSchedulerStep(scheduler)])") in function(code, "train_all")
@@ -167,9 +195,9 @@ def modules():
     "form, kind, freeze",
     [("outputs", "sgd", False), ("outputs", "adam", False), ("inline", "adam", False), ("inline", "sgd", False),
      ("penalty", "sgd", False), ("outputs", "head", False), ("outputs", "groups", False), ("penalty", "adam", True),
-     ("all", "sgd", False), ("all", "adam", False)],
+     ("all", "sgd", False), ("all", "adam", False), ("clipped", "sgd", False), ("clipped", "adam", False)],
     ids=["sgd-nesterov", "adam-amsgrad", "onecycle-adam", "onecycle-sgd", "penalty-total", "head-only",
-         "param-groups", "frozen-layer", "epochs-steplr-sgd", "epochs-steplr-adam"])
+         "param-groups", "frozen-layer", "epochs-steplr-sgd", "epochs-steplr-adam", "clip-sgd", "clip-adam"])
 def test_fit_trains_as_the_pytorch_loop(modules, monkeypatch, form, kind, freeze):
     torch_module, keras_module = modules
     torch.manual_seed(0)
@@ -185,7 +213,8 @@ def test_fit_trains_as_the_pytorch_loop(modules, monkeypatch, form, kind, freeze
     _, torch_history = torch_module.run(torch.from_numpy(x), torch.from_numpy(y), form, kind, freeze)
     _, keras_history = keras_module.run(x, y, form, kind, freeze)
 
-    steps = 2 * 8 + (2 if form == "penalty" else 0)  # 64 samples in batches of 8, 2 epochs (+ the totals)
+    # 64 samples in batches of 8, 2 epochs (+ the totals; two passes an epoch clipped)
+    steps = 2 * 8 * (2 if form == "clipped" else 1) + (2 if form == "penalty" else 0)
     assert len(keras_history) == len(torch_history) == steps
     np.testing.assert_allclose(keras_history, torch_history, rtol=1e-5)
     # (fc1's bias is left out: BatchNorm subtracts it again, so its gradient is zero

@@ -363,14 +363,14 @@ def test_the_standard_loop_becomes_compile_and_fit():
     (("    return losses\n", "    print(loss.item())\n    return losses\n"), "the loss is read after the loop"),
     (("        losses.append(loss.item())\n", "        losses.append(loss.item())\n        print(x.shape)\n"),
      "another statement"),
-    (("        optimizer.step()\n", "        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n"
-                                   "        optimizer.step()\n"), "gradient clipping"),
+    (("        optimizer.step()\n", "        torch.nn.utils.clip_grad_norm_(model.fc.parameters(), 1.0)\n"
+                                   "        optimizer.step()\n"), "clipping a part of the model"),
     (("    model.train()\n", "    model.eval()\n"), "evaluation mode"),
     (("        loss = criterion(out, y)\n", "        loss = criterion(out, x)\n"), "the loss of the inputs"),
     (("        optimizer.zero_grad()\n", ""), "no zero_grad: gradients accumulate"),
     (("        optimizer.step()\n", "        optimizer.step()\n        out = out.detach()\n"),
      "the prediction used again"),
-], ids=["loss-read-after", "extra-statement", "clip", "eval-mode", "autoencoder", "no-zero-grad", "reuse"])
+], ids=["loss-read-after", "extra-statement", "clip-part", "eval-mode", "autoencoder", "no-zero-grad", "reuse"])
 def test_other_loops_keep_their_gradient_tape(change, why):
     r = convert(DATA + LOOP.replace(*change))
     assert LOOP.replace(*change) != LOOP

@@ -336,6 +336,10 @@ struct StandardLoop {
   ast::ExprNode* criterion = nullptr;  // PyTorchCriterion's argument
   std::vector<ast::ExprNode*> schedulers;          // S of S.step() after O.step()
   std::vector<const ast::StmtNode*> records;       // losses.append(loss.item()), total += loss.item()
+  // clip_grad_norm_ / clip_grad_value_ of the model's parameters between
+  // backward() and step(): the Keras optimizer setting and its value.
+  std::string clip_setting;
+  ast::ExprNode* clip_value = nullptr;
   std::vector<std::string> names;                  // the loop's own: batch items, prediction, loss
 };
 
@@ -521,6 +525,7 @@ class FitWriter {
     loop.model = forward->func;
     if (i >= body.size() || !is_name(method_receiver(body[i], "backward"), loss)) return std::nullopt;
     ++i;
+    if (i < body.size() && clipping(body[i], loop)) ++i;
     if (i >= body.size() || syntax::unparse(method_receiver(body[i], "step")) != syntax::unparse(loop.optimizer))
       return std::nullopt;
     ++i;
@@ -547,6 +552,33 @@ class FitWriter {
       return std::nullopt;
     }
     return loop;
+  }
+
+  // Whether `s` clips the gradients of the model's parameters, PyTorch's
+  // clip_grad_norm_(model.parameters(), max_norm) (the 2-norm) or
+  // clip_grad_value_(model.parameters(), clip_value), converted; records the
+  // Keras optimizer setting that does it in fit() (global_clipnorm, which the
+  // runtime optimizers compute as PyTorch does; clipvalue) in `loop`.
+  bool clipping(const ast::StmtNode* s, StandardLoop& loop) const {
+    const ast::Call* call = statement_call(s);
+    auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+    if (fn == nullptr || call->args.empty() || call->args.size() > 2 ||
+        syntax::unparse(call->args[0]) != syntax::unparse(loop.model))
+      return false;
+    bool norm = fn->id == "pytorch_clip_grad_norm_";
+    if (!norm && fn->id != "pytorch_clip_grad_value_") return false;
+    ast::ExprNode* value = call->args.size() == 2 ? call->args[1] : nullptr;
+    for (ast::Keyword* kw : call->keywords) {
+      std::string text = syntax::unparse(kw->value);
+      if (kw->arg == (norm ? "max_norm" : "clip_value") && value == nullptr) value = kw->value;
+      else if (!(norm && kw->arg == "norm_type" && (text == "2" || text == "2.0")) &&
+               !(norm && kw->arg == "error_if_nonfinite" && text == "False") && kw->arg != "foreach")
+        return false;
+    }
+    if (value == nullptr || assigned_in_loop(value, loop)) return false;
+    loop.clip_setting = norm ? "global_clipnorm" : "clipvalue";
+    loop.clip_value = value;
+    return true;
   }
 
   // Whether `e` reads a name the loop assigns.
@@ -653,6 +685,13 @@ class FitWriter {
         helpers_.insert("PyTorchSchedulerStep");
       }
     helpers_.insert("PyTorchCriterion");
+    // Clipping: the optimizer's setting for this fit() only.
+    auto clip = [&](ast::ExprNode* value) {
+      auto* target = b_.attr(loop.optimizer, loop.clip_setting);
+      target->ctx = ast::ExprContext::Store;
+      out.push_back(b_.assign(target, value));
+    };
+    if (!loop.clip_setting.empty()) clip(loop.clip_value);
     out.push_back(b_.expr_stmt(b_.call(
         b_.attr(loop.model, "compile"), {},
         {b_.keyword("optimizer", loop.optimizer),
@@ -663,6 +702,7 @@ class FitWriter {
     fit_options.push_back(b_.keyword("verbose", b_.integer(0)));
     if (!callbacks.empty()) fit_options.push_back(b_.keyword("callbacks", b_.list(callbacks)));
     out.push_back(b_.expr_stmt(b_.call(b_.attr(loop.model, "fit"), {loop.loader}, fit_options)));
+    if (!loop.clip_setting.empty()) clip(b_.none());
     // The records, from the callback's values: `losses.extend(...)`, `total += sum(...)`.
     ast::ExprNode* values = recorder.empty() ? nullptr : b_.attr(b_.name(recorder), "losses");
     for (const ast::StmtNode* r : loop.records) {

@@ -44,7 +44,9 @@ using RoleOf = std::function<TrainingRole(const ast::ExprNode*)>;
 // whole, not their items or attributes: Keras applies a loss to each output of
 // a tuple or dict; no other model or module, whose variables fit() would not
 // train; no function of the script, which runs eagerly), or the two in one statement;
-// loss.backward(); optimizer.step(); then any number of `scheduler.step()` (a
+// loss.backward(); optionally clip_grad_norm_ / clip_grad_value_ of the model's
+// parameters (the optimizer's global_clipnorm / clipvalue during fit());
+// optimizer.step(); then any number of `scheduler.step()` (a
 // PyTorchSchedulerStep callback, per batch) and records of the loss,
 // `losses.append(loss.item())` / `total += loss.item()` (a PyTorchBatchLosses
 // callback, whose values are added after fit()). `for i, (x, y) in

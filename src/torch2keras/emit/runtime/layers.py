@@ -2883,9 +2883,27 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
             own = {id(v) for v in self._torch_variables()}
             if not self.built:  # every parameter, frozen ones too, as step() builds
                 self.build(self._torch_variables(frozen=True))
+            if self.global_clipnorm:
+                held = {id(v) for v in self._torch_variables(frozen=True)}
+                if any(id(v) not in held for v in trainable_variables):
+                    raise NotImplementedError(
+                        "clip_grad_norm_ of a model whose parameters this optimizer holds only in part, in "
+                        "model.fit: PyTorch's norm covers the others too")
             pairs = [(g, v) for g, v in zip(grads, trainable_variables) if id(v) in own]
             grads, trainable_variables = [g for g, _ in pairs], [v for _, v in pairs]
         return super().apply(grads, trainable_variables)
+
+    def _clip_gradients(self, grads):
+        # global_clipnorm (set for a model.fit of a loop that called
+        # clip_grad_norm_): PyTorch's clip, every gradient times
+        # min(1, max_norm / (total 2-norm + 1e-6)); Keras' own divides by
+        # max(norm, max_norm). clipvalue is the same clamp in both.
+        if self.global_clipnorm:
+            present = [g for g in grads if g is not None]
+            total = ops.sqrt(ops.sum(ops.stack([ops.sum(ops.square(g)) for g in present])))
+            scale = ops.minimum(float(self.global_clipnorm) / (total + 1e-6), 1.0)
+            return [None if g is None else g * ops.cast(scale, g.dtype) for g in grads]
+        return super()._clip_gradients(grads)
 
     def zero_grad(self, set_to_none=True):
         """optimizer.zero_grad(): forgets the stored gradients of its parameters
