@@ -112,3 +112,25 @@ def test_fit_takes_the_loader():
     history = model.fit(runtime.PyTorchDataLoader(runtime.PyTorchTensorDataset(X, Y), batch_size=8, shuffle=True),
                         epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+def test_shuffled_batches_asked_from_several_threads_share_one_permutation():
+    # Keras' workers (num_workers > 0) ask for the batches of an epoch from
+    # several threads at once: they must all read one permutation.
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Slow:
+        def __len__(self):
+            time.sleep(0.001)  # widens the window between "no permutation yet" and drawing one
+            return 64
+
+        def __getitem__(self, i):
+            return np.array(i)
+
+    loader = runtime.PyTorchDataLoader(Slow(), batch_size=8, shuffle=True, num_workers=4)
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(10):
+            batches = list(pool.map(lambda i: loader[i], range(len(loader))))
+            assert sorted(np.concatenate(batches).tolist()) == list(range(64))
+            loader.on_epoch_end()

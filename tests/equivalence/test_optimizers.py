@@ -248,6 +248,16 @@ def test_clip_grad_norm_returns_pytorch_total_norm():
         got = runtime.pytorch_clip_grad_norm_(keras_model, 1e9, norm_type=norm_type)
         np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
     assert optimizer.params is keras_model
+    # Clipping the whole model while the optimizer holds its head only: PyTorch's
+    # norm has the other layers' gradients, which backward() did not compute here.
+    head_only = runtime.PyTorchSGD(keras_model.fc2, learning_rate=0.1)
+    del optimizer
+    import gc
+
+    gc.collect()
+    with pytest.raises(NotImplementedError, match="no optimizer holds"):
+        runtime.pytorch_clip_grad_norm_(keras_model, 1.0)
+    assert head_only.params is keras_model.fc2
 
 
 def test_two_optimizers_share_one_persistent_tape():

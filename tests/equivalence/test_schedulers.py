@@ -166,3 +166,64 @@ def test_reduce_lr_on_plateau_as_pytorch(options):
         got.append(float(keras_optimizer.learning_rate))
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert len(set(expected)) > 1  # the rate was reduced
+
+
+def run_epochs(step_torch, step_keras, epochs=6):
+    """The rate of a PyTorch SGD and of the runtime's at the start of each epoch,
+    `step_*(optimizer, epoch, state)` making and stepping schedulers once an epoch."""
+    torch_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=LR)
+    keras_optimizer = runtime.PyTorchSGD(learning_rate=LR)
+    torch_state, keras_state, expected, got = {}, {}, [], []
+    for epoch in range(epochs):
+        expected.append(torch_optimizer.param_groups[0]["lr"])
+        got.append(runtime._t2k_current_lr(keras_optimizer))
+        torch_optimizer.step()
+        step_torch(torch_optimizer, epoch, torch_state)
+        step_keras(keras_optimizer, epoch, keras_state)
+    return np.array(got), np.array(expected)
+
+
+def remade_each_epoch(make):
+    def step(optimizer, epoch, state):
+        make(optimizer).step()
+    return step
+
+
+def phases(first, second):
+    # A second phase: another scheduler on the same optimizer from epoch 3 on.
+    def step(optimizer, epoch, state):
+        if epoch in (0, 3):
+            state["s"] = (first if epoch == 0 else second)(optimizer)
+        state["s"].step()
+    return step
+
+
+@pytest.mark.parametrize("step_torch, step_keras", [
+    (remade_each_epoch(lambda o: S.StepLR(o, 1, 0.5)), remade_each_epoch(lambda o: runtime.PyTorchStepLR(o, 1, 0.5))),
+    (phases(lambda o: S.StepLR(o, 1, 0.5), lambda o: S.ExponentialLR(o, 0.8)),
+     phases(lambda o: runtime.PyTorchStepLR(o, 1, 0.5), lambda o: runtime.PyTorchExponentialLR(o, 0.8))),
+    (phases(lambda o: S.ExponentialLR(o, 0.5), lambda o: S.CosineAnnealingLR(o, T_max=4)),
+     phases(lambda o: runtime.PyTorchExponentialLR(o, 0.5), lambda o: runtime.PyTorchCosineAnnealingLR(o, 4))),
+    (phases(lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=2), S.StepLR(o, 1, 0.5)], milestones=[2]),
+            lambda o: S.StepLR(o, 1, 0.9)),
+     phases(lambda o: runtime.PyTorchSequentialLR(o, [runtime.PyTorchLinearLR(o, 0.5, 1.0, 2),
+                                                      runtime.PyTorchStepLR(o, 1, 0.5)], [2]),
+            lambda o: runtime.PyTorchStepLR(o, 1, 0.9))),
+], ids=["remade-each-epoch", "second-phase", "cosine-after-decay", "sequential-then-steplr"])
+def test_a_scheduler_goes_on_from_the_rate_it_finds(step_torch, step_keras):
+    # PyTorch's schedulers step from the group's lr: one made later starts where
+    # the rate is, not where the optimizer started.
+    got, expected = run_epochs(step_torch, step_keras)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+    assert len(set(np.round(expected, 8))) > 3
+
+
+def test_two_schedulers_stepped_together_are_refused():
+    # PyTorch chains them (each multiplies the rate the other left); the runtime
+    # has one rate per optimizer: the earlier scheduler raises when stepped.
+    optimizer = runtime.PyTorchSGD(learning_rate=LR)
+    decay = runtime.PyTorchExponentialLR(optimizer, 0.9)
+    drops = runtime.PyTorchMultiStepLR(optimizer, [2], 0.1)
+    drops.step()
+    with pytest.raises(NotImplementedError, match="chains schedulers"):
+        decay.step()

@@ -288,7 +288,7 @@ def test_modes_of_parts_and_layer_reads_are_diagnosed():
     assert codes(r) == ["T2K106", "T2K103"] and "the mode of a part of a model" in r.diagnostics[1].message
     r = convert("def main():\n"
                 "    model = Net()\n"
-                "    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)\n"
+                "    optimizer = torch.optim.SGD(list(model.parameters())[1:], lr=0.1)\n"
                 "    penalty = 0.01 * model.fc.weight.pow(2).sum()\n"
                 "    state = optimizer.state_dict()\n")
     messages = [d.message for d in r.diagnostics]
@@ -469,7 +469,7 @@ def test_module_level_statements_the_script_goes_on_from_raise_where_they_were()
     # The optimizer does not convert: the script must not go on and train nothing.
     r = convert(DATA +
                 "model, head = Net(), nn.Linear(2, 2)\n"
-                "optimizer = torch.optim.SGD(list(model.parameters()) + list(head.parameters()), lr=0.1)\n"
+                "optimizer = torch.optim.SGD(list(model.parameters())[1:], lr=0.1)\n"
                 "print(torch.__version__)\n"
                 "for x in range(2):\n"
                 "    optimizer.step()\n")
@@ -490,3 +490,19 @@ def test_freezing_by_a_flag_of_the_caller():
                 "    set_frozen(model, True)\n")
     assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
     assert "    pytorch_requires_grad_(model.fc, not frozen)\n" in converted(r)
+
+
+@pytest.mark.parametrize("argument, converted_to", [
+    ("[p for p in model.parameters() if p.requires_grad]", "model"),
+    ("(p for p in model.fc.parameters())", "model.fc"),
+    ("filter(lambda p: p.requires_grad, model.parameters())", "model"),
+    ("list(model.parameters())", "model"),
+    ("list(model.parameters()) + list(head.parameters())", "[model, head]"),
+])
+def test_optimizer_arguments_spelling_the_trainable_parameters(argument, converted_to):
+    # The same parameters: the runtime leaves the frozen ones out itself.
+    r = convert("def main():\n"
+                "    model, head = Net(), nn.Linear(2, 2)\n"
+                f"    return torch.optim.SGD({argument}, lr=0.1)\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert f"return PyTorchSGD({converted_to}, learning_rate=0.1)" in converted(r)

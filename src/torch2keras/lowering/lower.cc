@@ -1506,6 +1506,7 @@ class Lowerer {
   bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
   bool trains_ = false;     // the file calls backward(): its models are trained here (TRAINING_CODE)
   std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
+  std::set<const ast::Keyword*> assumed_modes_;  // training= keywords of models of unknown mode
   ScriptKind script_kind(const ast::ExprNode* e) const;
   std::map<std::string, ScriptKind> scan_script_kinds(ast::Seq<ast::StmtNode*> body,
                                                       std::map<std::string, ScriptKind> kinds) const;
@@ -7399,8 +7400,78 @@ ast::ExprNode* Lowerer::deepcopy_function() {
   return b_.name("pytorch_deepcopy");
 }
 
+// `m.parameters()` of the idioms an optimizer takes that are the same parameters
+// (the runtime leaves frozen ones out): `[p for p in m.parameters() if
+// p.requires_grad]` (or a generator), `filter(lambda p: p.requires_grad,
+// m.parameters())`, `list(m.parameters())`; null for anything else.
+static ast::Call* trainable_parameters(ast::ExprNode* e) {
+  auto parameters_call = [](ast::ExprNode* x) -> ast::Call* {
+    auto* c = ast::as<ast::Call>(x);
+    auto* m = c ? ast::as<ast::Attribute>(c->func) : nullptr;
+    return m && m->attr == "parameters" && c->args.empty() && c->keywords.empty() ? c : nullptr;
+  };
+  auto requires_grad_of = [](const ast::ExprNode* x, std::string_view p) {
+    auto* a = ast::as<ast::Attribute>(x);
+    auto* n = a ? ast::as<ast::Name>(a->value) : nullptr;
+    return a && n && a->attr == "requires_grad" && n->id == p;
+  };
+  ast::ExprNode* elt = nullptr;
+  ast::Seq<ast::Comprehension*> generators;
+  if (auto* l = ast::as<ast::ListComp>(e)) elt = l->elt, generators = l->generators;
+  if (auto* g = ast::as<ast::GeneratorExp>(e)) elt = g->elt, generators = g->generators;
+  if (elt != nullptr && generators.size() == 1 && !generators[0]->is_async) {
+    auto* target = ast::as<ast::Name>(generators[0]->target);
+    auto* name = ast::as<ast::Name>(elt);
+    const auto& ifs = generators[0]->ifs;
+    if (target && name && name->id == target->id && (ifs.empty() || (ifs.size() == 1 && requires_grad_of(ifs[0], target->id))))
+      return parameters_call(generators[0]->iter);
+    return nullptr;
+  }
+  auto* call = ast::as<ast::Call>(e);
+  auto* fn = call ? ast::as<ast::Name>(call->func) : nullptr;
+  if (fn && fn->id == "list" && call->args.size() == 1 && call->keywords.empty()) return parameters_call(call->args[0]);
+  if (fn && fn->id == "filter" && call->args.size() == 2 && call->keywords.empty()) {
+    auto* lambda = ast::as<ast::Lambda>(call->args[0]);
+    if (lambda && lambda->args->args.size() == 1 && lambda->args->posonlyargs.empty() &&
+        requires_grad_of(lambda->body, lambda->args->args[0]->arg))
+      return parameters_call(call->args[1]);
+  }
+  return nullptr;
+}
+
 ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
   if (e == nullptr) return e;
+  // An optimizer's argument: the trainable parameters of a model, as PyTorch code
+  // spells them, or several models' (`list(a.parameters()) + list(b.parameters())`:
+  // a list of them). Inside any other expression (an operation, an item)
+  // `m.parameters()` is no longer the argument.
+  struct Restore {
+    bool& flag;
+    bool saved;
+    ~Restore() { flag = saved; }
+  } restore{parameters_context_, parameters_context_};
+  if (script_mode_ && parameters_context_) {
+    if (ast::Call* parameters = trainable_parameters(e)) return rewrite_ctor_expr(parameters);
+    std::vector<ast::ExprNode*> parts;
+    std::function<void(ast::ExprNode*)> sum = [&](ast::ExprNode* x) {
+      if (auto* bin = ast::as<ast::BinOp>(x); bin && bin->op == ast::OperatorKind::Add) {
+        sum(bin->left);
+        sum(bin->right);
+      } else {
+        parts.push_back(x);
+      }
+    };
+    sum(e);
+    bool all = parts.size() > 1;
+    for (ast::ExprNode* x : parts) all = all && trainable_parameters(x) != nullptr;
+    if (all) {
+      std::vector<ast::ExprNode*> models;
+      for (ast::ExprNode* x : parts) models.push_back(rewrite_ctor_expr(trainable_parameters(x)));
+      return b_.list(models);
+    }
+    if (!(ast::is<ast::List>(e) || ast::is<ast::Tuple>(e) || ast::is<ast::Dict>(e) || ast::is<ast::Call>(e)))
+      parameters_context_ = false;
+  }
   // A 0-d tensor of the layer's weight dtype stands for it (only its dtype and
   // device are read; the Keras weights may not exist before the first call).
   if (first_parameter(e))
@@ -8653,7 +8724,9 @@ ast::Keyword* Lowerer::training_keyword(const ast::ExprNode* func, const ast::No
           "whether `" + key + "` is in training or evaluation mode here is not known (it is set by `" + key +
               ".train()` / `" + key + ".eval()` elsewhere): training, PyTorch's default, is assumed; call `" +
               key + ".train()` or `" + key + ".eval()` before, in this function");
-  return b_.keyword("training", b_.boolean(mode != Mode::Eval));
+  ast::Keyword* kw = b_.keyword("training", b_.boolean(mode != Mode::Eval));
+  if (mode == Mode::Unknown) assumed_modes_.insert(kw);
+  return kw;
 }
 
 ast::ExprNode* Lowerer::rewrite_script_call(const ast::Call* call, bool parameters_argument) {
@@ -9068,7 +9141,9 @@ void Lowerer::record_parameter_modes(const ast::Call* call) {
 
 std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtNode*>& body,
                                                     const std::set<std::string>& read_elsewhere) {
-  auto role_of = [this](const ast::ExprNode* e) {
+  ScriptFacts facts;
+  facts.mode_assumed = [this](const ast::Keyword* kw) { return assumed_modes_.count(kw) > 0; };
+  facts.role_of = [this](const ast::ExprNode* e) {
     if (auto* n = ast::as<ast::Name>(e); n && script_functions_.count(std::string(n->id)))
       return TrainingRole::Function;
     switch (script_kind(e)) {
@@ -9086,7 +9161,7 @@ std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtN
         return TrainingRole::Other;
     }
   };
-  std::vector<ast::StmtNode*> fitted = fit_standard_loops(body, b_, role_of, read_elsewhere, out_.helpers, out_.left_out);
+  std::vector<ast::StmtNode*> fitted = fit_standard_loops(body, b_, facts, read_elsewhere, out_.helpers, out_.left_out);
   bool used = false;
   std::vector<ast::StmtNode*> out = insert_gradient_tapes(
       fitted, b_,

@@ -345,10 +345,11 @@ struct StandardLoop {
 
 class FitWriter {
  public:
-  FitWriter(Builder& b, const RoleOf& role_of, const std::set<std::string>& read_elsewhere,
+  FitWriter(Builder& b, const ScriptFacts& facts, const std::set<std::string>& read_elsewhere,
             std::set<std::string>& helpers, std::vector<std::pair<int, int>>& left_out, std::set<std::string> taken)
       : b_(b),
-        role_of_(role_of),
+        role_of_(facts.role_of),
+        mode_assumed_(facts.mode_assumed),
         read_elsewhere_(read_elsewhere),
         helpers_(helpers),
         left_out_(left_out),
@@ -500,6 +501,7 @@ class FitWriter {
       auto* c = ast::as<ast::Call>(e);
       if (c == nullptr || c->args.size() != 1 || !is_name(c->args[0], x) || c->keywords.size() != 1 ||
           c->keywords[0]->arg != "training" || syntax::unparse(c->keywords[0]->value) != "True" ||
+          mode_assumed_(c->keywords[0]) ||
           role_of_(c->func) != TrainingRole::Model)
         return nullptr;
       return c;
@@ -728,7 +730,8 @@ class FitWriter {
   }
 
   Builder& b_;
-  const RoleOf& role_of_;
+  const std::function<TrainingRole(const ast::ExprNode*)>& role_of_;
+  const std::function<bool(const ast::Keyword*)>& mode_assumed_;
   const std::set<std::string>& read_elsewhere_;
   std::set<std::string>& helpers_;
   std::vector<std::pair<int, int>>& left_out_;
@@ -740,12 +743,12 @@ class FitWriter {
 }  // namespace
 
 std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>& body, Builder& b,
-                                               const RoleOf& role_of, const std::set<std::string>& read_elsewhere,
+                                               const ScriptFacts& facts, const std::set<std::string>& read_elsewhere,
                                                std::set<std::string>& helpers,
                                                std::vector<std::pair<int, int>>& left_out) {
   std::set<std::string> taken = read_elsewhere;
   for (ast::StmtNode* s : body) ast::collect_names(s, taken);
-  FitWriter writer(b, role_of, read_elsewhere, helpers, left_out, std::move(taken));
+  FitWriter writer(b, facts, read_elsewhere, helpers, left_out, std::move(taken));
   // Names declared global or nonlocal outlive the function: always read after the loop.
   std::function<void(const ast::Node*)> declared = [&](const ast::Node* n) {
     if (auto* g = ast::as<ast::Global>(n))

@@ -26,7 +26,14 @@ namespace t2k::lowering {
 // module (none), a DataLoader, an optimizer, a function of the script (eager
 // code, which a compiled train step cannot run).
 enum class TrainingRole : uint8_t { Other, Model, Module, Loss, Loader, Optimizer, Function };
-using RoleOf = std::function<TrainingRole(const ast::ExprNode*)>;
+
+// What the script analysis knows that the training passes ask.
+struct ScriptFacts {
+  std::function<TrainingRole(const ast::ExprNode*)> role_of;
+  // Whether the `training=` keyword of a model call is a guess: the model's mode
+  // there is not known (diagnosed T2K110), so no compiled step may fix it.
+  std::function<bool(const ast::Keyword*)> mode_assumed;
+};
 
 // `body` with each standard training loop over a DataLoader rewritten as Keras'
 // compile() + fit() (one epoch: the loop is one pass over the loader):
@@ -38,7 +45,7 @@ using RoleOf = std::function<TrainingRole(const ast::ExprNode*)>;
 //       optimizer.step()
 //
 // Standard means the loop's body is, in this order: the optimizer's zero_grad();
-// the forward pass, `out = model(x, training=True)` (a model in training mode,
+// the forward pass, `out = model(x, training=True)` (a model known to be in training mode,
 // called on the loader's first item) and a loss of the prediction and the second
 // item (and names the loop does not assign; the prediction and the target
 // whole, not their items or attributes: Keras applies a loss to each output of
@@ -57,7 +64,7 @@ using RoleOf = std::function<TrainingRole(const ast::ExprNode*)>;
 // the rewritten loops use are added to `helpers`, the lines of their bodies
 // (whose comments describe statements fit() now makes) to `left_out`.
 std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>& body, Builder& b,
-                                               const RoleOf& role_of, const std::set<std::string>& read_elsewhere,
+                                               const ScriptFacts& facts, const std::set<std::string>& read_elsewhere,
                                                std::set<std::string>& helpers,
                                                std::vector<std::pair<int, int>>& left_out);
 

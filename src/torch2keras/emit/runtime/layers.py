@@ -2694,6 +2694,30 @@ def _t2k_initial_lr(optimizer):
     return optimizer._pytorch_initial_lr
 
 
+def _t2k_current_lr(optimizer):
+    """The optimizer's rate now (PyTorch's group["lr"]): its schedule's value at
+    this step, or its rate."""
+    return float(ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def _t2k_install_schedule(optimizer, schedule, owner):
+    """Makes `schedule` the rate of `optimizer`, on behalf of the scheduler
+    `owner`. PyTorch chains the schedulers stepped on one optimizer (each
+    multiplies the rate the others left); here the last one made sets the rate,
+    and an earlier one raises when stepped again (one made anew each epoch, the
+    old one dropped, is fine)."""
+    _t2k_initial_lr(optimizer)  # the rate it was made with, kept for parameter groups
+    optimizer.learning_rate = schedule
+    optimizer._t2k_scheduler = owner
+
+
+def _t2k_check_scheduler(optimizer, owner):
+    if optimizer is not None and getattr(optimizer, "_t2k_scheduler", owner) is not owner:
+        raise NotImplementedError(
+            f"{type(owner).__name__}.step(): another scheduler was made on this optimizer since; PyTorch chains "
+            "schedulers stepped together on one optimizer, which is not supported")
+
+
 def _t2k_zero_grad(variables, set_to_none=True):
     for variable in variables:
         if set_to_none:
@@ -2770,7 +2794,14 @@ def pytorch_clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfin
     """torch.nn.utils.clip_grad_norm_: the stored gradients of `parameters` scaled
     by min(1, max_norm / (total_norm + 1e-6)), total_norm being the norm of all
     of them together (PyTorch's 1e-6); returns total_norm."""
-    stored = [_T2K_GRADIENTS[id(v)] for v in _t2k_parameters(parameters) if id(v) in _T2K_GRADIENTS]
+    clipped = _t2k_parameters(parameters)
+    # backward() computes the gradients of the optimizers' parameters only; PyTorch
+    # has the others' too, and their norm would be in the total.
+    held = {id(v) for ref in _T2K_OPTIMIZERS if ref() is not None for v in ref()._torch_variables(frozen=True)}
+    if any(id(v) not in held for v in clipped):
+        raise NotImplementedError("clip_grad_norm_ of parameters no optimizer holds (backward() does not compute "
+                                  "their gradients here; PyTorch's norm would include them)")
+    stored = [_T2K_GRADIENTS[id(v)] for v in clipped if id(v) in _T2K_GRADIENTS]
     if not stored:
         return ops.convert_to_tensor(0.0)
     norm_type = float(norm_type)
@@ -3146,17 +3177,19 @@ class PyTorchLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, learning_rate, steps_per_epoch=None):
         # PyTorch's scheduler(optimizer, ...): this schedule becomes the optimizer's
-        # rate, from the rate the optimizer was made with.
+        # rate, from the optimizer's rate now (PyTorch's schedulers go on from the
+        # group's lr: a scheduler made anew each epoch, a second phase's).
         self.optimizer = learning_rate if isinstance(learning_rate, keras.optimizers.Optimizer) else None
         if self.optimizer is not None:
-            learning_rate = _t2k_initial_lr(self.optimizer)
-            self.optimizer.learning_rate = self
+            learning_rate = _t2k_current_lr(self.optimizer)
+            _t2k_install_schedule(self.optimizer, self, self)
         self.learning_rate = float(learning_rate)
         self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
         self.epoch = keras.Variable(0, dtype="int64", trainable=False, name="scheduler_steps")
 
     def step(self):
         """scheduler.step(): the next epoch's rate from now on."""
+        _t2k_check_scheduler(self.optimizer, self)
         self.epoch.assign_add(1)
 
     def get_last_lr(self):
@@ -3331,6 +3364,12 @@ class PyTorchSequentialLR(PyTorchLRSchedule):
     def __init__(self, learning_rate, schedules, milestones, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.schedules, self.milestones = list(schedules), [int(m) for m in milestones]
+        if self.optimizer is not None:
+            # PyTorch's SequentialLR restores the initial rate and steps each
+            # schedule by its closed form, from there.
+            self.learning_rate = _t2k_initial_lr(self.optimizer)
+            for schedule in self.schedules:
+                schedule.learning_rate = self.learning_rate
 
     def rate(self, epoch):
         result = self.schedules[0].rate(epoch)
@@ -3356,7 +3395,7 @@ class PyTorchOneCycleLR(PyTorchLRSchedule):
         super().__init__(float(max_lr) / div_factor, steps_per_epoch)
         if optimizer is not None:  # its rate is this schedule's; its own is not used
             self.optimizer = optimizer
-            optimizer.learning_rate = self
+            _t2k_install_schedule(optimizer, self, self)
         self.max_lr, self.total_steps = float(max_lr), int(total_steps)
         self.pct_start, self.anneal_strategy = float(pct_start), anneal_strategy
         self.min_lr = self.learning_rate / final_div_factor
@@ -3431,8 +3470,8 @@ class PyTorchReduceLROnPlateau:
         self.cooldown, self.min_lr, self.eps = int(cooldown), float(min_lr), float(eps)
         self.best = float("inf") if mode == "min" else float("-inf")
         self.num_bad_epochs, self.cooldown_counter = 0, 0
-        self.rate = keras.Variable(_t2k_initial_lr(optimizer), dtype="float32", trainable=False, name="plateau_lr")
-        optimizer.learning_rate = self._Schedule(self.rate)
+        self.rate = keras.Variable(_t2k_current_lr(optimizer), dtype="float32", trainable=False, name="plateau_lr")
+        _t2k_install_schedule(optimizer, self._Schedule(self.rate), self)
 
     class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
         def __init__(self, rate):
@@ -3452,6 +3491,7 @@ class PyTorchReduceLROnPlateau:
 
     def step(self, metrics):
         """scheduler.step(val_loss)."""
+        _t2k_check_scheduler(self.optimizer, self)
         current = float(ops.convert_to_numpy(metrics))
         if self._better(current):
             self.best, self.num_bad_epochs = current, 0
@@ -3567,16 +3607,20 @@ class PyTorchDataLoader(keras.utils.PyDataset):
         self.shuffle, self.drop_last = shuffle, drop_last
         self.collate_fn = collate_fn if collate_fn is not None else pytorch_default_collate
         self._order = None
+        import threading  # Keras' workers ask for batches from several threads
+
+        self._order_lock = threading.Lock()
 
     def __len__(self):
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _indices(self):
-        if self._order is None:
-            n = len(self.dataset)
-            self._order = np.random.permutation(n) if self.shuffle else np.arange(n)
-        return self._order
+        with self._order_lock:  # one permutation an epoch, whichever worker asks first
+            if self._order is None:
+                n = len(self.dataset)
+                self._order = np.random.permutation(n) if self.shuffle else np.arange(n)
+            return self._order
 
     def __getitem__(self, index):
         if index >= len(self):
@@ -3585,7 +3629,8 @@ class PyTorchDataLoader(keras.utils.PyDataset):
         return self.collate_fn([self.dataset[int(i)] for i in chosen])
 
     def on_epoch_end(self):
-        self._order = None  # a new permutation for the next epoch
+        with self._order_lock:
+            self._order = None  # a new permutation for the next epoch
 
     def __iter__(self):
         for index in range(len(self)):
