@@ -523,7 +523,6 @@ class FitWriter {
     ++i;
     loop.criterion = criterion(loss_assign->value, prediction, y, forward, model_call, loop);
     if (loop.criterion == nullptr) return std::nullopt;
-    if (forward == nullptr) forward = inline_forward_;
     loop.model = forward->func;
     if (i >= body.size() || !is_name(method_receiver(body[i], "backward"), loss)) return std::nullopt;
     ++i;
@@ -593,12 +592,13 @@ class FitWriter {
   }
 
   // The argument of PyTorchCriterion for the loss expression `e` of the
-  // prediction (the name `prediction`, or the model call inside `e` when it is
-  // empty) and the target `y`: `criterion` itself for `criterion(pred, y)`, else a
-  // lambda of the two. Null when `e` reads another of the loop's names.
+  // prediction (the name `prediction`, or, when `forward` is null, the model call
+  // inside `e`, which `forward` is then set to) and the target `y`: `criterion`
+  // itself for `criterion(pred, y)`, else a lambda of the two. Null when `e`
+  // reads another of the loop's names.
   template <class ModelCall>
   ast::ExprNode* criterion(ast::ExprNode* e, const std::string& prediction, const std::string& y,
-                           const ast::Call* forward, const ModelCall& model_call, const StandardLoop& loop) const {
+                           const ast::Call*& forward, const ModelCall& model_call, const StandardLoop& loop) const {
     auto* call = ast::as<ast::Call>(e);
     // The forward pass written inside the loss: `criterion(model(x, training=True), y)`.
     std::string pred = prediction;
@@ -609,7 +609,7 @@ class FitWriter {
         if (model_call(call->args[k])) {
           if (inlined != nullptr) return nullptr;
           inlined = b_.clone(call);
-          inline_forward_ = model_call(call->args[k]);
+          forward = model_call(call->args[k]);
           pred = fresh("outputs", e);
           std::vector<ast::ExprNode*> args(call->args.begin(), call->args.end());
           args[k] = b_.name(pred);
@@ -623,7 +623,7 @@ class FitWriter {
     if (!names.count(y) || !names.count(pred)) return nullptr;
     for (const std::string& n : loop.names)
       if (n != pred && n != y && names.count(n)) return nullptr;
-    const ast::ExprNode* root = (forward != nullptr ? forward : inline_forward_)->func;
+    const ast::ExprNode* root = forward->func;
     while (auto* a = ast::as<ast::Attribute>(root)) root = a->value;
     if (!compiles_as_loss(e, pred, y, ast::is<ast::Name>(root) ? static_cast<const ast::Name*>(root)->id : "")) return nullptr;
     if (call != nullptr && call->args.size() == 2 && call->keywords.empty() && is_name(call->args[0], pred) &&
@@ -737,7 +737,6 @@ class FitWriter {
   std::vector<std::pair<int, int>>& left_out_;
   std::set<std::string> taken_;
   std::vector<Frame> frames_;
-  mutable const ast::Call* inline_forward_ = nullptr;
 };
 
 }  // namespace
