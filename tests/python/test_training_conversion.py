@@ -506,3 +506,27 @@ def test_optimizer_arguments_spelling_the_trainable_parameters(argument, convert
                 f"    return torch.optim.SGD({argument}, lr=0.1)\n")
     assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
     assert f"return PyTorchSGD({converted_to}, learning_rate=0.1)" in converted(r)
+
+
+def test_a_function_defined_in_script_code_is_script_code():
+    # A closure that runs an epoch sees the loader, optimizer and loss around it.
+    r = convert(DATA +
+                "def make_runner(model, loader):\n"
+                "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+                "    criterion = nn.CrossEntropyLoss()\n\n"
+                "    def run_epoch():\n"
+                "        model.train()\n"
+                "        for x, y in loader:\n"
+                "            optimizer.zero_grad()\n"
+                "            loss = criterion(model(x), y)\n"
+                "            loss.backward()\n"
+                "            optimizer.step()\n\n"
+                "    return run_epoch\n\n\n"
+                "def main():\n"
+                "    model = Net()\n"
+                "    loader = DataLoader(TensorDataset(torch.randn(8, 4), torch.randint(0, 2, (8,))), batch_size=4)\n"
+                "    make_runner(model, loader)()\n")
+    assert r.ok and codes(r) == [], [d.rendered for d in r.diagnostics]
+    assert ("    def run_epoch():\n"
+            "        model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))\n"
+            "        model.fit(loader, epochs=1, shuffle=False, verbose=0)\n") in converted(r)

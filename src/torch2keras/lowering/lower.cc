@@ -8840,6 +8840,14 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
     out.push_back(st);
     return true;
   };
+  // A function defined in script code (a closure running an epoch) is script code
+  // too, seeing the names around it with their kinds.
+  if (auto* f = ast::as<ast::FunctionDef>(s); f && current_class_ == nullptr) {
+    std::map<std::string, Mode> outer_modes = script_modes_;
+    out.push_back(rewrite_script_function(f, {}));
+    script_modes_ = std::move(outer_modes);
+    return true;
+  }
   if (auto* e = ast::as<ast::Expr>(s)) {
     auto* call = ast::as<ast::Call>(e->value);
     auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
