@@ -7482,14 +7482,10 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     auto taker = script_mode_ ? resolve(call->func) : std::nullopt;
     bool takes_parameters = taker && ((taker->starts_with("torch.optim.") && !taker->starts_with("torch.optim.lr_scheduler")) ||
                                       taker->starts_with("torch.nn.utils.clip_grad"));
-    struct Context {
-      bool& flag;
-      bool saved;
-      ~Context() { flag = saved; }
-    } context{parameters_context_, std::exchange(parameters_context_, takes_parameters)};
     // `model.parameters()` is the model only as such an argument (or in a list or
-    // dict display there), not inside another call (`filter(..., m.parameters())`).
-    bool parameters_here = context.saved;
+    // dict display there), not inside another call (`sorted(m.parameters())`);
+    // `restore` above puts the flag back.
+    bool parameters_here = std::exchange(parameters_context_, takes_parameters);
     if (script_mode_) {
       record_parameter_modes(call);
       if (ast::ExprNode* r = rewrite_script_call(call, parameters_here)) return r;

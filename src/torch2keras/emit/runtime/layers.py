@@ -2726,6 +2726,12 @@ def _t2k_zero_grad(variables, set_to_none=True):
             _T2K_GRADIENTS[id(variable)] = (variable, ops.zeros_like(variable))
 
 
+def _t2k_optimizers():
+    """The optimizers made with parameters that are still in use."""
+    _T2K_OPTIMIZERS[:] = [ref for ref in _T2K_OPTIMIZERS if ref() is not None]
+    return [ref() for ref in _T2K_OPTIMIZERS]
+
+
 def pytorch_backward(tape, loss):
     """loss.backward(): the gradients of the scalar `loss`, recorded by `tape` (a
     TensorFlow GradientTape around the code that computed it), for the
@@ -2733,9 +2739,8 @@ def pytorch_backward(tape, loss):
     last zero_grad, as PyTorch accumulates .grad. A persistent tape may be
     asked again (several backward() calls in one step, as a GAN's)."""
     variables, seen = [], set()
-    _T2K_OPTIMIZERS[:] = [ref for ref in _T2K_OPTIMIZERS if ref() is not None]
-    for ref in _T2K_OPTIMIZERS:
-        for variable in ref()._torch_variables():
+    for optimizer in _t2k_optimizers():
+        for variable in optimizer._torch_variables():
             if id(variable) not in seen:
                 seen.add(id(variable))
                 variables.append(variable)
@@ -2752,7 +2757,6 @@ def pytorch_backward(tape, loss):
         _T2K_GRADIENTS[id(variable)] = (variable, gradient if stored is None else stored[1] + gradient)
 
 
-# pytorch_requires_grad_ calls, in order: (requires_grad, ids of the layers it set).
 # Whether pytorch_requires_grad_ was called (until then every parameter trains).
 _T2K_REQUIRES_GRAD = []
 
@@ -2797,25 +2801,33 @@ def pytorch_clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfin
     clipped = _t2k_parameters(parameters)
     # backward() computes the gradients of the optimizers' parameters only; PyTorch
     # has the others' too, and their norm would be in the total.
-    held = {id(v) for ref in _T2K_OPTIMIZERS if ref() is not None for v in ref()._torch_variables(frozen=True)}
+    held = {id(v) for optimizer in _t2k_optimizers() for v in optimizer._torch_variables(frozen=True)}
     if any(id(v) not in held for v in clipped):
         raise NotImplementedError("clip_grad_norm_ of parameters no optimizer holds (backward() does not compute "
                                   "their gradients here; PyTorch's norm would include them)")
     stored = [_T2K_GRADIENTS[id(v)] for v in clipped if id(v) in _T2K_GRADIENTS]
     if not stored:
         return ops.convert_to_tensor(0.0)
+    total, scaled = _t2k_clip_by_norm([g for _, g in stored], max_norm, norm_type)
+    if error_if_nonfinite and not bool(ops.all(ops.isfinite(total))):
+        raise RuntimeError(f"The total norm of order {float(norm_type)} for gradients is non-finite")
+    for (variable, _), gradient in zip(stored, scaled):
+        _T2K_GRADIENTS[id(variable)] = (variable, gradient)
+    return total
+
+
+def _t2k_clip_by_norm(gradients, max_norm, norm_type=2.0):
+    """(total norm, `gradients` scaled as clip_grad_norm_ scales them): the norm of
+    the gradients' norms, and each gradient times min(1, max_norm / (total +
+    1e-6)) (PyTorch's 1e-6)."""
     norm_type = float(norm_type)
     if norm_type == float("inf"):
-        total = ops.max(ops.stack([ops.max(ops.abs(g)) for _, g in stored]))
+        total = ops.max(ops.stack([ops.max(ops.abs(g)) for g in gradients]))
     else:
-        norms = ops.stack([ops.power(ops.sum(ops.power(ops.abs(g), norm_type)), 1.0 / norm_type) for _, g in stored])
+        norms = ops.stack([ops.power(ops.sum(ops.power(ops.abs(g), norm_type)), 1.0 / norm_type) for g in gradients])
         total = ops.power(ops.sum(ops.power(norms, norm_type)), 1.0 / norm_type)
-    if error_if_nonfinite and not bool(ops.all(ops.isfinite(total))):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite")
     scale = ops.minimum(float(max_norm) / (total + 1e-6), 1.0)
-    for variable, gradient in stored:
-        _T2K_GRADIENTS[id(variable)] = (variable, gradient * ops.cast(scale, gradient.dtype))
-    return total
+    return total, [g * ops.cast(scale, g.dtype) for g in gradients]
 
 
 def pytorch_clip_grad_value_(parameters, clip_value):
@@ -2930,10 +2942,9 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         # min(1, max_norm / (total 2-norm + 1e-6)); Keras' own divides by
         # max(norm, max_norm). clipvalue is the same clamp in both.
         if self.global_clipnorm:
-            present = [g for g in grads if g is not None]
-            total = ops.sqrt(ops.sum(ops.stack([ops.sum(ops.square(g)) for g in present])))
-            scale = ops.minimum(float(self.global_clipnorm) / (total + 1e-6), 1.0)
-            return [None if g is None else g * ops.cast(scale, g.dtype) for g in grads]
+            _, scaled = _t2k_clip_by_norm([g for g in grads if g is not None], self.global_clipnorm)
+            scaled = iter(scaled)
+            return [None if g is None else next(scaled) for g in grads]
         return super()._clip_gradients(grads)
 
     def zero_grad(self, set_to_none=True):
@@ -2987,7 +2998,7 @@ class _T2KParamGroup(dict):
         self.optimizer, self.settings = optimizer, settings
 
     def _base(self):
-        return float(ops.convert_to_numpy(self.optimizer.learning_rate))
+        return _t2k_current_lr(self.optimizer)
 
     def __getitem__(self, key):
         if key == "lr":
