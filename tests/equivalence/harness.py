@@ -71,6 +71,34 @@ def assert_conversion_error(source: str, message: str) -> None:
     assert any(message in d.message for d in result.diagnostics), [d.message for d in result.diagnostics]
 
 
+def converted_function(code: str, name: str) -> str:
+    """The source of the function `name` in the converted `code`, line wrapping
+    undone (flat)."""
+    start = code.index(f"def {name}(")
+    return flat(code[start:code.index("\n\n\n", start)])
+
+
+def same_noise(monkeypatch, noise) -> "keras.Variable":
+    """Makes torch.randn and keras.random.normal give the arrays of `noise` in
+    turn, one a call, whatever shape they are asked for. The Keras side reads
+    them from variables, so that a compiled train_step, traced once, draws the
+    next one at each run. Returns the Keras count of draws."""
+    import keras
+
+    torch_noise = iter(noise)
+    monkeypatch.setattr(torch, "randn", lambda *size, **kwargs: torch.from_numpy(next(torch_noise)))
+    bank = keras.Variable(np.stack(noise), trainable=False)
+    drawn = keras.Variable(0, dtype="int32", trainable=False)
+
+    def normal(shape, **kwargs):
+        value = keras.ops.take(bank, drawn, axis=0)
+        drawn.assign_add(1)
+        return value
+
+    monkeypatch.setattr(keras.random, "normal", normal)
+    return drawn
+
+
 def flat(code: str) -> str:
     """`code` with line wrapping undone (whitespace runs as one space, none inside
     brackets, no magic trailing commas): for asserting on generated text."""

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import pytest
 import torch
-from harness import convert, flat, load_module
+from harness import convert, converted_function as function, load_module
 
 SCRIPT = '''
 import torch
@@ -161,12 +161,6 @@ def data(seed):
     x = rng.normal(size=(64, 4)).astype("float32")
     y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0.5).astype("int64")  # 3 classes
     return x, y
-
-
-def function(code, name):
-    """The converted function `name`'s source, line wrapping undone."""
-    start = code.index(f"def {name}(")
-    return flat(code[start:code.index("\n\n\n", start)])
 
 
 @pytest.fixture(scope="module")

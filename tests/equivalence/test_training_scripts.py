@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 import torch2keras
-from harness import convert, load_module
+from harness import convert, load_module, same_noise
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -84,15 +84,19 @@ def test_mnist_script_trains_as_pytorch(monkeypatch, tmp_path):
 
 def test_dcgan_script_trains_as_pytorch(monkeypatch, tmp_path):
     torch_module, keras_module = load_example("dcgan_train.py")
+    # Two models, two optimizers, three backward() calls: not fit()'s compiled
+    # loss, but an overridden train_step that fit() runs.
+    code = convert((EXAMPLES / "dcgan_train.py").read_text(), "channels_last")
+    assert "    class TrainStep(PyTorchTrainStep):\n" in code and "        trainer.fit(loader, epochs=1" in code
     torch.manual_seed(2)
     twins(monkeypatch, torch_module, keras_module, "Generator", (1, torch_module.NZ, 1, 1))
     twins(monkeypatch, torch_module, keras_module, "Discriminator", (1, 1, 16, 16))
     in_order(monkeypatch, torch_module, keras_module)
-    # The same noise on both sides, step by step.
+    # The same noise on both sides, step by step. The Keras loop is a train_step
+    # that fit() traces once: its noise comes from variables (the next of the
+    # arrays at each run of the step), not from Python.
     noise = [np.random.default_rng(i).normal(size=(32, torch_module.NZ, 1, 1)).astype("float32") for i in range(20)]
-    torch_noise, keras_noise = iter(noise), iter(noise)
-    monkeypatch.setattr(torch, "randn", lambda *size, **kwargs: torch.from_numpy(next(torch_noise)))
-    monkeypatch.setattr(keras.random, "normal", lambda shape, **kwargs: keras.ops.convert_to_tensor(next(keras_noise)))
+    drawn = same_noise(monkeypatch, noise)
     monkeypatch.chdir(tmp_path)
 
     torch_history = np.array(torch_module.main(epochs=2))
@@ -106,5 +110,6 @@ def test_dcgan_script_trains_as_pytorch(monkeypatch, tmp_path):
     # discriminator's two backward() calls) is off by far more from the first steps.
     np.testing.assert_allclose(keras_history[:15], torch_history[:15], rtol=1e-5)
     np.testing.assert_allclose(keras_history, torch_history, rtol=2e-5)
+    assert int(drawn.numpy()) == 20  # one draw a step: the step ran (compiled) for each batch
     assert torch_history[-1, 0] < torch_history[0, 0]  # the discriminator learned
     assert (tmp_path / "generator.weights.h5").exists()

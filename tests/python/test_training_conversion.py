@@ -359,23 +359,50 @@ def test_the_standard_loop_becomes_compile_and_fit():
     assert "GradientTape" not in r.code and "import tensorflow" not in r.code
 
 
-@pytest.mark.parametrize("change, why", [
-    (("    return losses\n", "    print(loss.item())\n    return losses\n"), "the loss is read after the loop"),
+def form_of(code):
+    """How the training loop of `code` converted: "fit", "train_step" (a
+    PyTorchTrainStep subclass fit() runs) or "tape" (the loop written out)."""
+    if "(PyTorchTrainStep):" in code:
+        assert "trainer.fit(loader, epochs=1, shuffle=False, verbose=0" in code and "model.fit(" not in code
+        return "train_step"
+    if ".fit(" in code:
+        return "fit"
+    assert "with tf.GradientTape() as tape:" in code
+    return "tape"
+
+
+@pytest.mark.parametrize("change, form, why", [
+    (("    return losses\n", "    print(loss.item())\n    return losses\n"), "tape", "the loss is read after the loop"),
     (("        losses.append(loss.item())\n", "        losses.append(loss.item())\n        print(x.shape)\n"),
-     "another statement"),
+     "tape", "print() of a tensor of the step: only .item() values can be replayed after fit()"),
     (("        optimizer.step()\n", "        torch.nn.utils.clip_grad_norm_(model.fc.parameters(), 1.0)\n"
-                                   "        optimizer.step()\n"), "clipping a part of the model"),
-    (("    model.train()\n", "    model.eval()\n"), "evaluation mode"),
-    (("        loss = criterion(out, y)\n", "        loss = criterion(out, x)\n"), "the loss of the inputs"),
-    (("        optimizer.zero_grad()\n", ""), "no zero_grad: gradients accumulate"),
-    (("        optimizer.step()\n", "        optimizer.step()\n        out = out.detach()\n"),
+                                   "        optimizer.step()\n"), "train_step", "clipping a part of the model"),
+    (("    model.train()\n", "    model.eval()\n"), "train_step", "evaluation mode: fit() would train the model"),
+    (("        loss = criterion(out, y)\n", "        loss = criterion(out, x)\n"), "train_step",
+     "the loss of the inputs"),
+    (("        optimizer.zero_grad()\n", ""), "tape", "no zero_grad: gradients accumulate over batches"),
+    (("        optimizer.step()\n", "        optimizer.step()\n        out = out.detach()\n"), "train_step",
      "the prediction used again"),
-], ids=["loss-read-after", "extra-statement", "clip-part", "eval-mode", "autoencoder", "no-zero-grad", "reuse"])
-def test_other_loops_keep_their_gradient_tape(change, why):
-    r = convert(DATA + LOOP.replace(*change))
+    (("        out = model(x)\n", "        out = model(x)\n        print(out.shape)\n"), "tape",
+     "print() of a tensor inside the step"),
+    (("        out = model(x)\n", "        out = model(x + np.random.rand())\n"), "tape",
+     "numpy in the step: drawn once, when traced"),
+    (("        loss = criterion(out, y)\n", "        loss = criterion(out, y) + 0.0 * prev\n"
+                                          "        prev = loss.detach()\n"), "tape",
+     "a name read before the step assigns it: the previous batch's"),
+    (("    for x, y in loader:\n", "    for i, (x, y) in enumerate(loader):\n"), "fit", "the index unused"),
+    (("    for x, y in loader:\n        optimizer.zero_grad()\n",
+      "    optimizer.zero_grad()\n    for i, (x, y) in enumerate(loader):\n"),
+     "tape", "no zero_grad in the loop: gradients accumulate over batches"),
+    (("        optimizer.step()\n", "        if len(losses) % 2:\n            optimizer.step()\n"),
+     "tape", "an optimizer step under an if: accumulation"),
+], ids=["loss-read-after", "extra-statement", "clip-part", "eval-mode", "autoencoder", "no-zero-grad", "reuse",
+        "print", "numpy", "previous-batch", "enumerate", "accumulate", "step-under-if"])
+def test_other_loops_are_a_train_step_or_keep_their_tape(change, form, why):
+    source = DATA + "import numpy as np\n" + LOOP.replace(*change)
     assert LOOP.replace(*change) != LOOP
-    code = converted(r)
-    assert "with tf.GradientTape() as tape:" in code and ".fit(" not in code, why
+    r = convert(source)
+    assert form_of(converted(r)) == form, why
 
 
 def test_names_of_the_loop_a_later_loop_binds_again_do_not_keep_it():
@@ -448,14 +475,17 @@ def test_a_module_level_loop_converts_unless_later_code_reads_its_names():
        "    return train(model, loader, optimizer, nn.CrossEntropyLoss())\n")],
      "a list of batches in one call: fit() needs a loader"),
 ], ids=["prediction-item", "target-item", "outside-module", "script-function", "global", "list-of-batches"])
-def test_losses_fit_cannot_compile_keep_the_tape(changes, why):
+def test_losses_fit_cannot_compile_are_a_train_step_or_keep_the_tape(changes, why):
     source = LOOP
     for old, new in changes:
         assert old in source
         source = source.replace(old, new)
     r = convert(DATA + source)
-    code = converted(r)
-    assert "with tf.GradientTape() as tape:" in code and ".fit(" not in code, why
+    # A loss fit() cannot compile (an item of the prediction or target, another
+    # module) is a train_step; one that calls a function of the script (eager
+    # code), reads a global or iterates no DataLoader keeps its loop.
+    form = "tape" if why.startswith(("a function", "a global", "a list")) else "train_step"
+    assert form_of(converted(r)) == form, why
 
 
 def test_a_loss_module_mode_is_dropped():
@@ -530,3 +560,81 @@ def test_a_function_defined_in_script_code_is_script_code():
     assert ("    def run_epoch():\n"
             "        model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))\n"
             "        model.fit(loader, epochs=1, shuffle=False, verbose=0)\n") in converted(r)
+
+
+GAN_LOOP = ("def train(gen, critic, loader, opt_g, opt_d, scheduler):\n"
+            "    gen.train()\n"
+            "    critic.train()\n"
+            "    losses, steps = [], 0\n"
+            "    for i, (real, _) in enumerate(loader):\n"
+            "        opt_d.zero_grad()\n"
+            "        fake = gen(torch.randn(real.shape[0], 4))\n"
+            "        loss_d = critic(fake.detach()).mean() - critic(real).mean()\n"
+            "        loss_d.backward()\n"
+            "        d_real = critic(real).mean().item()\n"
+            "        opt_d.step()\n"
+            "        opt_g.zero_grad()\n"
+            "        loss_g = -critic(fake).mean()\n"
+            "        loss_g.backward()\n"
+            "        opt_g.step()\n"
+            "        scheduler.step()\n"
+            "        if i % 10 == 0:\n"
+            "            print(f'{i}: {loss_d.item():.3f} {loss_g.item():.3f} {d_real:.3f}')\n"
+            "        losses.append(loss_g.item())\n"
+            "        steps += 1\n"
+            "    return losses, steps\n\n\n"
+            "def main():\n"
+            "    gen, critic = Net(), Net()\n"
+            "    loader = DataLoader(TensorDataset(torch.randn(8, 4), torch.randn(8, 2)), batch_size=4)\n"
+            "    opt_g = torch.optim.Adam(gen.parameters())\n"
+            "    opt_d = torch.optim.Adam(critic.parameters())\n"
+            "    return train(gen, critic, loader, opt_g, opt_d, torch.optim.lr_scheduler.StepLR(opt_g, 5))\n")
+
+
+def test_host_statements_of_a_step_are_replayed_after_fit():
+    r = convert(DATA + GAN_LOOP)
+    assert r.ok, [d.rendered for d in r.diagnostics]
+    code = converted(r)
+    flat = " ".join(code.split()).replace("( ", "(").replace(", )", ")")
+    assert form_of(flat) == "train_step" and "class TrainStep(PyTorchTrainStep):" in code
+    # d_real's tensor is computed where .item() was, and returned with the
+    # losses the host statements read.
+    assert "        d_real = ops.mean(critic(real, training=True))\n" in code, code
+    assert "return {'d_real': d_real, 'loss_d': loss_d, 'loss_g': loss_g}" in code
+    assert "callbacks=[batch_logs, PyTorchSchedulerStep(scheduler, per_batch=True)]" in code
+    assert ("    for i, logs in enumerate(batch_logs.logs):\n"
+            "        d_real = logs['d_real']\n"
+            "        if i % 10 == 0:\n"
+            "            print(f\"{i}: {logs['loss_d']:.3f} {logs['loss_g']:.3f} {d_real:.3f}\")\n"
+            "        losses.append(logs['loss_g'])\n"
+            "        steps += 1\n") in code, code
+
+
+@pytest.mark.parametrize("change, why", [
+    (("        steps += 1\n", "        steps += 1\n        print(gen(real).mean().item())\n"),
+     "a model called by host code: it would see the weights after the whole epoch"),
+    (("        steps += 1\n", "        steps += 1\n        print(scheduler.get_last_lr())\n"),
+     "another object's method: the scheduler's rate after the epoch"),
+    (("        opt_g.step()\n        scheduler.step()\n", "        scheduler.step()\n        opt_g.step()\n"),
+     "a scheduler stepped before an optimizer: the rate of that step"),
+    (("        losses.append(loss_g.item())\n", "        losses.append(loss_d.item())\n"
+                                                "        loss_d = loss_g * 2\n"),
+     "an .item() of a name the step assigns again later"),
+    (("        steps += 1\n", "        steps += 1\n        real = real * 2\n        print(real.shape)\n"),
+     "host code reading a tensor"),
+], ids=["model-in-host", "scheduler-state", "scheduler-first", "item-reassigned", "tensor-in-host"])
+def test_host_statements_that_cannot_be_replayed_keep_the_loop(change, why):
+    source = GAN_LOOP.replace(*change)
+    assert source != GAN_LOOP
+    r = convert(DATA + source)
+    assert form_of(converted(r).replace("with tf.GradientTape(persistent=True)", "with tf.GradientTape()")) == "tape", why
+
+
+def test_a_single_tensor_given_to_tensor_dataset_or_einsum_is_one_item():
+    # `*tensors` takes items: TensorDataset(real) of an unknown parameter is a
+    # dataset of one tensor, not of real's rows (`*real`); a size's `*size`
+    # takes a name as the whole size (x.view(shape)).
+    r = convert(DATA + "def make(real, y):\n"
+                "    return TensorDataset(real), TensorDataset(real, y), torch.einsum('ii', real)\n")
+    code = " ".join(converted(r).split())
+    assert "return PyTorchTensorDataset(real), PyTorchTensorDataset(real, y), ops.einsum('ii', real)" in code, code

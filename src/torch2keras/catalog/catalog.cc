@@ -196,6 +196,11 @@ void Catalog::load_file(std::string_view path, std::string_view text) {
         bool ok = v != nullptr && (entry->kind == EntryKind::Function ||
                                    (entry->kind == EntryKind::Module && entry->packed_param == "input"));
         if (!ok) problems_.push_back(where + "packed= names a parameter of a @function, or is \"input\" on a @module");
+      } else if (kw->arg == "vararg") {
+        auto* v = as_str(kw->value);
+        entry->vararg_items = v != nullptr && v->value.text == "items";
+        if (!entry->vararg_items || def->args->vararg == nullptr)
+          problems_.push_back(where + "vararg= takes \"items\", on an entry with a `*` parameter");
       } else if (kw->arg == "view") {
         entry->view = analysis::literal_value(kw->value).truth().value_or(false);
       } else if (kw->arg == "alias") {

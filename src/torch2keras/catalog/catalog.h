@@ -96,6 +96,11 @@ struct Entry {
   // Linear, convolutions, norms, RNNs), Same when it takes any. A model input
   // passed to it has that dtype (Lowerer::param_dtype).
   ResultDType input_dtype = ResultDType::Same;
+  // Function/Method: the `*` parameter takes items (`vararg="items"`:
+  // TensorDataset's tensors, einsum's operands): a single name passed to it is
+  // one item. Otherwise it is a size (`*size`, `*shape`), and a single name not
+  // known to be a tensor is the whole size (x.view(shape)).
+  bool vararg_items = false;
   // Function/Method: PyTorch returns a view sharing the input's storage
   // (`view=True`: view, permute, x[...]); an in-place change of one changes the
   // other (P48).

@@ -28,7 +28,7 @@ def DataLoader(dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=
                              num_workers=num_workers)
 
 
-@function("torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset", layout="value")
+@function("torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset", layout="value", vararg="items")
 def TensorDataset(*tensors):
     return PyTorchTensorDataset(*tensors)
 

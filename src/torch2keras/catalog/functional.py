@@ -403,7 +403,7 @@ def repeat_interleave(input, repeats=None, dim=None, output_size=None):
     return ops.repeat(input, repeats, axis=dim)
 
 
-@function("torch.einsum", layout="torch")
+@function("torch.einsum", layout="torch", vararg="items")
 def einsum(equation, *operands):
     return ops.einsum(equation, *operands)
 

@@ -1,10 +1,12 @@
 // Node construction (see build.h).
 #include "torch2keras/lowering/build.h"
 
+#include <functional>
 #include <optional>
 #include <span>
 
 #include <string>
+#include <vector>
 
 namespace t2k::lowering {
 
@@ -15,7 +17,51 @@ T* make_node(Arena& arena) {
   static_cast<ast::Node*>(n)->kind = T::kKind;
   return n;
 }
+
+using Replace = std::function<ast::Node*(ast::Node*)>;
+
+// A field of a copied node, its children substituted; whether one changed.
+template <class T>
+bool substitute_field(Builder&, T&, const Replace&) {
+  return false;  // an identifier, a constant, an operator: no node
+}
+template <class T>
+bool substitute_field(Builder& b, T*& child, const Replace& replace) {
+  if (child == nullptr) return false;
+  ast::Node* r = b.substitute(child, replace);
+  if (r == child) return false;
+  child = static_cast<T*>(r);
+  return true;
+}
+template <class T>
+bool substitute_field(Builder& b, ast::Seq<T*>& children, const Replace& replace) {
+  std::vector<T*> items;
+  bool changed = false;
+  for (T* child : children) {
+    items.push_back(child);
+    changed = substitute_field(b, items.back(), replace) || changed;
+  }
+  if (changed) children = b.seq(items);
+  return changed;
+}
 }  // namespace
+
+ast::Node* Builder::substitute(ast::Node* node, const Replace& replace) {
+  if (node == nullptr) return nullptr;
+  if (ast::Node* r = replace(node)) return r;
+  switch (node->kind) {
+#define T2K_NODE(category, name, has_attributes, fields)  \
+  case ast::NodeKind::name: {                             \
+    auto* n = clone(static_cast<const ast::name*>(node)); \
+    bool changed = false;                                 \
+    fields                                                \
+    return changed ? n : node;                            \
+  }
+#define T2K_FIELD(arity, asdl_type, field_name) changed = substitute_field(*this, n->field_name, replace) || changed;
+#include "torch2keras/syntax/ast_nodes.def"
+  }
+  return node;
+}
 
 ast::Name* Builder::name(std::string_view id, ast::ExprContext ctx) {
   auto* n = make_node<ast::Name>(arena_);
@@ -227,6 +273,15 @@ ast::FunctionDef* Builder::function_def(std::string_view name, const std::vector
   auto* n = make_node<ast::FunctionDef>(arena_);
   n->name = arena_.copy_string(name);
   n->args = arguments(params);
+  n->body = seq(body);
+  return n;
+}
+
+ast::ClassDef* Builder::class_def(std::string_view name, std::vector<ast::ExprNode*> bases,
+                                  std::vector<ast::StmtNode*> body) {
+  auto* n = make_node<ast::ClassDef>(arena_);
+  n->name = arena_.copy_string(name);
+  n->bases = seq(bases);
   n->body = seq(body);
   return n;
 }

@@ -68,10 +68,19 @@ class Builder {
   // `def name(params...):` with `body`, no defaults, decorators or annotations.
   ast::FunctionDef* function_def(std::string_view name, const std::vector<std::string>& params,
                                  std::vector<ast::StmtNode*> body);
+  // `class name(bases...):` with `body`, no keywords or decorators.
+  ast::ClassDef* class_def(std::string_view name, std::vector<ast::ExprNode*> bases,
+                           std::vector<ast::StmtNode*> body);
   // `left op right`.
   ast::Compare* compare(ast::ExprNode* left, ast::CmpOpKind op, ast::ExprNode* right);
   // `not operand`, as the inverse comparison where there is one (`a != b`).
   ast::ExprNode* not_(ast::ExprNode* operand);
+
+  // `node` with each subtree for which `replace` gives a node (searched top
+  // down; a replacement is not searched again) replaced by that node. The nodes
+  // above a replacement are copied, the rest are shared; `node` itself when
+  // nothing is replaced.
+  ast::Node* substitute(ast::Node* node, const std::function<ast::Node*(ast::Node*)>& replace);
 
   // A shallow copy of `node` (same children), for rewriting one field.
   template <class T>

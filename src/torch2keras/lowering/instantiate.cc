@@ -167,8 +167,10 @@ class Instantiator {
       Binding v;
       v.name = a->vararg->arg;
       // `x.view(a, b)` binds shape=(a, b); `x.view((a, b))` binds the tuple itself.
-      if (extra.size() == 1 && (ast::is<ast::Tuple>(extra[0]) || ast::is<ast::List>(extra[0]) ||
-                                (ast::is<ast::Name>(extra[0]) && !(req_.is_tensor && req_.is_tensor(extra[0]))) ||
+      // A single name is a size only for a size parameter (`vararg="items"`: an item).
+      bool name_is_size = !req_.entry->vararg_items && ast::is<ast::Name>(extra.size() == 1 ? extra[0] : nullptr) &&
+                          !(req_.is_tensor && req_.is_tensor(extra[0]));
+      if (extra.size() == 1 && (ast::is<ast::Tuple>(extra[0]) || ast::is<ast::List>(extra[0]) || name_is_size ||
                                 (req_.is_sequence && req_.is_sequence(extra[0]))))
         v.expr = extra[0];
       else

@@ -7690,6 +7690,12 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
       return e;
     }
   }
+  // A tensor's shape in script code: ops.shape(x), whose unknown sizes are
+  // tensors where x.shape has None (a batch inside a compiled train_step).
+  if (auto* a = ast::as<ast::Attribute>(e);
+      a && script_mode_ && a->attr == "shape" && a->ctx == ast::ExprContext::Load &&
+      script_kind(a->value) == ScriptKind::Tensor)
+    return b_.call("ops.shape", {rewrite_ctor_expr(a->value)});
   if (auto* j = ast::as<ast::JoinedStr>(e)) {  // f"{loss.item():.4f}"
     auto* c = b_.clone(j);
     std::vector<ast::ExprNode*> values;
@@ -9171,7 +9177,7 @@ std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtN
       fitted, b_,
       [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
       used);
-  if (used) {
+  if (used || out_.helpers.count("PyTorchTrainStep")) {  // a train_step has a tape too
     uses_tape_ = true;
     out_.helpers.insert("pytorch_backward");
   }

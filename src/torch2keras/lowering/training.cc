@@ -343,6 +343,27 @@ struct StandardLoop {
   std::vector<std::string> names;                  // the loop's own: batch items, prediction, loss
 };
 
+// A training loop over a DataLoader that fit() runs through an overridden
+// train_step (see step_loop).
+enum class StepPart : uint8_t {
+  Step,        // computed by the train_step
+  ItemAssign,  // `d_x = output.mean().item()`: the tensor computed by the step, the name the host's
+  Host,        // Python code of the values, replayed after fit() for each batch
+  Scheduler,   // scheduler.step() after the optimizers': a callback after each batch
+};
+
+struct StepLoop {
+  ast::ExprNode* loader = nullptr;  // what the loop iterates
+  ast::ExprNode* target = nullptr;  // the batch: a name or a tuple of names
+  std::string index;                // i of `for i, batch in enumerate(loader)`, or empty
+  const ast::Call* enumerate = nullptr;  // that enumerate(loader[, start]) call
+  std::vector<std::pair<ast::StmtNode*, StepPart>> parts;  // the body but its scheduler steps
+  std::vector<std::string> keys;                  // the values the step returns: .item() names, item assignments
+  std::vector<ast::ExprNode*> schedulers;         // S of per-batch S.step() at the end
+  std::vector<std::string> names;                 // the step's own: its target, what its statements assign
+  bool reads_self = false;                        // the step reads `self` (a method's)
+};
+
 class FitWriter {
  public:
   FitWriter(Builder& b, const ScriptFacts& facts, const std::set<std::string>& read_elsewhere,
@@ -357,9 +378,14 @@ class FitWriter {
 
   std::set<std::string> declared;  // global / nonlocal names
 
-  std::vector<ast::StmtNode*> block(const std::vector<ast::StmtNode*>& in, bool loop_body) {
+  // `in` with its standard loops fitted. A `root` block (a function's body, the
+  // module's) receives the train_step classes made in it, each just before its
+  // statement that holds the loop (the class's train_step reads the
+  // function's names when fit() traces it, not when the class is made).
+  std::vector<ast::StmtNode*> block(const std::vector<ast::StmtNode*>& in, bool loop_body, bool root = false) {
     std::vector<ast::StmtNode*> out;
     for (std::size_t i = 0; i < in.size(); ++i) {
+      std::size_t out_before = out.size(), hoisted_before = hoisted_.size();
       frames_.push_back({&in, i, loop_body});
       ast::StmtNode* s = in[i];
       if (auto* f = ast::as<ast::For>(s)) {
@@ -368,8 +394,11 @@ class FitWriter {
         if (epochs) {
           std::vector<ast::StmtNode*> fit = rewrite(f, epochs->inner, &*epochs);
           out.insert(out.end(), fit.begin(), fit.end());
-        } else if (loop && !live_after(*loop)) {
+        } else if (loop && !live_after(loop->names)) {
           std::vector<ast::StmtNode*> fit = rewrite(f, *loop);
+          out.insert(out.end(), fit.begin(), fit.end());
+        } else if (std::vector<ast::StmtNode*> fit = loop ? std::vector<ast::StmtNode*>{} : step_fit(f);
+                   !fit.empty()) {
           out.insert(out.end(), fit.begin(), fit.end());
         } else {
           auto* c = b_.clone(f);
@@ -382,7 +411,7 @@ class FitWriter {
         out.push_back(c);
       } else if (auto* fn = ast::as<ast::FunctionDef>(s)) {
         auto* c = b_.clone(fn);
-        c->body = nested(fn->body, false);
+        c->body = nested(fn->body, false, true);
         out.push_back(c);
       } else if (auto* iff = ast::as<ast::If>(s)) {
         auto* c = b_.clone(iff);
@@ -397,6 +426,11 @@ class FitWriter {
         out.push_back(s);
       }
       frames_.pop_back();
+      if (root && hoisted_.size() > hoisted_before) {
+        out.insert(out.begin() + static_cast<std::ptrdiff_t>(out_before),
+                   hoisted_.begin() + static_cast<std::ptrdiff_t>(hoisted_before), hoisted_.end());
+        hoisted_.resize(hoisted_before);
+      }
     }
     return out;
   }
@@ -408,9 +442,9 @@ class FitWriter {
     bool loop_body;  // the block repeats: what comes before the statement runs after it too
   };
 
-  ast::Seq<ast::StmtNode*> nested(ast::Seq<ast::StmtNode*> body, bool loop_body) {
+  ast::Seq<ast::StmtNode*> nested(ast::Seq<ast::StmtNode*> body, bool loop_body, bool root = false) {
     std::vector<ast::StmtNode*> in(body.begin(), body.end());
-    return b_.seq(block(in, loop_body));
+    return b_.seq(block(in, loop_body, root));
   }
 
   // An epoch loop around a standard loop: `for epoch in range(n):` whose body is
@@ -448,13 +482,13 @@ class FitWriter {
     for (ast::ExprNode* sched : e.schedulers) ast::collect_names(sched, names);
     if (names.count(std::string(epoch->id))) return std::nullopt;
     e.inner.names.emplace_back(epoch->id);
-    if (live_after(e.inner)) return std::nullopt;
+    if (live_after(e.inner.names)) return std::nullopt;
     return e;
   }
 
-  // Whether a name of the loop may be read after it (its value would be gone).
-  bool live_after(const StandardLoop& loop) const {
-    for (const std::string& n : loop.names) {
+  // Whether one of the loop's names may be read after it (its value would be gone).
+  bool live_after(const std::vector<std::string>& names) const {
+    for (const std::string& n : names) {
       if (declared.count(n)) return true;
       FirstUse use = FirstUse::Neither;
       for (std::size_t k = frames_.size(); k-- > 0 && use == FirstUse::Neither;) {
@@ -553,6 +587,383 @@ class FitWriter {
       return std::nullopt;
     }
     return loop;
+  }
+
+  // The parts of a training loop that is not standard (several losses, a GAN's
+  // two models and optimizers) but whose body fit() can run as an overridden
+  // train_step, compiled: `for BATCH in loader` (or `for i, BATCH in
+  // enumerate(loader)`, `i` read by host statements only), BATCH a name or a
+  // tuple of names, whose body's statements are each
+  //   - a step statement: an assignment to names, a zero_grad(), backward(),
+  //     clipping or optimizer.step() call; their expressions call only
+  //     models, modules, losses, Keras (ops, layers, keras.random) and the
+  //     runtime (a function of the script, numpy, print or len would run once,
+  //     when the step is traced); no if, loop or with (their tensor conditions
+  //     would be traced). At least one backward() and one zero_grad();
+  //   - an item assignment `d_x = output.mean().item()`: the step computes the
+  //     tensor where the statement was and returns it; the name is then the
+  //     host statements' (no step statement reads it);
+  //   - a host statement: Python code of the loop's values (`history.append(
+  //     (d.item(), g.item()))`, `total += loss.item()`, `if i % 50 == 0:
+  //     print(...)`), replayed after fit() for each batch in order from the
+  //     values the step returned: it reads the step's tensors only as
+  //     `N.item()` (of a name no later step statement assigns again), reads
+  //     no model, module, loss, optimizer or script function, and changes
+  //     nothing the step reads;
+  //   - per-batch scheduler.step() calls after every optimizer step (callbacks
+  //     after each batch).
+  // No step name is read before the body assigns it (the previous batch's
+  // value: a compiled step keeps none), no model call's mode is a guess
+  // (T2K110).
+  std::optional<StepLoop> step_loop(const ast::For* f) const {
+    if (!f->orelse.empty() || f->body.empty()) return std::nullopt;
+    StepLoop loop;
+    loop.target = f->target;
+    loop.loader = f->iter;
+    // enumerate(loader[, start]): the replay enumerates the batches' logs so.
+    if (auto* en = ast::as<ast::Call>(f->iter); en && is_name(en->func, "enumerate") && !en->args.empty() &&
+                                                en->args.size() + en->keywords.size() <= 2) {
+      auto* pair = ast::as<ast::Tuple>(f->target);
+      if (pair == nullptr || pair->elts.size() != 2 || !ast::is<ast::Name>(pair->elts[0])) return std::nullopt;
+      loop.index = std::string(static_cast<ast::Name*>(pair->elts[0])->id);
+      loop.enumerate = en;
+      loop.target = pair->elts[1];
+      loop.loader = en->args[0];
+    }
+    if (role_of_(loop.loader) != TrainingRole::Loader || !names_only(loop.target)) return std::nullopt;
+
+    // Per-batch scheduler steps, after every optimizer step: callbacks.
+    std::size_t end = f->body.size();
+    bool stepped = false;
+    for (std::size_t k = end; k-- > 0;) {
+      ast::ExprNode* receiver = method_receiver(f->body[k], "step");
+      if (receiver != nullptr && role_of_(receiver) == TrainingRole::Optimizer) stepped = true;
+      if (receiver == nullptr || role_of_(receiver) == TrainingRole::Optimizer) continue;
+      if (stepped) return std::nullopt;  // it would change the rate of a step after it
+      loop.schedulers.insert(loop.schedulers.begin(), receiver);
+    }
+    // Which statements the step computes: the training calls, the item
+    // assignments' tensors, and backwards from them what they need (an
+    // assignment of a name a later step statement, item assignment or .item()
+    // of a host statement reads). The others are host statements (a counter,
+    // a print).
+    std::vector<StepPart> kinds(end, StepPart::Host);
+    std::set<std::string> needed;
+    for (std::size_t k = end; k-- > 0;) {
+      ast::StmtNode* s = f->body[k];
+      std::set<std::string> stored, read;
+      if (ast::ExprNode* receiver = method_receiver(s, "step"); receiver && role_of_(receiver) != TrainingRole::Optimizer) {
+        kinds[k] = StepPart::Scheduler;
+        continue;
+      }
+      if (const ast::ExprNode* e = item_value(s)) {
+        kinds[k] = StepPart::ItemAssign;
+        names_of(e, stored, needed);
+        continue;
+      }
+      names_of(s, stored, read);
+      bool feeds = false;
+      if (ast::is<ast::Assign>(s) || ast::is<ast::AugAssign>(s))
+        for (const std::string& n : stored) feeds = feeds || needed.count(n) > 0;
+      if (feeds || training_call(s)) {
+        kinds[k] = StepPart::Step;
+        needed.insert(read.begin(), read.end());
+      } else {
+        items_read(s, needed);
+      }
+    }
+    // The step's statements and names first: what host statements may read.
+    std::set<std::string> step_names, step_reads, step_paths;
+    ast::collect_names(loop.target, step_names);
+    int backwards = 0;
+    bool zeroes = false;
+    for (std::size_t k = 0; k < end; ++k) {
+      ast::StmtNode* s = f->body[k];
+      StepPart part = kinds[k];
+      // An assignment nothing reads again of a tensor of the step is the step's
+      // (`out = out.detach()` at the end).
+      if (part == StepPart::Host && (ast::is<ast::Assign>(s) || ast::is<ast::AugAssign>(s)) && step_statement(s) &&
+          reads_names(s, step_names))
+        part = kinds[k] = StepPart::Step;
+      if (part == StepPart::Step && !step_statement(s)) return std::nullopt;
+      if (part == StepPart::Scheduler) continue;
+      loop.parts.emplace_back(s, part);
+      if (part == StepPart::Host) continue;
+      if (part == StepPart::Step) {
+        backwards += backward_count(s);
+        zeroes = zeroes || zero_grad(s);
+        std::set<std::string> stored;
+        names_of(s, stored, step_reads);
+        step_names.insert(stored.begin(), stored.end());
+        read_paths(s, step_paths);
+      } else {
+        names_of(item_value(s), step_names, step_reads);
+        read_paths(item_value(s), step_paths);
+      }
+    }
+    // Without a zero_grad() the gradients add up over the batches (PyTorch's
+    // accumulation), which a compiled step does not keep.
+    if (backwards == 0 || !zeroes) return std::nullopt;
+    if (!loop.index.empty() && step_reads.count(loop.index)) return std::nullopt;
+    std::set<std::string> target_names;
+    ast::collect_names(loop.target, target_names);
+    std::vector<ast::StmtNode*> step;
+    for (auto [s, part] : loop.parts) {
+      if (part == StepPart::Step) step.push_back(s);
+      if (part == StepPart::ItemAssign) {
+        // Its name is the host's: no step statement reads it.
+        std::string n(static_cast<const ast::Name*>(static_cast<ast::Assign*>(s)->targets[0])->id);
+        if (step_reads.count(n) || step_names.count(n) || target_names.count(n)) return std::nullopt;
+        loop.keys.push_back(n);
+      }
+    }
+    // Each step name is assigned before it is read (the target is bound per batch).
+    for (const std::string& n : step_names)
+      if (!target_names.count(n) && first_use(step, 0, step.size(), n) == FirstUse::Read) return std::nullopt;
+    // The host statements read the step's tensors through .item() only, at their
+    // value there, and change nothing the step reads.
+    for (std::size_t k = 0; k < loop.parts.size(); ++k) {
+      auto [s, part] = loop.parts[k];
+      if (part != StepPart::Host) continue;
+      std::set<std::string> later;  // what step statements after this one assign
+      for (std::size_t j = k + 1; j < loop.parts.size(); ++j)
+        if (loop.parts[j].second == StepPart::Step) {
+          std::set<std::string> read;
+          names_of(loop.parts[j].first, later, read);
+        }
+      if (!host_statement(s, step_names, step_paths, later, loop.keys)) return std::nullopt;
+    }
+    for (ast::ExprNode* sched : loop.schedulers)
+      if (reads_names(sched, step_names)) return std::nullopt;
+    loop.names.assign(step_names.begin(), step_names.end());
+    for (auto [s, part] : loop.parts)
+      if (part != StepPart::Host) loop.reads_self = loop.reads_self || reads(s, "self");
+    return loop;
+  }
+
+  static bool names_only(const ast::ExprNode* target) {
+    if (ast::is<ast::Name>(target)) return true;
+    auto* t = ast::as<ast::Tuple>(target);
+    if (t == nullptr) return false;
+    for (const ast::ExprNode* e : t->elts)
+      if (!names_only(e)) return false;
+    return true;
+  }
+
+  static bool reads_names(const ast::Node* n, const std::set<std::string>& names) {
+    for (const std::string& name : names)
+      if (reads(n, name)) return true;
+    return false;
+  }
+
+  // E of an item assignment `N = ops.convert_to_numpy(E).item()` (PyTorch's
+  // `N = E.item()`) whose E may be computed in the step, or null.
+  const ast::ExprNode* item_value(const ast::StmtNode* s) const {
+    auto* a = ast::as<ast::Assign>(s);
+    if (a == nullptr || a->targets.size() != 1 || !ast::is<ast::Name>(a->targets[0])) return nullptr;
+    const ast::ExprNode* e = item_argument(a->value);
+    return e != nullptr && step_expression(e) ? e : nullptr;
+  }
+
+  // E of `ops.convert_to_numpy(E).item()`, or null.
+  static const ast::ExprNode* item_argument(const ast::ExprNode* e) {
+    auto* item = ast::as<ast::Call>(e);
+    auto* m = item ? ast::as<ast::Attribute>(item->func) : nullptr;
+    if (m == nullptr || m->attr != "item" || !item->args.empty() || !item->keywords.empty()) return nullptr;
+    auto* numpy = ast::as<ast::Call>(m->value);
+    if (numpy == nullptr || syntax::unparse(numpy->func) != "ops.convert_to_numpy" || numpy->args.size() != 1 ||
+        !numpy->keywords.empty())
+      return nullptr;
+    return numpy->args[0];
+  }
+
+  // Whether `s` is a host statement (see step_loop): Python code replayed after
+  // fit(), which reads the step's names (`step_names`) only as `N.item()` of a
+  // name no step statement assigns after it (`later`), such names being added
+  // to `keys`; reads no model, module, loss, optimizer or script function;
+  // assigns no step name and nothing the step reads (`step_paths`); an
+  // expression, an assignment, an if or a for loop of those, no jump.
+  bool host_statement(const ast::StmtNode* s, const std::set<std::string>& step_names,
+                      const std::set<std::string>& step_paths, const std::set<std::string>& later,
+                      std::vector<std::string>& keys) const {
+    bool ok = true;
+    std::function<void(const ast::Node*)> visit = [&](const ast::Node* n) {
+      if (!ok || n == nullptr) return;
+      if (ast::is<ast::While>(n) || ast::is<ast::With>(n) || ast::is<ast::Try>(n) || ast::is<ast::Return>(n) ||
+          ast::is<ast::Break>(n) || ast::is<ast::Continue>(n) || ast::is<ast::Raise>(n) ||
+          ast::is<ast::FunctionDef>(n) || ast::is<ast::ClassDef>(n) || ast::is<ast::Global>(n) ||
+          ast::is<ast::Nonlocal>(n) || ast::is<ast::Delete>(n) || ast::is<ast::Yield>(n) || ast::is<ast::Await>(n)) {
+        ok = false;
+        return;
+      }
+      if (ast::category(n->kind) == ast::Category::Expr) {
+        if (const ast::ExprNode* item = item_argument(static_cast<const ast::ExprNode*>(n))) {
+          auto* name = ast::as<ast::Name>(item);
+          if (name == nullptr || !step_names.count(std::string(name->id)) || later.count(std::string(name->id))) {
+            ok = false;
+            return;
+          }
+          if (std::find(keys.begin(), keys.end(), name->id) == keys.end()) keys.emplace_back(name->id);
+          return;
+        }
+      }
+      if (auto* name = ast::as<ast::Name>(n)) {
+        std::string id(name->id);
+        TrainingRole role = role_of_(name);
+        if (step_names.count(id) || role == TrainingRole::Model || role == TrainingRole::Module ||
+            role == TrainingRole::Loss || role == TrainingRole::Optimizer || role == TrainingRole::Function ||
+            (name->ctx != ast::ExprContext::Load && overlaps(id, step_paths)))
+          ok = false;
+      }
+      // Calls of Python's builtins and of the methods that add to a list, set or
+      // dict or format a string, on nothing the step reads: a method of another
+      // object (a scheduler's get_last_lr(), a logger) could read or change what
+      // the replay after fit() finds otherwise than the loop did.
+      if (auto* call = ast::as<ast::Call>(n)) {
+        static const std::set<std::string_view> kBuiltins = {
+            "print", "len", "str", "repr", "float", "int", "bool", "round", "sum", "min", "max", "abs",
+            "format", "list", "tuple", "dict", "set", "sorted", "enumerate", "range", "zip"};
+        static const std::set<std::string_view> kMethods = {"append", "extend", "insert", "add", "update",
+                                                            "format", "join"};
+        const ast::ExprNode* root = call->func;
+        while (auto* a = ast::as<ast::Attribute>(root)) root = a->value;
+        auto* fn = ast::as<ast::Name>(call->func);
+        auto* method = ast::as<ast::Attribute>(call->func);
+        if (fn != nullptr && !kBuiltins.count(fn->id)) ok = false;
+        if (method != nullptr && !kMethods.count(method->attr)) ok = false;
+        if (fn == nullptr && method == nullptr) ok = false;
+        if (method != nullptr && (!dotted(method->value) || overlaps(syntax::unparse(method->value), step_paths)))
+          ok = false;
+      }
+      // Assigned: names, or attributes (`self.steps += 1`) of nothing the step reads.
+      auto assignable = [&](const ast::ExprNode* t) {
+        if (auto* a = ast::as<ast::Attribute>(t)) return dotted(a) && !overlaps(syntax::unparse(a), step_paths);
+        return names_only(t);
+      };
+      if (auto* aug = ast::as<ast::AugAssign>(n); aug && !assignable(aug->target)) ok = false;
+      if (auto* a = ast::as<ast::Assign>(n))
+        for (const ast::ExprNode* t : a->targets)
+          if (!assignable(t)) ok = false;
+      ast::for_each_child(const_cast<ast::Node*>(n), visit);
+    };
+    visit(s);
+    return ok;
+  }
+
+  // Adds to `paths` the longest dotted names `n` reads (`self.model`, `x`).
+  static void read_paths(const ast::Node* n, std::set<std::string>& paths) {
+    if (n == nullptr) return;
+    if (ast::category(n->kind) == ast::Category::Expr && dotted(static_cast<const ast::ExprNode*>(n))) {
+      auto* name = ast::as<ast::Name>(n);
+      if (name == nullptr || name->ctx == ast::ExprContext::Load)
+        paths.insert(syntax::unparse(static_cast<const ast::ExprNode*>(n)));
+      return;
+    }
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { read_paths(c, paths); });
+  }
+
+  // Whether `e` is a name or attributes of one (`history`, `self.history`).
+  static bool dotted(const ast::ExprNode* e) {
+    while (auto* a = ast::as<ast::Attribute>(e)) e = a->value;
+    return ast::is<ast::Name>(e);
+  }
+
+  // Whether the dotted name `path` is one of `paths`, or a part of one, or
+  // one of them a part of it (`self` and `self.model`; not `self.history`
+  // and `self.model`).
+  static bool overlaps(const std::string& path, const std::set<std::string>& paths) {
+    for (const std::string& p : paths)
+      if (p == path || p.starts_with(path + ".") || path.starts_with(p + ".")) return true;
+    return false;
+  }
+
+  // Whether `s` calls zero_grad(), backward(), a clipping or an optimizer's step().
+  bool training_call(const ast::StmtNode* s) const {
+    const ast::Call* call = statement_call(s);
+    if (call == nullptr) return false;
+    if (backward_of(s) != nullptr || zero_grad(s)) return true;
+    if (ast::ExprNode* o = method_receiver(s, "step")) return role_of_(o) == TrainingRole::Optimizer;
+    auto* fn = ast::as<ast::Name>(call->func);
+    return fn != nullptr && (fn->id == "pytorch_clip_grad_norm_" || fn->id == "pytorch_clip_grad_value_");
+  }
+
+  // Adds the names N of the `N.item()` in `n` to `names`.
+  static void items_read(const ast::Node* n, std::set<std::string>& names) {
+    if (n == nullptr) return;
+    if (ast::category(n->kind) == ast::Category::Expr)
+      if (auto* item = ast::as<ast::Name>(item_argument(static_cast<const ast::ExprNode*>(n)))) {
+        names.emplace(item->id);
+        return;
+      }
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { items_read(c, names); });
+  }
+
+  // Whether `s` is `O.zero_grad(...)` of an optimizer or `pytorch_zero_grad(M)`.
+  bool zero_grad(const ast::StmtNode* s) const {
+    const ast::Call* call = statement_call(s);
+    if (call == nullptr) return false;
+    if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "zero_grad")
+      return role_of_(m->value) == TrainingRole::Optimizer;
+    return is_name(call->func, "pytorch_zero_grad");
+  }
+
+  // Whether `s` may be a statement of a compiled train_step (see step_loop).
+  bool step_statement(const ast::StmtNode* s) const {
+    if (auto* a = ast::as<ast::Assign>(s)) {
+      for (const ast::ExprNode* t : a->targets)
+        if (!names_only(t)) return false;
+      return step_expression(a->value);
+    }
+    if (auto* aug = ast::as<ast::AugAssign>(s)) return ast::is<ast::Name>(aug->target) && step_expression(aug->value);
+    const ast::Call* call = statement_call(s);
+    if (call == nullptr) return false;
+    if (backward_of(s) != nullptr) return step_expression(backward_of(s));
+    if (ast::ExprNode* o = method_receiver(s, "step")) return role_of_(o) == TrainingRole::Optimizer;
+    auto* fn = ast::as<ast::Name>(call->func);
+    bool clip = fn != nullptr && (fn->id == "pytorch_clip_grad_norm_" || fn->id == "pytorch_clip_grad_value_");
+    if (!zero_grad(s) && !clip) return false;
+    for (const ast::ExprNode* a : call->args)
+      if (!step_expression(a)) return false;
+    for (const ast::Keyword* kw : call->keywords)
+      if (!step_expression(kw->value)) return false;
+    return true;
+  }
+
+  // Whether the expression `e` computes the same in a traced step as in each
+  // batch of the loop: its calls are of models, modules and losses (one that
+  // is a guess of the model's mode is not), Keras and the runtime; nothing of
+  // numpy, Python's random or time, no function of the script.
+  bool step_expression(const ast::ExprNode* e) const {
+    static const std::set<std::string_view> kPure = {"abs", "min", "max", "tuple", "isinstance"};
+    static const std::set<std::string_view> kEager = {"np", "numpy", "random", "time", "math"};
+    bool ok = true;
+    std::function<void(const ast::Node*)> visit = [&](const ast::Node* n) {
+      if (!ok || n == nullptr) return;
+      if (auto* call = ast::as<ast::Call>(n)) {
+        TrainingRole role = role_of_(call->func);
+        std::string func = syntax::unparse(call->func);
+        bool layer = role == TrainingRole::Model || role == TrainingRole::Module || role == TrainingRole::Loss;
+        if (auto* m = ast::as<ast::Attribute>(call->func)) {
+          TrainingRole owner = role_of_(m->value);
+          layer = layer || owner == TrainingRole::Model || owner == TrainingRole::Module;
+        }
+        bool library = dotted(call->func) &&
+                       (func.starts_with("ops.") || func.starts_with("keras.") || func.starts_with("layers."));
+        auto* fn = ast::as<ast::Name>(call->func);
+        bool runtime = fn != nullptr && (fn->id.starts_with("pytorch_") || fn->id.starts_with("PyTorch") ||
+                                         kPure.count(fn->id));
+        if (!layer && !library && !runtime) ok = false;
+      }
+      if (auto* name = ast::as<ast::Name>(n)) {
+        if (kEager.count(name->id) || role_of_(name) == TrainingRole::Function) ok = false;
+      }
+      if (ast::is<ast::Lambda>(n) || ast::is<ast::NamedExpr>(n) || ast::is<ast::Yield>(n) ||
+          ast::is<ast::Await>(n))
+        ok = false;
+      ast::for_each_child(const_cast<ast::Node*>(n), visit);
+    };
+    visit(e);
+    return ok;
   }
 
   // Whether `s` clips the gradients of the model's parameters, PyTorch's
@@ -669,23 +1080,9 @@ class FitWriter {
     std::vector<ast::StmtNode*> out;
     std::vector<ast::ExprNode*> callbacks;
     std::string recorder;
-    if (!loop.records.empty()) {
-      recorder = fresh("batch_losses", nullptr);
-      taken_.insert(recorder);
-      out.push_back(b_.assign(b_.name(recorder, ast::ExprContext::Store), b_.call("PyTorchBatchLosses", {})));
-      callbacks.push_back(b_.name(recorder));
-      helpers_.insert("PyTorchBatchLosses");
-    }
-    for (ast::ExprNode* s : loop.schedulers) {
-      callbacks.push_back(
-          b_.call("PyTorchSchedulerStep", {s}, {b_.keyword("per_batch", b_.boolean(true))}));
-      helpers_.insert("PyTorchSchedulerStep");
-    }
-    if (epochs != nullptr)
-      for (ast::ExprNode* s : epochs->schedulers) {
-        callbacks.push_back(b_.call("PyTorchSchedulerStep", {s}));
-        helpers_.insert("PyTorchSchedulerStep");
-      }
+    if (!loop.records.empty()) recorder = callback_object("batch_losses", "PyTorchBatchLosses", out, callbacks);
+    scheduler_callbacks(loop.schedulers, true, callbacks);
+    if (epochs != nullptr) scheduler_callbacks(epochs->schedulers, false, callbacks);
     helpers_.insert("PyTorchCriterion");
     // Clipping: the optimizer's setting for this fit() only.
     auto clip = [&](ast::ExprNode* value) {
@@ -729,6 +1126,185 @@ class FitWriter {
     return out;
   }
 
+  // The loop `f` as a PyTorchTrainStep subclass whose train_step is its body's
+  // step (the item assignments' tensors computed where they were), made,
+  // compiled and fit() on the loader once (one epoch), then its host statements
+  // replayed for each batch from the values the step returned:
+  //
+  //   class TrainStep(PyTorchTrainStep):
+  //       def train_step(self, data):
+  //           real = data[0]
+  //           ... (the step, with its GradientTape)
+  //           return {'errD': errD, 'errG': errG}
+  //
+  //   trainer = TrainStep()
+  //   trainer.compile()
+  //   batch_logs = PyTorchBatchLogs()
+  //   trainer.fit(loader, epochs=1, shuffle=False, verbose=0, callbacks=[batch_logs])
+  //   for logs in batch_logs.logs:
+  //       history.append((logs['errD'], logs['errG']))
+  //
+  // Empty when the body's tape cannot be written (the tape pass reports it
+  // on the loop as written).
+  std::vector<ast::StmtNode*> step_fit(const ast::For* f) {
+    std::optional<StepLoop> step = step_loop(f);
+    if (!step || live_after(step->names)) return {};
+    return rewrite_step(f, *step);
+  }
+
+  std::vector<ast::StmtNode*> rewrite_step(const ast::For* f, const StepLoop& loop) {
+    std::string logs = fresh("logs", nullptr);
+    std::vector<ast::StmtNode*> body, replay;
+    for (auto [s, part] : loop.parts) {
+      if (part == StepPart::Step) {
+        body.push_back(s);
+      } else if (part == StepPart::ItemAssign) {
+        auto* a = static_cast<ast::Assign*>(s);
+        auto* computed = b_.clone(a);  // `d_x = ops.mean(output)` in the step
+        computed->value = const_cast<ast::ExprNode*>(item_value(s));
+        body.push_back(computed);
+        auto* read = b_.clone(a);  // `d_x = logs['d_x']` in the replay
+        read->value = b_.subscript(b_.name(logs), b_.string(static_cast<ast::Name*>(a->targets[0])->id));
+        replay.push_back(read);
+      } else {
+        replay.push_back(replace_items(s, logs));
+      }
+    }
+    bool tape_error = false;
+    TrainingError on_error = [&](const ast::Node*, std::string) { tape_error = true; };
+    TapeWriter tapes(b_, on_error, fresh("tape", nullptr));
+    std::vector<ast::StmtNode*> step = tapes.block(body);
+    if (tape_error) return {};
+    std::string data = fresh("data", nullptr), self = loop.reads_self ? fresh("keras_self", nullptr) : "self";
+    auto* unpack = b_.assign(store(loop.target), b_.subscript(b_.name(data), b_.integer(0)));
+    unpack->loc = f->loc;
+    unpack->loc.end_lineno = f->loc.lineno;
+    step.insert(step.begin(), unpack);
+    // Keras needs a value back from each step: the losses when nothing was recorded.
+    std::vector<std::string> returned = loop.keys;
+    if (returned.empty())
+      for (const ast::StmtNode* s : body)
+        if (auto* loss = ast::as<ast::Name>(backward_of(s));
+            loss && std::find(returned.begin(), returned.end(), loss->id) == returned.end())
+          returned.emplace_back(loss->id);
+    std::vector<ast::ExprNode*> keys, values;
+    for (const std::string& n : returned) {
+      keys.push_back(b_.string(n));
+      values.push_back(b_.name(n));
+    }
+    auto* result = b_.return_stmt(b_.dict(keys, values));
+    result->loc = body.back()->loc;
+    result->loc.lineno = result->loc.end_lineno;
+    step.push_back(result);
+    auto* method = b_.function_def("train_step", {self, data}, step);
+    method->loc = unpack->loc;
+    method->loc.end_lineno = result->loc.end_lineno;
+    std::string cls = fresh("TrainStep", nullptr);
+    taken_.insert(cls);
+    auto* doc = b_.expr_stmt(b_.string("The loop below for one batch (data[0]), as Keras' train_step."));
+    doc->loc = unpack->loc;
+    auto* def = b_.class_def(cls, {b_.name("PyTorchTrainStep")}, {doc, method});
+    def->loc = method->loc;
+    helpers_.insert("PyTorchTrainStep");
+    helpers_.insert("pytorch_backward");
+
+    std::vector<ast::StmtNode*> after;
+    std::string trainer = fresh("trainer", nullptr);
+    taken_.insert(trainer);
+    after.push_back(b_.assign(b_.name(trainer, ast::ExprContext::Store), b_.call(cls, {})));
+    after.push_back(b_.expr_stmt(b_.call(b_.attr(b_.name(trainer), "compile"), {})));
+    std::vector<ast::ExprNode*> callbacks;
+    std::string recorder;
+    if (!replay.empty()) recorder = callback_object("batch_logs", "PyTorchBatchLogs", after, callbacks);
+    scheduler_callbacks(loop.schedulers, true, callbacks);
+    std::vector<ast::Keyword*> options = {b_.keyword("epochs", b_.integer(1)), b_.keyword("shuffle", b_.boolean(false)),
+                                          b_.keyword("verbose", b_.integer(0))};
+    if (!callbacks.empty()) options.push_back(b_.keyword("callbacks", b_.list(callbacks)));
+    after.push_back(b_.expr_stmt(b_.call(b_.attr(b_.name(trainer), "fit"), {loop.loader}, options)));
+    // The loop's first line (comments above it stay above these); the replay
+    // keeps its statements' own.
+    for (ast::StmtNode* s : after) {
+      s->loc = f->loc;
+      s->loc.end_lineno = f->loc.lineno;
+    }
+    if (!replay.empty()) {
+      // The host statements keep their lines (and comments), after fit().
+      taken_.insert(logs);
+      ast::ExprNode* target = b_.name(logs, ast::ExprContext::Store);
+      ast::ExprNode* iter = b_.attr(b_.name(recorder), "logs");
+      if (!loop.index.empty() && reads_any(replay, loop.index)) {
+        target = b_.tuple({b_.name(loop.index, ast::ExprContext::Store), target});
+        static_cast<ast::Tuple*>(target)->ctx = ast::ExprContext::Store;
+        auto* en = b_.clone(loop.enumerate);  // its start too
+        std::vector<ast::ExprNode*> args(en->args.begin(), en->args.end());
+        args[0] = iter;
+        en->args = b_.seq(args);
+        iter = en;
+      }
+      auto* again = b_.for_stmt(target, iter, replay);
+      again->loc = replay.front()->loc;
+      again->loc.end_lineno = replay.back()->loc.end_lineno;
+      again->loc.end_col_offset = replay.back()->loc.end_col_offset;
+      after.push_back(again);
+    }
+    // The body's statements moved (to the class, to the replay): their lines are
+    // code, not blank lines to print between what is printed in their place.
+    for (const ast::StmtNode* s : f->body) left_out_.emplace_back(s->loc.lineno, s->loc.end_lineno);
+    hoisted_.push_back(def);
+    return after;
+  }
+
+  // `name = helper()` (a fresh name from `base`) appended to `out`, the object
+  // a callback of the fit(): its name.
+  std::string callback_object(std::string base, std::string_view helper, std::vector<ast::StmtNode*>& out,
+                              std::vector<ast::ExprNode*>& callbacks) {
+    std::string name = fresh(std::move(base), nullptr);
+    taken_.insert(name);
+    out.push_back(b_.assign(b_.name(name, ast::ExprContext::Store), b_.call(helper, {})));
+    callbacks.push_back(b_.name(name));
+    helpers_.insert(std::string(helper));
+    return name;
+  }
+
+  // A PyTorchSchedulerStep callback for each scheduler (stepped after each
+  // batch, or each epoch).
+  void scheduler_callbacks(const std::vector<ast::ExprNode*>& schedulers, bool per_batch,
+                           std::vector<ast::ExprNode*>& callbacks) {
+    for (ast::ExprNode* s : schedulers) {
+      std::vector<ast::Keyword*> kws;
+      if (per_batch) kws.push_back(b_.keyword("per_batch", b_.boolean(true)));
+      callbacks.push_back(b_.call("PyTorchSchedulerStep", {s}, kws));
+      helpers_.insert("PyTorchSchedulerStep");
+    }
+  }
+
+  static bool reads_any(const std::vector<ast::StmtNode*>& stmts, const std::string& n) {
+    for (const ast::StmtNode* s : stmts)
+      if (reads(s, n)) return true;
+    return false;
+  }
+
+  // `target` (a name or a tuple of names) as an assignment target.
+  ast::ExprNode* store(ast::ExprNode* target) {
+    if (auto* n = ast::as<ast::Name>(target)) return b_.name(n->id, ast::ExprContext::Store);
+    auto* t = static_cast<ast::Tuple*>(target);
+    std::vector<ast::ExprNode*> elts;
+    for (ast::ExprNode* e : t->elts) elts.push_back(store(e));
+    auto* c = b_.tuple(elts);
+    c->ctx = ast::ExprContext::Store;
+    return c;
+  }
+
+  // The host statement `s` with each `ops.convert_to_numpy(N).item()` read from
+  // the batch's logs, `logs['N']`.
+  ast::StmtNode* replace_items(ast::StmtNode* s, const std::string& logs) {
+    return static_cast<ast::StmtNode*>(b_.substitute(s, [&](ast::Node* n) -> ast::Node* {
+      bool expr = ast::category(n->kind) == ast::Category::Expr;
+      auto* item = expr ? ast::as<ast::Name>(item_argument(static_cast<ast::ExprNode*>(n))) : nullptr;
+      return item ? b_.subscript(b_.name(logs), b_.string(item->id)) : nullptr;
+    }));
+  }
+
   Builder& b_;
   const std::function<TrainingRole(const ast::ExprNode*)>& role_of_;
   const std::function<bool(const ast::Keyword*)>& mode_assumed_;
@@ -737,6 +1313,7 @@ class FitWriter {
   std::vector<std::pair<int, int>>& left_out_;
   std::set<std::string> taken_;
   std::vector<Frame> frames_;
+  std::vector<ast::StmtNode*> hoisted_;  // train_step classes for the root block
 };
 
 }  // namespace
@@ -757,7 +1334,7 @@ std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>
     ast::for_each_child(const_cast<ast::Node*>(n), declared);
   };
   for (ast::StmtNode* s : body) declared(s);
-  return writer.block(body, false);
+  return writer.block(body, false, true);
 }
 
 std::vector<ast::StmtNode*> insert_gradient_tapes(const std::vector<ast::StmtNode*>& body, Builder& b,

@@ -59,8 +59,32 @@ struct ScriptFacts {
 // callback, whose values are added after fit()). `for i, (x, y) in
 // enumerate(loader)` is the same loop when `i` is not used. The loop's names
 // (the batch, the prediction, the loss) must not be read outside it, in `body`
-// or in `read_elsewhere` (nor be declared global or nonlocal). Any other loop stays for the GradientTape pass (a
-// loop written out, Keras' "training loop from scratch"). The runtime helpers
+// or in `read_elsewhere` (nor be declared global or nonlocal).
+//
+// A loop over a DataLoader that is not standard but whose body is one training
+// step a compiled graph runs as PyTorch does (several losses, a GAN's two models
+// and optimizers; assignments, zero_grad(), backward(), clipping and step()
+// calls of models, modules, losses, Keras and the runtime), Python code of its
+// values (.item() records, `d_x = out.mean().item()`, prints every n batches,
+// counters) and per-batch scheduler steps becomes a PyTorchTrainStep subclass
+// whose overridden train_step is the step (with its GradientTape), defined
+// before the statement of `body` (or of a function in it) that holds the loop,
+// and the loop a fit() of it over the loader, the Python code replayed after it
+// for each batch from the values the step returned (see FitWriter::step_loop):
+//
+//   for x, y in loader:                      class TrainStep(PyTorchTrainStep):
+//       opt_d.zero_grad()                        def train_step(self, data):
+//       loss_d = ...                                 x, y = data[0]
+//       loss_d.backward()                            ... (the body)
+//       opt_d.step()                     ->          return {'loss_d': loss_d, ...}
+//       ...                                  trainer = TrainStep()
+//       history.append(loss_d.item())       trainer.compile()
+//                                            trainer.fit(loader, epochs=1, ..., callbacks=[batch_logs])
+//                                            for logs in batch_logs.logs:
+//                                                history.append(logs['loss_d'])
+//
+// Any other loop stays for the GradientTape pass (a loop written out, Keras'
+// "training loop from scratch"). The runtime helpers
 // the rewritten loops use are added to `helpers`, the lines of their bodies
 // (whose comments describe statements fit() now makes) to `left_out`.
 std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>& body, Builder& b,

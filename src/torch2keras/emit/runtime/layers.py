@@ -2660,12 +2660,73 @@ class PyTorchBatchNormalization(layers.BatchNormalization):
 # PyTorch's gradients, for training code converted as it is written: each
 # trainable variable's accumulated gradient (its .grad), filled by
 # pytorch_backward (loss.backward()), read by optimizer.step(), cleared by
-# zero_grad(). id(variable) -> (variable, gradient).
+# zero_grad(). id(variable) -> (variable, gradient, the train_step bookkeeping it
+# was stored in, or None: see _T2K_STEPS).
 _T2K_GRADIENTS = {}
 
 # The optimizers made with parameters (weak references): backward() computes
 # the gradients of theirs.
 _T2K_OPTIMIZERS = []
+
+
+# The gradient bookkeeping of the train_step running (a stack: PyTorchTrainStep
+# opens one per step): "first" maps id(variable) to what the step did first to
+# its gradient, "zeroed" (zero_grad) or "read" (backward() adding to it,
+# clipping, step()); "dirty" holds the ids whose gradient backward() set since
+# their last zero_grad; "zeroers" the zero_grad() calls' variable sources.
+_T2K_STEPS = []
+
+
+def _t2k_step_mark(variable, what):
+    if _T2K_STEPS:
+        step = _T2K_STEPS[-1]
+        if what != "zeroed" and id(variable) not in step["first"] and any(
+                id(variable) in {id(v) for v in zeroer()} for zeroer in step["zeroers"]):
+            what = "zeroed"  # made after the zero_grad() that covers it (a layer's first call)
+        step["first"].setdefault(id(variable), what)
+        if what == "zeroed":
+            step["dirty"].discard(id(variable))
+        elif what == "set":
+            step["dirty"].add(id(variable))
+
+
+def _t2k_check_step(step):
+    """Raises NotImplementedError when the step that kept `step` leaves the next
+    batch a gradient it would read before any zero_grad: PyTorch accumulates it
+    over batches, a compiled step computes each batch's alone."""
+    carried = [i for i in step["dirty"] if step["first"].get(i) == "read"]
+    if carried:
+        variable = _T2K_GRADIENTS[carried[0]][0] if carried[0] in _T2K_GRADIENTS else None
+        where = f" (of {variable.path!r})" if variable is not None else ""
+        raise NotImplementedError(
+            f"the training step reads gradients{where} before zero_grad() and leaves backward()'s for the next "
+            "batch: PyTorch accumulates them over batches, which a compiled train_step cannot; call "
+            "zero_grad() in each step before backward(), or write the loop out")
+
+
+def _t2k_stored_gradient(variable):
+    """The gradient backward() stored for `variable` since its last zero_grad
+    (PyTorch's .grad), or None. Raises NotImplementedError when it was stored in
+    another step than this one: a compiled train_step (PyTorchTrainStep) is
+    traced once and runs for every batch, so a gradient kept from an earlier
+    batch (PyTorch accumulating .grad over several batches) or from code before
+    fit() cannot enter it, nor one of its gradients leave it."""
+    _t2k_step_mark(variable, "read")
+    stored = _T2K_GRADIENTS.get(id(variable))
+    if stored is None:
+        return None
+    if stored[2] is not (_T2K_STEPS[-1] if _T2K_STEPS else None):
+        raise NotImplementedError(
+            f"the gradient of {variable.path!r} was stored by backward() in another step than this one: a "
+            "compiled train_step (fit()) keeps no gradient from one batch to the next, nor from code before "
+            "or after fit(); call zero_grad() before the first backward() of each step, or write the loop "
+            "out (gradient accumulation over batches)")
+    return stored[1]
+
+
+def _t2k_store_gradient(variable, gradient):
+    """Sets the stored gradient of `variable`, in the step running (if any)."""
+    _T2K_GRADIENTS[id(variable)] = (variable, gradient, _T2K_STEPS[-1] if _T2K_STEPS else None)
 
 
 def _t2k_parameters(params, frozen=False):
@@ -2718,12 +2779,19 @@ def _t2k_check_scheduler(optimizer, owner):
             "schedulers stepped together on one optimizer, which is not supported")
 
 
-def _t2k_zero_grad(variables, set_to_none=True):
-    for variable in variables:
+def _t2k_zero_grad(variables_of, set_to_none=True):
+    """Forgets (or zeros) the stored gradients of the variables `variables_of()`
+    gives. In a train_step, the variables it gives later are zeroed too: a
+    Keras layer makes its weights at its first call, after the step's
+    zero_grad() (PyTorch's parameters exist from the start)."""
+    if _T2K_STEPS:
+        _T2K_STEPS[-1]["zeroers"].append(variables_of)
+    for variable in variables_of():
+        _t2k_step_mark(variable, "zeroed")
         if set_to_none:
             _T2K_GRADIENTS.pop(id(variable), None)
         else:
-            _T2K_GRADIENTS[id(variable)] = (variable, ops.zeros_like(variable))
+            _t2k_store_gradient(variable, ops.zeros_like(variable))
 
 
 def _t2k_optimizers():
@@ -2753,8 +2821,9 @@ def pytorch_backward(tape, loss):
         if gradient is None:
             continue  # not used by this loss: PyTorch leaves .grad as it was
         gradient = ops.convert_to_tensor(gradient)  # an Embedding's sparse gradient
-        stored = _T2K_GRADIENTS.get(id(variable))
-        _T2K_GRADIENTS[id(variable)] = (variable, gradient if stored is None else stored[1] + gradient)
+        stored = _t2k_stored_gradient(variable)
+        _t2k_store_gradient(variable, gradient if stored is None else stored + gradient)
+        _t2k_step_mark(variable, "set")
 
 
 # Whether pytorch_requires_grad_ was called (until then every parameter trains).
@@ -2791,7 +2860,7 @@ def _t2k_requires_grad(root):
 
 def pytorch_zero_grad(module, set_to_none=True):
     """module.zero_grad(): forgets the stored gradients of its parameters."""
-    _t2k_zero_grad(_t2k_parameters(module), set_to_none)
+    _t2k_zero_grad(lambda: _t2k_parameters(module), set_to_none)
 
 
 def pytorch_clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -2805,14 +2874,14 @@ def pytorch_clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfin
     if any(id(v) not in held for v in clipped):
         raise NotImplementedError("clip_grad_norm_ of parameters no optimizer holds (backward() does not compute "
                                   "their gradients here; PyTorch's norm would include them)")
-    stored = [_T2K_GRADIENTS[id(v)] for v in clipped if id(v) in _T2K_GRADIENTS]
+    stored = [(v, g) for v in clipped for g in [_t2k_stored_gradient(v)] if g is not None]
     if not stored:
         return ops.convert_to_tensor(0.0)
     total, scaled = _t2k_clip_by_norm([g for _, g in stored], max_norm, norm_type)
     if error_if_nonfinite and not bool(ops.all(ops.isfinite(total))):
         raise RuntimeError(f"The total norm of order {float(norm_type)} for gradients is non-finite")
     for (variable, _), gradient in zip(stored, scaled):
-        _T2K_GRADIENTS[id(variable)] = (variable, gradient)
+        _t2k_store_gradient(variable, gradient)
     return total
 
 
@@ -2834,9 +2903,9 @@ def pytorch_clip_grad_value_(parameters, clip_value):
     """torch.nn.utils.clip_grad_value_: the stored gradients of `parameters`
     clipped to [-clip_value, clip_value]."""
     for variable in _t2k_parameters(parameters):
-        if id(variable) in _T2K_GRADIENTS:
-            gradient = _T2K_GRADIENTS[id(variable)][1]
-            _T2K_GRADIENTS[id(variable)] = (variable, ops.clip(gradient, -float(clip_value), float(clip_value)))
+        gradient = _t2k_stored_gradient(variable)
+        if gradient is not None:
+            _t2k_store_gradient(variable, ops.clip(gradient, -float(clip_value), float(clip_value)))
 
 
 def _t2k_nonzero(value):
@@ -2912,7 +2981,7 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         variables = self._torch_variables()
         if not self.built:  # every parameter, frozen ones too: they may be unfrozen later
             self.build(self._torch_variables(frozen=True))
-        pairs = [(_T2K_GRADIENTS[id(v)][1], v) for v in variables if id(v) in _T2K_GRADIENTS]
+        pairs = [(g, v) for v in variables for g in [_t2k_stored_gradient(v)] if g is not None]
         if pairs:
             self.apply_gradients(pairs)
 
@@ -2950,7 +3019,7 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
     def zero_grad(self, set_to_none=True):
         """optimizer.zero_grad(): forgets the stored gradients of its parameters
         (set_to_none=False: zeros, which still move momentum and Adam)."""
-        _t2k_zero_grad(self._torch_variables(), set_to_none)
+        _t2k_zero_grad(self._torch_variables, set_to_none)
 
     def _slots(self, variables, name, initial=0.0):
         # An initializer, not an assign: build() may run while a tf.function traces
@@ -3272,6 +3341,77 @@ class PyTorchBatchLosses(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.losses.append(float(ops.convert_to_numpy(self.model.loss.last)))
+
+
+class PyTorchBatchLogs(keras.callbacks.Callback):
+    """Keeps the logs of each training batch of fit() in `logs`, a dict per batch
+    of Python floats: the values a PyTorchTrainStep's train_step returns, the
+    losses its loop recorded with loss.item()."""
+
+    def __init__(self):
+        super().__init__()
+        self.logs = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs.append({key: float(ops.convert_to_numpy(value)) for key, value in (logs or {}).items()})
+
+
+class _T2KBatches(keras.utils.PyDataset):
+    """A loader's batches as fit() data: item i is (batch i,), so that train_step
+    receives the batch as the PyTorch loop did (a tensor, a tuple of any length, a
+    dict) in data[0]; Keras would take a tuple apart as (x, y, sample_weight)."""
+
+    def __init__(self, loader):
+        super().__init__(workers=getattr(loader, "workers", 1), use_multiprocessing=False)
+        self.loader = loader
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __getitem__(self, index):
+        return (self.loader[index],)
+
+    def on_epoch_end(self):
+        if hasattr(self.loader, "on_epoch_end"):
+            self.loader.on_epoch_end()
+
+
+class PyTorchTrainStep(keras.Model):
+    """The base of a converted training loop that fit() cannot run with a compiled
+    loss (several losses, a GAN's two optimizers): a subclass's train_step(data)
+    is the loop's body for one batch (data[0]), with the models, optimizers and
+    losses of the code around it, and returns the values the loop recorded
+    (loss.item()). fit(loader) runs it on each batch of the loader (a
+    PyTorchDataLoader), in a compiled graph: the gradients backward() stores
+    live for one step (see _t2k_stored_gradient). The model holds no variables
+    of its own; compile() needs no optimizer or loss.
+
+    A subclass's train_step runs inside a bookkeeping of its gradients: it
+    raises NotImplementedError when one batch's gradients would reach the next
+    (read before zero_grad(), left set by backward()), which PyTorch accumulates
+    and a compiled step cannot."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("train_step")
+        if step is None:
+            return
+
+        def train_step(self, data):
+            _T2K_STEPS.append({"first": {}, "dirty": set(), "zeroers": []})
+            try:
+                logs = step(self, data)
+            finally:
+                kept = _T2K_STEPS.pop()
+            _t2k_check_step(kept)
+            # fit() needs a value from each step (a loop whose losses are no names).
+            return logs if logs else {"steps": ops.ones((), dtype="int32")}
+
+        train_step.__doc__, train_step.__wrapped__ = step.__doc__, step
+        cls.train_step = train_step
+
+    def fit(self, loader, **kwargs):
+        return super().fit(_T2KBatches(loader), **kwargs)
 
 
 class PyTorchStepLR(PyTorchLRSchedule):
@@ -3999,8 +4139,7 @@ class PyTorchGradScaler:
         pass
 
     def step(self, optimizer, *args, **kwargs):
-        gradients = [g for v in optimizer._torch_variables() if id(v) in _T2K_GRADIENTS
-                     for g in [_T2K_GRADIENTS[id(v)][1]]]
+        gradients = [g for v in optimizer._torch_variables() for g in [_t2k_stored_gradient(v)] if g is not None]
         if all(bool(ops.all(ops.isfinite(g))) for g in gradients):
             return optimizer.step(*args, **kwargs)
         return None
