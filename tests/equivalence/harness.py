@@ -72,9 +72,9 @@ def assert_conversion_error(source: str, message: str) -> None:
 
 
 def converted_function(code: str, name: str) -> str:
-    """The source of the function `name` in the converted `code`, line wrapping
-    undone (flat)."""
-    start = code.index(f"def {name}(")
+    """The source of the function `name` in the converted `code` (a module-level
+    one first), line wrapping undone (flat)."""
+    start = code.index(f"\ndef {name}(") + 1 if f"\ndef {name}(" in code else code.index(f"def {name}(")
     return flat(code[start:code.index("\n\n\n", start)])
 
 

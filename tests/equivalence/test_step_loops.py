@@ -96,6 +96,34 @@ def train_two_backward(model, loader, optimizer):
     return history
 
 
+def train_metrics(model, loader, optimizer):
+    """Values of expressions taken with .item() and sizes, summed by Python code."""
+    model.train()
+    accs, seen, total = [], 0, 0.0
+    for x, y, z in loader:
+        optimizer.zero_grad()
+        logits, value = model(x)
+        loss = F.cross_entropy(logits, y) + F.mse_loss(value, z)
+        loss.backward()
+        optimizer.step()
+        accs.append((logits.argmax(1) == y).float().mean().item())
+        total += F.cross_entropy(logits, y).item() * x.size(0)
+        seen += x.size(0)
+    return accs + [total / seen, seen]
+
+
+def evaluate(model, loader):
+    """An evaluation loop: the mean loss and the accuracy."""
+    model.eval()
+    total, correct = 0.0, 0
+    with torch.no_grad():
+        for x, y, z in loader:
+            logits, value = model(x)
+            total += (F.cross_entropy(logits, y, reduction="sum") + F.mse_loss(value, z, reduction="sum")).item()
+            correct += (logits.argmax(dim=1) == y).sum().item()
+    return [total / len(loader.dataset), correct]
+
+
 class Trainer:
     """The loop as a method: the step reads the model and optimizer through self."""
 
@@ -138,6 +166,9 @@ def run(x, y, z, form, epochs=2):
     for epoch in range(epochs):
         if form == "two_heads":
             history += train_two_heads(model, loader, optimizer)
+        elif form == "metrics":
+            history += train_metrics(model, loader, optimizer)
+            history += evaluate(model, loader)
         else:
             history += train_two_backward(model, loader, optimizer)
     return history
@@ -155,7 +186,7 @@ def data(seed):
 @pytest.fixture(scope="module")
 def modules():
     code = convert(SCRIPT, "channels_last")
-    for name in ("train_two_heads", "train_two_optimizers", "train_two_backward"):
+    for name in ("train_two_heads", "train_two_optimizers", "train_two_backward", "train_metrics"):
         text = function(code, name)
         assert "(PyTorchTrainStep):" in text and "def train_step(self, data):" in text, text
         assert "trainer.fit(loader, epochs=1, shuffle=False, verbose=0, callbacks=[batch_logs" in text, text
@@ -167,12 +198,22 @@ def modules():
         code, "train_two_optimizers")
     assert "total += logs['loss']" in function(code, "train_two_optimizers")
     assert "history.append(logs['loss_a'] + logs['loss_b'])" in function(code, "train_two_backward")
+    # Expressions read with .item() and sizes are computed in the step and returned.
+    assert ("batch_accs = ops.mean(ops.cast(ops.equal(ops.argmax(logits, axis=1), y), 'float32')) "
+            "batch_total = pytorch_cross_entropy(logits, y) x_size = ops.shape(x)[0]") in function(code, "train_metrics")
+    assert ("for logs in batch_logs.logs: accs.append(logs['batch_accs']) total += logs['batch_total'] * "
+            "logs['x_size'] seen += logs['x_size']") in function(code, "train_metrics")
+    # The evaluation loop: a test_step that evaluate() runs.
+    text = function(code, "evaluate")
+    assert "class EvalStep(PyTorchEvalStep):" in text and "def test_step(self, data):" in text, text
+    assert "evaluator.evaluate(loader, verbose=0, callbacks=[batch_logs])" in text, text
+    assert "logits, value = model(x, training=False)" in text
     # In a method, the step's own parameter is not `self`: the body reads the Trainer's.
     assert "def train_step(keras_self, data):" in function(code, "epoch")
     return load_module(SCRIPT, "torch_step_script"), load_module(code, "keras_step_script")
 
 
-@pytest.mark.parametrize("form", ["two_heads", "two_optimizers", "two_backward", "trainer"])
+@pytest.mark.parametrize("form", ["two_heads", "two_optimizers", "two_backward", "trainer", "metrics"])
 def test_train_step_trains_as_the_pytorch_loop(modules, monkeypatch, form):
     torch_module, keras_module = modules
     torch.manual_seed(0)
@@ -184,13 +225,17 @@ def test_train_step_trains_as_the_pytorch_loop(modules, monkeypatch, form):
     monkeypatch.setattr(keras_module, "Net", lambda: keras_model)
     x, y, z = data(1)
 
-    torch_history = np.array(torch_module.run(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(z), form))
-    keras_history = np.array(keras_module.run(x, y, z, form))
+    torch_history = torch_module.run(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(z), form)
+    keras_history = keras_module.run(x, y, z, form)
 
-    # 64 samples in batches of 8, 2 epochs (+ each epoch's total)
-    steps = 2 * 8 + (2 if form == "two_optimizers" else 0)
+    # 64 samples in batches of 8, 2 epochs (+ each epoch's total; the metrics'
+    # mean loss and count, and the evaluation's loss and number correct)
+    steps = 2 * 8 + {"two_optimizers": 2, "metrics": 8}.get(form, 0)
     assert len(keras_history) == len(torch_history) == steps
     np.testing.assert_allclose(keras_history, torch_history, rtol=1e-5)
+    if form == "metrics":  # counts stay ints, as PyTorch's size() and item() of an int64 give
+        assert [type(v) for v in keras_history[-4:]] == [type(v) for v in torch_history[-4:]] == [float, int, float, int]
+        assert keras_history[-3] == 64
     pairs = [(keras_model.fc1.kernel, torch_model.fc1.weight.T), (keras_model.cls.kernel, torch_model.cls.weight.T),
              (keras_model.reg.kernel, torch_model.reg.weight.T), (keras_model.reg.bias, torch_model.reg.bias),
              (keras_model.bn.gamma, torch_model.bn.weight), (keras_model.bn.moving_variance, torch_model.bn.running_var)]

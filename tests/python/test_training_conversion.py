@@ -610,24 +610,33 @@ def test_host_statements_of_a_step_are_replayed_after_fit():
             "        steps += 1\n") in code, code
 
 
-@pytest.mark.parametrize("change, why", [
-    (("        steps += 1\n", "        steps += 1\n        print(gen(real).mean().item())\n"),
-     "a model called by host code: it would see the weights after the whole epoch"),
-    (("        steps += 1\n", "        steps += 1\n        print(scheduler.get_last_lr())\n"),
-     "another object's method: the scheduler's rate after the epoch"),
-    (("        opt_g.step()\n        scheduler.step()\n", "        scheduler.step()\n        opt_g.step()\n"),
-     "a scheduler stepped before an optimizer: the rate of that step"),
+@pytest.mark.parametrize("change, form, why", [
+    (("        steps += 1\n", "        steps += 1\n        print(gen(real).mean().item())\n"), "train_step",
+     "a model called inside .item(): computed in the step where the print was (after the optimizer steps)"),
     (("        losses.append(loss_g.item())\n", "        losses.append(loss_d.item())\n"
-                                                "        loss_d = loss_g * 2\n"),
-     "an .item() of a name the step assigns again later"),
-    (("        steps += 1\n", "        steps += 1\n        real = real * 2\n        print(real.shape)\n"),
+                                                "        loss_d = loss_g * 2\n"), "train_step",
+     "an .item() of a name the step assigns again later: computed where it was read"),
+    (("        steps += 1\n", "        steps += 1\n        print(gen.training)\n"), "tape",
+     "a model read by host code"),
+    (("        steps += 1\n", "        steps += 1\n        print(scheduler.get_last_lr())\n"), "tape",
+     "another object's method: the scheduler's rate after the epoch"),
+    (("        opt_g.step()\n        scheduler.step()\n", "        scheduler.step()\n        opt_g.step()\n"), "tape",
+     "a scheduler stepped before an optimizer: the rate of that step"),
+    (("        steps += 1\n", "        steps += 1\n        real = real * 2\n        print(real.shape)\n"), "tape",
      "host code reading a tensor"),
-], ids=["model-in-host", "scheduler-state", "scheduler-first", "item-reassigned", "tensor-in-host"])
-def test_host_statements_that_cannot_be_replayed_keep_the_loop(change, why):
+    (("        steps += 1\n", "        steps += 1\n        if steps > 100:\n            break\n"), "tape",
+     "a break: the replay would run every batch"),
+], ids=["model-in-item", "item-reassigned", "model-in-host", "scheduler-state", "scheduler-first", "tensor-in-host",
+        "break"])
+def test_host_statements_replayed_or_keeping_the_loop(change, form, why):
     source = GAN_LOOP.replace(*change)
     assert source != GAN_LOOP
     r = convert(DATA + source)
-    assert form_of(converted(r).replace("with tf.GradientTape(persistent=True)", "with tf.GradientTape()")) == "tape", why
+    code = " ".join(converted(r).replace("with tf.GradientTape(persistent=True)", "with tf.GradientTape()").split())
+    assert form_of(code.replace("( ", "(").replace(", )", ")")) == form, why
+    if why.startswith("an .item() of a name"):
+        # loss_d's value where it was read: before the step assigns it again.
+        assert "batch_losses = loss_d loss_d = loss_g * 2 return {" in code, code
 
 
 def test_a_single_tensor_given_to_tensor_dataset_or_einsum_is_one_item():

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -352,6 +353,18 @@ enum class StepPart : uint8_t {
   Scheduler,   // scheduler.step() after the optimizers': a callback after each batch
 };
 
+// A value of the step a host statement reads: `at` (`ops.convert_to_numpy(E).item()`,
+// or `ops.shape(x)[0]`) is `logs[key]` in the replay; the step returns `tensor`
+// (E) under `key`, computed where the host statement was (`key = E`) unless it
+// is a name the step holds to its end.
+struct HostValue {
+  const ast::ExprNode* at = nullptr;
+  const ast::ExprNode* tensor = nullptr;
+  std::string key;
+  std::size_t part = 0;  // the host statement's index in StepLoop::parts
+  bool computed = false;  // `key = tensor` goes into the step
+};
+
 struct StepLoop {
   ast::ExprNode* loader = nullptr;  // what the loop iterates
   ast::ExprNode* target = nullptr;  // the batch: a name or a tuple of names
@@ -359,9 +372,11 @@ struct StepLoop {
   const ast::Call* enumerate = nullptr;  // that enumerate(loader[, start]) call
   std::vector<std::pair<ast::StmtNode*, StepPart>> parts;  // the body but its scheduler steps
   std::vector<std::string> keys;                  // the values the step returns: .item() names, item assignments
+  std::vector<HostValue> values;                  // what the host statements read of the step
   std::vector<ast::ExprNode*> schedulers;         // S of per-batch S.step() at the end
   std::vector<std::string> names;                 // the step's own: its target, what its statements assign
   bool reads_self = false;                        // the step reads `self` (a method's)
+  bool training = true;                           // a train_step (fit); else a test_step (evaluate)
 };
 
 class FitWriter {
@@ -680,11 +695,14 @@ class FitWriter {
     for (std::size_t k = 0; k < end; ++k) {
       ast::StmtNode* s = f->body[k];
       StepPart part = kinds[k];
-      // An assignment nothing reads again of a tensor of the step is the step's
-      // (`out = out.detach()` at the end).
-      if (part == StepPart::Host && (ast::is<ast::Assign>(s) || ast::is<ast::AugAssign>(s)) && step_statement(s) &&
-          reads_names(s, step_names))
-        part = kinds[k] = StepPart::Step;
+      // An assignment of a tensor of the step that the step does not read again
+      // and host code could not make (`out = out.detach()` at the end) is the
+      // step's; `n = x.size(0)` is host code.
+      if (part == StepPart::Host && ast::is<ast::Assign>(s) && step_statement(s) && reads_names(s, step_names)) {
+        StepLoop probe = loop;
+        if (!host_statement(s, loop.parts.size(), step_names, step_paths, {}, probe))
+          part = kinds[k] = StepPart::Step;
+      }
       if (part == StepPart::Step && !step_statement(s)) return std::nullopt;
       if (part == StepPart::Scheduler) continue;
       loop.parts.emplace_back(s, part);
@@ -702,8 +720,11 @@ class FitWriter {
       }
     }
     // Without a zero_grad() the gradients add up over the batches (PyTorch's
-    // accumulation), which a compiled step does not keep.
-    if (backwards == 0 || !zeroes) return std::nullopt;
+    // accumulation), which a compiled step does not keep. A loop with no
+    // training call at all is an evaluation: a test_step, run by evaluate(),
+    // when it calls a model and records something of it.
+    loop.training = backwards > 0;
+    if (loop.training && !zeroes) return std::nullopt;
     if (!loop.index.empty() && step_reads.count(loop.index)) return std::nullopt;
     std::set<std::string> target_names;
     ast::collect_names(loop.target, target_names);
@@ -731,10 +752,20 @@ class FitWriter {
           std::set<std::string> read;
           names_of(loop.parts[j].first, later, read);
         }
-      if (!host_statement(s, step_names, step_paths, later, loop.keys)) return std::nullopt;
+      if (!host_statement(s, k, step_names, step_paths, later, loop)) return std::nullopt;
     }
     for (ast::ExprNode* sched : loop.schedulers)
       if (reads_names(sched, step_names)) return std::nullopt;
+    if (!loop.training) {
+      bool model = false, host = false;
+      for (auto [s, part] : loop.parts) {
+        if (part == StepPart::Step && training_call(s)) return std::nullopt;
+        model = model || (part != StepPart::Host && calls_model(s));
+        host = host || part != StepPart::Step;
+      }
+      for (const HostValue& v : loop.values) model = model || calls_model(v.tensor);
+      if (!model || !host || !loop.schedulers.empty()) return std::nullopt;
+    }
     loop.names.assign(step_names.begin(), step_names.end());
     for (auto [s, part] : loop.parts)
       if (part != StepPart::Host) loop.reads_self = loop.reads_self || reads(s, "self");
@@ -783,10 +814,57 @@ class FitWriter {
   // to `keys`; reads no model, module, loss, optimizer or script function;
   // assigns no step name and nothing the step reads (`step_paths`); an
   // expression, an assignment, an if or a for loop of those, no jump.
-  bool host_statement(const ast::StmtNode* s, const std::set<std::string>& step_names,
+  bool host_statement(const ast::StmtNode* s, std::size_t part, const std::set<std::string>& step_names,
                       const std::set<std::string>& step_paths, const std::set<std::string>& later,
-                      std::vector<std::string>& keys) const {
+                      StepLoop& loop) const {
     bool ok = true;
+    // A value of the step: a name it holds to its end is returned as it is;
+    // another expression of its names is computed where the statement was.
+    auto value = [&](const ast::ExprNode* at, const ast::ExprNode* tensor, std::string base) {
+      auto* name = ast::as<ast::Name>(tensor);
+      if (name != nullptr && step_names.count(std::string(name->id)) && !later.count(std::string(name->id))) {
+        if (std::find(loop.keys.begin(), loop.keys.end(), name->id) == loop.keys.end()) loop.keys.emplace_back(name->id);
+        loop.values.push_back({at, tensor, std::string(name->id), part, false});
+        return;
+      }
+      if (!reads_names(tensor, step_names) || !step_expression(tensor)) {
+        ok = false;
+        return;
+      }
+      // The same expression computed since with no step statement between: its value.
+      std::string text = syntax::unparse(tensor);
+      for (auto it = loop.values.rbegin(); it != loop.values.rend() && it->computed; ++it) {
+        bool between = false;
+        for (std::size_t j = it->part + 1; j < part; ++j) between = between || loop.parts[j].second != StepPart::Host;
+        if (between) break;
+        if (syntax::unparse(it->tensor) == text) {
+          loop.values.push_back({at, tensor, it->key, part, false});
+          return;
+        }
+      }
+      // A name of train_step's own: none the step uses, nor its parameters.
+      std::set<std::string> names(step_names.begin(), step_names.end());
+      names.insert(loop.keys.begin(), loop.keys.end());
+      for (const std::string& p : step_paths) names.insert(p.substr(0, p.find('.')));
+      names.insert({"self", "keras_self", "data", "tape"});
+      while (names.count(base)) base.push_back('_');
+      loop.keys.push_back(base);
+      loop.values.push_back({at, tensor, base, part, true});
+    };
+    // The name a computed value is returned under, after what the statement
+    // records it in: `n = x.size(0)` n, `total += ...` batch_total,
+    // `accs.append(...)` batch_accs.
+    std::string base = "value";
+    if (auto* aug = ast::as<ast::AugAssign>(s); aug && ast::is<ast::Name>(aug->target))
+      base = "batch_" + std::string(static_cast<const ast::Name*>(aug->target)->id);
+    if (auto* a = ast::as<ast::Assign>(s); a && a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]))
+      base = std::string(static_cast<const ast::Name*>(a->targets[0])->id);
+    if (const ast::Call* call = statement_call(s))
+      if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "append") {
+        const ast::ExprNode* list = m->value;
+        if (auto* la = ast::as<ast::Attribute>(list)) base = "batch_" + std::string(la->attr);
+        if (auto* ln = ast::as<ast::Name>(list)) base = "batch_" + std::string(ln->id);
+      }
     std::function<void(const ast::Node*)> visit = [&](const ast::Node* n) {
       if (!ok || n == nullptr) return;
       if (ast::is<ast::While>(n) || ast::is<ast::With>(n) || ast::is<ast::Try>(n) || ast::is<ast::Return>(n) ||
@@ -797,13 +875,18 @@ class FitWriter {
         return;
       }
       if (ast::category(n->kind) == ast::Category::Expr) {
-        if (const ast::ExprNode* item = item_argument(static_cast<const ast::ExprNode*>(n))) {
-          auto* name = ast::as<ast::Name>(item);
-          if (name == nullptr || !step_names.count(std::string(name->id)) || later.count(std::string(name->id))) {
-            ok = false;
-            return;
-          }
-          if (std::find(keys.begin(), keys.end(), name->id) == keys.end()) keys.emplace_back(name->id);
+        auto* e = static_cast<const ast::ExprNode*>(n);
+        if (const ast::ExprNode* item = item_argument(e)) {
+          value(e, item, base);
+          return;
+        }
+        // `x.size(0)` of a tensor of the step: a Python int in PyTorch.
+        auto* sub = ast::as<ast::Subscript>(e);
+        auto* shape = sub ? ast::as<ast::Call>(sub->value) : nullptr;
+        if (shape != nullptr && syntax::unparse(shape->func) == "ops.shape" && shape->args.size() == 1 &&
+            ast::is<ast::Name>(shape->args[0]) && ast::is<ast::Constant>(sub->slice) &&
+            step_names.count(std::string(static_cast<const ast::Name*>(shape->args[0])->id))) {
+          value(e, e, std::string(static_cast<const ast::Name*>(shape->args[0])->id) + "_size");
           return;
         }
       }
@@ -877,6 +960,15 @@ class FitWriter {
     return false;
   }
 
+  // Whether `n` calls a model.
+  bool calls_model(const ast::Node* n) const {
+    if (n == nullptr) return false;
+    if (auto* call = ast::as<ast::Call>(n); call && role_of_(call->func) == TrainingRole::Model) return true;
+    bool found = false;
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || calls_model(c); });
+    return found;
+  }
+
   // Whether `s` calls zero_grad(), backward(), a clipping or an optimizer's step().
   bool training_call(const ast::StmtNode* s) const {
     const ast::Call* call = statement_call(s);
@@ -887,14 +979,22 @@ class FitWriter {
     return fn != nullptr && (fn->id == "pytorch_clip_grad_norm_" || fn->id == "pytorch_clip_grad_value_");
   }
 
-  // Adds the names N of the `N.item()` in `n` to `names`.
+  // Adds to `names` the names read inside the `E.item()` and `x.size(0)` of `n`:
+  // what the step must compute for the host statement `n`.
   static void items_read(const ast::Node* n, std::set<std::string>& names) {
     if (n == nullptr) return;
-    if (ast::category(n->kind) == ast::Category::Expr)
-      if (auto* item = ast::as<ast::Name>(item_argument(static_cast<const ast::ExprNode*>(n)))) {
-        names.emplace(item->id);
+    if (ast::category(n->kind) == ast::Category::Expr) {
+      auto* e = static_cast<const ast::ExprNode*>(n);
+      const ast::ExprNode* item = item_argument(e);
+      auto* sub = ast::as<ast::Subscript>(e);
+      auto* shape = sub ? ast::as<ast::Call>(sub->value) : nullptr;
+      if (item == nullptr && shape != nullptr && syntax::unparse(shape->func) == "ops.shape") item = shape;
+      if (item != nullptr) {
+        std::set<std::string> stored;
+        names_of(item, stored, names);
         return;
       }
+    }
     ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { items_read(c, names); });
   }
 
@@ -1154,8 +1254,10 @@ class FitWriter {
 
   std::vector<ast::StmtNode*> rewrite_step(const ast::For* f, const StepLoop& loop) {
     std::string logs = fresh("logs", nullptr);
+    for (const HostValue& v : loop.values) taken_.insert(v.key);
     std::vector<ast::StmtNode*> body, replay;
-    for (auto [s, part] : loop.parts) {
+    for (std::size_t k = 0; k < loop.parts.size(); ++k) {
+      auto [s, part] = loop.parts[k];
       if (part == StepPart::Step) {
         body.push_back(s);
       } else if (part == StepPart::ItemAssign) {
@@ -1167,7 +1269,21 @@ class FitWriter {
         read->value = b_.subscript(b_.name(logs), b_.string(static_cast<ast::Name*>(a->targets[0])->id));
         replay.push_back(read);
       } else {
-        replay.push_back(replace_items(s, logs));
+        // Its values of the step: computed here (in the step), read from the logs.
+        std::map<const ast::Node*, std::string> read;
+        for (const HostValue& v : loop.values) {
+          if (v.part != k) continue;
+          read.emplace(v.at, v.key);
+          if (v.computed) {
+            auto* computed = b_.assign(b_.name(v.key, ast::ExprContext::Store), const_cast<ast::ExprNode*>(v.tensor));
+            computed->loc = s->loc;
+            body.push_back(computed);
+          }
+        }
+        replay.push_back(static_cast<ast::StmtNode*>(b_.substitute(s, [&](ast::Node* n) -> ast::Node* {
+          auto it = read.find(n);
+          return it == read.end() ? nullptr : b_.subscript(b_.name(logs), b_.string(it->second));
+        })));
       }
     }
     bool tape_error = false;
@@ -1196,20 +1312,22 @@ class FitWriter {
     result->loc = body.back()->loc;
     result->loc.lineno = result->loc.end_lineno;
     step.push_back(result);
-    auto* method = b_.function_def("train_step", {self, data}, step);
+    auto* method = b_.function_def(loop.training ? "train_step" : "test_step", {self, data}, step);
     method->loc = unpack->loc;
     method->loc.end_lineno = result->loc.end_lineno;
-    std::string cls = fresh("TrainStep", nullptr);
+    std::string cls = fresh(loop.training ? "TrainStep" : "EvalStep", nullptr);
     taken_.insert(cls);
-    auto* doc = b_.expr_stmt(b_.string("The loop below for one batch (data[0]), as Keras' train_step."));
+    auto* doc = b_.expr_stmt(b_.string(loop.training ? "The loop below for one batch (data[0]), as Keras' train_step."
+                                                     : "The loop below for one batch (data[0]), as Keras' test_step."));
     doc->loc = unpack->loc;
-    auto* def = b_.class_def(cls, {b_.name("PyTorchTrainStep")}, {doc, method});
+    std::string base = loop.training ? "PyTorchTrainStep" : "PyTorchEvalStep";
+    auto* def = b_.class_def(cls, {b_.name(base)}, {doc, method});
     def->loc = method->loc;
-    helpers_.insert("PyTorchTrainStep");
-    helpers_.insert("pytorch_backward");
+    helpers_.insert(base);
+    if (loop.training) helpers_.insert("pytorch_backward");
 
     std::vector<ast::StmtNode*> after;
-    std::string trainer = fresh("trainer", nullptr);
+    std::string trainer = fresh(loop.training ? "trainer" : "evaluator", nullptr);
     taken_.insert(trainer);
     after.push_back(b_.assign(b_.name(trainer, ast::ExprContext::Store), b_.call(cls, {})));
     after.push_back(b_.expr_stmt(b_.call(b_.attr(b_.name(trainer), "compile"), {})));
@@ -1217,10 +1335,12 @@ class FitWriter {
     std::string recorder;
     if (!replay.empty()) recorder = callback_object("batch_logs", "PyTorchBatchLogs", after, callbacks);
     scheduler_callbacks(loop.schedulers, true, callbacks);
-    std::vector<ast::Keyword*> options = {b_.keyword("epochs", b_.integer(1)), b_.keyword("shuffle", b_.boolean(false)),
-                                          b_.keyword("verbose", b_.integer(0))};
+    std::vector<ast::Keyword*> options;
+    if (loop.training) options = {b_.keyword("epochs", b_.integer(1)), b_.keyword("shuffle", b_.boolean(false))};
+    options.push_back(b_.keyword("verbose", b_.integer(0)));
     if (!callbacks.empty()) options.push_back(b_.keyword("callbacks", b_.list(callbacks)));
-    after.push_back(b_.expr_stmt(b_.call(b_.attr(b_.name(trainer), "fit"), {loop.loader}, options)));
+    after.push_back(b_.expr_stmt(b_.call(b_.attr(b_.name(trainer), loop.training ? "fit" : "evaluate"), {loop.loader},
+                                         options)));
     // The loop's first line (comments above it stay above these); the replay
     // keeps its statements' own.
     for (ast::StmtNode* s : after) {
@@ -1293,16 +1413,6 @@ class FitWriter {
     auto* c = b_.tuple(elts);
     c->ctx = ast::ExprContext::Store;
     return c;
-  }
-
-  // The host statement `s` with each `ops.convert_to_numpy(N).item()` read from
-  // the batch's logs, `logs['N']`.
-  ast::StmtNode* replace_items(ast::StmtNode* s, const std::string& logs) {
-    return static_cast<ast::StmtNode*>(b_.substitute(s, [&](ast::Node* n) -> ast::Node* {
-      bool expr = ast::category(n->kind) == ast::Category::Expr;
-      auto* item = expr ? ast::as<ast::Name>(item_argument(static_cast<ast::ExprNode*>(n))) : nullptr;
-      return item ? b_.subscript(b_.name(logs), b_.string(item->id)) : nullptr;
-    }));
   }
 
   Builder& b_;

@@ -45,10 +45,23 @@ def train_one_epoch(model, loader, optimizer, criterion, device):
 
 def accuracy(model, loader):
     correct = 0
-    for inputs, targets in loader:
-        correct += ops.convert_to_numpy(
-            ops.sum(ops.equal(ops.argmax(model(inputs, training=False), axis=1), targets))
-        ).item()
+
+    class EvalStep(PyTorchEvalStep):
+        """The loop below for one batch (data[0]), as Keras' test_step."""
+
+        def test_step(self, data):
+            inputs, targets = data[0]
+            batch_correct = ops.sum(
+                ops.equal(ops.argmax(model(inputs, training=False), axis=1), targets)
+            )
+            return {'batch_correct': batch_correct}
+
+    evaluator = EvalStep()
+    evaluator.compile()
+    batch_logs = PyTorchBatchLogs()
+    evaluator.evaluate(loader, verbose=0, callbacks=[batch_logs])
+    for logs in batch_logs.logs:
+        correct += logs['batch_correct']
     return correct / len(loader.dataset)
 
 

@@ -2690,6 +2690,20 @@ def _t2k_step_mark(variable, what):
             step["dirty"].add(id(variable))
 
 
+def _t2k_logs(model, logs):
+    """A step's logs, with the Python type of each value kept on `model`
+    (PyTorchBatchLogs gives ints and bools back); a value for an empty one
+    (fit() and evaluate() need one from each step)."""
+    if not logs:
+        logs = {"steps": ops.ones((), dtype="int32")}
+    types = {}
+    for key, value in logs.items():
+        dtype = keras.backend.standardize_dtype(getattr(value, "dtype", "float32"))
+        types[key] = bool if dtype == "bool" else int if "int" in dtype else float
+    model._t2k_log_types = types
+    return logs
+
+
 def _t2k_check_step(step):
     """Raises NotImplementedError when the step that kept `step` leaves the next
     batch a gradient it would read before any zero_grad: PyTorch accumulates it
@@ -3345,15 +3359,22 @@ class PyTorchBatchLosses(keras.callbacks.Callback):
 
 class PyTorchBatchLogs(keras.callbacks.Callback):
     """Keeps the logs of each training batch of fit() in `logs`, a dict per batch
-    of Python floats: the values a PyTorchTrainStep's train_step returns, the
-    losses its loop recorded with loss.item()."""
+    of Python numbers: the values a PyTorchTrainStep's train_step returns, which
+    its loop read with .item() or x.size(0)."""
 
     def __init__(self):
         super().__init__()
         self.logs = []
 
     def on_train_batch_end(self, batch, logs=None):
-        self.logs.append({key: float(ops.convert_to_numpy(value)) for key, value in (logs or {}).items()})
+        # A Python float, int or bool, as PyTorch's item() of that dtype gives (Keras
+        # hands the callbacks floats: the step kept the types of its values).
+        types = getattr(self.model, "_t2k_log_types", {})
+        self.logs.append({key: types.get(key, float)(ops.convert_to_numpy(value).item())
+                          for key, value in (logs or {}).items()})
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.on_train_batch_end(batch, logs)
 
 
 class _T2KBatches(keras.utils.PyDataset):
@@ -3404,14 +3425,35 @@ class PyTorchTrainStep(keras.Model):
             finally:
                 kept = _T2K_STEPS.pop()
             _t2k_check_step(kept)
-            # fit() needs a value from each step (a loop whose losses are no names).
-            return logs if logs else {"steps": ops.ones((), dtype="int32")}
+            return _t2k_logs(self, logs)
 
         train_step.__doc__, train_step.__wrapped__ = step.__doc__, step
         cls.train_step = train_step
 
     def fit(self, loader, **kwargs):
         return super().fit(_T2KBatches(loader), **kwargs)
+
+
+class PyTorchEvalStep(keras.Model):
+    """The base of a converted evaluation loop (no backward()): a subclass's
+    test_step(data) is the loop's body for one batch (data[0]) and returns the
+    values the loop's Python code reads (loss.item(), x.size(0)). evaluate(loader)
+    runs it on each batch of the loader, in a compiled graph."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("test_step")
+        if step is None:
+            return
+
+        def test_step(self, data):
+            return _t2k_logs(self, step(self, data))
+
+        test_step.__doc__, test_step.__wrapped__ = step.__doc__, step
+        cls.test_step = test_step
+
+    def evaluate(self, loader, **kwargs):
+        return super().evaluate(_T2KBatches(loader), **kwargs)
 
 
 class PyTorchStepLR(PyTorchLRSchedule):
