@@ -427,3 +427,84 @@ def test_values_taken_in_the_step_and_printed_statistics_are_replayed(monkeypatc
         keras_kernel = keras_model.net.layers[-2 if isinstance(torch_model.net[-1], torch.nn.Sigmoid) else -1].kernel
         np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_kernel), torch_kernel.detach().numpy().T,
                                    rtol=1e-5, atol=1e-5)
+
+
+NO_DETACH = '''
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class G(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.tanh(self.fc(x))
+
+
+class D(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.fc(x)).view(-1)
+
+
+def train(netG, netD, loader, optG, optD, epochs):
+    """The discriminator's loss without detach(): its backward() adds to G's
+    gradients too (kept from the last batch), which netG.zero_grad() clears
+    before G's step; D's gradients are zeroed (kept as zeros) at the end."""
+    netG.train()
+    netD.train()
+    bce = nn.BCELoss()
+    history = []
+    for epoch in range(epochs):
+        for (real,) in loader:
+            fake = netG(real * 0.5)
+            loss_d = bce(netD(real), torch.ones(real.shape[0])) + bce(netD(fake), torch.zeros(real.shape[0]))
+            loss_d.backward(retain_graph=True)
+            optD.step()
+            netG.zero_grad()
+            loss_g = bce(netD(fake), torch.ones(real.shape[0]))
+            loss_g.backward()
+            optG.step()
+            optD.zero_grad(set_to_none=False)
+            history.append((loss_d.item(), loss_g.item()))
+    return history
+
+
+def main(real, netG, netD):
+    loader = DataLoader(TensorDataset(real), batch_size=8)
+    optG = torch.optim.Adam(netG.parameters(), lr=0.01)
+    optD = torch.optim.SGD(netD.parameters(), lr=0.1, momentum=0.9)
+    return train(netG, netD, loader, optG, optD, 2)
+'''
+
+
+def test_gradients_added_then_cleared_and_zeros_kept_train_as_pytorch():
+    # The runtime's bookkeeping: G's gradients of the last batch, added to by the
+    # discriminator's backward(), are cleared before G's step (no error); D's
+    # zeros from zero_grad(set_to_none=False) are zeros in any step.
+    code = convert(NO_DETACH, "channels_last")
+    assert "class TrainStep(PyTorchTrainStep):" in code
+    torch_module, keras_module = load_module(NO_DETACH, "torch_no_detach"), load_module(code, "keras_no_detach")
+    torch.manual_seed(1)
+    pairs = []
+    for cls in ("G", "D"):
+        torch_model, keras_model = getattr(torch_module, cls)(), getattr(keras_module, cls)()
+        keras_model(np.zeros((2, 4), "float32"))
+        keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
+        pairs.append((torch_model, keras_model))
+    real = np.random.default_rng(7).normal(size=(36, 4)).astype("float32")  # a last batch of 4: a second trace
+
+    torch_history = np.array(torch_module.main(torch.from_numpy(real), *(t for t, _ in pairs)))
+    keras_history = np.array(keras_module.main(real, *(k for _, k in pairs)))
+
+    assert torch_history.shape == keras_history.shape == (10, 2)
+    np.testing.assert_allclose(keras_history, torch_history, rtol=1e-5)
+    for torch_model, keras_model in pairs:
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_model.fc.kernel),
+                                   torch_model.fc.weight.detach().numpy().T, rtol=1e-5, atol=1e-6)

@@ -162,14 +162,19 @@ def test_module_level_torch_code_is_left_out_with_a_warning():
     r = convert("class N(nn.Module):\n"
                 "    def forward(self, x):\n"
                 "        return x\n\n\n"
-                "def save(model):\n"
+                "def save(state):\n"
+                "    torch.save(state, 'm.pt')\n\n\n"
+                "def save_model(model):\n"
                 "    torch.save(model.state_dict(), 'm.pt')\n")
-    # Nothing calls save(): `model` is not known to be a model, so torch.save of
-    # its state_dict() does not convert (a warning says so).
+    # Nothing calls save(): `state` is not known to be a model's state_dict(), so
+    # torch.save of it does not convert (a warning says so).
     assert r.ok and codes(r) == ["T2K106", "T2K102"]
     assert "left out function `save`" in r.diagnostics[0].message
     assert "`torch.save` of anything but a model's `state_dict()`" in r.diagnostics[1].message
-    assert "def save(model):\n    raise NotImplementedError(" in r.code and "torch.save" not in r.code
+    assert "def save(state):\n    raise NotImplementedError(" in r.code
+    # Nothing calls save_model() either, but what it calls on `model` is a
+    # module's: a model, whose weights go to a Keras weights file.
+    assert "def save_model(model):\n    model.save_weights('m.weights.h5')\n" in r.code
 
 
 def test_attribute_clashing_with_keras_is_renamed_and_loadable():

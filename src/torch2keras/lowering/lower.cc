@@ -1510,6 +1510,14 @@ class Lowerer {
   ScriptKind script_kind(const ast::ExprNode* e) const;
   std::map<std::string, ScriptKind> scan_script_kinds(ast::Seq<ast::StmtNode*> body,
                                                       std::map<std::string, ScriptKind> kinds) const;
+  // The kinds of the parameters of a function no code of the file calls (a
+  // library of helpers; a script whose entry point is elsewhere), from what
+  // its body calls on them: module methods (parameters(), train()) a model,
+  // zero_grad() and step() an optimizer, a tensor method of the catalog
+  // (argmax(), size(), item()) a tensor, the iterable of a loop that calls a
+  // model or backward() a DataLoader. A parameter used otherwise has none.
+  void infer_uncalled_parameters(const std::vector<const ast::FunctionDef*>& functions,
+                                 const std::vector<ast::StmtNode*>& module_code);
   void infer_script_parameters(const std::vector<const ast::FunctionDef*>& functions,
                                const std::vector<ast::StmtNode*>& module_code);
   // The mode `e` (a model expression) has: a constructor's Train, a name's
@@ -8600,6 +8608,7 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
     script_kinds_ = std::move(saved);
   };
   ast::Seq<ast::StmtNode*> module_body = b_.seq(module_code);
+  infer_uncalled_parameters(functions, module_code);
   for (int round = 0; round < 3; ++round) {  // main() -> train(model, ...) -> step(model, ...)
     std::map<std::string, ScriptKind> globals = scan_script_kinds(module_body, {});
     visit(module_body, globals);
@@ -8626,6 +8635,97 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
       script_kinds_ = std::move(saved);
       if (returns) script_returns_[std::string(f->name)] = *returns;
     }
+  }
+}
+
+void Lowerer::infer_uncalled_parameters(const std::vector<const ast::FunctionDef*>& functions,
+                                        const std::vector<ast::StmtNode*>& module_code) {
+  // The functions some code of the file calls by name.
+  std::set<std::string> called;
+  std::function<void(const ast::Node*)> calls = [&](const ast::Node* n) {
+    if (n == nullptr) return;
+    if (auto* call = ast::as<ast::Call>(n))
+      if (auto* fn = ast::as<ast::Name>(call->func)) called.emplace(fn->id);
+    // A function passed on (`run(train)`, a callback) is called elsewhere.
+    if (auto* name = ast::as<ast::Name>(n); name && name->ctx == ast::ExprContext::Load) called.emplace(name->id);
+    ast::for_each_child(const_cast<ast::Node*>(n), calls);
+  };
+  for (const ast::StmtNode* st : module_code) calls(st);
+  for (const ast::FunctionDef* f : functions)
+    for (const ast::StmtNode* st : f->body) calls(st);
+  static const std::set<std::string_view> kModuleMethods = {
+      "parameters", "named_parameters", "train",    "eval",  "state_dict", "load_state_dict",
+      "modules",    "named_modules",    "children", "apply", "requires_grad_"};
+  // Methods modules, optimizers and tensors share: no evidence of either.
+  static const std::set<std::string_view> kShared = {"to", "cuda", "cpu", "type", "zero_grad", "step", "float",
+                                                     "double", "half", "register_buffer"};
+  const auto& catalog = catalog::Catalog::instance();
+  for (const ast::FunctionDef* f : functions) {
+    if (called.count(std::string(f->name))) continue;
+    // What the body calls on each name: its methods.
+    std::map<std::string, std::set<std::string>> methods;
+    std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+      if (n == nullptr) return;
+      if (auto* call = ast::as<ast::Call>(n))
+        if (auto* m = ast::as<ast::Attribute>(call->func); m && ast::is<ast::Name>(m->value))
+          methods[std::string(static_cast<const ast::Name*>(m->value)->id)].emplace(m->attr);
+      ast::for_each_child(const_cast<ast::Node*>(n), scan);
+    };
+    for (const ast::StmtNode* st : f->body) scan(st);
+    auto& kinds = script_params_[f];
+    std::vector<ast::Arg*> params(f->args->posonlyargs.begin(), f->args->posonlyargs.end());
+    params.insert(params.end(), f->args->args.begin(), f->args->args.end());
+    params.insert(params.end(), f->args->kwonlyargs.begin(), f->args->kwonlyargs.end());
+    for (const ast::Arg* p : params) {
+      std::string name(p->arg);
+      if (kinds.count(name) || !methods.count(name)) continue;
+      const std::set<std::string>& used = methods[name];
+      bool module = false, tensor = false;
+      for (const std::string& m : used) {
+        module = module || kModuleMethods.count(m);
+        tensor = tensor || (!kShared.count(m) && !kModuleMethods.count(m) && catalog.find_method(m) != nullptr) ||
+                 m == "backward" || m == "item";
+      }
+      if (module && !tensor) kinds[name] = ScriptKind::Model;
+      else if (tensor && !module) kinds[name] = ScriptKind::Tensor;
+      else if (!module && !tensor && used.count("zero_grad") && used.count("step")) kinds[name] = ScriptKind::Optimizer;
+    }
+    // A parameter a loop iterates (`for x, y in loader`, enumerate(loader)),
+    // nothing else called on it, whose body calls a model or backward(): a
+    // DataLoader.
+    std::set<std::string> models;
+    for (const auto& [n, k] : kinds)
+      if (k == ScriptKind::Model) models.insert(n);
+    std::function<bool(const ast::Node*)> trains = [&](const ast::Node* n) {
+      if (n == nullptr) return false;
+      if (auto* call = ast::as<ast::Call>(n)) {
+        if (auto* fn = ast::as<ast::Name>(call->func); fn && models.count(std::string(fn->id))) return true;
+        if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "backward") return true;
+      }
+      bool found = false;
+      ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || trains(c); });
+      return found;
+    };
+    std::function<void(const ast::Node*)> loops = [&](const ast::Node* n) {
+      if (n == nullptr) return;
+      if (auto* loop = ast::as<ast::For>(n)) {
+        const ast::ExprNode* iter = loop->iter;
+        if (auto* en = ast::as<ast::Call>(iter); en && ast::is<ast::Name>(en->func) &&
+                                                 static_cast<const ast::Name*>(en->func)->id == "enumerate" &&
+                                                 !en->args.empty())
+          iter = en->args[0];
+        bool body_trains = false;
+        for (const ast::StmtNode* st : loop->body) body_trains = body_trains || trains(st);
+        if (auto* p = ast::as<ast::Name>(iter); p && body_trains) {
+          std::string name(p->id);
+          bool param = false;
+          for (const ast::Arg* a : params) param = param || a->arg == p->id;
+          if (param && !kinds.count(name) && !methods.count(name)) kinds[name] = ScriptKind::Loader;
+        }
+      }
+      ast::for_each_child(const_cast<ast::Node*>(n), loops);
+    };
+    for (const ast::StmtNode* st : f->body) loops(st);
   }
 }
 
@@ -8948,6 +9048,29 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
               "`" + syntax::unparse(item->context_expr) + "`: the converted code runs this block in float32, "
               "where PyTorch computes parts of it in lower precision (the numbers differ slightly)");
     }
+    // In script code, a block that computes without gradients (no_grad,
+    // inference_mode) is kept, marked, for the training passes: inside a
+    // GradientTape it is `with tape.stop_recording():` (its values are
+    // constants to backward(), as PyTorch's), elsewhere its block
+    // (lower_training; kNoGradMarker).
+    bool no_grad = grad_mode && script_mode_;
+    for (ast::WithItem* item : w->items) {
+      auto* call = ast::as<ast::Call>(item->context_expr);
+      auto p = resolve(call ? call->func : item->context_expr);
+      bool disabling = p && (*p == "torch.no_grad" || *p == "torch.inference_mode" || *p == "torch.autograd.no_grad" ||
+                             *p == "torch.autograd.grad_mode.no_grad");
+      no_grad = no_grad && disabling && (call == nullptr || call->args.empty());
+    }
+    if (no_grad) {
+      auto* c = b_.clone(w);
+      auto* item = b_.arena().make<ast::WithItem>();
+      item->kind = ast::NodeKind::WithItem;
+      item->context_expr = b_.name(kNoGradMarker);
+      c->items = b_.seq(std::vector<ast::WithItem*>{item});
+      c->body = b_.seq(rewrite_ctor_body(w->body, false));
+      out.push_back(c);
+      return true;
+    }
     if (grad_mode || autocast) {  // `with torch.no_grad():` -> its block
       out_.left_out.emplace_back(w->loc.lineno, w->loc.lineno);  // the header line
       for (ast::StmtNode* st : rewrite_ctor_body(w->body, false)) out.push_back(st);
@@ -9177,6 +9300,64 @@ std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtN
       fitted, b_,
       [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
       used);
+  // The no_grad blocks no tape took: their statements.
+  std::function<std::vector<ast::StmtNode*>(const std::vector<ast::StmtNode*>&)> unmark =
+      [&](const std::vector<ast::StmtNode*>& stmts) {
+        std::vector<ast::StmtNode*> result;
+        auto inner = [&](ast::Seq<ast::StmtNode*> block) {
+          return b_.seq(unmark(std::vector<ast::StmtNode*>(block.begin(), block.end())));
+        };
+        for (ast::StmtNode* st : stmts) {
+          if (auto* w = ast::as<ast::With>(st); w && is_no_grad_block(w)) {
+            out_.left_out.emplace_back(w->loc.lineno, w->loc.lineno);  // the header line
+            for (ast::StmtNode* x : unmark({w->body.begin(), w->body.end()})) result.push_back(x);
+            continue;
+          }
+          if (auto* f = ast::as<ast::For>(st)) {
+            auto* c = b_.clone(f);
+            c->body = inner(f->body);
+            c->orelse = inner(f->orelse);
+            st = c;
+          } else if (auto* wh = ast::as<ast::While>(st)) {
+            auto* c = b_.clone(wh);
+            c->body = inner(wh->body);
+            st = c;
+          } else if (auto* i = ast::as<ast::If>(st)) {
+            auto* c = b_.clone(i);
+            c->body = inner(i->body);
+            c->orelse = inner(i->orelse);
+            st = c;
+          } else if (auto* w2 = ast::as<ast::With>(st)) {
+            auto* c = b_.clone(w2);
+            c->body = inner(w2->body);
+            st = c;
+          } else if (auto* t = ast::as<ast::Try>(st)) {
+            auto* c = b_.clone(t);
+            c->body = inner(t->body);
+            c->orelse = inner(t->orelse);
+            c->finalbody = inner(t->finalbody);
+            std::vector<ast::ExceptHandler*> handlers;
+            for (ast::ExceptHandler* h : t->handlers) {
+              auto* ch = b_.clone(h);
+              ch->body = inner(h->body);
+              handlers.push_back(ch);
+            }
+            c->handlers = b_.seq(handlers);
+            st = c;
+          } else if (auto* fn = ast::as<ast::FunctionDef>(st)) {
+            auto* c = b_.clone(fn);
+            c->body = inner(fn->body);
+            st = c;
+          } else if (auto* cd = ast::as<ast::ClassDef>(st)) {
+            auto* c = b_.clone(cd);
+            c->body = inner(cd->body);
+            st = c;
+          }
+          result.push_back(st);
+        }
+        return result;
+      };
+  out = unmark(out);
   if (used || out_.helpers.count("PyTorchTrainStep")) {  // a train_step has a tape too
     uses_tape_ = true;
     out_.helpers.insert("pytorch_backward");

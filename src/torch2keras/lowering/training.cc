@@ -20,6 +20,17 @@ std::string quoted(std::string_view code) {
   return out;
 }
 
+}  // namespace
+
+bool is_no_grad_block(const ast::StmtNode* s) {
+  auto* w = ast::as<ast::With>(s);
+  if (w == nullptr || w->items.size() != 1) return false;
+  auto* n = ast::as<ast::Name>(w->items[0]->context_expr);
+  return n != nullptr && n->id == kNoGradMarker;
+}
+
+namespace {
+
 // The tensor whose `.backward()` the statement calls, or null.
 ast::ExprNode* backward_of(const ast::StmtNode* s) {
   auto* e = ast::as<ast::Expr>(s);
@@ -202,8 +213,33 @@ class TapeWriter {
     return c;
   }
 
+  // `stmts` with their no_grad blocks (in them, or in their if / with / try
+  // blocks) `with tape.stop_recording():`.
+  std::vector<ast::StmtNode*> stop_recording(const std::vector<ast::StmtNode*>& stmts) {
+    std::vector<ast::StmtNode*> out;
+    for (ast::StmtNode* s : stmts) {
+      if (is_no_grad_block(s)) {
+        auto* c = b_.clone(static_cast<ast::With*>(s));
+        auto* item = b_.clone(c->items[0]);
+        item->context_expr = b_.call(b_.attr(b_.name(tape_), "stop_recording"), {});
+        c->items = b_.seq(std::vector<ast::WithItem*>{item});
+        c->body = b_.seq(stop_recording({c->body.begin(), c->body.end()}));
+        out.push_back(c);
+        continue;
+      }
+      std::vector<ast::Seq<ast::StmtNode*>*> blocks = inner_blocks(s);
+      if (!blocks.empty()) {
+        s = clone_statement(s);
+        for (ast::Seq<ast::StmtNode*>* blk : inner_blocks(s)) *blk = b_.seq(stop_recording({blk->begin(), blk->end()}));
+      }
+      out.push_back(s);
+    }
+    return out;
+  }
+
   // `with tf.GradientTape([persistent=True]) as tape:` around `body`.
-  ast::StmtNode* with_tape(const std::vector<ast::StmtNode*>& body, bool persistent) {
+  ast::StmtNode* with_tape(const std::vector<ast::StmtNode*>& in, bool persistent) {
+    std::vector<ast::StmtNode*> body = stop_recording(in);
     std::vector<ast::Keyword*> kws;
     if (persistent) kws.push_back(b_.keyword("persistent", b_.boolean(true)));
     auto* item = b_.arena().make<ast::WithItem>();
@@ -373,6 +409,9 @@ struct StepLoop {
   std::vector<std::pair<ast::StmtNode*, StepPart>> parts;  // the body but its scheduler steps
   std::vector<std::string> keys;                  // the values the step returns: .item() names, item assignments
   std::vector<HostValue> values;                  // what the host statements read of the step
+  std::map<std::size_t, std::string> item_keys;   // an item assignment's part index -> its key
+  std::set<std::string> owned;                    // the host code's names and paths (see host_owned)
+  bool index_live = false;                        // the index is read after the loop
   std::vector<ast::ExprNode*> schedulers;         // S of per-batch S.step() at the end
   std::vector<std::string> names;                 // the step's own: its target, what its statements assign
   bool reads_self = false;                        // the step reads `self` (a method's)
@@ -399,6 +438,7 @@ class FitWriter {
   // function's names when fit() traces it, not when the class is made).
   std::vector<ast::StmtNode*> block(const std::vector<ast::StmtNode*>& in, bool loop_body, bool root = false) {
     std::vector<ast::StmtNode*> out;
+    if (root) roots_.push_back(frames_.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
       std::size_t out_before = out.size(), hoisted_before = hoisted_.size();
       frames_.push_back({&in, i, loop_body});
@@ -447,6 +487,7 @@ class FitWriter {
         hoisted_.resize(hoisted_before);
       }
     }
+    if (root) roots_.pop_back();
     return out;
   }
 
@@ -501,10 +542,45 @@ class FitWriter {
     return e;
   }
 
+  // Whether code after the statement being rewritten (in its block and the
+  // blocks around it, and before it in enclosing loops) reads gradients:
+  // clipping, a parameter's `.grad`.
+  bool gradients_read_after() const {
+    std::function<bool(const ast::Node*)> reads_gradients = [&](const ast::Node* n) {
+      if (n == nullptr) return false;
+      if (auto* a = ast::as<ast::Attribute>(n); a && a->attr == "grad") return true;
+      if (auto* call = ast::as<ast::Call>(n);
+          call && (is_name(call->func, "pytorch_clip_grad_norm_") || is_name(call->func, "pytorch_clip_grad_value_")))
+        return true;
+      bool found = false;
+      ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || reads_gradients(c); });
+      return found;
+    };
+    for (std::size_t k = frames_.size(); k-- > (roots_.empty() ? 0 : roots_.back());) {
+      const Frame& f = frames_[k];
+      for (std::size_t i = 0; i < f.stmts->size(); ++i)
+        if ((i > f.index || (f.loop_body && i < f.index)) && reads_gradients((*f.stmts)[i])) return true;
+    }
+    return false;
+  }
+
   // Whether one of the loop's names may be read after it (its value would be gone).
   bool live_after(const std::vector<std::string>& names) const {
+    // A function or lambda of the root block may run after the loop (called
+    // later) and read the names it closes over.
+    std::set<std::string> closed;
+    if (!roots_.empty()) {
+      std::function<void(const ast::Node*, bool)> scan = [&](const ast::Node* n, bool inside) {
+        if (n == nullptr) return;
+        bool def = ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n) || ast::is<ast::ClassDef>(n);
+        if (auto* name = ast::as<ast::Name>(n); name && name->ctx == ast::ExprContext::Load && inside)
+          closed.emplace(name->id);
+        ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { scan(c, inside || def); });
+      };
+      for (const ast::StmtNode* st : *frames_[roots_.back()].stmts) scan(st, false);
+    }
     for (const std::string& n : names) {
-      if (declared.count(n)) return true;
+      if (declared.count(n) || closed.count(n)) return true;
       FirstUse use = FirstUse::Neither;
       for (std::size_t k = frames_.size(); k-- > 0 && use == FirstUse::Neither;) {
         const Frame& f = frames_[k];
@@ -725,22 +801,50 @@ class FitWriter {
     // when it calls a model and records something of it.
     loop.training = backwards > 0;
     if (loop.training && !zeroes) return std::nullopt;
+    // A training step steps an optimizer (one whose kind is not known, in a dict,
+    // would be taken for a scheduler).
+    bool optimizer_step = false;
+    for (auto [s, part] : loop.parts)
+      if (ast::ExprNode* o = part == StepPart::Step ? method_receiver(s, "step") : nullptr)
+        optimizer_step = optimizer_step || role_of_(o) == TrainingRole::Optimizer;
+    if (loop.training && !optimizer_step) return std::nullopt;
+    // A per-batch scheduler changes what the step reads only through the
+    // optimizers' rates: an object the step reads (a KL warm-up's beta) would be
+    // read once, when the step is traced.
+    for (ast::ExprNode* sched : loop.schedulers)
+      if (!dotted(sched) || overlaps(syntax::unparse(sched), step_paths)) return std::nullopt;
     if (!loop.index.empty() && step_reads.count(loop.index)) return std::nullopt;
     std::set<std::string> target_names;
     ast::collect_names(loop.target, target_names);
     std::vector<ast::StmtNode*> step;
-    for (auto [s, part] : loop.parts) {
+    for (std::size_t k = 0; k < loop.parts.size(); ++k) {
+      auto [s, part] = loop.parts[k];
       if (part == StepPart::Step) step.push_back(s);
       if (part == StepPart::ItemAssign) {
-        // Its name is the host's: no step statement reads it.
+        // Its name is the host's: no step statement reads it. Assigned again,
+        // each value is returned under a name of its own (score, score_).
         std::string n(static_cast<const ast::Name*>(static_cast<ast::Assign*>(s)->targets[0])->id);
         if (step_reads.count(n) || step_names.count(n) || target_names.count(n)) return std::nullopt;
-        loop.keys.push_back(n);
+        std::string key = n;
+        while (std::find(loop.keys.begin(), loop.keys.end(), key) != loop.keys.end() || step_names.count(key) ||
+               step_reads.count(key))
+          key.push_back('_');
+        loop.keys.push_back(key);
+        loop.item_keys[k] = key;
       }
     }
     // Each step name is assigned before it is read (the target is bound per batch).
     for (const std::string& n : step_names)
       if (!target_names.count(n) && first_use(step, 0, step.size(), n) == FirstUse::Read) return std::nullopt;
+    // What the host code owns: the names it assigns, what it appends to, the
+    // index. It may read those, and plain Python values of the code around.
+    loop.owned.clear();
+    if (!loop.index.empty()) loop.owned.insert(loop.index);
+    for (auto [s, part] : loop.parts) {
+      if (part == StepPart::ItemAssign)
+        loop.owned.emplace(static_cast<const ast::Name*>(static_cast<ast::Assign*>(s)->targets[0])->id);
+      if (part == StepPart::Host) host_owned(s, loop.owned);
+    }
     // The host statements read the step's tensors through .item() only, at their
     // value there, and change nothing the step reads.
     for (std::size_t k = 0; k < loop.parts.size(); ++k) {
@@ -806,6 +910,75 @@ class FitWriter {
         !numpy->keywords.empty())
       return nullptr;
     return numpy->args[0];
+  }
+
+  // Adds to `owned` what the host statement `s` makes or changes itself: the
+  // names and attributes it assigns (`seen`, `self.steps`), the lists it
+  // appends to (`history`, `self.losses`). The replay after fit() finds them as
+  // the loop did; anything else could have changed during fit() (an optimizer's
+  // param_groups, a monitor reading the weights).
+  static void host_owned(const ast::Node* n, std::set<std::string>& owned) {
+    if (n == nullptr) return;
+    auto target = [&](const ast::ExprNode* t) {
+      std::set<std::string> names;
+      if (ast::is<ast::Attribute>(t) && dotted(t)) owned.insert(syntax::unparse(t));
+      else if (names_only(t)) ast::collect_names(t, owned);
+    };
+    if (auto* a = ast::as<ast::Assign>(n))
+      for (const ast::ExprNode* t : a->targets) target(t);
+    if (auto* aug = ast::as<ast::AugAssign>(n)) target(aug->target);
+    if (auto* f = ast::as<ast::For>(n)) target(f->target);
+    if (auto* call = ast::as<ast::Call>(n))
+      if (auto* m = ast::as<ast::Attribute>(call->func);
+          m && (m->attr == "append" || m->attr == "extend" || m->attr == "insert") && dotted(m->value))
+        owned.insert(syntax::unparse(m->value));
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { host_owned(c, owned); });
+  }
+
+  // Whether the name `n` holds a plain Python value wherever the root block
+  // assigns it (a number, a string, range(): `epoch`, `num_epochs`), or is not
+  // assigned there (a parameter): what host code may read as it is.
+  bool plain_outside(const std::string& n) const {
+    if (roots_.empty()) return true;
+    static const std::set<std::string_view> kPlainCalls = {"int", "float", "len", "range", "round", "str", "min",
+                                                           "max", "abs", "sum", "enumerate"};
+    bool plain = true;
+    std::function<bool(const ast::Node*)> plain_value = [&](const ast::Node* v) {
+      if (v == nullptr) return true;
+      if (auto* call = ast::as<ast::Call>(v)) {
+        auto* fn = ast::as<ast::Name>(call->func);
+        if (fn == nullptr || !kPlainCalls.count(fn->id)) return false;
+      }
+      if (ast::is<ast::Attribute>(v) || ast::is<ast::Subscript>(v)) return false;
+      if (auto* name = ast::as<ast::Name>(v); name && role_of_(name) != TrainingRole::Other &&
+                                                role_of_(name) != TrainingRole::Loader)
+        return false;
+      bool ok = true;
+      ast::for_each_child(const_cast<ast::Node*>(v), [&](ast::Node* c) { ok = ok && plain_value(c); });
+      return ok;
+    };
+    std::function<void(const ast::Node*)> scan = [&](const ast::Node* x) {
+      if (!plain || x == nullptr) return;
+      auto binds = [&](const ast::ExprNode* t) {
+        std::set<std::string> names;
+        ast::collect_names(t, names);
+        return names.count(n) > 0;
+      };
+      if (auto* a = ast::as<ast::Assign>(x)) {
+        for (const ast::ExprNode* t : a->targets)
+          if (binds(t) && !plain_value(a->value)) plain = false;
+      } else if (auto* aug = ast::as<ast::AugAssign>(x); aug && binds(aug->target) && !plain_value(aug->value)) {
+        plain = false;
+      } else if (auto* f = ast::as<ast::For>(x); f && binds(f->target) && !plain_value(f->iter)) {
+        plain = false;
+      } else if (auto* w = ast::as<ast::With>(x)) {
+        for (const ast::WithItem* item : w->items)
+          if (item->optional_vars != nullptr && binds(item->optional_vars)) plain = false;
+      }
+      ast::for_each_child(const_cast<ast::Node*>(x), scan);
+    };
+    for (const ast::StmtNode* st : *frames_[roots_.back()].stmts) scan(st);
+    return plain;
   }
 
   // Whether `s` is a host statement (see step_loop): Python code replayed after
@@ -890,12 +1063,38 @@ class FitWriter {
           return;
         }
       }
+      // What it reads of the code around: its own (owned) names, attributes and
+      // items; plain values of names; nothing a model, an optimizer or fit()
+      // may change (`group["lr"]` of a param group, `monitor.value`).
+      if (ast::is<ast::Attribute>(n) || ast::is<ast::Subscript>(n)) {
+        const ast::ExprNode* root = static_cast<const ast::ExprNode*>(n);
+        while (true) {
+          if (auto* a = ast::as<ast::Attribute>(root)) root = a->value;
+          else if (auto* sb = ast::as<ast::Subscript>(root)) root = sb->value;
+          else break;
+        }
+        auto* rn = ast::as<ast::Name>(root);
+        std::string path = ast::is<ast::Attribute>(n) && dotted(static_cast<const ast::ExprNode*>(n))
+                               ? syntax::unparse(static_cast<const ast::ExprNode*>(n))
+                               : rn != nullptr ? std::string(rn->id) : std::string();
+        bool own = false;
+        for (const std::string& o : loop.owned)
+          own = own || path == o || path.starts_with(o + ".") || (rn != nullptr && o == rn->id);
+        // A method of an owned list (append) is called on it: checked below.
+        bool method_of_owned = false;
+        if (auto* a = ast::as<ast::Attribute>(n); a && dotted(a->value))
+          for (const std::string& o : loop.owned) method_of_owned = method_of_owned || syntax::unparse(a->value) == o;
+        if (!own && !method_of_owned && rn != nullptr) ok = false;
+      }
       if (auto* name = ast::as<ast::Name>(n)) {
         std::string id(name->id);
         TrainingRole role = role_of_(name);
         if (step_names.count(id) || role == TrainingRole::Model || role == TrainingRole::Module ||
             role == TrainingRole::Loss || role == TrainingRole::Optimizer || role == TrainingRole::Function ||
             (name->ctx != ast::ExprContext::Load && overlaps(id, step_paths)))
+          ok = false;
+        if (name->ctx == ast::ExprContext::Load && !loop.owned.count(id) && role != TrainingRole::Loader &&
+            !plain_outside(id))
           ok = false;
       }
       // Calls of Python's builtins and of the methods that add to a list, set or
@@ -1007,8 +1206,19 @@ class FitWriter {
     return is_name(call->func, "pytorch_zero_grad");
   }
 
+  // Whether `n` reads a private attribute (`self.__opt`): inside the step's
+  // class Python would mangle it to another name.
+  static bool private_attribute(const ast::Node* n) {
+    if (n == nullptr) return false;
+    if (auto* a = ast::as<ast::Attribute>(n); a && a->attr.starts_with("__") && !a->attr.ends_with("__")) return true;
+    bool found = false;
+    ast::for_each_child(const_cast<ast::Node*>(n), [&](ast::Node* c) { found = found || private_attribute(c); });
+    return found;
+  }
+
   // Whether `s` may be a statement of a compiled train_step (see step_loop).
   bool step_statement(const ast::StmtNode* s) const {
+    if (private_attribute(s)) return false;
     if (auto* a = ast::as<ast::Assign>(s)) {
       for (const ast::ExprNode* t : a->targets)
         if (!names_only(t)) return false;
@@ -1034,7 +1244,8 @@ class FitWriter {
   // is a guess of the model's mode is not), Keras and the runtime; nothing of
   // numpy, Python's random or time, no function of the script.
   bool step_expression(const ast::ExprNode* e) const {
-    static const std::set<std::string_view> kPure = {"abs", "min", "max", "tuple", "isinstance"};
+    // (min() and max() of tensors would ask for a Python bool of a traced tensor.)
+    static const std::set<std::string_view> kPure = {"abs", "tuple", "isinstance"};
     static const std::set<std::string_view> kEager = {"np", "numpy", "random", "time", "math"};
     bool ok = true;
     std::function<void(const ast::Node*)> visit = [&](const ast::Node* n) {
@@ -1057,9 +1268,13 @@ class FitWriter {
       if (auto* name = ast::as<ast::Name>(n)) {
         if (kEager.count(name->id) || role_of_(name) == TrainingRole::Function) ok = false;
       }
+      // A condition (`a if loss > b else c`, `x and y`) would be a traced tensor's
+      // Python bool; a private attribute (`self.__opt`) is another name inside the
+      // step's class.
       if (ast::is<ast::Lambda>(n) || ast::is<ast::NamedExpr>(n) || ast::is<ast::Yield>(n) ||
-          ast::is<ast::Await>(n))
+          ast::is<ast::Await>(n) || ast::is<ast::IfExp>(n) || ast::is<ast::BoolOp>(n))
         ok = false;
+      if (private_attribute(n)) ok = false;
       ast::for_each_child(const_cast<ast::Node*>(n), visit);
     };
     visit(e);
@@ -1249,10 +1464,18 @@ class FitWriter {
   std::vector<ast::StmtNode*> step_fit(const ast::For* f) {
     std::optional<StepLoop> step = step_loop(f);
     if (!step || live_after(step->names)) return {};
+    // The index after the loop is the last batch's: the replay binds it.
+    step->index_live = !step->index.empty() && live_after({step->index});
+    // The gradients after the loop are the last batch's in PyTorch; the step's
+    // stay inside its graph.
+    if (step->training && gradients_read_after()) return {};
     return rewrite_step(f, *step);
   }
 
   std::vector<ast::StmtNode*> rewrite_step(const ast::For* f, const StepLoop& loop) {
+    bool replays = false;
+    for (auto [s, part] : loop.parts) replays = replays || part != StepPart::Step;
+    if (loop.index_live && !replays) return {};  // nothing would bind the index
     std::string logs = fresh("logs", nullptr);
     for (const HostValue& v : loop.values) taken_.insert(v.key);
     std::vector<ast::StmtNode*> body, replay;
@@ -1262,11 +1485,13 @@ class FitWriter {
         body.push_back(s);
       } else if (part == StepPart::ItemAssign) {
         auto* a = static_cast<ast::Assign*>(s);
+        const std::string& key = loop.item_keys.at(k);
         auto* computed = b_.clone(a);  // `d_x = ops.mean(output)` in the step
+        computed->targets = b_.seq(std::vector<ast::ExprNode*>{b_.name(key, ast::ExprContext::Store)});
         computed->value = const_cast<ast::ExprNode*>(item_value(s));
         body.push_back(computed);
         auto* read = b_.clone(a);  // `d_x = logs['d_x']` in the replay
-        read->value = b_.subscript(b_.name(logs), b_.string(static_cast<ast::Name*>(a->targets[0])->id));
+        read->value = b_.subscript(b_.name(logs), b_.string(key));
         replay.push_back(read);
       } else {
         // Its values of the step: computed here (in the step), read from the logs.
@@ -1352,7 +1577,7 @@ class FitWriter {
       taken_.insert(logs);
       ast::ExprNode* target = b_.name(logs, ast::ExprContext::Store);
       ast::ExprNode* iter = b_.attr(b_.name(recorder), "logs");
-      if (!loop.index.empty() && reads_any(replay, loop.index)) {
+      if (!loop.index.empty() && (loop.index_live || reads_any(replay, loop.index))) {
         target = b_.tuple({b_.name(loop.index, ast::ExprContext::Store), target});
         static_cast<ast::Tuple*>(target)->ctx = ast::ExprContext::Store;
         auto* en = b_.clone(loop.enumerate);  // its start too
@@ -1367,11 +1592,33 @@ class FitWriter {
       again->loc.end_col_offset = replay.back()->loc.end_col_offset;
       after.push_back(again);
     }
-    // The body's statements moved (to the class, to the replay): their lines are
-    // code, not blank lines to print between what is printed in their place.
-    for (const ast::StmtNode* s : f->body) left_out_.emplace_back(s->loc.lineno, s->loc.end_lineno);
+    // The step's statements moved to the class: their lines are code, not blank
+    // lines to print between the replay's statements (one-line statements only:
+    // comments inside a left-out range are dropped).
+    std::set<const ast::StmtNode*> host;
+    for (auto [s, part] : loop.parts)
+      if (part == StepPart::Host) host.insert(s);
+    for (const ast::StmtNode* s : f->body)
+      if (!host.count(s) && s->loc.lineno == s->loc.end_lineno) left_out_.emplace_back(s->loc.lineno, s->loc.end_lineno);
+    if (!hoistable()) {
+      after.insert(after.begin(), def);
+      return after;
+    }
     hoisted_.push_back(def);
     return after;
+  }
+
+  // Whether the class may go before the root block's statement that holds the
+  // loop (out of an epoch loop) with the comments where they were: each
+  // statement down to the loop is the first of its parent's block, on the line
+  // after its header (no comment between them to move above the class).
+  bool hoistable() const {
+    if (roots_.empty()) return false;
+    for (std::size_t k = roots_.back() + 1; k < frames_.size(); ++k) {
+      const ast::StmtNode* parent = (*frames_[k - 1].stmts)[frames_[k - 1].index];
+      if (frames_[k].index != 0 || (*frames_[k].stmts)[0]->loc.lineno != parent->loc.lineno + 1) return false;
+    }
+    return true;
   }
 
   // `name = helper()` (a fresh name from `base`) appended to `out`, the object
@@ -1424,6 +1671,7 @@ class FitWriter {
   std::set<std::string> taken_;
   std::vector<Frame> frames_;
   std::vector<ast::StmtNode*> hoisted_;  // train_step classes for the root block
+  std::vector<std::size_t> roots_;        // the frames_ index of each root block's statements
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,16 @@
 #include "torch2keras/syntax/ast.h"
 
 namespace t2k::lowering {
+
+// The context of a `with` block of script code that computes without
+// gradients (`with torch.no_grad():`), as the script rewriting marks it for the
+// training passes: inside a GradientTape it becomes `with tape.stop_recording():`
+// (its values are constants to backward(), as PyTorch's), elsewhere its block.
+// The mark is never printed.
+inline constexpr std::string_view kNoGradMarker = "__t2k_no_grad__";
+
+// Whether `s` is such a marked block.
+bool is_no_grad_block(const ast::StmtNode* s);
 
 // What a script expression holds, as far as the training passes need to know:
 // a model (fit() trains its variables), another module with parameters, a loss

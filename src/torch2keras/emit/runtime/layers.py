@@ -2671,9 +2671,10 @@ _T2K_OPTIMIZERS = []
 
 # The gradient bookkeeping of the train_step running (a stack: PyTorchTrainStep
 # opens one per step): "first" maps id(variable) to what the step did first to
-# its gradient, "zeroed" (zero_grad) or "read" (backward() adding to it,
-# clipping, step()); "dirty" holds the ids whose gradient backward() set since
-# their last zero_grad; "zeroers" the zero_grad() calls' variable sources.
+# its gradient, "zeroed" (zero_grad) or "read" (used: clipping, step());
+# "dirty" holds the ids whose gradient backward() set since their last
+# zero_grad; "tainted" those backward() added to a gradient of another step
+# (unknown here: a use raises); "zeroers" the zero_grad() calls' variable sources.
 _T2K_STEPS = []
 
 
@@ -2683,9 +2684,11 @@ def _t2k_step_mark(variable, what):
         if what != "zeroed" and id(variable) not in step["first"] and any(
                 id(variable) in {id(v) for v in zeroer()} for zeroer in step["zeroers"]):
             what = "zeroed"  # made after the zero_grad() that covers it (a layer's first call)
-        step["first"].setdefault(id(variable), what)
+        if what != "set":
+            step["first"].setdefault(id(variable), what)
         if what == "zeroed":
             step["dirty"].discard(id(variable))
+            step["tainted"].discard(id(variable))
         elif what == "set":
             step["dirty"].add(id(variable))
 
@@ -2718,29 +2721,42 @@ def _t2k_check_step(step):
             "zero_grad() in each step before backward(), or write the loop out")
 
 
-def _t2k_stored_gradient(variable):
+def _t2k_stored_gradient(variable, use=True):
     """The gradient backward() stored for `variable` since its last zero_grad
-    (PyTorch's .grad), or None. Raises NotImplementedError when it was stored in
-    another step than this one: a compiled train_step (PyTorchTrainStep) is
-    traced once and runs for every batch, so a gradient kept from an earlier
-    batch (PyTorch accumulating .grad over several batches) or from code before
-    fit() cannot enter it, nor one of its gradients leave it."""
-    _t2k_step_mark(variable, "read")
+    (PyTorch's .grad), or None; `use`: its value is used (step(), clipping),
+    else backward() adds to it.
+
+    A compiled train_step (PyTorchTrainStep) is traced once and runs for every
+    batch, so no gradient of an earlier batch, nor of code before or after fit(),
+    can enter it, nor one of its gradients leave it. Raises NotImplementedError
+    when such a gradient would be used (backward() adding to one makes the sum
+    unknown until a zero_grad()); zeros of zero_grad(set_to_none=False) are the
+    same in any step."""
+    step = _T2K_STEPS[-1] if _T2K_STEPS else None
+    if use:
+        _t2k_step_mark(variable, "read")
     stored = _T2K_GRADIENTS.get(id(variable))
-    if stored is None:
-        return None
-    if stored[2] is not (_T2K_STEPS[-1] if _T2K_STEPS else None):
+    unknown = step is not None and id(variable) in step["tainted"]
+    if stored is not None and stored[2] is not step:
+        if stored[3]:
+            return ops.zeros_like(variable)
+        if step is not None and not use:
+            step["tainted"].add(id(variable))
+            return None
+        unknown = True
+    if unknown and use or (unknown and step is None):
         raise NotImplementedError(
-            f"the gradient of {variable.path!r} was stored by backward() in another step than this one: a "
-            "compiled train_step (fit()) keeps no gradient from one batch to the next, nor from code before "
-            "or after fit(); call zero_grad() before the first backward() of each step, or write the loop "
-            "out (gradient accumulation over batches)")
-    return stored[1]
+            f"the gradient of {variable.path!r} holds a gradient of another step than this one: a compiled "
+            "train_step (fit()) keeps no gradient from one batch to the next, nor from code before or after "
+            "fit(); call zero_grad() before the first backward() of each step, or write the loop out "
+            "(gradient accumulation over batches)")
+    return None if stored is None else stored[1]
 
 
-def _t2k_store_gradient(variable, gradient):
-    """Sets the stored gradient of `variable`, in the step running (if any)."""
-    _T2K_GRADIENTS[id(variable)] = (variable, gradient, _T2K_STEPS[-1] if _T2K_STEPS else None)
+def _t2k_store_gradient(variable, gradient, zeros=False):
+    """Sets the stored gradient of `variable`, in the step running (if any);
+    `zeros`: zero_grad(set_to_none=False)'s."""
+    _T2K_GRADIENTS[id(variable)] = (variable, gradient, _T2K_STEPS[-1] if _T2K_STEPS else None, zeros)
 
 
 def _t2k_parameters(params, frozen=False):
@@ -2805,7 +2821,7 @@ def _t2k_zero_grad(variables_of, set_to_none=True):
         if set_to_none:
             _T2K_GRADIENTS.pop(id(variable), None)
         else:
-            _t2k_store_gradient(variable, ops.zeros_like(variable))
+            _t2k_store_gradient(variable, ops.zeros_like(variable), zeros=True)
 
 
 def _t2k_optimizers():
@@ -2835,7 +2851,7 @@ def pytorch_backward(tape, loss):
         if gradient is None:
             continue  # not used by this loss: PyTorch leaves .grad as it was
         gradient = ops.convert_to_tensor(gradient)  # an Embedding's sparse gradient
-        stored = _t2k_stored_gradient(variable)
+        stored = _t2k_stored_gradient(variable, use=False)
         _t2k_store_gradient(variable, gradient if stored is None else stored + gradient)
         _t2k_step_mark(variable, "set")
 
@@ -3419,7 +3435,7 @@ class PyTorchTrainStep(keras.Model):
             return
 
         def train_step(self, data):
-            _T2K_STEPS.append({"first": {}, "dirty": set(), "zeroers": []})
+            _T2K_STEPS.append({"first": {}, "dirty": set(), "tainted": set(), "zeroers": []})
             try:
                 logs = step(self, data)
             finally:
