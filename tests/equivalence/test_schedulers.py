@@ -227,3 +227,17 @@ def test_two_schedulers_stepped_together_are_refused():
     drops.step()
     with pytest.raises(NotImplementedError, match="chains schedulers"):
         decay.step()
+
+
+def test_last_epoch_counts_the_steps_as_pytorch():
+    # scheduler.last_epoch, read by training code (to log it, to stop).
+    torch_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=LR)
+    torch_scheduler = S.StepLR(torch_optimizer, step_size=2, gamma=0.5)
+    keras_scheduler = runtime.PyTorchStepLR(runtime.PyTorchSGD(None, learning_rate=LR), step_size=2, gamma=0.5)
+    seen = []
+    for _ in range(5):
+        torch_optimizer.step()
+        torch_scheduler.step()
+        keras_scheduler.step()
+        seen.append((torch_scheduler.last_epoch, keras_scheduler.last_epoch))
+    assert [k for _, k in seen] == [t for t, _ in seen] == [1, 2, 3, 4, 5]

@@ -508,3 +508,23 @@ def test_gradients_added_then_cleared_and_zeros_kept_train_as_pytorch():
     for torch_model, keras_model in pairs:
         np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_model.fc.kernel),
                                    torch_model.fc.weight.detach().numpy().T, rtol=1e-5, atol=1e-6)
+
+
+def test_an_empty_loader_runs_no_step(modules):
+    # PyTorch's loop over a loader with no batch (drop_last, fewer samples than a
+    # batch) runs no step; Keras' fit() would raise on a PyDataset of length 0.
+    _, keras_module = modules
+    calls = []
+
+    class Step(keras_module.PyTorchTrainStep):
+        def train_step(self, data):
+            calls.append(data)
+            return {}
+
+    x, y, z = data(4)
+    loader = keras_module.PyTorchDataLoader(keras_module.PyTorchTensorDataset(x[:5], y[:5], z[:5]), batch_size=8,
+                                            drop_last=True)
+    assert len(loader) == 0
+    trainer = Step()
+    trainer.compile()
+    assert trainer.fit(loader, epochs=1, verbose=0) is None and calls == []

@@ -778,3 +778,23 @@ def test_private_attributes_keep_the_loop():
               "    return Trainer(Net(), DataLoader(TensorDataset(torch.randn(8, 4), torch.randn(8, 2)), batch_size=4)).epoch()\n")
     code = converted(convert(DATA + source))
     assert "PyTorchTrainStep" not in code and "with tf.GradientTape() as tape:" in code, code
+
+
+def test_the_norm_clip_grad_norm_returns_is_a_tensor():
+    # gn = clip_grad_norm_(...); gn.item(): the total norm, a tensor.
+    source = REVIEW_LOOP.replace(
+        "        opt_g.step()\n",
+        "        gn = torch.nn.utils.clip_grad_norm_(gen.parameters(), 0.3)\n"
+        "        opt_g.step()\n").replace("history.append(loss_g.item())", "history.append((loss_g.item(), gn.item()))")
+    code = " ".join(converted(convert(DATA + source)).split())
+    assert "gn = pytorch_clip_grad_norm_(gen, 0.3)" in code, code
+    assert "history.append((logs['loss_g'], logs['gn']))" in code, code
+
+
+def test_a_name_tf_of_the_code_moves_the_tensorflow_import_aside():
+    # `tf` is the teacher-forcing ratio here: tensorflow is imported as tf_.
+    source = REVIEW_LOOP.replace("    history = []\n", "    history = []\n    tf = 0.5\n").replace(
+        "        loss_g = -critic(fake).mean()\n", "        loss_g = -critic(fake).mean() * tf\n")
+    r = convert(DATA + source)
+    assert "import tensorflow as tf_\n" in r.code and "with tf_.GradientTape(persistent=True) as tape:" in r.code
+    assert "import tensorflow as tf\n" not in r.code

@@ -155,7 +155,8 @@ def ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10, threshold=
                                     threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
 
 
-@function("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_", layout="value")
+@function("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_", layout="value",
+          returns="float")
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     ignore(foreach)
     return pytorch_clip_grad_norm_(parameters, max_norm, norm_type=norm_type,

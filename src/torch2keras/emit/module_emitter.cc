@@ -150,7 +150,7 @@ std::string emit_module(lowering::LowerOutput& lowered, lowering::Builder& b, co
   header.push_back(b.expr_stmt(b.string(docstring(lowered, in))));
   header.push_back(import_stmt(b, "keras", ""));
   header.push_back(import_stmt(b, "numpy", "np"));
-  if (lowered.uses_tensorflow) header.push_back(import_stmt(b, "tensorflow", "tf"));
+  if (lowered.uses_tensorflow) header.push_back(import_stmt(b, "tensorflow", lowered.tensorflow_alias));
   header.push_back(import_from(b, "keras", {"layers", "ops"}));
   auto* head = b.arena().make<ast::Module>();
   head->kind = ast::NodeKind::Module;

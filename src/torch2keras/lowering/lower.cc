@@ -1504,6 +1504,17 @@ class Lowerer {
   std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
   bool parameters_context_ = false;  // rewriting an optimizer's or clip's arguments
   bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
+  // The name tensorflow is imported as: `tf`, or `tf_`... where the code uses `tf`.
+  std::string tensorflow_alias() {
+    if (tensorflow_alias_.empty()) {
+      std::set<std::string> names;
+      for (const ast::StmtNode* st : module_->body) ast::collect_names(st, names);
+      tensorflow_alias_ = "tf";
+      while (names.count(tensorflow_alias_)) tensorflow_alias_.push_back('_');
+    }
+    return tensorflow_alias_;
+  }
+  std::string tensorflow_alias_;
   bool trains_ = false;     // the file calls backward(): its models are trained here (TRAINING_CODE)
   std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
   std::set<const ast::Keyword*> assumed_modes_;  // training= keywords of models of unknown mode
@@ -8475,8 +8486,11 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
     if (*p == "torch.utils.data.DataLoader" || *p == "torch.utils.data.dataloader.DataLoader") return K::Loader;
     if (const Entry* module = catalog_.find_module(*p))
       return module->returns_dtype == catalog::ResultDType::Float ? K::Loss : K::Module;
+    // A function of values that gives a tensor says its dtype (clip_grad_norm_'s
+    // total norm: returns="float").
     if (const Entry* f = catalog_.find_function(*p))
-      return tensor_if(f->layout != Layout::Value && f->layout != Layout::Shape);
+      return tensor_if((f->layout != Layout::Value && f->layout != Layout::Shape) ||
+                       f->returns_dtype != catalog::ResultDType::Same);
     return K::Other;
   }
   if (auto* m = ast::as<ast::Attribute>(call->func)) {
@@ -9275,6 +9289,7 @@ void Lowerer::record_parameter_modes(const ast::Call* call) {
 std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtNode*>& body,
                                                     const std::set<std::string>& read_elsewhere) {
   ScriptFacts facts;
+  facts.tensorflow = tensorflow_alias();
   facts.mode_assumed = [this](const ast::Keyword* kw) { return assumed_modes_.count(kw) > 0; };
   facts.role_of = [this](const ast::ExprNode* e) {
     if (auto* n = ast::as<ast::Name>(e); n && script_functions_.count(std::string(n->id)))
@@ -9299,7 +9314,7 @@ std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtN
   std::vector<ast::StmtNode*> out = insert_gradient_tapes(
       fitted, b_,
       [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
-      used);
+      used, tensorflow_alias());
   // The no_grad blocks no tape took: their statements.
   std::function<std::vector<ast::StmtNode*>(const std::vector<ast::StmtNode*>&)> unmark =
       [&](const std::vector<ast::StmtNode*>& stmts) {
@@ -10309,6 +10324,7 @@ LowerOutput Lowerer::run() {
   });
   out_.diagnostics = std::move(unique);
   out_.uses_tensorflow = uses_tape_;
+  out_.tensorflow_alias = tensorflow_alias();
   for (auto& [attr, renamed] : out_.renames)
     error(diag::Kind::RenamedAttribute, nullptr,
           "attribute `" + attr + "` is `" + renamed + "` in Keras (`" + attr + "` is a Keras attribute)");

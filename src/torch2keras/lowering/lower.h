@@ -64,6 +64,8 @@ struct LowerOutput {
   // Training code got GradientTapes (lowering/training.h): the module imports
   // tensorflow and needs the TensorFlow backend.
   bool uses_tensorflow = false;
+  // The name tensorflow is imported as: `tf`, unless the code uses that name.
+  std::string tensorflow_alias = "tf";
 };
 
 LowerOutput lower_module(const ast::Module* module, const analysis::ImportScope& scope,

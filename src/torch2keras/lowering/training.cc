@@ -101,7 +101,8 @@ void collect_backward_reads(ast::StmtNode* s, std::set<std::string>& out) {
 
 class TapeWriter {
  public:
-  TapeWriter(Builder& b, const TrainingError& error, std::string tape) : b_(b), error_(error), tape_(std::move(tape)) {}
+  TapeWriter(Builder& b, const TrainingError& error, std::string tape, std::string_view tensorflow = "tf")
+      : b_(b), error_(error), tape_(std::move(tape)), tensorflow_(tensorflow) {}
 
   bool used = false;
 
@@ -244,7 +245,7 @@ class TapeWriter {
     if (persistent) kws.push_back(b_.keyword("persistent", b_.boolean(true)));
     auto* item = b_.arena().make<ast::WithItem>();
     item->kind = ast::NodeKind::WithItem;
-    item->context_expr = b_.call("tf.GradientTape", {}, kws);
+    item->context_expr = b_.call(std::string(tensorflow_) + ".GradientTape", {}, kws);
     item->optional_vars = b_.name(tape_, ast::ExprContext::Store);
     auto* w = b_.arena().make<ast::With>();
     w->kind = ast::NodeKind::With;
@@ -261,6 +262,7 @@ class TapeWriter {
   Builder& b_;
   const TrainingError& error_;
   std::string tape_;
+  std::string tensorflow_;
 };
 
 // ---- compile() + fit() for standard loops.
@@ -425,6 +427,7 @@ class FitWriter {
       : b_(b),
         role_of_(facts.role_of),
         mode_assumed_(facts.mode_assumed),
+        tensorflow_(facts.tensorflow),
         read_elsewhere_(read_elsewhere),
         helpers_(helpers),
         left_out_(left_out),
@@ -1513,7 +1516,7 @@ class FitWriter {
     }
     bool tape_error = false;
     TrainingError on_error = [&](const ast::Node*, std::string) { tape_error = true; };
-    TapeWriter tapes(b_, on_error, fresh("tape", nullptr));
+    TapeWriter tapes(b_, on_error, fresh("tape", nullptr), tensorflow_);
     std::vector<ast::StmtNode*> step = tapes.block(body);
     if (tape_error) return {};
     std::string data = fresh("data", nullptr), self = loop.reads_self ? fresh("keras_self", nullptr) : "self";
@@ -1665,6 +1668,7 @@ class FitWriter {
   Builder& b_;
   const std::function<TrainingRole(const ast::ExprNode*)>& role_of_;
   const std::function<bool(const ast::Keyword*)>& mode_assumed_;
+  std::string tensorflow_;
   const std::set<std::string>& read_elsewhere_;
   std::set<std::string>& helpers_;
   std::vector<std::pair<int, int>>& left_out_;
@@ -1696,13 +1700,14 @@ std::vector<ast::StmtNode*> fit_standard_loops(const std::vector<ast::StmtNode*>
 }
 
 std::vector<ast::StmtNode*> insert_gradient_tapes(const std::vector<ast::StmtNode*>& body, Builder& b,
-                                                  const TrainingError& error, bool& used) {
+                                                  const TrainingError& error, bool& used,
+                                                  std::string_view tensorflow) {
   // The tape's name: `tape`, unless the code already uses it.
   std::set<std::string> names;
   for (ast::StmtNode* s : body) ast::collect_names(s, names);
   std::string tape = "tape";
   while (names.count(tape)) tape.push_back('_');
-  TapeWriter writer(b, error, tape);
+  TapeWriter writer(b, error, tape, tensorflow);
   std::vector<ast::StmtNode*> out = writer.block(body);
   used = used || writer.used;
   return out;

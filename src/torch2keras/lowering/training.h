@@ -44,6 +44,8 @@ struct ScriptFacts {
   // Whether the `training=` keyword of a model call is a guess: the model's mode
   // there is not known (diagnosed T2K110), so no compiled step may fix it.
   std::function<bool(const ast::Keyword*)> mode_assumed;
+  // The name tensorflow is imported as (GradientTapes).
+  std::string tensorflow = "tf";
 };
 
 // `body` with each standard training loop over a DataLoader rewritten as Keras'
@@ -125,6 +127,7 @@ using TrainingError = std::function<void(const ast::Node* at, std::string messag
 // assigns (the loss was computed before the block) is an error: the tape would
 // have recorded nothing. `used` is set when a tape was written.
 std::vector<ast::StmtNode*> insert_gradient_tapes(const std::vector<ast::StmtNode*>& body, Builder& b,
-                                                  const TrainingError& error, bool& used);
+                                                  const TrainingError& error, bool& used,
+                                                  std::string_view tensorflow = "tf");
 
 }  // namespace t2k::lowering

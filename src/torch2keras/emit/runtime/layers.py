@@ -3307,6 +3307,14 @@ class PyTorchLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
         iterations = self.optimizer.iterations if self.optimizer is not None else 0
         return [float(ops.convert_to_numpy(self(iterations)))]
 
+    @property
+    def last_epoch(self):
+        """scheduler.last_epoch: the number of step() calls (its count of
+        optimizer steps with `steps_per_epoch`)."""
+        if self.steps_per_epoch is not None and self.optimizer is not None:
+            return int(ops.convert_to_numpy(self.optimizer.iterations)) // self.steps_per_epoch
+        return int(ops.convert_to_numpy(self.epoch))
+
     def __call__(self, step):
         # In float64, as PyTorch computes its rates (in Python floats); then float32.
         if self.steps_per_epoch is None:
@@ -3447,6 +3455,8 @@ class PyTorchTrainStep(keras.Model):
         cls.train_step = train_step
 
     def fit(self, loader, **kwargs):
+        if len(loader) == 0:
+            return None  # no batch: PyTorch's loop runs no step
         return super().fit(_T2KBatches(loader), **kwargs)
 
 
@@ -3469,6 +3479,8 @@ class PyTorchEvalStep(keras.Model):
         cls.test_step = test_step
 
     def evaluate(self, loader, **kwargs):
+        if len(loader) == 0:
+            return None  # no batch: PyTorch's loop runs no step
         return super().evaluate(_T2KBatches(loader), **kwargs)
 
 
