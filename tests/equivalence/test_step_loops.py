@@ -528,3 +528,85 @@ def test_an_empty_loader_runs_no_step(modules):
     trainer = Step()
     trainer.compile()
     assert trainer.fit(loader, epochs=1, verbose=0) is None and calls == []
+
+
+NO_GRAD = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.fc2 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+@torch.no_grad()
+def soft_targets(model, x):
+    return F.softmax(model(x * 0.5), dim=1)
+
+
+def train(model, loader, optimizer):
+    """Targets the model computes without gradients: a no_grad block, one in a
+    loop, a @torch.no_grad() helper. Their values are constants to backward()."""
+    model.train()
+    history = []
+    for x, y in loader:
+        optimizer.zero_grad()
+        out = model(x)
+        with torch.no_grad():
+            target = F.softmax(model(x * 2.0), dim=1)
+        loss = F.cross_entropy(out, y) + ((F.softmax(out, dim=1) - target) ** 2).sum()
+        for k in range(2):
+            with torch.no_grad():
+                other = F.softmax(model(x * (1.0 + k)), dim=1)
+            loss = loss + 0.5 * ((F.softmax(out, dim=1) - other) ** 2).sum()
+        loss = loss + ((F.softmax(out, dim=1) - soft_targets(model, x)) ** 2).sum()
+        loss.backward()
+        optimizer.step()
+        history.append(loss.item())
+    return history
+
+
+def main(x, y, model):
+    loader = DataLoader(TensorDataset(x, y), batch_size=8)
+    return train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+'''
+
+
+def test_values_computed_without_gradients_are_constants_to_backward():
+    code = convert(NO_GRAD, "channels_last")
+    assert function(code, "train").count("with tape.stop_recording():") == 2, function(code, "train")
+    assert "@pytorch_no_grad\ndef soft_targets" in code
+    torch_module, keras_module = load_module(NO_GRAD, "torch_no_grad"), load_module(code, "keras_no_grad")
+    torch.manual_seed(3)
+    torch_model, keras_model = torch_module.Net(), keras_module.Net()
+    keras_model(np.zeros((2, 4), "float32"))
+    keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
+    x, y, _ = data(5)
+    torch_history = torch_module.main(torch.from_numpy(x), torch.from_numpy(y), torch_model)
+    keras_history = keras_module.main(x, y, keras_model)
+    assert len(torch_history) == len(keras_history) == 8
+    np.testing.assert_allclose(keras_history, torch_history, rtol=1e-5)
+    # With gradients through the targets the weights would move elsewhere.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_model.fc1.kernel),
+                               torch_model.fc1.weight.detach().numpy().T, rtol=1e-5, atol=1e-6)
+
+
+def test_sizes_known_when_traced_stay_ints(modules):
+    # x.size(1) is a Python int in the traced step: the replay gets an int back.
+    _, keras_module = modules
+
+    class Holder:
+        pass
+
+    holder = Holder()
+    logs = keras_module._t2k_logs(holder, {"features": 4, "flag": True, "loss": keras.ops.ones(())})
+    assert holder._t2k_log_types == {"features": int, "flag": bool, "loss": float} and set(logs) == {
+        "features", "flag", "loss"}

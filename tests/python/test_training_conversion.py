@@ -798,3 +798,84 @@ def test_a_name_tf_of_the_code_moves_the_tensorflow_import_aside():
     r = convert(DATA + source)
     assert "import tensorflow as tf_\n" in r.code and "with tf_.GradientTape(persistent=True) as tape:" in r.code
     assert "import tensorflow as tf\n" not in r.code
+
+
+# A second review (helper-29): host values and kinds of functions nothing calls.
+EVAL_LOOP = ("def evaluate(model, loader):\n"
+             "    model.eval()\n"
+             "    hits, total = [], 0\n"
+             "    with torch.no_grad():\n"
+             "        for x, y in loader:\n"
+             "            out = model(x)\n"
+             "            c = (out.argmax(1) == y).float()\n"
+             "            total += c.sum().item()\n"
+             "    return hits, total\n\n\n"
+             "def main():\n"
+             "    return evaluate(Net(), DataLoader(TensorDataset(torch.randn(8, 4), torch.randint(0, 2, (8,))), "
+             "batch_size=4))\n")
+
+
+@pytest.mark.parametrize("change, form, why", [
+    (None, "eval_step", "an evaluation loop"),
+    (("            total += c.sum().item()\n", "            for i in range(2):\n"
+                                               "                hits.append(c[i].item())\n"), "loop",
+     "a value of a host loop's name (c[i]): computed once in the step"),
+    (("            total += c.sum().item()\n", "            if total < 3:\n"
+                                               "                hits.append(model(x * 2).mean().item())\n"), "loop",
+     "a value under a host if: the step would compute it (a model call) every batch"),
+    (("            total += c.sum().item()\n", "            thr = total * 0.1\n"
+                                               "            total += (out > thr).sum().item()\n"), "loop",
+     "a value reading a name host code assigns"),
+], ids=["eval", "host-loop-name", "host-if", "host-name"])
+def test_evaluation_loops_and_values_the_step_cannot_compute(change, form, why):
+    source = EVAL_LOOP if change is None else EVAL_LOOP.replace(*change)
+    code = converted(convert(DATA + source))
+    if form == "eval_step":
+        assert "class EvalStep(PyTorchEvalStep):" in code and "evaluator.evaluate(loader, verbose=0" in code, code
+    else:
+        assert "PyTorchEvalStep" not in code and "for x, y in loader:" in code, why
+
+
+def test_uncalled_functions_infer_a_loss_and_leave_lists_alone():
+    r = convert("def train_one_epoch(model, loader, optimizer, criterion, device):\n"
+                "    model.train()\n"
+                "    total = 0.0\n"
+                "    for x, y in loader:\n"
+                "        x, y = x.to(device), y.to(device)\n"
+                "        optimizer.zero_grad()\n"
+                "        loss = criterion(model(x), y)\n"
+                "        loss.backward()\n"
+                "        optimizer.step()\n"
+                "        total += loss.item()\n"
+                "    return total / len(loader)\n\n\n"
+                "def median_of(values):\n"
+                "    values.sort()\n"
+                "    return values[len(values) // 2]\n")
+    code = converted(r)
+    # criterion: called for the value whose backward() is called, a loss.
+    assert "model.compile(optimizer=optimizer, loss=PyTorchCriterion(criterion))" in code, code
+    assert "total += sum(batch_losses.losses)" in code
+    # values.sort() is a list's as much as a tensor's: no evidence, kept.
+    assert "    values.sort()\n" in code
+
+
+def test_train_mode_keyword_and_named_tuple_items():
+    r = convert("def main(x):\n"
+                "    model = Net()\n"
+                "    model.train(mode=False)\n"
+                "    a = model(x).max(1)[1]\n"
+                "    b = model(x).max(dim=1).values\n"
+                "    return a, b\n")
+    code = converted(r)
+    # train(mode=False) is evaluation mode; an item of a named tuple calls the model once.
+    assert "a = ops.argmax(model(x, training=False), axis=1)" in code, code
+    assert "b = ops.max(model(x, training=False), axis=1)" in code, code
+
+
+def test_an_uncalled_optimizer_with_a_state_dict_is_no_model():
+    # step() and state_dict(): an optimizer (a model's weights file would be wrong).
+    r = convert("def step_and_keep(opt):\n"
+                "    opt.step()\n"
+                "    return opt.state_dict()\n")
+    assert "opt.save_weights" not in r.code and "opt.get_weights" not in r.code
+    assert any("state_dict" in d.message for d in r.diagnostics) or "opt.state_dict()" in converted(r), converted(r)

@@ -1504,6 +1504,14 @@ class Lowerer {
   std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
   bool parameters_context_ = false;  // rewriting an optimizer's or clip's arguments
   bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
+  // The item `which` (an index or a field name) of `rewritten`, the tuple a
+  // named-tuple form (`x.max(1)`: values, indices) of script code became from
+  // `original`; null when it is no such tuple or item.
+  ast::ExprNode* named_tuple_item(const ast::ExprNode* original, ast::ExprNode* rewritten,
+                                  const analysis::ConstValue& which);
+  // `@pytorch_no_grad` for the decorator `d` when it is @torch.no_grad() or
+  // @torch.inference_mode() (the function's results carry no gradient), else null.
+  ast::ExprNode* no_grad_decorator(const ast::ExprNode* d);
   // The name tensorflow is imported as: `tf`, or `tf_`... where the code uses `tf`.
   std::string tensorflow_alias() {
     if (tensorflow_alias_.empty()) {
@@ -1525,8 +1533,9 @@ class Lowerer {
   // library of helpers; a script whose entry point is elsewhere), from what
   // its body calls on them: module methods (parameters(), train()) a model,
   // zero_grad() and step() an optimizer, a tensor method of the catalog
-  // (argmax(), size(), item()) a tensor, the iterable of a loop that calls a
-  // model or backward() a DataLoader. A parameter used otherwise has none.
+  // (argmax(), size()) a tensor, one called for a value whose backward() or
+  // item() is called a loss module, the iterable of a loop that calls a model
+  // or backward() a DataLoader. A parameter used otherwise has none.
   void infer_uncalled_parameters(const std::vector<const ast::FunctionDef*>& functions,
                                  const std::vector<ast::StmtNode*>& module_code);
   void infer_script_parameters(const std::vector<const ast::FunctionDef*>& functions,
@@ -6795,9 +6804,11 @@ void Lowerer::lower_unit(Unit& u) {
   // Python's own decorators stay (@staticmethod: `self.causal(n)` passes no self);
   // torch's (@torch.jit.unused, @torch.no_grad()) have no Keras meaning.
   std::vector<ast::ExprNode*> decorators;
-  for (ast::ExprNode* d : u.def->decorator_list)
+  for (ast::ExprNode* d : u.def->decorator_list) {
     if (auto* n = ast::as<ast::Name>(d); n && (n->id == "staticmethod" || n->id == "classmethod") && !scope_.binding(n->id))
       decorators.push_back(d);
+    if (ast::ExprNode* no_grad = no_grad_decorator(d)) decorators.push_back(no_grad);
+  }
   def->decorator_list = b_.seq(decorators);
   if (u.def->name == "forward") def->name = "call";
   u.lowered = def;
@@ -6807,6 +6818,36 @@ void Lowerer::lower_unit(Unit& u) {
 
 // ===========================================================================
 // Pass 3.
+
+ast::ExprNode* Lowerer::named_tuple_item(const ast::ExprNode* original, ast::ExprNode* rewritten,
+                                         const ConstValue& which) {
+  auto* tuple = ast::as<ast::Tuple>(rewritten);
+  auto* call = ast::as<ast::Call>(original);
+  if (tuple == nullptr || call == nullptr || !script_mode_) return nullptr;
+  const Entry* entry = nullptr;
+  if (auto p = resolve(call->func)) entry = catalog_.find_function(*p);
+  if (auto* m = ast::as<ast::Attribute>(call->func); entry == nullptr && m != nullptr)
+    entry = catalog_.find_method(m->attr);
+  if (entry == nullptr || entry->fields.size() != tuple->elts.size()) return nullptr;
+  if (which.kind == ConstValue::Kind::Int && which.integer >= 0 &&
+      static_cast<std::size_t>(which.integer) < tuple->elts.size())
+    return tuple->elts[static_cast<std::size_t>(which.integer)];
+  if (which.kind == ConstValue::Kind::Str)
+    for (std::size_t i = 0; i < entry->fields.size(); ++i)
+      if (entry->fields[i] == which.text) return tuple->elts[i];
+  return nullptr;
+}
+
+ast::ExprNode* Lowerer::no_grad_decorator(const ast::ExprNode* d) {
+  auto* call = ast::as<ast::Call>(d);
+  auto p = resolve(call != nullptr ? call->func : d);
+  if (!p || (*p != "torch.no_grad" && *p != "torch.inference_mode" && *p != "torch.autograd.no_grad" &&
+             *p != "torch.autograd.grad_mode.no_grad"))
+    return nullptr;
+  if (call != nullptr && (!call->args.empty() || !call->keywords.empty())) return nullptr;  // inference_mode(False)
+  out_.helpers.insert("pytorch_no_grad");
+  return b_.name("pytorch_no_grad");
+}
 
 bool Lowerer::references_torch(ast::Node* n) {
   if (n == nullptr) return false;
@@ -7727,6 +7768,15 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     c->value = rewrite_ctor_expr(f->value);
     return c;
   }
+  if (auto* a = ast::as<ast::Attribute>(e); a && script_mode_ && a->ctx == ast::ExprContext::Load &&
+                                            ast::is<ast::Call>(a->value)) {
+    // `.values` / `.indices` of a named-tuple form (x.max(dim=1).values).
+    ast::ExprNode* value = rewrite_ctor_expr(a->value);
+    if (ast::ExprNode* item = named_tuple_item(a->value, value, ConstValue::str(std::string(a->attr)))) return item;
+    auto* c = b_.clone(a);
+    c->value = value;
+    return c;
+  }
   if (auto* a = ast::as<ast::Attribute>(e)) {
     // self.fc.in_features, self.qkv.bias in constructor code: a converted layer
     // keeps its settings and weights under Keras' names (its declared settings aside).
@@ -7874,6 +7924,9 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     auto* c = b_.clone(sub);  // an item of a made tensor: torch.arange(n)[None]
     c->value = rewrite_ctor_expr(sub->value);
     c->slice = rewrite_ctor_expr(sub->slice);
+    // An item of a named-tuple form (`q(s).max(1)[1]`): that item alone; the
+    // tuple would compute its argument once per item (a model called twice).
+    if (ast::ExprNode* item = named_tuple_item(sub->value, c->value, analysis::literal_value(sub->slice))) return item;
     return c;
   }
   if (auto* u = ast::as<ast::UnaryOp>(e)) {  // -torch.arange(0, d, 2)
@@ -8400,7 +8453,11 @@ ast::FunctionDef* Lowerer::rewrite_function(const ast::FunctionDef* f, bool in_i
     auto p = resolve(d);
     auto* call = ast::as<ast::Call>(d);
     if (!p && call) p = resolve(call->func);
-    if (p && is_torch_path(*p)) continue;  // @torch.jit.unused, @torch.no_grad()...
+    if (ast::ExprNode* no_grad = no_grad_decorator(d)) {
+      decorators.push_back(no_grad);
+      continue;
+    }
+    if (p && is_torch_path(*p)) continue;  // @torch.jit.unused...
     decorators.push_back(d);
   }
   c->decorator_list = b_.seq(decorators);
@@ -8670,9 +8727,15 @@ void Lowerer::infer_uncalled_parameters(const std::vector<const ast::FunctionDef
   static const std::set<std::string_view> kModuleMethods = {
       "parameters", "named_parameters", "train",    "eval",  "state_dict", "load_state_dict",
       "modules",    "named_modules",    "children", "apply", "requires_grad_"};
-  // Methods modules, optimizers and tensors share: no evidence of either.
-  static const std::set<std::string_view> kShared = {"to", "cuda", "cpu", "type", "zero_grad", "step", "float",
-                                                     "double", "half", "register_buffer"};
+  // Methods modules, optimizers and tensors share, and those of Python's lists,
+  // dicts, sets and strings (values.sort(), seen.add(x), line.split(",")): no
+  // evidence of either.
+  static const std::set<std::string_view> kShared = {
+      "to",     "cuda",  "cpu",    "type",    "zero_grad", "step",   "float",   "double", "half",
+      "register_buffer", "sort", "add",     "split",     "index",  "count",   "copy",   "append",
+      "extend", "pop",   "remove", "insert",  "reverse",   "clear",  "update",  "keys",   "values",
+      "items",  "get",   "join",   "strip",   "replace",   "format", "lower",   "upper",  "startswith",
+      "endswith", "find", "sum",   "max",     "min",       "mean",   "numpy",   "tolist", "item"};
   const auto& catalog = catalog::Catalog::instance();
   for (const ast::FunctionDef* f : functions) {
     if (called.count(std::string(f->name))) continue;
@@ -8695,15 +8758,36 @@ void Lowerer::infer_uncalled_parameters(const std::vector<const ast::FunctionDef
       if (kinds.count(name) || !methods.count(name)) continue;
       const std::set<std::string>& used = methods[name];
       bool module = false, tensor = false;
+      // (An optimizer has state_dict() too: with step() it is one.)
+      bool stepped = used.count("step") > 0;
       for (const std::string& m : used) {
-        module = module || kModuleMethods.count(m);
+        module = module || (kModuleMethods.count(m) && !(stepped && (m == "state_dict" || m == "load_state_dict")));
         tensor = tensor || (!kShared.count(m) && !kModuleMethods.count(m) && catalog.find_method(m) != nullptr) ||
-                 m == "backward" || m == "item";
+                 m == "backward";
       }
       if (module && !tensor) kinds[name] = ScriptKind::Model;
       else if (tensor && !module) kinds[name] = ScriptKind::Tensor;
-      else if (!module && !tensor && used.count("zero_grad") && used.count("step")) kinds[name] = ScriptKind::Optimizer;
+      else if (!module && !tensor && stepped &&
+               (used.count("zero_grad") || used.count("state_dict") || used.count("load_state_dict")))
+        kinds[name] = ScriptKind::Optimizer;
     }
+    // A parameter called for a value whose backward() or item() the body calls
+    // (`loss = criterion(out, y)`, `loss.backward()`): a loss module.
+    std::set<std::string> losses;  // names with backward() / item() called
+    for (const auto& [n, used] : methods)
+      if (used.count("backward") || used.count("item")) losses.insert(n);
+    std::function<void(const ast::Node*)> loss_calls = [&](const ast::Node* n) {
+      if (n == nullptr) return;
+      if (auto* a = ast::as<ast::Assign>(n); a && a->targets.size() == 1 && ast::is<ast::Name>(a->targets[0]) &&
+                                             losses.count(std::string(static_cast<ast::Name*>(a->targets[0])->id)))
+        if (auto* call = ast::as<ast::Call>(a->value))
+          if (auto* fn = ast::as<ast::Name>(call->func); fn && !kinds.count(std::string(fn->id)) &&
+                                                           !methods.count(std::string(fn->id)))
+            for (const ast::Arg* q : params)
+              if (q->arg == fn->id) kinds[std::string(fn->id)] = ScriptKind::Loss;
+      ast::for_each_child(const_cast<ast::Node*>(n), loss_calls);
+    };
+    for (const ast::StmtNode* st : f->body) loss_calls(st);
     // A parameter a loop iterates (`for x, y in loader`, enumerate(loader)),
     // nothing else called on it, whose body calls a model or backward(): a
     // DataLoader.
@@ -8751,8 +8835,12 @@ Lowerer::Mode Lowerer::value_mode(const ast::ExprNode* e) const {
       if (auto* m = ast::as<ast::Attribute>(call->func)) {
         if (m->attr == "eval") return Mode::Eval;
         if (m->attr == "train") {
-          if (call->args.empty()) return Mode::Train;
-          std::optional<bool> on = analysis::literal_value(call->args[0]).truth();
+          // train(), train(False), train(mode=False).
+          const ast::ExprNode* flag = call->args.empty() ? nullptr : call->args[0];
+          for (const ast::Keyword* kw : call->keywords)
+            if (kw->arg == "mode") flag = kw->value;
+          if (flag == nullptr) return call->keywords.empty() ? Mode::Train : Mode::Unknown;
+          std::optional<bool> on = analysis::literal_value(flag).truth();
           return !on ? Mode::Unknown : *on ? Mode::Train : Mode::Eval;
         }
         if (module_passthrough(m->attr)) {
@@ -8981,7 +9069,9 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
       out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
       return true;
     }
-    if (m && (m->attr == "train" || m->attr == "eval") && call->keywords.empty() && script_kind(m->value) == K::Model) {
+    bool mode_keyword = call != nullptr && call->keywords.size() == 1 && call->keywords[0]->arg == "mode";
+    if (m && (m->attr == "train" || m->attr == "eval") && (call->keywords.empty() || mode_keyword) &&
+        script_kind(m->value) == K::Model) {
       script_modes_[syntax::unparse(m->value)] = value_mode(call);
       out_.left_out.emplace_back(s->loc.lineno, s->loc.end_lineno);
       return true;
@@ -9073,7 +9163,9 @@ bool Lowerer::rewrite_script_statement(ast::StmtNode* s, std::vector<ast::StmtNo
       auto p = resolve(call ? call->func : item->context_expr);
       bool disabling = p && (*p == "torch.no_grad" || *p == "torch.inference_mode" || *p == "torch.autograd.no_grad" ||
                              *p == "torch.autograd.grad_mode.no_grad");
-      no_grad = no_grad && disabling && (call == nullptr || call->args.empty());
+      bool off = p && *p == "torch.set_grad_enabled" && call != nullptr && call->args.size() == 1 &&
+                 analysis::literal_value(call->args[0]).truth() == false;
+      no_grad = no_grad && ((disabling && (call == nullptr || call->args.empty())) || off);
     }
     if (no_grad) {
       auto* c = b_.clone(w);
@@ -9316,63 +9408,7 @@ std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtN
       [this](const ast::Node* at, std::string message) { error(diag::Kind::UnsupportedConstruct, at, std::move(message)); },
       used, tensorflow_alias());
   // The no_grad blocks no tape took: their statements.
-  std::function<std::vector<ast::StmtNode*>(const std::vector<ast::StmtNode*>&)> unmark =
-      [&](const std::vector<ast::StmtNode*>& stmts) {
-        std::vector<ast::StmtNode*> result;
-        auto inner = [&](ast::Seq<ast::StmtNode*> block) {
-          return b_.seq(unmark(std::vector<ast::StmtNode*>(block.begin(), block.end())));
-        };
-        for (ast::StmtNode* st : stmts) {
-          if (auto* w = ast::as<ast::With>(st); w && is_no_grad_block(w)) {
-            out_.left_out.emplace_back(w->loc.lineno, w->loc.lineno);  // the header line
-            for (ast::StmtNode* x : unmark({w->body.begin(), w->body.end()})) result.push_back(x);
-            continue;
-          }
-          if (auto* f = ast::as<ast::For>(st)) {
-            auto* c = b_.clone(f);
-            c->body = inner(f->body);
-            c->orelse = inner(f->orelse);
-            st = c;
-          } else if (auto* wh = ast::as<ast::While>(st)) {
-            auto* c = b_.clone(wh);
-            c->body = inner(wh->body);
-            st = c;
-          } else if (auto* i = ast::as<ast::If>(st)) {
-            auto* c = b_.clone(i);
-            c->body = inner(i->body);
-            c->orelse = inner(i->orelse);
-            st = c;
-          } else if (auto* w2 = ast::as<ast::With>(st)) {
-            auto* c = b_.clone(w2);
-            c->body = inner(w2->body);
-            st = c;
-          } else if (auto* t = ast::as<ast::Try>(st)) {
-            auto* c = b_.clone(t);
-            c->body = inner(t->body);
-            c->orelse = inner(t->orelse);
-            c->finalbody = inner(t->finalbody);
-            std::vector<ast::ExceptHandler*> handlers;
-            for (ast::ExceptHandler* h : t->handlers) {
-              auto* ch = b_.clone(h);
-              ch->body = inner(h->body);
-              handlers.push_back(ch);
-            }
-            c->handlers = b_.seq(handlers);
-            st = c;
-          } else if (auto* fn = ast::as<ast::FunctionDef>(st)) {
-            auto* c = b_.clone(fn);
-            c->body = inner(fn->body);
-            st = c;
-          } else if (auto* cd = ast::as<ast::ClassDef>(st)) {
-            auto* c = b_.clone(cd);
-            c->body = inner(cd->body);
-            st = c;
-          }
-          result.push_back(st);
-        }
-        return result;
-      };
-  out = unmark(out);
+  out = unmark_no_grad_blocks(out, b_, out_.left_out);
   if (used || out_.helpers.count("PyTorchTrainStep")) {  // a train_step has a tape too
     uses_tape_ = true;
     out_.helpers.insert("pytorch_backward");

@@ -31,6 +31,67 @@ bool is_no_grad_block(const ast::StmtNode* s) {
 
 namespace {
 
+// A shallow copy of the compound statement `s` and the statement blocks of the
+// copy (bodies, else blocks, handlers' bodies; definitions' bodies), or `s` and
+// none.
+std::pair<ast::StmtNode*, std::vector<ast::Seq<ast::StmtNode*>*>> copy_with_blocks(ast::StmtNode* s, Builder& b) {
+  if (auto* f = ast::as<ast::For>(s)) {
+    auto* c = b.clone(f);
+    return {c, {&c->body, &c->orelse}};
+  }
+  if (auto* w = ast::as<ast::While>(s)) {
+    auto* c = b.clone(w);
+    return {c, {&c->body, &c->orelse}};
+  }
+  if (auto* i = ast::as<ast::If>(s)) {
+    auto* c = b.clone(i);
+    return {c, {&c->body, &c->orelse}};
+  }
+  if (auto* w = ast::as<ast::With>(s)) {
+    auto* c = b.clone(w);
+    return {c, {&c->body}};
+  }
+  if (auto* t = ast::as<ast::Try>(s)) {
+    auto* c = b.clone(t);
+    std::vector<ast::ExceptHandler*> handlers;
+    std::vector<ast::Seq<ast::StmtNode*>*> blocks = {&c->body, &c->orelse, &c->finalbody};
+    for (ast::ExceptHandler* h : t->handlers) handlers.push_back(b.clone(h));
+    c->handlers = b.seq(handlers);
+    for (ast::ExceptHandler* h : c->handlers) blocks.push_back(&h->body);
+    return {c, blocks};
+  }
+  if (auto* f = ast::as<ast::FunctionDef>(s)) {
+    auto* c = b.clone(f);
+    return {c, {&c->body}};
+  }
+  if (auto* k = ast::as<ast::ClassDef>(s)) {
+    auto* c = b.clone(k);
+    return {c, {&c->body}};
+  }
+  return {s, {}};
+}
+
+}  // namespace
+
+std::vector<ast::StmtNode*> unmark_no_grad_blocks(const std::vector<ast::StmtNode*>& body, Builder& b,
+                                                  std::vector<std::pair<int, int>>& left_out) {
+  std::vector<ast::StmtNode*> out;
+  for (ast::StmtNode* s : body) {
+    if (is_no_grad_block(s)) {
+      auto* w = static_cast<ast::With*>(s);
+      left_out.emplace_back(w->loc.lineno, w->loc.lineno);  // the header line
+      for (ast::StmtNode* x : unmark_no_grad_blocks({w->body.begin(), w->body.end()}, b, left_out)) out.push_back(x);
+      continue;
+    }
+    auto [copy, blocks] = copy_with_blocks(s, b);
+    for (ast::Seq<ast::StmtNode*>* blk : blocks) *blk = b.seq(unmark_no_grad_blocks({blk->begin(), blk->end()}, b, left_out));
+    out.push_back(copy);
+  }
+  return out;
+}
+
+namespace {
+
 // The tensor whose `.backward()` the statement calls, or null.
 ast::ExprNode* backward_of(const ast::StmtNode* s) {
   auto* e = ast::as<ast::Expr>(s);
@@ -216,24 +277,33 @@ class TapeWriter {
 
   // `stmts` with their no_grad blocks (in them, or in their if / with / try
   // blocks) `with tape.stop_recording():`.
-  std::vector<ast::StmtNode*> stop_recording(const std::vector<ast::StmtNode*>& stmts) {
+  // (Loops' blocks too; a no_grad block inside another is its block: the tape
+  // is not recording there already.)
+  std::vector<ast::StmtNode*> stop_recording(const std::vector<ast::StmtNode*>& stmts, bool stopped = false) {
     std::vector<ast::StmtNode*> out;
     for (ast::StmtNode* s : stmts) {
       if (is_no_grad_block(s)) {
-        auto* c = b_.clone(static_cast<ast::With*>(s));
+        auto* w = static_cast<ast::With*>(s);
+        std::vector<ast::StmtNode*> body = stop_recording({w->body.begin(), w->body.end()}, true);
+        if (stopped) {
+          out.insert(out.end(), body.begin(), body.end());
+          continue;
+        }
+        auto* c = b_.clone(w);
         auto* item = b_.clone(c->items[0]);
         item->context_expr = b_.call(b_.attr(b_.name(tape_), "stop_recording"), {});
         c->items = b_.seq(std::vector<ast::WithItem*>{item});
-        c->body = b_.seq(stop_recording({c->body.begin(), c->body.end()}));
+        c->body = b_.seq(body);
         out.push_back(c);
         continue;
       }
-      std::vector<ast::Seq<ast::StmtNode*>*> blocks = inner_blocks(s);
-      if (!blocks.empty()) {
-        s = clone_statement(s);
-        for (ast::Seq<ast::StmtNode*>* blk : inner_blocks(s)) *blk = b_.seq(stop_recording({blk->begin(), blk->end()}));
+      if (ast::is<ast::FunctionDef>(s) || ast::is<ast::ClassDef>(s)) {
+        out.push_back(s);
+        continue;
       }
-      out.push_back(s);
+      auto [copy, blocks] = copy_with_blocks(s, b_);
+      for (ast::Seq<ast::StmtNode*>* blk : blocks) *blk = b_.seq(stop_recording({blk->begin(), blk->end()}, stopped));
+      out.push_back(copy);
     }
     return out;
   }
@@ -1003,7 +1073,16 @@ class FitWriter {
         loop.values.push_back({at, tensor, std::string(name->id), part, false});
         return;
       }
-      if (!reads_names(tensor, step_names) || !step_expression(tensor)) {
+      // Computed in the step, once a batch, where the statement was: it reads only
+      // the step's names and values fixed for the loop (not the host code's own,
+      // which change between batches: `c[i]` of a host loop's i), and the
+      // statement runs every batch (not under a host `if` or loop, whose
+      // condition the step does not know).
+      std::set<std::string> host_names(loop.owned.begin(), loop.owned.end());
+      // (A name's value or a size may be taken every batch: nothing computes.)
+      bool plain = (tensor == at && ast::is<ast::Subscript>(at)) || ast::is<ast::Name>(tensor);
+      if (!reads_names(tensor, step_names) || !step_expression(tensor) || reads_names(tensor, host_names) ||
+          (!plain && (ast::is<ast::If>(s) || ast::is<ast::For>(s)))) {
         ok = false;
         return;
       }

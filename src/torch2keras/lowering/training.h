@@ -32,6 +32,12 @@ inline constexpr std::string_view kNoGradMarker = "__t2k_no_grad__";
 // Whether `s` is such a marked block.
 bool is_no_grad_block(const ast::StmtNode* s);
 
+// `body` with each marked block left (outside a tape) replaced by its
+// statements, in nested blocks and definitions too; the header lines go to
+// `left_out` (no blank line printed for them).
+std::vector<ast::StmtNode*> unmark_no_grad_blocks(const std::vector<ast::StmtNode*>& body, Builder& b,
+                                                  std::vector<std::pair<int, int>>& left_out);
+
 // What a script expression holds, as far as the training passes need to know:
 // a model (fit() trains its variables), another module with parameters, a loss
 // module (none), a DataLoader, an optimizer, a function of the script (eager

@@ -43,6 +43,7 @@ def train_one_epoch(model, loader, optimizer, criterion, device):
     return running_loss / len(loader)
 
 
+@pytorch_no_grad
 def accuracy(model, loader):
     correct = 0
 

@@ -2701,6 +2701,9 @@ def _t2k_logs(model, logs):
         logs = {"steps": ops.ones((), dtype="int32")}
     types = {}
     for key, value in logs.items():
+        if isinstance(value, (bool, int)):  # a size known when traced: x.size(1)
+            types[key] = type(value)
+            continue
         dtype = keras.backend.standardize_dtype(getattr(value, "dtype", "float32"))
         types[key] = bool if dtype == "bool" else int if "int" in dtype else float
     model._t2k_log_types = types
@@ -2886,6 +2889,21 @@ def _t2k_requires_grad(root):
         for variable in layer._trainable_variables + layer._non_trainable_variables:
             trains[id(variable)] = setting
     return trains
+
+
+def pytorch_no_grad(fn):
+    """@torch.no_grad() (or @torch.inference_mode()) on a function or method: the
+    tensors it returns carry no gradient (ops.stop_gradient), as PyTorch computes
+    them outside autograd (a target network, a helper called in a training
+    step)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        return keras.tree.map_structure(lambda v: ops.stop_gradient(v) if ops.is_tensor(v) else v,
+                                        fn(*args, **kwargs))
+
+    return wrapped
 
 
 def pytorch_zero_grad(module, set_to_none=True):
@@ -3421,6 +3439,28 @@ class _T2KBatches(keras.utils.PyDataset):
             self.loader.on_epoch_end()
 
 
+def _t2k_wrap_step(cls, name, run):
+    """Makes the `name` method (train_step, test_step) the subclass `cls`
+    defines run through `run(self, step, data)`."""
+    step = cls.__dict__.get(name)
+    if step is None:
+        return
+
+    def wrapped(self, data):
+        return run(self, step, data)
+
+    wrapped.__doc__, wrapped.__wrapped__ = step.__doc__, step
+    setattr(cls, name, wrapped)
+
+
+def _t2k_over_batches(method, loader, kwargs):
+    """fit() / evaluate() (`method`) over the batches of `loader`; None when it
+    has none, where PyTorch's loop runs no step (Keras raises)."""
+    if len(loader) == 0:
+        return None
+    return method(_T2KBatches(loader), **kwargs)
+
+
 class PyTorchTrainStep(keras.Model):
     """The base of a converted training loop that fit() cannot run with a compiled
     loss (several losses, a GAN's two optimizers): a subclass's train_step(data)
@@ -3438,11 +3478,8 @@ class PyTorchTrainStep(keras.Model):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        step = cls.__dict__.get("train_step")
-        if step is None:
-            return
 
-        def train_step(self, data):
+        def run(self, step, data):
             _T2K_STEPS.append({"first": {}, "dirty": set(), "tainted": set(), "zeroers": []})
             try:
                 logs = step(self, data)
@@ -3451,13 +3488,10 @@ class PyTorchTrainStep(keras.Model):
             _t2k_check_step(kept)
             return _t2k_logs(self, logs)
 
-        train_step.__doc__, train_step.__wrapped__ = step.__doc__, step
-        cls.train_step = train_step
+        _t2k_wrap_step(cls, "train_step", run)
 
     def fit(self, loader, **kwargs):
-        if len(loader) == 0:
-            return None  # no batch: PyTorch's loop runs no step
-        return super().fit(_T2KBatches(loader), **kwargs)
+        return _t2k_over_batches(super().fit, loader, kwargs)
 
 
 class PyTorchEvalStep(keras.Model):
@@ -3468,20 +3502,10 @@ class PyTorchEvalStep(keras.Model):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        step = cls.__dict__.get("test_step")
-        if step is None:
-            return
-
-        def test_step(self, data):
-            return _t2k_logs(self, step(self, data))
-
-        test_step.__doc__, test_step.__wrapped__ = step.__doc__, step
-        cls.test_step = test_step
+        _t2k_wrap_step(cls, "test_step", lambda self, step, data: _t2k_logs(self, step(self, data)))
 
     def evaluate(self, loader, **kwargs):
-        if len(loader) == 0:
-            return None  # no batch: PyTorch's loop runs no step
-        return super().evaluate(_T2KBatches(loader), **kwargs)
+        return _t2k_over_batches(super().evaluate, loader, kwargs)
 
 
 class PyTorchStepLR(PyTorchLRSchedule):
