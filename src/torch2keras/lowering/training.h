@@ -102,6 +102,10 @@ struct ScriptFacts {
 //                                            for logs in batch_logs.logs:
 //                                                history.append(logs['loss_d'])
 //
+// An evaluation loop of that shape (a model called, values recorded, no
+// backward()) becomes a PyTorchEvalStep subclass whose test_step evaluate()
+// runs, replayed the same way.
+//
 // Any other loop stays for the GradientTape pass (a loop written out, Keras'
 // "training loop from scratch"). The runtime helpers
 // the rewritten loops use are added to `helpers`, the lines of their bodies
