@@ -865,8 +865,12 @@ def test_train_mode_keyword_and_named_tuple_items():
                 "    model.train(mode=False)\n"
                 "    a = model(x).max(1)[1]\n"
                 "    b = model(x).max(dim=1).values\n"
-                "    return a, b\n")
+                "    v, i = model(x).max(1)\n"
+                "    return a, b, v, i\n")
     code = converted(r)
+    # Both items of a named tuple from one computation: it is made once.
+    assert ("    max_input = model(x, training=False)\n"
+            "    v, i = ops.max(max_input, axis=1), ops.argmax(max_input, axis=1)\n") in code, code
     # train(mode=False) is evaluation mode; an item of a named tuple calls the model once.
     assert "a = ops.argmax(model(x, training=False), axis=1)" in code, code
     assert "b = ops.max(model(x, training=False), axis=1)" in code, code

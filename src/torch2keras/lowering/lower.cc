@@ -1509,6 +1509,12 @@ class Lowerer {
   // `original`; null when it is no such tuple or item.
   ast::ExprNode* named_tuple_item(const ast::ExprNode* original, ast::ExprNode* rewritten,
                                   const analysis::ConstValue& which);
+  // For `v, i = model(x).max(1)` in script code (`assign`, its value rewritten
+  // to the named-tuple form's tuple of items, each computing model(x)): the
+  // statement `max_input = model(x)` to put before it, the items then reading
+  // that name (the model called once, as PyTorch does); null when the items
+  // share no computation.
+  ast::StmtNode* named_tuple_input(const ast::ExprNode* original, ast::Assign* assign);
   // `@pytorch_no_grad` for the decorator `d` when it is @torch.no_grad() or
   // @torch.inference_mode() (the function's results carry no gradient), else null.
   ast::ExprNode* no_grad_decorator(const ast::ExprNode* d);
@@ -6838,6 +6844,52 @@ ast::ExprNode* Lowerer::named_tuple_item(const ast::ExprNode* original, ast::Exp
   return nullptr;
 }
 
+ast::StmtNode* Lowerer::named_tuple_input(const ast::ExprNode* original, ast::Assign* assign) {
+  auto* tuple = ast::as<ast::Tuple>(assign->value);
+  auto* call = ast::as<ast::Call>(original);
+  if (!script_mode_ || tuple == nullptr || call == nullptr || tuple->elts.size() < 2) return nullptr;
+  const Entry* entry = nullptr;
+  if (auto p = resolve(call->func)) entry = catalog_.find_function(*p);
+  auto* m = ast::as<ast::Attribute>(call->func);
+  if (entry == nullptr && m != nullptr) entry = catalog_.find_method(m->attr);
+  if (entry == nullptr || entry->fields.size() != tuple->elts.size()) return nullptr;
+  // Each item's first argument the same computation (not a name): computed once.
+  std::string shared;
+  for (ast::ExprNode* e : tuple->elts) {
+    auto* item = ast::as<ast::Call>(e);
+    if (item == nullptr || item->args.empty() || ast::is<ast::Name>(item->args[0])) return nullptr;
+    std::string text = syntax::unparse(item->args[0]);
+    if (!shared.empty() && text != shared) return nullptr;
+    shared = text;
+  }
+  bool computes = false;
+  std::function<void(const ast::Node*)> find_call = [&](const ast::Node* n) {
+    if (n == nullptr || computes) return;
+    computes = ast::is<ast::Call>(n);
+    ast::for_each_child(const_cast<ast::Node*>(n), find_call);
+  };
+  find_call(static_cast<ast::Call*>(tuple->elts[0])->args[0]);
+  if (!computes) return nullptr;
+  std::set<std::string> names;
+  if (current_function_ != nullptr) ast::collect_names(current_function_, names);
+  std::string name = std::string(m != nullptr ? m->attr : "values") + "_input";
+  while (names.count(name)) name.push_back('_');
+  auto* input = b_.assign(b_.name(name, ast::ExprContext::Store), static_cast<ast::Call*>(tuple->elts[0])->args[0]);
+  input->loc = assign->loc;
+  std::vector<ast::ExprNode*> items;
+  for (ast::ExprNode* e : tuple->elts) {
+    auto* item = b_.clone(static_cast<ast::Call*>(e));
+    std::vector<ast::ExprNode*> args(item->args.begin(), item->args.end());
+    args[0] = b_.name(name);
+    item->args = b_.seq(args);
+    items.push_back(item);
+  }
+  auto* t = b_.clone(tuple);
+  t->elts = b_.seq(items);
+  assign->value = t;
+  return input;
+}
+
 ast::ExprNode* Lowerer::no_grad_decorator(const ast::ExprNode* d) {
   auto* call = ast::as<ast::Call>(d);
   auto p = resolve(call != nullptr ? call->func : d);
@@ -8210,6 +8262,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           continue;
         auto* c = b_.clone(a);
         c->value = rewrite_ctor_expr(a->value);
+        if (ast::StmtNode* input = named_tuple_input(a->value, c)) out.push_back(input);
         for (ast::ExprNode* t : a->targets)
           if (auto* n = ast::as<ast::Name>(t)) {
             bind_ctor_tensor(std::string(n->id), a->value);
