@@ -1504,6 +1504,9 @@ class Lowerer {
   std::map<const ast::FunctionDef*, std::map<std::string, ScriptKind>> script_params_;
   bool parameters_context_ = false;  // rewriting an optimizer's or clip's arguments
   bool uses_tape_ = false;  // a GradientTape was written: the module imports tensorflow
+  // The catalog entry of the named-tuple form (`x.max(1)`: values, indices) that
+  // script code's `original` call is, when `rewritten` is its tuple; else null.
+  const Entry* named_tuple_entry(const ast::ExprNode* original, const ast::ExprNode* rewritten) const;
   // The item `which` (an index or a field name) of `rewritten`, the tuple a
   // named-tuple form (`x.max(1)`: values, indices) of script code became from
   // `original`; null when it is no such tuple or item.
@@ -6825,16 +6828,22 @@ void Lowerer::lower_unit(Unit& u) {
 // ===========================================================================
 // Pass 3.
 
-ast::ExprNode* Lowerer::named_tuple_item(const ast::ExprNode* original, ast::ExprNode* rewritten,
-                                         const ConstValue& which) {
+const Entry* Lowerer::named_tuple_entry(const ast::ExprNode* original, const ast::ExprNode* rewritten) const {
   auto* tuple = ast::as<ast::Tuple>(rewritten);
   auto* call = ast::as<ast::Call>(original);
-  if (tuple == nullptr || call == nullptr || !script_mode_) return nullptr;
+  if (!script_mode_ || tuple == nullptr || call == nullptr) return nullptr;
   const Entry* entry = nullptr;
   if (auto p = resolve(call->func)) entry = catalog_.find_function(*p);
   if (auto* m = ast::as<ast::Attribute>(call->func); entry == nullptr && m != nullptr)
     entry = catalog_.find_method(m->attr);
-  if (entry == nullptr || entry->fields.size() != tuple->elts.size()) return nullptr;
+  return entry != nullptr && entry->fields.size() == tuple->elts.size() ? entry : nullptr;
+}
+
+ast::ExprNode* Lowerer::named_tuple_item(const ast::ExprNode* original, ast::ExprNode* rewritten,
+                                         const ConstValue& which) {
+  const Entry* entry = named_tuple_entry(original, rewritten);
+  if (entry == nullptr) return nullptr;
+  auto* tuple = static_cast<ast::Tuple*>(rewritten);
   if (which.kind == ConstValue::Kind::Int && which.integer >= 0 &&
       static_cast<std::size_t>(which.integer) < tuple->elts.size())
     return tuple->elts[static_cast<std::size_t>(which.integer)];
@@ -6845,14 +6854,10 @@ ast::ExprNode* Lowerer::named_tuple_item(const ast::ExprNode* original, ast::Exp
 }
 
 ast::StmtNode* Lowerer::named_tuple_input(const ast::ExprNode* original, ast::Assign* assign) {
-  auto* tuple = ast::as<ast::Tuple>(assign->value);
-  auto* call = ast::as<ast::Call>(original);
-  if (!script_mode_ || tuple == nullptr || call == nullptr || tuple->elts.size() < 2) return nullptr;
-  const Entry* entry = nullptr;
-  if (auto p = resolve(call->func)) entry = catalog_.find_function(*p);
-  auto* m = ast::as<ast::Attribute>(call->func);
-  if (entry == nullptr && m != nullptr) entry = catalog_.find_method(m->attr);
-  if (entry == nullptr || entry->fields.size() != tuple->elts.size()) return nullptr;
+  if (named_tuple_entry(original, assign->value) == nullptr) return nullptr;
+  auto* tuple = static_cast<ast::Tuple*>(assign->value);
+  auto* m = ast::as<ast::Attribute>(static_cast<const ast::Call*>(original)->func);
+  if (tuple->elts.size() < 2) return nullptr;
   // Each item's first argument the same computation (not a name): computed once.
   std::string shared;
   for (ast::ExprNode* e : tuple->elts) {

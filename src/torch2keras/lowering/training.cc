@@ -356,16 +356,20 @@ bool is_name(const ast::ExprNode* e, std::string_view id) {
   return n != nullptr && n->id == id;
 }
 
-// Whether `e` is `ops.convert_to_numpy(LOSS).item()` (PyTorch's loss.item(),
-// converted) of the name `loss`.
-bool loss_item(const ast::ExprNode* e, std::string_view loss) {
+// E of `ops.convert_to_numpy(E).item()` (PyTorch's E.item(), converted), or null.
+const ast::ExprNode* item_argument(const ast::ExprNode* e) {
   auto* item = ast::as<ast::Call>(e);
   auto* m = item ? ast::as<ast::Attribute>(item->func) : nullptr;
-  if (m == nullptr || m->attr != "item" || !item->args.empty() || !item->keywords.empty()) return false;
+  if (m == nullptr || m->attr != "item" || !item->args.empty() || !item->keywords.empty()) return nullptr;
   auto* numpy = ast::as<ast::Call>(m->value);
-  return numpy != nullptr && syntax::unparse(numpy->func) == "ops.convert_to_numpy" && numpy->args.size() == 1 &&
-         numpy->keywords.empty() && is_name(numpy->args[0], loss);
+  if (numpy == nullptr || syntax::unparse(numpy->func) != "ops.convert_to_numpy" || numpy->args.size() != 1 ||
+      !numpy->keywords.empty())
+    return nullptr;
+  return numpy->args[0];
 }
+
+// Whether `e` is `loss.item()`, converted, of the name `loss`.
+bool loss_item(const ast::ExprNode* e, std::string_view loss) { return is_name(item_argument(e), loss); }
 
 // Whether `n` occurs in `node` as a name it reads (or rebinds by augmented
 // assignment, which reads it).
@@ -971,18 +975,6 @@ class FitWriter {
     if (a == nullptr || a->targets.size() != 1 || !ast::is<ast::Name>(a->targets[0])) return nullptr;
     const ast::ExprNode* e = item_argument(a->value);
     return e != nullptr && step_expression(e) ? e : nullptr;
-  }
-
-  // E of `ops.convert_to_numpy(E).item()`, or null.
-  static const ast::ExprNode* item_argument(const ast::ExprNode* e) {
-    auto* item = ast::as<ast::Call>(e);
-    auto* m = item ? ast::as<ast::Attribute>(item->func) : nullptr;
-    if (m == nullptr || m->attr != "item" || !item->args.empty() || !item->keywords.empty()) return nullptr;
-    auto* numpy = ast::as<ast::Call>(m->value);
-    if (numpy == nullptr || syntax::unparse(numpy->func) != "ops.convert_to_numpy" || numpy->args.size() != 1 ||
-        !numpy->keywords.empty())
-      return nullptr;
-    return numpy->args[0];
   }
 
   // Adds to `owned` what the host statement `s` makes or changes itself: the
