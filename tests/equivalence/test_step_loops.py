@@ -11,9 +11,8 @@ Rules exercised: the batch as PyTorch's loop received it (data[0]: a tuple of
 three); the records replayed from PyTorchBatchLogs; the runtime's gradient store
 inside a traced step (accumulation over two backward() calls of one step, two
 optimizers each stepping its own part, clip_grad_norm_); OneCycleLR stepped per
-batch by PyTorchSchedulerStep; a Trainer class's loop (`self` in the step);
-gradients carried from one batch to the next raise (PyTorch accumulates them,
-a compiled step cannot).
+batch by PyTorchSchedulerStep; a Trainer class's loop (`self` in the step).
+(Gradients carried from one batch to the next: test_gradient_accumulation.py.)
 """
 
 import keras
@@ -275,33 +274,6 @@ def test_train_step_runs_compiled(modules, monkeypatch):
     # Traced once or twice an epoch (the first batch's shapes, maybe a relaxed
     # shape), far fewer than the 16 batches.
     assert count["n"] <= 4, count
-
-
-def test_gradients_carried_from_one_batch_to_the_next_raise(modules):
-    # PyTorch adds each batch's gradients to the last one's without zero_grad()
-    # between; a compiled step computes each batch's alone, so the runtime
-    # raises rather than train differently.
-    _, keras_module = modules
-    model = keras_module.Net()
-    model(np.zeros((2, 4), "float32"))
-    optimizer = keras_module.PyTorchSGD(model, learning_rate=0.1)
-    criterion = keras_module.pytorch_cross_entropy
-
-    class Step(keras_module.PyTorchTrainStep):
-        def train_step(self, data):
-            x, y, z = data[0]
-            with keras_module.tf.GradientTape() as tape:
-                loss = criterion(model(x, training=True)[0], y)
-            keras_module.pytorch_backward(tape, loss)
-            optimizer.step()
-            return {"loss": loss}
-
-    x, y, z = data(3)
-    loader = keras_module.PyTorchDataLoader(keras_module.PyTorchTensorDataset(x, y, z), batch_size=8)
-    trainer = Step()
-    trainer.compile()
-    with pytest.raises(NotImplementedError, match="accumulates them over batches"):
-        trainer.fit(loader, epochs=1, shuffle=False, verbose=0)
 
 
 GAN = '''

@@ -343,6 +343,9 @@ LOOP = ("def train(model, loader, optimizer, criterion):\n"
         "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
         "    return train(model, loader, optimizer, nn.CrossEntropyLoss())\n")
 DATA = "from torch.utils.data import DataLoader, TensorDataset\n\n\n"
+# LOOP's loop with the index: {0} follows the loss, {1} is the optimizer's step.
+ENUMERATED = ("    for i, (x, y) in enumerate(loader):\n        out = model(x)\n        loss = criterion(out, y){0}\n"
+              "        loss.backward()\n{1}")
 
 
 def test_the_standard_loop_becomes_compile_and_fit():
@@ -380,7 +383,8 @@ def form_of(code):
     (("    model.train()\n", "    model.eval()\n"), "train_step", "evaluation mode: fit() would train the model"),
     (("        loss = criterion(out, y)\n", "        loss = criterion(out, x)\n"), "train_step",
      "the loss of the inputs"),
-    (("        optimizer.zero_grad()\n", ""), "tape", "no zero_grad: gradients accumulate over batches"),
+    (("        optimizer.zero_grad()\n", ""), "train_step",
+     "no zero_grad: gradients accumulate over batches, carried from step to step"),
     (("        optimizer.step()\n", "        optimizer.step()\n        out = out.detach()\n"), "train_step",
      "the prediction used again"),
     (("        out = model(x)\n", "        out = model(x)\n        print(out.shape)\n"), "tape",
@@ -393,11 +397,24 @@ def form_of(code):
     (("    for x, y in loader:\n", "    for i, (x, y) in enumerate(loader):\n"), "fit", "the index unused"),
     (("    for x, y in loader:\n        optimizer.zero_grad()\n",
       "    optimizer.zero_grad()\n    for i, (x, y) in enumerate(loader):\n"),
-     "tape", "no zero_grad in the loop: gradients accumulate over batches"),
+     "train_step", "no zero_grad in the loop: gradients accumulate over batches, carried from step to step"),
     (("        optimizer.step()\n", "        if len(losses) % 2:\n            optimizer.step()\n"),
-     "tape", "an optimizer step under an if: accumulation"),
+     "tape", "an optimizer step under an if of Python state the loop changes"),
+    (("    for x, y in loader:\n        optimizer.zero_grad()\n        out = model(x)\n        loss = criterion(out, y)\n        loss.backward()\n        optimizer.step()\n", ENUMERATED.format(" * (i + 1)", "        optimizer.step()\n")), "tape",
+     "the index read by the step outside an if's condition (a tensor in the step)"),
+    (("    for x, y in loader:\n        optimizer.zero_grad()\n        out = model(x)\n        loss = criterion(out, y)\n        loss.backward()\n        optimizer.step()\n", ENUMERATED.format("", "        if (i + 1) % 2 == 0:\n            optimizer.step()\n")), "train_step",
+     "a step every other batch: the condition of the index run by pytorch_if"),
+    (("    for x, y in loader:\n        optimizer.zero_grad()\n        out = model(x)\n        loss = criterion(out, y)\n        loss.backward()\n        optimizer.step()\n", ENUMERATED.format("", "        if loss.item() > 1.0:\n            optimizer.step()\n")), "tape",
+     "an if of a tensor of the step"),
+    (("    for x, y in loader:\n        optimizer.zero_grad()\n        out = model(x)\n        loss = criterion(out, y)\n        loss.backward()\n        optimizer.step()\n", ENUMERATED.format("", "        if (i + 1) % 2 == 0:\n            optimizer.step()\n"
+                                     "            print(i)\n")), "tape",
+     "an if of the index with Python code in its body"),
+    (("    for x, y in loader:\n        optimizer.zero_grad()\n        out = model(x)\n        loss = criterion(out, y)\n        loss.backward()\n        optimizer.step()\n", ENUMERATED.format("", "        if (i + 1) % 2 == 0:\n            optimizer.step()\n"
+                                     "        else:\n            optimizer.zero_grad()\n")), "tape",
+     "an if with an else"),
 ], ids=["loss-read-after", "extra-statement", "clip-part", "eval-mode", "autoencoder", "no-zero-grad", "reuse",
-        "print", "numpy", "previous-batch", "enumerate", "accumulate", "step-under-if"])
+        "print", "numpy", "previous-batch", "enumerate", "accumulate", "step-under-if", "index-in-step",
+        "step-if", "tensor-if", "host-in-if", "if-else"])
 def test_other_loops_are_a_train_step_or_keep_their_tape(change, form, why):
     source = DATA + "import numpy as np\n" + LOOP.replace(*change)
     assert LOOP.replace(*change) != LOOP

@@ -312,6 +312,14 @@ ast::Compare* Builder::compare(ast::ExprNode* left, ast::CmpOpKind op, ast::Expr
   return n;
 }
 
+ast::BinOp* Builder::binop(ast::ExprNode* left, ast::OperatorKind op, ast::ExprNode* right) {
+  auto* n = make_node<ast::BinOp>(arena_);
+  n->left = left;
+  n->op = op;
+  n->right = right;
+  return n;
+}
+
 ast::ExprNode* Builder::not_(ast::ExprNode* operand) {
   // `not a == b` reads better as `a != b` (same for is / is not, in / not in);
   // orderings are not inverted (NaN compares false both ways).

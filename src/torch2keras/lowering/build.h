@@ -73,6 +73,8 @@ class Builder {
                            std::vector<ast::StmtNode*> body);
   // `left op right`.
   ast::Compare* compare(ast::ExprNode* left, ast::CmpOpKind op, ast::ExprNode* right);
+  // `left op right`.
+  ast::BinOp* binop(ast::ExprNode* left, ast::OperatorKind op, ast::ExprNode* right);
   // `not operand`, as the inverse comparison where there is one (`a != b`).
   ast::ExprNode* not_(ast::ExprNode* operand);
 

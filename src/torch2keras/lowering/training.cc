@@ -109,7 +109,8 @@ bool step_boundary(const ast::StmtNode* s) {
   if (call == nullptr) return false;
   if (auto* m = ast::as<ast::Attribute>(call->func)) return m->attr == "zero_grad" || m->attr == "step";
   auto* n = ast::as<ast::Name>(call->func);
-  return n != nullptr && n->id == "pytorch_zero_grad";
+  // (pytorch_if(condition, update): a train_step's conditional zero_grad() / step().)
+  return n != nullptr && (n->id == "pytorch_zero_grad" || n->id == "pytorch_if");
 }
 
 // The statement blocks of `s` that belong to its enclosing block's tape (if,
@@ -488,6 +489,7 @@ struct StepLoop {
   std::map<std::size_t, std::string> item_keys;   // an item assignment's part index -> its key
   std::set<std::string> owned;                    // the host code's names and paths (see host_owned)
   bool index_live = false;                        // the index is read after the loop
+  bool index_in_step = false;                     // a condition of the step reads the index (step_if)
   std::vector<ast::ExprNode*> schedulers;         // S of per-batch S.step() at the end
   std::vector<std::string> names;                 // the step's own: its target, what its statements assign
   bool reads_self = false;                        // the step reads `self` (a method's)
@@ -766,8 +768,10 @@ class FitWriter {
   //     clipping or optimizer.step() call; their expressions call only
   //     models, modules, losses, Keras (ops, layers, keras.random) and the
   //     runtime (a function of the script, numpy, print or len would run once,
-  //     when the step is traced); no if, loop or with (their tensor conditions
-  //     would be traced). At least one backward() and one zero_grad();
+  //     when the step is traced); no loop or with, no if but a step_if (of
+  //     the batch index: gradient accumulation). At least one backward() and
+  //     one optimizer step (without zero_grad(), the gradients add up over the
+  //     batches: the runtime carries them);
   //   - an item assignment `d_x = output.mean().item()`: the step computes the
   //     tensor where the statement was and returns it; the name is then the
   //     host statements' (no step statement reads it);
@@ -816,7 +820,8 @@ class FitWriter {
     // of a host statement reads). The others are host statements (a counter,
     // a print).
     std::vector<StepPart> kinds(end, StepPart::Host);
-    std::set<std::string> needed;
+    std::set<std::string> needed, assigned;  // assigned: the names and paths the body assigns or appends to
+    for (std::size_t k = 0; k < end; ++k) host_owned(f->body[k], assigned);
     for (std::size_t k = end; k-- > 0;) {
       ast::StmtNode* s = f->body[k];
       std::set<std::string> stored, read;
@@ -833,7 +838,7 @@ class FitWriter {
       bool feeds = false;
       if (ast::is<ast::Assign>(s) || ast::is<ast::AugAssign>(s))
         for (const std::string& n : stored) feeds = feeds || needed.count(n) > 0;
-      if (feeds || training_call(s)) {
+      if (feeds || training_call(s) || step_if(s, loop.index, assigned)) {
         kinds[k] = StepPart::Step;
         needed.insert(read.begin(), read.end());
       } else {
@@ -844,7 +849,6 @@ class FitWriter {
     std::set<std::string> step_names, step_reads, step_paths;
     ast::collect_names(loop.target, step_names);
     int backwards = 0;
-    bool zeroes = false;
     for (std::size_t k = 0; k < end; ++k) {
       ast::StmtNode* s = f->body[k];
       StepPart part = kinds[k];
@@ -856,15 +860,22 @@ class FitWriter {
         if (!host_statement(s, loop.parts.size(), step_names, step_paths, {}, probe))
           part = kinds[k] = StepPart::Step;
       }
-      if (part == StepPart::Step && !step_statement(s)) return std::nullopt;
+      bool conditional = part == StepPart::Step && step_if(s, loop.index, assigned);
+      if (part == StepPart::Step && !step_statement(s) && !conditional) return std::nullopt;
       if (part == StepPart::Scheduler) continue;
       loop.parts.emplace_back(s, part);
       if (part == StepPart::Host) continue;
       if (part == StepPart::Step) {
         backwards += backward_count(s);
-        zeroes = zeroes || zero_grad(s);
         std::set<std::string> stored;
-        names_of(s, stored, step_reads);
+        // (The index in a condition is the step's own: data[1][0].)
+        if (conditional) {
+          auto* iff = static_cast<ast::If*>(s);
+          loop.index_in_step = loop.index_in_step || (!loop.index.empty() && reads(iff->test, loop.index));
+          for (const ast::StmtNode* x : iff->body) names_of(x, stored, step_reads);
+        } else {
+          names_of(s, stored, step_reads);
+        }
         step_names.insert(stored.begin(), stored.end());
         read_paths(s, step_paths);
       } else {
@@ -872,18 +883,22 @@ class FitWriter {
         read_paths(item_value(s), step_paths);
       }
     }
-    // Without a zero_grad() the gradients add up over the batches (PyTorch's
-    // accumulation), which a compiled step does not keep. A loop with no
-    // training call at all is an evaluation: a test_step, run by evaluate(),
-    // when it calls a model and records something of it.
+    // A loop with no training call at all is an evaluation: a test_step, run by
+    // evaluate(), when it calls a model and records something of it. (Without
+    // a zero_grad(), the gradients add up over the batches, PyTorch's
+    // accumulation: the runtime carries them from one step to the next.)
     loop.training = backwards > 0;
-    if (loop.training && !zeroes) return std::nullopt;
     // A training step steps an optimizer (one whose kind is not known, in a dict,
     // would be taken for a scheduler).
     bool optimizer_step = false;
-    for (auto [s, part] : loop.parts)
-      if (ast::ExprNode* o = part == StepPart::Step ? method_receiver(s, "step") : nullptr)
-        optimizer_step = optimizer_step || role_of_(o) == TrainingRole::Optimizer;
+    for (auto [s, part] : loop.parts) {
+      if (part != StepPart::Step) continue;
+      std::vector<const ast::StmtNode*> calls = {s};
+      if (auto* iff = ast::as<ast::If>(s)) calls.assign(iff->body.begin(), iff->body.end());
+      for (const ast::StmtNode* c : calls)
+        if (ast::ExprNode* o = method_receiver(c, "step"))
+          optimizer_step = optimizer_step || role_of_(o) == TrainingRole::Optimizer;
+    }
     if (loop.training && !optimizer_step) return std::nullopt;
     // A per-batch scheduler changes what the step reads only through the
     // optimizers' rates: an object the step reads (a KL warm-up's beta) would be
@@ -1290,6 +1305,49 @@ class FitWriter {
     return found;
   }
 
+  // Whether `s` is an `if` of the step (see step_loop): no else; a body of
+  // zero_grad(), clipping and optimizer step() calls (no backward()); a
+  // condition of the batch index `index`, constants, arithmetic, comparisons,
+  // len() and values of the code around that the loop's body does not change
+  // (`assigned`): `(i + 1) % accum_steps == 0 or i + 1 == len(loader)`. The
+  // step computes it from the index fit() gives (pytorch_if), or, without
+  // the index, as Python when traced.
+  bool step_if(const ast::StmtNode* s, const std::string& index, const std::set<std::string>& assigned) const {
+    auto* iff = ast::as<ast::If>(s);
+    if (iff == nullptr || !iff->orelse.empty() || iff->body.empty()) return false;
+    for (const ast::StmtNode* x : iff->body)
+      if (!training_call(x) || backward_of(x) != nullptr || !step_statement(x)) return false;
+    bool ok = true;
+    std::function<void(const ast::Node*)> visit = [&](const ast::Node* n) {
+      if (!ok || n == nullptr) return;
+      if (auto* call = ast::as<ast::Call>(n)) {
+        ok = is_name(call->func, "len") && call->args.size() == 1 && call->keywords.empty() &&
+             dotted(call->args[0]) && !overlaps(syntax::unparse(call->args[0]), assigned);
+        return;
+      }
+      if (auto* a = ast::as<ast::Attribute>(n)) {
+        const ast::ExprNode* root = a;
+        while (auto* r = ast::as<ast::Attribute>(root)) root = r->value;
+        ok = dotted(a) && !overlaps(syntax::unparse(a), assigned) && role_of_(root) == TrainingRole::Other;
+        return;
+      }
+      if (auto* name = ast::as<ast::Name>(n)) {
+        std::string id(name->id);
+        TrainingRole role = role_of_(name);
+        ok = id == index || (!assigned.count(id) && role == TrainingRole::Other && plain_outside(id));
+        return;
+      }
+      if (!ast::is<ast::Constant>(n) && !ast::is<ast::BinOp>(n) && !ast::is<ast::Compare>(n) &&
+          !ast::is<ast::BoolOp>(n) && !ast::is<ast::UnaryOp>(n)) {
+        ok = false;
+        return;
+      }
+      ast::for_each_child(const_cast<ast::Node*>(n), visit);
+    };
+    visit(iff->test);
+    return ok;
+  }
+
   // Whether `s` may be a statement of a compiled train_step (see step_loop).
   bool step_statement(const ast::StmtNode* s) const {
     if (private_attribute(s)) return false;
@@ -1555,7 +1613,22 @@ class FitWriter {
     std::vector<ast::StmtNode*> body, replay;
     for (std::size_t k = 0; k < loop.parts.size(); ++k) {
       auto [s, part] = loop.parts[k];
-      if (part == StepPart::Step) {
+      if (auto* iff = ast::as<ast::If>(s); part == StepPart::Step && iff && reads(iff->test, loop.index)) {
+        // `def update(): <body>` and `pytorch_if(<condition>, update)`: both paths traced.
+        bool steps = false;
+        for (const ast::StmtNode* x : iff->body) steps = steps || method_receiver(x, "step") != nullptr;
+        std::string fn = fresh(steps ? "update" : "zero_gradients", nullptr);
+        taken_.insert(fn);
+        auto* def = b_.function_def(fn, {}, {iff->body.begin(), iff->body.end()});
+        def->loc = iff->loc;
+        def->loc.lineno = iff->loc.lineno + 1;
+        auto* call = b_.expr_stmt(b_.call("pytorch_if", {tensor_condition(iff->test), b_.name(fn)}));
+        call->loc = iff->loc;
+        call->loc.end_lineno = iff->loc.lineno;
+        body.push_back(def);
+        body.push_back(call);
+        helpers_.insert("pytorch_if");
+      } else if (part == StepPart::Step) {
         body.push_back(s);
       } else if (part == StepPart::ItemAssign) {
         auto* a = static_cast<ast::Assign*>(s);
@@ -1595,6 +1668,16 @@ class FitWriter {
     unpack->loc = f->loc;
     unpack->loc.end_lineno = f->loc.lineno;
     step.insert(step.begin(), unpack);
+    if (loop.index_in_step) {
+      // `i = data[1][0]` (+ enumerate's start): the batch's index in the pass.
+      ast::ExprNode* index = b_.subscript(b_.subscript(b_.name(data), b_.integer(1)), b_.integer(0));
+      if (loop.enumerate->args.size() + loop.enumerate->keywords.size() == 2)
+        index = b_.binop(index, ast::OperatorKind::Add,
+                         loop.enumerate->args.size() == 2 ? loop.enumerate->args[1] : loop.enumerate->keywords[0]->value);
+      auto* bind = b_.assign(b_.name(loop.index, ast::ExprContext::Store), index);
+      bind->loc = unpack->loc;
+      step.insert(step.begin() + 1, bind);
+    }
     // Keras needs a value back from each step: the losses when nothing was recorded.
     std::vector<std::string> returned = loop.keys;
     if (returned.empty())
@@ -1616,8 +1699,9 @@ class FitWriter {
     method->loc.end_lineno = result->loc.end_lineno;
     std::string cls = fresh(loop.training ? "TrainStep" : "EvalStep", nullptr);
     taken_.insert(cls);
-    auto* doc = b_.expr_stmt(b_.string(loop.training ? "The loop below for one batch (data[0]), as Keras' train_step."
-                                                     : "The loop below for one batch (data[0]), as Keras' test_step."));
+    auto* doc = b_.expr_stmt(b_.string(std::string("The loop below for one batch (data[0]") +
+                                       (loop.index_in_step ? ", its index data[1][0]" : "") + "), as Keras' " +
+                                       (loop.training ? "train_step." : "test_step.")));
     doc->loc = unpack->loc;
     std::string base = loop.training ? "PyTorchTrainStep" : "PyTorchEvalStep";
     auto* def = b_.class_def(cls, {b_.name(base)}, {doc, method});
@@ -1723,6 +1807,21 @@ class FitWriter {
     for (const ast::StmtNode* s : stmts)
       if (reads(s, n)) return true;
     return false;
+  }
+
+  // The condition `e` of a step_if as a bool tensor of the traced index:
+  // `and`, `or` and `not` (Python's would ask a tensor for a bool) as
+  // ops.logical_and / logical_or / logical_not.
+  ast::ExprNode* tensor_condition(ast::ExprNode* e) {
+    if (auto* op = ast::as<ast::BoolOp>(e)) {
+      const char* fn = op->op == ast::BoolOpKind::And ? "ops.logical_and" : "ops.logical_or";
+      ast::ExprNode* out = tensor_condition(op->values[0]);
+      for (std::size_t k = 1; k < op->values.size(); ++k) out = b_.call(fn, {out, tensor_condition(op->values[k])});
+      return out;
+    }
+    if (auto* u = ast::as<ast::UnaryOp>(e); u && u->op == ast::UnaryOpKind::Not)
+      return b_.call("ops.logical_not", {tensor_condition(u->operand)});
+    return e;
   }
 
   // `target` (a name or a tuple of names) as an assignment target.

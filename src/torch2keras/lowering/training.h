@@ -102,6 +102,13 @@ struct ScriptFacts {
 //                                            for logs in batch_logs.logs:
 //                                                history.append(logs['loss_d'])
 //
+// Gradient accumulation is such a step too: an `if` of the batch index whose
+// body steps optimizers, clips or zeroes gradients (`if (i + 1) % accum_steps
+// == 0: optimizer.step(); optimizer.zero_grad()`) becomes `def update(): ...`
+// and `pytorch_if(<condition of i>, update)`, the index `i = data[1][0]`; the
+// runtime keeps the gradients a step does not zero first from one batch to
+// the next (_T2KCarry), as PyTorch's .grad adds up.
+//
 // An evaluation loop of that shape (a model called, values recorded, no
 // backward()) becomes a PyTorchEvalStep subclass whose test_step evaluate()
 // runs, replayed the same way.

@@ -2660,68 +2660,118 @@ class PyTorchBatchNormalization(layers.BatchNormalization):
 # PyTorch's gradients, for training code converted as it is written: each
 # trainable variable's accumulated gradient (its .grad), filled by
 # pytorch_backward (loss.backward()), read by optimizer.step(), cleared by
-# zero_grad(). id(variable) -> (variable, gradient, the train_step bookkeeping it
-# was stored in, or None: see _T2K_STEPS).
+# zero_grad(). id(variable) -> _T2KGradient.
 _T2K_GRADIENTS = {}
+
+
+class _T2KGradient:
+    """The stored gradient of `variable`: `value`, a tensor, or None where a
+    train_step's zero_grad() left none (eager code removes the entry instead);
+    `step`, the bookkeeping of the train_step trace that stored it (see
+    _T2K_STEPS), None for eager code; `zeros`, zero_grad(set_to_none=False)'s
+    zeros, the same in any step; `present`, True, or a bool tensor where a
+    pytorch_if set the gradient on one path only (`value` is then zeros on the
+    other)."""
+
+    __slots__ = ("variable", "value", "step", "zeros", "present")
+
+    def __init__(self, variable, value, step=None, zeros=False, present=True):
+        self.variable, self.value, self.step, self.zeros, self.present = variable, value, step, zeros, present
+
 
 # The optimizers made with parameters (weak references): backward() computes
 # the gradients of theirs.
 _T2K_OPTIMIZERS = []
 
 
-# The gradient bookkeeping of the train_step running (a stack: PyTorchTrainStep
-# opens one per step): "first" maps id(variable) to what the step did first to
-# its gradient, "zeroed" (zero_grad) or "read" (used: clipping, step());
-# "dirty" holds the ids whose gradient backward() set since their last
-# zero_grad; "tainted" those backward() added to a gradient of another step
-# (unknown here: a use raises); "zeroers" the zero_grad() calls' variable sources.
+# The gradient bookkeeping of the train_step being traced (a stack:
+# PyTorchTrainStep opens one per trace; the traced graph then runs for each
+# batch): "zeroers", the variable sources of its zero_grad() calls (a layer
+# built after one, at its first call, counts as zeroed by it: PyTorch's
+# parameters exist from the start); "carried", id(variable) -> the _T2KCarry of
+# each gradient the step took from the batch before (it writes them back at its
+# end); "fresh", id(variable) -> that entry as taken, untouched; "assumed",
+# id(variable) -> the presence the step took for a carried gradient it used
+# untouched (see _t2k_stored_gradient).
 _T2K_STEPS = []
 
 
-def _t2k_step_mark(variable, what):
-    if _T2K_STEPS:
-        step = _T2K_STEPS[-1]
-        if what != "zeroed" and id(variable) not in step["first"] and any(
-                id(variable) in {id(v) for v in zeroer()} for zeroer in step["zeroers"]):
-            what = "zeroed"  # made after the zero_grad() that covers it (a layer's first call)
-        if what != "set":
-            step["first"].setdefault(id(variable), what)
-        if what == "zeroed":
-            step["dirty"].discard(id(variable))
-            step["tainted"].discard(id(variable))
-        elif what == "set":
-            step["dirty"].add(id(variable))
+# Gradients kept from one compiled step to the next, as PyTorch keeps .grad
+# until zero_grad() (gradient accumulation over batches): id(variable) ->
+# _T2KCarry. Made at a step's first touch of a gradient it does not zero first.
+_T2K_CARRIED = {}
 
 
-def _t2k_logs(model, logs):
-    """A step's logs, with the Python type of each value kept on `model`
-    (PyTorchBatchLogs gives ints and bools back); a value for an empty one
-    (fit() and evaluate() need one from each step)."""
-    if not logs:
-        logs = {"steps": ops.ones((), dtype="int32")}
-    types = {}
-    for key, value in logs.items():
-        if isinstance(value, (bool, int)):  # a size known when traced: x.size(1)
-            types[key] = type(value)
-            continue
-        dtype = keras.backend.standardize_dtype(getattr(value, "dtype", "float32"))
-        types[key] = bool if dtype == "bool" else int if "int" in dtype else float
-    model._t2k_log_types = types
-    return logs
+class _T2KCarry:
+    """`variable`'s gradient between the batches of fit(): `value` (zeros when
+    there is none) and `present` (whether there is one), variables the traced
+    step reads at its first touch of the gradient and assigns at its end.
+    load() takes the gradient eager code left before fit(), save() gives the
+    last batch's back; `known` is whether there was one when fit() started, or
+    None when unknown (a gradient another compiled step left)."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        entry = self._entry()
+        initial = None if entry is None or entry.step is not None else entry.value
+        self.known = self._presence(entry)
+        # Initializers, not assigns: the step being traced makes these, and an
+        # assign there would run again at every batch.
+        name = variable.path.replace("/", "_") + "_grad"
+        self.value = keras.Variable(
+            keras.initializers.Zeros() if initial is None else keras.initializers.Constant(ops.convert_to_numpy(initial)),
+            shape=variable.shape, dtype=variable.dtype, trainable=False, name=name)
+        self.present = keras.Variable(bool(self.known), dtype="bool", trainable=False, name=name + "_present")
+
+    def _entry(self):
+        return _T2K_GRADIENTS.get(id(self.variable))
+
+    @staticmethod
+    def _presence(entry):
+        if entry is None or entry.value is None:
+            return False
+        return True if entry.step is None or entry.zeros else None
+
+    def load(self):
+        """The gradient eager code left (fit() starting)."""
+        entry = self._entry()
+        self.known = self._presence(entry)
+        if self.known:
+            self.value.assign(ops.cast(entry.value, self.variable.dtype))
+        elif self.known is False:
+            self.value.assign(ops.zeros_like(self.variable))
+        self.present.assign(bool(self.known))
+
+    def save(self):
+        """The last batch's gradient, as eager code finds it (fit() done)."""
+        if bool(ops.convert_to_numpy(self.present)):
+            _T2K_GRADIENTS[id(self.variable)] = _T2KGradient(self.variable, ops.convert_to_tensor(self.value))
+        else:
+            _T2K_GRADIENTS.pop(id(self.variable), None)
+        self.known = bool(ops.convert_to_numpy(self.present))
 
 
-def _t2k_check_step(step):
-    """Raises NotImplementedError when the step that kept `step` leaves the next
-    batch a gradient it would read before any zero_grad: PyTorch accumulates it
-    over batches, a compiled step computes each batch's alone."""
-    carried = [i for i in step["dirty"] if step["first"].get(i) == "read"]
-    if carried:
-        variable = _T2K_GRADIENTS[carried[0]][0] if carried[0] in _T2K_GRADIENTS else None
-        where = f" (of {variable.path!r})" if variable is not None else ""
-        raise NotImplementedError(
-            f"the training step reads gradients{where} before zero_grad() and leaves backward()'s for the next "
-            "batch: PyTorch accumulates them over batches, which a compiled train_step cannot; call "
-            "zero_grad() in each step before backward(), or write the loop out")
+def _t2k_step_entry(variable, step):
+    """`variable`'s gradient entry in the train_step `step` being traced: the one
+    the step stored, or at its first touch of it (backward(), step(),
+    clipping), none where a zero_grad() of the step covers it, else the
+    gradient the batch before left, carried in."""
+    entry = _T2K_GRADIENTS.get(id(variable))
+    if entry is not None and entry.step is step:
+        return entry
+    key = id(variable)
+    if any(key in {id(v) for v in zeroer()} for zeroer in step["zeroers"]):
+        entry = _T2KGradient(variable, None, step)
+    else:
+        carry = _T2K_CARRIED.get(key)
+        if carry is None:
+            carry = _T2K_CARRIED[key] = _T2KCarry(variable)
+        entry = _T2KGradient(variable, ops.convert_to_tensor(carry.value), step,
+                             present=ops.convert_to_tensor(carry.present))
+        step["carried"][key] = carry
+        step["fresh"][key] = entry
+    _T2K_GRADIENTS[key] = entry
+    return entry
 
 
 def _t2k_stored_gradient(variable, use=True):
@@ -2729,37 +2779,125 @@ def _t2k_stored_gradient(variable, use=True):
     (PyTorch's .grad), or None; `use`: its value is used (step(), clipping),
     else backward() adds to it.
 
-    A compiled train_step (PyTorchTrainStep) is traced once and runs for every
-    batch, so no gradient of an earlier batch, nor of code before or after fit(),
-    can enter it, nor one of its gradients leave it. Raises NotImplementedError
-    when such a gradient would be used (backward() adding to one makes the sum
-    unknown until a zero_grad()); zeros of zero_grad(set_to_none=False) are the
-    same in any step."""
+    In a compiled train_step (PyTorchTrainStep), traced once and run for every
+    batch, a gradient the step did not zero first is the one the batch before
+    left (_T2KCarry). Used untouched, whether there is one is taken to be as it
+    was when fit() started, and the step's end checks that it stays so.
+    Raises NotImplementedError where that cannot be known: a gradient another
+    compiled step left, a gradient a pytorch_if set on one path only."""
     step = _T2K_STEPS[-1] if _T2K_STEPS else None
-    if use:
-        _t2k_step_mark(variable, "read")
-    stored = _T2K_GRADIENTS.get(id(variable))
-    unknown = step is not None and id(variable) in step["tainted"]
-    if stored is not None and stored[2] is not step:
-        if stored[3]:
+    if step is None:
+        entry = _T2K_GRADIENTS.get(id(variable))
+        if entry is None or entry.step is None:
+            return None if entry is None else entry.value
+        if entry.zeros:
             return ops.zeros_like(variable)
-        if step is not None and not use:
-            step["tainted"].add(id(variable))
-            return None
-        unknown = True
-    if unknown and use or (unknown and step is None):
         raise NotImplementedError(
-            f"the gradient of {variable.path!r} holds a gradient of another step than this one: a compiled "
-            "train_step (fit()) keeps no gradient from one batch to the next, nor from code before or after "
-            "fit(); call zero_grad() before the first backward() of each step, or write the loop out "
-            "(gradient accumulation over batches)")
-    return None if stored is None else stored[1]
+            f"the gradient of {variable.path!r} was left by a compiled training step (fit()), which keeps it in "
+            "its graph; call zero_grad() first, or write the loop out")
+    entry = _t2k_step_entry(variable, step)
+    fresh = step["fresh"].get(id(variable)) is entry
+    if fresh and step["carried"][id(variable)].known is None:
+        raise NotImplementedError(
+            f"the gradient of {variable.path!r} was left by another compiled training step, which keeps it in "
+            "its graph; call zero_grad() before this step's first backward(), or write the loops out")
+    if not use or entry.value is None or entry.present is True:
+        return entry.value
+    if fresh:
+        known = step["assumed"][id(variable)] = step["carried"][id(variable)].known
+        return entry.value if known else None
+    raise NotImplementedError(
+        f"the gradient of {variable.path!r} is used where an if before set it in some batches only (PyTorch "
+        "skips a parameter without one); write the loop out")
 
 
 def _t2k_store_gradient(variable, gradient, zeros=False):
-    """Sets the stored gradient of `variable`, in the step running (if any);
+    """Sets the stored gradient of `variable`, in the step being traced (if any);
     `zeros`: zero_grad(set_to_none=False)'s."""
-    _T2K_GRADIENTS[id(variable)] = (variable, gradient, _T2K_STEPS[-1] if _T2K_STEPS else None, zeros)
+    step = _T2K_STEPS[-1] if _T2K_STEPS else None
+    _T2K_GRADIENTS[id(variable)] = _T2KGradient(variable, gradient, step, zeros)
+
+
+def _t2k_end_step(step):
+    """At the end of the train_step `step` being traced: its carried gradients
+    written back for the next batch, where the step changed them; raises
+    NotImplementedError where one it used untouched, taking its presence for
+    fixed, changes presence."""
+    for key, carry in step["carried"].items():
+        entry = _T2K_GRADIENTS.get(key)
+        if entry is step["fresh"][key]:
+            continue
+        absent = entry is None or entry.value is None
+        assumed = step["assumed"].get(key)
+        if assumed is not None and (absent == assumed or (not absent and entry.present is not True)):
+            raise NotImplementedError(
+                f"the training step uses the gradient of {carry.variable.path!r} before any backward() of its "
+                "own, and changes whether there is one for the next batch; write the loop out")
+        carry.value.assign(ops.zeros_like(carry.variable) if absent else ops.cast(entry.value, carry.variable.dtype))
+        carry.present.assign(False if absent else entry.present)
+
+
+def pytorch_if(condition, body):
+    """PyTorch's `if condition: body` in a compiled train_step, where `condition`
+    is a bool tensor of the batch (of its index: `(i + 1) % accum_steps == 0`
+    steps the optimizer every accum_steps batches) and `body()` steps
+    optimizers, clips and zeroes gradients: both paths are traced
+    (keras.ops.cond), and each gradient is afterwards the one of the path
+    taken. Outside a compiled step, a plain `if`."""
+    step = _T2K_STEPS[-1] if _T2K_STEPS else None
+    if step is None:
+        if condition:
+            body()
+        return
+    # What either path may read or change exists before them: the optimizers'
+    # variables, every gradient of theirs, taken into the step.
+    for optimizer in _t2k_optimizers():
+        if not optimizer.built:
+            optimizer.build(optimizer._torch_variables(frozen=True))
+        for variable in optimizer._torch_variables():
+            _t2k_step_entry(variable, step)
+    before, zeroers = dict(_T2K_GRADIENTS), list(step["zeroers"])
+    changed, taken_known = [], []
+
+    def known(key, entry):
+        # Whether there is a gradient on a path: True, False, or None (a tensor).
+        if entry.value is None:
+            return False
+        if entry.present is True:
+            return True
+        if step["fresh"].get(key) is entry and key in step["assumed"]:
+            return step["assumed"][key]
+        return None
+
+    def outputs(entries):
+        return [(ops.zeros_like(entry.variable) if entry.value is None else ops.cast(entry.value, entry.variable.dtype),
+                 ops.convert_to_tensor(entry.value is not None and entry.present, dtype="bool"))
+                for entry in entries]
+
+    def taken():
+        body()
+        after = dict(_T2K_GRADIENTS)
+        changed[:] = [key for key, entry in after.items() if before.get(key) is not entry]
+        taken_known[:] = [known(key, after[key]) for key in changed]
+        for key in changed:  # one not taken in before (not an optimizer's): none before
+            before.setdefault(key, _T2KGradient(after[key].variable, None, step))
+        _T2K_GRADIENTS.clear()
+        _T2K_GRADIENTS.update(before)
+        step["zeroers"][:] = zeroers  # a zero_grad() on one path covers no later layer
+        return outputs(after[key] for key in changed)
+
+    def skipped():
+        return outputs(before[key] for key in changed)
+
+    results = ops.cond(condition, taken, skipped)
+    for key, (value, present), on_taken in zip(changed, results, taken_known):
+        variable, on_skipped = before[key].variable, known(key, before[key])
+        if on_taken is False and on_skipped is False:
+            _T2K_GRADIENTS[key] = _T2KGradient(variable, None, step)
+        elif on_taken is True and on_skipped is True:
+            _T2K_GRADIENTS[key] = _T2KGradient(variable, value, step)
+        else:
+            _T2K_GRADIENTS[key] = _T2KGradient(variable, value, step, present=present)
 
 
 def _t2k_parameters(params, frozen=False):
@@ -2817,14 +2955,16 @@ def _t2k_zero_grad(variables_of, set_to_none=True):
     gives. In a train_step, the variables it gives later are zeroed too: a
     Keras layer makes its weights at its first call, after the step's
     zero_grad() (PyTorch's parameters exist from the start)."""
-    if _T2K_STEPS:
-        _T2K_STEPS[-1]["zeroers"].append(variables_of)
+    step = _T2K_STEPS[-1] if _T2K_STEPS else None
+    if step is not None:
+        step["zeroers"].append(variables_of)
     for variable in variables_of():
-        _t2k_step_mark(variable, "zeroed")
-        if set_to_none:
-            _T2K_GRADIENTS.pop(id(variable), None)
-        else:
+        if not set_to_none:
             _t2k_store_gradient(variable, ops.zeros_like(variable), zeros=True)
+        elif step is not None:
+            _T2K_GRADIENTS[id(variable)] = _T2KGradient(variable, None, step)
+        else:
+            _T2K_GRADIENTS.pop(id(variable), None)
 
 
 def _t2k_optimizers():
@@ -2856,7 +2996,6 @@ def pytorch_backward(tape, loss):
         gradient = ops.convert_to_tensor(gradient)  # an Embedding's sparse gradient
         stored = _t2k_stored_gradient(variable, use=False)
         _t2k_store_gradient(variable, gradient if stored is None else stored + gradient)
-        _t2k_step_mark(variable, "set")
 
 
 # Whether pytorch_requires_grad_ was called (until then every parameter trains).
@@ -3420,9 +3559,11 @@ class PyTorchBatchLogs(keras.callbacks.Callback):
 
 
 class _T2KBatches(keras.utils.PyDataset):
-    """A loader's batches as fit() data: item i is (batch i,), so that train_step
-    receives the batch as the PyTorch loop did (a tensor, a tuple of any length, a
-    dict) in data[0]; Keras would take a tuple apart as (x, y, sample_weight)."""
+    """A loader's batches as fit() data: item i is (batch i, [i]), so that
+    train_step receives the batch as the PyTorch loop did (a tensor, a tuple of
+    any length, a dict) in data[0], and its index in the pass (enumerate's,
+    from 0) in data[1][0]; Keras would take a tuple apart as (x, y,
+    sample_weight), and needs arrays of rank 1 at least."""
 
     def __init__(self, loader):
         super().__init__(workers=getattr(loader, "workers", 1), use_multiprocessing=False)
@@ -3432,11 +3573,28 @@ class _T2KBatches(keras.utils.PyDataset):
         return len(self.loader)
 
     def __getitem__(self, index):
-        return (self.loader[index],)
+        return (self.loader[index], np.array([index], dtype="int64"))
 
     def on_epoch_end(self):
         if hasattr(self.loader, "on_epoch_end"):
             self.loader.on_epoch_end()
+
+
+def _t2k_logs(model, logs):
+    """A step's logs, with the Python type of each value kept on `model`
+    (PyTorchBatchLogs gives ints and bools back); a value for an empty one
+    (fit() and evaluate() need one from each step)."""
+    if not logs:
+        logs = {"steps": ops.ones((), dtype="int32")}
+    types = {}
+    for key, value in logs.items():
+        if isinstance(value, (bool, int)):  # a size known when traced: x.size(1)
+            types[key] = type(value)
+            continue
+        dtype = keras.backend.standardize_dtype(getattr(value, "dtype", "float32"))
+        types[key] = bool if dtype == "bool" else int if "int" in dtype else float
+    model._t2k_log_types = types
+    return logs
 
 
 def _t2k_wrap_step(cls, name, run):
@@ -3463,35 +3621,47 @@ def _t2k_over_batches(method, loader, kwargs):
 
 class PyTorchTrainStep(keras.Model):
     """The base of a converted training loop that fit() cannot run with a compiled
-    loss (several losses, a GAN's two optimizers): a subclass's train_step(data)
-    is the loop's body for one batch (data[0]), with the models, optimizers and
-    losses of the code around it, and returns the values the loop recorded
-    (loss.item()). fit(loader) runs it on each batch of the loader (a
-    PyTorchDataLoader), in a compiled graph: the gradients backward() stores
-    live for one step (see _t2k_stored_gradient). The model holds no variables
-    of its own; compile() needs no optimizer or loss.
+    loss (several losses, a GAN's two optimizers, gradient accumulation): a
+    subclass's train_step(data) is the loop's body for one batch (data[0], its
+    index data[1][0]), with the models, optimizers and losses of the code
+    around it, and returns the values the loop recorded (loss.item()).
+    fit(loader) runs it on each batch of the loader (a PyTorchDataLoader), in a
+    compiled graph. The model holds no variables of its own; compile() needs
+    no optimizer or loss.
 
-    A subclass's train_step runs inside a bookkeeping of its gradients: it
-    raises NotImplementedError when one batch's gradients would reach the next
-    (read before zero_grad(), left set by backward()), which PyTorch accumulates
-    and a compiled step cannot."""
+    A gradient the step does not zero before its first backward() goes from
+    one batch to the next in variables (_T2KCarry), as PyTorch's .grad adds up
+    until zero_grad(); fit() takes them from the code before it and leaves the
+    last batch's to the code after it."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
 
         def run(self, step, data):
-            _T2K_STEPS.append({"first": {}, "dirty": set(), "tainted": set(), "zeroers": []})
+            bookkeeping = {"zeroers": [], "carried": {}, "fresh": {}, "assumed": {}}
+            _T2K_STEPS.append(bookkeeping)
             try:
                 logs = step(self, data)
+                _t2k_end_step(bookkeeping)
             finally:
-                kept = _T2K_STEPS.pop()
-            _t2k_check_step(kept)
+                _T2K_STEPS.pop()
+            self._t2k_carried.update(bookkeeping["carried"])
             return _t2k_logs(self, logs)
 
         _t2k_wrap_step(cls, "train_step", run)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._t2k_carried = {}  # id(variable) -> _T2KCarry, of the steps traced
+
     def fit(self, loader, **kwargs):
-        return _t2k_over_batches(super().fit, loader, kwargs)
+        for carry in _T2K_CARRIED.values():
+            carry.load()
+        try:
+            return _t2k_over_batches(super().fit, loader, kwargs)
+        finally:
+            for carry in self._t2k_carried.values():
+                carry.save()
 
 
 class PyTorchEvalStep(keras.Model):
