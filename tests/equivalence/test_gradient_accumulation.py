@@ -13,7 +13,8 @@ Rules exercised: the usual form (the loss divided, step and zero_grad every
 accum_steps batches, the leftover of a pass dropped by the next pass's
 zero_grad); `or i + 1 == len(loader)` (ops.logical_or) with clipping in the
 conditional part and statistics printed from the replay; a conditional
-zero_grad() before backward() and enumerate(loader, 1); a Trainer class whose
+zero_grad() before backward() and enumerate(loader, 1); a OneCycleLR stepped with the optimizer (in the
+conditional part: its rate and SGD momentum are variables); a Trainer class whose
 leftover gradients of one pass go into the next (zero_grad once, Adam: skipped
 steps count no Adam step); backward() with no zero_grad() in the loop at all.
 Where whether a parameter has a gradient depends on the batch in a way the
@@ -91,6 +92,21 @@ def zero_first(model, loader, optimizer, accum_steps):
     return losses
 
 
+def scheduled(model, loader, optimizer, scheduler, accum_steps):
+    """A scheduler stepped with the optimizer, every accum_steps batches."""
+    model.train()
+    losses = []
+    for i, (x, y) in enumerate(loader):
+        loss = F.cross_entropy(model(x), y) / accum_steps
+        loss.backward()
+        if (i + 1) % accum_steps == 0:
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+        losses.append(loss.item())
+    return losses
+
+
 def never_zeroed(model, loader, optimizer):
     """No zero_grad() in the loop: each step's gradient is the sum of all so far."""
     model.train()
@@ -135,6 +151,9 @@ def run(x, y, form, epochs=3, accum_steps=3):
         return trainer.losses
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=0.01)
     optimizer.zero_grad()
+    # (OneCycleLR cycles SGD's momentum too: a variable the compiled step reads.)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1,
+                                                    total_steps=epochs * (len(loader) // accum_steps))
     losses = []
     for epoch in range(epochs):
         if form == "accumulate":
@@ -143,6 +162,8 @@ def run(x, y, form, epochs=3, accum_steps=3):
             losses += accumulate_to_the_end(model, loader, optimizer, accum_steps)
         elif form == "zero_first":
             losses += zero_first(model, loader, optimizer, accum_steps)
+        elif form == "scheduled":
+            losses += scheduled(model, loader, optimizer, scheduler, accum_steps)
         else:
             losses += never_zeroed(model, loader, optimizer)
     return losses
@@ -159,7 +180,7 @@ def data(seed):
 @pytest.fixture(scope="module")
 def modules():
     code = convert(SCRIPT, "channels_last")
-    for name in ("accumulate", "accumulate_to_the_end", "zero_first", "never_zeroed", "epoch"):
+    for name in ("accumulate", "accumulate_to_the_end", "zero_first", "scheduled", "never_zeroed", "epoch"):
         text = function(code, name)
         assert "(PyTorchTrainStep):" in text and "trainer.fit(" in text, text
         assert "GradientTape" in text and "for x, y in" not in text and "in enumerate(loader" not in text, text
@@ -174,10 +195,11 @@ def modules():
     # The conditional zero_grad() is before the tape: the tape records from there.
     assert text.index("pytorch_if(step % accum_steps == 1") < text.index("with tf.GradientTape()"), text
     assert "pytorch_if((i + 1) % self.accum_steps == 0, update)" in function(code, "epoch")
+    assert "def update(): optimizer.step() scheduler.step() optimizer.zero_grad()" in function(code, "scheduled")
     return load_module(SCRIPT, "torch_accumulation"), load_module(code, "keras_accumulation")
 
 
-@pytest.mark.parametrize("form", ["accumulate", "to_the_end", "zero_first", "never_zeroed", "trainer"])
+@pytest.mark.parametrize("form", ["accumulate", "to_the_end", "zero_first", "scheduled", "never_zeroed", "trainer"])
 def test_accumulating_train_step_trains_as_the_pytorch_loop(modules, monkeypatch, capsys, form):
     torch_module, keras_module = modules
     torch.manual_seed(0)

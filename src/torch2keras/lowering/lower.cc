@@ -1489,7 +1489,7 @@ class Lowerer {
   // loop targets are tensors), an optimizer, a tensor.
   // A Loss is a module whose value is a float tensor (nn.CrossEntropyLoss()):
   // no parameters, no mode.
-  enum class ScriptKind : uint8_t { Other, Model, Module, Loss, Loader, Optimizer, Tensor };
+  enum class ScriptKind : uint8_t { Other, Model, Module, Loss, Loader, Optimizer, Scheduler, Tensor };
   // A module of either kind: called on tensors, moved by .to(), .parameters().
   static bool module_like(ScriptKind k) { return k == ScriptKind::Module || k == ScriptKind::Loss; }
   // A model's mode where a statement runs: set by model.train() / model.eval(),
@@ -8596,7 +8596,7 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
   if (auto p = resolve(call->func)) {
     if (*p == "torch.nn.Sequential") return K::Model;
     if (*p == "copy.deepcopy" && !call->args.empty()) return script_kind(call->args[0]);
-    if (p->starts_with("torch.optim.lr_scheduler.")) return K::Other;
+    if (p->starts_with("torch.optim.lr_scheduler.")) return K::Scheduler;
     if (p->starts_with("torch.optim.")) return K::Optimizer;
     if (*p == "torch.utils.data.DataLoader" || *p == "torch.utils.data.dataloader.DataLoader") return K::Loader;
     if (const Entry* module = catalog_.find_module(*p))
@@ -9455,6 +9455,8 @@ std::vector<ast::StmtNode*> Lowerer::lower_training(const std::vector<ast::StmtN
         return TrainingRole::Loader;
       case ScriptKind::Optimizer:
         return TrainingRole::Optimizer;
+      case ScriptKind::Scheduler:
+        return TrainingRole::Scheduler;
       default:
         return TrainingRole::Other;
     }

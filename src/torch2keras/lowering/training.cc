@@ -1306,7 +1306,8 @@ class FitWriter {
   }
 
   // Whether `s` is an `if` of the step (see step_loop): no else; a body of
-  // zero_grad(), clipping and optimizer step() calls (no backward()); a
+  // zero_grad(), clipping, optimizer and scheduler step() calls (no
+  // backward(); a runtime scheduler's step() is a variable's update); a
   // condition of the batch index `index`, constants, arithmetic, comparisons,
   // len() and values of the code around that the loop's body does not change
   // (`assigned`): `(i + 1) % accum_steps == 0 or i + 1 == len(loader)`. The
@@ -1315,8 +1316,13 @@ class FitWriter {
   bool step_if(const ast::StmtNode* s, const std::string& index, const std::set<std::string>& assigned) const {
     auto* iff = ast::as<ast::If>(s);
     if (iff == nullptr || !iff->orelse.empty() || iff->body.empty()) return false;
-    for (const ast::StmtNode* x : iff->body)
+    for (const ast::StmtNode* x : iff->body) {
+      const ast::Call* call = statement_call(x);
+      if (ast::ExprNode* sched = method_receiver(x, "step");
+          sched && role_of_(sched) == TrainingRole::Scheduler && call->args.empty() && call->keywords.empty())
+        continue;
       if (!training_call(x) || backward_of(x) != nullptr || !step_statement(x)) return false;
+    }
     bool ok = true;
     std::function<void(const ast::Node*)> visit = [&](const ast::Node* n) {
       if (!ok || n == nullptr) return;

@@ -40,9 +40,10 @@ std::vector<ast::StmtNode*> unmark_no_grad_blocks(const std::vector<ast::StmtNod
 
 // What a script expression holds, as far as the training passes need to know:
 // a model (fit() trains its variables), another module with parameters, a loss
-// module (none), a DataLoader, an optimizer, a function of the script (eager
-// code, which a compiled train step cannot run).
-enum class TrainingRole : uint8_t { Other, Model, Module, Loss, Loader, Optimizer, Function };
+// module (none), a DataLoader, an optimizer, a torch.optim.lr_scheduler
+// scheduler, a function of the script (eager code, which a compiled train
+// step cannot run).
+enum class TrainingRole : uint8_t { Other, Model, Module, Loss, Loader, Optimizer, Scheduler, Function };
 
 // What the script analysis knows that the training passes ask.
 struct ScriptFacts {
