@@ -11,7 +11,8 @@ optimizer and stepped by the loop; clip_grad_norm_; frozen parameters
 (requires_grad = False: left out of what optimizers train, the layers still in
 training mode); `with torch.no_grad():`; tensor
 methods of batches and outputs (argmax, ==, sum, item, size); BatchNorm's running
-variance updated as PyTorch's (unbiased); a GradScaler (the unscaled step, in
+variance updated as PyTorch's (unbiased), also by forward passes alone in a file
+that trains nothing (model.train()); a GradScaler (the unscaled step, in
 float32) and `torch.autocast(enabled=False)`.
 """
 
@@ -149,3 +150,50 @@ def test_training_script_matches_pytorch(modules, monkeypatch, options):
         np.testing.assert_array_equal(torch_model.fc1.weight.detach().numpy(), start)
     else:
         assert not np.allclose(torch_model.fc1.weight.detach().numpy(), start) or options.get("groups")
+
+
+RECALIBRATE = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 8)
+        self.bn = nn.BatchNorm1d(8, momentum=0.3)
+
+    def forward(self, x):
+        return self.bn(self.fc(x))
+
+
+def recalibrate(model, batches):
+    """BatchNorm statistics from forward passes in training mode, no training."""
+    model.train()
+    with torch.no_grad():
+        for x in batches:
+            model(x)
+    model.eval()
+    return model(batches[0])
+'''
+
+
+def test_batchnorm_statistics_recalibrated_without_training_are_pytorchs():
+    # A file that runs its model in training mode (model.train()) but trains
+    # nothing still updates running_var with the unbiased batch variance.
+    code = convert(RECALIBRATE, "channels_last")
+    assert "self.bn = PyTorchBatchNormalization(" in code
+    torch_module, keras_module = load_module(RECALIBRATE, "torch_recalibrate"), load_module(code, "keras_recalibrate")
+    torch.manual_seed(0)
+    torch_model, keras_model = torch_module.Net(), keras_module.Net()
+    keras_model(np.zeros((2, 4), "float32"))
+    keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
+    batches = list(np.random.default_rng(3).normal(size=(4, 6, 4)).astype("float32"))
+
+    torch_out = torch_module.recalibrate(torch_model, [torch.from_numpy(b) for b in batches])
+    keras_out = keras_module.recalibrate(keras_model, batches)
+
+    np.testing.assert_allclose(keras_model.bn.moving_variance.numpy(), torch_model.bn.running_var.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(keras_model.bn.moving_mean.numpy(), torch_model.bn.running_mean.numpy(), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_out), torch_out.detach().numpy(), rtol=1e-4, atol=1e-5)

@@ -7,7 +7,8 @@ Facts (pitfalls.md):
 * P13: the channel axis is the last one in channels_last (-1), 1 in channels_first.
 * Training: PyTorch updates running_var with the unbiased batch variance, Keras its
   moving variance with the biased one (which both normalize with); a file that
-  trains its models (TRAINING_CODE) gets the runtime's PyTorchBatchNormalization.
+  trains its models or runs them in training mode, model.train()
+  (TRAINING_CODE), gets the runtime's PyTorchBatchNormalization.
 * P15: track_running_stats=False normalises with batch statistics in eval too.
 * P18: InstanceNorm is GroupNormalization(groups=-1).
 """

@@ -1532,7 +1532,7 @@ class Lowerer {
     return tensorflow_alias_;
   }
   std::string tensorflow_alias_;
-  bool trains_ = false;     // the file calls backward(): its models are trained here (TRAINING_CODE)
+  bool trains_ = false;     // the file calls backward() or train(): its models run in training mode (TRAINING_CODE)
   std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
   std::set<const ast::Keyword*> assumed_modes_;  // training= keywords of models of unknown mode
   ScriptKind script_kind(const ast::ExprNode* e) const;
@@ -9908,14 +9908,18 @@ void Lowerer::restore_local_names() {
 }
 
 LowerOutput Lowerer::run() {
-  std::function<void(const ast::Node*)> find_backward = [&](const ast::Node* n) {
+  // backward(), or train() (a model run in training mode: BatchNorm statistics
+  // recalibrated with forward passes alone update running_var too).
+  std::function<void(const ast::Node*)> find_training = [&](const ast::Node* n) {
     if (n == nullptr || trains_) return;
     auto* call = ast::as<ast::Call>(n);
     auto* m = call ? ast::as<ast::Attribute>(call->func) : nullptr;
-    trains_ = m != nullptr && m->attr == "backward" && call->args.empty();
-    ast::for_each_child(const_cast<ast::Node*>(n), find_backward);
+    bool train = m != nullptr && m->attr == "train" && call->keywords.empty() &&
+                 (call->args.empty() || (call->args.size() == 1 && syntax::unparse(call->args[0]) == "True"));
+    trains_ = m != nullptr && ((m->attr == "backward" && call->args.empty()) || train);
+    ast::for_each_child(const_cast<ast::Node*>(n), find_training);
   };
-  find_backward(module_);
+  find_training(module_);
   rename_reserved_names();
   rename_call_parameters();
   for (ast::StmtNode* s : module_->body) {
