@@ -215,3 +215,25 @@ def test_a_spatial_module_given_another_rank_is_an_error():
     d = r.diagnostics[0]
     assert d.line == 12 and "`torch.nn.Conv2d` takes a batch of 4 axes" in d.message
     assert "this input has 3" in d.message
+
+
+def test_python_random_and_time_in_model_code_warn():
+    # Drawn once when Keras traces the model (fit(), a tf.function): the same
+    # value at every step, where PyTorch draws at each call.
+    r = convert("import random\nimport time\nimport numpy as np\n\n\n"
+                "class N(nn.Module):\n"
+                "    def __init__(self, p=0.5):\n"
+                "        super().__init__()\n"
+                "        self.p = p\n"
+                "        self.fc = nn.Linear(4, 4)\n\n"
+                "    def forward(self, x):\n"
+                "        if self.training and random.random() < self.p:\n"
+                "            return x\n"
+                "        return self.fc(x) * np.random.uniform() + time.time()\n\n\n"
+                "def seed_draw():\n"
+                "    return random.random()\n")
+    assert r.ok, [d.rendered for d in r.diagnostics]
+    found = [(d.code, d.line, d.severity) for d in r.diagnostics]
+    assert found == [("T2K113", 18, "warning"), ("T2K113", 20, "warning"), ("T2K113", 20, "warning")], found
+    assert "`random.random()` in model code runs once when Keras compiles the model" in r.diagnostics[0].message
+    assert "`numpy.random.uniform()`" in r.diagnostics[1].message and "`time.time()`" in r.diagnostics[2].message

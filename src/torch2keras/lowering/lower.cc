@@ -3322,6 +3322,17 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
     expanded->args = b_.seq(args);
     return lower_call(expanded);
   }
+  // Python's random, numpy's and the time in model code: PyTorch runs them at
+  // each call; a compiled Keras model (fit(), a tf.function) once, when traced,
+  // keeping the value (a LayerDrop's `random.random() < p` would drop the same
+  // layers at every step).
+  if (!script_mode_)
+    if (std::optional<std::string> p = resolve(call->func);
+        p && (p->starts_with("random.") || p->starts_with("numpy.random.") || p->starts_with("time.")))
+      error(diag::Kind::TracedPythonValue, call,
+            "`" + *p + "()` in model code runs once when Keras compiles the model (fit(), a tf.function) "
+                                "and its value is kept for every step, where PyTorch calls it each time; draw "
+                                "random numbers with keras.random (torch.rand) instead");
   // The caller takes a channels-last flatten as it is (Fact::Flat).
   bool accepting = std::exchange(accepting_, false);
   auto in_torch_layout = [this](std::size_t, Val& v) {
