@@ -1442,7 +1442,13 @@ class Lowerer {
   // A rewritten constructor expression as a Val: a tensor (of its dtype class)
   // when `source` makes one (made_tensor).
   Val ctor_val(ast::ExprNode* rewritten, const ast::ExprNode* source) const {
-    if (!made_tensor(source)) return {rewritten, Fact{}};
+    if (!made_tensor(source)) {
+      // A size of a made tensor (`x.size(0) * k`): an int32 tensor in a compiled
+      // step, which TensorFlow's `/` refuses to mix with a float tensor.
+      Fact size;
+      size.run_time_size = size_of_made_tensor(source);
+      return {rewritten, size};
+    }
     Fact f = Fact::torch();
     f.dtype = DType::Unknown;
     if (auto* n = ast::as<ast::Name>(rewritten); n && ctor_dtypes_.count(std::string(n->id)))
@@ -1536,6 +1542,9 @@ class Lowerer {
   std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
   std::set<const ast::Keyword*> assumed_modes_;  // training= keywords of models of unknown mode
   ScriptKind script_kind(const ast::ExprNode* e) const;
+  // Whether `e` is a size of a made tensor, or arithmetic of such sizes and
+  // numbers (`x.size(0) * k`, `x.shape[-1]`, `x.numel()`).
+  bool size_of_made_tensor(const ast::ExprNode* e) const;
   std::map<std::string, ScriptKind> scan_script_kinds(ast::Seq<ast::StmtNode*> body,
                                                       std::map<std::string, ScriptKind> kinds) const;
   // The kinds of the parameters of a function no code of the file calls (a
@@ -7434,6 +7443,23 @@ bool first_parameter(const ast::ExprNode* e) {
   auto* m = inner ? ast::as<ast::Attribute>(inner->func) : nullptr;
   auto* self = m ? ast::as<ast::Name>(m->value) : nullptr;
   return self != nullptr && self->id == "self" && m->attr == "parameters" && inner->args.empty();
+}
+
+bool Lowerer::size_of_made_tensor(const ast::ExprNode* e) const {
+  if (auto* bo = ast::as<ast::BinOp>(e))
+    return !made_tensor(bo->left) && !made_tensor(bo->right) &&
+           (size_of_made_tensor(bo->left) || size_of_made_tensor(bo->right));
+  if (auto* u = ast::as<ast::UnaryOp>(e)) return size_of_made_tensor(u->operand);
+  const ast::ExprNode* receiver = nullptr;
+  if (auto* call = ast::as<ast::Call>(e))  // x.size(0), x.numel()
+    if (auto* m = ast::as<ast::Attribute>(call->func); m && (m->attr == "size" || m->attr == "numel"))
+      receiver = m->value;
+  if (auto* sub = ast::as<ast::Subscript>(e)) {  // x.shape[0], x.size()[0]
+    if (auto* a = ast::as<ast::Attribute>(sub->value); a && a->attr == "shape") receiver = a->value;
+    if (auto* call = ast::as<ast::Call>(sub->value))
+      if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "size" && call->args.empty()) receiver = m->value;
+  }
+  return receiver != nullptr && made_tensor(receiver);
 }
 
 bool Lowerer::made_tensor(const ast::ExprNode* e) const {

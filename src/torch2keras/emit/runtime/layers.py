@@ -2690,9 +2690,10 @@ _T2K_OPTIMIZERS = []
 # built after one, at its first call, counts as zeroed by it: PyTorch's
 # parameters exist from the start); "carried", id(variable) -> the _T2KCarry of
 # each gradient the step took from the batch before (it writes them back at its
-# end); "fresh", id(variable) -> that entry as taken, untouched; "assumed",
-# id(variable) -> the presence the step took for a carried gradient it used
-# untouched (see _t2k_stored_gradient).
+# end, "written" those it changed); "fresh", id(variable) -> that entry as
+# taken, untouched, "before" the entry it replaced; "assumed", id(variable) ->
+# the presence the step took for a carried gradient it used untouched (see
+# _t2k_stored_gradient).
 _T2K_STEPS = []
 
 
@@ -2770,6 +2771,7 @@ def _t2k_step_entry(variable, step):
                              present=ops.convert_to_tensor(carry.present))
         step["carried"][key] = carry
         step["fresh"][key] = entry
+        step["before"][key] = _T2K_GRADIENTS.get(key)
     _T2K_GRADIENTS[key] = entry
     return entry
 
@@ -2797,10 +2799,8 @@ def _t2k_stored_gradient(variable, use=True):
             "its graph; call zero_grad() first, or write the loop out")
     entry = _t2k_step_entry(variable, step)
     fresh = step["fresh"].get(id(variable)) is entry
-    if fresh and step["carried"][id(variable)].known is None:
-        raise NotImplementedError(
-            f"the gradient of {variable.path!r} was left by another compiled training step, which keeps it in "
-            "its graph; call zero_grad() before this step's first backward(), or write the loops out")
+    if fresh:
+        _t2k_check_carry(variable, step)
     if not use or entry.value is None or entry.present is True:
         return entry.value
     if fresh:
@@ -2809,6 +2809,29 @@ def _t2k_stored_gradient(variable, use=True):
     raise NotImplementedError(
         f"the gradient of {variable.path!r} is used where an if before set it in some batches only (PyTorch "
         "skips a parameter without one); write the loop out")
+
+
+def _t2k_used_gradient(variable):
+    """(gradient, whether there is one: True or a bool tensor) of `variable`, as
+    optimizer.step() uses it, or None where there is none (see
+    _t2k_stored_gradient)."""
+    step = _T2K_STEPS[-1] if _T2K_STEPS else None
+    if step is None:
+        gradient = _t2k_stored_gradient(variable)
+        return None if gradient is None else (gradient, True)
+    entry = _t2k_step_entry(variable, step)
+    if step["fresh"].get(id(variable)) is entry:
+        _t2k_check_carry(variable, step)
+    return None if entry.value is None else (entry.value, entry.present)
+
+
+def _t2k_check_carry(variable, step):
+    """Raises NotImplementedError where the gradient `step` carried in for
+    `variable` is one another compiled step left (unknown here)."""
+    if step["carried"][id(variable)].known is None:
+        raise NotImplementedError(
+            f"the gradient of {variable.path!r} was left by another compiled training step, which keeps it in "
+            "its graph; call zero_grad() before this step's first backward(), or write the loops out")
 
 
 def _t2k_store_gradient(variable, gradient, zeros=False):
@@ -2820,13 +2843,19 @@ def _t2k_store_gradient(variable, gradient, zeros=False):
 
 def _t2k_end_step(step):
     """At the end of the train_step `step` being traced: its carried gradients
-    written back for the next batch, where the step changed them; raises
+    written back for the next batch, where the step changed them (kept in
+    step["written"]: fit() gives those to the code after it); raises
     NotImplementedError where one it used untouched, taking its presence for
     fixed, changes presence."""
     for key, carry in step["carried"].items():
         entry = _T2K_GRADIENTS.get(key)
-        if entry is step["fresh"][key]:
+        if entry is step["fresh"][key]:  # as the batch before left it: the code around keeps its own
+            if step["before"][key] is None:
+                del _T2K_GRADIENTS[key]
+            else:
+                _T2K_GRADIENTS[key] = step["before"][key]
             continue
+        step["written"][key] = carry
         absent = entry is None or entry.value is None
         assumed = step["assumed"].get(key)
         if assumed is not None and (absent == assumed or (not absent and entry.present is not True)):
@@ -2850,11 +2879,14 @@ def pytorch_if(condition, body):
             body()
         return
     # What either path may read or change exists before them: the optimizers'
-    # variables, every gradient of theirs, taken into the step.
+    # variables, every gradient of theirs, taken into the step. (An optimizer of
+    # a model not built yet, no variables, is built by its first step(), when
+    # they exist: Keras' optimizer knows only the variables it was built with.)
     for optimizer in _t2k_optimizers():
-        if not optimizer.built:
-            optimizer.build(optimizer._torch_variables(frozen=True))
-        for variable in optimizer._torch_variables():
+        variables = optimizer._torch_variables(frozen=True)
+        if variables and not optimizer.built:
+            optimizer.build(variables)
+        for variable in optimizer._gradient_holders():
             _t2k_step_entry(variable, step)
     before, zeroers = dict(_T2K_GRADIENTS), list(step["zeroers"])
     changed, taken_known = [], []
@@ -2875,9 +2907,21 @@ def pytorch_if(condition, body):
                 for entry in entries]
 
     def taken():
+        # The gradients as tensors of this path (Keras' update refuses a mix of
+        # this path's and the step's), fresh ones still fresh.
+        inside, fresh = {}, dict(step["fresh"])
+        for key, entry in before.items():
+            if entry.step is step and entry.value is not None:
+                copy = inside[key] = _T2KGradient(entry.variable, ops.copy(entry.value), step, entry.zeros,
+                                                  entry.present if entry.present is True else ops.copy(entry.present))
+                _T2K_GRADIENTS[key] = copy
+                if fresh.get(key) is entry:
+                    step["fresh"][key] = copy
         body()
         after = dict(_T2K_GRADIENTS)
-        changed[:] = [key for key, entry in after.items() if before.get(key) is not entry]
+        step["fresh"].clear()
+        step["fresh"].update(fresh)
+        changed[:] = [key for key, entry in after.items() if inside.get(key, before.get(key)) is not entry]
         taken_known[:] = [known(key, after[key]) for key in changed]
         for key in changed:  # one not taken in before (not an optimizer's): none before
             before.setdefault(key, _T2KGradient(after[key].variable, None, step))
@@ -2918,6 +2962,20 @@ def _t2k_parameters(params, frozen=False):
     return [v for item in params for v in _t2k_parameters(item, frozen)]
 
 
+def _t2k_holders(trains, every):
+    """Of the parameters `every`, those that may have a gradient: `trains` (those
+    that train), and frozen ones with a gradient from before (backward() gives
+    them none, but one frozen since keeps the gradient it had, which PyTorch's
+    step(), clipping and zero_grad() see)."""
+    ids = {id(v) for v in trains}
+    return trains + [v for v in every if id(v) not in ids and (id(v) in _T2K_GRADIENTS or id(v) in _T2K_CARRIED)]
+
+
+def _t2k_parameter_holders(params):
+    """_t2k_holders of the parameters `params` names (see _t2k_parameters)."""
+    return _t2k_holders(_t2k_parameters(params), _t2k_parameters(params, frozen=True))
+
+
 def _t2k_initial_lr(optimizer):
     """The rate `optimizer` was made with (PyTorch's initial_lr), kept before a
     schedule replaces it."""
@@ -2951,20 +3009,37 @@ def _t2k_check_scheduler(optimizer, owner):
 
 
 def _t2k_zero_grad(variables_of, set_to_none=True):
-    """Forgets (or zeros) the stored gradients of the variables `variables_of()`
-    gives. In a train_step, the variables it gives later are zeroed too: a
-    Keras layer makes its weights at its first call, after the step's
+    """Forgets the stored gradients of the variables `variables_of()` gives, or,
+    `set_to_none=False`, zeroes those that have one (PyTorch leaves a None
+    .grad None). In a train_step, the variables it gives later are zeroed too:
+    a Keras layer makes its weights at its first call, after the step's
     zero_grad() (PyTorch's parameters exist from the start)."""
     step = _T2K_STEPS[-1] if _T2K_STEPS else None
     if step is not None:
         step["zeroers"].append(variables_of)
     for variable in variables_of():
-        if not set_to_none:
-            _t2k_store_gradient(variable, ops.zeros_like(variable), zeros=True)
-        elif step is not None:
-            _T2K_GRADIENTS[id(variable)] = _T2KGradient(variable, None, step)
-        else:
-            _T2K_GRADIENTS.pop(id(variable), None)
+        key = id(variable)
+        if set_to_none:
+            if step is not None:
+                _T2K_GRADIENTS[key] = _T2KGradient(variable, None, step)
+            else:
+                _T2K_GRADIENTS.pop(key, None)
+            continue
+        entry = _T2K_GRADIENTS.get(key) if step is None else _t2k_step_entry(variable, step)
+        if entry is None or entry.value is None:
+            continue
+        present = entry.present
+        if step is not None and step["fresh"].get(key) is entry:
+            _t2k_check_carry(variable, step)
+            if key in step["assumed"]:
+                if not step["assumed"][key]:
+                    continue
+                present = True
+        elif step is None and entry.step is not None and present is not True:
+            raise NotImplementedError(
+                f"zero_grad(set_to_none=False) of {variable.path!r}, whose gradient a compiled training step "
+                "set in some batches only: whether there is one is not known here")
+        _T2K_GRADIENTS[key] = _T2KGradient(variable, ops.zeros_like(variable), step, present is True, present)
 
 
 def _t2k_optimizers():
@@ -3046,15 +3121,16 @@ def pytorch_no_grad(fn):
 
 
 def pytorch_zero_grad(module, set_to_none=True):
-    """module.zero_grad(): forgets the stored gradients of its parameters."""
-    _t2k_zero_grad(lambda: _t2k_parameters(module), set_to_none)
+    """module.zero_grad(): forgets the stored gradients of its parameters,
+    frozen ones too."""
+    _t2k_zero_grad(lambda: _t2k_parameter_holders(module), set_to_none)
 
 
 def pytorch_clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """torch.nn.utils.clip_grad_norm_: the stored gradients of `parameters` scaled
     by min(1, max_norm / (total_norm + 1e-6)), total_norm being the norm of all
     of them together (PyTorch's 1e-6); returns total_norm."""
-    clipped = _t2k_parameters(parameters)
+    clipped = _t2k_parameter_holders(parameters)  # a frozen one's earlier gradient counts
     # backward() computes the gradients of the optimizers' parameters only; PyTorch
     # has the others' too, and their norm would be in the total.
     held = {id(v) for optimizer in _t2k_optimizers() for v in optimizer._torch_variables(frozen=True)}
@@ -3089,7 +3165,7 @@ def _t2k_clip_by_norm(gradients, max_norm, norm_type=2.0):
 def pytorch_clip_grad_value_(parameters, clip_value):
     """torch.nn.utils.clip_grad_value_: the stored gradients of `parameters`
     clipped to [-clip_value, clip_value]."""
-    for variable in _t2k_parameters(parameters):
+    for variable in _t2k_parameter_holders(parameters):
         gradient = _t2k_stored_gradient(variable)
         if gradient is not None:
             _t2k_store_gradient(variable, ops.clip(gradient, -float(clip_value), float(clip_value)))
@@ -3165,12 +3241,24 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         (none since zero_grad) is left alone, as PyTorch leaves it."""
         if closure is not None:
             raise NotImplementedError("optimizer.step(closure) is not supported")
-        variables = self._torch_variables()
-        if not self.built:  # every parameter, frozen ones too: they may be unfrozen later
+        if not self.built:
             self.build(self._torch_variables(frozen=True))
-        pairs = [(g, v) for v in variables for g in [_t2k_stored_gradient(v)] if g is not None]
-        if pairs:
-            self.apply_gradients(pairs)
+        held = [(v, *g) for v in self._gradient_holders() for g in [_t2k_used_gradient(v)] if g is not None]
+        if not held:
+            return
+        # A parameter whose gradient a compiled step has in some batches only (a
+        # pytorch_if's zero_grad(), a frozen part's leftover) is updated with the
+        # others, then given back its value and state where it has none.
+        maybe = [(t, ops.copy(t), present) for v, _, present in held if present is not True
+                 for t in self._state_of(v)]
+        # Keras' update of these (apply() below keeps the trained ones only: model.fit's).
+        super().apply([g for _, g, _ in held], [v for v, _, _ in held])
+        for variable, before, present in maybe:
+            variable.assign(ops.where(present, variable, before))
+
+    def _gradient_holders(self):
+        """This optimizer's parameters that may have a gradient (_t2k_holders)."""
+        return _t2k_holders(self._torch_variables(), self._torch_variables(frozen=True))
 
     def apply(self, grads, trainable_variables=None):
         """Keras' update (model.fit's train step calls it with the model's
@@ -3204,15 +3292,18 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         return super()._clip_gradients(grads)
 
     def zero_grad(self, set_to_none=True):
-        """optimizer.zero_grad(): forgets the stored gradients of its parameters
-        (set_to_none=False: zeros, which still move momentum and Adam)."""
-        _t2k_zero_grad(self._torch_variables, set_to_none)
+        """optimizer.zero_grad(): forgets the stored gradients of its parameters,
+        frozen ones too (set_to_none=False: zeroes them, which still move
+        momentum and Adam)."""
+        _t2k_zero_grad(self._gradient_holders, set_to_none)
 
     def _slots(self, variables, name, initial=0.0):
         # An initializer, not an assign: build() may run while a tf.function traces
         # the first step, and an assign there would run again at every step.
         initializer = keras.initializers.Constant(initial) if initial else "zeros"
-        return self.add_optimizer_variables(variables, name, initializer=initializer)
+        slots = self.add_optimizer_variables(variables, name, initializer=initializer)
+        self._t2k_state.append(slots)
+        return slots
 
     def build(self, variables):
         if self.built:
@@ -3222,6 +3313,12 @@ class _PyTorchOptimizer(keras.optimizers.Optimizer):
         # first gradient (a layer unfrozen later starts at 1: Adam's bias correction).
         self._param_steps = [self.add_variable((), initializer="zeros", dtype="int64", name="step")
                              for _ in variables]
+        self._t2k_state = [self._param_steps]  # per-parameter state lists (_slots adds each)
+
+    def _state_of(self, variable):
+        """`variable` and its optimizer state (its update count, momentum...)."""
+        index = self._get_variable_index(variable)
+        return [variable] + [state[index] for state in self._t2k_state]
 
     def _next_step(self, variable):
         """`variable`'s update number, from 1, counted (as `variable`'s dtype)."""
@@ -3563,7 +3660,9 @@ class _T2KBatches(keras.utils.PyDataset):
     train_step receives the batch as the PyTorch loop did (a tensor, a tuple of
     any length, a dict) in data[0], and its index in the pass (enumerate's,
     from 0) in data[1][0]; Keras would take a tuple apart as (x, y,
-    sample_weight), and needs arrays of rank 1 at least."""
+    sample_weight), and needs arrays of rank 1 at least. The index is a
+    float64 (exact to 2**53), so that arithmetic with a Python float
+    (`(i + 1) % accum` of accum = 12 / 4) works as Python's."""
 
     def __init__(self, loader):
         super().__init__(workers=getattr(loader, "workers", 1), use_multiprocessing=False)
@@ -3573,7 +3672,7 @@ class _T2KBatches(keras.utils.PyDataset):
         return len(self.loader)
 
     def __getitem__(self, index):
-        return (self.loader[index], np.array([index], dtype="int64"))
+        return (self.loader[index], np.array([index], dtype="float64"))
 
     def on_epoch_end(self):
         if hasattr(self.loader, "on_epoch_end"):
@@ -3638,14 +3737,14 @@ class PyTorchTrainStep(keras.Model):
         super().__init_subclass__(**kwargs)
 
         def run(self, step, data):
-            bookkeeping = {"zeroers": [], "carried": {}, "fresh": {}, "assumed": {}}
+            bookkeeping = {"zeroers": [], "carried": {}, "fresh": {}, "before": {}, "assumed": {}, "written": {}}
             _T2K_STEPS.append(bookkeeping)
             try:
                 logs = step(self, data)
                 _t2k_end_step(bookkeeping)
             finally:
                 _T2K_STEPS.pop()
-            self._t2k_carried.update(bookkeeping["carried"])
+            self._t2k_carried.update(bookkeeping["written"])
             return _t2k_logs(self, logs)
 
         _t2k_wrap_step(cls, "train_step", run)
@@ -3761,15 +3860,33 @@ class PyTorchLinearLR(PyTorchLRSchedule):
 
 
 class PyTorchLambdaLR(PyTorchLRSchedule):
-    """LambdaLR: the rate times lr_lambda(epoch) (the function is given the epoch
-    as a float64 tensor)."""
+    """LambdaLR: the rate times lr_lambda(epoch). As PyTorch's, the function is
+    called at construction (epoch 0) and at each scheduler.step(), with the
+    count as a Python int (any Python code: min(), an if of a warm-up), and its
+    value kept in a variable that compiled steps read; in a compiled
+    train_step (pytorch_if), with the count as a float64 tensor. Within a
+    SequentialLR, or with `steps_per_epoch`, it is given a float64 tensor."""
 
     def __init__(self, learning_rate, lr_lambda, steps_per_epoch=None):
         super().__init__(learning_rate, steps_per_epoch)
         self.lr_lambda = lr_lambda
+        self.factor = keras.Variable(float(lr_lambda(0)), dtype="float64", trainable=False, name="lr_lambda")
+
+    def step(self):
+        super().step()
+        if _T2K_STEPS:  # a train_step being traced: the count is a tensor there
+            value = self.lr_lambda(ops.cast(self.epoch, "float64"))
+        else:
+            value = float(self.lr_lambda(int(ops.convert_to_numpy(self.epoch))))
+        self.factor.assign(ops.cast(value, "float64"))
 
     def rate(self, epoch):
         return self.learning_rate * self.lr_lambda(epoch)
+
+    def __call__(self, step):
+        if self.steps_per_epoch is None:
+            return ops.cast(self.learning_rate * self.factor, "float32")
+        return super().__call__(step)
 
 
 class PyTorchSequentialLR(PyTorchLRSchedule):
@@ -4403,7 +4520,7 @@ class PyTorchGradScaler:
         pass
 
     def step(self, optimizer, *args, **kwargs):
-        gradients = [g for v in optimizer._torch_variables() for g in [_t2k_stored_gradient(v)] if g is not None]
+        gradients = [g for v in optimizer._gradient_holders() for g in [_t2k_stored_gradient(v)] if g is not None]
         if all(bool(ops.all(ops.isfinite(g))) for g in gradients):
             return optimizer.step(*args, **kwargs)
         return None
