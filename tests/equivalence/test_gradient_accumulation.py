@@ -22,7 +22,8 @@ which zeroes only the gradients there are (a detached part has none: no
 weight decay moves it); a part frozen while it holds a leftover gradient,
 which the next step still applies (the loop written out); a LambdaLR warm-up
 of Python's min() stepped every batch (the function called with ints, its
-value a variable the compiled step reads).
+value a variable the compiled step reads); a loss returned by a method of a
+Trainer class (a tensor: its .item() converted).
 Where a step has a gradient in some batches only (a zero_grad() under the if,
 step() before backward()), step() updates the parameter where it has one only,
 as PyTorch skips a parameter without a gradient. A gradient another compiled
@@ -226,6 +227,30 @@ class Trainer:
             self.losses.append(loss.item())
 
 
+class Runner:
+    """The loss from a method of its own: a tensor, read with .item() (the loop
+    stays written out: the step calls the script's code)."""
+
+    def __init__(self, model, loader, accum_steps):
+        self.model = model
+        self.loader = loader
+        self.accum_steps = accum_steps
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        self.losses = []
+
+    def compute_loss(self, x, y):
+        return F.cross_entropy(self.model(x), y) / self.accum_steps
+
+    def run_epoch(self):
+        for i, (x, y) in enumerate(self.loader):
+            loss = self.compute_loss(x, y)
+            loss.backward()
+            if (i + 1) % self.accum_steps == 0:
+                self.optimizer.step()
+                self.optimizer.zero_grad()
+            self.losses.append(loss.item())
+
+
 def run(x, y, form, epochs=3, accum_steps=3):
     model = Net()
     loader = DataLoader(TensorDataset(x, y), batch_size=8)
@@ -234,6 +259,11 @@ def run(x, y, form, epochs=3, accum_steps=3):
         for epoch in range(epochs):
             trainer.epoch()
         return trainer.losses
+    if form == "runner":
+        runner = Runner(model, loader, accum_steps)
+        for epoch in range(epochs):
+            runner.run_epoch()
+        return runner.losses
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=0.01)
     optimizer.zero_grad()
     # (OneCycleLR cycles SGD's momentum too: a variable the compiled step reads.)
@@ -282,6 +312,7 @@ def modules():
         assert "(PyTorchTrainStep):" in text and "trainer.fit(" in text, text
         assert "GradientTape" in text and "for x, y in" not in text and "in enumerate(loader" not in text, text
     assert "for i, (x, y) in enumerate(loader):" in function(code, "freezing")  # the loop written out
+    assert "self.losses.append(ops.convert_to_numpy(loss).item())" in function(code, "run_epoch")
     assert "callbacks=[batch_losses, PyTorchSchedulerStep(scheduler, per_batch=True)]" in function(code, "warmed_up")
     text = function(code, "accumulate")
     assert "x, y = data[0] i = data[1][0]" in text, text
@@ -301,9 +332,9 @@ def modules():
 @pytest.mark.parametrize("form, accum_steps", [
     ("accumulate", 3), ("accumulate", 12 / 4), ("to_the_end", 3), ("zero_first", 3), ("scheduled", 3),
     ("keeping_zeros", 3), ("freezing", 3), ("never_zeroed", 3), ("zeroed_in_some_batches", 3), ("stepped_first", 3),
-    ("warmup", 3), ("trainer", 3)],
+    ("warmup", 3), ("trainer", 3), ("runner", 3)],
     ids=["accumulate", "float-count", "to-the-end", "zero-first", "scheduled", "keeping-zeros", "freezing",
-         "never-zeroed", "zeroed-in-some-batches", "stepped-first", "lambda-warmup", "trainer"])
+         "never-zeroed", "zeroed-in-some-batches", "stepped-first", "lambda-warmup", "trainer", "runner"])
 def test_accumulating_train_step_trains_as_the_pytorch_loop(modules, monkeypatch, capsys, form, accum_steps):
     torch_module, keras_module = modules
     torch.manual_seed(0)

@@ -58,6 +58,34 @@ def test_flatten_after_global_pool_needs_no_transpose(flatten):
     assert graph_transposes(source, "Net()", [(2, 3, 12, 12)], io_layout="torch") == 1
 
 
+@pytest.mark.parametrize("flatten", FLATTENS[:4])
+def test_flatten_keeps_a_static_size_for_a_dense_built_in_a_compiled_step(flatten):
+    # fit() may make a converted model's first call inside its compiled step,
+    # where the batch size is unknown: the flatten's size must stay known for
+    # the Dense after it to be built (ops.reshape(x, (ops.shape(x)[0], -1))
+    # has none there). x.view(x.size(0), -1) is PyTorch's flatten idiom.
+    import tensorflow as tf
+    from harness import load_module
+
+    source = HEAD + f"""
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4 * 4 * 4, 5)
+
+    def forward(self, x):
+        x = F.relu(self.conv(x))
+        return self.fc({flatten})
+"""
+    code = convert(source, "channels_last")
+    assert "self.fc(pytorch_flatten(x, 1))" in code, code
+    model = load_module(code, "static_flatten").Net()
+    graph = tf.function(lambda x: model(x)).get_concrete_function(tf.TensorSpec((None, 3, 6, 6), "float32"))
+    assert graph.structured_outputs.shape.as_list() == [None, 5]
+    check(source, "Net()", [(2, 3, 6, 6)])
+
+
 @pytest.mark.parametrize("reduce", ["x.mean((2, 3), keepdim=True)", "F.adaptive_avg_pool2d(x, 1)",
                                     "F.adaptive_max_pool2d(x, (1, 1))", "nn.AdaptiveMaxPool2d(1)(x)"])
 def test_spatial_size_one_from_reductions_and_functional_pools(reduce):

@@ -197,3 +197,61 @@ def test_batchnorm_statistics_recalibrated_without_training_are_pytorchs():
     np.testing.assert_allclose(keras_model.bn.moving_mean.numpy(), torch_model.bn.running_mean.numpy(), rtol=1e-5,
                                atol=1e-6)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_out), torch_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+DATASET_ITEMS = '''
+import torch
+from torch.utils.data import Dataset
+
+
+class Marked(Dataset):
+    """Items written into the tensor the constructor made."""
+
+    def __init__(self, x):
+        self.x = torch.as_tensor(x).clone()
+        self.x[0, 1:] = 1.0
+        self.x[1] += 2.0
+        self.x[:, 0] *= -1
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i]
+
+
+def items(x):
+    data = Marked(x)
+    return [data[i] for i in range(len(data))]
+'''
+
+
+def test_dataset_writes_into_its_attribute_tensor_as_pytorch():
+    code = convert(DATASET_ITEMS, "channels_last")
+    assert "self.x = pytorch_setitem(self.x, np.s_[0, 1:], 1.0)" in code, code
+    x = np.random.default_rng(5).normal(size=(4, 3)).astype("float32")
+    expected = load_module(DATASET_ITEMS, "torch_dataset_items").items(torch.from_numpy(x))
+    got = load_module(code, "keras_dataset_items").items(x)
+    np.testing.assert_allclose(np.stack([keras.ops.convert_to_numpy(v) for v in got]),
+                               np.stack([v.numpy() for v in expected]), rtol=1e-6)
+
+
+INDEXED = '''
+import torch
+
+
+def make_data():
+    """Points at the centers their labels name (an integer-tensor index)."""
+    labels = torch.arange(10) % 4
+    centers = torch.linspace(-1.0, 1.0, 12).reshape(4, 3)
+    return centers[labels], centers[labels][:, 0] * 2
+'''
+
+
+def test_indexing_with_an_integer_tensor_in_script_code_gathers_rows():
+    code = convert(INDEXED, "channels_last")
+    assert "return ops.take(centers, labels, axis=0), ops.take(centers, labels, axis=0)[:, 0] * 2" in code, code
+    expected = load_module(INDEXED, "torch_indexed").make_data()
+    got = load_module(code, "keras_indexed").make_data()
+    for value, reference in zip(got, expected):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(value), reference.numpy(), rtol=1e-6)

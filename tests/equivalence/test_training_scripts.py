@@ -113,3 +113,16 @@ def test_dcgan_script_trains_as_pytorch(monkeypatch, tmp_path):
     assert int(drawn.numpy()) == 20  # one draw a step: the step ran (compiled) for each batch
     assert torch_history[-1, 0] < torch_history[0, 0]  # the discriminator learned
     assert (tmp_path / "generator.weights.h5").exists()
+
+
+@pytest.mark.parametrize("name", ["mnist_train.py", "dcgan_train.py"])
+def test_converted_example_runs_as_a_script(monkeypatch, tmp_path, capsys, name):
+    # Run as it is, the converted script's models are built by their first call,
+    # inside fit()'s compiled step: a flatten before a Dense must keep its size
+    # static there (pytorch_flatten), and so on for what the step builds.
+    code = convert((EXAMPLES / name).read_text(), "channels_last")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__main__"}
+    exec(compile(code, name, "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert printed.count("epoch ") == (3 if name == "mnist_train.py" else 2), printed

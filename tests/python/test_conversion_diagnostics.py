@@ -237,3 +237,29 @@ def test_python_random_and_time_in_model_code_warn():
     assert found == [("T2K113", 18, "warning"), ("T2K113", 20, "warning"), ("T2K113", 20, "warning")], found
     assert "`random.random()` in model code runs once when Keras compiles the model" in r.diagnostics[0].message
     assert "`numpy.random.uniform()`" in r.diagnostics[1].message and "`time.time()`" in r.diagnostics[2].message
+
+
+def test_a_script_class_method_that_does_not_convert_raises_with_its_reason():
+    # A Dataset's __init__ left out would make `Toy(8)` fail far from the cause:
+    # the method raises NotImplementedError naming it, and the diagnostics of
+    # what kept it from converting stay, as warnings.
+    r = convert("from torch.utils.data import Dataset\n\n\n"
+                "class Toy(Dataset):\n"
+                "    def __init__(self, n, seed=0):\n"
+                "        g = torch.Generator().manual_seed(seed)\n"
+                "        self.x = torch.randint(1, 10, (n, 5), generator=g)\n\n"
+                "    def __len__(self):\n"
+                "        return len(self.x)\n")
+    assert r.ok, [d.rendered for d in r.diagnostics]
+    assert [(d.code, d.line, d.severity) for d in r.diagnostics] == [
+        ("T2K106", 10, "warning"), ("T2K101", 12, "warning")], [d.rendered for d in r.diagnostics]
+    assert "`generator=` is not supported" in r.diagnostics[1].message
+    namespace = {}
+    exec(r.code, namespace)
+    try:
+        namespace["Toy"](8)
+    except NotImplementedError as e:
+        assert "could not convert method `__init__` of class `Toy` (m.py:10): `torch.Generator` is not converted" in str(e)
+    else:
+        raise AssertionError("Toy(8) did not raise")
+    assert namespace["Toy"].__len__.__code__.co_names == ("len", "x")  # the other methods converted

@@ -326,10 +326,13 @@ def is_scripting():
 
 @function("torch.flatten", view=True, layout="flatten", tensor="input", dims=("start_dim", "end_dim"), method="flatten")
 def flatten(input, start_dim=0, end_dim=-1):
-    if start_dim == 1 and end_dim == -1:
-        return ops.reshape(input, (ops.shape(input)[0], -1))
+    # (pytorch_flatten keeps the merged size static where the axes' are: a Dense
+    # after it is built by its first call, which may be inside a compiled step,
+    # where ops.reshape(x, (ops.shape(x)[0], -1)) has no known size.)
     if start_dim == 0 and end_dim == -1:
         return ops.reshape(input, (-1,))
+    if end_dim == -1:
+        return pytorch_flatten(input, start_dim)
     return pytorch_flatten(input, start_dim, end_dim)
 
 

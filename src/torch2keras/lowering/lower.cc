@@ -1542,6 +1542,12 @@ class Lowerer {
   std::set<std::string> warned_modes_;  // models an unknown-mode warning was given for
   std::set<const ast::Keyword*> assumed_modes_;  // training= keywords of models of unknown mode
   ScriptKind script_kind(const ast::ExprNode* e) const;
+  // The kinds `f` returns (one per item of a returned tuple; every return
+  // agreeing, a conflict is Other), its names' kinds being `kinds`.
+  std::optional<std::vector<ScriptKind>> return_kinds(const ast::FunctionDef* f,
+                                                      const std::map<std::string, ScriptKind>& kinds) const;
+  // Whether `e` is the batch size of `x`: x.size(0), x.shape[0], x.size()[0].
+  static bool batch_size_of(const ast::ExprNode* e, const ast::ExprNode* x);
   // Whether `e` is a size of a made tensor, or arithmetic of such sizes and
   // numbers (`x.size(0) * k`, `x.shape[-1]`, `x.numel()`).
   bool size_of_made_tensor(const ast::ExprNode* e) const;
@@ -3342,6 +3348,18 @@ Lowerer::Val Lowerer::lower_call(ast::Call* call) {
             "`" + *p + "()` in model code runs once when Keras compiles the model (fit(), a tf.function) "
                                 "and its value is kept for every step, where PyTorch calls it each time; draw "
                                 "random numbers with keras.random (torch.rand) instead");
+  // x.view(x.size(0), -1), x.reshape(x.shape[0], -1): x.flatten(1), PyTorch's
+  // idiom, whose merged size stays static (a Dense after it built inside a
+  // compiled step needs it).
+  if (auto* m = ast::as<ast::Attribute>(call->func);
+      m && (m->attr == "view" || m->attr == "reshape") && call->args.size() == 2 && call->keywords.empty() &&
+      analysis::literal_value(call->args[1]).kind == ConstValue::Kind::Int &&
+      analysis::literal_value(call->args[1]).integer == -1 && batch_size_of(call->args[0], m->value)) {
+    auto* flat = b_.clone(call);
+    flat->func = b_.attr(m->value, "flatten");
+    flat->args = b_.seq(std::vector<ast::ExprNode*>{b_.integer(1)});
+    return lower_call(flat);
+  }
   // The caller takes a channels-last flatten as it is (Fact::Flat).
   bool accepting = std::exchange(accepting_, false);
   auto in_torch_layout = [this](std::size_t, Val& v) {
@@ -7445,6 +7463,25 @@ bool first_parameter(const ast::ExprNode* e) {
   return self != nullptr && self->id == "self" && m->attr == "parameters" && inner->args.empty();
 }
 
+bool Lowerer::batch_size_of(const ast::ExprNode* e, const ast::ExprNode* x) {
+  auto zero = [](const ast::ExprNode* i) {
+    ConstValue c = analysis::literal_value(i);
+    return c.kind == ConstValue::Kind::Int && c.integer == 0;
+  };
+  std::string text = syntax::unparse(x);
+  if (auto* call = ast::as<ast::Call>(e))  // x.size(0)
+    if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "size" && call->args.size() == 1 &&
+                                                       call->keywords.empty() && zero(call->args[0]))
+      return syntax::unparse(m->value) == text;
+  if (auto* sub = ast::as<ast::Subscript>(e); sub && zero(sub->slice)) {  // x.shape[0], x.size()[0]
+    if (auto* a = ast::as<ast::Attribute>(sub->value); a && a->attr == "shape") return syntax::unparse(a->value) == text;
+    if (auto* call = ast::as<ast::Call>(sub->value))
+      if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "size" && call->args.empty())
+        return syntax::unparse(m->value) == text;
+  }
+  return false;
+}
+
 bool Lowerer::size_of_made_tensor(const ast::ExprNode* e) const {
   if (auto* bo = ast::as<ast::BinOp>(e))
     return !made_tensor(bo->left) && !made_tensor(bo->right) &&
@@ -7520,16 +7557,28 @@ void Lowerer::bind_ctor_tensor(const std::string& name, const ast::ExprNode* val
   ctor_tensors_[name] = base;
 }
 
-// Whether constructor code's `t[index]` is an item of a variable holding a made tensor.
+// Whether constructor code's `t[index]` is an item of a variable holding a made
+// tensor, or of a script class's attribute holding one (a Dataset's `self.x`).
 bool Lowerer::ctor_tensor_item(const ast::Subscript* target) const {
-  auto* n = ast::as<ast::Name>(target->value);
-  return n != nullptr && ctor_tensors_.count(std::string(n->id)) > 0;
+  if (auto* n = ast::as<ast::Name>(target->value)) return ctor_tensors_.count(std::string(n->id)) > 0;
+  auto* a = ast::as<ast::Attribute>(target->value);
+  return a != nullptr && script_mode_ && is_self(a->value) && script_kind(a) == ScriptKind::Tensor;
 }
 
 // Constructor code `t[index] = value` / `t[index] op= value` on a made tensor
 // (ctor_tensor_item): t = pytorch_setitem(t, index, value), as in forward code. A
 // view whose base (or a view of it) is read later would not see the change: an error.
 ast::StmtNode* Lowerer::ctor_item_assign(const ast::Subscript* target, ast::ExprNode* value, const ast::StmtNode* at) {
+  if (auto* a = ast::as<ast::Attribute>(target->value)) {  // self.x = pytorch_setitem(self.x, index, value)
+    ast::ExprNode* index = rewrite_ctor_expr(target->slice);
+    if (ast::is<ast::Slice>(index) || ast::is<ast::Tuple>(index)) index = b_.subscript(b_.dotted("np.s_"), index);
+    out_.helpers.insert("pytorch_setitem");
+    auto* holder = b_.clone(a);
+    holder->ctx = ast::ExprContext::Store;
+    auto* assign = b_.assign(holder, b_.call("pytorch_setitem", {b_.attr(a->value, a->attr), index, value}));
+    assign->loc = at->loc;
+    return assign;
+  }
   std::string name(ast::as<ast::Name>(target->value)->id);
   const std::string& base = ctor_tensors_[name];
   for (const auto& [other, other_base] : ctor_tensors_) {
@@ -8021,6 +8070,15 @@ ast::ExprNode* Lowerer::rewrite_ctor_expr(ast::ExprNode* e) {
     // An item of a named-tuple form (`q(s).max(1)[1]`): that item alone; the
     // tuple would compute its argument once per item (a model called twice).
     if (ast::ExprNode* item = named_tuple_item(sub->value, c->value, analysis::literal_value(sub->slice))) return item;
+    // t[index] with a tensor `index` of integers (`centers[labels]`): its rows, as
+    // in forward code (keras.ops.take along axis 0; a mask not known to be
+    // boolean fails loudly in the gather).
+    if (!ast::is<ast::Tuple>(sub->slice) && made_tensor(sub->value) && made_tensor(sub->slice) &&
+        ctor_val(c->slice, sub->slice).fact.dtype != DType::Bool) {
+      ast::ExprNode* rows = b_.call("ops.take", {c->value, c->slice}, {b_.keyword("axis", b_.integer(0))});
+      ctor_expr_dtypes_[rows] = ctor_val(c->value, sub->value).fact.dtype;
+      return rows;
+    }
     return c;
   }
   if (auto* u = ast::as<ast::UnaryOp>(e)) {  // -torch.arange(0, d, 2)
@@ -8650,6 +8708,8 @@ Lowerer::ScriptKind Lowerer::script_kind(const ast::ExprNode* e) const {
     if (auto it = script_kinds_.find(syntax::unparse(m));
         it != script_kinds_.end() && (it->second == K::Model || module_like(it->second)))
       return K::Tensor;
+    // A method of the script's class: what it returns (`self.compute_loss(x, y)`).
+    if (auto it = script_kinds_.find(syntax::unparse(m) + "()"); it != script_kinds_.end()) return it->second;
     K owner = script_kind(m->value);
     if (owner == K::Model || module_like(owner)) return module_passthrough(m->attr) ? owner : K::Other;
     if (owner == K::Tensor) {
@@ -8732,6 +8792,29 @@ std::map<std::string, Lowerer::ScriptKind> Lowerer::scan_script_kinds(ast::Seq<a
   return out;
 }
 
+std::optional<std::vector<Lowerer::ScriptKind>> Lowerer::return_kinds(
+    const ast::FunctionDef* f, const std::map<std::string, ScriptKind>& kinds) const {
+  auto& current = const_cast<std::map<std::string, ScriptKind>&>(script_kinds_);
+  std::map<std::string, ScriptKind> saved = std::exchange(current, kinds);
+  std::optional<std::vector<ScriptKind>> returns;
+  std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
+    if (n == nullptr || ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n) || ast::is<ast::ClassDef>(n)) return;
+    if (auto* r = ast::as<ast::Return>(n); r && r->value) {
+      std::vector<ScriptKind> k;
+      if (auto* t = ast::as<ast::Tuple>(r->value))
+        for (ast::ExprNode* x : t->elts) k.push_back(script_kind(x));
+      else
+        k.push_back(script_kind(r->value));
+      if (!returns) returns = k;
+      else if (*returns != k) returns = std::vector<ScriptKind>(k.size() == returns->size() ? k.size() : 1, ScriptKind::Other);
+    }
+    ast::for_each_child(const_cast<ast::Node*>(n), scan);
+  };
+  for (ast::StmtNode* st : f->body) scan(st);
+  current = std::move(saved);
+  return returns;
+}
+
 void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>& functions,
                                       const std::vector<ast::StmtNode*>& module_code) {
   std::map<std::string, const ast::FunctionDef*> by_name;
@@ -8781,25 +8864,7 @@ void Lowerer::infer_script_parameters(const std::vector<const ast::FunctionDef*>
     for (const ast::FunctionDef* f : functions) {
       std::map<std::string, ScriptKind> kinds = scan_script_kinds(f->body, script_params_[f]);
       visit(f->body, kinds);
-      // Its returns' kinds (every return agreeing; a conflict is Other).
-      std::map<std::string, ScriptKind> saved = std::exchange(script_kinds_, kinds);
-      std::optional<std::vector<ScriptKind>> returns;
-      std::function<void(const ast::Node*)> scan = [&](const ast::Node* n) {
-        if (n == nullptr || ast::is<ast::FunctionDef>(n) || ast::is<ast::Lambda>(n) || ast::is<ast::ClassDef>(n)) return;
-        if (auto* r = ast::as<ast::Return>(n); r && r->value) {
-          std::vector<ScriptKind> k;
-          if (auto* t = ast::as<ast::Tuple>(r->value))
-            for (ast::ExprNode* x : t->elts) k.push_back(script_kind(x));
-          else
-            k.push_back(script_kind(r->value));
-          if (!returns) returns = k;
-          else if (*returns != k) returns = std::vector<ScriptKind>(k.size() == returns->size() ? k.size() : 1, ScriptKind::Other);
-        }
-        ast::for_each_child(const_cast<ast::Node*>(n), scan);
-      };
-      for (ast::StmtNode* st : f->body) scan(st);
-      script_kinds_ = std::move(saved);
-      if (returns) script_returns_[std::string(f->name)] = *returns;
+      if (auto returns = return_kinds(f, kinds)) script_returns_[std::string(f->name)] = *returns;
     }
   }
 }
@@ -9716,6 +9781,13 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
     if (auto* f = ast::as<ast::FunctionDef>(st); f && script)
       for (const auto& [name, kind] : scan_script_kinds(f->body, f == init ? script_params_[init] : std::map<std::string, ScriptKind>{}))
         if (name.starts_with("self.")) attributes.emplace(name, kind);
+  // What its methods return, under "self.<method>()" (`loss = self.compute_loss(x, y)`:
+  // a tensor); twice, as one method may return another's.
+  for (int round = 0; round < 2 && script; ++round)
+    for (ast::StmtNode* st : cd->body)
+      if (auto* f = ast::as<ast::FunctionDef>(st); f && f != init)
+        if (auto returns = return_kinds(f, scan_script_kinds(f->body, attributes)); returns && returns->size() == 1)
+          attributes["self." + std::string(f->name) + "()"] = (*returns)[0];
   std::vector<ast::StmtNode*> body;
   std::vector<const ast::FunctionDef*> dropped;
   bool saved_plain = std::exchange(plain_self_, script);
@@ -9730,8 +9802,24 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
       if (f == init)
         for (const auto& [name, kind] : script_params_[init]) kinds.emplace(name, kind);
       ast::FunctionDef* r = script ? rewrite_script_function(f, kinds) : rewrite_function(f, false, false);
-      if (references_torch(r)) dropped.push_back(f);
-      else body.push_back(r);
+      if (!references_torch(r)) {
+        body.push_back(r);
+        continue;
+      }
+      dropped.push_back(f);
+      if (script) {
+        // A method of script code that does not convert raises with the reason
+        // (a Dataset's __init__ left out would fail later, far from its cause).
+        std::string first = first_torch_reference(r);
+        std::string why = "torch2keras could not convert method `" + std::string(f->name) + "` of class `" +
+                          std::string(cd->name) + "` (" + opt_.filename + ":" + std::to_string(f->loc.lineno) + "): " +
+                          (first.empty() ? std::string("it uses PyTorch") : "`" + first + "` is not converted");
+        auto* stub = b_.clone(r);
+        stub->decorator_list = {};
+        stub->returns = nullptr;
+        stub->body = b_.seq(std::vector<ast::StmtNode*>{b_.raise_stmt(b_.call("NotImplementedError", {b_.string(why)}))});
+        body.push_back(stub);
+      }
     } else if (auto* a = ast::as<ast::AnnAssign>(st); a && !references_torch(a->target) &&
                                                         (a->value == nullptr || !references_torch(a->value))) {
       auto* c = b_.clone(a);
@@ -9745,10 +9833,16 @@ ast::ClassDef* Lowerer::rewrite_plain_class(const ast::ClassDef* cd) {
   }
   if (body.empty()) return nullptr;
   for (const ast::FunctionDef* f : dropped) {
-    forget_diagnostics_in(f);
+    if (script) {  // what kept it from converting stays said, as a warning (the rest converts)
+      for (diag::Diagnostic& d : out_.diagnostics)
+        if (d.lineno >= f->loc.lineno && d.lineno <= f->loc.end_lineno && d.severity == diag::Severity::Error)
+          d.severity = diag::Severity::Warning;
+    } else {
+      forget_diagnostics_in(f);
+    }
     error(diag::Kind::DroppedCode, f,
           "left out method `" + std::string(f->name) + "` of class `" + std::string(cd->name) +
-              "`: it is not model code and uses PyTorch");
+              "`: it is not model code and uses PyTorch" + (script ? "; it raises NotImplementedError" : ""));
   }
   auto* c = b_.clone(cd);
   c->bases = b_.seq(bases);

@@ -1551,11 +1551,16 @@ class PyTorchLayerNorm(layers.Layer):
 
 
 def pytorch_flatten(inputs, start_dim=0, end_dim=-1):
-    """torch.flatten: axes start_dim..end_dim (PyTorch order) merged into one."""
+    """torch.flatten: axes start_dim..end_dim (PyTorch order) merged into one, of
+    their sizes' product where they are known (a compiled step's batch size is
+    not: a Dense after a flatten of the batch's items is then built from a
+    known size, as after keras.layers.Flatten), else -1."""
     rank = len(inputs.shape)
     start, end = start_dim % rank, end_dim % rank
     shape = ops.shape(inputs)
-    return ops.reshape(inputs, tuple(shape[:start]) + (-1,) + tuple(shape[end + 1:]))
+    merged = shape[start:end + 1]
+    size = int(np.prod(merged)) if all(isinstance(d, int) for d in merged) else -1
+    return ops.reshape(inputs, tuple(shape[:start]) + (size,) + tuple(shape[end + 1:]))
 
 
 def pytorch_pad(inputs, pad, mode="constant", value=None):
