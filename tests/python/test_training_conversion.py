@@ -883,7 +883,8 @@ def test_train_mode_keyword_and_named_tuple_items():
                 "    a = model(x).max(1)[1]\n"
                 "    b = model(x).max(dim=1).values\n"
                 "    v, i = model(x).max(1)\n"
-                "    return a, b, v, i\n")
+                "    _, predicted = torch.max(model(x), 1)\n"
+                "    return a, b, v, i, predicted\n")
     code = converted(r)
     # Both items of a named tuple from one computation: it is made once.
     assert ("    max_input = model(x, training=False)\n"
@@ -891,6 +892,8 @@ def test_train_mode_keyword_and_named_tuple_items():
     # train(mode=False) is evaluation mode; an item of a named tuple calls the model once.
     assert "a = ops.argmax(model(x, training=False), axis=1)" in code, code
     assert "b = ops.max(model(x, training=False), axis=1)" in code, code
+    # `_, predicted = torch.max(...)`: the kept item only (no unused ops.max).
+    assert "    predicted = ops.argmax(model(x, training=False), axis=1)\n" in code, code
 
 
 def test_an_uncalled_optimizer_with_a_state_dict_is_no_model():

@@ -8362,6 +8362,17 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           continue;
         auto* c = b_.clone(a);
         c->value = rewrite_ctor_expr(a->value);
+        // `_, predicted = torch.max(out, 1)`: a named tuple's items that are kept
+        // only (ops.argmax alone, no unused ops.max).
+        ast::ExprNode* kept_target = nullptr;
+        if (auto* tv = ast::as<ast::Tuple>(c->value); tv && a->targets.size() == 1 && named_tuple_entry(a->value, c->value))
+          if (auto* tt = ast::as<ast::Tuple>(a->targets[0]); tt && tt->elts.size() == tv->elts.size()) {
+            std::vector<ast::ExprNode*> targets, values;
+            for (std::size_t i = 0; i < tt->elts.size(); ++i)
+              if (auto* n = ast::as<ast::Name>(tt->elts[i]); n == nullptr || n->id != "_")
+                targets.push_back(tt->elts[i]), values.push_back(tv->elts[i]);
+            if (targets.size() == 1) kept_target = targets[0], c->value = values[0];
+          }
         if (ast::StmtNode* input = named_tuple_input(a->value, c)) out.push_back(input);
         for (ast::ExprNode* t : a->targets)
           if (auto* n = ast::as<ast::Name>(t)) {
@@ -8370,6 +8381,7 @@ std::vector<ast::StmtNode*> Lowerer::rewrite_ctor_body(ast::Seq<ast::StmtNode*> 
           }
         std::vector<ast::ExprNode*> targets;
         for (ast::ExprNode* t : a->targets) targets.push_back(rewrite_ctor_expr(t));
+        if (kept_target != nullptr) targets = {rewrite_ctor_expr(kept_target)};
         c->targets = b_.seq(targets);
         // Script code's `x, y = x.to(device), y.to(device)` is `x, y = x, y` now.
         if (script_mode_ && targets.size() == 1 && syntax::unparse(targets[0]) == syntax::unparse(c->value)) {
