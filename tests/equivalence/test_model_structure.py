@@ -1336,3 +1336,60 @@ def test_local_sequential_filled_in_a_nested_function_is_an_error():
         '            cnn.add_module("relu{0}".format(i), nn.ReLU(True))\n\n'
         "        relu(0)\n")
     assert_conversion_error(source, "cannot tell which module this call runs")
+
+
+REUSED_PART = """
+import torch
+import torch.nn as nn
+
+
+class Body(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x))
+
+
+class AE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = Body()
+        self.dec = nn.Linear(6, 4)
+
+    def forward(self, x):
+        return self.dec(self.body(x))
+
+
+class Head(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+        self.out = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.out(self.body(x))
+
+
+def models():
+    ae = AE()
+    return ae, Head(ae.body)
+"""
+
+
+def test_a_module_passed_as_another_models_attribute():
+    # Head(ae.body): a trained part reused (fine-tuning); the constructor's
+    # argument is that model's module, shared as in PyTorch.
+    import keras
+    import torch
+
+    code = convert(REUSED_PART, "channels_last")
+    torch_module, keras_module = load_module(REUSED_PART, "torch_reused"), load_module(code, "keras_reused")
+    (torch_ae, torch_model), (keras_ae, keras_model) = torch_module.models(), keras_module.models()
+    x = np.random.default_rng(2).normal(size=(3, 4)).astype("float32")
+    keras_model(x)
+    keras_module.load_torch_state_dict(keras_model, torch_model.state_dict())
+    assert keras_model.body is keras_ae.body  # one module, as PyTorch's
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_model(x)),
+                               torch_model(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -314,7 +314,16 @@ ModuleDesc ModuleValues::eval(const ast::ExprNode* e, const Ctx& ctx) {
         if (owner.kind == ModuleDesc::User && owner.cls != nullptr && method(owner.cls, a->attr) == nullptr)
           return attr(owner.cls, a->attr).value_or(unknown());
       }
-      if (!is_self(a->value)) return field_values(a->attr, inner);
+      if (!is_self(a->value)) {
+        // ae.encoder: a module of a model instance a name holds (`Head(ae.encoder)`,
+        // a trained part reused).
+        if (ast::is<ast::Name>(a->value)) {
+          ModuleDesc owner = eval(a->value, inner);
+          if (owner.kind == ModuleDesc::User && owner.cls != nullptr && method(owner.cls, a->attr) == nullptr)
+            if (auto d = attr(owner.cls, a->attr)) return *d;
+        }
+        return field_values(a->attr, inner);
+      }
       return unknown();
     }
     case ast::NodeKind::IfExp: {
