@@ -7463,23 +7463,33 @@ bool first_parameter(const ast::ExprNode* e) {
   return self != nullptr && self->id == "self" && m->attr == "parameters" && inner->args.empty();
 }
 
-bool Lowerer::batch_size_of(const ast::ExprNode* e, const ast::ExprNode* x) {
-  auto zero = [](const ast::ExprNode* i) {
-    ConstValue c = analysis::literal_value(i);
-    return c.kind == ConstValue::Kind::Int && c.integer == 0;
-  };
-  std::string text = syntax::unparse(x);
-  if (auto* call = ast::as<ast::Call>(e))  // x.size(0)
-    if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "size" && call->args.size() == 1 &&
-                                                       call->keywords.empty() && zero(call->args[0]))
-      return syntax::unparse(m->value) == text;
-  if (auto* sub = ast::as<ast::Subscript>(e); sub && zero(sub->slice)) {  // x.shape[0], x.size()[0]
-    if (auto* a = ast::as<ast::Attribute>(sub->value); a && a->attr == "shape") return syntax::unparse(a->value) == text;
+// The tensor whose sizes `e` reads as written in PyTorch (x.size(d),
+// x.shape[d], x.size()[d], x.numel(), x.size(...)), or null; `index` is set to
+// d of the first three (else null).
+static const ast::ExprNode* size_read_of(const ast::ExprNode* e, const ast::ExprNode** index = nullptr) {
+  const ast::ExprNode* receiver = nullptr;
+  const ast::ExprNode* at = nullptr;
+  if (auto* call = ast::as<ast::Call>(e))  // x.size(d), x.numel()
+    if (auto* m = ast::as<ast::Attribute>(call->func); m && (m->attr == "size" || m->attr == "numel")) {
+      receiver = m->value;
+      if (m->attr == "size" && call->args.size() == 1 && call->keywords.empty()) at = call->args[0];
+    }
+  if (auto* sub = ast::as<ast::Subscript>(e)) {  // x.shape[d], x.size()[d]
+    if (auto* a = ast::as<ast::Attribute>(sub->value); a && a->attr == "shape") receiver = a->value, at = sub->slice;
     if (auto* call = ast::as<ast::Call>(sub->value))
       if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "size" && call->args.empty())
-        return syntax::unparse(m->value) == text;
+        receiver = m->value, at = sub->slice;
   }
-  return false;
+  if (index != nullptr) *index = at;
+  return receiver;
+}
+
+bool Lowerer::batch_size_of(const ast::ExprNode* e, const ast::ExprNode* x) {
+  const ast::ExprNode* index = nullptr;
+  const ast::ExprNode* receiver = size_read_of(e, &index);
+  ConstValue d = index != nullptr ? analysis::literal_value(index) : ConstValue{};
+  return receiver != nullptr && d.kind == ConstValue::Kind::Int && d.integer == 0 &&
+         syntax::unparse(receiver) == syntax::unparse(x);
 }
 
 bool Lowerer::size_of_made_tensor(const ast::ExprNode* e) const {
@@ -7487,15 +7497,7 @@ bool Lowerer::size_of_made_tensor(const ast::ExprNode* e) const {
     return !made_tensor(bo->left) && !made_tensor(bo->right) &&
            (size_of_made_tensor(bo->left) || size_of_made_tensor(bo->right));
   if (auto* u = ast::as<ast::UnaryOp>(e)) return size_of_made_tensor(u->operand);
-  const ast::ExprNode* receiver = nullptr;
-  if (auto* call = ast::as<ast::Call>(e))  // x.size(0), x.numel()
-    if (auto* m = ast::as<ast::Attribute>(call->func); m && (m->attr == "size" || m->attr == "numel"))
-      receiver = m->value;
-  if (auto* sub = ast::as<ast::Subscript>(e)) {  // x.shape[0], x.size()[0]
-    if (auto* a = ast::as<ast::Attribute>(sub->value); a && a->attr == "shape") receiver = a->value;
-    if (auto* call = ast::as<ast::Call>(sub->value))
-      if (auto* m = ast::as<ast::Attribute>(call->func); m && m->attr == "size" && call->args.empty()) receiver = m->value;
-  }
+  const ast::ExprNode* receiver = size_read_of(e);
   return receiver != nullptr && made_tensor(receiver);
 }
 

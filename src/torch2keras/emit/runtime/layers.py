@@ -2750,11 +2750,11 @@ class _T2KCarry:
 
     def save(self):
         """The last batch's gradient, as eager code finds it (fit() done)."""
-        if bool(ops.convert_to_numpy(self.present)):
+        self.known = bool(ops.convert_to_numpy(self.present))
+        if self.known:
             _T2K_GRADIENTS[id(self.variable)] = _T2KGradient(self.variable, ops.convert_to_tensor(self.value))
         else:
             _T2K_GRADIENTS.pop(id(self.variable), None)
-        self.known = bool(ops.convert_to_numpy(self.present))
 
 
 def _t2k_step_entry(variable, step):
@@ -2802,10 +2802,7 @@ def _t2k_stored_gradient(variable, use=True):
         raise NotImplementedError(
             f"the gradient of {variable.path!r} was left by a compiled training step (fit()), which keeps it in "
             "its graph; call zero_grad() first, or write the loop out")
-    entry = _t2k_step_entry(variable, step)
-    fresh = step["fresh"].get(id(variable)) is entry
-    if fresh:
-        _t2k_check_carry(variable, step)
+    entry, fresh = _t2k_touched(variable, step)
     if not use or entry.value is None or entry.present is True:
         return entry.value
     if fresh:
@@ -2824,19 +2821,36 @@ def _t2k_used_gradient(variable):
     if step is None:
         gradient = _t2k_stored_gradient(variable)
         return None if gradient is None else (gradient, True)
-    entry = _t2k_step_entry(variable, step)
-    if step["fresh"].get(id(variable)) is entry:
-        _t2k_check_carry(variable, step)
+    entry, _ = _t2k_touched(variable, step)
     return None if entry.value is None else (entry.value, entry.present)
 
 
-def _t2k_check_carry(variable, step):
-    """Raises NotImplementedError where the gradient `step` carried in for
-    `variable` is one another compiled step left (unknown here)."""
-    if step["carried"][id(variable)].known is None:
+def _t2k_touched(variable, step):
+    """(`variable`'s gradient entry in the train_step `step` being traced, as
+    _t2k_step_entry gives it; whether it is the one carried in, untouched).
+    Raises NotImplementedError where that is a gradient another compiled step
+    left (unknown here)."""
+    entry = _t2k_step_entry(variable, step)
+    fresh = step["fresh"].get(id(variable)) is entry
+    if fresh and step["carried"][id(variable)].known is None:
         raise NotImplementedError(
             f"the gradient of {variable.path!r} was left by another compiled training step, which keeps it in "
             "its graph; call zero_grad() before this step's first backward(), or write the loops out")
+    return entry, fresh
+
+
+def _t2k_presence(step, key, entry):
+    """Whether the gradient `entry` (of the step `step` being traced, or None)
+    is there: True, False, or None where a bool tensor says. A carried one the
+    step used untouched counts as the presence it took (see
+    _t2k_stored_gradient)."""
+    if entry.value is None:
+        return False
+    if entry.present is True:
+        return True
+    if step is not None and step["fresh"].get(key) is entry and key in step["assumed"]:
+        return step["assumed"][key]
+    return None
 
 
 def _t2k_store_gradient(variable, gradient, zeros=False):
@@ -2896,16 +2910,6 @@ def pytorch_if(condition, body):
     before, zeroers = dict(_T2K_GRADIENTS), list(step["zeroers"])
     changed, taken_known = [], []
 
-    def known(key, entry):
-        # Whether there is a gradient on a path: True, False, or None (a tensor).
-        if entry.value is None:
-            return False
-        if entry.present is True:
-            return True
-        if step["fresh"].get(key) is entry and key in step["assumed"]:
-            return step["assumed"][key]
-        return None
-
     def outputs(entries):
         return [(ops.zeros_like(entry.variable) if entry.value is None else ops.cast(entry.value, entry.variable.dtype),
                  ops.convert_to_tensor(entry.value is not None and entry.present, dtype="bool"))
@@ -2927,7 +2931,7 @@ def pytorch_if(condition, body):
         step["fresh"].clear()
         step["fresh"].update(fresh)
         changed[:] = [key for key, entry in after.items() if inside.get(key, before.get(key)) is not entry]
-        taken_known[:] = [known(key, after[key]) for key in changed]
+        taken_known[:] = [_t2k_presence(step, key, after[key]) for key in changed]
         for key in changed:  # one not taken in before (not an optimizer's): none before
             before.setdefault(key, _T2KGradient(after[key].variable, None, step))
         _T2K_GRADIENTS.clear()
@@ -2940,7 +2944,7 @@ def pytorch_if(condition, body):
 
     results = ops.cond(condition, taken, skipped)
     for key, (value, present), on_taken in zip(changed, results, taken_known):
-        variable, on_skipped = before[key].variable, known(key, before[key])
+        variable, on_skipped = before[key].variable, _t2k_presence(step, key, before[key])
         if on_taken is False and on_skipped is False:
             _T2K_GRADIENTS[key] = _T2KGradient(variable, None, step)
         elif on_taken is True and on_skipped is True:
@@ -3030,20 +3034,15 @@ def _t2k_zero_grad(variables_of, set_to_none=True):
             else:
                 _T2K_GRADIENTS.pop(key, None)
             continue
-        entry = _T2K_GRADIENTS.get(key) if step is None else _t2k_step_entry(variable, step)
-        if entry is None or entry.value is None:
+        entry = _T2K_GRADIENTS.get(key) if step is None else _t2k_touched(variable, step)[0]
+        known = None if entry is None else _t2k_presence(step, key, entry)
+        if entry is None or known is False:
             continue
-        present = entry.present
-        if step is not None and step["fresh"].get(key) is entry:
-            _t2k_check_carry(variable, step)
-            if key in step["assumed"]:
-                if not step["assumed"][key]:
-                    continue
-                present = True
-        elif step is None and entry.step is not None and present is not True:
+        if known is None and step is None:
             raise NotImplementedError(
                 f"zero_grad(set_to_none=False) of {variable.path!r}, whose gradient a compiled training step "
                 "set in some batches only: whether there is one is not known here")
+        present = True if known else entry.present
         _T2K_GRADIENTS[key] = _T2KGradient(variable, ops.zeros_like(variable), step, present is True, present)
 
 
